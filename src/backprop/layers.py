@@ -1,0 +1,261 @@
+"""Layers: each forward caches what its backward needs.
+
+The protocol every layer keeps (DESIGN.md):
+
+* ``forward(a_prev)`` takes the previous layer's activations, (m, n_in),
+  and returns this layer's, (m, n_out), caching what backward needs.
+* ``backward(grad_a)`` takes ∂L/∂a of this layer's output, (m, n_out),
+  fills the layer's own parameter gradients (of the *mean* loss over the
+  batch) and returns ∂L/∂a of the layer below, (m, n_in) — or ``None``
+  when told that nothing below needs it (the first layer).
+
+Parameters and their gradients live in the owning network's two flat
+buffers; a layer only holds views into them, given by ``bind``. Work
+arrays are allocated once per batch size and reused, so a training step
+allocates (almost) nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._typing import Array
+from .activations import Activation, get_activation
+from .initializers import get_initializer
+
+#: How many batch sizes a layer keeps work arrays for (training batch,
+#: last partial batch, inference chunk, ...).
+_MAX_CACHED_BATCH_SIZES = 4
+
+
+def _check_width(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return int(value)
+
+
+class Layer:
+    """Base class of all layer kinds."""
+
+    n_in: int
+    n_out: int
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name → shape of each trainable tensor, in storage order."""
+        return {}
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        """Receive the views of the network's parameter and gradient buffers."""
+
+    def initialize(self, rng: np.random.Generator, init: str) -> None:
+        """Fill the bound parameters with their initial values."""
+
+    def forward(self, a_prev: Array, training: bool = False) -> Array:
+        raise NotImplementedError
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """JSON description from which :func:`layer_from_config` rebuilds the layer."""
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """A fully connected layer: z = W a_prev + b, a = σ(z).
+
+    Arguments:
+        n_in: inputs per sample (the width of the layer below).
+        n_out: units in this layer.
+        activation: a name from :func:`backprop.activations.activation_names`
+            or an :class:`~backprop.activations.Activation`.
+        bias: whether the layer has a bias b (``False`` reproduces textbook
+            networks without biases).
+        init: weight initialization for this layer; ``None`` uses the network's.
+
+    After the layer joins a :class:`~backprop.Network`, ``W`` has shape
+    (n_out, n_in) and ``b`` shape (n_out,); ``dW`` and ``db`` hold the
+    gradients of the mean loss from the last backward pass.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "linear",
+        *,
+        bias: bool = True,
+        init: str | None = None,
+    ) -> None:
+        self.n_in = _check_width("n_in", n_in)
+        self.n_out = _check_width("n_out", n_out)
+        self.activation = get_activation(activation)
+        self.bias = bool(bias)
+        if init is not None:
+            get_initializer(init, self.activation.name)  # fail now on a bad name
+        self.init = init
+        self._W: Array | None = None
+        self._b: Array | None = None
+        self._dW: Array | None = None
+        self._db: Array | None = None
+        self._work: dict[int, tuple[Array, Array, Array]] = {}
+        self.a_prev: Array | None = None
+        self.z: Array | None = None
+        self.a: Array | None = None
+
+    # -- parameters -------------------------------------------------------
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {"W": (self.n_out, self.n_in)}
+        if self.bias:
+            shapes["b"] = (self.n_out,)
+        return shapes
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        self._W, self._dW = params["W"], grads["W"]
+        self._b, self._db = params.get("b"), grads.get("b")
+        self._work.clear()
+
+    def initialize(self, rng: np.random.Generator, init: str) -> None:
+        scheme = get_initializer(self.init or init, self.activation.name)
+        self.W = scheme(rng, (self.n_out, self.n_in))
+        if self._b is not None:
+            self._b[...] = 0.0
+
+    def _bound(self, array: Array | None) -> Array:
+        if array is None:
+            raise RuntimeError("this Dense layer is not part of a Network yet")
+        return array
+
+    @property
+    def W(self) -> Array:
+        """Weights W^[l], shape (n_out, n_in): W[j, k] connects input k to unit j."""
+        return self._bound(self._W)
+
+    @W.setter
+    def W(self, value: Any) -> None:
+        _assign(self._bound(self._W), value, "W")
+
+    @property
+    def b(self) -> Array | None:
+        """Biases b^[l], shape (n_out,), or ``None`` for a layer without bias."""
+        return self._b
+
+    @b.setter
+    def b(self, value: Any) -> None:
+        if self._b is None:
+            raise ValueError("this layer was built with bias=False and has no b")
+        _assign(self._b, value, "b")
+
+    @property
+    def dW(self) -> Array:
+        """∂L/∂W^[l] of the mean loss, from the last backward pass."""
+        return self._bound(self._dW)
+
+    @property
+    def db(self) -> Array | None:
+        """∂L/∂b^[l] of the mean loss, or ``None`` without bias."""
+        return self._db
+
+    # -- the two passes ---------------------------------------------------
+    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array]:
+        """Z and A, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
+        work = self._work.get(m)
+        if work is None or work[0].dtype != dtype:
+            if len(self._work) >= _MAX_CACHED_BATCH_SIZES:
+                self._work.pop(next(iter(self._work)))
+            work = (
+                np.empty((m, self.n_out), dtype),
+                np.empty((m, self.n_out), dtype),
+                np.empty((m, self.n_in), dtype),
+            )
+            self._work[m] = work
+        return work
+
+    def forward(self, a_prev: Array, training: bool = False) -> Array:
+        """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in)."""
+        W = self.W
+        z, a, _ = self._work_arrays(a_prev.shape[0], W.dtype)
+        # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
+        np.matmul(a_prev, W.T, out=z)
+        if self._b is not None:
+            z += self._b
+        # a^[l] = σ(z^[l])
+        self.activation.function(z, out=a)
+        self.a_prev, self.z, self.a = a_prev, z, a
+        return a
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        """From ∂L/∂a^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1] (m, n_in).
+
+        ``grad_a`` is overwritten with δ^[l].
+        """
+        # (1), (2): δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), folded into grad_a in place
+        delta = self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
+        return self.backward_delta(delta, need_input_gradient)
+
+    def backward_delta(self, delta: Array, need_input_gradient: bool = True) -> Array | None:
+        """From δ^[l] = ∂L/∂z^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1].
+
+        Used directly for the fused output error δ^[L] = a^[L] − y.
+        """
+        a_prev = self._cached(self.a_prev)
+        m = delta.shape[0]
+        dW = self.dW
+        # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, summed over the batch and averaged:
+        #     with one sample per row, dW = Δᵀ A_prev / m
+        np.matmul(delta.T, a_prev, out=dW)
+        dW *= 1.0 / m
+        # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch
+        if self._db is not None:
+            np.sum(delta, axis=0, out=self._db)
+            self._db *= 1.0 / m
+        if not need_input_gradient:
+            return None
+        # W^[l]ᵀ δ^[l]: the first factor of (2) for the layer below; batched: Δ W
+        _, _, grad_input = self._work_arrays(m, delta.dtype)
+        return np.matmul(delta, self.W, out=grad_input)
+
+    def _cached(self, array: Array | None) -> Array:
+        if array is None:
+            raise RuntimeError("backward called before forward")
+        return array
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "bias": self.bias,
+            "init": self.init,
+        }
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
+
+
+def _assign(target: Array, value: Any, name: str) -> None:
+    """Copy ``value`` into a parameter view, keeping the network's buffer and dtype."""
+    array = np.asarray(value)
+    if array.shape != target.shape:
+        raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or inf")
+    target[...] = array
+
+
+LAYER_KINDS: dict[str, type[Layer]] = {"Dense": Dense}
+
+
+def layer_from_config(config: dict[str, Any]) -> Layer:
+    """Rebuild a layer from :meth:`Layer.config` (used when loading a model file)."""
+    options = dict(config)
+    kind = options.pop("kind", None)
+    if kind not in LAYER_KINDS:
+        raise ValueError(f"unknown layer kind {kind!r}; valid: {', '.join(LAYER_KINDS)}")
+    return LAYER_KINDS[kind](**options)

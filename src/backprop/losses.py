@@ -1,0 +1,158 @@
+"""Loss functions: the value, ∂L/∂a, and the fused δ^[L] of canonical pairs.
+
+Conventions (DESIGN.md): a batch has one sample per row; the per-sample
+loss sums over the output units; the loss L is the mean of the per-sample
+losses over the batch. ``gradient`` returns the per-sample ∂ℓ/∂a, shape
+(m, n_out), *without* the 1/m: the mean is taken where equations (3) and
+(4) sum over the batch, so δ^[L] stays the textbook per-sample error.
+
+Like Nielsen's cost classes, a loss that has a canonical output activation
+(sigmoid for binary cross-entropy, softmax for cross-entropy) provides the
+fused output error δ^[L] = a^[L] − y and a value computed from the logits
+z^[L], which stays finite where log a would not.
+
+Mean squared error here is ½ Σ_k (a_k − y_k)² per sample, the textbook
+convention whose derivative is a − y. PyTorch's ``MSELoss`` has no ½ and
+also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ._typing import Array
+
+
+def _clip_probabilities(a: Array) -> Array:
+    """a kept inside [ε, 1 − ε] so log a and 1/a stay finite (ε: the dtype's resolution)."""
+    eps = float(np.finfo(a.dtype).eps)
+    return np.clip(a, eps, 1.0 - eps)
+
+
+class Loss:
+    """A loss L(a, y) = (1/m) Σ_samples ℓ(a, y)."""
+
+    name: ClassVar[str] = "loss"
+    #: The output activation whose pairing gives δ^[L] = a − y, if any.
+    canonical_activation: ClassVar[str | None] = None
+    #: Whether outputs must lie in (0, 1) (they are probabilities).
+    needs_probabilities: ClassVar[bool] = False
+
+    def value(self, a: Array, y: Array) -> float:
+        """L: the mean over the batch of the per-sample loss."""
+        raise NotImplementedError
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        """∂ℓ/∂a per sample, (m, n_out), written into ``out``."""
+        raise NotImplementedError
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        """L computed from z^[L] for the canonical pair (numerically stable)."""
+        raise NotImplementedError(f"{self.name} has no canonical output activation")
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """ℓ = ½ Σ_k (a_k − y_k)²,  ∂ℓ/∂a = a − y."""
+
+    name = "mse"
+
+    def value(self, a: Array, y: Array) -> float:
+        diff = a - y
+        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        return np.subtract(a, y, out=out)
+
+
+class BinaryCrossEntropy(Loss):
+    """ℓ = −Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)],  ∂ℓ/∂a = (a − y) / (a (1 − a)).
+
+    With a sigmoid output, a = σ(z) and δ^[L] = ∂ℓ/∂a ⊙ a(1 − a) = a − y.
+    """
+
+    name = "binary_cross_entropy"
+    canonical_activation = "sigmoid"
+    needs_probabilities = True
+
+    def value(self, a: Array, y: Array) -> float:
+        p = _clip_probabilities(a)
+        total = np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+        return -float(total) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        p = _clip_probabilities(a)
+        np.subtract(p, y, out=out)
+        out /= p * (1.0 - p)
+        return out
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
+        per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        return float(np.sum(per_unit)) / int(z.shape[0])
+
+
+class CrossEntropy(Loss):
+    """ℓ = −Σ_k y_k log a_k,  ∂ℓ/∂a = −y / a.
+
+    With a softmax output, δ^[L] = a ⊙ (g − ⟨g, a⟩) with g = −y/a gives
+    −y + a Σ_k y_k = a − y whenever the targets of a sample sum to 1.
+    """
+
+    name = "cross_entropy"
+    canonical_activation = "softmax"
+    needs_probabilities = True
+
+    def value(self, a: Array, y: Array) -> float:
+        return -float(np.sum(y * np.log(_clip_probabilities(a)))) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        np.negative(y, out=out)
+        out /= _clip_probabilities(a)
+        return out
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        # log a_k = z_k − logsumexp(z), with the row maximum taken out first
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_sum = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+        return -float(np.sum(y * (shifted - log_sum))) / int(z.shape[0])
+
+
+_LOSSES: dict[str, Callable[[], Loss]] = {
+    "mse": MeanSquaredError,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+
+
+def loss_names() -> list[str]:
+    """The names :func:`get_loss` accepts."""
+    return list(_LOSSES)
+
+
+def register_loss(name: str, factory: Callable[[], Loss]) -> None:
+    """Make a user-defined loss available by name (and loadable from model files)."""
+    if not name or not isinstance(name, str):
+        raise ValueError(f"loss name must be a non-empty string, got {name!r}")
+    _LOSSES[name] = factory
+
+
+def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
+    """A :class:`Loss` from a name, a config dict, or an instance (returned as is)."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        spec = str(spec.get("name"))
+    if not isinstance(spec, str):
+        raise TypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
+    if spec not in _LOSSES:
+        raise ValueError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
+    return _LOSSES[spec]()

@@ -1,0 +1,383 @@
+"""Network: a stack of layers, its forward pass and its backward pass.
+
+Backpropagation, for layers l = L, L−1, ..., 1 (DESIGN.md):
+
+    (1) δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])            output error
+    (2) δ^[l] = (W^[l+1]ᵀ δ^[l+1]) ⊙ σ_l'(z^[l])    hidden error
+    (3) ∂L/∂b^[l] = δ^[l]
+    (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ
+
+:meth:`Network._backward` computes (1) and walks the layers in reverse;
+each :class:`~backprop.layers.Dense` computes (2)–(4) for itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._typing import Array, IntArray
+from .initializers import INIT_NAMES
+from .layers import Dense, Layer
+from .losses import Loss, get_loss
+from .validation import check_inputs, prepare_targets
+
+if TYPE_CHECKING:
+    from .optimizers import Optimizer
+    from .training import Callback, History
+
+#: Rows per block when predicting, so memory stays bounded for any X.
+INFERENCE_CHUNK = 4096
+
+_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+
+
+def _as_dtype(dtype: Any) -> np.dtype[Any]:
+    resolved: np.dtype[Any] | None
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in _DTYPES.values():
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    assert resolved is not None
+    return resolved
+
+
+def _check_output_pairing(output: Dense, loss: Loss) -> None:
+    """Refuse output activation / loss pairings whose math makes no sense."""
+    name, units = output.activation.name, output.n_out
+    if name == "softmax" and units == 1:
+        raise ValueError(
+            "softmax on a single output unit always outputs 1 and cannot learn; "
+            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
+        )
+    if loss.name == "cross_entropy" and units == 1:
+        raise ValueError(
+            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
+            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
+        )
+    low, high = output.activation.output_range
+    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
+        raise ValueError(
+            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
+            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
+        )
+
+
+class Network:
+    """A multi-layer perceptron.
+
+    Arguments:
+        layers: the layers, input side first; the last must be a
+            :class:`~backprop.layers.Dense` (its activation is σ_L).
+        loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
+        init: default weight initialization (see :mod:`backprop.initializers`).
+        seed: makes initialization and shuffling reproducible bit for bit.
+        dtype: "float32" (default) or "float64".
+
+    All parameters live in one flat array ``params`` (and their gradients in
+    ``grads``); each layer's W and b are views into it.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        loss: str | Loss = "mse",
+        *,
+        init: str = "auto",
+        seed: int | None = None,
+        dtype: Any = "float32",
+    ) -> None:
+        if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
+            raise TypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
+        for i in range(1, len(layers)):
+            if layers[i].n_in != layers[i - 1].n_out:
+                raise ValueError(
+                    f"layer {i + 1} expects {layers[i].n_in} inputs but layer {i} "
+                    f"gives {layers[i - 1].n_out} outputs"
+                )
+        output = layers[-1]
+        if not isinstance(output, Dense):
+            raise TypeError("the last layer must be a Dense layer (it holds the output activation)")
+        if init not in INIT_NAMES:
+            raise ValueError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
+        self.layers: list[Layer] = list(layers)
+        self.loss: Loss = get_loss(loss)
+        _check_output_pairing(output, self.loss)
+        self.init = init
+        self.dtype = _as_dtype(dtype)
+        #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
+        self.fused_output = self.loss.canonical_activation == output.activation.name
+        self._seed_sequence = np.random.SeedSequence(seed)
+        self.seed = seed
+        init_seed, shuffle_seed = self._seed_sequence.spawn(2)
+        #: Drives shuffling (and anything else random during training).
+        self.rng = np.random.default_rng(shuffle_seed)
+        self.history: History | None = None
+        self.metadata: dict[str, Any] = {}
+        self._allocate_parameters()
+        self.initialize(np.random.default_rng(init_seed))
+        self._delta_work: dict[int, Array] = {}
+
+    # -- parameters -------------------------------------------------------
+    def _allocate_parameters(self) -> None:
+        """One contiguous buffer for every parameter, one for every gradient."""
+        shapes = [layer.parameter_shapes() for layer in self.layers]
+        total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
+        self.params: Array = np.zeros(total, dtype=self.dtype)
+        self.grads: Array = np.zeros(total, dtype=self.dtype)
+        #: (layer index, tensor name, slice into params/grads), in storage order.
+        self.parameter_slices: list[tuple[int, str, slice]] = []
+        offset = 0
+        for index, (layer, layer_shapes) in enumerate(zip(self.layers, shapes, strict=True)):
+            views: dict[str, Array] = {}
+            grad_views: dict[str, Array] = {}
+            for name, shape in layer_shapes.items():
+                size = int(np.prod(shape))
+                where = slice(offset, offset + size)
+                views[name] = self.params[where].reshape(shape)
+                grad_views[name] = self.grads[where].reshape(shape)
+                self.parameter_slices.append((index, name, where))
+                offset += size
+            layer.bind(views, grad_views)
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        """Draw fresh weights for every layer (biases start at 0)."""
+        for layer in self.layers:
+            layer.initialize(rng, self.init)
+
+    @property
+    def n_inputs(self) -> int:
+        return self.layers[0].n_in
+
+    @property
+    def n_outputs(self) -> int:
+        return self.layers[-1].n_out
+
+    @property
+    def n_params(self) -> int:
+        return int(self.params.size)
+
+    @property
+    def output_layer(self) -> Dense:
+        output = self.layers[-1]
+        assert isinstance(output, Dense)
+        return output
+
+    @property
+    def is_classifier(self) -> bool:
+        """Whether predict returns class labels (cross-entropy losses) or values (mse)."""
+        return self.loss.name in ("cross_entropy", "binary_cross_entropy")
+
+    def named_parameters(self) -> list[tuple[str, Array]]:
+        """("layers.0.W", view), ... for every parameter tensor, in storage order."""
+        return [
+            (f"layers.{index}.{name}", self.params[where].reshape(self._shape(index, name)))
+            for index, name, where in self.parameter_slices
+        ]
+
+    def _shape(self, index: int, name: str) -> tuple[int, ...]:
+        return self.layers[index].parameter_shapes()[name]
+
+    # -- forward ----------------------------------------------------------
+    def _forward(self, X: Array, training: bool) -> Array:
+        """a^[L] for a checked batch X, (m, n_inputs); layers keep their caches."""
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a, training)
+        return a
+
+    def _batch_loss(self, Y: Array) -> float:
+        """L for the batch just passed forward (from z^[L] for a canonical pair)."""
+        output = self.output_layer
+        assert output.z is not None and output.a is not None
+        if self.fused_output:
+            return self.loss.value_from_logits(output.z, Y)
+        return self.loss.value(output.a, Y)
+
+    def check_inputs(self, X: Any) -> Array:
+        """X validated and converted to the network's dtype, (m, n_inputs)."""
+        return check_inputs(X, self.n_inputs, self.dtype)
+
+    def prepare_targets(self, y: Any, n_samples: int) -> tuple[Array, IntArray | None]:
+        """Targets as (m, n_outputs) rows, and the class labels when y gives classes."""
+        return prepare_targets(y, n_samples, self.n_outputs, self.loss.name, self.dtype)
+
+    def forward(self, X: Any) -> Array:
+        """The output activations a^[L], shape (m, n_outputs)."""
+        X = self.check_inputs(X)
+        outputs = np.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
+        for start in range(0, X.shape[0], INFERENCE_CHUNK):
+            block = slice(start, start + INFERENCE_CHUNK)
+            outputs[block] = self._forward(X[block], training=False)
+        return outputs
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class labels (m,) for a classifier; values (m,) or (m, n_outputs) for regression."""
+        outputs = self.forward(X)
+        if not self.is_classifier:
+            return outputs[:, 0] if self.n_outputs == 1 else outputs
+        if self.n_outputs == 1:
+            return (outputs[:, 0] >= 0.5).astype(np.int64)
+        return np.asarray(outputs.argmax(axis=1), dtype=np.int64)
+
+    def predict_proba(self, X: Any) -> Array:
+        """Class probabilities (the output activations) of a classifier."""
+        return self.forward(X)
+
+    def evaluate(self, X: Any, y: Any) -> dict[str, float]:
+        """Metrics on (X, y): "loss"; "accuracy" when y gives classes; "mse" and "r2" for mse."""
+        X = self.check_inputs(X)
+        Y, labels = self.prepare_targets(y, X.shape[0])
+        return self._evaluate(X, Y, labels)
+
+    def _evaluate(self, X: Array, Y: Array, labels: IntArray | None) -> dict[str, float]:
+        m = X.shape[0]
+        total_loss = 0.0
+        outputs = np.empty((m, self.n_outputs), dtype=self.dtype)
+        for start in range(0, m, INFERENCE_CHUNK):
+            block = slice(start, start + INFERENCE_CHUNK)
+            outputs[block] = self._forward(X[block], training=False)
+            total_loss += self._batch_loss(Y[block]) * outputs[block].shape[0]
+        metrics = {"loss": total_loss / m}
+        if labels is not None:
+            metrics["accuracy"] = float(np.mean(self._labels_of(outputs) == labels))
+        if self.loss.name == "mse":
+            metrics.update(regression_metrics(outputs, Y))
+        return metrics
+
+    def _labels_of(self, outputs: Array) -> IntArray:
+        if self.n_outputs == 1:
+            return (outputs[:, 0] >= 0.5).astype(np.int64)
+        return np.asarray(outputs.argmax(axis=1), dtype=np.int64)
+
+    # -- backward ---------------------------------------------------------
+    def _backward(self, Y: Array) -> None:
+        """Fill every layer's gradients after a forward pass of the same batch."""
+        output = self.output_layer
+        assert output.z is not None and output.a is not None
+        m = Y.shape[0]
+        delta = self._delta_work.get(m)
+        if delta is None or delta.dtype != self.dtype:
+            delta = self._delta_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
+        if self.fused_output:
+            # (1), fused for a canonical pair: δ^[L] = a^[L] − y
+            np.subtract(output.a, Y, out=delta)
+        else:
+            # (1): δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])
+            self.loss.gradient(output.a, Y, out=delta)
+            output.activation.backward(delta, output.z, output.a)
+        # (3), (4) for layer L, and W^[L]ᵀ δ^[L] for the layer below
+        grad_a = output.backward_delta(delta, need_input_gradient=len(self.layers) > 1)
+        # (2), (3), (4) for l = L−1, ..., 1; the first layer needs no ∂L/∂x
+        for index in range(len(self.layers) - 2, -1, -1):
+            assert grad_a is not None
+            grad_a = self.layers[index].backward(grad_a, need_input_gradient=index > 0)
+
+    def gradients(self, X: Any, y: Any) -> list[tuple[Array, Array | None]]:
+        """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y)."""
+        X = self.check_inputs(X)
+        Y, _ = self.prepare_targets(y, X.shape[0])
+        self._forward(X, training=True)
+        self._backward(Y)
+        return [
+            (layer.dW.copy(), None if layer.db is None else layer.db.copy())
+            for layer in self.layers
+            if isinstance(layer, Dense)
+        ]
+
+    def loss_value(self, X: Any, y: Any) -> float:
+        """The mean loss L on (X, y)."""
+        return self.evaluate(X, y)["loss"]
+
+    # -- training, persistence --------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        epochs: int = 1,
+        batch_size: int | None = 32,
+        lr: float | None = None,
+        *,
+        optimizer: Optimizer | None = None,
+        shuffle: bool = True,
+        validation_data: tuple[Any, Any] | None = None,
+        callbacks: Sequence[Callback] = (),
+        verbose: bool = False,
+    ) -> History:
+        """Train by backpropagation; see :func:`backprop.training.fit`."""
+        from .training import fit
+
+        return fit(
+            self,
+            X,
+            y,
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+
+    def save(self, path: str) -> None:
+        """Write the model to ``path`` (.npz arrays + JSON architecture, atomically)."""
+        from .persistence import save
+
+        save(self, path)
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data (no weights)."""
+        return {
+            "layers": [layer.config() for layer in self.layers],
+            "loss": self.loss.config(),
+            "init": self.init,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
+
+    def copy(self, dtype: Any = None) -> Network:
+        """An independent copy (weights, RNG state, metadata), optionally in another dtype."""
+        clone = copy.deepcopy(self)
+        if dtype is not None:
+            clone.dtype = _as_dtype(dtype)
+        # deepcopy copies each view on its own: rebuild the shared buffers and views
+        clone._allocate_parameters()
+        clone.params[...] = self.params
+        clone._delta_work = {}
+        return clone
+
+    def summary(self) -> str:
+        """A table of the layers and their parameter counts."""
+        lines = [f"{'layer':<8}{'kind':<40}{'params':>10}"]
+        for index, layer in enumerate(self.layers):
+            count = sum(int(np.prod(s)) for s in layer.parameter_shapes().values())
+            lines.append(f"{index:<8}{layer!r:<40}{count:>10,}")
+        lines.append(
+            f"loss: {self.loss.name}   dtype: {self.dtype.name}   params: {self.n_params:,}"
+        )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        layers = ", ".join(repr(layer) for layer in self.layers)
+        return f"Network([{layers}], loss={self.loss.name!r}, dtype={self.dtype.name!r})"
+
+
+def regression_metrics(outputs: Array, Y: Array) -> dict[str, float]:
+    """Mean squared error (over samples and outputs) and R² (averaged over outputs)."""
+    residual = outputs.astype(np.float64) - Y
+    mse = float(np.mean(residual**2))
+    total = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
+    explained = 1.0 - np.sum(residual**2, axis=0) / np.where(total > 0, total, 1.0)
+    r2 = float(np.mean(np.where(total > 0, explained, 0.0)))
+    return {"mse": mse, "r2": r2}
+

@@ -1,0 +1,261 @@
+"""The training loop: batching, shuffling, the update, callbacks and history.
+
+One step on a batch (X_b, Y_b) is: forward pass, loss, backward pass (the
+four equations, :meth:`Network._backward`), then the optimizer's update of
+every parameter at once. ``batch_size=1`` is online learning (an update
+after every sample), ``batch_size=None`` is full-batch gradient descent,
+anything else mini-batch gradient descent. The samples are shuffled every
+epoch with the network's seeded generator, by index: a batch is gathered
+into a buffer allocated once, the data itself never moves.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ._typing import Array, IntArray
+from .errors import DivergenceError
+from .optimizers import SGD, Optimizer
+from .validation import check_positive_int
+
+if TYPE_CHECKING:
+    from .network import Network
+
+
+class History:
+    """Per-epoch metrics of a ``fit`` call: ``history["loss"]`` is a list, one value an epoch.
+
+    Keys: "loss" (mean training loss over the epoch's batches, each measured
+    before its update), "accuracy" when the targets are classes, "lr", and
+    the same metrics of the validation data prefixed "val_".
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items()}
+        return f"History(epochs={len(self)}, last={last})"
+
+
+@dataclass
+class TrainingState:
+    """What callbacks see: the run in progress. Set ``stop_training`` to end it."""
+
+    network: Network
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    n_samples: int
+    history: History
+    epoch: int = 0
+    batch: int = 0
+    stop_training: bool = False
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+class Callback:
+    """Hooks into the training loop; override any of them (all do nothing here).
+
+    Epochs and batches are numbered from 1. ``logs`` holds the metrics so
+    far: per batch "loss" (and "batch_size"); per epoch everything that goes
+    into the history.
+    """
+
+    def on_train_begin(self, state: TrainingState) -> None: ...
+
+    def on_epoch_begin(self, state: TrainingState) -> None: ...
+
+    def on_batch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, state: TrainingState) -> None: ...
+
+
+class PrintProgress(Callback):
+    """One plain line per epoch (``fit(verbose=True)``)."""
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        metrics = "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
+        print(f"epoch {state.epoch}/{state.epochs}  {metrics}", flush=True)
+
+
+def _resolve_optimizer(lr: float | None, optimizer: Optimizer | None) -> Optimizer:
+    if optimizer is not None:
+        if lr is not None:
+            raise ValueError(
+                "give the learning rate to the optimizer, not to fit, when both are used"
+            )
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+        return optimizer
+    return SGD(lr=0.01 if lr is None else lr)
+
+
+def _non_finite_layer(net: Network) -> str:
+    """Name the first parameter tensor whose gradient is not finite."""
+    for name, where in ((f"layer {i + 1} {n}", w) for i, n, w in net.parameter_slices):
+        if not np.all(np.isfinite(net.grads[where])):
+            return name
+    return "no layer (the loss itself)"
+
+
+class _Batches:
+    """Index-gathered batches into buffers allocated once per fit call."""
+
+    def __init__(self, X: Array, Y: Array, batch_size: int, shuffle: bool) -> None:
+        self.X, self.Y = X, Y
+        self.m = int(X.shape[0])
+        self.batch_size = min(batch_size, self.m)
+        # Shuffling a single full batch changes nothing but summation order: skip it.
+        self.shuffle = shuffle and self.batch_size < self.m
+        self.x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
+        self.y_buffer = np.empty((self.batch_size, Y.shape[1]), dtype=Y.dtype)
+
+    def __len__(self) -> int:
+        return math.ceil(self.m / self.batch_size)
+
+    def epoch(self, rng: np.random.Generator) -> list[IntArray | slice]:
+        """The batches of one epoch: index arrays when shuffling, else slices."""
+        if not self.shuffle:
+            return [slice(s, s + self.batch_size) for s in range(0, self.m, self.batch_size)]
+        order = rng.permutation(self.m)
+        return [order[s : s + self.batch_size] for s in range(0, self.m, self.batch_size)]
+
+    def gather(self, which: IntArray | slice) -> tuple[Array, Array]:
+        if isinstance(which, slice):
+            return self.X[which], self.Y[which]  # contiguous views, no copy
+        n = which.shape[0]
+        X_b, Y_b = self.x_buffer[:n], self.y_buffer[:n]
+        np.take(self.X, which, axis=0, out=X_b)
+        np.take(self.Y, which, axis=0, out=Y_b)
+        return X_b, Y_b
+
+
+def fit(
+    net: Network,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int = 1,
+    batch_size: int | None = 32,
+    lr: float | None = None,
+    optimizer: Optimizer | None = None,
+    shuffle: bool = True,
+    validation_data: tuple[Any, Any] | None = None,
+    callbacks: Sequence[Callback] = (),
+    verbose: bool = False,
+) -> History:
+    """Train ``net`` on (X, y) by backpropagation and return the history.
+
+    Arguments:
+        X: inputs, (m, n_inputs).
+        y: integer class labels (m,), or targets (m, n_outputs), or (m,) for one output.
+        epochs: passes over the data.
+        batch_size: samples per update; 1 is online learning, None full batch.
+        lr: learning rate of plain gradient descent (SGD) when no optimizer is given.
+        optimizer: an :class:`~backprop.optimizers.Optimizer`; its state carries
+            over between fit calls.
+        shuffle: reshuffle the samples every epoch (from the network's seed).
+        validation_data: (X_val, y_val), evaluated after every epoch.
+        callbacks: :class:`Callback` objects; any may stop training.
+        verbose: print one line per epoch.
+
+    Raises:
+        DivergenceError: when a loss or gradient stops being finite; the
+            parameters are left at their last finite values.
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    optimizer = _resolve_optimizer(lr, optimizer)
+    X = net.check_inputs(X)
+    Y, labels = net.prepare_targets(y, X.shape[0])
+    m = X.shape[0]
+    size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise TypeError("validation_data must be a pair (X_val, y_val)")
+        X_val = net.check_inputs(validation_data[0])
+        Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
+        validation = (X_val, Y_val, labels_val)
+    batches = _Batches(X, Y, size, shuffle)
+    history = History()
+    net.history = history
+    state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
+    all_callbacks = [*callbacks, *([PrintProgress()] if verbose else [])]
+    for callback in all_callbacks:
+        callback.on_train_begin(state)
+    for epoch in range(1, epochs + 1):
+        state.epoch = epoch
+        for callback in all_callbacks:
+            callback.on_epoch_begin(state)
+        started = time.perf_counter()
+        loss_sum, correct, seen = 0.0, 0, 0
+        for number, which in enumerate(batches.epoch(net.rng), start=1):
+            state.batch = number
+            X_b, Y_b = batches.gather(which)
+            # Overflow is not warned about here: the guard below names it precisely.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                outputs = net._forward(X_b, training=True)
+                batch_loss = net._batch_loss(Y_b)
+                net._backward(Y_b)
+            if not (math.isfinite(batch_loss) and math.isfinite(float(net.grads.sum()))):
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}, batch {number}: non-finite "
+                    f"{'loss' if not math.isfinite(batch_loss) else 'gradient'} in "
+                    f"{_non_finite_layer(net)}; the weights are left at their last finite "
+                    f"values; try a smaller learning rate (now {optimizer.lr:g})"
+                )
+            optimizer.step(net.params, net.grads)
+            n = X_b.shape[0]
+            seen += n
+            loss_sum += batch_loss * n
+            if labels is not None:
+                correct += int(np.count_nonzero(net._labels_of(outputs) == labels[which]))
+            batch_logs = {"loss": batch_loss, "batch_size": float(n)}
+            for callback in all_callbacks:
+                callback.on_batch_end(state, batch_logs)
+            if state.stop_training:
+                break
+        logs: dict[str, float] = {"loss": loss_sum / seen}
+        if labels is not None:
+            logs["accuracy"] = correct / seen
+        logs["lr"] = optimizer.lr
+        logs["time"] = time.perf_counter() - started
+        if validation is not None:
+            for key, value in net._evaluate(*validation).items():
+                logs[f"val_{key}"] = value
+        history.append(epoch, logs)
+        state.logs = logs
+        for callback in all_callbacks:
+            callback.on_epoch_end(state, logs)
+        if state.stop_training:
+            break
+    for callback in all_callbacks:
+        callback.on_train_end(state)
+    return history

@@ -1,0 +1,92 @@
+"""The network's structure: flat parameter buffer, views, shapes, initializers, predict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import backprop as bp
+from backprop.initializers import INITIALIZERS
+
+
+def test_parameters_live_in_one_flat_buffer_with_per_layer_views() -> None:
+    net = bp.Network([bp.Dense(3, 4), bp.Dense(4, 2, bias=False)], seed=0)
+    assert net.n_params == 3 * 4 + 4 + 4 * 2
+    assert net.layers[0].W.shape == (4, 3) and net.layers[0].b.shape == (4,)  # type: ignore[union-attr]
+    assert np.shares_memory(net.layers[0].W, net.params)
+    assert np.shares_memory(net.layers[1].W, net.params)
+    assert np.shares_memory(net.layers[0].dW, net.grads)
+    net.params[:] = 0.5
+    assert np.all(net.layers[1].W == 0.5)
+    names = [name for name, _ in net.named_parameters()]
+    assert names == ["layers.0.W", "layers.0.b", "layers.1.W"]
+
+
+@pytest.mark.parametrize("scheme", sorted(INITIALIZERS))
+def test_initializers_have_the_published_scale(scheme: str) -> None:
+    n_in, n_out = 400, 300
+    net = bp.Network([bp.Dense(n_in, n_out, init=scheme)], seed=0, dtype="float64")
+    W = net.layers[0].W
+    expected_std = {
+        "small_random": 0.01,
+        "xavier_uniform": np.sqrt(2 / (n_in + n_out)),
+        "glorot_uniform": np.sqrt(2 / (n_in + n_out)),
+        "xavier_normal": np.sqrt(2 / (n_in + n_out)),
+        "glorot_normal": np.sqrt(2 / (n_in + n_out)),
+        "he": np.sqrt(2 / n_in),
+        "he_normal": np.sqrt(2 / n_in),
+        "he_uniform": np.sqrt(2 / n_in),
+        "lecun": np.sqrt(1 / n_in),
+        "lecun_normal": np.sqrt(1 / n_in),
+        "lecun_uniform": np.sqrt(1 / n_in),
+    }[scheme]
+    assert W.std() == pytest.approx(expected_std, rel=0.03)
+    assert abs(W.mean()) < 0.05 * expected_std + 1e-4
+    if "uniform" in scheme:
+        assert np.abs(W).max() <= np.sqrt(3) * expected_std + 1e-12
+    assert np.all(net.layers[0].b == 0)  # type: ignore[union-attr]
+
+
+def test_auto_init_is_he_for_relu_and_xavier_otherwise() -> None:
+    relu = bp.Network([bp.Dense(500, 200, activation="relu"), bp.Dense(200, 1)], seed=0)
+    assert relu.layers[0].W.std() == pytest.approx(np.sqrt(2 / 500), rel=0.03)
+    assert relu.layers[1].W.std() == pytest.approx(np.sqrt(2 / 201), rel=0.15)
+
+
+def test_same_seed_same_weights_in_both_dtypes() -> None:
+    layers32 = [bp.Dense(5, 3, activation="tanh"), bp.Dense(3, 2, activation="softmax")]
+    layers64 = [bp.Dense(5, 3, activation="tanh"), bp.Dense(3, 2, activation="softmax")]
+    a = bp.Network(layers32, loss="cross_entropy", seed=9)
+    b = bp.Network(layers64, loss="cross_entropy", seed=9, dtype="float64")
+    np.testing.assert_array_equal(a.params, b.params.astype(np.float32))
+
+
+def test_predict_returns_labels_for_classifiers_and_values_for_regression() -> None:
+    X = np.random.default_rng(0).normal(size=(7, 2))
+    multi = bp.Network([bp.Dense(2, 3, activation="softmax")], loss="cross_entropy", seed=0)
+    np.testing.assert_array_equal(multi.predict(X), multi.forward(X).argmax(axis=1))
+    binary = bp.Network([bp.Dense(2, 1, activation="sigmoid")], loss="binary_cross_entropy", seed=0)
+    np.testing.assert_array_equal(binary.predict(X), (binary.forward(X)[:, 0] >= 0.5).astype(int))
+    regression = bp.Network([bp.Dense(2, 1)], loss="mse", seed=0)
+    assert regression.predict(X).shape == (7,)
+    assert bp.Network([bp.Dense(2, 2)], seed=0).predict(X).shape == (7, 2)
+
+
+def test_forward_in_chunks_equals_forward_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop import network
+
+    net = bp.Network([bp.Dense(4, 8, activation="relu"), bp.Dense(8, 3, activation="softmax")],
+                     loss="cross_entropy", seed=0, dtype="float64")
+    X = np.random.default_rng(1).normal(size=(50, 4))
+    whole = net.forward(X)
+    monkeypatch.setattr(network, "INFERENCE_CHUNK", 7)
+    np.testing.assert_allclose(net.forward(X), whole, rtol=1e-14)
+    assert net.evaluate(X, np.zeros(50, dtype=int))["loss"] == pytest.approx(
+        -np.log(whole[:, 0]).mean(), rel=1e-12)
+
+
+def test_summary_and_repr() -> None:
+    net = bp.Network([bp.Dense(784, 256, activation="relu"), bp.Dense(256, 10, activation="softmax")],
+                     loss="cross_entropy")
+    assert "203,530" in net.summary()
+    assert repr(net).startswith("Network([Dense(784, 256, activation='relu')")
