@@ -93,7 +93,8 @@ class Dataset:
         else:
             kind = f"regression, {self.n_outputs} target{'s' if self.n_outputs > 1 else ''}"
         shape = f"{self.image_shape[0]}x{self.image_shape[1]} images" if self.image_shape else ""
-        features = f"{self.n_features} features" + (f" ({shape})" if shape else "")
+        plural = "" if self.n_features == 1 else "s"
+        features = f"{self.n_features} feature{plural}" + (f" ({shape})" if shape else "")
         return f"{self.name}: {kind}, {features}, {self.n_train} train / {self.n_test} test"
 
     @classmethod
