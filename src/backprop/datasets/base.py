@@ -219,9 +219,7 @@ def _features(X: Any, key: str, where: str) -> tuple[Features, tuple[int, int] |
         raise DataError(
             f"{where}: {key} has shape {array.shape}; it needs at least one row and column"
         )
-    out = np.ascontiguousarray(array, dtype=np.float32)
-    _check_finite(out, key, where)  # after the cast: 1e39 is inf in float32
-    return out, image_shape
+    return _to_float32(array, key, where), image_shape
 
 
 def _target_array(y: Any, key: str, where: str) -> np.ndarray:
@@ -282,8 +280,21 @@ def _as_regression_targets(y: np.ndarray, key: str, where: str) -> npt.NDArray[n
             f"{where}: {key} holds strings ({_label_text(y.flat[0])!r}...); "
             "regression needs numeric targets"
         )
-    out = np.ascontiguousarray(y, dtype=np.float32)
-    _check_finite(out, key, where)
+    return _to_float32(y, key, where)
+
+
+def _to_float32(array: np.ndarray, key: str, where: str) -> npt.NDArray[np.float32]:
+    """array as C-contiguous float32, refusing NaN/inf before and after the cast."""
+    _check_finite(array, key, where)
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(array, dtype=np.float32)
+    if not np.isfinite(out).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        text = ", ".join(str(i) for i in index)
+        raise DataError(
+            f"{where}: {key}[{text}] = {array[index]} is too large for float32; "
+            "NaN/inf is not allowed"
+        )
     return out
 
 

@@ -164,6 +164,23 @@ def _parse_numbers(table: _Table, cells: npt.NDArray[np.str_], columns: list[int
     return values
 
 
+def _float32(
+    table: _Table, cells: npt.NDArray[np.str_], columns: list[int]
+) -> npt.NDArray[np.float32]:
+    """The cells as float32, naming the first cell that is not a finite float32."""
+    values = _parse_numbers(table, cells, columns)
+    with np.errstate(over="ignore"):
+        out = values.astype(np.float32)
+    bad = np.argwhere(~np.isfinite(out))
+    if bad.size:
+        i, k = (int(v) for v in bad[0])
+        raise DataError(
+            f"{table.at(i, columns[k])}: cell {_cell(str(cells[i, k]))} is too large for "
+            "float32 (it would be inf); NaN/inf is not allowed"
+        )
+    return out
+
+
 def load_csv(
     path: str | Path,
     target: int | str | None = None,
@@ -219,14 +236,7 @@ def load_csv(
     t = _target_index(target, n_cols, names, p)
     features = [j for j in range(n_cols) if j != t]
     cells = np.array(data, dtype=np.str_).reshape(len(data), n_cols)
-    X = _parse_numbers(table, cells[:, features], features).astype(np.float32)
-    too_big = np.argwhere(~np.isfinite(X))
-    if too_big.size:
-        i, k = (int(v) for v in too_big[0])
-        raise DataError(
-            f"{table.at(i, features[k])}: cell {_cell(str(cells[i, features[k]]))} is too large "
-            "for float32; NaN/inf is not allowed"
-        )
+    X = _float32(table, cells[:, features], features)
     y, kind, class_names = _parse_target(table, cells[:, t], t, task)
     feature_names = tuple(names[j] for j in features) if names is not None else None
     n_classes = len(class_names) if class_names is not None else None
@@ -258,11 +268,7 @@ def _parse_target(
     if task is None:
         task = "classification" if bool(integral.all()) else "regression"
     if task == "regression":
-        y = values.astype(np.float32)
-        if not np.isfinite(y).all():
-            i = int(np.flatnonzero(~np.isfinite(y))[0])
-            raise DataError(f"{table.at(i, t)}: target {_cell(texts[i])} is too large for float32")
-        return y, "regression", None
+        return _float32(table, cells[:, None], [t])[:, 0], "regression", None
     if not integral.all():
         i = int(np.flatnonzero(~integral)[0])
         raise DataError(
