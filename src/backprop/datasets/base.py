@@ -268,7 +268,7 @@ def _as_label_vector(y: np.ndarray, key: str, where: str) -> np.ndarray:
         if fractional.size:
             i = int(fractional[0])
             raise DataError(
-                f"{where}: {key}[{i}] = {y[i]!r} is not an integer class label; "
+                f"{where}: {key}[{i}] = {y[i]} is not an integer class label; "
                 "use task='regression' for real-valued targets"
             )
     return y

@@ -32,6 +32,7 @@ def _number(text: str) -> float | None:
 
 def _cell(text: str) -> str:
     """A cell's text, quoted and shortened for a one-line message."""
+    text = text.strip()
     short = text if len(text) <= 40 else text[:37] + "..."
     return repr(short)
 
@@ -68,12 +69,12 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
     lines: list[int] = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True, strict=True)
             try:
                 for row in reader:
                     if not row or (len(row) == 1 and not row[0].strip()):
                         continue  # a blank line
-                    rows.append([cell.strip() for cell in row])
+                    rows.append(row)  # cells keep their spaces: float() ignores them
                     lines.append(reader.line_num)
             except csv.Error as error:
                 raise DataError(f"{path}, row {reader.line_num}: malformed CSV ({error})") from None
@@ -140,42 +141,43 @@ def _target_index(
     )
 
 
-def _parse_numbers(table: _Table, cells: npt.NDArray[np.str_], columns: list[int]) -> np.ndarray:
-    """The cells (m, len(columns)) as float64, or a DataError naming the first bad cell."""
-    try:
-        values = cells.astype(np.float64) if cells.size else np.zeros(cells.shape)
+def _parse_numbers(table: _Table, cells: list[list[str]], columns: list[int]) -> np.ndarray:
+    """cells (m rows of len(columns) texts) as float64 (m, len(columns)).
+
+    DataError naming the first cell that is not a number, or is NaN/inf.
+    """
+    try:  # the fast path: Python's float() per cell beats NumPy's str -> float cast
+        values = np.array([list(map(float, row)) for row in cells], dtype=np.float64)
     except ValueError:
-        values = np.empty(cells.shape)
-        for i, row in enumerate(cells.tolist()):
+        for i, row in enumerate(cells):
             for k, text in enumerate(row):
-                number = _number(text)
-                if number is None:
-                    what = "is empty" if text == "" else f"{_cell(text)} is not a number"
+                if _number(text) is None:
+                    what = "is empty" if not text.strip() else f"{_cell(text)} is not a number"
                     raise DataError(
                         f"{table.at(i, columns[k])}: cell {what}{table.hint(i)}"
                     ) from None
-                values[i, k] = number
+        raise  # not reached: some cell failed above
+    values = values.reshape(len(cells), len(columns))
     bad = np.argwhere(~np.isfinite(values))
     if bad.size:
         i, k = (int(v) for v in bad[0])
         raise DataError(
-            f"{table.at(i, columns[k])}: cell {_cell(str(cells[i, k]))}; NaN/inf is not allowed"
+            f"{table.at(i, columns[k])}: cell {_cell(cells[i][k])}; NaN/inf is not allowed"
         )
     return values
 
 
-def _float32(
-    table: _Table, cells: npt.NDArray[np.str_], columns: list[int]
+def _to_float32(
+    table: _Table, values: np.ndarray, cells: list[list[str]], columns: list[int]
 ) -> npt.NDArray[np.float32]:
-    """The cells as float32, naming the first cell that is not a finite float32."""
-    values = _parse_numbers(table, cells, columns)
+    """Parsed values as float32, naming the first cell too large for float32."""
     with np.errstate(over="ignore"):
         out = values.astype(np.float32)
     bad = np.argwhere(~np.isfinite(out))
     if bad.size:
         i, k = (int(v) for v in bad[0])
         raise DataError(
-            f"{table.at(i, columns[k])}: cell {_cell(str(cells[i, k]))} is too large for "
+            f"{table.at(i, columns[k])}: cell {_cell(cells[i][k])} is too large for "
             "float32 (it would be inf); NaN/inf is not allowed"
         )
     return out
@@ -219,7 +221,7 @@ def load_csv(
     if not rows:
         raise DataError(f"{p}: the file is empty (no rows)")
     with_header = _has_header(rows) if header == "auto" else bool(header)
-    names = rows[0] if with_header else None
+    names = [name.strip() for name in rows[0]] if with_header else None
     data, data_lines = (rows[1:], lines[1:]) if with_header else (rows, lines)
     n_cols = len(rows[0])
     for row, line in zip(data, data_lines, strict=True):
@@ -235,9 +237,10 @@ def load_csv(
     table = _Table(p, data_lines, names, guessed=header == "auto" and names is None)
     t = _target_index(target, n_cols, names, p)
     features = [j for j in range(n_cols) if j != t]
-    cells = np.array(data, dtype=np.str_).reshape(len(data), n_cols)
-    X = _float32(table, cells[:, features], features)
-    y, kind, class_names = _parse_target(table, cells[:, t], t, task)
+    feature_cells = [row[:t] + row[t + 1 :] for row in data]
+    X = _to_float32(table, _parse_numbers(table, feature_cells, features), feature_cells, features)
+    del feature_cells
+    y, kind, class_names = _parse_target(table, [row[t] for row in data], t, task)
     feature_names = tuple(names[j] for j in features) if names is not None else None
     n_classes = len(class_names) if class_names is not None else None
     if test_fraction == 0.0:
@@ -255,27 +258,27 @@ def load_csv(
 
 
 def _parse_target(
-    table: _Table, cells: npt.NDArray[np.str_], t: int, task: Task | None
+    table: _Table, texts: list[str], t: int, task: Task | None
 ) -> tuple[npt.NDArray[np.int64] | npt.NDArray[np.float32], Task, tuple[str, ...] | None]:
     """y, the task, and the class names, from the target column's cells."""
-    texts = cells.tolist()
-    numeric = [_number(s) is not None for s in texts]
-    if not any(numeric) and task != "regression":
-        codes, names = encode_labels([cells])  # label strings such as "setosa"
+    if task != "regression" and all(_number(s) is None for s in texts):
+        labels = np.array([s.strip() for s in texts], dtype=np.str_)
+        codes, names = encode_labels([labels])  # labels such as "setosa"
         return codes[0], "classification", names
-    values = _parse_numbers(table, cells[:, None], [t])[:, 0]
-    integral = values == np.round(values)
+    cells = [[s] for s in texts]
+    values = _parse_numbers(table, cells, [t])
+    integral = values[:, 0] == np.round(values[:, 0])
     if task is None:
         task = "classification" if bool(integral.all()) else "regression"
     if task == "regression":
-        return _float32(table, cells[:, None], [t])[:, 0], "regression", None
+        return _to_float32(table, values, cells, [t])[:, 0], "regression", None
     if not integral.all():
         i = int(np.flatnonzero(~integral)[0])
         raise DataError(
             f"{table.at(i, t)}: target {_cell(texts[i])} is not an integer class label; "
             'use task="regression" for real-valued targets'
         )
-    codes, names = encode_labels([values])
+    codes, names = encode_labels([values[:, 0]])
     return codes[0], "classification", names
 
 
