@@ -1,6 +1,7 @@
 """The Dataset container, from_arrays, subset_classes, the split, and sklearn's digits."""
 
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -165,15 +166,44 @@ def test_a_stratified_split_is_a_partition_with_proportional_classes(
     assert np.all(np.abs(per_class - np.array(counts) * n_test / m) < 1)
 
 
-def test_load_digits_is_scaled_split_and_stratified() -> None:
-    pytest.importorskip("sklearn")
+def test_load_digits_scales_splits_and_stratifies(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stand-in for sklearn.datasets (importing the real one takes seconds):
+    # 100 "images" of 0..16 pixels, 10 per digit, in sklearn's Bunch layout.
+    rng = np.random.default_rng(0)
+    bunch = types.SimpleNamespace(
+        data=rng.integers(0, 17, (100, 64)).astype(np.float64),
+        target=np.repeat(np.arange(10), 10),
+    )
+    fake = types.ModuleType("sklearn.datasets")
+    fake.load_digits = lambda: bunch  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", fake)
     d = load_digits(test_fraction=0.2, seed=1)
-    assert (d.n_train, d.n_test, d.n_features, d.image_shape) == (1437, 360, 64, (8, 8))
-    assert d.X_train.dtype == np.float32 and d.X_train.min() == 0.0 and d.X_train.max() == 1.0
-    assert d.y_test is not None
-    assert np.bincount(d.y_test).min() >= 35
+    assert (d.n_train, d.n_test, d.n_features, d.image_shape, d.n_classes) == (
+        80,
+        20,
+        64,
+        (8, 8),
+        10,
+    )
+    assert d.X_train.dtype == np.float32 and d.y_train.dtype == np.int64
+    assert d.y_test is not None and np.bincount(d.y_test).tolist() == [2] * 10
+    X = np.concatenate([d.X_train, d.X_test])
+    y = np.concatenate([d.y_train, d.y_test])
+    order = np.lexsort(X.T[::-1])
+    expected = (bunch.data / 16).astype(np.float32)
+    expected_order = np.lexsort(expected.T[::-1])
+    np.testing.assert_array_equal(X[order], expected[expected_order])
+    np.testing.assert_array_equal(y[order], bunch.target[expected_order])
     again = load_digits(test_fraction=0.2, seed=1)
     np.testing.assert_array_equal(d.X_test, again.X_test)
+    assert load_digits(test_fraction=0).n_test == 0
+
+
+def test_load_digits_with_the_real_scikit_learn() -> None:
+    pytest.importorskip("sklearn")
+    d = load_digits()
+    assert (d.n_train, d.n_test, d.n_features, d.image_shape) == (1437, 360, 64, (8, 8))
+    assert d.X_train.min() == 0.0 and d.X_train.max() == 1.0
 
 
 def test_load_digits_without_scikit_learn_says_how_to_install_it(

@@ -36,7 +36,7 @@ def images_and_labels(
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.int16, np.int32, np.float32, np.float64])
 def test_read_idx_round_trips_every_type(tmp_path: Path, dtype: type) -> None:
-    array = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+    array: np.ndarray = (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
     out = read_idx(write(tmp_path / "a.idx", array))
     assert out.dtype == np.dtype(dtype) and out.dtype.isnative
     np.testing.assert_array_equal(out, array)

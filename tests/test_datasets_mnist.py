@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop.datasets import cache as cache_module
 from backprop.datasets import (
     cache_dir,
     fetch_mnist,
@@ -286,7 +285,7 @@ def test_a_failed_cache_write_keeps_the_old_file_and_leaves_no_temporary(
         file.write(b"PK\x03\x04 partial")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cache_module.np, "savez", half_written)
+    monkeypatch.setattr(np, "savez", half_written)
     with pytest.raises(
         DataError, match=r"cannot write the cache file .*mnist\.npz \(No space left on device\)"
     ):
@@ -304,7 +303,7 @@ def test_an_interrupted_cache_write_leaves_no_file_at_all(
         file.write(b"PK\x03\x04 partial")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cache_module.np, "savez", interrupted)
+    monkeypatch.setattr(np, "savez", interrupted)
     with pytest.raises(KeyboardInterrupt):
         fetch_mnist()
     assert os.listdir(cache) == []

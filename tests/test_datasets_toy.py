@@ -25,7 +25,7 @@ CLASSIFIERS: dict[str, Callable[..., Dataset]] = {
     "spirals": make_spirals,
     "gaussians": make_gaussians,
 }
-ALL = {**CLASSIFIERS, "line": make_line}
+ALL: dict[str, Callable[..., Dataset]] = {**CLASSIFIERS, "line": make_line}
 
 
 def _all_X(d: Dataset) -> np.ndarray:
