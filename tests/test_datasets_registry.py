@@ -48,7 +48,8 @@ def test_unknown_name_lists_the_valid_ones() -> None:
     message = str(info.value)
     assert message == (
         "unknown dataset 'mnsit': choose one of mnist, digits, xor, circles, moons, spirals, "
-        "gaussians, line, or give a path to a .csv or .npz file"
+        "gaussians, line, or give a path to a .csv or .npz file (or a directory of MNIST IDX "
+        "files)"
     )
 
 
@@ -91,3 +92,17 @@ def test_describe_has_one_line_per_name() -> None:
 def test_everything_in_all_is_importable() -> None:
     for name in datasets.__all__:
         assert hasattr(datasets, name), name
+
+
+def test_a_directory_loads_as_mnist_idx_files(tmp_path: Path) -> None:
+    from test_datasets_idx import mnist_dir
+
+    d = load_dataset(mnist_dir(tmp_path, gz=True))
+    assert (d.name, d.n_train, d.n_test, d.image_shape) == ("mnist", 6, 3, (28, 28))
+
+
+def test_a_dataset_prints_as_its_summary() -> None:
+    assert (
+        repr(load_dataset("xor"))
+        == "<Dataset xor: classification, 2 classes, 2 features, 160 train / 40 test>"
+    )

@@ -25,7 +25,7 @@ Features = npt.NDArray[np.float32]
 Targets = npt.NDArray[np.int64] | npt.NDArray[np.float32]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, repr=False)
 class Dataset:
     """Training (and optional test) arrays with what a front end needs to know.
 
@@ -57,6 +57,9 @@ class Dataset:
 
     def __post_init__(self) -> None:
         _check_dataset(self)
+
+    def __repr__(self) -> str:
+        return f"<Dataset {self.summary()}>"
 
     @property
     def n_features(self) -> int:

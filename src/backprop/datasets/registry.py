@@ -11,6 +11,7 @@ from ..errors import DataError
 from .base import Dataset
 from .digits import load_digits
 from .files import load_csv, load_npz
+from .idx import load_mnist_idx
 from .mnist import load_mnist
 from .toy import make_circles, make_gaussians, make_line, make_moons, make_spirals, make_xor
 
@@ -57,7 +58,8 @@ def dataset_options(name: str) -> tuple[str, ...]:
 
 
 def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
-    """A dataset by name (see DATASET_NAMES) or from a .csv or .npz file.
+    """A dataset by name (see DATASET_NAMES), from a .csv or .npz file, or
+    MNIST from a directory holding its four IDX files.
 
     ``options`` go to the loader: for example n_samples=500, noise=0.2,
     seed=1 for a generated set; target="label", test_fraction=0.2 for a CSV
@@ -72,6 +74,8 @@ def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
         if not Path(text).is_file():
             raise DataError(f"{text}: no such file")
         return _call(text, _FILE_LOADERS[suffix], options, path=text)
+    if Path(text).is_dir():
+        return _call(text, load_mnist_idx, options, path=text)
     if Path(text).exists():
         raise DataError(
             f"{text}: cannot load a {suffix or 'suffix-less'} file; give a .csv or .npz"
@@ -82,7 +86,7 @@ def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
 def _unknown(text: str) -> str:
     return (
         f"unknown dataset {text!r}: choose one of {', '.join(DATASET_NAMES)}, "
-        "or give a path to a .csv or .npz file"
+        "or give a path to a .csv or .npz file (or a directory of MNIST IDX files)"
     )
 
 
@@ -90,7 +94,9 @@ def _call(
     what: str, loader: Callable[..., Dataset], options: dict[str, Any], path: str | None = None
 ) -> Dataset:
     """loader(**options), or loader(path, **options) for a file; unknown options refused."""
-    accepted = [name for name in inspect.signature(loader).parameters if name != "path"]
+    accepted = [
+        name for name in inspect.signature(loader).parameters if name not in ("path", "directory")
+    ]
     unknown = [name for name in options if name not in accepted]
     if unknown:
         raise ValueError(
