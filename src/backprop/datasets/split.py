@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 import numpy.typing as npt
@@ -12,7 +13,7 @@ Index = npt.NDArray[np.intp]
 
 def check_test_fraction(test_fraction: float, where: str) -> float:
     """``test_fraction`` as a float in [0, 1), or a one-line ValueError."""
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, int | float):
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
         raise ValueError(
             f"{where}: test_fraction must be a number in [0, 1), got {test_fraction!r}"
         )
