@@ -11,6 +11,7 @@ __version__ = "0.1.0"
 
 from . import schedules
 from .activations import Activation, get_activation, register_activation
+from .callbacks import EarlyStopping
 from .errors import DataError, DivergenceError, ModelFileError
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
@@ -32,6 +33,7 @@ __all__ = [
     "DataError",
     "Dense",
     "DivergenceError",
+    "EarlyStopping",
     "ExponentialDecay",
     "GradcheckReport",
     "History",
