@@ -68,6 +68,14 @@ def test_fit_clips_before_every_step() -> None:
     np.testing.assert_allclose(before - unclipped.params, 0.5 * g, rtol=1e-12)
 
 
+def test_float32_gradients_whose_squares_overflow_are_still_clipped_correctly() -> None:
+    grads = np.full(8, 1e20, dtype=np.float32)  # finite, but Σ g² = 8e40 overflows float32
+    norm = bp.clip_grad_norm(grads, 2.0)
+    assert norm == pytest.approx(1e20 * np.sqrt(8), rel=1e-6)
+    np.testing.assert_allclose(grads, np.full(8, 2.0 / np.sqrt(8)), rtol=1e-6)
+    assert grads.dtype == np.float32
+
+
 @pytest.mark.parametrize("bad", [0, -1.0, float("inf")])
 def test_bad_clip_norm(bad: float) -> None:
     net, X, y = net_and_grads()

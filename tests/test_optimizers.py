@@ -26,14 +26,18 @@ GRADS = [
 
 # -- the published update rules, one step at a time ------------------------
 def sgd_reference(
-    lr: float, momentum: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0
+    lr: float,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
 ) -> list[np.ndarray]:
     """Sutskever et al. 2013 momentum as torch.optim.SGD writes it (buf = g at step 1)."""
     w, buf, out = P0.copy(), None, []
     for g in GRADS:
         g = g + weight_decay * w
         if momentum:
-            buf = g.copy() if buf is None else momentum * buf + g
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
             d = g + momentum * buf if nesterov else buf
         else:
             d = g
@@ -113,6 +117,13 @@ CASES: list[tuple[str, Callable[[], bp.Optimizer], Callable[[], list[np.ndarray]
         lambda: sgd_reference(0.1, momentum=0.9, nesterov=True, weight_decay=0.05),
         "SGD",
         {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05},
+    ),
+    (
+        "sgd-momentum-dampening",
+        lambda: bp.SGD(lr=0.1, momentum=0.9, dampening=0.3),
+        lambda: sgd_reference(0.1, momentum=0.9, dampening=0.3),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.3},
     ),
     (
         "rmsprop",

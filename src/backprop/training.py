@@ -138,7 +138,12 @@ def clip_grad_norm(grads: Array, max_norm: float) -> float:
     Returns:
         ‖g‖ before clipping.
     """
-    norm = math.sqrt(float(np.dot(grads, grads)))
+    with np.errstate(over="ignore"):  # an overflow is handled just below
+        norm = math.sqrt(float(np.dot(grads, grads)))
+    if not math.isfinite(norm) and grads.dtype != np.float64:
+        # Σ g² overflowed float32 although every g is finite: sum the squares in float64.
+        wide = grads.astype(np.float64)
+        norm = math.sqrt(float(np.dot(wide, wide)))
     if norm > max_norm:
         grads *= max_norm / norm  # one vectorized operation over every parameter
     return norm
