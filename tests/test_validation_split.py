@@ -39,6 +39,12 @@ def test_the_split_point_is_keras_s() -> None:
     np.testing.assert_array_equal(a.params, b.params)
 
 
+def test_a_numpy_float_is_a_fraction() -> None:
+    X, y = data(50)
+    history = make_net().fit(X, y, epochs=1, validation_split=np.float32(0.2))
+    assert "val_loss" in history
+
+
 def test_full_batch_means_the_training_part() -> None:
     X, y = data(10)
     seen: list[float] = []

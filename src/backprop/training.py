@@ -12,6 +12,7 @@ into a buffer allocated once, the data itself never moves.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -257,7 +258,7 @@ def fit(
     if validation_split is not None:
         if validation_data is not None:
             raise ValueError("give validation_data or validation_split, not both")
-        if isinstance(validation_split, bool) or not isinstance(validation_split, int | float):
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
             raise TypeError(f"validation_split must be a number, got {validation_split!r}")
         if not 0.0 < validation_split < 1.0:
             raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
