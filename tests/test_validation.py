@@ -68,6 +68,16 @@ def test_binary_targets_must_be_probabilities() -> None:
     ({"batch_size": -4}, ValueError, "batch_size must be a positive integer"),
     ({"optimizer": bp.SGD(0.1), "lr": 0.1}, ValueError, "give the learning rate to the optimizer"),
     ({"validation_data": np.zeros(3)}, TypeError, r"validation_data must be a pair"),
+    ({"validation_split": 0.0}, ValueError, r"validation_split must be in \(0, 1\), got 0.0"),
+    ({"validation_split": 1}, ValueError, r"validation_split must be in \(0, 1\), got 1"),
+    ({"validation_split": "20%"}, TypeError, "validation_split must be a number"),
+    ({"validation_split": 0.5, "validation_data": (X_OK, Y_OK)}, ValueError, "not both"),
+    ({"clip_norm": 0.0}, ValueError, "clip_norm must be a finite number > 0, got 0.0"),
+    ({"clip_norm": -1.0}, ValueError, "clip_norm must be a finite number > 0"),
+    ({"clip_norm": float("nan")}, ValueError, "clip_norm must be a finite number > 0"),
+    ({"clip_norm": "1"}, TypeError, "clip_norm must be a number"),
+    ({"schedule": 0.1}, TypeError, r"schedule must be callable as schedule\(epoch, base_lr\)"),
+    ({"schedule": lambda e, lr: float("inf")}, ValueError, "scheduled lr must be a finite number ≥ 0"),
 ])
 def test_bad_hyperparameters(kwargs: dict[str, object], error: type, message: str) -> None:
     with pytest.raises(error, match=message):

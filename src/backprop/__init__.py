@@ -9,7 +9,9 @@
 
 __version__ = "0.1.0"
 
+from . import schedules
 from .activations import Activation, get_activation, register_activation
+from .callbacks import EarlyStopping
 from .errors import DataError, DivergenceError, ModelFileError
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
@@ -17,7 +19,8 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .persistence import load, save
-from .training import Callback, History, TrainingState
+from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
+from .training import Callback, History, TrainingState, clip_grad_norm
 
 __all__ = [
     "SGD",
@@ -25,19 +28,26 @@ __all__ = [
     "Adam",
     "AdamW",
     "Callback",
+    "Constant",
+    "CosineAnnealing",
     "DataError",
     "Dense",
     "DivergenceError",
+    "EarlyStopping",
+    "ExponentialDecay",
     "GradcheckReport",
     "History",
     "Layer",
+    "LinearWarmup",
     "Loss",
     "ModelFileError",
     "Network",
     "Optimizer",
     "RMSProp",
+    "StepDecay",
     "TrainingState",
     "__version__",
+    "clip_grad_norm",
     "get_activation",
     "get_loss",
     "gradcheck",
@@ -45,4 +55,5 @@ __all__ = [
     "register_activation",
     "register_loss",
     "save",
+    "schedules",
 ]

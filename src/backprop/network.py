@@ -27,6 +27,7 @@ from .validation import check_inputs, prepare_targets
 
 if TYPE_CHECKING:
     from .optimizers import Optimizer
+    from .schedules import ScheduleFunction
     from .training import Callback, History
 
 #: Rows per block when predicting, so memory stays bounded for any X.
@@ -309,6 +310,9 @@ class Network:
         optimizer: Optimizer | None = None,
         shuffle: bool = True,
         validation_data: tuple[Any, Any] | None = None,
+        validation_split: float | None = None,
+        schedule: ScheduleFunction | None = None,
+        clip_norm: float | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
     ) -> History:
@@ -325,6 +329,9 @@ class Network:
             optimizer=optimizer,
             shuffle=shuffle,
             validation_data=validation_data,
+            validation_split=validation_split,
+            schedule=schedule,
+            clip_norm=clip_norm,
             callbacks=callbacks,
             verbose=verbose,
         )

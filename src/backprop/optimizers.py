@@ -28,6 +28,8 @@ class Optimizer:
 
     def __init__(self, lr: float) -> None:
         self.lr = check_positive_number(lr, "lr")
+        #: The base learning rate of a schedule: ``lr`` when fit first used one (else None).
+        self.initial_lr: float | None = None
         #: Number of steps taken so far.
         self.t = 0
         self._state: dict[str, Array] = {}

@@ -12,6 +12,7 @@ into a buffer allocated once, the data itself never moves.
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ import numpy as np
 from ._typing import Array, IntArray
 from .errors import DivergenceError
 from .optimizers import SGD, Optimizer
-from .validation import check_positive_int
+from .schedules import ScheduleFunction, check_schedule
+from .validation import check_non_negative_number, check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
     from .network import Network
@@ -125,6 +127,47 @@ def _non_finite_layer(net: Network) -> str:
     return "no layer (the loss itself)"
 
 
+def clip_grad_norm(grads: Array, max_norm: float) -> float:
+    """Scale the flat gradient buffer in place so its global L2 norm is at most ``max_norm``.
+
+    g ← g · max_norm / ‖g‖ when ‖g‖ > max_norm, else g is left alone: the
+    direction never changes. ‖g‖ is the norm of every gradient together
+    (all layers, weights and biases), as torch.nn.utils.clip_grad_norm_
+    computes it; PyTorch divides by ‖g‖ + 1e-6 and so clips to a norm a
+    hair under max_norm, here the clipped norm is max_norm itself.
+
+    Returns:
+        ‖g‖ before clipping.
+    """
+    with np.errstate(over="ignore"):  # an overflow is handled just below
+        norm = math.sqrt(float(np.dot(grads, grads)))
+    if not math.isfinite(norm) and grads.dtype != np.float64:
+        # Σ g² overflowed float32 although every g is finite: sum the squares in float64.
+        wide = grads.astype(np.float64)
+        norm = math.sqrt(float(np.dot(wide, wide)))
+    if norm > max_norm:
+        grads *= max_norm / norm  # one vectorized operation over every parameter
+    return norm
+
+
+def _split_validation(
+    X: Array, Y: Array, labels: IntArray | None, fraction: float
+) -> tuple[tuple[Array, Array, IntArray | None], tuple[Array, Array, IntArray | None]]:
+    """(training part, validation part): the last ``fraction`` of the samples validate."""
+    m = X.shape[0]
+    split = int(m * (1.0 - fraction))  # Keras's split point
+    if split == 0 or split == m:
+        raise ValueError(
+            f"validation_split={fraction} of {m} samples leaves "
+            f"{'no training' if split == 0 else 'no validation'} samples"
+        )
+
+    def part(rows: slice) -> tuple[Array, Array, IntArray | None]:
+        return X[rows], Y[rows], None if labels is None else labels[rows]
+
+    return part(slice(0, split)), part(slice(split, m))
+
+
 class _Batches:
     """Index-gathered batches into buffers allocated once per fit call."""
 
@@ -168,6 +211,9 @@ def fit(
     optimizer: Optimizer | None = None,
     shuffle: bool = True,
     validation_data: tuple[Any, Any] | None = None,
+    validation_split: float | None = None,
+    schedule: ScheduleFunction | None = None,
+    clip_norm: float | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
 ) -> History:
@@ -183,6 +229,18 @@ def fit(
             over between fit calls.
         shuffle: reshuffle the samples every epoch (from the network's seed).
         validation_data: (X_val, y_val), evaluated after every epoch.
+        validation_split: a fraction in (0, 1): the last ``validation_split`` of
+            the samples (taken before any shuffling, as Keras does) are held
+            out and evaluated after every epoch instead of trained on. Not
+            together with ``validation_data``.
+        schedule: the learning rate per epoch, ``schedule(epoch, base_lr)`` with
+            epoch counted from 0 in this call (see :mod:`backprop.schedules`);
+            ``optimizer.lr`` is set from it at the start of every epoch. The
+            base lr is the optimizer's lr when it first met a schedule, kept as
+            ``optimizer.initial_lr``.
+        clip_norm: clip the gradients by global norm before every update:
+            when ‖g‖ over every parameter exceeds clip_norm, g ← g · clip_norm / ‖g‖
+            (see :func:`clip_grad_norm`).
         callbacks: :class:`Callback` objects; any may stop training.
         verbose: print one line per epoch.
 
@@ -197,6 +255,24 @@ def fit(
     m = X.shape[0]
     size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     validation = None
+    if validation_split is not None:
+        if validation_data is not None:
+            raise ValueError("give validation_data or validation_split, not both")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
+            raise TypeError(f"validation_split must be a number, got {validation_split!r}")
+        if not 0.0 < validation_split < 1.0:
+            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
+        (X, Y, labels), validation = _split_validation(X, Y, labels, float(validation_split))
+        m = X.shape[0]
+        size = m if batch_size is None else size
+    if clip_norm is not None:
+        clip_norm = check_positive_number(clip_norm, "clip_norm")
+    base_lr = optimizer.lr
+    if schedule is not None:
+        schedule = check_schedule(schedule)
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        base_lr = optimizer.initial_lr
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -212,6 +288,8 @@ def fit(
         callback.on_train_begin(state)
     for epoch in range(1, epochs + 1):
         state.epoch = epoch
+        if schedule is not None:
+            optimizer.lr = check_non_negative_number(schedule(epoch - 1, base_lr), "scheduled lr")
         for callback in all_callbacks:
             callback.on_epoch_begin(state)
         started = time.perf_counter()
@@ -231,6 +309,8 @@ def fit(
                     f"{_non_finite_layer(net)}; the weights are left at their last finite "
                     f"values; try a smaller learning rate (now {optimizer.lr:g})"
                 )
+            if clip_norm is not None:
+                clip_grad_norm(net.grads, clip_norm)
             optimizer.step(net.params, net.grads)
             n = X_b.shape[0]
             seen += n

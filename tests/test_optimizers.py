@@ -1,0 +1,260 @@
+"""Optimizers: the first three updates match the published rules and torch.optim.
+
+Each case steps a fixed parameter vector with a fixed sequence of three
+gradients by calling ``opt.step(params, grads)`` directly. The expected
+values come from the update rule written out below in plain NumPy (not
+from the library), and from torch.optim when PyTorch is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import backprop as bp
+
+P0 = np.array([0.5, -1.2, 2.0, 0.0, -0.3])
+GRADS = [
+    np.array([0.1, -0.4, 1.5, -2.0, 0.05]),
+    np.array([-0.3, 0.2, 0.7, -1.0, 0.0]),
+    np.array([0.25, -0.6, -0.9, 0.4, 0.3]),
+]
+
+
+# -- the published update rules, one step at a time ------------------------
+def sgd_reference(
+    lr: float,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    weight_decay: float = 0.0,
+    dampening: float = 0.0,
+) -> list[np.ndarray]:
+    """Sutskever et al. 2013 momentum as torch.optim.SGD writes it (buf = g at step 1)."""
+    w, buf, out = P0.copy(), None, []
+    for g in GRADS:
+        g = g + weight_decay * w
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            d = g + momentum * buf if nesterov else buf
+        else:
+            d = g
+        w = w - lr * d
+        out.append(w)
+    return out
+
+
+def rmsprop_reference(
+    lr: float, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0
+) -> list[np.ndarray]:
+    """Hinton's lecture 6e: v ← α v + (1 − α) g², w ← w − η g / (√v + ε) (+ momentum, L2)."""
+    w, v, buf, out = P0.copy(), np.zeros_like(P0), np.zeros_like(P0), []
+    for g in GRADS:
+        g = g + weight_decay * w
+        v = alpha * v + (1 - alpha) * g * g
+        if momentum:
+            buf = momentum * buf + g / (np.sqrt(v) + eps)
+            w = w - lr * buf
+        else:
+            w = w - lr * g / (np.sqrt(v) + eps)
+        out.append(w)
+    return out
+
+
+def adam_reference(
+    lr: float,
+    betas: tuple[float, float] = (0.9, 0.999),
+    eps: float = 1e-8,
+    weight_decay: float = 0.0,
+    decoupled: bool = False,
+) -> list[np.ndarray]:
+    """Kingma & Ba 2015, Algorithm 1 (with ε added to √v̂); AdamW: Loshchilov & Hutter 2019."""
+    b1, b2 = betas
+    w, m, v, out = P0.copy(), np.zeros_like(P0), np.zeros_like(P0), []
+    for t, g in enumerate(GRADS, start=1):
+        if decoupled:
+            w = w - lr * weight_decay * w
+        else:
+            g = g + weight_decay * w
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(w)
+    return out
+
+
+# (id, our optimizer, reference steps, torch optimizer class name, torch kwargs)
+CASES: list[tuple[str, Callable[[], bp.Optimizer], Callable[[], list[np.ndarray]], str, dict[str, Any]]] = [
+    ("sgd", lambda: bp.SGD(lr=0.1), lambda: sgd_reference(0.1), "SGD", {"lr": 0.1}),
+    (
+        "sgd-momentum",
+        lambda: bp.SGD(lr=0.1, momentum=0.9),
+        lambda: sgd_reference(0.1, momentum=0.9),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9},
+    ),
+    (
+        "sgd-nesterov",
+        lambda: bp.SGD(lr=0.1, momentum=0.9, nesterov=True),
+        lambda: sgd_reference(0.1, momentum=0.9, nesterov=True),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+    ),
+    (
+        "sgd-weight-decay",
+        lambda: bp.SGD(lr=0.1, weight_decay=0.05),
+        lambda: sgd_reference(0.1, weight_decay=0.05),
+        "SGD",
+        {"lr": 0.1, "weight_decay": 0.05},
+    ),
+    (
+        "sgd-momentum-nesterov-weight-decay",
+        lambda: bp.SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.05),
+        lambda: sgd_reference(0.1, momentum=0.9, nesterov=True, weight_decay=0.05),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.05},
+    ),
+    (
+        "sgd-momentum-dampening",
+        lambda: bp.SGD(lr=0.1, momentum=0.9, dampening=0.3),
+        lambda: sgd_reference(0.1, momentum=0.9, dampening=0.3),
+        "SGD",
+        {"lr": 0.1, "momentum": 0.9, "dampening": 0.3},
+    ),
+    (
+        "rmsprop",
+        lambda: bp.RMSProp(lr=0.01),
+        lambda: rmsprop_reference(0.01),
+        "RMSprop",
+        {"lr": 0.01, "alpha": 0.99, "eps": 1e-8},
+    ),
+    (
+        "rmsprop-momentum-weight-decay",
+        lambda: bp.RMSProp(lr=0.01, alpha=0.9, weight_decay=0.05, momentum=0.5),
+        lambda: rmsprop_reference(0.01, alpha=0.9, weight_decay=0.05, momentum=0.5),
+        "RMSprop",
+        {"lr": 0.01, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.05, "momentum": 0.5},
+    ),
+    (
+        "adam",
+        lambda: bp.Adam(lr=0.01),
+        lambda: adam_reference(0.01),
+        "Adam",
+        {"lr": 0.01},
+    ),
+    (
+        "adam-weight-decay",
+        lambda: bp.Adam(lr=0.01, weight_decay=0.1),
+        lambda: adam_reference(0.01, weight_decay=0.1),
+        "Adam",
+        {"lr": 0.01, "weight_decay": 0.1},
+    ),
+    (
+        "adamw",
+        lambda: bp.AdamW(lr=0.01, weight_decay=0.1),
+        lambda: adam_reference(0.01, weight_decay=0.1, decoupled=True),
+        "AdamW",
+        {"lr": 0.01, "weight_decay": 0.1},
+    ),
+    (
+        "adamw-default-decay",
+        lambda: bp.AdamW(lr=0.01),
+        lambda: adam_reference(0.01, weight_decay=0.01, decoupled=True),
+        "AdamW",
+        {"lr": 0.01},
+    ),
+]
+IDS = [case[0] for case in CASES]
+
+
+def run_ours(make: Callable[[], bp.Optimizer]) -> list[np.ndarray]:
+    opt, params, out = make(), P0.copy(), []
+    for g in GRADS:
+        opt.step(params, g.copy())
+        out.append(params.copy())
+    return out
+
+
+@pytest.mark.parametrize(("name", "make", "reference", "torch_name", "torch_kwargs"), CASES, ids=IDS)
+def test_first_three_updates_match_the_published_rule(
+    name: str,
+    make: Callable[[], bp.Optimizer],
+    reference: Callable[[], list[np.ndarray]],
+    torch_name: str,
+    torch_kwargs: dict[str, Any],
+) -> None:
+    ours, expected = run_ours(make), reference()
+    for t, (got, want) in enumerate(zip(ours, expected, strict=True), start=1):
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15, err_msg=f"{name}, step {t}")
+    assert not np.allclose(ours[0], P0)  # every case really moves
+
+
+@pytest.mark.parametrize(("name", "make", "reference", "torch_name", "torch_kwargs"), CASES, ids=IDS)
+def test_first_three_updates_match_torch_optim(
+    name: str,
+    make: Callable[[], bp.Optimizer],
+    reference: Callable[[], list[np.ndarray]],
+    torch_name: str,
+    torch_kwargs: dict[str, Any],
+) -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch not installed: torch.optim comparison skipped")
+    p = torch.tensor(P0, dtype=torch.float64, requires_grad=True)
+    opt = getattr(torch.optim, torch_name)([p], **torch_kwargs)
+    expected = []
+    for g in GRADS:
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+        expected.append(p.detach().numpy().copy())
+    for t, (got, want) in enumerate(zip(run_ours(make), expected, strict=True), start=1):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=f"{name}, step {t}")
+
+
+def test_adam_coupled_l2_and_adamw_decoupled_decay_differ() -> None:
+    coupled = run_ours(lambda: bp.Adam(lr=0.01, weight_decay=0.1))
+    decoupled = run_ours(lambda: bp.AdamW(lr=0.01, weight_decay=0.1))
+    plain = run_ours(lambda: bp.Adam(lr=0.01))
+    for t in range(3):
+        assert not np.allclose(coupled[t], decoupled[t], rtol=1e-6, atol=0.0), f"step {t + 1}"
+        assert not np.allclose(decoupled[t], plain[t], rtol=1e-6, atol=0.0)
+    # Adam's first step is ≈ η·sign(g) whatever λ w adds to g (when it keeps the sign),
+    # so coupled L2 shows only from the second step on.
+    for t in (1, 2):
+        assert not np.allclose(coupled[t], plain[t], rtol=1e-6, atol=0.0), f"step {t + 1}"
+    # AdamW's first step is exactly Adam's step taken from the shrunk weights.
+    params = P0 * (1 - 0.01 * 0.1)
+    bp.Adam(lr=0.01).step(params, GRADS[0].copy())  # in place: params is now the stepped value
+    np.testing.assert_allclose(decoupled[0], params, rtol=1e-15)
+
+
+def test_grads_are_not_modified_by_a_step() -> None:
+    for _, make, *_ in CASES:
+        opt, params = make(), P0.copy()
+        for g in GRADS:
+            given = g.copy()
+            opt.step(params, given)
+            np.testing.assert_array_equal(given, g)
+
+
+def test_state_carries_over_across_split_runs() -> None:
+    """Three steps in one go equal one step, then two more with the same optimizer."""
+    for _, make, *_ in CASES:
+        whole = run_ours(make)[-1]
+        opt, params = make(), P0.copy()
+        opt.step(params, GRADS[0].copy())
+        for g in GRADS[1:]:
+            opt.step(params, g.copy())
+        np.testing.assert_array_equal(params, whole)
+
+
+def test_float32_steps_track_float64_ones() -> None:
+    for name, make, *_ in CASES:
+        want = run_ours(make)[-1]
+        opt, params = make(), P0.astype(np.float32)
+        for g in GRADS:
+            opt.step(params, g.astype(np.float32))
+        assert params.dtype == np.float32
+        np.testing.assert_allclose(params, want, rtol=1e-5, atol=1e-6, err_msg=name)
