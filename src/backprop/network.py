@@ -295,7 +295,12 @@ class Network:
             grad_a = self.layers[index].backward(grad_a, need_input_gradient=index > 0)
 
     def gradients(self, X: Any, y: Any) -> list[tuple[Array, Array | None]]:
-        """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y)."""
+        """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y).
+
+        The pass runs in training mode (Dropout draws masks, BatchNorm uses and
+        updates batch statistics); a BatchNorm's ∂L/∂γ, ∂L/∂β are left in its
+        ``dgamma``, ``dbeta``, and every gradient in ``grads``.
+        """
         X = self.check_inputs(X)
         Y, _ = self.prepare_targets(y, X.shape[0])
         self._forward(X, training=True)
