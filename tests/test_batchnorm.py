@@ -315,3 +315,38 @@ def test_batchnorm_and_dropout_together_pass_gradcheck() -> None:
 def test_bad_arguments(kwargs: dict[str, object], error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         bp.BatchNorm(**kwargs)  # type: ignore[arg-type]
+
+
+def test_backward_after_a_predict_time_forward_matches_torch_eval_mode() -> None:
+    torch = pytest.importorskip("torch", reason=TORCH_REASON)
+    rng = np.random.default_rng(9)
+    layer, _ = _bound_layer(3)
+    layer.gamma = [0.5, 2.0, 1.5]
+    layer.running_mean[...] = [1.0, -1.0, 0.0]
+    layer.running_var[...] = [2.0, 0.5, 3.0]
+    reference = torch.nn.BatchNorm1d(3, dtype=torch.float64)
+    with torch.no_grad():
+        reference.weight.copy_(torch.tensor(layer.gamma))
+        reference.running_mean.copy_(torch.tensor(layer.running_mean))
+        reference.running_var.copy_(torch.tensor(layer.running_var))
+    reference.eval()
+    X, dy = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    x = torch.tensor(X, requires_grad=True)
+    (reference(x) * torch.tensor(dy)).sum().backward()
+    layer.forward(X, training=False)
+    dx = layer.backward(dy)
+    assert dx is not None and x.grad is not None
+    np.testing.assert_allclose(dx, x.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(layer.dgamma * 4, reference.weight.grad.numpy(), rtol=1e-12)
+
+
+def test_copy_keeps_running_statistics_in_the_new_dtype() -> None:
+    net = _net(dtype="float32")
+    X, y = _data(20)
+    net.fit(X, y, epochs=2, batch_size=10, lr=0.1)
+    clone = net.copy(dtype="float64")
+    for (_, mine), (_, theirs) in zip(net.named_state(), clone.named_state(), strict=True):
+        assert mine.dtype == np.float32 and theirs.dtype == np.float64
+        np.testing.assert_array_equal(theirs, mine.astype(np.float64))
+        assert not np.shares_memory(mine, theirs)
+    np.testing.assert_allclose(clone.forward(X), net.forward(X), rtol=1e-5, atol=1e-6)
