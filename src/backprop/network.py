@@ -78,7 +78,7 @@ class Network:
             the last must be a Dense (its activation is σ_L).
         loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
         init: default weight initialization (see :mod:`backprop.initializers`).
-        seed: makes initialization and shuffling reproducible bit for bit.
+        seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
         dtype: "float32" (default) or "float64".
 
     All parameters live in one flat array ``params`` (and their gradients in
