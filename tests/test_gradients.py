@@ -15,7 +15,8 @@ from nets import Case, cases
 def test_every_allowed_pairing_matches_central_differences(case: Case) -> None:
     report = bp.gradcheck(case.net, case.X, case.Y, tolerance=1e-6)
     assert report.passed, str(report)
-    assert report.relative_error < 1e-6
+    # the overall error can exceed 1e-6 only when tensors at rounding-noise level dominate it
+    assert report.relative_error < 1e-6 or any(t.below_resolution for t in report.tensors), str(report)
     for tensor in report.tensors:  # each below 1e-6, or a difference that is rounding noise
         assert tensor.relative_error < 1e-6 or (tensor.below_resolution and tensor.max_abs_error < 1e-9)
 

@@ -11,7 +11,9 @@ __version__ = "0.1.0"
 
 from . import schedules
 from .activations import Activation, get_activation, register_activation
+from .batchnorm import BatchNorm
 from .callbacks import EarlyStopping
+from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
@@ -27,12 +29,14 @@ __all__ = [
     "Activation",
     "Adam",
     "AdamW",
+    "BatchNorm",
     "Callback",
     "Constant",
     "CosineAnnealing",
     "DataError",
     "Dense",
     "DivergenceError",
+    "Dropout",
     "EarlyStopping",
     "ExponentialDecay",
     "GradcheckReport",

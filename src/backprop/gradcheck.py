@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .dropout import Dropout
 from .network import Network
 
 
@@ -115,7 +116,10 @@ def gradcheck(
     """Compare backpropagation's gradients with central differences on (X, y).
 
     Arguments:
-        net: the network to check (left untouched: a float64 copy is used).
+        net: the network to check (left untouched: a float64 copy is used, so
+            neither its generator nor BatchNorm's running statistics move).
+            Forward passes run in training mode: BatchNorm uses the batch's
+            statistics, and each Dropout layer draws one mask, then keeps it.
         X, y: a batch, as for :meth:`Network.gradients`.
         step: h of the central difference.
         tolerance: the largest relative error that passes.
@@ -133,7 +137,12 @@ def gradcheck(
         copy._forward(X64, training=True)
         return copy._batch_loss(Y64)
 
+    # Dropout: draw one mask with this forward pass, then keep it for every other
+    # (the copy's generator draws it; the network's own is untouched).
     base_loss = loss()
+    for layer in copy.layers:
+        if isinstance(layer, Dropout):
+            layer.freeze_mask = True
     copy._backward(Y64)
     analytic = copy.grads.copy()
     # rounding error of one central difference, per entry

@@ -10,7 +10,15 @@ The protocol every layer keeps (DESIGN.md):
   when told that nothing below needs it (the first layer).
 
 Parameters and their gradients live in the owning network's two flat
-buffers; a layer only holds views into them, given by ``bind``. Work
+buffers; a layer only holds views into them, given by ``bind``.
+Non-trainable state (BatchNorm's running statistics) is the layer's own,
+exposed by ``state_arrays`` so model files can save it; randomness during
+training (Dropout's masks) comes from the network's generator, handed over
+by ``set_rng``, so one seed reproduces a whole run bit for bit.
+
+Layer kinds: :class:`Dense` here, :class:`~backprop.dropout.Dropout` and
+:class:`~backprop.batchnorm.BatchNorm` in their own modules; each kind is
+registered in :data:`LAYER_KINDS` so :func:`layer_from_config` rebuilds it. Work
 arrays are allocated once per batch size and reused, so a training step
 allocates (almost) nothing.
 """
@@ -54,7 +62,27 @@ class Layer:
     def initialize(self, rng: np.random.Generator, init: str) -> None:
         """Fill the bound parameters with their initial values."""
 
+    def set_rng(self, rng: np.random.Generator) -> None:
+        """Receive the network's generator, for randomness during training."""
+
+    def state_arrays(self) -> dict[str, Array]:
+        """Name → non-trainable state saved with the model (e.g. running statistics)."""
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, Array]) -> None:
+        """Restore the arrays of :meth:`state_arrays` (same names and shapes)."""
+        own = self.state_arrays()
+        for name, value in arrays.items():
+            if name not in own:
+                raise ValueError(f"{type(self).__name__} has no state array {name!r}")
+            _assign(own[name], value, name)
+
     def forward(self, a_prev: Array, training: bool = False) -> Array:
+        """a of this layer, (m, n_out), for a batch a_prev, (m, n_in).
+
+        ``training`` is True in fit, gradients and gradcheck, False in
+        forward, predict and evaluate (Dropout and BatchNorm behave differently).
+        """
         raise NotImplementedError
 
     def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:

@@ -73,15 +73,17 @@ class Network:
     """A multi-layer perceptron.
 
     Arguments:
-        layers: the layers, input side first; the last must be a
-            :class:`~backprop.layers.Dense` (its activation is σ_L).
+        layers: the layers, input side first: :class:`~backprop.layers.Dense`,
+            :class:`~backprop.dropout.Dropout`, :class:`~backprop.batchnorm.BatchNorm`;
+            the last must be a Dense (its activation is σ_L).
         loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
         init: default weight initialization (see :mod:`backprop.initializers`).
-        seed: makes initialization and shuffling reproducible bit for bit.
+        seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
         dtype: "float32" (default) or "float64".
 
     All parameters live in one flat array ``params`` (and their gradients in
-    ``grads``); each layer's W and b are views into it.
+    ``grads``); each layer's W and b (and BatchNorm's γ, β) are views into it.
+    Non-trainable state (BatchNorm's running statistics) stays in the layers.
     """
 
     def __init__(
@@ -121,6 +123,8 @@ class Network:
         init_seed, shuffle_seed = self._seed_sequence.spawn(2)
         #: Drives shuffling (and anything else random during training).
         self.rng = np.random.default_rng(shuffle_seed)
+        for layer in self.layers:  # Dropout draws its masks from the same generator
+            layer.set_rng(self.rng)
         self.history: History | None = None
         self.metadata: dict[str, Any] = {}
         self._allocate_parameters()
@@ -182,6 +186,14 @@ class Network:
         return [
             (f"layers.{index}.{name}", self.params[where].reshape(self._shape(index, name)))
             for index, name, where in self.parameter_slices
+        ]
+
+    def named_state(self) -> list[tuple[str, Array]]:
+        """("layers.1.running_mean", array), ... for every non-trainable state array."""
+        return [
+            (f"layers.{index}.{name}", array)
+            for index, layer in enumerate(self.layers)
+            for name, array in layer.state_arrays().items()
         ]
 
     def _shape(self, index: int, name: str) -> tuple[int, ...]:
@@ -283,7 +295,12 @@ class Network:
             grad_a = self.layers[index].backward(grad_a, need_input_gradient=index > 0)
 
     def gradients(self, X: Any, y: Any) -> list[tuple[Array, Array | None]]:
-        """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y)."""
+        """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y).
+
+        The pass runs in training mode (Dropout draws masks, BatchNorm uses and
+        updates batch statistics); a BatchNorm's ∂L/∂γ, ∂L/∂β are left in its
+        ``dgamma``, ``dbeta``, and every gradient in ``grads``.
+        """
         X = self.check_inputs(X)
         Y, _ = self.prepare_targets(y, X.shape[0])
         self._forward(X, training=True)

@@ -4,7 +4,9 @@ A model file is an ordinary NumPy .npz archive holding
 
 * ``__backprop__``: the architecture, loss, dtype and metadata as UTF-8
   JSON bytes (a uint8 array), with a format name and version;
-* ``layers.<i>.<tensor>``: every parameter tensor (W, b, ...).
+* ``layers.<i>.<tensor>``: every parameter tensor (W, b, gamma, beta, ...);
+* ``layers.<i>.<state>``: every non-trainable state array (BatchNorm's
+  running_mean and running_var).
 
 It is read with ``allow_pickle=False``, so loading a file runs no code.
 Writing goes to a temporary file in the same folder that is renamed over
@@ -82,6 +84,7 @@ def save(net: Network, path: str | os.PathLike[str], extra: dict[str, Any] | Non
         raise ValueError(f"model metadata must be JSON-serializable: {error}") from None
     arrays: dict[str, np.ndarray] = {_HEADER_KEY: np.frombuffer(header_bytes, dtype=np.uint8)}
     arrays.update(net.named_parameters())
+    arrays.update(net.named_state())
     try:
         write_atomically(path, arrays)
     except OSError as error:
@@ -142,6 +145,23 @@ def load(path: str | os.PathLike[str]) -> Network:
         if not np.all(np.isfinite(stored)):
             raise ModelFileError(f"{path}: array {name} contains NaN or inf")
         view[...] = stored
+    for index, layer in enumerate(net.layers):
+        state: dict[str, np.ndarray] = {}
+        for name, array in layer.state_arrays().items():
+            key = f"layers.{index}.{name}"
+            if key not in arrays:
+                raise ModelFileError(f"{path} is missing the array {key}")
+            stored = arrays.pop(key)
+            if stored.shape != array.shape:
+                raise ModelFileError(
+                    f"{path}: array {key} has shape {stored.shape}, "
+                    f"the architecture needs {array.shape}"
+                )
+            state[name] = stored
+        try:
+            layer.load_state_arrays(state)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: layer {index}: {error}") from None
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
     net.metadata = dict(header.get("metadata") or {})

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import Array, IntArray
+from .batchnorm import BatchNorm
 from .errors import DivergenceError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
@@ -169,26 +170,38 @@ def _split_validation(
 
 
 class _Batches:
-    """Index-gathered batches into buffers allocated once per fit call."""
+    """Index-gathered batches into buffers allocated once per fit call.
 
-    def __init__(self, X: Array, Y: Array, batch_size: int, shuffle: bool) -> None:
+    With ``no_single_batch`` (a network with BatchNorm, which cannot
+    normalize one sample) a last batch of one sample joins the batch before it.
+    """
+
+    def __init__(
+        self, X: Array, Y: Array, batch_size: int, shuffle: bool, no_single_batch: bool = False
+    ) -> None:
         self.X, self.Y = X, Y
         self.m = int(X.shape[0])
         self.batch_size = min(batch_size, self.m)
         # Shuffling a single full batch changes nothing but summation order: skip it.
         self.shuffle = shuffle and self.batch_size < self.m
-        self.x_buffer = np.empty((self.batch_size, X.shape[1]), dtype=X.dtype)
-        self.y_buffer = np.empty((self.batch_size, Y.shape[1]), dtype=Y.dtype)
+        self.starts = list(range(0, self.m, self.batch_size))
+        if no_single_batch and len(self.starts) > 1 and self.m - self.starts[-1] == 1:
+            self.starts.pop()
+        self.ends = [*self.starts[1:], self.m]
+        rows = max(e - s for s, e in zip(self.starts, self.ends, strict=True))
+        self.x_buffer = np.empty((rows, X.shape[1]), dtype=X.dtype)
+        self.y_buffer = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
 
     def __len__(self) -> int:
-        return math.ceil(self.m / self.batch_size)
+        return len(self.starts)
 
     def epoch(self, rng: np.random.Generator) -> list[IntArray | slice]:
         """The batches of one epoch: index arrays when shuffling, else slices."""
+        bounds = zip(self.starts, self.ends, strict=True)
         if not self.shuffle:
-            return [slice(s, s + self.batch_size) for s in range(0, self.m, self.batch_size)]
+            return [slice(s, e) for s, e in bounds]
         order = rng.permutation(self.m)
-        return [order[s : s + self.batch_size] for s in range(0, self.m, self.batch_size)]
+        return [order[s:e] for s, e in bounds]
 
     def gather(self, which: IntArray | slice) -> tuple[Array, Array]:
         if isinstance(which, slice):
@@ -224,6 +237,8 @@ def fit(
         y: integer class labels (m,), or targets (m, n_outputs), or (m,) for one output.
         epochs: passes over the data.
         batch_size: samples per update; 1 is online learning, None full batch.
+            With BatchNorm layers a batch needs ≥ 2 samples, so a last batch
+            of one sample joins the batch before it.
         lr: learning rate of plain gradient descent (SGD) when no optimizer is given.
         optimizer: an :class:`~backprop.optimizers.Optimizer`; its state carries
             over between fit calls.
@@ -279,7 +294,13 @@ def fit(
         X_val = net.check_inputs(validation_data[0])
         Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
         validation = (X_val, Y_val, labels_val)
-    batches = _Batches(X, Y, size, shuffle)
+    needs_pairs = any(isinstance(layer, BatchNorm) for layer in net.layers)
+    if needs_pairs and min(size, m) < 2:
+        raise ValueError(
+            "a network with BatchNorm needs at least 2 samples per batch in training; "
+            f"batch_size={batch_size} with {m} training samples gives 1"
+        )
+    batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
     history = History()
     net.history = history
     state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
