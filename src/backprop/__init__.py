@@ -13,6 +13,7 @@ from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .callbacks import EarlyStopping
 from .errors import DataError, DivergenceError, ModelFileError
+from .explain import Trace, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
@@ -45,9 +46,11 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "StepDecay",
+    "Trace",
     "TrainingState",
     "__version__",
     "clip_grad_norm",
+    "explain",
     "get_activation",
     "get_loss",
     "gradcheck",
