@@ -42,7 +42,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     weights.add_argument("--weights", help='JSON file: [{"W": [[...]], "b": [...]}, ...], '
                          "one object per layer")
     parser.add_argument("--x", action="append", help='a sample, e.g. "0.35,0.9"; repeat for '
-                        "a batch")
+                        'a batch; write --x=-1,2 when the first value is negative')
     parser.add_argument("--y", action="append", help='its target, e.g. "0.5" (or a class '
                         "label); repeat for a batch")
     parser.add_argument("--lr", default="0.5", help="learning rate η (0.5)")
