@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import backprop as bp
+from nets import Case, cases
 
 
 def fmt(value: float) -> str:
@@ -407,3 +409,28 @@ def test_cli_output_of_a_wide_network_is_summarized() -> None:
     result = run("--layers", "2,20,1", "--seed", "0")
     assert result.returncode == 0, result.stderr
     assert "Per layer" in result.stdout and re.search(r"2→20", result.stdout)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cases())
+def test_every_pairing_explains_the_library_gradients(case: Case) -> None:
+    """On random networks of every allowed pairing, the trace's gradients are net.gradients."""
+    trace = bp.explain(case.net, case.X, case.Y)
+    grads = case.net.gradients(case.X, case.Y)
+    check_markdown_structure(trace.to_markdown())
+    assert "<table>" in trace._repr_html_()
+    json.loads(trace.to_json())
+    if trace.summarized:
+        for summary, (dW, _) in zip(trace.summaries, grads, strict=True):
+            assert summary.grad_w_norm == pytest.approx(float(np.linalg.norm(dW)), rel=1e-9,
+                                                        abs=1e-300)
+    else:
+        expected = [g for dW, db in grads
+                    for g in (*np.ravel(dW), *(() if db is None else np.ravel(db)))]
+        np.testing.assert_allclose([g.value for g in trace.gradients], expected,
+                                   rtol=1e-9, atol=1e-12)
+        text = trace.to_text()
+        for g in trace.gradients:
+            assert f"= {fmt(g.value)}    (numeric {fmt(g.numeric)}" in text
+    assert trace.fused == (case.net.loss.canonical_activation
+                           == case.net.output_layer.activation.name)
