@@ -764,6 +764,12 @@ def _loss_formula(loss: str, tex: bool) -> str:
 
 def _derivative_note(activation: str, tex: bool) -> str:
     formula = _DERIVATIVE_FORMULAS.get(activation)
+    if activation == "softmax":
+        if tex:
+            return (r"For softmax, whose Jacobian is not diagonal: $\delta_{j} = a_{j}\left("
+                    r"g_{j} - \sum_{i} g_{i} a_{i}\right)$ with $g$ the bracket above.")
+        return ("For softmax, whose Jacobian is not diagonal: δ_j = a_j (g_j − Σ_i g_i a_i) "
+                "with g the bracket above.")
     if formula is None:
         return f"For {activation}, σ' is the layer's derivative."
     if tex:
