@@ -15,6 +15,7 @@ from .batchnorm import BatchNorm
 from .callbacks import EarlyStopping
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
+from .explain import Trace, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
@@ -49,9 +50,11 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "StepDecay",
+    "Trace",
     "TrainingState",
     "__version__",
     "clip_grad_norm",
+    "explain",
     "get_activation",
     "get_loss",
     "gradcheck",

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from . import __version__
+from .commands import explain
 from .errors import DataError, DivergenceError, ModelFileError
 
 #: Exceptions that mean "the user asked for something that cannot be done".
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="train small networks on toy problems and report")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(run=_demo)
+    explain.add_parser(commands)
     return parser
 
 
