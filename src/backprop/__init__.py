@@ -13,6 +13,7 @@ from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
 from .callbacks import EarlyStopping
+from .diagnostics import Diagnostics, diagnose_network
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
 from .explain import Trace, explain
@@ -36,6 +37,7 @@ __all__ = [
     "CosineAnnealing",
     "DataError",
     "Dense",
+    "Diagnostics",
     "DivergenceError",
     "Dropout",
     "EarlyStopping",
@@ -54,6 +56,7 @@ __all__ = [
     "TrainingState",
     "__version__",
     "clip_grad_norm",
+    "diagnose_network",
     "explain",
     "get_activation",
     "get_loss",
