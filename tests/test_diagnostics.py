@@ -299,3 +299,23 @@ def test_diagnose_network_layer_indices_skip_other_layers() -> None:
 def test_bad_every(every: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         bp.Diagnostics(every=every)  # type: ignore[arg-type]
+
+
+def test_parameters_are_copied_only_before_recorded_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    X, y = toy_problem(m=100)
+    net = deep_net("relu", "he")
+    diag = bp.Diagnostics(every=4)
+    copies: list[int] = []
+    original = bp.Diagnostics._snapshot
+
+    def counting(self: bp.Diagnostics, network: bp.Network) -> None:
+        copies.append(self._step)
+        original(self, network)
+
+    monkeypatch.setattr(bp.Diagnostics, "_snapshot", counting)
+    net.fit(X, y, epochs=2, batch_size=10, lr=0.01, callbacks=[diag])
+    # 20 batches; recorded steps 1, 5, 9, 13, 17: copies at the start and after steps 4, 8, ...
+    assert sorted({r["step"] for r in diag.records}) == [1, 5, 9, 13, 17]
+    assert copies == [0, 4, 8, 12, 16, 20]

@@ -32,7 +32,9 @@ step, so it sees only W_after. Diagnostics therefore copies the flat
 parameter buffer once, at the end of the batch *before* each recorded one
 (and at the start of training when the first batch is recorded): nothing
 changes the parameters between that moment and the recorded batch's
-update, so ΔW = W_after − copy exactly. The copy goes into one buffer
+update, so ΔW = W_after − copy exactly (unless a callback listed after
+Diagnostics itself writes the parameters in on_batch_end: its change would
+be counted in the next recorded update). The copy goes into one buffer
 allocated once; batches that are neither recorded nor just before one cost
 an integer increment and a comparison. A network without Diagnostics
 attached runs no diagnostics code at all. Diagnostics only reads the
