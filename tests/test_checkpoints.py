@@ -85,17 +85,21 @@ def test_an_interrupted_run_resumed_equals_the_uninterrupted_run_bit_for_bit(
 
 
 def test_resume_without_an_optimizer_rebuilds_it_from_the_checkpoint(tmp_path: Path) -> None:
+    # The rebuilt Adam's lr is the last scheduled one: the schedule's base lr
+    # (optimizer.initial_lr) must come from the checkpoint.
     X, y = data()
+    options = dict(epochs=5, batch_size=10, schedule=bp.ExponentialDecay(0.5))
     reference = make_net()
-    reference.fit(X, y, epochs=5, batch_size=10, optimizer=bp.Adam(lr=0.02))
+    full = reference.fit(X, y, optimizer=bp.Adam(lr=0.02), **options)  # type: ignore[arg-type]
     path = tmp_path / "run.npz"
     net = make_net()
     with pytest.raises(KeyboardInterrupt):
-        net.fit(X, y, epochs=5, batch_size=10, optimizer=bp.Adam(lr=0.02),
-                callbacks=[bp.ModelCheckpoint(path), Interrupt(2)])
+        net.fit(X, y, optimizer=bp.Adam(lr=0.02),
+                callbacks=[bp.ModelCheckpoint(path), Interrupt(2)], **options)  # type: ignore[arg-type]
     again = make_net()
-    again.fit(X, y, epochs=5, batch_size=10, resume_from=path)
+    resumed = again.fit(X, y, resume_from=path, **options)  # type: ignore[arg-type]
     np.testing.assert_array_equal(again.params, reference.params)
+    assert resumed["lr"] == full["lr"] == [0.02 * 0.5**e for e in range(5)]
 
 
 def test_batchnorm_running_statistics_resume_exactly(tmp_path: Path) -> None:
@@ -287,3 +291,35 @@ def test_an_update_that_overflows_is_undone_and_named() -> None:
     ):
         net.fit(np.array([[1e18]]), np.array([0.0]), epochs=3, batch_size=None, lr=1e3)
     np.testing.assert_array_equal(net.params, before)
+
+
+def _rewrite(path: Path, change: Callable[[dict[str, np.ndarray]], None]) -> None:
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    change(arrays)
+    np.savez(path, **arrays)  # type: ignore[arg-type]
+
+
+def test_optimizer_arrays_in_a_file_without_training_state_are_still_rejected(
+    tmp_path: Path,
+) -> None:
+    X, y = data()
+    path = tmp_path / "run.npz"
+    make_net().fit(X, y, epochs=1, optimizer=bp.Adam(), callbacks=[bp.ModelCheckpoint(path)])
+    _rewrite(path, lambda arrays: arrays.pop("__training__"))
+    with pytest.raises(bp.ModelFileError, match=r"does not use.*optimizer\.exp_avg"):
+        bp.load(path)
+
+
+def test_unreadable_training_state_is_a_model_file_error(tmp_path: Path) -> None:
+    X, y = data()
+    path = tmp_path / "run.npz"
+    make_net().fit(X, y, epochs=1, optimizer=bp.Adam(), callbacks=[bp.ModelCheckpoint(path)])
+
+    def garble(arrays: dict[str, np.ndarray]) -> None:
+        arrays["__training__"] = np.frombuffer(b'{"epoch": "x"}', dtype=np.uint8)
+
+    _rewrite(path, garble)
+    assert np.all(np.isfinite(bp.load(path).params))  # a plain load does not read it
+    with pytest.raises(bp.ModelFileError, match="unreadable training state"):
+        bp.load_checkpoint(path)

@@ -29,7 +29,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -142,7 +142,7 @@ def load(path: str | os.PathLike[str]) -> Network:
     A checkpoint loads as a plain model: its training state is ignored
     (:func:`load_checkpoint` returns it too).
     """
-    net, _ = load_checkpoint(path, require_training=False)
+    net, _ = _load(path, training="ignore")
     return net
 
 
@@ -154,6 +154,12 @@ def load_checkpoint(
     With ``require_training=False`` a plain model file is accepted too
     (its :class:`TrainingCheckpoint` is then empty: epoch 0, no optimizer).
     """
+    return _load(path, training="required" if require_training else "optional")
+
+
+def _load(
+    path: str | os.PathLike[str], training: Literal["ignore", "optional", "required"]
+) -> tuple[Network, TrainingCheckpoint]:
     path = Path(path)
     arrays = _read_arrays(path)
     training_bytes = arrays.pop(_TRAINING_KEY, None)
@@ -162,7 +168,7 @@ def load_checkpoint(
         for name in list(arrays)
         if training_bytes is not None and name.startswith(_OPTIMIZER_PREFIX)
     }
-    if training_bytes is None and require_training:
+    if training_bytes is None and training == "required":
         raise ModelFileError(
             f"{path} is a model file without training state (no {_TRAINING_KEY} entry): "
             "it cannot resume training; load it with bp.load"
@@ -220,15 +226,15 @@ def load_checkpoint(
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
     net.metadata = dict(header.get("metadata") or {})
-    if training_bytes is None:
+    if training_bytes is None or training == "ignore":
         return net, TrainingCheckpoint()
     try:
-        training = TrainingCheckpoint.from_json(
+        checkpoint = TrainingCheckpoint.from_json(
             json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
         )
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path} has unreadable training state ({error})") from None
-    return net, training
+    return net, checkpoint
 
 
 @dataclass
