@@ -192,7 +192,19 @@ class Curve(bp.Callback):
 
     def on_epoch_end(self, state: bp.TrainingState, logs: dict[str, float]) -> None:
         logs["val_loss"] = self.curve[state.epoch - 1]
+        # The history was written before the callbacks ran: record the value there too.
+        state.history.history.setdefault("val_loss", []).append(logs["val_loss"])
         self.params.append(state.network.params.copy())
+
+
+class Saves(bp.ModelCheckpoint):
+    """A ModelCheckpoint that records the epochs it saved at."""
+
+    saved: list[int]
+
+    def save(self, state: bp.TrainingState) -> None:
+        self.saved = [*getattr(self, "saved", []), state.epoch]
+        super().save(state)
 
 
 def test_save_best_only_keeps_the_best_epoch(tmp_path: Path) -> None:
@@ -323,3 +335,28 @@ def test_unreadable_training_state_is_a_model_file_error(tmp_path: Path) -> None
     assert np.all(np.isfinite(bp.load(path).params))  # a plain load does not read it
     with pytest.raises(bp.ModelFileError, match="unreadable training state"):
         bp.load_checkpoint(path)
+
+
+def test_save_best_only_remembers_the_best_across_a_resume(tmp_path: Path) -> None:
+    X, y = data()
+    path = tmp_path / "best.npz"
+    first = Curve([3.0, 1.0, 2.0, 2.5, 0.5])
+    with pytest.raises(KeyboardInterrupt):
+        make_net().fit(
+            X, y, epochs=5, batch_size=10, optimizer=bp.SGD(lr=0.1),
+            callbacks=[first, bp.ModelCheckpoint(path, monitor="val_loss", save_best_only=True),
+                       Interrupt(3)],
+        )
+    assert bp.load_checkpoint(path)[1].epoch == 2
+    # Resumed from the best file (epoch 2): epoch 3's 2.0 does not beat the restored best 1.0.
+    second = Curve([3.0, 1.0, 2.0, 2.5, 0.5])
+    save = Saves(path, monitor="val_loss", save_best_only=True)
+    make_net().fit(X, y, epochs=5, batch_size=10, optimizer=bp.SGD(lr=0.1),
+                   callbacks=[second, save], resume_from=path)
+    assert save.saved == [5]
+    assert (save.best, save.best_epoch, save.last_saved_epoch) == (0.5, 5, 5)
+    loaded, state = bp.load_checkpoint(path)
+    assert state.epoch == 5
+    assert state.history["val_loss"] == [3.0, 1.0, 2.0, 2.5, 0.5]
+    assert state.history_epochs == [1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(loaded.params, second.params[-1])

@@ -295,8 +295,8 @@ def fit(
             out and evaluated after every epoch instead of trained on. Not
             together with ``validation_data``.
         schedule: the learning rate per epoch, ``schedule(epoch, base_lr)`` with
-            epoch counted from 0 in this call (from the checkpoint's epoch when
-            resuming, so the schedule continues where it stopped) (see :mod:`backprop.schedules`);
+            epoch counted from 0 in this call, or from the checkpoint's epoch
+            with ``resume_from`` so that it carries on (see :mod:`backprop.schedules`);
             ``optimizer.lr`` is set from it at the start of every epoch. The
             base lr is the optimizer's lr when it first met a schedule, kept as
             ``optimizer.initial_lr``.
