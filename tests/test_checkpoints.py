@@ -51,8 +51,9 @@ OPTIMIZERS: dict[str, Callable[[], bp.Optimizer]] = {
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 @pytest.mark.parametrize("interrupt_after", [1, 4])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_an_interrupted_run_resumed_equals_the_uninterrupted_run_bit_for_bit(
-    tmp_path: Path, name: str, interrupt_after: int
+    tmp_path: Path, name: str, interrupt_after: int, dtype: str
 ) -> None:
     X, y = data()
     epochs = 7
@@ -60,11 +61,11 @@ def test_an_interrupted_run_resumed_equals_the_uninterrupted_run_bit_for_bit(
         epochs=epochs, batch_size=8, shuffle=True, validation_split=0.2,
         schedule=bp.LinearWarmup(2, bp.CosineAnnealing(T_max=5)),
     )
-    reference = make_net()
+    reference = make_net(dtype)
     full = reference.fit(X, y, optimizer=OPTIMIZERS[name](), **options)  # type: ignore[arg-type]
 
     path = tmp_path / "run.npz"
-    net = make_net()
+    net = make_net(dtype)
     with pytest.raises(KeyboardInterrupt):
         net.fit(
             X, y, optimizer=OPTIMIZERS[name](),
@@ -72,7 +73,7 @@ def test_an_interrupted_run_resumed_equals_the_uninterrupted_run_bit_for_bit(
             **options,  # type: ignore[arg-type]
         )
     # A new process: a fresh network and optimizer, everything else from the file.
-    resumed_net = make_net()
+    resumed_net = make_net(dtype)
     resumed = resumed_net.fit(
         X, y, optimizer=OPTIMIZERS[name](), resume_from=path,
         callbacks=[bp.ModelCheckpoint(path, every=1)], **options,  # type: ignore[arg-type]
@@ -82,6 +83,35 @@ def test_an_interrupted_run_resumed_equals_the_uninterrupted_run_bit_for_bit(
     for key in ("loss", "accuracy", "val_loss", "lr"):
         assert resumed[key] == full[key]
     assert resumed_net.rng.bit_generator.state == reference.rng.bit_generator.state
+
+
+class InterruptMidEpoch(bp.Callback):
+    """Raises KeyboardInterrupt in the middle of an epoch, after some of its updates."""
+
+    def __init__(self, epoch: int, batch: int) -> None:
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, state: bp.TrainingState, logs: dict[str, float]) -> None:
+        if (state.epoch, state.batch) == (self.epoch, self.batch):
+            raise KeyboardInterrupt
+
+
+def test_an_interruption_mid_epoch_resumes_from_the_last_completed_epoch(tmp_path: Path) -> None:
+    X, y = data()
+    options = dict(epochs=5, batch_size=8, clip_norm=1.0, schedule=bp.StepDecay(2, 0.5))
+    reference = make_net()
+    reference.fit(X, y, optimizer=bp.SGD(lr=0.1, momentum=0.9), **options)  # type: ignore[arg-type]
+    path = tmp_path / "run.npz"
+    net = make_net()
+    with pytest.raises(KeyboardInterrupt):
+        net.fit(X, y, optimizer=bp.SGD(lr=0.1, momentum=0.9),
+                callbacks=[bp.ModelCheckpoint(path), InterruptMidEpoch(3, 4)],
+                **options)  # type: ignore[arg-type]
+    assert bp.load_checkpoint(path)[1].epoch == 2
+    again = make_net()
+    again.fit(X, y, optimizer=bp.SGD(lr=0.1, momentum=0.9), resume_from=path,
+              **options)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(again.params, reference.params)
 
 
 def test_resume_without_an_optimizer_rebuilds_it_from_the_checkpoint(tmp_path: Path) -> None:
