@@ -354,19 +354,8 @@ def fit(
         size = m if batch_size is None else size
     if clip_norm is not None:
         clip_norm = check_positive_number(clip_norm, "clip_norm")
-    history = History()
-    first_epoch = 1
-    if checkpoint is not None:
-        _restore(net, saved, optimizer, checkpoint, str(resume_from))
-        history.history = {k: list(v) for k, v in checkpoint.history.items()}
-        history.epochs = list(checkpoint.history_epochs)
-        first_epoch = checkpoint.epoch + 1
-    base_lr = optimizer.lr
     if schedule is not None:
         schedule = check_schedule(schedule)
-        if optimizer.initial_lr is None:
-            optimizer.initial_lr = optimizer.lr
-        base_lr = optimizer.initial_lr
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -379,6 +368,18 @@ def fit(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
         )
+    history = History()
+    first_epoch = 1
+    if checkpoint is not None:  # every argument checked: now change the network
+        _restore(net, saved, optimizer, checkpoint, str(resume_from))
+        history.history = {k: list(v) for k, v in checkpoint.history.items()}
+        history.epochs = list(checkpoint.history_epochs)
+        first_epoch = checkpoint.epoch + 1
+    base_lr = optimizer.lr
+    if schedule is not None:
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        base_lr = optimizer.initial_lr
     batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
     net.history = history
     last_finite = np.empty_like(net.params)  # the weights before the update in progress
