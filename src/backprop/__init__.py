@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
-from .callbacks import EarlyStopping
+from .callbacks import EarlyStopping, ModelCheckpoint
 from .diagnostics import Diagnostics, diagnose_network
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
@@ -22,7 +22,7 @@ from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
-from .persistence import load, save
+from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
 from .training import Callback, History, TrainingState, clip_grad_norm
 
@@ -47,12 +47,14 @@ __all__ = [
     "Layer",
     "LinearWarmup",
     "Loss",
+    "ModelCheckpoint",
     "ModelFileError",
     "Network",
     "Optimizer",
     "RMSProp",
     "StepDecay",
     "Trace",
+    "TrainingCheckpoint",
     "TrainingState",
     "__version__",
     "clip_grad_norm",
@@ -62,8 +64,10 @@ __all__ = [
     "get_loss",
     "gradcheck",
     "load",
+    "load_checkpoint",
     "register_activation",
     "register_loss",
     "save",
+    "save_checkpoint",
     "schedules",
 ]

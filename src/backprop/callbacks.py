@@ -1,13 +1,19 @@
-"""Callbacks that steer training: early stopping.
+"""Callbacks that steer training: early stopping, checkpoints.
 
     stop = bp.EarlyStopping(patience=5, restore_best_weights=True)
     net.fit(X, y, epochs=200, validation_split=0.2, callbacks=[stop])
     stop.best_epoch, stop.stopped_epoch
+
+    save = bp.ModelCheckpoint("run.npz", every=1)
+    net.fit(X, y, epochs=200, optimizer=opt, callbacks=[save])
+    # ... interrupted; later, the same call with resume_from continues it:
+    net.fit(X, y, epochs=200, optimizer=opt, callbacks=[save], resume_from="run.npz")
 """
 
 from __future__ import annotations
 
 import math
+import os
 from typing import Literal
 
 from ._typing import Array
@@ -118,4 +124,118 @@ class EarlyStopping(Callback):
             f"EarlyStopping(monitor={self.monitor!r}, mode={self.mode!r}, "
             f"patience={self.patience}, min_delta={self.min_delta}, "
             f"restore_best_weights={self.restore_best_weights})"
+        )
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint during training: every N epochs, or when a metric improves.
+
+    A checkpoint is a model file (``bp.load(path)`` reads it as a plain
+    model) that also holds what ``fit(resume_from=path)`` needs to continue
+    the run exactly: the optimizer's config, step count and moments, the
+    network's RNG state, the epoch number, the history so far and the
+    schedule's base lr (see :func:`backprop.persistence.save_checkpoint`).
+    Every write is atomic (a temporary file renamed over ``path``), so the
+    file on disk is always a complete checkpoint of a completed epoch, even
+    when training is interrupted or diverges mid-epoch.
+
+    Arguments:
+        path: the file to write (overwritten each time). It may contain
+            ``{epoch}``, formatted with the epoch number, to keep every checkpoint.
+        every: save after every ``every``-th epoch (counted from 1).
+        monitor: an epoch-log key such as "val_loss": save when it improves
+            on its best value so far.
+        mode: "min", "max" or "auto" (as in :class:`EarlyStopping`).
+        save_best_only: with ``monitor``, save only on improvement. Without
+            it, ``monitor`` alone saves every epoch (Keras's behaviour) and only
+            tracks the best.
+
+    With neither ``every`` nor ``monitor`` a checkpoint is saved after every epoch.
+
+    Attributes:
+        best: the best value of the monitored metric; best_epoch: its epoch.
+        last_saved_epoch: the epoch of the last checkpoint written (0: none).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        every: int | None = None,
+        monitor: str | None = None,
+        mode: Literal["auto", "min", "max"] = "auto",
+        save_best_only: bool = False,
+    ) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise TypeError(f"path must be a file path, got {type(path).__name__}")
+        self.path = os.fspath(path)
+        if every is not None:
+            if isinstance(every, bool) or not isinstance(every, int):
+                raise TypeError(f"every must be a positive integer or None, got {every!r}")
+            if every < 1:
+                raise ValueError(f"every must be ≥ 1, got {every}")
+        if monitor is not None and (not isinstance(monitor, str) or not monitor):
+            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if save_best_only and monitor is None:
+            raise ValueError("save_best_only needs a monitor, e.g. monitor='val_loss'")
+        if save_best_only and every is not None:
+            raise ValueError("give every or save_best_only, not both")
+        if every is None and (monitor is None or not save_best_only):
+            every = 1
+        self.every = every
+        self.monitor = monitor
+        if mode == "auto":
+            mode = "max" if monitor is not None and monitor.endswith(_MAXIMIZED) else "min"
+        self.mode: Literal["min", "max"] = mode
+        self.save_best_only = bool(save_best_only)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        self.last_saved_epoch = 0
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.last_saved_epoch = 0
+        history = state.history
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = 0
+        if self.monitor is not None and self.monitor in history:  # resumed: the best so far
+            for epoch, value in zip(history.epochs, history[self.monitor], strict=False):
+                if self._improves(float(value)):
+                    self.best, self.best_epoch = float(value), epoch
+
+    def _improves(self, value: float) -> bool:
+        if math.isnan(value):
+            return False
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        improved = False
+        if self.monitor is not None:
+            if self.monitor not in logs:
+                raise ValueError(
+                    f"ModelCheckpoint monitors {self.monitor!r}, which is not in the epoch "
+                    f"logs; available: {', '.join(logs)}"
+                )
+            value = float(logs[self.monitor])
+            if self._improves(value):
+                self.best, self.best_epoch, improved = value, state.epoch, True
+        periodic = self.every is not None and state.epoch % self.every == 0
+        if improved or periodic:
+            self.save(state)
+
+    def save(self, state: TrainingState) -> None:
+        """Write the checkpoint of the epoch just completed."""
+        from .persistence import save_checkpoint
+
+        path = self.path.format(epoch=state.epoch) if "{epoch" in self.path else self.path
+        save_checkpoint(
+            state.network, path, epoch=state.epoch, optimizer=state.optimizer,
+            history=state.history,
+        )
+        self.last_saved_epoch = state.epoch
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelCheckpoint({self.path!r}, every={self.every}, monitor={self.monitor!r}, "
+            f"mode={self.mode!r}, save_best_only={self.save_best_only})"
         )

@@ -14,6 +14,7 @@ each :class:`~backprop.layers.Dense` computes (2)–(4) for itself.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -332,6 +333,7 @@ class Network:
         clip_norm: float | None = None,
         callbacks: Sequence[Callback] = (),
         verbose: bool = False,
+        resume_from: str | os.PathLike[str] | None = None,
     ) -> History:
         """Train by backpropagation; see :func:`backprop.training.fit`."""
         from .training import fit
@@ -351,6 +353,7 @@ class Network:
             clip_norm=clip_norm,
             callbacks=callbacks,
             verbose=verbose,
+            resume_from=resume_from,
         )
 
     def save(self, path: str) -> None:

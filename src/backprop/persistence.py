@@ -8,6 +8,14 @@ A model file is an ordinary NumPy .npz archive holding
 * ``layers.<i>.<state>``: every non-trainable state array (BatchNorm's
   running_mean and running_var).
 
+A checkpoint (:func:`save_checkpoint`, written by
+:class:`~backprop.callbacks.ModelCheckpoint`) is a model file with two more
+kinds of entry, so :func:`load` reads it as a plain model:
+
+* ``__training__``: the training state as UTF-8 JSON bytes (epoch, history,
+  optimizer config and step count, schedule base lr, the RNG state);
+* ``optimizer.<name>``: the optimizer's state arrays (moments).
+
 It is read with ``allow_pickle=False``, so loading a file runs no code.
 Writing goes to a temporary file in the same folder that is renamed over
 the target only once complete, so a crash never leaves half a model.
@@ -19,8 +27,9 @@ import json
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -28,10 +37,14 @@ from . import __version__
 from .errors import ModelFileError
 from .layers import layer_from_config
 from .network import Network
+from .optimizers import Optimizer
+from .training import History
 
 FORMAT_NAME = "backprop-model"
 FORMAT_VERSION = 1
 _HEADER_KEY = "__backprop__"
+_TRAINING_KEY = "__training__"
+_OPTIMIZER_PREFIX = "optimizer."
 
 
 def network_from_config(config: dict[str, Any], dtype: Any = None) -> Network:
@@ -64,12 +77,27 @@ def write_atomically(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]
         raise
 
 
-def save(net: Network, path: str | os.PathLike[str], extra: dict[str, Any] | None = None) -> None:
+def _json_bytes(data: Any, what: str) -> np.ndarray:
+    try:
+        encoded = json.dumps(data, allow_nan=True).encode("utf-8")
+    except TypeError as error:
+        raise ValueError(f"{what} must be JSON-serializable: {error}") from None
+    return np.frombuffer(encoded, dtype=np.uint8)
+
+
+def save(
+    net: Network,
+    path: str | os.PathLike[str],
+    extra: dict[str, Any] | None = None,
+    *,
+    training: TrainingCheckpoint | None = None,
+) -> None:
     """Write ``net`` to ``path`` (any extension; .npz is customary).
 
     ``extra`` is JSON-ready data stored beside the architecture (for
     example a scaler fitted to the training data), read back by
-    :func:`load` into ``net.metadata``.
+    :func:`load` into ``net.metadata``. ``training`` makes the file a
+    checkpoint (see :func:`save_checkpoint`).
     """
     header = {
         "format": FORMAT_NAME,
@@ -78,13 +106,13 @@ def save(net: Network, path: str | os.PathLike[str], extra: dict[str, Any] | Non
         "network": net.config(),
         "metadata": {**net.metadata, **(extra or {})},
     }
-    try:
-        header_bytes = json.dumps(header).encode("utf-8")
-    except TypeError as error:
-        raise ValueError(f"model metadata must be JSON-serializable: {error}") from None
-    arrays: dict[str, np.ndarray] = {_HEADER_KEY: np.frombuffer(header_bytes, dtype=np.uint8)}
+    arrays: dict[str, np.ndarray] = {_HEADER_KEY: _json_bytes(header, "model metadata")}
     arrays.update(net.named_parameters())
     arrays.update(net.named_state())
+    if training is not None:
+        arrays[_TRAINING_KEY] = _json_bytes(training.to_json(), "training state")
+        for name, array in training.optimizer_arrays.items():
+            arrays[_OPTIMIZER_PREFIX + name] = array
     try:
         write_atomically(path, arrays)
     except OSError as error:
@@ -109,9 +137,42 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def load(path: str | os.PathLike[str]) -> Network:
-    """Read a network written by :func:`save` (or :meth:`Network.save`)."""
+    """Read a network written by :func:`save` (or :meth:`Network.save`).
+
+    A checkpoint loads as a plain model: its training state is ignored
+    (:func:`load_checkpoint` returns it too).
+    """
+    net, _ = _load(path, training="ignore")
+    return net
+
+
+def load_checkpoint(
+    path: str | os.PathLike[str], *, require_training: bool = True
+) -> tuple[Network, TrainingCheckpoint]:
+    """Read a checkpoint: the network, and the state needed to resume training.
+
+    With ``require_training=False`` a plain model file is accepted too
+    (its :class:`TrainingCheckpoint` is then empty: epoch 0, no optimizer).
+    """
+    return _load(path, training="required" if require_training else "optional")
+
+
+def _load(
+    path: str | os.PathLike[str], training: Literal["ignore", "optional", "required"]
+) -> tuple[Network, TrainingCheckpoint]:
     path = Path(path)
     arrays = _read_arrays(path)
+    training_bytes = arrays.pop(_TRAINING_KEY, None)
+    optimizer_arrays = {
+        name[len(_OPTIMIZER_PREFIX) :]: arrays.pop(name)
+        for name in list(arrays)
+        if training_bytes is not None and name.startswith(_OPTIMIZER_PREFIX)
+    }
+    if training_bytes is None and training == "required":
+        raise ModelFileError(
+            f"{path} is a model file without training state (no {_TRAINING_KEY} entry): "
+            "it cannot resume training; load it with bp.load"
+        )
     if _HEADER_KEY not in arrays:
         raise ModelFileError(
             f"{path} is an .npz file but not a backprop model (no {_HEADER_KEY} entry; "
@@ -165,4 +226,93 @@ def load(path: str | os.PathLike[str]) -> Network:
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
     net.metadata = dict(header.get("metadata") or {})
-    return net
+    if training_bytes is None or training == "ignore":
+        return net, TrainingCheckpoint()
+    try:
+        checkpoint = TrainingCheckpoint.from_json(
+            json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
+        )
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path} has unreadable training state ({error})") from None
+    return net, checkpoint
+
+
+@dataclass
+class TrainingCheckpoint:
+    """The state of a training run beside its weights: what ``fit(resume_from=...)`` restores.
+
+    Attributes:
+        epoch: epochs completed (counted from 1, so training resumes at ``epoch + 1``).
+        history: the per-epoch metrics so far, ``{key: [value per epoch]}``.
+        history_epochs: the epoch number of each history entry.
+        optimizer: the optimizer's config (``Optimizer.config()``), or None.
+        optimizer_t: the optimizer's step count.
+        optimizer_arrays: the optimizer's state arrays (moments), by name.
+        initial_lr: the schedule's base learning rate (``optimizer.initial_lr``).
+        rng_state: ``net.rng.bit_generator.state`` (shuffling, dropout masks).
+    """
+
+    epoch: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    history_epochs: list[int] = field(default_factory=list)
+    optimizer: dict[str, Any] | None = None
+    optimizer_t: int = 0
+    optimizer_arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    initial_lr: float | None = None
+    rng_state: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "epoch": self.epoch,
+            "history": self.history,
+            "history_epochs": self.history_epochs,
+            "optimizer": self.optimizer,
+            "optimizer_t": self.optimizer_t,
+            "initial_lr": self.initial_lr,
+            "rng_state": self.rng_state,
+        }
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], optimizer_arrays: dict[str, np.ndarray]
+    ) -> TrainingCheckpoint:
+        initial_lr = data.get("initial_lr")
+        return cls(
+            epoch=int(data["epoch"]),
+            history={str(k): [float(v) for v in vs] for k, vs in data["history"].items()},
+            history_epochs=[int(e) for e in data.get("history_epochs", [])],
+            optimizer=data.get("optimizer"),
+            optimizer_t=int(data.get("optimizer_t", 0)),
+            optimizer_arrays=optimizer_arrays,
+            initial_lr=None if initial_lr is None else float(initial_lr),
+            rng_state=data.get("rng_state"),
+        )
+
+
+def save_checkpoint(
+    net: Network,
+    path: str | os.PathLike[str],
+    *,
+    epoch: int,
+    optimizer: Optimizer | None = None,
+    history: History | None = None,
+) -> None:
+    """Write a checkpoint: the model file of ``net`` plus the state to resume training.
+
+    The file loads with :func:`load` as a plain model, and with
+    :func:`load_checkpoint` (or ``fit(resume_from=path)``) with its training state.
+    Written atomically, like every model file.
+    """
+    training = TrainingCheckpoint(
+        epoch=int(epoch),
+        history={} if history is None else {k: list(v) for k, v in history.history.items()},
+        history_epochs=[] if history is None else list(history.epochs),
+        rng_state=dict(net.rng.bit_generator.state),
+    )
+    if optimizer is not None:
+        state = optimizer.state_dict()
+        training.optimizer = state["config"]
+        training.optimizer_t = int(state["t"])
+        training.optimizer_arrays = dict(state["arrays"])
+        training.initial_lr = optimizer.initial_lr
+    save(net, path, training=training)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .validation import check_non_negative_number, check_positive_int, check_pos
 
 if TYPE_CHECKING:
     from .network import Network
+    from .persistence import TrainingCheckpoint
 
 
 class History:
@@ -125,7 +127,16 @@ def _non_finite_layer(net: Network) -> str:
     for name, where in ((f"layer {i + 1} {n}", w) for i, n, w in net.parameter_slices):
         if not np.all(np.isfinite(net.grads[where])):
             return name
-    return "no layer (the loss itself)"
+    # Every gradient finite: the output overflowed the loss itself.
+    return f"the loss of the output layer (layer {len(net.layers)})"
+
+
+def _non_finite_parameters(net: Network) -> str:
+    """Name the first parameter tensor that is not finite."""
+    for i, name, where in net.parameter_slices:
+        if not np.all(np.isfinite(net.params[where])):
+            return f"layer {i + 1} {name}"
+    return "no parameter"
 
 
 def clip_grad_norm(grads: Array, max_norm: float) -> float:
@@ -149,6 +160,37 @@ def clip_grad_norm(grads: Array, max_norm: float) -> float:
     if norm > max_norm:
         grads *= max_norm / norm  # one vectorized operation over every parameter
     return norm
+
+
+def _restore(
+    net: Network,
+    saved: Network,
+    optimizer: Optimizer,
+    checkpoint: TrainingCheckpoint,
+    path: str,
+) -> None:
+    """Restore a checkpoint: weights, layer state, RNG into ``net``; the rest into ``optimizer``."""
+    if saved.config()["layers"] != net.config()["layers"]:
+        raise ValueError(f"checkpoint {path} holds another architecture than this network")
+    if checkpoint.optimizer is not None and checkpoint.optimizer.get("name") != optimizer.name:
+        raise ValueError(
+            f"checkpoint {path} was trained with optimizer {checkpoint.optimizer.get('name')!r}, "
+            f"not {optimizer.name!r}: its state cannot be continued"
+        )
+    net.params[...] = saved.params  # in place: the layers' views follow
+    for layer, saved_layer in zip(net.layers, saved.layers, strict=True):
+        state = saved_layer.state_arrays()
+        if state:
+            layer.load_state_arrays(state)
+    if checkpoint.rng_state is not None:
+        net.rng.bit_generator.state = checkpoint.rng_state  # the layers share this generator
+    arrays = {
+        name: array.astype(net.params.dtype, copy=False)
+        for name, array in checkpoint.optimizer_arrays.items()
+    }
+    optimizer.load_state_dict({"t": checkpoint.optimizer_t, "arrays": arrays})
+    if checkpoint.initial_lr is not None:
+        optimizer.initial_lr = checkpoint.initial_lr
 
 
 def _split_validation(
@@ -229,13 +271,17 @@ def fit(
     clip_norm: float | None = None,
     callbacks: Sequence[Callback] = (),
     verbose: bool = False,
+    resume_from: str | os.PathLike[str] | None = None,
 ) -> History:
     """Train ``net`` on (X, y) by backpropagation and return the history.
 
     Arguments:
         X: inputs, (m, n_inputs).
         y: integer class labels (m,), or targets (m, n_outputs), or (m,) for one output.
-        epochs: passes over the data.
+        epochs: passes over the data; with ``resume_from``, the TOTAL number of
+            epochs of the run, those already done included (Keras's
+            ``initial_epoch`` semantics): a run of 10 epochs checkpointed after
+            epoch 4 and resumed with ``epochs=10`` trains epochs 5 to 10.
         batch_size: samples per update; 1 is online learning, None full batch.
             With BatchNorm layers a batch needs ≥ 2 samples, so a last batch
             of one sample joins the batch before it.
@@ -249,7 +295,8 @@ def fit(
             out and evaluated after every epoch instead of trained on. Not
             together with ``validation_data``.
         schedule: the learning rate per epoch, ``schedule(epoch, base_lr)`` with
-            epoch counted from 0 in this call (see :mod:`backprop.schedules`);
+            epoch counted from 0 in this call, or from the checkpoint's epoch
+            with ``resume_from`` so that it carries on (see :mod:`backprop.schedules`);
             ``optimizer.lr`` is set from it at the start of every epoch. The
             base lr is the optimizer's lr when it first met a schedule, kept as
             ``optimizer.initial_lr``.
@@ -258,12 +305,37 @@ def fit(
             (see :func:`clip_grad_norm`).
         callbacks: :class:`Callback` objects; any may stop training.
         verbose: print one line per epoch.
+        resume_from: a checkpoint written by
+            :class:`~backprop.callbacks.ModelCheckpoint` (or
+            :func:`~backprop.persistence.save_checkpoint`). Before training,
+            ``net`` gets its weights (and BatchNorm running statistics), the
+            RNG state (shuffling, dropout masks), the epoch counter and the
+            history; the optimizer gets its step count, moments and schedule
+            base lr (an optimizer is built from the checkpoint's config when
+            neither ``optimizer`` nor ``lr`` is given). Training then runs
+            epochs ``checkpoint.epoch + 1`` to ``epochs``, and with the same
+            data and arguments ends with the same weights, bit for bit, as a
+            run that was never interrupted. The returned history holds every
+            epoch, the restored ones included.
 
     Raises:
-        DivergenceError: when a loss or gradient stops being finite; the
-            parameters are left at their last finite values.
+        DivergenceError: when a loss, a gradient or an update stops being
+            finite, naming the epoch, batch and layer; the parameters are left
+            at their last finite values (the optimizer's moments may hold the
+            failed step when the update itself overflowed). A checkpoint
+            written by :class:`~backprop.callbacks.ModelCheckpoint` is the one
+            of the last completed epoch.
     """
     epochs = check_positive_int(epochs, "epochs")
+    checkpoint = None
+    if resume_from is not None:
+        from .persistence import load_checkpoint
+
+        saved, checkpoint = load_checkpoint(resume_from)
+        if optimizer is None and lr is None and checkpoint.optimizer is not None:
+            from .optimizers import get_optimizer
+
+            optimizer = get_optimizer(checkpoint.optimizer)
     optimizer = _resolve_optimizer(lr, optimizer)
     X = net.check_inputs(X)
     Y, labels = net.prepare_targets(y, X.shape[0])
@@ -282,12 +354,8 @@ def fit(
         size = m if batch_size is None else size
     if clip_norm is not None:
         clip_norm = check_positive_number(clip_norm, "clip_norm")
-    base_lr = optimizer.lr
     if schedule is not None:
         schedule = check_schedule(schedule)
-        if optimizer.initial_lr is None:
-            optimizer.initial_lr = optimizer.lr
-        base_lr = optimizer.initial_lr
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
             raise TypeError("validation_data must be a pair (X_val, y_val)")
@@ -300,14 +368,27 @@ def fit(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
         )
-    batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
     history = History()
+    first_epoch = 1
+    if checkpoint is not None:  # every argument checked: now change the network
+        _restore(net, saved, optimizer, checkpoint, str(resume_from))
+        history.history = {k: list(v) for k, v in checkpoint.history.items()}
+        history.epochs = list(checkpoint.history_epochs)
+        first_epoch = checkpoint.epoch + 1
+    base_lr = optimizer.lr
+    if schedule is not None:
+        if optimizer.initial_lr is None:
+            optimizer.initial_lr = optimizer.lr
+        base_lr = optimizer.initial_lr
+    batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
     net.history = history
+    last_finite = np.empty_like(net.params)  # the weights before the update in progress
     state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
+    state.epoch = first_epoch - 1
     all_callbacks = [*callbacks, *([PrintProgress()] if verbose else [])]
     for callback in all_callbacks:
         callback.on_train_begin(state)
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         state.epoch = epoch
         if schedule is not None:
             optimizer.lr = check_non_negative_number(schedule(epoch - 1, base_lr), "scheduled lr")
@@ -332,7 +413,20 @@ def fit(
                 )
             if clip_norm is not None:
                 clip_grad_norm(net.grads, clip_norm)
-            optimizer.step(net.params, net.grads)
+            np.copyto(last_finite, net.params)
+            with np.errstate(over="ignore", invalid="ignore"):
+                optimizer.step(net.params, net.grads)
+                updated_sum = float(net.params.sum())
+            # Finite gradients can still make a non-finite update (η·g or w − η·g
+            # overflowing): undo it, so the weights stay at their last finite values.
+            if not math.isfinite(updated_sum) and not np.all(np.isfinite(net.params)):
+                where = _non_finite_parameters(net)
+                net.params[...] = last_finite
+                raise DivergenceError(
+                    f"training diverged at epoch {epoch}, batch {number}: the update made "
+                    f"{where} non-finite (the gradients were finite); the weights are left at "
+                    f"their last finite values; try a smaller learning rate (now {optimizer.lr:g})"
+                )
             n = X_b.shape[0]
             seen += n
             loss_sum += batch_loss * n
