@@ -433,6 +433,7 @@ def run(args: argparse.Namespace) -> int:
         "task": data.task,
         "class_names": list(data.class_names) if data.class_names else None,
         "image_shape": list(data.image_shape) if data.image_shape else None,
+        "classes": o["classes"],
     })
     if scaler is not None:
         net.metadata["scaler"] = scaler_state(scaler)
