@@ -141,3 +141,8 @@ def test_predict_non_numeric_and_nan(model: Path, tmp_path: Path) -> None:
     assert_user_error(run("predict", str(model), path), "abc")
     path = write(tmp_path / "n.csv", "1,2\n3,nan\n")
     assert_user_error(run("predict", str(model), path), "NaN")
+
+
+def test_debug_shows_the_traceback(tmp_path: Path) -> None:
+    result = run("train", "moons", "--lr", "fast", "--debug", "--out", str(tmp_path))
+    assert result.returncode != 0 and "Traceback" in result.stderr

@@ -25,6 +25,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("dataset", help="a dataset name or a .csv/.npz path")
     parser.add_argument("--classes", help="keep only these classes, e.g. 0,1 (as in training)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of errors")
     parser.set_defaults(run=run)
     return parser
 

@@ -35,6 +35,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("model", help="a model file written by `backprop train` (model.npz)")
     parser.add_argument("input", help="a .csv or .npz file of samples, or a .png image")
     parser.add_argument("--output", "-o", help="write the CSV here instead of stdout")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of errors")
     parser.set_defaults(run=run)
     return parser
 
