@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import numpy as np
 
 from . import __version__
-from .commands import explain
+from .commands import datasets, evaluate, explain, predict, train
 from .errors import DataError, DivergenceError, ModelFileError
 
 #: Exceptions that mean "the user asked for something that cannot be done".
@@ -68,8 +69,15 @@ def _demo(args: argparse.Namespace) -> int:
 Command = Callable[[argparse.Namespace], int]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``backprop: error: ...`` and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"backprop: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="backprop",
         description="Train multi-layer perceptrons by backpropagation.",
     )
@@ -80,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.set_defaults(run=_demo)
     explain.add_parser(commands)
+    train.add_parser(commands)
+    evaluate.add_parser(commands)
+    predict.add_parser(commands)
+    datasets.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,95 @@
+"""Helpers shared by the train, evaluate, predict and datasets commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..datasets import Dataset, Scaler, load_dataset, subset_classes
+from ..errors import DataError
+from ..network import Network
+
+
+def parse_ints(text: str, option: str, *, minimum: int = 0) -> list[int]:
+    """"128,64" → [128, 64]; ValueError naming the option on a bad part."""
+    values = []
+    for part in str(text).split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            value = int(part)
+        except ValueError:
+            raise ValueError(f"{option} {text!r}: {part!r} is not a whole number") from None
+        if value < minimum:
+            raise ValueError(f"{option} {text!r}: every value must be at least {minimum}")
+        values.append(value)
+    return values
+
+
+def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
+    """A dataset by name or path, optionally restricted to some classes."""
+    data = load_dataset(spec)
+    if classes:
+        labels = classes if isinstance(classes, list) else parse_ints(classes, "--classes")
+        if data.task != "classification":
+            raise ValueError(f"--classes: {data.name} is a regression dataset")
+        data = subset_classes(data, labels)
+    return data
+
+
+def load_model(path: str) -> Network:
+    """A model file, with a one-line error when it is missing."""
+    from ..persistence import load
+
+    if not Path(path).is_file():
+        raise DataError(f"{path}: no such model file")
+    return load(path)
+
+
+def scaler_state(scaler: Scaler) -> dict[str, Any]:
+    """JSON-ready state of a fitted scaler, for net.metadata."""
+    state = scaler.to_state()
+    return {
+        "kind": str(state["kind"]),
+        "offset": np.asarray(state["offset"]).tolist(),
+        "scale": np.asarray(state["scale"]).tolist(),
+    }
+
+
+def prepare_inputs(net: Network, X: np.ndarray, source: str) -> np.ndarray:
+    """X checked against the model's input width and scaled as in training."""
+    if X.ndim != 2:
+        raise DataError(f"{source}: expected a 2-D array of samples, got shape {X.shape}")
+    if X.shape[1] != net.n_inputs:
+        raise DataError(
+            f"{source} has {X.shape[1]} features but the model expects {net.n_inputs} inputs"
+        )
+    if not np.isfinite(X).all():
+        raise DataError(f"{source}: the data contains NaN or infinite values")
+    state = net.metadata.get("scaler")
+    if state:
+        scaler = Scaler.from_state(
+            {
+                "kind": str(state["kind"]),
+                "offset": np.asarray(state["offset"], dtype=np.float64),
+                "scale": np.asarray(state["scale"], dtype=np.float64),
+            }
+        )
+        X = np.asarray(scaler.transform(X), dtype=np.float32)
+    return X
+
+
+def check_targets(net: Network, data: Dataset) -> None:
+    """A model's output width must fit the dataset's classes/targets."""
+    k = data.n_classes
+    if data.task == "classification" and k is not None and net.n_outputs > 1 and k > net.n_outputs:
+        raise DataError(f"{data.name} has {k} classes but the model has {net.n_outputs} outputs")
+
+
+def error_line(message: str) -> None:
+    """Print a one-line warning on stderr."""
+    print(f"backprop: {message}", file=sys.stderr)

@@ -1,0 +1,189 @@
+"""``backprop predict MODEL INPUT``: predictions of a saved model.
+
+INPUT is a CSV or NPZ file of samples (one per row; a target column, if
+the file has one, is ignored) → CSV on stdout or --output FILE; or a PNG
+image of a digit → resized to the model's square input (28x28 for
+MNIST), grayscale, inverted when the background is white; prints the
+label and the class probabilities.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from ..network import Network
+from .common import load_model, prepare_inputs
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``predict`` subcommand to an argparse subparsers object."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "predict",
+        help="predictions of a saved model for a CSV/NPZ file or a PNG image",
+        description="CSV/NPZ in, CSV out (one row per sample: the prediction, and class "
+        "probabilities for a classifier); or a PNG of a digit: its label and probabilities.",
+    )
+    parser.add_argument("model", help="a model file written by `backprop train` (model.npz)")
+    parser.add_argument("input", help="a .csv or .npz file of samples, or a .png image")
+    parser.add_argument("--output", "-o", help="write the CSV here instead of stdout")
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks of errors")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _class_names(net: Network) -> list[str]:
+    names = net.metadata.get("class_names")
+    k = net.n_outputs if net.n_outputs > 1 else 2
+    if isinstance(names, list) and len(names) == k:
+        return [str(n) for n in names]
+    return [str(i) for i in range(k)]
+
+
+def _read_samples(net: Network, path: Path) -> np.ndarray:
+    """Feature rows from a CSV (all-numeric; a target column is dropped when the
+    file has one more column than the model's inputs) or an NPZ file (key X)."""
+    from ..datasets import load_csv, load_npz
+
+    if path.suffix.lower() == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                key = "X" if "X" in arrays.files else ("X_test" if "X_test" in arrays.files
+                                                     else None)
+                if key is None:
+                    data = load_npz(path)
+                    return data.X_train
+                return np.asarray(arrays[key], dtype=np.float32).reshape(
+                    len(arrays[key]), -1)
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    text = path.read_text(encoding="utf-8", errors="replace")
+    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    if not rows:
+        raise DataError(f"{path}: the file is empty")
+    if len(rows[0]) == net.n_inputs + 1 or not _numeric(rows[0]):
+        # a target column or a header: let the dataset loader sort it out
+        if len(rows[0]) == net.n_inputs + 1:
+            return load_csv(path).X_train
+        rows = rows[1:]
+    values = np.empty((len(rows), len(rows[0])), dtype=np.float32)
+    for i, row in enumerate(rows):
+        if len(row) != values.shape[1]:
+            raise DataError(f"{path}: row {i + 1} has {len(row)} cells, expected "
+                            f"{values.shape[1]}")
+        for j, cell in enumerate(row):
+            try:
+                values[i, j] = float(cell)
+            except ValueError:
+                raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()!r} "
+                                "is not a number") from None
+    return values
+
+
+def _numeric(row: list[str]) -> bool:
+    try:
+        [float(c) for c in row]
+    except ValueError:
+        return False
+    return True
+
+
+def read_image(path: Path, net: Network) -> np.ndarray:
+    """A PNG as one row of the model's input: grayscale in [0, 1], digit bright on dark,
+    resized (box-average / nearest) to the model's square input."""
+    import matplotlib.image as mpimg
+
+    side = math.isqrt(net.n_inputs)
+    shape = net.metadata.get("image_shape")
+    rows, cols = (int(shape[0]), int(shape[1])) if shape else (side, side)
+    if rows * cols != net.n_inputs:
+        raise DataError(f"the model takes {net.n_inputs} inputs, not a square image")
+    try:
+        image = np.asarray(mpimg.imread(str(path)), dtype=np.float64)
+    except (OSError, ValueError, SyntaxError) as error:
+        raise DataError(f"{path}: not a readable PNG image ({error})") from None
+    if image.max() > 1.0:
+        image = image / 255.0
+    if image.ndim == 3:
+        rgb = image[..., :3]
+        gray = rgb @ np.array([0.299, 0.587, 0.114]) if rgb.shape[-1] == 3 else rgb[..., 0]
+        if image.shape[-1] == 4:  # transparent pixels count as background (white)
+            gray = gray * image[..., 3] + (1.0 - image[..., 3])
+    else:
+        gray = image
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if border.mean() > 0.5:
+        gray = 1.0 - gray
+    return resize(gray, rows, cols).reshape(1, -1).astype(np.float32)
+
+
+def resize(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Resample a 2-D array to (rows, cols): the mean of each source block (nearest pixel
+    when the image is smaller than the target)."""
+    h, w = image.shape
+    out = np.empty((rows, cols), dtype=np.float64)
+    r_edges = np.linspace(0, h, rows + 1)
+    c_edges = np.linspace(0, w, cols + 1)
+    for i in range(rows):
+        r0 = int(r_edges[i])
+        r1 = max(math.ceil(r_edges[i + 1]), r0 + 1)
+        for j in range(cols):
+            c0 = int(c_edges[j])
+            c1 = max(math.ceil(c_edges[j + 1]), c0 + 1)
+            out[i, j] = image[r0:r1, c0:c1].mean()
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    net = load_model(args.model)
+    path = Path(args.input)
+    if not path.is_file():
+        raise DataError(f"{args.input}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        X = prepare_inputs(net, read_image(path, net), args.input)
+        probabilities = np.asarray(net.forward(X))[0]
+        label = int(np.asarray(net.predict(X))[0])
+        names = _class_names(net)
+        if net.n_outputs == 1:
+            probabilities = np.array([1.0 - probabilities[0], probabilities[0]])
+        print(f"label: {names[label] if label < len(names) else label}")
+        for name, p in zip(names, probabilities, strict=False):
+            print(f"  {name:>6}: {p:.4f}")
+        return 0
+    if suffix not in (".csv", ".npz"):
+        raise DataError(f"{args.input}: give a .csv, .npz or .png file")
+    X = prepare_inputs(net, _read_samples(net, path), args.input)
+    predictions = np.asarray(net.predict(X))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    if net.is_classifier:
+        names = _class_names(net)
+        probabilities = np.asarray(net.forward(X))
+        if net.n_outputs == 1:
+            probabilities = np.column_stack([1.0 - probabilities[:, 0], probabilities[:, 0]])
+        writer.writerow(["prediction", *(f"p_{n}" for n in names)])
+        for label, row in zip(predictions, probabilities, strict=True):
+            writer.writerow([names[int(label)], *(f"{p:.6g}" for p in row)])
+    else:
+        values = predictions.reshape(len(X), -1)
+        writer.writerow([f"y{k}" if values.shape[1] > 1 else "y" for k in range(values.shape[1])])
+        for row in values:
+            writer.writerow([f"{v:.6g}" for v in row])
+    if args.output:
+        try:
+            Path(args.output).write_text(buffer.getvalue(), encoding="utf-8")
+        except OSError as error:
+            raise DataError(f"cannot write {args.output}: {error.strerror}") from None
+    else:
+        sys.stdout.write(buffer.getvalue())
+    return 0
