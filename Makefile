@@ -12,7 +12,7 @@ $(BIN)/python:
 
 demo: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[cli]'
-	$(BIN)/backprop demo
+	$(BIN)/backprop train mnist --out runs/mnist
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[cli,test,bench]'
