@@ -51,6 +51,13 @@ def _g(x: float | None, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def _sec(x: float | None) -> str:
+    """Seconds with three decimals below 10 s, fewer above."""
+    if x is None:
+        return "–"
+    return f"{x:.3f}" if x < 10 else f"{x:.2f}" if x < 100 else f"{x:.1f}"
+
+
 def _ratio(x: float | None) -> str:
     return "–" if x is None else f"{x:.2f}"
 
@@ -87,6 +94,12 @@ def _header(doc: dict[str, Any]) -> list[str]:
             f"at end {', '.join(f'{x:.2f}' for x in load[1])}: other work on the machine "
             "shows up as spread in the epoch times."
         )
+        busiest = max(load[0][0], load[1][0])
+        if busiest > 0.5 * m["cpu_count"]:
+            lines.append(
+                f"\n> **Warning: the machine was busy (1-min load {busiest:.2f} on "
+                f"{m['cpu_count']} cores); these timings are unreliable.**"
+            )
     if m.get("data_fallback_reason"):
         lines.append(f"MNIST was asked for but is unavailable: {m['data_fallback_reason']}.")
     ref = m.get("gemm_reference", {})
@@ -115,10 +128,10 @@ def _summary(doc: dict[str, Any]) -> list[str]:
     for e in doc["workloads"]:
         w = e["workload"]
         cells = [f"`{w['name']}`", w["axis"], f"{w['n_params']:,}"]
-        cells += [_g(_median(e, s)) for s in systems]
+        cells += [_sec(_median(e, s)) for s in systems]
         if "backprop" in systems:
             cells += [_ratio(e["ratios"].get(p, {}).get("epoch")) for p in peers]
-        cells.append(_g(e["gemm"].get("epoch_seconds")))
+        cells.append(_sec(e["gemm"].get("epoch_seconds")))
         rows.append("| " + " | ".join(cells) + " |")
     return rows
 
@@ -166,7 +179,7 @@ def _workload_section(entry: dict[str, Any], systems: list[str]) -> list[str]:
         "inference samples/s",
         "peak RSS MiB (setup)",
         "FLOP-bound fraction",
-        "backprop ÷ system",
+        "backprop ÷ system: epoch / inference / to target",
     ]
     lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in systems:
@@ -183,7 +196,8 @@ def _workload_section(entry: dict[str, Any], systems: list[str]) -> list[str]:
             if r["time_to_target_s"] is not None
             else f"not reached in {len(r['epoch_seconds'])}"
         )
-        ratio = entry["ratios"].get(s, {}).get("epoch") if s != "backprop" else None
+        ratios = entry["ratios"].get(s, {})
+        ratio = " / ".join(_ratio(ratios.get(k)) for k in ("epoch", "inference", "time_to_target"))
         cells = [
             s,
             f"{st['median']:.3f}",
@@ -196,7 +210,7 @@ def _workload_section(entry: dict[str, Any], systems: list[str]) -> list[str]:
             f"{r['inference_samples_per_s']:,.0f}",
             f"{r['peak_rss_mib']:.0f} ({r['setup_peak_rss_mib']:.0f})",
             _g(r.get("gemm_fraction"), 2),
-            "–" if s == "backprop" else _ratio(ratio),
+            "–" if s == "backprop" else ratio,
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -248,6 +262,7 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
     except ImportError as exc:
         return f"no plot: matplotlib not importable ({exc})"
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -270,6 +285,9 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
                     ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_yscale("log")
+        plain = FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
         ax.set_xlabel(xlabel)
         ax.grid(True, which="both", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:

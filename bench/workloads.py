@@ -37,7 +37,7 @@ class Workload:
     epochs: int = 5
     epoch_samples: int | None = None
     target_mnist: float = 0.97
-    target_synthetic: float = 0.85
+    target_synthetic: float = 0.80
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     @property
