@@ -262,7 +262,7 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        from matplotlib.ticker import FuncFormatter
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     except ImportError as exc:
         return f"no plot: matplotlib not importable ({exc})"
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
@@ -285,9 +285,9 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
                     ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        plain = FuncFormatter(lambda v, _: f"{v:g}")
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(plain)
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(xlabel)
         ax.grid(True, which="both", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
@@ -298,7 +298,7 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
     m = doc["meta"]
     title = f"{m['data']} data, {m['threads']} threads, {m['cpu']}"
     if missing:
-        title += f" — no data for: {', '.join(sorted(set(missing)))}"
+        title += f" — not plotted (did not run): {', '.join(sorted(set(missing)))}"
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -15,7 +15,7 @@ class Workload:
 
     ``sizes`` lists the layer widths, input first (784-256-10 is
     ``(784, 256, 10)``). Targets (test accuracy, R² for regression) are set
-    from PyTorch runs so that about 3 of 5 epochs reach them on MNIST; the
+    so that PyTorch reaches them in about 3 epochs on MNIST; the
     synthetic ones are rougher. Hidden layers use ``hidden_activation``; the output
     layer ``output_activation`` with ``loss``. ``epoch_samples`` makes an
     "epoch" a fixed number of samples (online learning, where a full pass is
