@@ -20,6 +20,14 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 sys.path.insert(0, str(ROOT))  # the bench package lives at the repository root
 
 
+def _importable(name: str) -> bool:
+    """Whether ``name`` can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def _run_smoke(out: Path, systems: str) -> dict[str, Any]:
     """Run the smoke suite in a subprocess and return its JSON."""
     env = dict(os.environ)
@@ -42,7 +50,7 @@ def _check_files(out: Path, doc: dict[str, Any]) -> None:
     for name in SMOKE_WORKLOADS:
         assert f"`{name}`" in md
     assert "Data: synthetic" in md
-    if importlib.util.find_spec("matplotlib") is None:
+    if not _importable("matplotlib"):
         assert "matplotlib" in doc["meta"]["plot"]
         return
     raw = (out / "bench.png").read_bytes()
@@ -125,7 +133,7 @@ def test_smoke_backprop_only(tmp_path: Path) -> None:
 
 def test_smoke_all_systems(tmp_path: Path) -> None:
     """backprop, torch (default and fused Adam) and scikit-learn on the smoke jobs."""
-    missing = [m for m in ("torch", "sklearn") if importlib.util.find_spec(m) is None]
+    missing = [m for m in ("torch", "sklearn") if not _importable(m)]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not importable: peer comparison not tested")
     systems = ["backprop", "torch", "torch-fused", "sklearn"]
