@@ -1,0 +1,120 @@
+"""One system (or the GEMM probe) on one workload, in its own process.
+
+    python -m bench.child --system NAME --threads N --spec SPEC.json --out RESULT.json
+
+Thread counts go into the environment before NumPy (or torch) is
+imported, so BLAS and OpenMP start with them. Peak memory is this
+process's own ru_maxrss. The result is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from typing import Any
+
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+
+def set_threads(n: int) -> None:
+    """Fix every BLAS/OpenMP pool to n threads; call before importing numpy."""
+    for var in THREAD_VARS:
+        os.environ[var] = str(n)
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far, in MiB (Linux reports KiB)."""
+    import resource
+
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 2**20
+
+
+def blas_threads() -> list[dict[str, Any]]:
+    """The thread pools NumPy's BLAS and OpenMP actually use, where threadpoolctl can tell."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [
+        {k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+        for p in threadpool_info()
+    ]
+
+
+def _run_system(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """Build the system's trainer on the workload's data and measure it."""
+    from bench import data, measure, systems
+    from bench.workloads import Workload
+
+    module, options = systems.load(name)
+    why = module.problem()
+    if why is not None:
+        return {"status": "unavailable", "reason": why}
+    workload = Workload.from_dict(spec["workload"])
+    ds = data.load(workload, spec["data"], spec["n_train"], spec["n_test"])
+    trainer = module.make_trainer(workload, ds, spec["threads"], **options)
+    setup_rss = peak_rss_mib()
+    target = workload.target(spec["data"])
+    result = measure.run(trainer, workload, ds, target, spec["infer_repeats"])
+    result.update(
+        status="ok",
+        version=trainer.version,
+        notes=trainer.notes,
+        setup_peak_rss_mib=setup_rss,
+        blas=blas_threads(),
+    )
+    return result
+
+
+def _run_gemm(spec: dict[str, Any]) -> dict[str, Any]:
+    """GEMM rates on the workload's shapes (and, without a workload, the square reference)."""
+    from bench import gemm
+    from bench.workloads import Workload
+
+    if spec.get("workload") is None:
+        return {"status": "ok", **gemm.reference(spec["reference_n"], spec["quick"])}
+    workload = Workload.from_dict(spec["workload"])
+    k = workload.epoch_samples or spec["n_train"]
+    return {"status": "ok", **gemm.measure(workload, k, spec["quick"]), "blas": blas_threads()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; always writes a result, "error" with the traceback on failure."""
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--system", required=True)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--spec", required=True)
+    p.add_argument("--out", required=True)
+    args = p.parse_args(argv)
+    set_threads(args.threads)
+    with open(args.spec) as f:
+        spec = json.load(f)
+    try:
+        result = _run_gemm(spec) if args.system == "gemm" else _run_system(args.system, spec)
+    except Exception as exc:
+        result = {
+            "status": "error",
+            "reason": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(),
+        }
+    result["system"] = args.system
+    result["threads"] = args.threads
+    result["peak_rss_mib"] = peak_rss_mib()
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

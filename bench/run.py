@@ -1,0 +1,281 @@
+"""Run the benchmark suite: every workload on every system, each in its own subprocess.
+
+    python -m bench.run [--quick | --smoke] [--only NAME[,NAME]] [--systems LIST]
+                        [--epochs N] [--threads N] [--out DIR] [--data synthetic|mnist]
+
+Writes bench.json, bench.md and bench.png into --out (default bench/results/)
+and prints the Markdown report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+_ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: python bench/run.py
+    sys.path.insert(0, str(_ROOT))
+if str(_ROOT / "src") not in sys.path:  # the backprop the children use (see child_env)
+    sys.path.insert(0, str(_ROOT / "src"))
+
+from bench import report  # noqa: E402
+from bench.child import THREAD_VARS  # noqa: E402
+from bench.systems import PEERS, SYSTEMS  # noqa: E402
+from bench.workloads import SMOKE_N_TEST, SMOKE_N_TRAIN, Workload, by_name, select  # noqa: E402
+
+ROOT = _ROOT
+DEFAULT_OUT = ROOT / "bench" / "results"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    p = argparse.ArgumentParser(
+        prog="backprop bench",
+        description="Benchmark backprop against PyTorch (CPU) and scikit-learn.",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="reduced set, under two minutes")
+    mode.add_argument("--smoke", action="store_true", help="tiny synthetic jobs (for tests)")
+    p.add_argument("--only", help="comma-separated workload names (see --list)")
+    p.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help=f"comma-separated subset of {','.join(SYSTEMS)} (default: all)",
+    )
+    p.add_argument("--epochs", type=int, help="epochs per workload (overrides each default)")
+    p.add_argument("--threads", type=int, default=2, help="threads for every system (default 2)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    p.add_argument("--data", choices=("mnist", "synthetic"), default="mnist")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per subprocess")
+    p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = p.parse_args(argv)
+    if args.epochs is not None and args.epochs < 1:
+        p.error("--epochs must be at least 1")
+    if args.threads < 1:
+        p.error("--threads must be at least 1")
+    args.system_list = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = [s for s in args.system_list if s not in SYSTEMS]
+    if unknown or not args.system_list:
+        p.error(f"--systems: unknown {unknown}; choose from {','.join(SYSTEMS)}")
+    args.only_list = [s.strip() for s in args.only.split(",")] if args.only else None
+    return args
+
+
+def child_env(threads: int) -> dict[str, str]:
+    """Environment for a child: thread counts fixed, backprop and bench importable."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    paths = [str(ROOT / "src"), str(ROOT)]
+    if env.get("PYTHONPATH"):
+        paths.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    return env
+
+
+def run_child(
+    system: str, spec: dict[str, Any], threads: int, timeout: float | None
+) -> dict[str, Any]:
+    """Run ``python -m bench.child`` for one system and return its JSON result."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
+        spec_path.write_text(json.dumps(spec))
+        cmd = [sys.executable, "-m", "bench.child", "--system", system]
+        cmd += ["--threads", str(threads), "--spec", str(spec_path), "--out", str(out_path)]
+        t0 = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                cmd,
+                cwd=ROOT,
+                env=child_env(threads),
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            return {"system": system, "status": "error", "reason": f"timed out after {timeout} s"}
+        wall = time.perf_counter() - t0
+        if not out_path.exists():
+            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
+            return {
+                "system": system,
+                "status": "error",
+                "reason": f"child exited {proc.returncode} without a result: {' | '.join(tail)}",
+            }
+        result: dict[str, Any] = json.loads(out_path.read_text())
+    result["wall_s"] = wall
+    return result
+
+
+def machine_info(threads: int) -> dict[str, Any]:
+    """Where and with what this run happened."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import numpy as np
+
+    try:
+        import backprop
+
+        bp_version = getattr(backprop, "__version__", "?")
+    except ImportError:
+        bp_version = "not importable"
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "threads": threads,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "backprop": bp_version,
+    }
+
+
+def derive(entry: dict[str, Any], systems: list[str]) -> None:
+    """Add each system's GEMM-bound fraction, and backprop's ratios to each peer."""
+    results = entry["results"]
+    gemm_s = entry["gemm"].get("epoch_seconds")
+    for r in results.values():
+        if r.get("status") == "ok" and gemm_s:
+            r["gemm_fraction"] = gemm_s / r["steady"]["median"]
+    bp = results.get("backprop", {})
+    ratios: dict[str, dict[str, float | None]] = {}
+    for peer in PEERS:
+        pr = results.get(peer, {})
+        if peer not in systems:
+            continue
+        if bp.get("status") != "ok" or pr.get("status") != "ok":
+            ratios[peer] = {"epoch": None, "inference": None, "time_to_target": None}
+            continue
+        tt = (
+            bp["time_to_target_s"] / pr["time_to_target_s"]
+            if bp["time_to_target_s"] is not None and pr["time_to_target_s"] is not None
+            else None
+        )
+        ratios[peer] = {
+            "epoch": bp["steady"]["median"] / pr["steady"]["median"],
+            "inference": bp["inference_s"] / pr["inference_s"],
+            "time_to_target": tt,
+        }
+    entry["ratios"] = ratios
+
+
+def _progress(w: Workload, system: str, r: dict[str, Any]) -> None:
+    """One line on stderr per finished child."""
+    if r.get("status") != "ok":
+        msg = f"{r.get('status')}: {r.get('reason', '')}"
+    elif system == "gemm":
+        msg = f"{r['gflops']:.1f} GFLOP/s, FLOP-bound epoch {r['epoch_seconds']:.3f} s"
+    else:
+        msg = (
+            f"{r['steady']['median']:.3f} s/epoch (first {r['first_epoch_s']:.3f}), "
+            f"{r['metric']} {r['final_metric']:.4f}, peak {r['peak_rss_mib']:.0f} MiB"
+        )
+    print(f"[{w.name}] {system}: {msg}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the suite; returns the process exit status."""
+    args = parse_args(argv)
+    if args.list:
+        for w in by_name().values():
+            print(f"{w.name:18s} {w.axis:10s} {w.label()}  ({w.epochs} epochs)")
+        return 0
+    try:
+        workloads = select(args.only_list, args.quick, args.smoke, args.epochs)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    source, fallback = ("synthetic" if args.smoke else args.data), None
+    if source == "mnist":
+        from bench.data import mnist_problem
+
+        fallback = mnist_problem()
+        if fallback is not None:
+            print(f"MNIST unavailable, using synthetic data: {fallback}", file=sys.stderr)
+            source = "synthetic"
+    from bench.data import MNIST_NOTE, N_TEST, N_TRAIN, SYNTHETIC_NOTE
+
+    n_train, n_test = (SMOKE_N_TRAIN, SMOKE_N_TEST) if args.smoke else (N_TRAIN, N_TEST)
+    quick = args.quick or args.smoke
+    args.out.mkdir(parents=True, exist_ok=True)
+    t_start = time.perf_counter()
+    meta = machine_info(args.threads)
+    meta["load_average_start"] = list(os.getloadavg())
+    meta.update(
+        argv=list(sys.argv[1:] if argv is None else argv),
+        mode="smoke" if args.smoke else "quick" if args.quick else "full",
+        systems=args.system_list,
+        data=source,
+        data_note=SYNTHETIC_NOTE if source == "synthetic" else MNIST_NOTE,
+        data_fallback_reason=fallback,
+        n_train=n_train,
+        n_test=n_test,
+    )
+    base = {
+        "data": source,
+        "n_train": n_train,
+        "n_test": n_test,
+        "threads": args.threads,
+        "quick": quick,
+        "infer_repeats": 3 if quick else 5,
+    }
+    ref = run_child(
+        "gemm",
+        {**base, "workload": None, "reference_n": 256 if args.smoke else 1024},
+        args.threads,
+        args.timeout,
+    )
+    meta["gemm_reference"] = ref
+    doc: dict[str, Any] = {"meta": meta, "workloads": []}
+    paths = {
+        "json": args.out / "bench.json",
+        "md": args.out / "bench.md",
+        "png": args.out / "bench.png",
+    }
+    for w in workloads:
+        spec = {**base, "workload": w.to_dict()}
+        gemm = run_child("gemm", spec, args.threads, args.timeout)
+        _progress(w, "gemm", gemm)
+        entry: dict[str, Any] = {
+            "workload": w.to_dict(),
+            "target": w.target(source),
+            "gemm": gemm,
+            "results": {},
+        }
+        for system in args.system_list:
+            entry["results"][system] = r = run_child(system, spec, args.threads, args.timeout)
+            _progress(w, system, r)
+        derive(entry, args.system_list)
+        doc["workloads"].append(entry)
+        paths["json"].write_text(json.dumps(doc, indent=1))  # partial results survive a stop
+    meta["total_wall_s"] = time.perf_counter() - t_start
+    meta["load_average_end"] = list(os.getloadavg())
+    plot_problem = report.plot(doc, paths["png"])
+    meta["plot"] = plot_problem or paths["png"].name
+    paths["json"].write_text(json.dumps(doc, indent=1))
+    markdown = report.markdown(doc)
+    paths["md"].write_text(markdown)
+    print(markdown)
+    written = [str(p) for p in paths.values() if p.exists()]
+    print(f"wrote {', '.join(written)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

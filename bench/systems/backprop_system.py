@@ -1,0 +1,91 @@
+"""backprop itself, driven through the public API of DESIGN.md."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+
+from bench.data import Dataset
+from bench.workloads import Workload
+
+_API = ("Network", "Dense", "Adam", "SGD")
+
+
+def problem() -> str | None:
+    """Why the backprop engine cannot run here, or None."""
+    try:
+        import backprop as bp
+    except ImportError as exc:
+        return f"backprop engine not available (import failed: {exc})"
+    missing = [name for name in _API if not hasattr(bp, name)]
+    if missing:
+        version = getattr(bp, "__version__", "?")
+        return f"backprop engine not available (backprop {version} has no {', '.join(missing)})"
+    return None
+
+
+class BackpropTrainer:
+    """bp.Network of bp.Dense layers; fit(epochs=1) per epoch with one optimizer object."""
+
+    def __init__(self, workload: Workload, data: Dataset, threads: int) -> None:
+        import backprop as bp
+
+        self.version = getattr(bp, "__version__", "?")
+        self.task = workload.task
+        self.batch_size = workload.batch_size
+        pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
+        layers = [
+            bp.Dense(
+                n_in,
+                n_out,
+                activation=(
+                    workload.output_activation
+                    if i == len(pairs) - 1
+                    else workload.hidden_activation
+                ),
+            )
+            for i, (n_in, n_out) in enumerate(pairs)
+        ]
+        self.net = bp.Network(
+            layers, loss=workload.loss, init=workload.init, seed=0, dtype=workload.dtype
+        )
+        if workload.optimizer == "adam":
+            self.opt = bp.Adam(lr=workload.lr)
+        else:
+            self.opt = bp.SGD(lr=workload.lr, momentum=workload.momentum)
+        self.X, self.y = data.X_train, data.y_train
+        # Quiet fit if it has a switch for its progress output.
+        fit_params = inspect.signature(self.net.fit).parameters
+        self.fit_extra: dict[str, Any] = {
+            k: v for k, v in (("verbose", 0), ("progress", False)) if k in fit_params
+        }
+        self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
+
+    def train_epoch(self, start: int, stop: int) -> None:
+        """net.fit for one shuffled epoch over rows start:stop."""
+        self.net.fit(
+            self.X[start:stop],
+            self.y[start:stop],
+            epochs=1,
+            batch_size=self.batch_size,
+            optimizer=self.opt,
+            shuffle=True,
+            **self.fit_extra,
+        )
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """net.predict: labels or values."""
+        return np.asarray(self.net.predict(X))
+
+    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float | None:
+        """net.evaluate(X, y)["accuracy"] for classification; None for regression."""
+        if self.task == "regression":
+            return None
+        return float(self.net.evaluate(X, y)["accuracy"])
+
+
+def make_trainer(workload: Workload, data: Dataset, threads: int) -> BackpropTrainer:
+    """A backprop trainer for the workload."""
+    return BackpropTrainer(workload, data, threads)
