@@ -39,3 +39,9 @@ def test_demo_trains_and_reports() -> None:
     assert "gradient check before training: PASS" in result.stdout
     assert "epoch 1000: loss" in result.stdout and "accuracy 1.00" in result.stdout
     assert "learned slope 1.9" in result.stdout or "learned slope 2.0" in result.stdout
+
+
+def test_bench_command_runs_the_suite_from_the_clone() -> None:
+    result = run("bench", "--list")
+    assert result.returncode == 0, result.stderr
+    assert "headline" in result.stdout

@@ -15,7 +15,7 @@ from typing import NoReturn
 import numpy as np
 
 from . import __version__
-from .commands import datasets, evaluate, explain, predict, train
+from .commands import bench, datasets, evaluate, explain, predict, train
 from .errors import DataError, DivergenceError, ModelFileError
 
 #: Exceptions that mean "the user asked for something that cannot be done".
@@ -92,13 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_parser(commands)
     predict.add_parser(commands)
     datasets.add_parser(commands)
+    bench.add_parser(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["bench"] and words[1:2] != ["-h"]:
+        # bench/run.py parses its own options; hand them over untouched
+        args = parser.parse_args(["bench"])
+        args.bench_args = words[1:]
+    else:
+        args = parser.parse_args(words)
     run: Command | None = getattr(args, "run", None)
     if run is None:
         parser.print_help()
