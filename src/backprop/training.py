@@ -33,40 +33,6 @@ if TYPE_CHECKING:
     from .persistence import TrainingCheckpoint
 
 
-class History:
-    """Per-epoch metrics of a ``fit`` call: ``history["loss"]`` is a list, one value an epoch.
-
-    Keys: "loss" (mean training loss over the epoch's batches, each measured
-    before its update), "accuracy" when the targets are classes, "lr", and
-    the same metrics of the validation data prefixed "val_".
-    """
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {}
-        self.epochs: list[int] = []
-
-    def append(self, epoch: int, logs: dict[str, float]) -> None:
-        self.epochs.append(epoch)
-        for key, value in logs.items():
-            self.history.setdefault(key, []).append(value)
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.history
-
-    def keys(self) -> list[str]:
-        return list(self.history)
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    def __repr__(self) -> str:
-        last = {k: round(v[-1], 6) for k, v in self.history.items()}
-        return f"History(epochs={len(self)}, last={last})"
-
-
 @dataclass
 class TrainingState:
     """What callbacks see: the run in progress. Set ``stop_training`` to end it."""
@@ -100,6 +66,46 @@ class Callback:
     def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
 
     def on_train_end(self, state: TrainingState) -> None: ...
+
+
+class History(Callback):
+    """Per-epoch metrics of a ``fit`` call: ``history["loss"]`` is a list, one value an epoch.
+
+    Keys: "loss" (mean training loss over the epoch's batches, each measured
+    before its update), "accuracy" when the targets are classes, "lr", and
+    the same metrics of the validation data prefixed "val_".
+
+    It is itself the first callback of every ``fit`` call: it records the
+    logs at each epoch's end, before the other callbacks see them.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        self.append(state.epoch, logs)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items()}
+        return f"History(epochs={len(self)}, last={last})"
 
 
 class PrintProgress(Callback):
@@ -385,7 +391,7 @@ def fit(
     last_finite = np.empty_like(net.params)  # the weights before the update in progress
     state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
     state.epoch = first_epoch - 1
-    all_callbacks = [*callbacks, *([PrintProgress()] if verbose else [])]
+    all_callbacks = [history, *callbacks, *([PrintProgress()] if verbose else [])]
     for callback in all_callbacks:
         callback.on_train_begin(state)
     for epoch in range(first_epoch, epochs + 1):
@@ -445,7 +451,6 @@ def fit(
         if validation is not None:
             for key, value in net._evaluate(*validation).items():
                 logs[f"val_{key}"] = value
-        history.append(epoch, logs)
         state.logs = logs
         for callback in all_callbacks:
             callback.on_epoch_end(state, logs)
