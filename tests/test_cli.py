@@ -45,3 +45,27 @@ def test_bench_command_runs_the_suite_from_the_clone() -> None:
     result = run("bench", "--list")
     assert result.returncode == 0, result.stderr
     assert "headline" in result.stdout
+
+
+def test_gradcheck_command_passes_on_a_network_given_by_options() -> None:
+    result = run("gradcheck", "--layers", "3,4,4,2", "--activation", "sigmoid",
+                 "--output", "sigmoid", "--loss", "binary_cross_entropy", "--batch", "5")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("gradcheck PASS")
+    assert result.stdout.count(" ok") == 6  # W and b of three layers
+
+
+def test_gradcheck_command_json_and_bad_options() -> None:
+    import json
+
+    result = run("gradcheck", "--json", "--no-bias")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["passed"] is True and [t["name"] for t in report["tensors"]] == ["W", "W"]
+    for bad, message in [(["--layers", "3"], "at least an input and an output width"),
+                         (["--activation", "relux"], "unknown activation 'relux'"),
+                         (["--batch", "0"], "--batch must be at least 1")]:
+        failed = run("gradcheck", *bad)
+        assert failed.returncode == 2
+        assert message in failed.stderr and "Traceback" not in failed.stderr
+        assert len(failed.stderr.strip().splitlines()) == 1

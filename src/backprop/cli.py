@@ -15,7 +15,7 @@ from typing import NoReturn
 import numpy as np
 
 from . import __version__
-from .commands import bench, datasets, evaluate, explain, predict, train
+from .commands import bench, datasets, evaluate, explain, gradcheck, predict, train
 from .errors import DataError, DivergenceError, ModelFileError
 
 #: Exceptions that mean "the user asked for something that cannot be done".
@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_parser(commands)
     datasets.add_parser(commands)
     bench.add_parser(commands)
+    gradcheck.add_parser(commands)
     return parser
 
 
