@@ -30,6 +30,22 @@ def parse_ints(text: str, option: str, *, minimum: int = 0) -> list[int]:
     return values
 
 
+def parse_widths(text: str) -> list[int]:
+    """"2,3,1" → [2, 3, 1]: layer widths, input first, at least two, each ≥ 1."""
+    widths = []
+    for part in text.split(","):
+        try:
+            width = int(part)
+        except ValueError:
+            raise ValueError(f"--layers {text!r}: {part.strip()!r} is not a whole number") from None
+        if width < 1:
+            raise ValueError(f"--layers {text!r}: every width must be at least 1")
+        widths.append(width)
+    if len(widths) < 2:
+        raise ValueError(f"--layers {text!r}: give at least an input and an output width")
+    return widths
+
+
 def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
     """A dataset by name or path, optionally restricted to some classes."""
     data = load_dataset(spec)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from .common import parse_widths
+
 #: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
 CLASSIC_LAYERS = [2, 3, 1]
 CLASSIC_WEIGHTS = [[[0.1, 0.8], [0.4, 0.6], [0.3, 0.2]], [[0.3, 0.9, 0.5]]]
@@ -64,21 +66,6 @@ def _numbers(text: str, option: str) -> list[float]:
     return values
 
 
-def _widths(text: str) -> list[int]:
-    widths = []
-    for part in text.split(","):
-        try:
-            width = int(part)
-        except ValueError:
-            raise ValueError(f"--layers {text!r}: {part.strip()!r} is not a whole number") from None
-        if width < 1:
-            raise ValueError(f"--layers {text!r}: every width must be at least 1")
-        widths.append(width)
-    if len(widths) < 2:
-        raise ValueError(f"--layers {text!r}: give at least an input and an output width")
-    return widths
-
-
 def _read_weights(path: str) -> list[dict[str, Any]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -125,12 +112,12 @@ def build_network(args: argparse.Namespace) -> Any:
                 raise ValueError(f"--weights: layer {i + 1} W has {W.shape[1]} columns but "
                                  f"layer {i} has {matrices[i - 1].shape[0]} units")
         inferred = [matrices[0].shape[1]] + [W.shape[0] for W in matrices]
-        widths = _widths(args.layers) if layers_given else inferred
+        widths = parse_widths(args.layers) if layers_given else inferred
         if widths != inferred:
             raise ValueError(f"--weights give layers {','.join(map(str, inferred))} but "
                              f"--layers says {args.layers}")
     else:
-        widths = _widths(args.layers) if layers_given else list(CLASSIC_LAYERS)
+        widths = parse_widths(args.layers) if layers_given else list(CLASSIC_LAYERS)
     classic = weights is None and args.seed is None
     if classic and widths != CLASSIC_LAYERS:
         raise ValueError("give --seed N or --weights FILE for a network other than 2,3,1")

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .. import Dense, Network, gradcheck
-from .explain import _widths
+from .common import parse_widths
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -45,7 +45,7 @@ def _targets(loss: str, m: int, n_out: int, rng: np.random.Generator) -> np.ndar
 
 
 def run(args: argparse.Namespace) -> int:
-    widths = _widths(args.layers)
+    widths = parse_widths(args.layers)
     if args.batch < 1:
         raise ValueError(f"--batch must be at least 1, got {args.batch}")
     activations = [args.activation] * (len(widths) - 2) + [args.output]
