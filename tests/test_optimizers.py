@@ -258,3 +258,51 @@ def test_float32_steps_track_float64_ones() -> None:
             opt.step(params, g.astype(np.float32))
         assert params.dtype == np.float32
         np.testing.assert_allclose(params, want, rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_update_returns_the_step_and_leaves_the_parameters_alone() -> None:
+    for name, make, *_ in CASES:
+        stepped, checked = make(), make()
+        params = P0.copy()
+        for g in GRADS:
+            before = params.copy()
+            given = params.copy()
+            update = checked.update(given, g.copy())
+            np.testing.assert_array_equal(given, before, err_msg=name)  # only read
+            stepped.step(params, g.copy())
+            np.testing.assert_array_equal(before - update, params, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: bp.Adam(lr=1e-3), lambda: bp.SGD(lr=0.1, momentum=0.9),
+     lambda: bp.RMSProp(lr=1e-3, momentum=0.9)],
+    ids=["adam", "momentum", "rmsprop"],
+)
+def test_moments_that_decay_into_subnormals_are_flushed_to_zero(
+    make: Callable[[], bp.Optimizer],
+) -> None:
+    """A gradient that stops (a weight of an always-0 pixel) leaves no subnormal state behind."""
+    tiny = np.finfo(np.float32).tiny
+    opt = make()
+    params = np.ones(4, dtype=np.float32)
+    opt.step(params, np.array([1e-3, 1e-30, 1e-20, 0.0], dtype=np.float32))
+    ever_subnormal = False
+    for _ in range(3 * bp.optimizers.FLUSH_EVERY):
+        opt.step(params, np.zeros(4, dtype=np.float32))
+        state = np.concatenate([np.abs(a) for a in opt.state_dict()["arrays"].values()])
+        ever_subnormal |= bool(np.any((state > 0) & (state < tiny)))
+        if opt.t % bp.optimizers.FLUSH_EVERY == 0:
+            assert not np.any((state > 0) & (state < tiny)), f"subnormal state after step {opt.t}"
+    assert ever_subnormal  # the decay really went through the subnormal range
+    assert np.all(np.isfinite(params))
+
+
+def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() -> None:
+    for dtype in (np.float32, np.float64):
+        tiny = np.finfo(dtype).tiny
+        moment = np.array([tiny, tiny / 2, -tiny / 4, -tiny, 1.0, 0.0, 5e-324], dtype=dtype)
+        expected = np.where(np.abs(moment) < tiny, 0.0, moment).astype(dtype)
+        bp.optimizers.flush_subnormals(moment)
+        np.testing.assert_array_equal(moment, expected)
+        assert moment[0] == tiny and moment[3] == -tiny and moment[1] == 0.0

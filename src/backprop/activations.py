@@ -133,7 +133,7 @@ class ReLU(Activation):
         return (z > 0).astype(z.dtype)
 
     def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        grad_a[z <= 0] = 0.0  # ⊙ σ'(z) = [z > 0]
+        np.multiply(grad_a, z > 0, out=grad_a)  # ⊙ σ'(z) = [z > 0]
         return grad_a
 
 

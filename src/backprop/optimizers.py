@@ -20,6 +20,23 @@ import numpy as np
 from ._typing import Array
 from .validation import check_non_negative_number, check_positive_number
 
+#: How often (in steps) optimizers flush subnormal values out of their state.
+FLUSH_EVERY = 64
+
+
+def flush_subnormals(*moments: Array) -> None:
+    """Set the entries of ``moments`` below the smallest normal number to 0.
+
+    A moment whose gradient has become 0 (the weight of an input pixel that
+    is almost always 0, a dead unit) decays geometrically into the
+    subnormal range, where every arithmetic operation on it costs the CPU
+    many times more. Such values (|x| < 1.2e-38 in float32) are far below
+    anything that can move a weight, so they become exact zeros.
+    """
+    for moment in moments:
+        tiny = np.finfo(moment.dtype).tiny
+        np.copyto(moment, 0.0, where=np.abs(moment) < tiny)
+
 
 class Optimizer:
     """Base class: holds the learning rate and the per-parameter state."""
@@ -33,7 +50,7 @@ class Optimizer:
         #: Number of steps taken so far.
         self.t = 0
         self._state: dict[str, Array] = {}
-        self._scratch: Array | None = None
+        self._scratch: dict[int, Array] = {}
 
     def _buffer(self, name: str, like: Array) -> Array:
         """A state array shaped like the parameters, zero at first use."""
@@ -47,17 +64,32 @@ class Optimizer:
             )
         return array
 
-    def _temp(self, like: Array) -> Array:
-        if self._scratch is None or self._scratch.shape != like.shape:
-            self._scratch = np.empty_like(like)
-        return self._scratch
+    def _temp(self, like: Array, which: int = 0) -> Array:
+        """Work buffer number ``which``, shaped like the parameters, allocated once."""
+        scratch = self._scratch.get(which)
+        if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
+            scratch = self._scratch[which] = np.empty_like(like)
+        return scratch
+
+    def _flushes(self) -> bool:
+        """Whether this step flushes subnormals out of the state (:func:`flush_subnormals`)."""
+        return self.t % FLUSH_EVERY == 0
 
     def step(self, params: Array, grads: Array) -> None:
         """Update ``params`` in place from ``grads`` (flat arrays of the same size)."""
-        self.t += 1
-        self._update(params, grads)
+        params -= self.update(params, grads)  # θ ← θ − Δθ
 
-    def _update(self, params: Array, grads: Array) -> None:
+    def update(self, params: Array, grads: Array) -> Array:
+        """Δθ of the next step (θ ← θ − Δθ), advancing the optimizer's state.
+
+        ``params`` is only read: ``fit`` checks that Δθ is finite before it
+        subtracts it. The returned array is a work buffer of the optimizer,
+        overwritten by the next call.
+        """
+        self.t += 1
+        return self._update(params, grads)
+
+    def _update(self, params: Array, grads: Array) -> Array:
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
@@ -103,29 +135,29 @@ class SGD(Optimizer):
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ValueError("nesterov momentum needs momentum > 0 and dampening = 0")
 
-    def _update(self, params: Array, grads: Array) -> None:
+    def _update(self, params: Array, grads: Array) -> Array:
         step = self._temp(params)
         g = grads
         if self.weight_decay:
-            np.multiply(params, self.weight_decay, out=step)
-            step += grads  # g + λ w
-            g = step
+            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
+            g += grads  # g + λ w
         if self.momentum:
             buf = self._buffer("momentum_buffer", params)
             if self.t == 1:
                 buf[...] = g
             else:
                 buf *= self.momentum
-                buf += (1.0 - self.dampening) * g  # buf = μ buf + (1 − dampening) g
+                if self.dampening:
+                    buf += np.multiply(g, 1.0 - self.dampening, out=step)
+                else:
+                    buf += g  # buf = μ buf + (1 − dampening) g
+                if self._flushes():
+                    flush_subnormals(buf)
             if self.nesterov:
-                if g is not step:
-                    step[...] = g
-                step += self.momentum * buf  # g + μ buf
-                g = step
+                g = np.add(g, np.multiply(buf, self.momentum, out=step), out=step)  # g + μ buf
             else:
                 g = buf
-        np.multiply(g, self.lr, out=step)
-        params -= step  # w ← w − η g
+        return np.multiply(g, self.lr, out=step)  # Δw = η g
 
     def config(self) -> dict[str, Any]:
         return {
@@ -162,12 +194,13 @@ class RMSProp(Optimizer):
         self.weight_decay = check_non_negative_number(weight_decay, "weight_decay")
         self.momentum = check_non_negative_number(momentum, "momentum")
 
-    def _update(self, params: Array, grads: Array) -> None:
+    def _update(self, params: Array, grads: Array) -> Array:
         v = self._buffer("square_avg", params)
         step = self._temp(params)
         g = grads
         if self.weight_decay:
-            g = grads + self.weight_decay * params
+            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
+            g += grads  # g + λ w
         np.multiply(g, g, out=step)
         step *= 1.0 - self.alpha
         v *= self.alpha
@@ -175,14 +208,17 @@ class RMSProp(Optimizer):
         np.sqrt(v, out=step)
         step += self.eps
         np.divide(g, step, out=step)  # g / (√v + ε)
-        if self.momentum:
-            buf = self._buffer("momentum_buffer", params)
-            buf *= self.momentum
-            buf += step
-            np.multiply(buf, self.lr, out=step)
-        else:
-            step *= self.lr
-        params -= step
+        if self._flushes():
+            flush_subnormals(v)
+        if not self.momentum:
+            step *= self.lr  # Δw = η g / (√v + ε)
+            return step
+        buf = self._buffer("momentum_buffer", params)
+        buf *= self.momentum
+        buf += step  # buf = μ buf + g / (√v + ε)
+        if self._flushes():
+            flush_subnormals(buf)
+        return np.multiply(buf, self.lr, out=step)  # Δw = η buf
 
     def config(self) -> dict[str, Any]:
         return {
@@ -204,6 +240,8 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    #: AdamW: weight decay shrinks w directly instead of entering g.
+    decoupled_decay = False
 
     def __init__(
         self,
@@ -220,18 +258,21 @@ class Adam(Optimizer):
         self.eps = check_positive_number(eps, "eps")
         self.weight_decay = check_non_negative_number(weight_decay, "weight_decay")
 
-    def _decay(self, params: Array, grads: Array) -> Array:
-        """The gradient Adam's moments see: g, or g + λ w for coupled L2."""
-        if not self.weight_decay:
-            return grads
-        return grads + self.weight_decay * params
-
-    def _update(self, params: Array, grads: Array) -> None:
+    def _update(self, params: Array, grads: Array) -> Array:
         beta1, beta2 = self.betas
         m = self._buffer("exp_avg", params)
         v = self._buffer("exp_avg_sq", params)
         step = self._temp(params)
-        g = self._decay(params, grads)
+        # η m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), in the order of
+        # the paper's end of section 2 (one pass fewer, the same number):
+        # α_t m / (√v + ε̂) with α_t = η √(1 − β₂ᵗ) / (1 − β₁ᵗ) and ε̂ = ε √(1 − β₂ᵗ).
+        root_correction2 = math.sqrt(1.0 - beta2**self.t)
+        alpha_t = self.lr * root_correction2 / (1.0 - beta1**self.t)
+        eps_hat = self.eps * root_correction2
+        g = grads
+        if self.weight_decay and not self.decoupled_decay:
+            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
+            g += grads  # g + λ w
         np.multiply(g, 1.0 - beta1, out=step)
         m *= beta1
         m += step  # m = β₁ m + (1 − β₁) g
@@ -239,14 +280,16 @@ class Adam(Optimizer):
         step *= 1.0 - beta2
         v *= beta2
         v += step  # v = β₂ v + (1 − β₂) g²
-        bias_correction1 = 1.0 - beta1**self.t
-        bias_correction2 = 1.0 - beta2**self.t
+        if self._flushes():
+            flush_subnormals(m, v)
         np.sqrt(v, out=step)
-        step *= 1.0 / math.sqrt(bias_correction2)
-        step += self.eps  # √v̂ + ε
+        step += eps_hat  # √v + ε̂
         np.divide(m, step, out=step)
-        step *= self.lr / bias_correction1  # η m̂ / (√v̂ + ε)
-        params -= step
+        step *= alpha_t  # Δw = α_t m / (√v + ε̂)
+        if self.weight_decay and self.decoupled_decay:
+            # AdamW: w ← w (1 − η λ) − α_t m / (√v + ε̂), so Δw gains η λ w
+            step += np.multiply(params, self.lr * self.weight_decay, out=self._temp(params, 1))
+        return step
 
     def config(self) -> dict[str, Any]:
         return {
@@ -262,6 +305,7 @@ class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019): w ← w (1 − η λ), then Adam."""
 
     name = "adamw"
+    decoupled_decay = True
 
     def __init__(
         self,
@@ -271,10 +315,6 @@ class AdamW(Adam):
         weight_decay: float = 0.01,
     ) -> None:
         super().__init__(lr, betas, eps, weight_decay)
-
-    def _decay(self, params: Array, grads: Array) -> Array:
-        params *= 1.0 - self.lr * self.weight_decay  # decoupled: shrink w, not g
-        return grads
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

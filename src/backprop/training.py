@@ -137,12 +137,53 @@ def _non_finite_layer(net: Network) -> str:
     return f"the loss of the output layer (layer {len(net.layers)})"
 
 
-def _non_finite_parameters(net: Network) -> str:
-    """Name the first parameter tensor that is not finite."""
+def _non_finite_entry(net: Network, flat: Array) -> str:
+    """Name the first parameter tensor whose part of ``flat`` (laid out as params) is not finite."""
     for i, name, where in net.parameter_slices:
-        if not np.all(np.isfinite(net.params[where])):
+        if not np.all(np.isfinite(flat[where])):
             return f"layer {i + 1} {name}"
     return "no parameter"
+
+
+def _diverged(net: Network, epoch: int, batch: int, lr: float, what: str) -> DivergenceError:
+    return DivergenceError(
+        f"training diverged at epoch {epoch}, batch {batch}: {what}; the weights are left "
+        f"at their last finite values; try a smaller learning rate (now {lr:g})"
+    )
+
+
+def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) -> None:
+    """θ ← θ − Δθ, unless Δθ is not finite: then the weights stay and DivergenceError says why.
+
+    One reduction checks everything on the hot path: ‖Δθ‖² is finite exactly
+    when every entry of Δθ is, unless some |Δθ_i| is beyond about 1e19 in
+    float32 (1e154 in float64) and its square overflows. A non-finite
+    gradient always gives a non-finite Δθ (Adam: m/√v = inf/inf), so it is
+    caught here too, after the optimizer's moments have taken it in. While
+    ‖Δθ‖² is finite, |Δθ_i| is far too small to carry a finite weight past
+    the largest float, so θ − Δθ is finite as well.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        update = optimizer.update(net.params, net.grads)
+        squared_norm = float(np.dot(update, update))
+    if math.isfinite(squared_norm):
+        net.params -= update
+        return
+    if not np.all(np.isfinite(net.grads)):
+        raise _diverged(net, epoch, batch, optimizer.lr,
+                        f"non-finite gradient in {_non_finite_layer(net)}")
+    if not np.all(np.isfinite(update)):
+        raise _diverged(net, epoch, batch, optimizer.lr,
+                        f"the update made {_non_finite_entry(net, update)} non-finite "
+                        "(the gradients were finite)")
+    # Every Δθ_i finite but huge: apply it on a copy and keep it only if θ stays finite.
+    with np.errstate(over="ignore", invalid="ignore"):
+        updated = net.params - update
+    if not np.all(np.isfinite(updated)):
+        raise _diverged(net, epoch, batch, optimizer.lr,
+                        f"the update made {_non_finite_entry(net, updated)} non-finite "
+                        "(the gradients were finite)")
+    net.params[...] = updated
 
 
 def clip_grad_norm(grads: Array, max_norm: float) -> float:
@@ -256,8 +297,10 @@ class _Batches:
             return self.X[which], self.Y[which]  # contiguous views, no copy
         n = which.shape[0]
         X_b, Y_b = self.x_buffer[:n], self.y_buffer[:n]
-        np.take(self.X, which, axis=0, out=X_b)
-        np.take(self.Y, which, axis=0, out=Y_b)
+        # mode="clip": a permutation's indices are in range, and NumPy then
+        # writes straight into out= instead of through a bounds-checked buffer.
+        np.take(self.X, which, axis=0, out=X_b, mode="clip")
+        np.take(self.Y, which, axis=0, out=Y_b, mode="clip")
         return X_b, Y_b
 
 
@@ -388,7 +431,6 @@ def fit(
         base_lr = optimizer.initial_lr
     batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
     net.history = history
-    last_finite = np.empty_like(net.params)  # the weights before the update in progress
     state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
     state.epoch = first_epoch - 1
     all_callbacks = [history, *callbacks, *([PrintProgress()] if verbose else [])]
@@ -410,29 +452,12 @@ def fit(
                 outputs = net._forward(X_b, training=True)
                 batch_loss = net._batch_loss(Y_b)
                 net._backward(Y_b)
-            if not (math.isfinite(batch_loss) and math.isfinite(float(net.grads.sum()))):
-                raise DivergenceError(
-                    f"training diverged at epoch {epoch}, batch {number}: non-finite "
-                    f"{'loss' if not math.isfinite(batch_loss) else 'gradient'} in "
-                    f"{_non_finite_layer(net)}; the weights are left at their last finite "
-                    f"values; try a smaller learning rate (now {optimizer.lr:g})"
-                )
+            if not math.isfinite(batch_loss):
+                what = f"non-finite loss in {_non_finite_layer(net)}"
+                raise _diverged(net, epoch, number, optimizer.lr, what)
             if clip_norm is not None:
                 clip_grad_norm(net.grads, clip_norm)
-            np.copyto(last_finite, net.params)
-            with np.errstate(over="ignore", invalid="ignore"):
-                optimizer.step(net.params, net.grads)
-                updated_sum = float(net.params.sum())
-            # Finite gradients can still make a non-finite update (η·g or w − η·g
-            # overflowing): undo it, so the weights stay at their last finite values.
-            if not math.isfinite(updated_sum) and not np.all(np.isfinite(net.params)):
-                where = _non_finite_parameters(net)
-                net.params[...] = last_finite
-                raise DivergenceError(
-                    f"training diverged at epoch {epoch}, batch {number}: the update made "
-                    f"{where} non-finite (the gradients were finite); the weights are left at "
-                    f"their last finite values; try a smaller learning rate (now {optimizer.lr:g})"
-                )
+            _apply_update(net, optimizer, epoch, number)
             n = X_b.shape[0]
             seen += n
             loss_sum += batch_loss * n
