@@ -233,14 +233,19 @@ class Dense(Layer):
         a_prev = self._cached(self.a_prev)
         m = delta.shape[0]
         dW = self.dW
-        # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, summed over the batch and averaged:
-        #     with one sample per row, dW = Δᵀ A_prev / m
-        np.matmul(delta.T, a_prev, out=dW)
-        dW *= 1.0 / m
+        if m == 1:
+            # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ for one sample: the outer product itself
+            #     (a broadcast multiply; BLAS is several times slower at inner dimension 1)
+            np.multiply(delta.T, a_prev, out=dW)
+        else:
+            # (4) summed over the batch and averaged: with one sample per row, dW = Δᵀ A_prev / m
+            np.matmul(delta.T, a_prev, out=dW)
+            dW *= 1.0 / m
         # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch
         if self._db is not None:
             np.sum(delta, axis=0, out=self._db)
-            self._db *= 1.0 / m
+            if m > 1:
+                self._db *= 1.0 / m
         if not need_input_gradient:
             return None
         # W^[l]ᵀ δ^[l]: the first factor of (2) for the layer below; batched: Δ W
