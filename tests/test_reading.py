@@ -161,6 +161,8 @@ def test_dead_relus_in_the_second_half_of_training() -> None:
     assert finding(reading, "dead").value == pytest.approx(0.8)
     assert "layer 1 80%" in str(reading)
     assert reading.stats["dead_max"] == pytest.approx(0.8)
+    assert [row["dead_fraction"] for row in reading.layers[:2]] == pytest.approx([0.8, 0.5])
+    assert reading.layers[2]["layer"] == 3 and math.isnan(reading.layers[2]["dead_fraction"])
     assert DEAD_FRACTION == 0.5
 
 

@@ -132,12 +132,16 @@ class Reading:
     "update_ratio_min"/"update_ratio_max" (the smallest and largest per-layer
     median ‖ΔW‖/‖W‖), "dead_max", "saturated_max" (the largest hidden-layer
     fractions over the second half), "loss_first", "loss_last" (NaN where
-    they do not apply) and "records" (recorded batches).
+    they do not apply) and "records" (recorded batches). ``layers`` holds,
+    per Dense layer l = 1..L, the numbers the findings compare: "layer",
+    "grad_norm_W" and "update_ratio" (medians over training),
+    "dead_fraction" and "saturated_fraction" (means over its second half).
     """
 
     findings: tuple[Finding, ...]
     stats: dict[str, float] = field(default_factory=dict)
     paragraph: str = ""
+    layers: tuple[dict[str, float], ...] = ()
 
     @property
     def kinds(self) -> tuple[str, ...]:
@@ -165,6 +169,8 @@ class Reading:
                 for f in self.findings
             ],
             "stats": {key: _finite_or_none(value) for key, value in self.stats.items()},
+            "layers": [{key: _finite_or_none(value) for key, value in row.items()}
+                       for row in self.layers],
         }
 
 
@@ -454,4 +460,10 @@ def read_diagnostics(
         "records": float(len({int(r.get("step", 0)) for r in records})),
     }
     paragraph = " ".join(f.text for f in findings) if findings else _healthy(stats, len(layers))
-    return Reading(tuple(findings), stats, paragraph)
+    per_layer = tuple(
+        {"layer": float(layer.number), "grad_norm_W": _median(layer.grad),
+         "update_ratio": medians[layer.number], "dead_fraction": _late_mean(layer.dead),
+         "saturated_fraction": _late_mean(layer.saturated)}
+        for layer in layers
+    )
+    return Reading(tuple(findings), stats, paragraph, per_layer)

@@ -142,3 +142,17 @@ def check_targets(net: Network, data: Dataset) -> None:
 def error_line(message: str) -> None:
     """Print a one-line warning on stderr."""
     print(f"backprop: {message}", file=sys.stderr)
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend, imported now (it is the cli extra's);
+    None, with a note on stderr, when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("backprop: matplotlib is not installed; no plots written", file=sys.stderr)
+        return None
+    return plt

@@ -31,7 +31,7 @@ from .. import __version__
 from ..datasets import Dataset, Scaler
 from ..network import Network
 from ..training import Callback, TrainingState
-from .common import parse_ints, prepare_out, scaler_state, training_arrays
+from .common import parse_ints, prepare_out, pyplot, scaler_state, training_arrays
 
 #: Every option that a config file may set: name → (kind, help).
 #: kinds: int, float, str, bool, ints (comma list).
@@ -506,13 +506,8 @@ def write_plots(
 
     Without matplotlib, prints a note and writes nothing.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("backprop: matplotlib is not installed; no plots written", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return []
     written = [_curves(out, rows, plt)]
     classification = data.task == "classification"
