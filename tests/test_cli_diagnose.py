@@ -86,6 +86,15 @@ def test_a_diverging_network_is_read_as_exploding(tmp_path: Path) -> None:
     document = strict_json(tmp_path / "diagnostics.json")
     assert document["diverged"] and "exploding" in document["reading"]["verdict"]
     assert "Gradients explode" in result.stdout
+    assert "RuntimeWarning" not in result.stderr
+
+
+def test_regression_compare_has_no_accuracy(tmp_path: Path) -> None:
+    result = run("line", "--compare", "relu:he", "--depths", "3", "--epochs", "1",
+                 "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if line.startswith("relu + he  "))
+    assert row.split()[6] == "-"
 
 
 def verdicts(stdout: str) -> dict[tuple[str, int], str]:

@@ -122,6 +122,12 @@ def test_exploding_on_divergence() -> None:
     assert "training diverged at epoch 2, batch 5" in str(reading)
 
 
+def test_divergence_before_the_first_record_is_still_read() -> None:
+    reading = bp.read_diagnostics([], diverged="training diverged at epoch 1, batch 1")
+    assert reading.kinds == ("exploding",) and reading.layers == ()
+    assert math.isnan(reading.stats["first_last_ratio"]) and reading.stats["records"] == 0
+
+
 @pytest.mark.parametrize(("first", "explodes"), [(0.01 * EXPLODING_RATIO, True),
                                                   (0.01 * EXPLODING_RATIO * 0.99, False)])
 def test_exploding_toward_the_input(first: float, explodes: bool) -> None:

@@ -322,7 +322,7 @@ def _exploding(layers: list[_Layer], ratio: float, diverged: str | None) -> Find
                        f"so the early layers take the largest steps. {advice}")
     # the whole gradient's norm, √(Σ_l ‖∂L/∂W^[l]‖²), per recorded batch: a layer
     # recovering from vanishing grows too, but does not grow the whole
-    n = min(layer.grad.size for layer in layers)
+    n = min((layer.grad.size for layer in layers), default=0)
     total = np.sqrt(sum(layer.grad[:n] ** 2 for layer in layers))
     if n >= 4:
         quarter = n // 4
@@ -431,7 +431,7 @@ def read_diagnostics(
         A :class:`Reading`: its findings in the order of :data:`KINDS`, the
         statistics, and a one-paragraph text.
     """
-    if not records:
+    if not records and not diverged:  # (diverged before the first recorded batch ended)
         raise ValueError("no diagnostics records to read: record at least one batch")
     layers = _layers(records)
     loss_values = [float(v) for v in losses] if losses is not None else []

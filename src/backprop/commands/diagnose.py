@@ -178,19 +178,22 @@ def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: 
     diverged = None
     start = time.perf_counter()
     try:
-        net.fit(X, y, epochs=o["epochs"], batch_size=o["batch_size"],
-                optimizer=build_optimizer(o), schedule=build_schedule(o),
-                clip_norm=o["clip_norm"], callbacks=[progress, diag])
+        # overflow on the way to a divergence is a finding here, not a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            net.fit(X, y, epochs=o["epochs"], batch_size=o["batch_size"],
+                    optimizer=build_optimizer(o), schedule=build_schedule(o),
+                    clip_norm=o["clip_norm"], callbacks=[progress, diag])
     except DivergenceError as error:
         diverged = str(error)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
-    if not diag.records:
-        raise ValueError(f"{label}: no batch was recorded; train for at least one batch")
     reading = read_diagnostics(diag.records, [row["loss"] for row in progress.rows],
                                diverged=diverged)
-    test = net.evaluate(X_test, y_test) if X_test is not None and y_test is not None else None
+    test = None
+    if X_test is not None and y_test is not None:
+        with np.errstate(over="ignore", invalid="ignore"):  # weights left by a divergence
+            test = net.evaluate(X_test, y_test)
     return Run(label, len(_dense(net)), net, diag, progress.rows, reading, seconds, test, diverged)
 
 
@@ -234,6 +237,10 @@ def _every_text(every: int) -> str:
     return "at every batch" if every == 1 else f"every {every} batches"
 
 
+def _number(value: float, digits: int = 2) -> str:
+    return "-" if math.isnan(value) else number(value, digits)
+
+
 def _fraction(value: float) -> str:
     return "-" if math.isnan(value) else percent(value)
 
@@ -268,10 +275,11 @@ def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
                   "over the second half of training."),
         Table(["layer", "units", "median ‖∂L/∂W‖", "median ‖ΔW‖/‖W‖", "dead", "saturated"],
               [[f"{int(row['layer'])}", f"{layer.n_in} → {layer.n_out} "
-                f"{layer.activation.name}", number(row["grad_norm_W"]),
-                number(row["update_ratio"]), _fraction(row["dead_fraction"]),
+                f"{layer.activation.name}", _number(row["grad_norm_W"]),
+                _number(row["update_ratio"]), _fraction(row["dead_fraction"]),
                 _fraction(row["saturated_fraction"])]
-               for row, layer in zip(run.reading.layers, _dense(run.net), strict=True)]),
+               # (no rows when training diverged before a batch was recorded)
+               for row, layer in zip(run.reading.layers, _dense(run.net), strict=False)]),
     ]
     for path, title in zip(images, ("Gradient norms", "Update/weight ratio",
                                     "Dead and saturated units"), strict=False):
@@ -291,9 +299,9 @@ def _compare_table(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for run in runs:
         last = run.history[-1] if run.history else {}
-        rows.append([run.label, str(run.depth), number(run.reading.stats["first_last_ratio"]),
-                     number(last.get("loss", math.nan), 3),
-                     number(last.get("accuracy", math.nan), 3), run.reading.verdict])
+        rows.append([run.label, str(run.depth), _number(run.reading.stats["first_last_ratio"]),
+                     _number(last.get("loss", math.nan), 3),
+                     _number(last.get("accuracy", math.nan), 3), run.reading.verdict])
     return header, rows
 
 
