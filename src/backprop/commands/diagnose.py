@@ -332,35 +332,28 @@ def _text_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 # -- the command ---------------------------------------------------------------------------
-def run(args: argparse.Namespace) -> int:
-    _check_every(args.every)
-    compare = args.compare is not None
-    if not compare and (args.depths is not None or args.width is not None):
-        raise ValueError("--depths and --width go with --compare")
-    configs, depths, width = _compare_options(args) if compare else ([], [], 0)
-    stem = Path(args.dataset).stem
-    defaults: dict[str, Any] = {"out": str(Path("runs") / f"{stem}-diagnose")}
-    if compare:
-        defaults.update(COMPARE_DEFAULTS)
-    o = resolve_options(args, defaults)
-    out = prepare_out(o["out"])
-    data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
-    arrays = (X, y, X_test, y_test)
-    every = _every(o, X.shape[0], args.every)
-    print(data.summary())
-    plt = pyplot()
-    if not compare:
-        one = train_one(o, data, arrays, every, data.name, verbose=True)
-        images = ([] if plt is None else
-                  [f(out, one.diagnostics.as_arrays(), plt) for f in
-                   (plots.gradients_figure, plots.updates_figure, plots.units_figure)])
-        blocks = _single_report(one, data, o, X, images)
-        _write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
-                          **_run_json(one)})
-        report = write_report(out, blocks, args.format, f"backprop diagnose: {data.name}")
-        print(f"\n{one.reading.paragraph}\n\nverdict: {one.reading.verdict}")
-        print(f"wrote {report}, {', '.join(p.name for p in images)} and diagnostics.json")
-        return 0
+def _wrote(paths: list[Path]) -> str:
+    names = [str(paths[0]), *(path.name for path in paths[1:])]
+    return "wrote " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
+
+
+def _run_single(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
+                arrays: tuple[Any, ...], every: int, plt: Any) -> None:
+    one = train_one(o, data, arrays, every, data.name, verbose=True)
+    images = ([] if plt is None else
+              [f(out, one.diagnostics.as_arrays(), plt) for f in
+               (plots.gradients_figure, plots.updates_figure, plots.units_figure)])
+    report = write_report(out, _single_report(one, data, o, arrays[0], images), args.format,
+                          f"backprop diagnose: {data.name}")
+    document = _write_json(out, {"dataset": data.name,
+                                 "config": {"dataset": args.dataset, **o}, **_run_json(one)})
+    print(f"\n{one.reading.paragraph}\n\nverdict: {one.reading.verdict}")
+    print(_wrote([report, *images, document]))
+
+
+def _run_compare(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
+                 arrays: tuple[Any, ...], every: int, plt: Any) -> None:
+    configs, depths, width = _compare_options(args)
     runs: list[Run] = []
     grid = []
     for depth in depths:
@@ -376,14 +369,34 @@ def run(args: argparse.Namespace) -> int:
                         one.reading.verdict))
         grid.append(row)
     image = None if plt is None else plots.compare_figure(out, grid, plt)
-    _write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
-                      "compare": [f"{a}:{i}" for a, i in configs], "depths": depths,
-                      "width": width, "runs": [_run_json(r) for r in runs]})
-    report = write_report(out, _compare_report(runs, data, o, X, width, image), args.format,
-                          f"backprop diagnose --compare: {data.name}")
+    report = write_report(out, _compare_report(runs, data, o, arrays[0], width, image),
+                          args.format, f"backprop diagnose --compare: {data.name}")
+    document = _write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
+                                 "compare": [f"{a}:{i}" for a, i in configs], "depths": depths,
+                                 "width": width, "runs": [_run_json(r) for r in runs]})
     header, rows = _compare_table(runs)
     print(f"\n{_text_table(header, rows)}\n")
     for one in runs:
         print(f"{one.label}, depth {one.depth}: {one.reading.paragraph}\n")
-    print(f"wrote {report}{', compare.png' if image else ''} and diagnostics.json")
+    print(_wrote([report, *([image] if image else []), document]))
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_every(args.every)
+    compare = args.compare is not None
+    if compare:
+        _compare_options(args)  # check them before anything is written or trained
+    elif args.depths is not None or args.width is not None:
+        raise ValueError("--depths and --width go with --compare")
+    stem = Path(args.dataset).stem
+    defaults: dict[str, Any] = {"out": str(Path("runs") / f"{stem}-diagnose")}
+    if compare:
+        defaults.update(COMPARE_DEFAULTS)
+    o = resolve_options(args, defaults)
+    out = prepare_out(o["out"])
+    data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
+    every = _every(o, X.shape[0], args.every)
+    print(data.summary())
+    (_run_compare if compare else _run_single)(args, o, out, data, (X, y, X_test, y_test),
+                                               every, pyplot())
     return 0
