@@ -23,6 +23,7 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
+from .reading import Finding, Reading, read_diagnostics
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
 from .training import Callback, History, TrainingState, clip_grad_norm
 
@@ -42,6 +43,7 @@ __all__ = [
     "Dropout",
     "EarlyStopping",
     "ExponentialDecay",
+    "Finding",
     "GradcheckReport",
     "History",
     "Layer",
@@ -52,6 +54,7 @@ __all__ = [
     "Network",
     "Optimizer",
     "RMSProp",
+    "Reading",
     "StepDecay",
     "Trace",
     "TrainingCheckpoint",
@@ -65,6 +68,7 @@ __all__ = [
     "gradcheck",
     "load",
     "load_checkpoint",
+    "read_diagnostics",
     "register_activation",
     "register_loss",
     "save",

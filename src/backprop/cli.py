@@ -15,7 +15,16 @@ from typing import NoReturn
 import numpy as np
 
 from . import __version__
-from .commands import bench, datasets, evaluate, explain, gradcheck, predict, train
+from .commands import (
+    bench,
+    datasets,
+    diagnose,
+    evaluate,
+    explain,
+    gradcheck,
+    predict,
+    train,
+)
 from .errors import DataError, DivergenceError, ModelFileError
 
 #: Exceptions that mean "the user asked for something that cannot be done".
@@ -89,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_demo)
     explain.add_parser(commands)
     train.add_parser(commands)
+    diagnose.add_parser(commands)
     evaluate.add_parser(commands)
     predict.add_parser(commands)
     datasets.add_parser(commands)

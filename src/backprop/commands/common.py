@@ -1,4 +1,4 @@
-"""Helpers shared by the train, evaluate, predict and datasets commands."""
+"""Helpers shared by the train, diagnose, evaluate, predict and datasets commands."""
 
 from __future__ import annotations
 
@@ -57,6 +57,39 @@ def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
     return data
 
 
+def training_arrays(
+    spec: str, o: dict[str, Any]
+) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, Scaler | None]:
+    """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
+    kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
+    data = load_data(spec, o["classes"])
+    X, y = data.X_train, data.y_train
+    if o["train_samples"] is not None:
+        X, y = X[: o["train_samples"]], y[: o["train_samples"]]
+    X_test, y_test = data.X_test, data.y_test
+    scaler = None
+    if o["scale"] != "none":
+        scaler = Scaler(o["scale"]).fit(X)
+        X = np.asarray(scaler.transform(X), dtype=np.float32)
+        if X_test is not None:
+            X_test = np.asarray(scaler.transform(X_test), dtype=np.float32)
+    return data, X, y, X_test, y_test, scaler
+
+
+def prepare_out(out: str) -> Path:
+    """The output directory, created; ValueError (one line) when it cannot be written to."""
+    path = Path(out)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".backprop-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"cannot write to output directory {out}: {reason}") from None
+    return path
+
+
 def load_model(path: str) -> Network:
     """A model file, with a one-line error when it is missing."""
     from ..persistence import load
@@ -109,3 +142,17 @@ def check_targets(net: Network, data: Dataset) -> None:
 def error_line(message: str) -> None:
     """Print a one-line warning on stderr."""
     print(f"backprop: {message}", file=sys.stderr)
+
+
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend, imported now (it is the cli extra's);
+    None, with a note on stderr, when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("backprop: matplotlib is not installed; no plots written", file=sys.stderr)
+        return None
+    return plt

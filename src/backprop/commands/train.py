@@ -21,7 +21,7 @@ import math
 import platform
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from .. import __version__
 from ..datasets import Dataset, Scaler
 from ..network import Network
 from ..training import Callback, TrainingState
-from .common import load_data, parse_ints, scaler_state
+from .common import parse_ints, prepare_out, pyplot, scaler_state, training_arrays
 
 #: Every option that a config file may set: name → (kind, help).
 #: kinds: int, float, str, bool, ints (comma list).
@@ -89,8 +89,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
                         ".csv/.npz path")
+    add_options(parser, OPTIONS)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def add_options(parser: argparse.ArgumentParser, names: Iterable[str]) -> None:
+    """--config, the options of OPTIONS called ``names``, and --debug (also used by diagnose)."""
     parser.add_argument("--config", help="TOML file with option values (long option names)")
-    for name, (kind, text) in OPTIONS.items():
+    for name in names:
+        kind, text = OPTIONS[name]
         flag = "--" + name.replace("_", "-")
         if kind == "bool":
             if name == "plots":
@@ -104,8 +112,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             parser.add_argument(flag, dest=name, default=None, help=text, metavar=metavar)
     parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks of errors")
-    parser.set_defaults(run=run)
-    return parser
 
 
 # -- options -------------------------------------------------------------------
@@ -212,9 +218,13 @@ def _defaults(dataset: str) -> dict[str, Any]:
     }
 
 
-def resolve_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Defaults, then the config file, then the command line; all checked."""
+def resolve_options(
+    args: argparse.Namespace, defaults: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Defaults (train's, updated by ``defaults``), then the config file, then the
+    command line; all checked."""
     options = _defaults(args.dataset)
+    options.update(defaults or {})
     if args.config:
         options.update(_read_config(args.config))
     for name in OPTIONS:
@@ -396,19 +406,6 @@ class Progress(Callback):
 
 
 # -- the command ---------------------------------------------------------------
-def _prepare_out(out: str) -> Path:
-    path = Path(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".backprop-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise ValueError(f"cannot write to output directory {out}: {reason}") from None
-    return path
-
-
 def _versions() -> dict[str, str]:
     versions = {"backprop": __version__, "numpy": np.__version__,
                 "python": platform.python_version()}
@@ -420,18 +417,8 @@ def _versions() -> dict[str, str]:
 
 def run(args: argparse.Namespace) -> int:
     o = resolve_options(args)
-    out = _prepare_out(o["out"])
-    data = load_data(args.dataset, o["classes"])
-    X, y = data.X_train, data.y_train
-    if o["train_samples"] is not None:
-        X, y = X[: o["train_samples"]], y[: o["train_samples"]]
-    X_test, y_test = data.X_test, data.y_test
-    scaler = None
-    if o["scale"] != "none":
-        scaler = Scaler(o["scale"]).fit(X)
-        X = np.asarray(scaler.transform(X), dtype=np.float32)
-        if X_test is not None:
-            X_test = np.asarray(scaler.transform(X_test), dtype=np.float32)
+    out = prepare_out(o["out"])
+    data, X, y, X_test, y_test, scaler = training_arrays(args.dataset, o)
     net = build_network(o, data)
     optimizer = build_optimizer(o)
     schedule = build_schedule(o)
@@ -519,13 +506,8 @@ def write_plots(
 
     Without matplotlib, prints a note and writes nothing.
     """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("backprop: matplotlib is not installed; no plots written", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return []
     written = [_curves(out, rows, plt)]
     classification = data.task == "classification"
