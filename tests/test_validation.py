@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.validation import check_inputs
 
 
 def classifier() -> bp.Network:
@@ -115,3 +116,17 @@ def test_setting_weights_checks_shape_and_values() -> None:
         net.layers[0].W = np.full((4, 3), np.nan)
     net.layers[0].W = np.ones((4, 3))
     assert net.params[:12].sum() == 12.0  # the view into the flat buffer was written
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_are_found_at_any_position(dtype: type, bad: float) -> None:
+    X = np.zeros((7, 3), dtype=dtype)
+    X[5, 2] = bad
+    with pytest.raises(ValueError, match=r"row 5, column 2"):
+        check_inputs(X, 3, np.dtype(dtype))
+
+
+def test_huge_finite_values_pass_although_their_squares_overflow() -> None:
+    X = np.full((4, 2), 3e38, dtype=np.float32)  # Σ x² overflows float32: the exact check decides
+    np.testing.assert_array_equal(check_inputs(X, 2, np.dtype(np.float32)), X)
