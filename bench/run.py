@@ -56,6 +56,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data", choices=("mnist", "synthetic"), default="mnist")
     p.add_argument("--timeout", type=float, default=None, help="seconds per subprocess")
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
+    p.add_argument(
+        "--render",
+        type=Path,
+        metavar="BENCH_JSON",
+        help="write bench.md and bench.png again from a finished run's bench.json and exit",
+    )
     args = p.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         p.error("--epochs must be at least 1")
@@ -196,6 +202,15 @@ def main(argv: list[str] | None = None) -> int:
         for w in by_name().values():
             print(f"{w.name:18s} {w.axis:10s} {w.label()}  ({w.epochs} epochs)")
         return 0
+    if args.render is not None:
+        try:
+            doc = json.loads(args.render.read_text())
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot read {args.render}: {exc}", file=sys.stderr)
+            return 2
+        folder = args.render.parent
+        paths = {"json": args.render, "md": folder / "bench.md", "png": folder / "bench.png"}
+        return write_report(doc, paths)
     try:
         workloads = select(args.only_list, args.quick, args.smoke, args.epochs)
     except ValueError as exc:
@@ -266,6 +281,12 @@ def main(argv: list[str] | None = None) -> int:
         paths["json"].write_text(json.dumps(doc, indent=1))  # partial results survive a stop
     meta["total_wall_s"] = time.perf_counter() - t_start
     meta["load_average_end"] = list(os.getloadavg())
+    return write_report(doc, paths)
+
+
+def write_report(doc: dict[str, Any], paths: dict[str, Path]) -> int:
+    """bench.json, bench.md and bench.png from the results in ``doc``; print the Markdown."""
+    meta = doc["meta"]
     plot_problem = report.plot(doc, paths["png"])
     meta["plot"] = plot_problem or paths["png"].name
     paths["json"].write_text(json.dumps(doc, indent=1))

@@ -9,11 +9,13 @@
 
 __version__ = "0.1.0"
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
 from .callbacks import EarlyStopping, ModelCheckpoint
-from .diagnostics import Diagnostics, diagnose_network
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
 from .explain import Trace, explain
@@ -23,9 +25,31 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
-from .reading import Finding, Reading, read_diagnostics
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
 from .training import Callback, History, TrainingState, clip_grad_norm
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostics, diagnose_network
+    from .reading import Finding, Reading, read_diagnostics
+
+#: Names whose modules load on first use, so `import backprop` stays fast (a
+#: name equal to its module's, like explain, must stay eager: importing the
+#: submodule would bind the module object to the package attribute).
+_LAZY = {
+    "Diagnostics": "diagnostics",
+    "diagnose_network": "diagnostics",
+    "Finding": "reading",
+    "Reading": "reading",
+    "read_diagnostics": "reading",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "SGD",
