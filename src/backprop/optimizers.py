@@ -42,6 +42,8 @@ class Optimizer:
     """Base class: holds the learning rate and the per-parameter state."""
 
     name = "optimizer"
+    #: λ of L2 weight decay (each optimizer that supports it sets it).
+    weight_decay = 0.0
 
     def __init__(self, lr: float) -> None:
         self.lr = check_positive_number(lr, "lr")
@@ -70,6 +72,14 @@ class Optimizer:
         if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
             scratch = self._scratch[which] = np.empty_like(like)
         return scratch
+
+    def _with_l2(self, params: Array, grads: Array) -> Array:
+        """g + λ w (coupled L2 weight decay) in a work buffer, or g itself when λ = 0."""
+        if not self.weight_decay:
+            return grads
+        g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
+        g += grads  # g + λ w
+        return g
 
     def _flushes(self) -> bool:
         """Whether this step flushes subnormals out of the state (:func:`flush_subnormals`)."""
@@ -137,10 +147,7 @@ class SGD(Optimizer):
 
     def _update(self, params: Array, grads: Array) -> Array:
         step = self._temp(params)
-        g = grads
-        if self.weight_decay:
-            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
-            g += grads  # g + λ w
+        g = self._with_l2(params, grads)
         if self.momentum:
             buf = self._buffer("momentum_buffer", params)
             if self.t == 1:
@@ -197,10 +204,7 @@ class RMSProp(Optimizer):
     def _update(self, params: Array, grads: Array) -> Array:
         v = self._buffer("square_avg", params)
         step = self._temp(params)
-        g = grads
-        if self.weight_decay:
-            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
-            g += grads  # g + λ w
+        g = self._with_l2(params, grads)
         np.multiply(g, g, out=step)
         step *= 1.0 - self.alpha
         v *= self.alpha
@@ -269,10 +273,7 @@ class Adam(Optimizer):
         root_correction2 = math.sqrt(1.0 - beta2**self.t)
         alpha_t = self.lr * root_correction2 / (1.0 - beta1**self.t)
         eps_hat = self.eps * root_correction2
-        g = grads
-        if self.weight_decay and not self.decoupled_decay:
-            g = np.multiply(params, self.weight_decay, out=self._temp(params, 1))
-            g += grads  # g + λ w
+        g = grads if self.decoupled_decay else self._with_l2(params, grads)
         np.multiply(g, 1.0 - beta1, out=step)
         m *= beta1
         m += step  # m = β₁ m + (1 − β₁) g

@@ -128,24 +128,23 @@ def _resolve_optimizer(lr: float | None, optimizer: Optimizer | None) -> Optimiz
     return SGD(lr=0.01 if lr is None else lr)
 
 
-def _non_finite_layer(net: Network) -> str:
-    """Name the first parameter tensor whose gradient is not finite."""
-    for name, where in ((f"layer {i + 1} {n}", w) for i, n, w in net.parameter_slices):
-        if not np.all(np.isfinite(net.grads[where])):
-            return name
-    # Every gradient finite: the output overflowed the loss itself.
-    return f"the loss of the output layer (layer {len(net.layers)})"
-
-
-def _non_finite_entry(net: Network, flat: Array) -> str:
+def _first_non_finite(net: Network, flat: Array) -> str | None:
     """Name the first parameter tensor whose part of ``flat`` (laid out as params) is not finite."""
     for i, name, where in net.parameter_slices:
         if not np.all(np.isfinite(flat[where])):
             return f"layer {i + 1} {name}"
-    return "no parameter"
+    return None
 
 
-def _diverged(net: Network, epoch: int, batch: int, lr: float, what: str) -> DivergenceError:
+def _non_finite_layer(net: Network) -> str:
+    """Name the first tensor with a non-finite gradient, else the loss itself."""
+    # Every gradient finite: the output overflowed the loss itself.
+    return _first_non_finite(net, net.grads) or (
+        f"the loss of the output layer (layer {len(net.layers)})"
+    )
+
+
+def _diverged(epoch: int, batch: int, lr: float, what: str) -> DivergenceError:
     return DivergenceError(
         f"training diverged at epoch {epoch}, batch {batch}: {what}; the weights are left "
         f"at their last finite values; try a smaller learning rate (now {lr:g})"
@@ -169,20 +168,17 @@ def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) ->
     if math.isfinite(squared_norm):
         net.params -= update
         return
-    if not np.all(np.isfinite(net.grads)):
-        raise _diverged(net, epoch, batch, optimizer.lr,
-                        f"non-finite gradient in {_non_finite_layer(net)}")
-    if not np.all(np.isfinite(update)):
-        raise _diverged(net, epoch, batch, optimizer.lr,
-                        f"the update made {_non_finite_entry(net, update)} non-finite "
-                        "(the gradients were finite)")
-    # Every Δθ_i finite but huge: apply it on a copy and keep it only if θ stays finite.
+    bad_gradient = _first_non_finite(net, net.grads)
+    if bad_gradient is not None:
+        raise _diverged(epoch, batch, optimizer.lr, f"non-finite gradient in {bad_gradient}")
+    # The gradients are finite: the update itself overflowed, or is finite but huge,
+    # in which case it is applied on a copy and kept only if θ stays finite.
     with np.errstate(over="ignore", invalid="ignore"):
         updated = net.params - update
-    if not np.all(np.isfinite(updated)):
-        raise _diverged(net, epoch, batch, optimizer.lr,
-                        f"the update made {_non_finite_entry(net, updated)} non-finite "
-                        "(the gradients were finite)")
+    overflowed = _first_non_finite(net, update) or _first_non_finite(net, updated)
+    if overflowed is not None:
+        raise _diverged(epoch, batch, optimizer.lr,
+                        f"the update made {overflowed} non-finite (the gradients were finite)")
     net.params[...] = updated
 
 
@@ -454,7 +450,7 @@ def fit(
                 net._backward(Y_b)
             if not math.isfinite(batch_loss):
                 what = f"non-finite loss in {_non_finite_layer(net)}"
-                raise _diverged(net, epoch, number, optimizer.lr, what)
+                raise _diverged(epoch, number, optimizer.lr, what)
             if clip_norm is not None:
                 clip_grad_norm(net.grads, clip_norm)
             _apply_update(net, optimizer, epoch, number)
