@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import backprop as bp
 
@@ -306,3 +308,29 @@ def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() 
         bp.optimizers.flush_subnormals(moment)
         np.testing.assert_array_equal(moment, expected)
         assert moment[0] == tiny and moment[3] == -tiny and moment[1] == 0.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(size=st.integers(1, 40), block_size=st.integers(1, 45), seed=st.integers(0, 2**16))
+def test_a_step_taken_block_by_block_equals_one_taken_whole(
+    size: int, block_size: int, seed: int
+) -> None:
+    """Every optimizer gives the same Δθ, bit for bit, whatever the block size."""
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal(size)
+    grads = [rng.standard_normal(size) for _ in range(3)]
+    for name, make, *_ in CASES:
+        results = []
+        for blocks in (bp.optimizers.BLOCK_SIZE, block_size):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(bp.optimizers, "BLOCK_SIZE", blocks)
+                opt, params = make(), start.copy()
+                for g in grads:
+                    opt.step(params, g.copy())
+                results.append((params, opt.state_dict()["arrays"]))
+        (whole, whole_state), (blocked, blocked_state) = results
+        np.testing.assert_array_equal(blocked, whole, err_msg=name)
+        assert whole_state.keys() == blocked_state.keys()
+        for key in whole_state:
+            np.testing.assert_array_equal(blocked_state[key], whole_state[key], err_msg=key)
+        assert not np.array_equal(whole, start)

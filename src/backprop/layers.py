@@ -219,7 +219,7 @@ class Dense(Layer):
     def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
         """From ∂L/∂a^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1] (m, n_in).
 
-        ``grad_a`` is overwritten with δ^[l].
+        ``grad_a`` is overwritten with δ^[l] (then possibly scaled by 1/m).
         """
         # (1), (2): δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), folded into grad_a in place
         delta = self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
@@ -228,11 +228,21 @@ class Dense(Layer):
     def backward_delta(self, delta: Array, need_input_gradient: bool = True) -> Array | None:
         """From δ^[l] = ∂L/∂z^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1].
 
-        Used directly for the fused output error δ^[L] = a^[L] − y.
+        Used directly for the fused output error δ^[L] = a^[L] − y. ``delta``
+        may be scaled in place (by the batch mean's 1/m).
         """
         a_prev = self._cached(self.a_prev)
         m = delta.shape[0]
         dW = self.dW
+        grad_input = None
+        if need_input_gradient:
+            # W^[l]ᵀ δ^[l]: the first factor of (2) for the layer below; batched: Δ W
+            _, _, grad_input = self._work_arrays(m, delta.dtype)
+            np.matmul(delta, self.W, out=grad_input)
+        # The 1/m of the batch mean goes on Δ or on dW, whichever is smaller.
+        scale_delta = m > 1 and delta.size < dW.size
+        if scale_delta:
+            delta *= 1.0 / m
         if m == 1:
             # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ for one sample: the outer product itself
             #     (a broadcast multiply; BLAS is several times slower at inner dimension 1)
@@ -240,17 +250,14 @@ class Dense(Layer):
         else:
             # (4) summed over the batch and averaged: with one sample per row, dW = Δᵀ A_prev / m
             np.matmul(delta.T, a_prev, out=dW)
-            dW *= 1.0 / m
-        # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch
+            if not scale_delta:
+                dW *= 1.0 / m
+        # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch (Σ over rows of Δ, / m)
         if self._db is not None:
             np.sum(delta, axis=0, out=self._db)
-            if m > 1:
+            if m > 1 and not scale_delta:
                 self._db *= 1.0 / m
-        if not need_input_gradient:
-            return None
-        # W^[l]ᵀ δ^[l]: the first factor of (2) for the layer below; batched: Δ W
-        _, _, grad_input = self._work_arrays(m, delta.dtype)
-        return np.matmul(delta, self.W, out=grad_input)
+        return grad_input
 
     def _cached(self, array: Array | None) -> Array:
         if array is None:
