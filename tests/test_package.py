@@ -7,11 +7,20 @@ import sys
 
 import backprop as bp
 
-LAZY_MODULES = ("backprop.reading", "backprop.diagnostics")
+LAZY_MODULES = (
+    "backprop.reading",
+    "backprop.diagnostics",
+    "backprop.persistence",
+    "backprop.worked_step",
+    "numpy.random",
+)
 
 
-def test_import_backprop_leaves_the_inspection_tools_unloaded() -> None:
-    code = "import sys, backprop; print(','.join(m for m in sys.modules if m.startswith('backprop')))"
+def test_import_backprop_leaves_inspection_files_and_random_numbers_unloaded() -> None:
+    code = (
+        "import sys, backprop; "
+        "print(','.join(m for m in sys.modules if m.startswith(('backprop', 'numpy.random'))))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.strip().split(","))
     assert "backprop.network" in loaded and "backprop.optimizers" in loaded
@@ -24,6 +33,8 @@ def test_every_public_name_resolves() -> None:
     assert callable(bp.explain) and callable(bp.gradcheck)  # functions, not their modules
     assert bp.Diagnostics.__module__ == "backprop.diagnostics"
     assert bp.read_diagnostics.__module__ == "backprop.reading"
+    assert bp.load.__module__ == "backprop.persistence"
+    assert bp.explain.__module__ == "backprop.worked_step"
 
 
 def test_an_unknown_attribute_is_an_attribute_error() -> None:

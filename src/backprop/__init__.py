@@ -18,29 +18,36 @@ from .batchnorm import BatchNorm
 from .callbacks import EarlyStopping, ModelCheckpoint
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
-from .explain import Trace, explain
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
-from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
 from .training import Callback, History, TrainingState, clip_grad_norm
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
+    from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
+    from .worked_step import Trace, explain
 
-#: Names whose modules load on first use, so `import backprop` stays fast (a
-#: name equal to its module's, like explain, must stay eager: importing the
-#: submodule would bind the module object to the package attribute).
+#: Names whose modules load on first use, so `import backprop` stays fast. (A
+#: name equal to its module's cannot be among them: importing the submodule
+#: binds the module object to the package attribute. Hence worked_step, not explain.)
 _LAZY = {
     "Diagnostics": "diagnostics",
     "diagnose_network": "diagnostics",
     "Finding": "reading",
     "Reading": "reading",
     "read_diagnostics": "reading",
+    "TrainingCheckpoint": "persistence",
+    "load": "persistence",
+    "load_checkpoint": "persistence",
+    "save": "persistence",
+    "save_checkpoint": "persistence",
+    "Trace": "worked_step",
+    "explain": "worked_step",
 }
 
 

@@ -21,7 +21,8 @@ from collections.abc import Callable
 import numpy as np
 
 Shape = tuple[int, int]
-Initializer = Callable[[np.random.Generator, Shape], np.ndarray]
+# np.random as a string: evaluating it here would load numpy.random at import
+Initializer = Callable[["np.random.Generator", Shape], np.ndarray]
 
 
 def small_random(rng: np.random.Generator, shape: Shape) -> np.ndarray:

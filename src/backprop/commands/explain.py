@@ -151,7 +151,7 @@ def build_network(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..explain import explain
+    from ..worked_step import explain
 
     net = build_network(args)
     xs: list[str] = args.x if args.x else [CLASSIC_X]
