@@ -1,4 +1,5 @@
-"""Smoke test of the benchmark harness: bench.run --smoke end to end, no timing assertions."""
+"""Smoke test of the benchmark harness: bench.run --smoke end to end, no timing assertions;
+and the report's targets section on made-up results."""
 
 from __future__ import annotations
 
@@ -146,3 +147,126 @@ def test_smoke_all_systems(tmp_path: Path) -> None:
             _check_ok_result(entry["results"][peer], entry["workload"])
         assert set(entry["ratios"]) == {"torch", "torch-fused", "sklearn"}
     _check_files(tmp_path, doc)
+
+
+def _result(median: float, inference_s: float, peak_rss_mib: float = 250.0) -> dict[str, Any]:
+    """A made-up "ok" result of one system: every field the report reads."""
+    return {
+        "status": "ok",
+        "version": "0",
+        "notes": [],
+        "epoch_seconds": [median, median],
+        "first_epoch_s": median,
+        "steady": {"median": median, "min": median, "max": median, "q1": median, "q3": median},
+        "samples_per_s": 1000 / median,
+        "metrics": {"accuracy": [0.9, 0.95]},
+        "time_to_target_s": None,
+        "target_epoch": None,
+        "inference_s": inference_s,
+        "inference_samples_per_s": 100 / inference_s,
+        "peak_rss_mib": peak_rss_mib,
+        "setup_peak_rss_mib": peak_rss_mib,
+    }
+
+
+def _entry(name: str, batch_size: int, floor_s: float, medians: dict[str, float]) -> dict[str, Any]:
+    """A workload entry with the given FLOP-bound time and s/epoch per system."""
+    from bench.run import derive
+
+    workload = {
+        "name": name,
+        "axis": "test",
+        "description": "made up",
+        "label": "made up",
+        "task": "multiclass",
+        "n_params": 1,
+        "epochs": 2,
+        "epoch_samples": 5000 if batch_size == 1 else None,
+        "batch_size": batch_size,
+    }
+    gemm = {"status": "ok", "epoch_flops": 1e9, "gflops": 1.0, "epoch_seconds": floor_s}
+    results = {
+        s: _result(m, inference_s=0.1 if s == "backprop" else 0.2) for s, m in medians.items()
+    }
+    entry = {"workload": workload, "target": 0.9, "gemm": gemm, "results": results}
+    derive(entry, list(medians))
+    return entry
+
+
+def _cells(section: str, first_cell: str) -> list[str]:
+    """The cells of the one table row whose first cell starts with ``first_cell``."""
+    rows = [line for line in section.splitlines() if line.startswith(f"| {first_cell}")]
+    assert len(rows) == 1, rows
+    return [cell.strip() for cell in rows[0].strip("|").split("|")]
+
+
+def test_the_targets_section_marks_met_missed_and_below_the_floor() -> None:
+    from bench.report import BELOW_FLOOR, markdown
+
+    systems = ["backprop", "torch", "torch-fused", "sklearn"]
+    doc = {
+        "meta": {
+            "mode": "test",
+            "date": "today",
+            "cpu": "cpu",
+            "cpu_count": 2,
+            "threads": 2,
+            "python": "3",
+            "numpy": "2",
+            "backprop": "0",
+            "data": "synthetic",
+            "data_note": "made up",
+            "n_train": 5000,
+            "n_test": 100,
+            "systems": systems,
+        },
+        "workloads": [
+            # 1.0 s ≤ 0.45 × 2.5 s = 1.125 s, above the 0.8 s floor: met. sklearn ÷ 3 = 1.1 s: met.
+            _entry(
+                "headline",
+                128,
+                0.8,
+                {"backprop": 1.0, "torch": 3.0, "torch-fused": 2.5, "sklearn": 3.3},
+            ),
+            # 1.2 s against the faster torch's 1.0 s: missed, though the 0.3 s floor allows it.
+            _entry(
+                "width-64",
+                128,
+                0.3,
+                {"backprop": 1.2, "torch": 1.0, "torch-fused": 1.1, "sklearn": 9.0},
+            ),
+            # 3× torch-fused's samples/s demands 1.2 s ÷ 3 = 0.4 s, below the 0.8 s floor.
+            _entry(
+                "batch-1",
+                1,
+                0.8,
+                {"backprop": 1.0, "torch": 1.5, "torch-fused": 1.2, "sklearn": 9.0},
+            ),
+        ],
+    }
+    md = markdown(doc).split("\n## Targets of issue #5\n")[1].split("\n## ")[0]
+    # target | measured | met | demands s/epoch | FLOP-bound s/epoch | floor
+    headline = _cells(md, "headline epoch ≤ 0.45 × torch-fused's")
+    assert headline[2:] == ["met", "1.125", "0.800", "above the floor"]
+    online = _cells(md, "online learning (batch 1)")
+    assert online[1].startswith("1.20× torch-fused's samples/s")
+    assert online[2:] == ["missed", "0.400", "0.800", BELOW_FLOOR]
+    others = _cells(md, "every other workload")
+    assert others[1] == "1 of 2 workloads; missed: `width-64` 1.20"
+    assert others[2] == "missed"
+    assert others[5] == "above the floor at every workload"
+    sklearn = _cells(md, "≥ 3× faster than scikit-learn")
+    assert (sklearn[1], sklearn[2]) == ("3 of 3 workloads", "met")
+    assert _cells(md, "inference at least as fast")[2] == "met"  # 0.1 s against 0.2 s
+    assert _cells(md, "peak RSS of the headline ≤ 300 MiB")[1:3] == ["250 MiB", "met"]
+    # 0.8 s of GEMMs in 1.0 s: 0.80; 0.70 demands 0.8 s ÷ 0.7 per epoch
+    fraction = _cells(md, "headline FLOP-bound fraction ≥ 0.7")
+    assert fraction[1:] == ["0.80 (1.000 s/epoch)", "met", "1.143", "0.800", "above the floor"]
+    # Per workload: the torch target's demanded time, ratio and verdict.
+    assert _cells(md, "`batch-1`")[3:6] == [
+        "0.400 (torch-fused ÷ 3) — below the GEMM floor",
+        "0.83",
+        "missed",
+    ]
+    assert _cells(md, "`width-64`")[3:6] == ["1.000 (torch)", "1.20", "missed"]
+    assert _cells(md, "`headline`")[3:6] == ["1.125 (0.45 × torch-fused)", "0.40", "met"]

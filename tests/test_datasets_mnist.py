@@ -269,6 +269,89 @@ def test_a_corrupt_cache_without_download_says_how_to_clear_it(cache: Path) -> N
     assert "delete it or run fetch_mnist(force=True)" in message
 
 
+def expected_arrays(splits: tuple[Split, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """X_train (train + validation) and X_test as load_mnist should return them."""
+    return np.concatenate([splits[0][0], splits[1][0]]), splits[2][0]
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["uint8 counts", "float32 pixels"])
+def test_the_cache_is_read_in_blocks_of_rows_with_a_short_last_block(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, exact: bool
+) -> None:
+    splits = fake_splits((5, 2, 3), exact=exact)
+    serve(monkeypatch, pkl_gz(splits))
+    fetch_mnist()
+    # 2 uint8 rows (or 1 float32 row) per block: 7 training rows end in a short block
+    monkeypatch.setattr(mnist, "_BLOCK_BYTES", 2 * 784)
+    d = load_mnist(download=False)
+    X_train, X_test = expected_arrays(splits)
+    assert d.X_train.dtype == d.X_test.dtype == np.float32
+    np.testing.assert_array_equal(d.X_train, X_train)
+    np.testing.assert_array_equal(d.X_test, X_test)
+
+
+def npy_bytes(array: np.ndarray, version: tuple[int, int] = (1, 0)) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, version=version)
+    return buffer.getvalue()
+
+
+def replace_member(path: Path, name: str, data: bytes) -> None:
+    """Rewrite the .npz at ``path`` with member ``name`` holding ``data``."""
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members[name] = data
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, content in members.items():
+            archive.writestr(member, content)
+
+
+@pytest.mark.parametrize(
+    ("version", "fortran"), [((2, 0), False), ((1, 0), True)], ids=["npy 2.0", "Fortran order"]
+)
+def test_other_npy_layouts_of_the_pixels_read_the_same(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, version: tuple[int, int], fortran: bool
+) -> None:
+    splits = fake_splits()
+    serve(monkeypatch, pkl_gz(splits))
+    path = fetch_mnist()
+    X_train, X_test = expected_arrays(splits)
+    counts = (X_train * 256).astype(np.uint8)
+    replace_member(
+        path, "X_train.npy", npy_bytes(np.asfortranarray(counts) if fortran else counts, version)
+    )
+    d = load_mnist(download=False)
+    np.testing.assert_array_equal(d.X_train, X_train)
+    np.testing.assert_array_equal(d.X_test, X_test)
+
+
+_ROWS = npy_bytes(np.zeros((8, 784), np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("member", "data", "problem"),
+    [
+        ("X_train.npy", _ROWS[: -784 - 100], r"X_train ends after 6 rows"),  # and part of a 7th
+        ("X_train.npy", npy_bytes(np.zeros((8, 784), np.int16)), r"X_train is int16 \(8, 784\)"),
+        ("X_train.npy", npy_bytes(np.zeros((8, 100), np.uint8)), r"X_train is uint8 \(8, 100\)"),
+        ("X_train.npy", npy_bytes(np.zeros(784, np.uint8)), r"X_train is uint8 \(784,\)"),
+        (
+            "y_test.npy",
+            npy_bytes(np.zeros(3, np.int64)),
+            r"y_test is int64 \(3,\), not 4 labels 0..9",
+        ),
+    ],
+    ids=["missing rows", "int16 pixels", "100 pixels", "1-D pixels", "labels for other rows"],
+)
+def test_a_cache_with_arrays_unlike_what_fetch_writes_is_corrupt(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, member: str, data: bytes, problem: str
+) -> None:
+    serve(monkeypatch, pkl_gz(fake_splits()))
+    replace_member(fetch_mnist(), member, data)
+    with pytest.raises(DataError, match=rf"is corrupt \({problem}\)"):
+        load_mnist(download=False)
+
+
 def test_a_missing_cache_without_download(cache: Path) -> None:
     with pytest.raises(DataError, match=r"MNIST is not in the cache .* and download=False"):
         load_mnist(download=False)

