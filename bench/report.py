@@ -131,6 +131,17 @@ def _header(doc: dict[str, Any]) -> list[str]:
             f"\nGEMM rate of this machine (np.matmul {ref['n']}³, {m['threads']} threads): "
             f"float32 {ref['float32']:.1f} GFLOP/s, float64 {ref['float64']:.1f} GFLOP/s."
         )
+    imports = m.get("import_s", {})
+    if imports:
+        timed = [
+            f"{name} {t['min']:.3f} s" if "min" in t else f"{name}: {t['error']}"
+            for name, t in imports.items()
+        ]
+        lines.append(
+            "\nImport time in a fresh interpreter (fastest of several, bytecode cached): "
+            + ", ".join(timed)
+            + "."
+        )
     seen: set[str] = set()
     for entry in doc["workloads"]:
         for name, r in entry["results"].items():
@@ -207,6 +218,8 @@ def _single_target_row(c: targets.Check) -> list[str]:
         measured = "–"
     elif c.target == "rss":
         measured = f"{value:.0f} MiB"
+    elif c.target == "import":
+        measured = f"{value:.3f} s"
     elif c.target == "flop-fraction":
         measured = f"{value:.2f} ({_sec(c.measured_s)} s/epoch)"
     elif c.target == "online":

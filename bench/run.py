@@ -152,6 +152,45 @@ def machine_info(threads: int) -> dict[str, Any]:
     }
 
 
+#: Modules whose import time the run reports (backprop's, and what its peers cost).
+IMPORT_MODULES = ("numpy", "backprop", "torch", "sklearn.neural_network")
+_IMPORT_PROBE = (
+    "import sys, time; t = time.perf_counter(); __import__(sys.argv[1]); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def import_times(threads: int, repeats: int) -> dict[str, Any]:
+    """Seconds to import each module in a fresh interpreter: min and median of ``repeats``.
+
+    One unmeasured import goes first, and bytecode caching is allowed
+    (PYTHONDONTWRITEBYTECODE is dropped), so the modules load from .pyc files
+    as they do after an install.
+    """
+    env = child_env(threads)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    out: dict[str, Any] = {}
+    for module in IMPORT_MODULES:
+        seconds: list[float] = []
+        for _ in range(repeats + 1):
+            done = subprocess.run(
+                [sys.executable, "-c", _IMPORT_PROBE, module],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                out[module] = {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+                break
+            seconds.append(float(done.stdout))
+        else:
+            timed = sorted(seconds[1:])
+            out[module] = {"min": timed[0], "median": timed[len(timed) // 2]}
+    return out
+
+
 def derive(entry: dict[str, Any], systems: list[str]) -> None:
     """Add each system's GEMM-bound fraction, and backprop's ratios to each peer."""
     results = entry["results"]
@@ -257,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         args.timeout,
     )
     meta["gemm_reference"] = ref
+    meta["import_s"] = import_times(args.threads, 3 if quick else 7)
     doc: dict[str, Any] = {"meta": meta, "workloads": []}
     paths = {
         "json": args.out / "bench.json",

@@ -21,6 +21,7 @@ HEADLINE_VS_TORCH_FUSED = 0.45
 SKLEARN_SPEEDUP = 3.0
 ONLINE_SPEEDUP = 3.0
 PEAK_RSS_MIB = 300.0
+IMPORT_S = 0.2
 FLOP_BOUND_FRACTION = 0.70
 
 # key -> what the target asks, in the words of the report
@@ -33,6 +34,7 @@ TARGETS: dict[str, str] = {
     "inference": "inference at least as fast as the faster torch at every workload",
     "rss": f"peak RSS of the headline ≤ {PEAK_RSS_MIB:g} MiB",
     "flop-fraction": f"headline FLOP-bound fraction ≥ {FLOP_BOUND_FRACTION:g}",
+    "import": f"`import backprop` ≤ {IMPORT_S:g} s",
 }
 # Targets checked on every workload they apply to (the others on one workload).
 PER_WORKLOAD: tuple[str, ...] = ("vs-torch", "vs-sklearn", "inference")
@@ -175,4 +177,6 @@ def checks(doc: dict[str, Any]) -> list[Check]:
                     floor_s=floor,
                 )
             )
+    imported = doc["meta"].get("import_s", {}).get("backprop", {})
+    out.append(Check("import", "–", imported.get("min"), IMPORT_S))
     return out

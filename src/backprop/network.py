@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .training import Callback, History
 
 #: Rows per block when predicting, so memory stays bounded for any X.
-INFERENCE_CHUNK = 4096
+INFERENCE_CHUNK = 2048
 
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 
