@@ -1,6 +1,7 @@
 """One system (or the GEMM probe) on one workload, in its own process.
 
     python -m bench.child --system NAME --threads N --spec SPEC.json --out RESULT.json
+                          [--turns GO_FD,READY_FD]
 
 Thread counts go into the environment before NumPy (or torch) is
 imported, so BLAS and OpenMP start with them. Peak memory is this
@@ -14,6 +15,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 THREAD_VARS = (
@@ -74,7 +76,27 @@ def blas_threads() -> list[dict[str, Any]]:
     ]
 
 
-def _run_system(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+def turn_taker(fds: str | None) -> Callable[[], None]:
+    """The wait before each timed part: none, or with ``--turns GO_FD,READY_FD`` the
+    parent's go (see bench.run.run_interleaved).
+
+    Writing "r" on READY_FD says: whatever this process did since its last
+    go is finished and it is ready for its next timed part. It then blocks
+    on GO_FD until the parent writes "g".
+    """
+    if fds is None:
+        return lambda: None
+    go, ready = (int(fd) for fd in fds.split(","))
+
+    def take_turn() -> None:
+        os.write(ready, b"r")
+        if os.read(go, 1) != b"g":
+            raise RuntimeError("the benchmark's parent process went away")
+
+    return take_turn
+
+
+def _run_system(name: str, spec: dict[str, Any], take_turn: Callable[[], None]) -> dict[str, Any]:
     """Build the system's trainer on the workload's data and measure it."""
     from bench import data, measure, systems
     from bench.workloads import Workload
@@ -88,7 +110,7 @@ def _run_system(name: str, spec: dict[str, Any]) -> dict[str, Any]:
     trainer = module.make_trainer(workload, ds, spec["threads"], **options)
     setup_rss = peak_rss_mib()
     target = workload.target(spec["data"])
-    result = measure.run(trainer, workload, ds, target, spec["infer_repeats"])
+    result = measure.run(trainer, workload, ds, target, spec["infer_repeats"], take_turn)
     result.update(
         status="ok",
         version=trainer.version,
@@ -118,12 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--spec", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--turns", help="GO_FD,READY_FD: take turns with the other systems")
     args = p.parse_args(argv)
     set_threads(args.threads)
     with open(args.spec) as f:
         spec = json.load(f)
     try:
-        result = _run_gemm(spec) if args.system == "gemm" else _run_system(args.system, spec)
+        if args.system == "gemm":
+            result = _run_gemm(spec)
+        else:
+            result = _run_system(args.system, spec, turn_taker(args.turns))
     except Exception as exc:
         result = {
             "status": "error",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,20 +59,38 @@ def test_metrics(trainer: Trainer, workload: Workload, data: Dataset) -> dict[st
     return {"accuracy": float(np.mean(pred == data.y_test.reshape(-1)))}
 
 
+def _no_turns() -> None:
+    """Run straight on: the process has the machine to itself."""
+
+
 def run(
-    trainer: Trainer, workload: Workload, data: Dataset, target: float, infer_repeats: int
+    trainer: Trainer,
+    workload: Workload,
+    data: Dataset,
+    target: float,
+    infer_repeats: int,
+    take_turn: Callable[[], None] = _no_turns,
 ) -> dict[str, Any]:
-    """Train epoch by epoch (timed), test after each (untimed), then time inference."""
+    """Train epoch by epoch (timed), test after each (untimed), then time inference.
+
+    ``take_turn`` is called before every epoch and before the inference
+    runs; it returns when this process may go on (see bench.run.run_interleaved).
+    The wall-clock span of each timed part is kept, so a test can see
+    that no two systems' timed parts overlapped.
+    """
     n = len(data.X_train)
     k = workload.epoch_samples or n
     times: list[float] = []
+    spans: list[tuple[float, float]] = []
     per_epoch: list[dict[str, float]] = []
     elapsed, reached_epoch, reached_s = 0.0, None, None
     for epoch in range(workload.epochs):
         start, stop = epoch_rows(epoch, n, k)
-        t0 = time.perf_counter()
+        take_turn()
+        began, t0 = time.time(), time.perf_counter()
         trainer.train_epoch(start, stop)
         dt = time.perf_counter() - t0
+        spans.append((began, time.time()))
         times.append(dt)
         elapsed += dt
         m = test_metrics(trainer, workload, data)
@@ -82,10 +101,13 @@ def run(
     steady = times[1:] if len(times) > 1 else times
     stats = spread(steady)
     best_infer = math.inf
+    take_turn()
+    began = time.time()
     for _ in range(infer_repeats):
         t0 = time.perf_counter()
         trainer.predict(data.X_test)
         best_infer = min(best_infer, time.perf_counter() - t0)
+    spans.append((began, time.time()))
     metrics = {name: [m[name] for m in per_epoch] for name in per_epoch[0]}
     return {
         "epoch_samples": k,
@@ -102,4 +124,5 @@ def run(
         "time_to_target_s": reached_s,
         "inference_s": best_infer,
         "inference_samples_per_s": len(data.X_test) / best_infer,
+        "timed_spans": spans,
     }

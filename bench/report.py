@@ -110,6 +110,14 @@ def _header(doc: dict[str, Any]) -> list[str]:
         f"**Data: {m['data']}** — {m['data_note']}; {m['n_train']:,} train / "
         f"{m['n_test']:,} test samples.",
     ]
+    if m.get("schedule") == "turns":
+        lines.append(
+            "\nSchedule: per workload, every system's process starts at once and they take "
+            "turns: one epoch each, round the systems, then inference; a waiting process "
+            "uses no CPU. Drift in the machine's speed falls on every system alike."
+        )
+    elif m.get("schedule") == "sequential":
+        lines.append("\nSchedule: per workload, one system's process after another.")
     load = m.get("load_average_start"), m.get("load_average_end")
     if load[0] is not None and load[1] is not None:
         lines.append(

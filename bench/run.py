@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import select as io_select
 import subprocess
 import sys
 import tempfile
@@ -54,7 +55,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=2, help="threads for every system (default 2)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
     p.add_argument("--data", choices=("mnist", "synthetic"), default="mnist")
-    p.add_argument("--timeout", type=float, default=None, help="seconds per subprocess")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds a subprocess may take (with turns: for its setup or for one turn)",
+    )
+    p.add_argument(
+        "--sequential",
+        action="store_true",
+        help="run the systems one after another instead of taking turns epoch by epoch",
+    )
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument(
         "--render",
@@ -87,6 +98,26 @@ def child_env(threads: int) -> dict[str, str]:
     return env
 
 
+def _child_command(system: str, threads: int, spec_path: Path, out_path: Path) -> list[str]:
+    return [
+        *(sys.executable, "-m", "bench.child", "--system", system, "--threads", str(threads)),
+        *("--spec", str(spec_path), "--out", str(out_path)),
+    ]
+
+
+def _child_result(system: str, out_path: Path, output_tail: str, returncode: int) -> dict[str, Any]:
+    """The child's JSON result, or an error naming how it ended."""
+    if not out_path.exists():
+        tail = output_tail.strip().splitlines()[-5:]
+        return {
+            "system": system,
+            "status": "error",
+            "reason": f"child exited {returncode} without a result: {' | '.join(tail)}",
+        }
+    result: dict[str, Any] = json.loads(out_path.read_text())
+    return result
+
+
 def run_child(
     system: str, spec: dict[str, Any], threads: int, timeout: float | None
 ) -> dict[str, Any]:
@@ -94,8 +125,7 @@ def run_child(
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         spec_path, out_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
         spec_path.write_text(json.dumps(spec))
-        cmd = [sys.executable, "-m", "bench.child", "--system", system]
-        cmd += ["--threads", str(threads), "--spec", str(spec_path), "--out", str(out_path)]
+        cmd = _child_command(system, threads, spec_path, out_path)
         t0 = time.perf_counter()
         try:
             proc = subprocess.run(
@@ -110,16 +140,102 @@ def run_child(
         except subprocess.TimeoutExpired:
             return {"system": system, "status": "error", "reason": f"timed out after {timeout} s"}
         wall = time.perf_counter() - t0
-        if not out_path.exists():
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-5:]
-            return {
-                "system": system,
-                "status": "error",
-                "reason": f"child exited {proc.returncode} without a result: {' | '.join(tail)}",
-            }
-        result: dict[str, Any] = json.loads(out_path.read_text())
+        result = _child_result(system, out_path, proc.stderr or proc.stdout or "", proc.returncode)
     result["wall_s"] = wall
     return result
+
+
+class _Turns:
+    """One system's child process and the two pipes it takes turns through."""
+
+    def __init__(self, system: str, cmd: list[str], env: dict[str, str], log: Path) -> None:
+        self.system = system
+        child_go, self.go = os.pipe()  # parent writes "g": go on
+        self.ready, child_ready = os.pipe()  # child writes "r": done, ready for the next go
+        self.log = log.open("w")
+        self.proc = subprocess.Popen(
+            [*cmd, "--turns", f"{child_go},{child_ready}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(child_go, child_ready),
+        )
+        os.close(child_go)
+        os.close(child_ready)
+        self.timed_out = False
+
+    def wait_ready(self, timeout: float | None) -> bool:
+        """Wait until the child is ready for a go (True) or has ended (False)."""
+        readable, _, _ = io_select.select([self.ready], [], [], timeout)
+        if not readable:
+            self.timed_out = True
+            self.proc.kill()
+            return False
+        return os.read(self.ready, 1) == b"r"
+
+    def go_on(self) -> None:
+        os.write(self.go, b"g")
+
+    def close(self) -> int:
+        returncode = self.proc.wait()
+        for fd in (self.go, self.ready):
+            os.close(fd)
+        self.log.close()
+        return returncode
+
+
+def run_interleaved(
+    systems: list[str], spec: dict[str, Any], threads: int, timeout: float | None
+) -> dict[str, dict[str, Any]]:
+    """Every system's child at once, taking turns: one works, the others wait.
+
+    Each child loads its data and builds its model, then waits. The parent
+    then hands out turns round the systems: an epoch (with the untimed test
+    after it) for each in turn, then the next epoch, and finally inference.
+    A waiting child blocks on a pipe and uses no CPU, so each timed part has
+    the machine to itself, as with one child after another; but the
+    machine's drift in speed over minutes now falls on every system alike
+    instead of on whichever ran when it was slow. ``timeout``: seconds one
+    child may take for its setup or for one turn.
+    """
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        folder = Path(tmp)
+        spec_path = folder / "spec.json"
+        spec_path.write_text(json.dumps(spec))
+        env = child_env(threads)
+        children = [
+            _Turns(
+                s,
+                _child_command(s, threads, spec_path, folder / f"{s}.json"),
+                env,
+                folder / f"{s}.log",
+            )
+            for s in systems
+        ]
+        waiting = [c for c in children if c.wait_ready(timeout)]  # every setup done
+        while waiting:
+            for child in list(waiting):
+                try:
+                    child.go_on()
+                except BrokenPipeError:  # it ended (crashed) while waiting
+                    waiting.remove(child)
+                    continue
+                if not child.wait_ready(timeout):
+                    waiting.remove(child)
+        results: dict[str, dict[str, Any]] = {}
+        for child in children:
+            returncode = child.close()
+            if child.timed_out:
+                reason = f"timed out after {timeout} s in one turn"
+                results[child.system] = {"system": child.system, "status": "error"}
+                results[child.system]["reason"] = reason
+                continue
+            output = (folder / f"{child.system}.log").read_text()
+            results[child.system] = _child_result(
+                child.system, folder / f"{child.system}.json", output, returncode
+            )
+    return results
 
 
 def machine_info(threads: int) -> dict[str, Any]:
@@ -274,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     meta.update(
         argv=list(sys.argv[1:] if argv is None else argv),
         mode="smoke" if args.smoke else "quick" if args.quick else "full",
+        schedule="sequential" if args.sequential else "turns",
         systems=args.system_list,
         data=source,
         data_note=SYNTHETIC_NOTE if source == "synthetic" else MNIST_NOTE,
@@ -313,9 +430,14 @@ def main(argv: list[str] | None = None) -> int:
             "gemm": gemm,
             "results": {},
         }
-        for system in args.system_list:
-            entry["results"][system] = r = run_child(system, spec, args.threads, args.timeout)
-            _progress(w, system, r)
+        if args.sequential:
+            for system in args.system_list:
+                entry["results"][system] = r = run_child(system, spec, args.threads, args.timeout)
+                _progress(w, system, r)
+        else:
+            entry["results"] = run_interleaved(args.system_list, spec, args.threads, args.timeout)
+            for system, r in entry["results"].items():
+                _progress(w, system, r)
         derive(entry, args.system_list)
         doc["workloads"].append(entry)
         paths["json"].write_text(json.dumps(doc, indent=1))  # partial results survive a stop

@@ -4,6 +4,7 @@ and the report's targets section on made-up results."""
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import os
 import struct
@@ -29,13 +30,14 @@ def _importable(name: str) -> bool:
         return False
 
 
-def _run_smoke(out: Path, systems: str) -> dict[str, Any]:
+def _run_smoke(out: Path, systems: str, *extra: str) -> dict[str, Any]:
     """Run the smoke suite in a subprocess and return its JSON."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "src"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
     )
     cmd = [sys.executable, "-m", "bench.run", "--smoke", "--systems", systems, "--out", str(out)]
+    cmd += extra
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -124,9 +126,10 @@ def test_step_gemms_count_and_flops() -> None:
 
 
 def test_smoke_backprop_only(tmp_path: Path) -> None:
-    """The backprop-only path runs whether or not the peers are installed."""
-    doc = _run_smoke(tmp_path, "backprop")
+    """The backprop-only path runs whether or not the peers are installed (one after another)."""
+    doc = _run_smoke(tmp_path, "backprop", "--sequential")
     _check_meta(doc, ["backprop"])
+    assert doc["meta"]["schedule"] == "sequential"
     for entry in doc["workloads"]:
         assert set(entry["results"]) == {"backprop"}
         _check_gemm(entry)
@@ -142,13 +145,30 @@ def test_smoke_all_systems(tmp_path: Path) -> None:
     systems = ["backprop", "torch", "torch-fused", "sklearn"]
     doc = _run_smoke(tmp_path, ",".join(systems))
     _check_meta(doc, systems)
+    assert doc["meta"]["schedule"] == "turns"
     for entry in doc["workloads"]:
         _check_gemm(entry)
         _check_backprop(entry)
         for peer in ("torch", "torch-fused", "sklearn"):
             _check_ok_result(entry["results"][peer], entry["workload"])
         assert set(entry["ratios"]) == {"torch", "torch-fused", "sklearn"}
+        _check_turns(entry, systems)
     _check_files(tmp_path, doc)
+
+
+def _check_turns(entry: dict[str, Any], systems: list[str]) -> None:
+    """The systems' timed parts took turns: never two at once, one epoch each round."""
+    spans = sorted(
+        (start, end, system)
+        for system in systems
+        for start, end in entry["results"][system]["timed_spans"]
+    )
+    for (_, end, before), (start, _, after) in itertools.pairwise(spans):
+        assert start >= end, f"{after} started while {before} was timed"
+    epochs = entry["workload"]["epochs"]
+    assert len(spans) == len(systems) * (epochs + 1)  # the epochs, then inference
+    first_round = {system for _, _, system in spans[: len(systems)]}
+    assert first_round == set(systems), "one system ran several epochs before the others' first"
 
 
 def _result(median: float, inference_s: float, peak_rss_mib: float = 250.0) -> dict[str, Any]:
