@@ -334,3 +334,20 @@ def test_a_step_taken_block_by_block_equals_one_taken_whole(
         for key in whole_state:
             np.testing.assert_array_equal(blocked_state[key], whole_state[key], err_msg=key)
         assert not np.array_equal(whole, start)
+
+
+def test_a_step_on_matrices_equals_the_step_on_their_flat_views() -> None:
+    rng = np.random.default_rng(3)
+    start, grads = rng.standard_normal((6, 5)), [rng.standard_normal((6, 5)) for _ in range(3)]
+    for name, make, *_ in CASES:
+        flat_opt, matrix_opt = make(), make()
+        flat, matrix = start.ravel().copy(), start.copy()
+        for g in grads:
+            flat_opt.step(flat, g.ravel().copy())
+            matrix_opt.step(matrix, g.copy())
+        np.testing.assert_array_equal(matrix.ravel(), flat, err_msg=name)
+
+
+def test_params_and_grads_of_different_shapes_are_refused() -> None:
+    with pytest.raises(ValueError, match=r"same shape, got \(4,\) and \(5,\)"):
+        bp.Adam().step(np.zeros(4), np.zeros(5))

@@ -129,6 +129,12 @@ class Optimizer:
         subtracts it. The returned array is a work buffer of the optimizer,
         overwritten by the next call.
         """
+        if params.shape != grads.shape:
+            raise ValueError(
+                f"params and grads must have the same shape, got {params.shape} and {grads.shape}"
+            )
+        shape = params.shape
+        params, grads = params.reshape(-1), grads.reshape(-1)  # blocks walk one flat axis
         self.t += 1
         state = {name: self._buffer(name, params) for name in self._state_names()}
         step, scratch = self._work_arrays(params)
@@ -143,7 +149,7 @@ class Optimizer:
                 {name: array[rows] for name, array in state.items()},
             )
             self._update(block)
-        return step
+        return step.reshape(shape)
 
     def _begin_step(self) -> None:
         """Compute what every block of step t shares (Adam's bias corrections)."""
