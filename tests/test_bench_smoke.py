@@ -31,13 +31,13 @@ def _importable(name: str) -> bool:
 
 
 def _run_smoke(out: Path, systems: str, *extra: str) -> dict[str, Any]:
-    """Run the smoke suite in a subprocess and return its JSON."""
+    """Run the smoke suite (or, given --quick, the quick one) in a subprocess; return its JSON."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         [str(ROOT / "src"), str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
     )
-    cmd = [sys.executable, "-m", "bench.run", "--smoke", "--systems", systems, "--out", str(out)]
-    cmd += extra
+    cmd = [sys.executable, "-m", "bench.run", "--systems", systems, "--out", str(out)]
+    cmd += extra if "--quick" in extra else ("--smoke", *extra)
     proc = subprocess.run(
         cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -294,3 +294,32 @@ def test_the_targets_section_marks_met_missed_and_below_the_floor() -> None:
     ]
     assert _cells(md, "`width-64`")[3:6] == ["1.000 (torch)", "1.20", "missed"]
     assert _cells(md, "`headline`")[3:6] == ["1.125 (0.45 × torch-fused)", "0.40", "met"]
+
+
+def test_profile_charges_each_sample_to_its_innermost_backprop_line() -> None:
+    from bench.profile import innermost_lines
+
+    collapsed = "\n".join(
+        [
+            "<module> (x.py:1);fit (backprop/training.py:400);Dense.forward (backprop/layers.py:211)"
+            ";matmul (numpy/core.py:9) 30",
+            "<module> (x.py:1);fit (backprop/training.py:400);Adam._update (backprop/optimizers.py:340) 10",
+            "<module> (x.py:1);fit (backprop/training.py:400) 5",
+            "<module> (x.py:1);load (bench/data.py:3) 50",  # outside fit: not counted
+        ]
+    )
+    counts, total = innermost_lines(collapsed)
+    assert total == 45
+    assert counts["Dense.forward (backprop/layers.py:211)"] == 30
+    assert counts["Adam._update (backprop/optimizers.py:340)"] == 10
+    assert counts["fit (backprop/training.py:400)"] == 5
+
+
+def test_quick_mode_runs_and_writes_valid_json(tmp_path: Path) -> None:
+    """--quick, as CI runs it: synthetic data, backprop only; no timing is asserted."""
+    doc = _run_smoke(tmp_path, "backprop", "--quick", "--data", "synthetic")
+    assert doc["meta"]["mode"] == "quick"
+    names = [e["workload"]["name"] for e in doc["workloads"]]
+    assert names == ["headline", "width-64", "regression"]
+    for entry in doc["workloads"]:
+        _check_ok_result(entry["results"]["backprop"], entry["workload"])
