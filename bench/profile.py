@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: python bench/profile.py
     sys.path.insert(0, str(_ROOT))
 
-from bench.child import THREAD_VARS  # noqa: E402
+from bench.run import child_env  # noqa: E402
 from bench.workloads import HEADLINE, by_name  # noqa: E402
 
 #: What the child runs: one workload's backprop trainer, epoch by epoch.
@@ -78,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if py_spy is None:
         print("error: py-spy is not on the PATH (pip install py-spy)", file=sys.stderr)
         return 2
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(_ROOT / "src"), str(_ROOT)]))
-    env.update({var: str(args.threads) for var in THREAD_VARS})
+    env = child_env(args.threads)  # the benchmark children's threads and import path
     with tempfile.TemporaryDirectory(prefix="bench-profile-") as tmp:
         raw = Path(tmp) / "profile.txt"
         cmd = [py_spy, "record", "--format", "raw", "-r", str(args.rate), "-o", str(raw), "--"]
