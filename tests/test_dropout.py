@@ -42,7 +42,7 @@ def test_gradcheck_uses_a_real_mask() -> None:
                      seed=2, dtype="float64")
     X = np.random.default_rng(0).normal(size=(6, 3))
     copy = net.copy()
-    copy._forward(X, training=True)
+    copy.forward_batch(X, training=True)
     dropout = copy.layers[1]
     assert isinstance(dropout, bp.Dropout) and dropout.mask is not None
     assert 0 < np.count_nonzero(dropout.mask == 0) < dropout.mask.size

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from .layers import _MAX_CACHED_BATCH_SIZES, LAYER_KINDS, Layer, _assign, _check_width
+from .layers import MAX_CACHED_BATCH_SIZES, Layer, assign_parameter, check_width
 
 
 def _check_positive_float(name: str, value: object, upper: float | None = None) -> float:
@@ -63,7 +63,7 @@ class BatchNorm(Layer):
     """
 
     def __init__(self, n: int, momentum: float = 0.1, eps: float = 1e-5) -> None:
-        self.n_in = self.n_out = _check_width("n", n)
+        self.n_in = self.n_out = check_width("n", n)
         self.momentum = _check_positive_float("momentum", momentum, upper=1.0)
         self.eps = _check_positive_float("eps", eps)
         self._gamma: Array | None = None
@@ -117,7 +117,7 @@ class BatchNorm(Layer):
 
     @gamma.setter
     def gamma(self, value: Any) -> None:
-        _assign(self.gamma, value, "gamma")
+        assign_parameter(self.gamma, value, "gamma")
 
     @property
     def beta(self) -> Array:
@@ -126,7 +126,7 @@ class BatchNorm(Layer):
 
     @beta.setter
     def beta(self, value: Any) -> None:
-        _assign(self.beta, value, "beta")
+        assign_parameter(self.beta, value, "beta")
 
     @property
     def dgamma(self) -> Array:
@@ -142,7 +142,7 @@ class BatchNorm(Layer):
     def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array]:
         work = self._work.get(m)
         if work is None or work[0].dtype != dtype:
-            if len(self._work) >= _MAX_CACHED_BATCH_SIZES:
+            if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
             work = (np.empty((m, self.n_in), dtype), np.empty((m, self.n_in), dtype),
                     np.empty((m, self.n_in), dtype))
@@ -226,5 +226,3 @@ class BatchNorm(Layer):
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum:g}, eps={self.eps:g})"
 
-
-LAYER_KINDS["BatchNorm"] = BatchNorm

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
-from .layers import _MAX_CACHED_BATCH_SIZES, LAYER_KINDS, Layer, _check_width
+from .layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
 
 
 class Dropout(Layer):
@@ -37,7 +37,7 @@ class Dropout(Layer):
     """
 
     def __init__(self, n: int, rate: float = 0.5) -> None:
-        self.n_in = self.n_out = _check_width("n", n)
+        self.n_in = self.n_out = check_width("n", n)
         if isinstance(rate, bool) or not isinstance(rate, int | float | np.floating | np.integer):
             raise TypeError(f"rate must be a number, got {rate!r}")
         if not 0.0 <= float(rate) < 1.0:
@@ -59,7 +59,7 @@ class Dropout(Layer):
         """The output a and ∂L/∂a_prev, (m, n), allocated once per batch size."""
         work = self._work.get(m)
         if work is None or work[0].dtype != dtype:
-            if len(self._work) >= _MAX_CACHED_BATCH_SIZES:
+            if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
             work = (np.empty((m, self.n_out), dtype), np.empty((m, self.n_in), dtype))
             self._work[m] = work
@@ -101,5 +101,3 @@ class Dropout(Layer):
     def __repr__(self) -> str:
         return f"Dropout({self.n_in}, rate={self.rate:g})"
 
-
-LAYER_KINDS["Dropout"] = Dropout

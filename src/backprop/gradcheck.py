@@ -134,16 +134,15 @@ def gradcheck(
     Y64, _ = copy.prepare_targets(y, X64.shape[0])
 
     def loss() -> float:
-        copy._forward(X64, training=True)
-        return copy._batch_loss(Y64)
+        copy.forward_batch(X64, training=True)
+        return copy.batch_loss(Y64)
 
     # Dropout: draw one mask with this forward pass, then keep it for every other
     # (the copy's generator draws it; the network's own is untouched).
-    base_loss = loss()
+    base_loss = copy.backprop(X64, Y64)
     for layer in copy.layers:
         if isinstance(layer, Dropout):
             layer.freeze_mask = True
-    copy._backward(Y64)
     analytic = copy.grads.copy()
     # rounding error of one central difference, per entry
     resolution = 10.0 * np.finfo(np.float64).eps * max(abs(base_loss), 1.0) / step

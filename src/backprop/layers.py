@@ -17,8 +17,8 @@ training (Dropout's masks) comes from the network's generator, handed over
 by ``set_rng``, so one seed reproduces a whole run bit for bit.
 
 Layer kinds: :class:`Dense` here, :class:`~backprop.dropout.Dropout` and
-:class:`~backprop.batchnorm.BatchNorm` in their own modules; each kind is
-registered in :data:`LAYER_KINDS` so :func:`layer_from_config` rebuilds it. Work
+:class:`~backprop.batchnorm.BatchNorm` in their own modules; the table of
+kinds that model files name is :mod:`backprop.layer_kinds`. Work
 arrays are allocated once per batch size and reused, so a training step
 allocates (almost) nothing.
 """
@@ -35,10 +35,10 @@ from .initializers import get_initializer
 
 #: How many batch sizes a layer keeps work arrays for (training batch,
 #: last partial batch, inference chunk, ...).
-_MAX_CACHED_BATCH_SIZES = 4
+MAX_CACHED_BATCH_SIZES = 4
 
 
-def _check_width(name: str, value: object) -> int:
+def check_width(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value <= 0:
@@ -75,7 +75,7 @@ class Layer:
         for name, value in arrays.items():
             if name not in own:
                 raise ValueError(f"{type(self).__name__} has no state array {name!r}")
-            _assign(own[name], value, name)
+            assign_parameter(own[name], value, name)
 
     def forward(self, a_prev: Array, training: bool = False) -> Array:
         """a of this layer, (m, n_out), for a batch a_prev, (m, n_in).
@@ -119,8 +119,8 @@ class Dense(Layer):
         bias: bool = True,
         init: str | None = None,
     ) -> None:
-        self.n_in = _check_width("n_in", n_in)
-        self.n_out = _check_width("n_out", n_out)
+        self.n_in = check_width("n_in", n_in)
+        self.n_out = check_width("n_out", n_out)
         self.activation = get_activation(activation)
         self.bias = bool(bias)
         if init is not None:
@@ -165,7 +165,7 @@ class Dense(Layer):
 
     @W.setter
     def W(self, value: Any) -> None:
-        _assign(self._bound(self._W), value, "W")
+        assign_parameter(self._bound(self._W), value, "W")
 
     @property
     def b(self) -> Array | None:
@@ -176,7 +176,7 @@ class Dense(Layer):
     def b(self, value: Any) -> None:
         if self._b is None:
             raise ValueError("this layer was built with bias=False and has no b")
-        _assign(self._b, value, "b")
+        assign_parameter(self._b, value, "b")
 
     @property
     def dW(self) -> Array:
@@ -193,7 +193,7 @@ class Dense(Layer):
         """Z and A, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
         work = self._work.get(m)
         if work is None or work[0].dtype != dtype:
-            if len(self._work) >= _MAX_CACHED_BATCH_SIZES:
+            if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
             work = (
                 np.empty((m, self.n_out), dtype),
@@ -216,29 +216,26 @@ class Dense(Layer):
         self.a_prev, self.z, self.a = a_prev, z, a
         return a
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
-        """From ∂L/∂a^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1] (m, n_in).
+    # The backward pass of equations (2)–(4), one piece per factor, called in
+    # this order by Network.backprop (which shows the equations side by side).
+    def activation_gradient(self, grad_a: Array) -> Array:
+        """δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), (m, n_out), folded into ``grad_a`` in place."""
+        return self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
 
-        ``grad_a`` is overwritten with δ^[l] (then possibly scaled by 1/m).
-        """
-        # (1), (2): δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), folded into grad_a in place
-        delta = self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
-        return self.backward_delta(delta, need_input_gradient)
+    def propagate(self, delta: Array) -> Array:
+        """W^[l]ᵀ δ^[l], ∂L/∂a^[l-1] of the layer below, (m, n_in); batched: Δ W."""
+        _, _, grad_input = self._work_arrays(delta.shape[0], delta.dtype)
+        return np.matmul(delta, self.W, out=grad_input)
 
-    def backward_delta(self, delta: Array, need_input_gradient: bool = True) -> Array | None:
-        """From δ^[l] = ∂L/∂z^[l] (m, n_out): fill dW, db; return ∂L/∂a^[l-1].
+    def parameter_gradients(self, delta: Array) -> None:
+        """Fill db (3) and dW (4), the means over the batch, from δ^[l] (m, n_out).
 
-        Used directly for the fused output error δ^[L] = a^[L] − y. ``delta``
-        may be scaled in place (by the batch mean's 1/m).
+        ``delta`` may be scaled in place by the batch mean's 1/m: take
+        :meth:`propagate` of it first.
         """
         a_prev = self._cached(self.a_prev)
         m = delta.shape[0]
         dW = self.dW
-        grad_input = None
-        if need_input_gradient:
-            # W^[l]ᵀ δ^[l]: the first factor of (2) for the layer below; batched: Δ W
-            _, _, grad_input = self._work_arrays(m, delta.dtype)
-            np.matmul(delta, self.W, out=grad_input)
         # The 1/m of the batch mean goes on Δ or on dW, whichever is smaller.
         scale_delta = m > 1 and delta.size < dW.size
         if scale_delta:
@@ -257,6 +254,15 @@ class Dense(Layer):
             np.sum(delta, axis=0, out=self._db)
             if m > 1 and not scale_delta:
                 self._db *= 1.0 / m
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        """The layer protocol: from ∂L/∂a^[l] (m, n_out), fill dW, db; return ∂L/∂a^[l-1].
+
+        ``grad_a`` is overwritten with δ^[l] (then possibly scaled by 1/m).
+        """
+        delta = self.activation_gradient(grad_a)
+        grad_input = self.propagate(delta) if need_input_gradient else None
+        self.parameter_gradients(delta)
         return grad_input
 
     def _cached(self, array: Array | None) -> Array:
@@ -279,7 +285,7 @@ class Dense(Layer):
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
 
 
-def _assign(target: Array, value: Any, name: str) -> None:
+def assign_parameter(target: Array, value: Any, name: str) -> None:
     """Copy ``value`` into a parameter view, keeping the network's buffer and dtype."""
     array = np.asarray(value)
     if array.shape != target.shape:
@@ -287,15 +293,3 @@ def _assign(target: Array, value: Any, name: str) -> None:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains NaN or inf")
     target[...] = array
-
-
-LAYER_KINDS: dict[str, type[Layer]] = {"Dense": Dense}
-
-
-def layer_from_config(config: dict[str, Any]) -> Layer:
-    """Rebuild a layer from :meth:`Layer.config` (used when loading a model file)."""
-    options = dict(config)
-    kind = options.pop("kind", None)
-    if kind not in LAYER_KINDS:
-        raise ValueError(f"unknown layer kind {kind!r}; valid: {', '.join(LAYER_KINDS)}")
-    return LAYER_KINDS[kind](**options)

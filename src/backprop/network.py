@@ -1,14 +1,18 @@
-"""Network: a stack of layers, its forward pass and its backward pass.
+"""Network: a stack of layers and its one training step, :meth:`Network.backprop`.
 
-Backpropagation, for layers l = L, L−1, ..., 1 (DESIGN.md):
+For layers l = 1..L, with a^[0] = x (docs/architecture.md):
+
+    z^[l] = W^[l] a^[l-1] + b^[l]          a^[l] = σ_l(z^[l])
 
     (1) δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])            output error
     (2) δ^[l] = (W^[l+1]ᵀ δ^[l+1]) ⊙ σ_l'(z^[l])    hidden error
     (3) ∂L/∂b^[l] = δ^[l]
     (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ
 
-:meth:`Network._backward` computes (1) and walks the layers in reverse;
-each :class:`~backprop.layers.Dense` computes (2)–(4) for itself.
+:meth:`Network.backprop` runs the forward pass and then these four, top to
+bottom, each line naming its equation; a :class:`~backprop.layers.Dense`
+layer holds the arithmetic of each factor (``activation_gradient``,
+``propagate``, ``parameter_gradients``).
 """
 
 from __future__ import annotations
@@ -131,6 +135,7 @@ class Network:
         self._allocate_parameters()
         self.initialize(np.random.default_rng(init_seed))
         self._delta_work: dict[int, Array] = {}
+        self._backward_plan = self._plan_backward()
 
     # -- parameters -------------------------------------------------------
     def _allocate_parameters(self) -> None:
@@ -201,15 +206,22 @@ class Network:
         return self.layers[index].parameter_shapes()[name]
 
     # -- forward ----------------------------------------------------------
-    def _forward(self, X: Array, training: bool) -> Array:
-        """a^[L] for a checked batch X, (m, n_inputs); layers keep their caches."""
+    def forward_batch(self, X: Array, training: bool) -> Array:
+        """a^[L] for a checked batch X, (m, n_inputs); the layers keep z, a for the backward pass.
+
+        ``training`` selects Dropout's masks and BatchNorm's batch statistics.
+        """
         a = X
         for layer in self.layers:
+            # z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = σ_l(z^[l]) (or Dropout's, BatchNorm's a)
             a = layer.forward(a, training)
         return a
 
-    def _batch_loss(self, Y: Array) -> float:
-        """L for the batch just passed forward (from z^[L] for a canonical pair)."""
+    def batch_loss(self, Y: Array) -> float:
+        """L, the mean loss of the batch just passed forward, for its targets Y (m, n_outputs).
+
+        A canonical pair computes it from z^[L] (log-sum-exp), the others from a^[L].
+        """
         output = self.output_layer
         assert output.z is not None and output.a is not None
         if self.fused_output:
@@ -225,19 +237,23 @@ class Network:
         return prepare_targets(y, n_samples, self.n_outputs, self.loss.name, self.dtype)
 
     def forward(self, X: Any) -> Array:
-        """The output activations a^[L], shape (m, n_outputs)."""
+        """The output activations a^[L], shape (m, n_outputs), in inference mode."""
         X = self.check_inputs(X)
         outputs = np.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
         for start in range(0, X.shape[0], INFERENCE_CHUNK):
             block = slice(start, start + INFERENCE_CHUNK)
-            outputs[block] = self._forward(X[block], training=False)
+            outputs[block] = self.forward_batch(X[block], training=False)
         return outputs
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (m,) for a classifier; values (m,) or (m, n_outputs) for regression."""
         outputs = self.forward(X)
-        if not self.is_classifier:
-            return outputs[:, 0] if self.n_outputs == 1 else outputs
+        if self.is_classifier:
+            return self.labels_of(outputs)
+        return outputs[:, 0] if self.n_outputs == 1 else outputs
+
+    def labels_of(self, outputs: Array) -> IntArray:
+        """Class labels (m,) from output activations: a ≥ 0.5 for one unit, else the argmax."""
         if self.n_outputs == 1:
             return (outputs[:, 0] >= 0.5).astype(np.int64)
         return np.asarray(outputs.argmax(axis=1), dtype=np.int64)
@@ -250,50 +266,83 @@ class Network:
         """Metrics on (X, y): "loss"; "accuracy" when y gives classes; "mse" and "r2" for mse."""
         X = self.check_inputs(X)
         Y, labels = self.prepare_targets(y, X.shape[0])
-        return self._evaluate(X, Y, labels)
+        return self.metrics(X, Y, labels)
 
-    def _evaluate(self, X: Array, Y: Array, labels: IntArray | None) -> dict[str, float]:
+    def metrics(self, X: Array, Y: Array, labels: IntArray | None) -> dict[str, float]:
+        """:meth:`evaluate` on checked arrays (from check_inputs and prepare_targets)."""
         m = X.shape[0]
         total_loss = 0.0
         outputs = np.empty((m, self.n_outputs), dtype=self.dtype)
         for start in range(0, m, INFERENCE_CHUNK):
             block = slice(start, start + INFERENCE_CHUNK)
-            outputs[block] = self._forward(X[block], training=False)
-            total_loss += self._batch_loss(Y[block]) * outputs[block].shape[0]
+            outputs[block] = self.forward_batch(X[block], training=False)
+            total_loss += self.batch_loss(Y[block]) * outputs[block].shape[0]
         metrics = {"loss": total_loss / m}
         if labels is not None:
-            metrics["accuracy"] = float(np.mean(self._labels_of(outputs) == labels))
+            metrics["accuracy"] = float(np.mean(self.labels_of(outputs) == labels))
         if self.loss.name == "mse":
             metrics.update(regression_metrics(outputs, Y))
         return metrics
 
-    def _labels_of(self, outputs: Array) -> IntArray:
-        if self.n_outputs == 1:
-            return (outputs[:, 0] >= 0.5).astype(np.int64)
-        return np.asarray(outputs.argmax(axis=1), dtype=np.int64)
+    # -- the training step ------------------------------------------------
+    def backprop(self, X: Array, Y: Array) -> float:
+        """One step's gradients: the forward pass, the loss, and equations (1)–(4).
 
-    # -- backward ---------------------------------------------------------
-    def _backward(self, Y: Array) -> None:
-        """Fill every layer's gradients after a forward pass of the same batch."""
-        output = self.output_layer
-        assert output.z is not None and output.a is not None
-        m = Y.shape[0]
+        Arguments:
+            X: a checked batch, (m, n_inputs), in the network's dtype (:meth:`check_inputs`).
+            Y: its targets, (m, n_outputs) (:meth:`prepare_targets`).
+
+        Returns:
+            L, the mean loss over the batch. Afterwards ``grads`` (each Dense
+            layer's dW, db, each BatchNorm's dgamma, dbeta) holds the gradients
+            of that mean loss. The forward pass runs in training mode.
+        """
+        # the forward pass, l = 1..L: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = σ_l(z^[l])
+        a_L = self.forward_batch(X, training=True)
+        loss = self.batch_loss(Y)
+        delta = self._output_error_buffer(X.shape[0])
+        if self.fused_output:
+            # (1) for a canonical pair, σ_L' cancels: δ^[L] = a^[L] − y
+            np.subtract(a_L, Y, out=delta)
+        else:
+            # (1) δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])
+            self.loss.gradient(a_L, Y, out=delta)
+            self.output_layer.activation_gradient(delta)
+        for layer, between, below in self._backward_plan:
+            # W^[l]ᵀ δ^[l], the first factor of (2) for the layers below (before (3)–(4) scale δ)
+            grad_a = layer.propagate(delta) if between or below else None
+            # (3) ∂L/∂b^[l] = δ^[l] and (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, means over the batch
+            layer.parameter_gradients(delta)
+            for other, need_input_gradient in between:
+                # a Dropout or BatchNorm layer passes ∂L/∂a down (and fills its dγ, dβ)
+                assert grad_a is not None
+                grad_a = other.backward(grad_a, need_input_gradient)
+            if below is not None:
+                assert grad_a is not None
+                # (2) δ^[l-1] = (W^[l]ᵀ δ^[l]) ⊙ σ_{l-1}'(z^[l-1])
+                delta = below.activation_gradient(grad_a)
+        return loss
+
+    def _plan_backward(self) -> list[tuple[Dense, list[tuple[Layer, bool]], Dense | None]]:
+        """Per Dense layer, top first: itself, the other layers below it down to the next
+        Dense (each with whether ∂L/∂a must go further down), and that next Dense."""
+        plan: list[tuple[Dense, list[tuple[Layer, bool]], Dense | None]] = []
+        for index in range(len(self.layers) - 1, -1, -1):
+            layer = self.layers[index]
+            if isinstance(layer, Dense):
+                if plan:
+                    plan[-1] = (plan[-1][0], plan[-1][1], layer)
+                plan.append((layer, [], None))
+            else:
+                plan[-1][1].append((layer, index > 0))
+        return plan
+
+    def _output_error_buffer(self, m: int) -> Array:
+        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size."""
         delta = self._delta_work.get(m)
         if delta is None or delta.dtype != self.dtype:
             delta = self._delta_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
-        if self.fused_output:
-            # (1), fused for a canonical pair: δ^[L] = a^[L] − y
-            np.subtract(output.a, Y, out=delta)
-        else:
-            # (1): δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])
-            self.loss.gradient(output.a, Y, out=delta)
-            output.activation.backward(delta, output.z, output.a)
-        # (3), (4) for layer L, and W^[L]ᵀ δ^[L] for the layer below
-        grad_a = output.backward_delta(delta, need_input_gradient=len(self.layers) > 1)
-        # (2), (3), (4) for l = L−1, ..., 1; the first layer needs no ∂L/∂x
-        for index in range(len(self.layers) - 2, -1, -1):
-            assert grad_a is not None
-            grad_a = self.layers[index].backward(grad_a, need_input_gradient=index > 0)
+        return delta
 
     def gradients(self, X: Any, y: Any) -> list[tuple[Array, Array | None]]:
         """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y).
@@ -304,8 +353,7 @@ class Network:
         """
         X = self.check_inputs(X)
         Y, _ = self.prepare_targets(y, X.shape[0])
-        self._forward(X, training=True)
-        self._backward(Y)
+        self.backprop(X, Y)
         return [
             (layer.dW.copy(), None if layer.db is None else layer.db.copy())
             for layer in self.layers

@@ -35,7 +35,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ModelFileError
-from .layers import layer_from_config
+from .layer_kinds import layer_from_config
 from .network import Network
 from .optimizers import Optimizer
 from .training import History

@@ -1,7 +1,7 @@
 """The training loop: batching, shuffling, the update, callbacks and history.
 
 One step on a batch (X_b, Y_b) is: forward pass, loss, backward pass (the
-four equations, :meth:`Network._backward`), then the optimizer's update of
+four equations, :meth:`Network.backprop`), then the optimizer's update of
 every parameter at once. ``batch_size=1`` is online learning (an update
 after every sample), ``batch_size=None`` is full-batch gradient descent,
 anything else mini-batch gradient descent. The samples are shuffled every
@@ -445,9 +445,7 @@ def fit(
             X_b, Y_b = batches.gather(which)
             # Overflow is not warned about here: the guard below names it precisely.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                outputs = net._forward(X_b, training=True)
-                batch_loss = net._batch_loss(Y_b)
-                net._backward(Y_b)
+                batch_loss = net.backprop(X_b, Y_b)
             if not math.isfinite(batch_loss):
                 what = f"non-finite loss in {_non_finite_layer(net)}"
                 raise _diverged(epoch, number, optimizer.lr, what)
@@ -458,7 +456,9 @@ def fit(
             seen += n
             loss_sum += batch_loss * n
             if labels is not None:
-                correct += int(np.count_nonzero(net._labels_of(outputs) == labels[which]))
+                outputs = net.output_layer.a
+                assert outputs is not None
+                correct += int(np.count_nonzero(net.labels_of(outputs) == labels[which]))
             batch_logs = {"loss": batch_loss, "batch_size": float(n)}
             for callback in all_callbacks:
                 callback.on_batch_end(state, batch_logs)
@@ -470,7 +470,7 @@ def fit(
         logs["lr"] = optimizer.lr
         logs["time"] = time.perf_counter() - started
         if validation is not None:
-            for key, value in net._evaluate(*validation).items():
+            for key, value in net.metrics(*validation).items():
                 logs[f"val_{key}"] = value
         state.logs = logs
         for callback in all_callbacks:

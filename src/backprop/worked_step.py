@@ -341,8 +341,8 @@ def _numeric_gradients(
     estimates: dict[int, float] = {}
 
     def loss() -> float:
-        clone._forward(X, training=True)
-        return clone._batch_loss(Y)
+        clone.forward_batch(X, training=True)
+        return clone.batch_loss(Y)
 
     for i in positions:
         original = clone.params[i]
