@@ -28,8 +28,9 @@ from .version import __version__
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
     from .loading import load, load_checkpoint
-    from .persistence import TrainingCheckpoint, save, save_checkpoint
+    from .persistence import save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
+    from .training_state import TrainingCheckpoint
     from .worked_step import Trace, explain
 
 #: Names whose modules load on first use, so `import backprop` stays fast. (A
@@ -41,7 +42,7 @@ _LAZY = {
     "Finding": "reading",
     "Reading": "reading",
     "read_diagnostics": "reading",
-    "TrainingCheckpoint": "persistence",
+    "TrainingCheckpoint": "training_state",
     "load": "loading",
     "load_checkpoint": "loading",
     "save": "persistence",

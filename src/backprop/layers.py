@@ -1,6 +1,6 @@
 """Layers: each forward caches what its backward needs.
 
-The protocol every layer keeps (DESIGN.md):
+The protocol every layer keeps (docs/architecture.md):
 
 * ``forward(a_prev)`` takes the previous layer's activations, (m, n_in),
   and returns this layer's, (m, n_out), caching what backward needs.
@@ -32,6 +32,7 @@ import numpy as np
 from ._typing import Array
 from .activations import Activation, get_activation
 from .initializers import get_initializer
+from .limits import above_limit
 
 #: How many batch sizes a layer keeps work arrays for (training batch,
 #: last partial batch, inference chunk, ...).
@@ -43,6 +44,9 @@ def check_width(name: str, value: object) -> int:
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
+    too_wide = above_limit(name, int(value), "BACKPROP_MAX_UNITS")
+    if too_wide:
+        raise ValueError(too_wide)
     return int(value)
 
 

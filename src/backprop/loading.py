@@ -8,7 +8,8 @@ from typing import Any
 from .errors import ModelFileError
 from .layer_kinds import layer_from_config
 from .network import Network
-from .persistence import ModelFile, TrainingCheckpoint, read_model_file, restore_arrays
+from .persistence import ModelFile, read_model_file, restore_arrays
+from .training_state import TrainingCheckpoint
 
 
 def network_from_config(config: dict[str, Any], dtype: Any = None) -> Network:

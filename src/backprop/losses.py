@@ -1,6 +1,6 @@
 """Loss functions: the value, ∂L/∂a, and the fused δ^[L] of canonical pairs.
 
-Conventions (DESIGN.md): a batch has one sample per row; the per-sample
+Conventions (docs/architecture.md): a batch has one sample per row; the per-sample
 loss sums over the output units; the loss L is the mean of the per-sample
 losses over the batch. ``gradient`` returns the per-sample ∂ℓ/∂a, shape
 (m, n_out), *without* the 1/m: the mean is taken where equations (3) and

@@ -27,6 +27,7 @@ from . import training
 from ._typing import Array, IntArray
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
+from .limits import above_limit
 from .losses import Loss, check_output_pairing, get_loss
 from .metrics import regression_metrics
 from .validation import check_inputs, prepare_targets
@@ -120,6 +121,9 @@ class Network:
         """One contiguous buffer for every parameter, one for every gradient."""
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
+        too_many = above_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
+        if too_many:
+            raise ValueError(too_many)
         self.params: Array = np.zeros(total, dtype=self.dtype)
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.

@@ -28,16 +28,18 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import ModelFileError
+from .fileio import check_regular_file, write_atomically
+from .limits import limit
 from .optimizers import Optimizer, get_optimizer
+from .training_state import TrainingCheckpoint
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -49,24 +51,6 @@ FORMAT_VERSION = 1
 _HEADER_KEY = "__backprop__"
 _TRAINING_KEY = "__training__"
 _OPTIMIZER_PREFIX = "optimizer."
-
-
-def write_atomically(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """np.savez into a temporary file beside ``path``, then rename it over ``path``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ModelFileError(f"cannot write {target}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)  # type: ignore[arg-type]
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _json_bytes(data: Any, what: str) -> np.ndarray:
@@ -106,26 +90,55 @@ def save(
         for name, array in training.optimizer_arrays.items():
             arrays[_OPTIMIZER_PREFIX + name] = array
     try:
-        write_atomically(path, arrays)
+        write_atomically(path, lambda file: np.savez(file, **arrays), ModelFileError)  # type: ignore[arg-type]
     except OSError as error:
         raise ModelFileError(f"cannot write model file {path}: {error.strerror or error}") from None
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an .npz file, or a ModelFileError that says what is wrong."""
-    if not path.exists():
-        raise ModelFileError(f"model file not found: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file")
+    """Every array of an .npz file, each size checked before it is read, or a ModelFileError."""
+    check_regular_file(path, "model file", ModelFileError)
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a backprop model file (not an .npz archive)")
     try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    _check_declared_size(path, member, stream)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except (zipfile.BadZipFile, EOFError) as error:
         raise ModelFileError(f"{path} is corrupt or truncated ({error})") from None
-    except ValueError as error:  # not a zip/npy, or an object array needing pickle
+    except ValueError as error:  # not an .npy inside, or an object array needing pickle
         raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
     except OSError as error:
         raise ModelFileError(f"cannot read model file {path}: {error}") from None
+
+
+def _check_declared_size(path: Path, member: zipfile.ZipInfo, stream: IO[bytes]) -> None:
+    """Refuse an array whose header claims more than the file holds or than the limit allows."""
+    name = member.filename.removesuffix(".npy")
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ModelFileError(f"{path}: array {name} is in .npy format {version}, not 1.0 or 2.0")
+    if dtype.hasobject:
+        raise ModelFileError(f"{path}: array {name} holds Python objects, which are never loaded")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if nbytes > most:
+        raise ModelFileError(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes), above the "
+            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
+    if nbytes > member.file_size:
+        raise ModelFileError(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes) but the file "
+            f"holds {member.file_size:,}: it is corrupt or truncated"
+        )
 
 
 @dataclass
@@ -164,6 +177,8 @@ def read_model_file(
         header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path} has an unreadable architecture ({error})") from None
+    except RecursionError:
+        raise ModelFileError(f"{path} has an architecture nested too deeply to read") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         found = header.get("format") if isinstance(header, dict) else type(header).__name__
         raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
@@ -181,6 +196,8 @@ def read_model_file(
             )
         except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
             raise ModelFileError(f"{path} has unreadable training state ({error})") from None
+        except RecursionError:
+            raise ModelFileError(f"{path} has training state nested too deeply to read") from None
     return ModelFile(path, header, arrays, checkpoint)
 
 
@@ -196,7 +213,14 @@ def restore_arrays(net: Network, file: ModelFile) -> None:
         stored = _take(arrays, name, view.shape, path)
         if not np.all(np.isfinite(stored)):
             raise ModelFileError(f"{path}: array {name} contains NaN or inf")
-        parameters.append((view, stored))
+        with np.errstate(over="ignore"):
+            cast = stored.astype(view.dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ModelFileError(
+                f"{path}: array {name} holds values beyond the range of {view.dtype} "
+                f"(largest |value| {float(np.max(np.abs(stored))):.3g})"
+            )
+        parameters.append((view, cast))
     states = []
     for index, layer in enumerate(net.layers):
         own = layer.state_arrays()
@@ -256,69 +280,28 @@ def resume(net: Network, optimizer: Optimizer | None, checkpoint: ModelFile) -> 
             f"checkpoint {path} was trained with optimizer {state.optimizer.get('name')!r}, "
             f"not {optimizer.name!r}: its state cannot be continued"
         )
-    moments = {
-        name: array.astype(net.params.dtype, copy=False)
-        for name, array in state.optimizer_arrays.items()
-    }
-    restore_arrays(net, checkpoint)
-    if state.rng_state is not None:
-        net.rng.bit_generator.state = state.rng_state  # the layers share this generator
+    moments = {}
+    for name, array in state.optimizer_arrays.items():
+        if array.shape != net.params.shape:
+            raise ModelFileError(
+                f"checkpoint {path}: optimizer array {name} has shape {array.shape}, "
+                f"the network's parameters {net.params.shape}"
+            )
+        moments[name] = array.astype(net.params.dtype, copy=False)
+    rng_before = net.rng.bit_generator.state
+    try:
+        if state.rng_state is not None:
+            net.rng.bit_generator.state = state.rng_state  # the layers share this generator
+        restore_arrays(net, checkpoint)
+    except (ValueError, TypeError, KeyError) as error:
+        net.rng.bit_generator.state = rng_before
+        if isinstance(error, ModelFileError):
+            raise
+        raise ModelFileError(f"checkpoint {path} has an unusable RNG state ({error})") from None
     optimizer.load_state_dict({"t": state.optimizer_t, "arrays": moments})
     if state.initial_lr is not None:
         optimizer.initial_lr = state.initial_lr
     return optimizer
-
-
-@dataclass
-class TrainingCheckpoint:
-    """The state of a training run beside its weights: what ``fit(resume_from=...)`` restores.
-
-    Attributes:
-        epoch: epochs completed (counted from 1, so training resumes at ``epoch + 1``).
-        history: the per-epoch metrics so far, ``{key: [value per epoch]}``.
-        history_epochs: the epoch number of each history entry.
-        optimizer: the optimizer's config (``Optimizer.config()``), or None.
-        optimizer_t: the optimizer's step count.
-        optimizer_arrays: the optimizer's state arrays (moments), by name.
-        initial_lr: the schedule's base learning rate (``optimizer.initial_lr``).
-        rng_state: ``net.rng.bit_generator.state`` (shuffling, dropout masks).
-    """
-
-    epoch: int = 0
-    history: dict[str, list[float]] = field(default_factory=dict)
-    history_epochs: list[int] = field(default_factory=list)
-    optimizer: dict[str, Any] | None = None
-    optimizer_t: int = 0
-    optimizer_arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    initial_lr: float | None = None
-    rng_state: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "epoch": self.epoch,
-            "history": self.history,
-            "history_epochs": self.history_epochs,
-            "optimizer": self.optimizer,
-            "optimizer_t": self.optimizer_t,
-            "initial_lr": self.initial_lr,
-            "rng_state": self.rng_state,
-        }
-
-    @classmethod
-    def from_json(
-        cls, data: dict[str, Any], optimizer_arrays: dict[str, np.ndarray]
-    ) -> TrainingCheckpoint:
-        initial_lr = data.get("initial_lr")
-        return cls(
-            epoch=int(data["epoch"]),
-            history={str(k): [float(v) for v in vs] for k, vs in data["history"].items()},
-            history_epochs=[int(e) for e in data.get("history_epochs", [])],
-            optimizer=data.get("optimizer"),
-            optimizer_t=int(data.get("optimizer_t", 0)),
-            optimizer_arrays=optimizer_arrays,
-            initial_lr=None if initial_lr is None else float(initial_lr),
-            rng_state=data.get("rng_state"),
-        )
 
 
 def save_checkpoint(

@@ -272,8 +272,13 @@ def plan_training(
     if checkpoint is not None:  # every argument checked: now change the network
         from .persistence import resume
 
-        optimizer = resume(net, optimizer, checkpoint)
         assert checkpoint.training is not None
+        if checkpoint.training.epoch > epochs:
+            raise ValueError(
+                f"checkpoint {resume_from} is at epoch {checkpoint.training.epoch}, beyond "
+                f"epochs={epochs} (with resume_from, epochs is the run's total)"
+            )
+        optimizer = resume(net, optimizer, checkpoint)
         history.history = {k: list(v) for k, v in checkpoint.training.history.items()}
         history.epochs = list(checkpoint.training.history_epochs)
         first_epoch = checkpoint.training.epoch + 1
