@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 
 
 def _clip_probabilities(a: Array) -> Array:
@@ -141,7 +142,7 @@ def loss_names() -> list[str]:
 def register_loss(name: str, factory: Callable[[], Loss]) -> None:
     """Make a user-defined loss available by name (and loadable from model files)."""
     if not name or not isinstance(name, str):
-        raise ValueError(f"loss name must be a non-empty string, got {name!r}")
+        raise OptionError(f"loss name must be a non-empty string, got {name!r}")
     _LOSSES[name] = factory
 
 
@@ -152,7 +153,7 @@ def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
     if isinstance(spec, dict):
         spec = str(spec.get("name"))
     if not isinstance(spec, str):
-        raise TypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
+        raise OptionTypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
     if spec not in _LOSSES:
-        raise ValueError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
+        raise OptionError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
     return _LOSSES[spec]()

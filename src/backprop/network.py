@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import Array, IntArray
+from .errors import OptionError, OptionTypeError
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
 from .losses import Loss, get_loss
@@ -48,7 +49,7 @@ def _as_dtype(dtype: Any) -> np.dtype[Any]:
     except TypeError:
         resolved = None
     if resolved not in _DTYPES.values():
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+        raise OptionError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     assert resolved is not None
     return resolved
 
@@ -57,18 +58,18 @@ def _check_output_pairing(output: Dense, loss: Loss) -> None:
     """Refuse output activation / loss pairings whose math makes no sense."""
     name, units = output.activation.name, output.n_out
     if name == "softmax" and units == 1:
-        raise ValueError(
+        raise OptionError(
             "softmax on a single output unit always outputs 1 and cannot learn; "
             "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
         )
     if loss.name == "cross_entropy" and units == 1:
-        raise ValueError(
+        raise OptionError(
             "cross_entropy needs one output unit per class (≥ 2); for two classes use "
             "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
         )
     low, high = output.activation.output_range
     if loss.needs_probabilities and (low < 0.0 or high > 1.0):
-        raise ValueError(
+        raise OptionError(
             f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
             f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
         )
@@ -101,21 +102,23 @@ class Network:
         dtype: Any = "float32",
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
-            raise TypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
+            raise OptionTypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
+                raise OptionTypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(
+                raise OptionError(
                     f"layer {i + 1} expects {layers[i].n_in} inputs but layer {i} "
                     f"gives {layers[i - 1].n_out} outputs"
                 )
         output = layers[-1]
         if not isinstance(output, Dense):
-            raise TypeError("the last layer must be a Dense layer (it holds the output activation)")
+            raise OptionTypeError(
+                "the last layer must be a Dense layer (it holds the output activation)"
+            )
         if init not in INIT_NAMES:
-            raise ValueError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
+            raise OptionError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
         self.layers: list[Layer] = list(layers)
         self.loss: Loss = get_loss(loss)
         _check_output_pairing(output, self.loss)

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from . import __version__
-from .errors import ModelFileError
+from .errors import ModelFileError, OptionError
 from .layer_kinds import layer_from_config
 from .network import Network
 from .optimizers import Optimizer
@@ -81,7 +81,7 @@ def _json_bytes(data: Any, what: str) -> np.ndarray:
     try:
         encoded = json.dumps(data, allow_nan=True).encode("utf-8")
     except TypeError as error:
-        raise ValueError(f"{what} must be JSON-serializable: {error}") from None
+        raise OptionError(f"{what} must be JSON-serializable: {error}") from None
     return np.frombuffer(encoded, dtype=np.uint8)
 
 

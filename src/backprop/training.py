@@ -23,7 +23,7 @@ import numpy as np
 
 from ._typing import Array, IntArray
 from .batchnorm import BatchNorm
-from .errors import DivergenceError
+from .errors import DivergenceError, ModelFileError, OptionError, OptionTypeError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
 from .validation import check_non_negative_number, check_positive_int, check_positive_number
@@ -119,11 +119,11 @@ class PrintProgress(Callback):
 def _resolve_optimizer(lr: float | None, optimizer: Optimizer | None) -> Optimizer:
     if optimizer is not None:
         if lr is not None:
-            raise ValueError(
+            raise OptionError(
                 "give the learning rate to the optimizer, not to fit, when both are used"
             )
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+            raise OptionTypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
         return optimizer
     return SGD(lr=0.01 if lr is None else lr)
 
@@ -214,9 +214,9 @@ def _restore(
 ) -> None:
     """Restore a checkpoint: weights, layer state, RNG into ``net``; the rest into ``optimizer``."""
     if saved.config()["layers"] != net.config()["layers"]:
-        raise ValueError(f"checkpoint {path} holds another architecture than this network")
+        raise ModelFileError(f"checkpoint {path} holds another architecture than this network")
     if checkpoint.optimizer is not None and checkpoint.optimizer.get("name") != optimizer.name:
-        raise ValueError(
+        raise ModelFileError(
             f"checkpoint {path} was trained with optimizer {checkpoint.optimizer.get('name')!r}, "
             f"not {optimizer.name!r}: its state cannot be continued"
         )
@@ -243,7 +243,7 @@ def _split_validation(
     m = X.shape[0]
     split = int(m * (1.0 - fraction))  # Keras's split point
     if split == 0 or split == m:
-        raise ValueError(
+        raise OptionError(
             f"validation_split={fraction} of {m} samples leaves "
             f"{'no training' if split == 0 else 'no validation'} samples"
         )
@@ -389,11 +389,11 @@ def fit(
     validation = None
     if validation_split is not None:
         if validation_data is not None:
-            raise ValueError("give validation_data or validation_split, not both")
+            raise OptionError("give validation_data or validation_split, not both")
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
-            raise TypeError(f"validation_split must be a number, got {validation_split!r}")
+            raise OptionTypeError(f"validation_split must be a number, got {validation_split!r}")
         if not 0.0 < validation_split < 1.0:
-            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
+            raise OptionError(f"validation_split must be in (0, 1), got {validation_split!r}")
         (X, Y, labels), validation = _split_validation(X, Y, labels, float(validation_split))
         m = X.shape[0]
         size = m if batch_size is None else size
@@ -403,13 +403,13 @@ def fit(
         schedule = check_schedule(schedule)
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
+            raise OptionTypeError("validation_data must be a pair (X_val, y_val)")
         X_val = net.check_inputs(validation_data[0])
         Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
         validation = (X_val, Y_val, labels_val)
     needs_pairs = any(isinstance(layer, BatchNorm) for layer in net.layers)
     if needs_pairs and min(size, m) < 2:
-        raise ValueError(
+        raise OptionError(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
         )
