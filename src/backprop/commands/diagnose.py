@@ -45,22 +45,11 @@ from ..reading import THRESHOLDS, Reading, number, percent, read_diagnostics
 from . import diagnose_plots as plots
 from .building import build_network, build_optimizer, build_schedule
 from .common import parse_list, prepare_out, pyplot, training_arrays
-from .option_table import DIAGNOSE_NAMES, train_option
+from .option_table import DIAGNOSE_OPTIONS as OPTIONS
 from .options import add_options, resolve
 from .progress import Progress
 from .report import FORMATS, Block, Heading, Image, Paragraph, Table, write_report
 
-
-def _diagnose_folder(dataset: str) -> str:
-    return str(Path("runs") / f"{Path(dataset).stem}-diagnose")
-
-
-#: train's options that diagnose takes too: same meaning, same defaults but the folder.
-OPTIONS = tuple(
-    train_option(name).replace(default=_diagnose_folder, shown="runs/DATASET-diagnose")
-    if name == "out" else train_option(name)
-    for name in DIAGNOSE_NAMES
-)
 #: --compare with no value: the classic vanishing-gradient experiment.
 DEFAULT_COMPARE = "sigmoid:small_random,relu:he"
 DEFAULT_DEPTHS = "2,5,10"
@@ -87,15 +76,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--every", type=int, default=None, metavar="N",
                         help=f"record every N-th batch (default: about {RECORDS} records)")
     parser.add_argument("--format", choices=FORMATS, default="html",
-                        help="report.html or report.md (html)")
+                        help="report.html or report.md (default: html)")
+    compare_defaults = ", ".join(f"--{name.replace('_', '-')} {value}"
+                                 for name, value in COMPARE_DEFAULTS.items())
     parser.add_argument("--compare", nargs="?", const=DEFAULT_COMPARE, default=None,
                         metavar="ACT:INIT,...",
-                        help=f"compare configurations (default {DEFAULT_COMPARE}); "
-                        "defaults to sgd, lr 0.1, 5 epochs")
+                        help=f"compare configurations (with no value: {DEFAULT_COMPARE}); "
+                        f"a compare run's defaults are {compare_defaults}")
     parser.add_argument("--depths", default=None,
-                        help=f"with --compare: numbers of weight layers ({DEFAULT_DEPTHS})")
+                        help="with --compare: numbers of weight layers "
+                        f"(default: {DEFAULT_DEPTHS})")
     parser.add_argument("--width", default=None,
-                        help=f"with --compare: units per hidden layer ({DEFAULT_WIDTH})")
+                        help=f"with --compare: units per hidden layer (default: {DEFAULT_WIDTH})")
     parser.set_defaults(run=run)
     return parser
 

@@ -108,15 +108,22 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("json_lines", flag, False, "one JSON object per epoch on stdout"),
     Option("plots", flag, True, "write no PNG plots"),
 )
-#: train's options that diagnose takes too (same meaning, same defaults).
-DIAGNOSE_NAMES = (
-    "layers", "activation", "output_activation", "loss", "init", "optimizer", "lr",
-    "momentum", "weight_decay", "schedule", "step_size", "gamma", "eta_min", "warmup",
-    "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale", "classes",
-    "train_samples", "out",
-)
-
-
 def train_option(name: str) -> Option:
     """The option of TRAIN_OPTIONS called ``name``."""
     return next(option for option in TRAIN_OPTIONS if option.name == name)
+
+
+def _diagnose_folder(dataset: str) -> str:
+    return str(Path("runs") / f"{Path(dataset).stem}-diagnose")
+
+
+#: train's options that diagnose takes too: same meaning, same defaults but the folder.
+DIAGNOSE_OPTIONS: tuple[Option, ...] = (
+    *(train_option(name) for name in (
+        "layers", "activation", "output_activation", "loss", "init", "optimizer", "lr",
+        "momentum", "weight_decay", "schedule", "step_size", "gamma", "eta_min", "warmup",
+        "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale", "classes",
+        "train_samples",
+    )),
+    train_option("out").replace(default=_diagnose_folder, shown="runs/DATASET-diagnose"),
+)
