@@ -15,7 +15,15 @@ from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
 from .dropout import Dropout
-from .errors import DataError, DivergenceError, ModelFileError
+from .errors import (
+    BackpropError,
+    DataError,
+    DataTypeError,
+    DivergenceError,
+    ModelFileError,
+    OptionError,
+    OptionTypeError,
+)
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
@@ -64,11 +72,13 @@ __all__ = [
     "Activation",
     "Adam",
     "AdamW",
+    "BackpropError",
     "BatchNorm",
     "Callback",
     "Constant",
     "CosineAnnealing",
     "DataError",
+    "DataTypeError",
     "Dense",
     "Diagnostics",
     "DivergenceError",
@@ -85,6 +95,8 @@ __all__ = [
     "ModelFileError",
     "Network",
     "Optimizer",
+    "OptionError",
+    "OptionTypeError",
     "RMSProp",
     "Reading",
     "StepDecay",

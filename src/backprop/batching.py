@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._typing import Array, IntArray
+from .errors import OptionError
 
 #: (X, Y, class labels or None): samples with their targets, checked.
 Labelled = tuple[Array, Array, IntArray | None]
@@ -69,7 +70,7 @@ def split_validation(
     m = X.shape[0]
     split = int(m * (1.0 - fraction))  # Keras's split point
     if split == 0 or split == m:
-        raise ValueError(
+        raise OptionError(
             f"validation_split={fraction} of {m} samples leaves "
             f"{'no training' if split == 0 else 'no validation'} samples"
         )

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 from .validation import check_non_negative_number
 
 if TYPE_CHECKING:
@@ -152,13 +153,13 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
     ) -> None:
         if not isinstance(monitor, str) or not monitor:
-            raise TypeError(f"monitor must be a metric name, got {monitor!r}")
+            raise OptionTypeError(f"monitor must be a metric name, got {monitor!r}")
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise OptionError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if isinstance(patience, bool) or not isinstance(patience, int):
-            raise TypeError(f"patience must be an integer, got {patience!r}")
+            raise OptionTypeError(f"patience must be an integer, got {patience!r}")
         if patience < 0:
-            raise ValueError(f"patience must be ≥ 0, got {patience}")
+            raise OptionError(f"patience must be ≥ 0, got {patience}")
         self.monitor = monitor
         if mode == "auto":
             mode = "max" if monitor.endswith(_MAXIMIZED) else "min"
@@ -190,7 +191,7 @@ class EarlyStopping(Callback):
                 if self.monitor.startswith("val_")
                 else ""
             )
-            raise ValueError(
+            raise OptionError(
                 f"EarlyStopping monitors {self.monitor!r}, which is not in the epoch logs; "
                 f"available: {', '.join(logs)}{hint}"
             )
@@ -259,21 +260,21 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
     ) -> None:
         if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a file path, got {type(path).__name__}")
+            raise OptionTypeError(f"path must be a file path, got {type(path).__name__}")
         self.path = os.fspath(path)
         if every is not None:
             if isinstance(every, bool) or not isinstance(every, int):
-                raise TypeError(f"every must be a positive integer or None, got {every!r}")
+                raise OptionTypeError(f"every must be a positive integer or None, got {every!r}")
             if every < 1:
-                raise ValueError(f"every must be ≥ 1, got {every}")
+                raise OptionError(f"every must be ≥ 1, got {every}")
         if monitor is not None and (not isinstance(monitor, str) or not monitor):
-            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
+            raise OptionTypeError(f"monitor must be a metric name or None, got {monitor!r}")
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise OptionError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if save_best_only and monitor is None:
-            raise ValueError("save_best_only needs a monitor, e.g. monitor='val_loss'")
+            raise OptionError("save_best_only needs a monitor, e.g. monitor='val_loss'")
         if save_best_only and every is not None:
-            raise ValueError("give every or save_best_only, not both")
+            raise OptionError("give every or save_best_only, not both")
         if every is None and (monitor is None or not save_best_only):
             every = 1
         self.every = every
@@ -305,7 +306,7 @@ class ModelCheckpoint(Callback):
         improved = False
         if self.monitor is not None:
             if self.monitor not in logs:
-                raise ValueError(
+                raise OptionError(
                     f"ModelCheckpoint monitors {self.monitor!r}, which is not in the epoch "
                     f"logs; available: {', '.join(logs)}"
                 )

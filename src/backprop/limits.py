@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import os
 
+from .errors import OptionError
+
 #: name → default; :func:`limit` reads the environment variable of that name first.
 LIMITS: dict[str, int] = {
     "BACKPROP_MAX_ARRAY_BYTES": 2 << 30,
@@ -36,7 +38,7 @@ def limit(name: str) -> int:
     except ValueError:
         number = 0
     if number <= 0:
-        raise ValueError(f"environment variable {name}={value!r} must be a positive integer")
+        raise OptionError(f"environment variable {name}={value!r} must be a positive integer")
     return number
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 
 if TYPE_CHECKING:
     from .activations import Activation
@@ -155,7 +156,7 @@ def loss_names() -> list[str]:
 def register_loss(name: str, factory: Callable[[], Loss]) -> None:
     """Make a user-defined loss available by name (and loadable from model files)."""
     if not name or not isinstance(name, str):
-        raise ValueError(f"loss name must be a non-empty string, got {name!r}")
+        raise OptionError(f"loss name must be a non-empty string, got {name!r}")
     _LOSSES[name] = factory
 
 
@@ -166,9 +167,9 @@ def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
     if isinstance(spec, dict):
         spec = str(spec.get("name"))
     if not isinstance(spec, str):
-        raise TypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
+        raise OptionTypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
     if spec not in _LOSSES:
-        raise ValueError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
+        raise OptionError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
     return _LOSSES[spec]()
 
 
@@ -176,18 +177,18 @@ def check_output_pairing(activation: Activation, units: int, loss: Loss) -> None
     """Refuse output activation / loss pairings whose math makes no sense."""
     name = activation.name
     if name == "softmax" and units == 1:
-        raise ValueError(
+        raise OptionError(
             "softmax on a single output unit always outputs 1 and cannot learn; "
             "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
         )
     if loss.name == "cross_entropy" and units == 1:
-        raise ValueError(
+        raise OptionError(
             "cross_entropy needs one output unit per class (≥ 2); for two classes use "
             "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
         )
     low, high = activation.output_range
     if loss.needs_probabilities and (low < 0.0 or high > 1.0):
-        raise ValueError(
+        raise OptionError(
             f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
             f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
         )

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import training
 from ._typing import Array, IntArray
+from .errors import OptionError, OptionTypeError
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
 from .limits import above_limit
@@ -48,7 +49,7 @@ def _as_dtype(dtype: Any) -> np.dtype[Any]:
     except TypeError:
         resolved = None
     if resolved not in _DTYPES.values():
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+        raise OptionError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     assert resolved is not None
     return resolved
 
@@ -80,21 +81,23 @@ class Network:
         dtype: Any = "float32",
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
-            raise TypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
+            raise OptionTypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
+                raise OptionTypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(
+                raise OptionError(
                     f"layer {i + 1} expects {layers[i].n_in} inputs but layer {i} "
                     f"gives {layers[i - 1].n_out} outputs"
                 )
         output = layers[-1]
         if not isinstance(output, Dense):
-            raise TypeError("the last layer must be a Dense layer (it holds the output activation)")
+            raise OptionTypeError(
+                "the last layer must be a Dense layer (it holds the output activation)"
+            )
         if init not in INIT_NAMES:
-            raise ValueError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
+            raise OptionError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
         self.layers: list[Layer] = list(layers)
         self.loss: Loss = get_loss(loss)
         check_output_pairing(output.activation, output.n_out, self.loss)
@@ -123,7 +126,7 @@ class Network:
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
         too_many = above_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
         if too_many:
-            raise ValueError(too_many)
+            raise OptionError(too_many)
         self.params: Array = np.zeros(total, dtype=self.dtype)
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.

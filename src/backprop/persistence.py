@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .errors import ModelFileError
+from .errors import ModelFileError, OptionError
 from .fileio import check_regular_file, write_atomically
 from .limits import limit
 from .optimizers import Optimizer, get_optimizer
@@ -57,7 +59,7 @@ def _json_bytes(data: Any, what: str) -> np.ndarray:
     try:
         encoded = json.dumps(data, allow_nan=True).encode("utf-8")
     except TypeError as error:
-        raise ValueError(f"{what} must be JSON-serializable: {error}") from None
+        raise OptionError(f"{what} must be JSON-serializable: {error}") from None
     return np.frombuffer(encoded, dtype=np.uint8)
 
 
@@ -107,8 +109,12 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
                     _check_declared_size(path, member, stream)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError) as error:
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OverflowError) as error:
         raise ModelFileError(f"{path} is corrupt or truncated ({error})") from None
+    except (NotImplementedError, RuntimeError) as error:  # zip features no model file uses
+        raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
     except ValueError as error:  # not an .npy inside, or an object array needing pickle
         raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
     except OSError as error:
@@ -270,13 +276,13 @@ def resume(net: Network, optimizer: Optimizer | None, checkpoint: ModelFile) -> 
     state, path = checkpoint.training, checkpoint.path
     assert state is not None, "read with read_checkpoint"
     if checkpoint.header.get("network", {}).get("layers") != net.config()["layers"]:
-        raise ValueError(f"checkpoint {path} holds another architecture than this network")
+        raise ModelFileError(f"checkpoint {path} holds another architecture than this network")
     if optimizer is None:
         if state.optimizer is None:
-            raise ValueError(f"checkpoint {path} has no optimizer state: pass an optimizer or lr")
+            raise OptionError(f"checkpoint {path} has no optimizer state: pass an optimizer or lr")
         optimizer = get_optimizer(state.optimizer)
     if state.optimizer is not None and state.optimizer.get("name") != optimizer.name:
-        raise ValueError(
+        raise ModelFileError(
             f"checkpoint {path} was trained with optimizer {state.optimizer.get('name')!r}, "
             f"not {optimizer.name!r}: its state cannot be continued"
         )

@@ -24,7 +24,7 @@ from ._typing import Array, IntArray
 from .batching import Batches, Labelled, split_validation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, History, PrintProgress, TrainingState
-from .errors import DivergenceError
+from .errors import DivergenceError, OptionError, OptionTypeError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
 from .validation import check_non_negative_number, check_positive_int, check_positive_number
@@ -243,11 +243,11 @@ def plan_training(
     validation = None
     if validation_split is not None:
         if validation_data is not None:
-            raise ValueError("give validation_data or validation_split, not both")
+            raise OptionError("give validation_data or validation_split, not both")
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real):
-            raise TypeError(f"validation_split must be a number, got {validation_split!r}")
+            raise OptionTypeError(f"validation_split must be a number, got {validation_split!r}")
         if not 0.0 < validation_split < 1.0:
-            raise ValueError(f"validation_split must be in (0, 1), got {validation_split!r}")
+            raise OptionError(f"validation_split must be in (0, 1), got {validation_split!r}")
         (X, Y, labels), validation = split_validation(X, Y, labels, float(validation_split))
     m = X.shape[0]
     size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
@@ -257,13 +257,13 @@ def plan_training(
         schedule = check_schedule(schedule)
     if validation_data is not None:
         if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise TypeError("validation_data must be a pair (X_val, y_val)")
+            raise OptionTypeError("validation_data must be a pair (X_val, y_val)")
         X_val = net.check_inputs(validation_data[0])
         Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
         validation = (X_val, Y_val, labels_val)
     needs_pairs = any(isinstance(layer, BatchNorm) for layer in net.layers)
     if needs_pairs and min(size, m) < 2:
-        raise ValueError(
+        raise OptionError(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
         )
@@ -274,7 +274,7 @@ def plan_training(
 
         assert checkpoint.training is not None
         if checkpoint.training.epoch > epochs:
-            raise ValueError(
+            raise OptionError(
                 f"checkpoint {resume_from} is at epoch {checkpoint.training.epoch}, beyond "
                 f"epochs={epochs} (with resume_from, epochs is the run's total)"
             )
@@ -307,11 +307,11 @@ def plan_training(
 def _resolve_optimizer(lr: float | None, optimizer: Optimizer | None) -> Optimizer:
     if optimizer is not None:
         if lr is not None:
-            raise ValueError(
+            raise OptionError(
                 "give the learning rate to the optimizer, not to fit, when both are used"
             )
         if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
+            raise OptionTypeError(f"optimizer must be an Optimizer, got {type(optimizer).__name__}")
         return optimizer
     return SGD(lr=0.01 if lr is None else lr)
 
