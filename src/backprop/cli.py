@@ -22,6 +22,7 @@ from .commands import (
     evaluate,
     explain,
     gradcheck,
+    lab,
     predict,
     train,
 )
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_parser(commands)
     bench.add_parser(commands)
     gradcheck.add_parser(commands)
+    lab.add_parser(commands)
     return parser
 
 
