@@ -158,7 +158,7 @@ class RegressionPage(Page):
             return None
         return Evaluation(loss, grad_w, grad_b, delta.copy())
 
-    def _batch(self) -> tuple[np.ndarray, np.ndarray]:
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
         """The next batch: all samples, or the next slice of a reshuffled order."""
         n = len(self.points)
         if self.batch_mode == "full":
@@ -175,7 +175,7 @@ class RegressionPage(Page):
         if not len(self.points):
             raise FieldError("type", "no data: click the plot to add points, or generate a set")
         previous = self.net.params.copy()
-        X, Y = self._batch()
+        X, Y = self.next_batch()
         with np.errstate(all="ignore"):
             loss = self.net.backprop(X, Y)  # fills net.grads with ∂L/∂w, ∂L/∂b of the batch
             update = self.optimizer.update(self.net.params, self.net.grads)  # Δθ = η g (SGD)
@@ -207,8 +207,9 @@ class RegressionPage(Page):
     # -- messages -----------------------------------------------------------------------
     def handle(self, message: Message) -> list[Reply]:
         if isinstance(message, Generate):
+            points = self._generated(message)  # refuses a bad x range before anything changes
             self.generator = message
-            self._replace_data(self._generated(message), view=True)
+            self._replace_data(points, view=True)
         elif isinstance(message, AddPoint):
             if len(self.points) >= MAX_POINTS:
                 raise FieldError("x", f"the plot holds at most {MAX_POINTS} points")
