@@ -225,6 +225,7 @@ class RegressionPage(Page):
         elif isinstance(message, RemovePoint):
             self._replace_data(np.delete(self.points, self._index(message.index), axis=0),
                                view=False)
+            self.playing = self.playing and len(self.points) > 0
         elif isinstance(message, LoadCsv):
             self._replace_data(rm.parse_csv(message.text), view=True)
         elif isinstance(message, DownloadCsv):
@@ -273,6 +274,7 @@ class RegressionPage(Page):
     # -- play ---------------------------------------------------------------------------
     def tick(self) -> Reply | None:
         """speed × interval steps (the fraction carried over), then the state that moved."""
+        self.playing = self.playing and len(self.points) > 0  # the last point was removed
         self.carry += self.speed * self.tick_interval
         while self.carry >= 1 and self.playing:
             self.carry -= 1
