@@ -12,3 +12,6 @@ settings.register_profile(
 )
 settings.register_profile("ci", parent=settings.get_profile("default"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "default")
+
+# the lab's server and browser fixtures (tests/lab_fixtures.py)
+pytest_plugins = ["lab_fixtures"]

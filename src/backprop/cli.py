@@ -26,13 +26,14 @@ from .commands import (
     evaluate,
     explain,
     gradcheck,
+    lab,
     predict,
     train,
 )
 from .errors import BackpropError
 
 #: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
-SUBCOMMANDS = (demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck)
+SUBCOMMANDS = (demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, lab)
 #: The line after a bug's traceback.
 REPORT_LINE = "backprop: internal error: please report this with the command you ran"
 

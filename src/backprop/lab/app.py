@@ -1,0 +1,72 @@
+"""The lab's ASGI app: the index, one HTML page and one WebSocket per page, static files.
+
+Register a page with one line in :data:`PAGES` (its URL name → its
+:class:`~backprop.lab.session.Page` class); ``/NAME`` then serves
+``static/NAME.html`` and ``/ws/NAME`` runs a :class:`~backprop.lab.session.Session`
+of that class per connection.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+
+from .regression import RegressionPage
+from .session import DEFAULT_IDLE_TIMEOUT, Page, Session
+
+#: The folder every page and asset is served from, and nothing outside it.
+STATIC = Path(__file__).resolve().parent / "static"
+
+#: The pages: URL name → the class that holds one tab's state and logic.
+PAGES: dict[str, type[Page]] = {
+    "regression": RegressionPage,
+}
+
+_INDEX_SLOT = "<!-- pages -->"
+
+
+def index_html() -> str:
+    """static/index.html with one link per registered page."""
+    links = "\n".join(
+        f'    <li><a href="/{name}" data-testid="index-{name}">{html.escape(page.title)}</a>'
+        f" — {html.escape(page.summary)}</li>"
+        for name, page in PAGES.items()
+    )
+    return (STATIC / "index.html").read_text(encoding="utf-8").replace(_INDEX_SLOT, links)
+
+
+def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> Starlette:
+    """The lab app; a session closes after ``idle_timeout`` seconds without a message."""
+    if idle_timeout <= 0:
+        raise ValueError(f"idle_timeout must be positive, got {idle_timeout}")
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(index_html())
+
+    async def page(request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in PAGES:
+            return HTMLResponse(f"no lab page named {html.escape(name)}", status_code=404)
+        return FileResponse(STATIC / f"{name}.html", media_type="text/html")
+
+    async def socket(websocket: WebSocket) -> None:
+        name = websocket.path_params["name"]
+        if name not in PAGES:
+            await websocket.close(code=4404, reason=f"no lab page named {name}")
+            return
+        await Session(websocket, PAGES[name](), idle_timeout).run()
+
+    routes = [
+        Route("/", index),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        WebSocketRoute("/ws/{name}", socket),
+        Route("/{name}", page),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,152 @@
+"""One tab's WebSocket session, the same loop for every page.
+
+receive a frame → validate it (:func:`~backprop.lab.protocol.parse_message`)
+→ hand it to the page → send the page's replies; meanwhile a play loop calls
+the page's :meth:`Page.tick` at a fixed rate while it plays and sends what it
+returns. The session ends when the tab goes, or after ``idle_timeout``
+seconds without a message from it (closed with code 4000, reason "idle").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from asyncio import FIRST_COMPLETED
+from typing import Any, ClassVar
+
+from pydantic import TypeAdapter
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from .protocol import Message, Ping, Reply, error_reply, parse_message
+
+#: Close code and reason of a session closed for lack of input.
+IDLE_CLOSE_CODE = 4000
+IDLE_CLOSE_REASON = "idle"
+#: Default seconds without a message before a session closes.
+DEFAULT_IDLE_TIMEOUT = 15 * 60.0
+
+
+class Page:
+    """A page's logic for one tab: its state, its messages, its play step.
+
+    A subclass sets ``name``, ``title``, ``summary`` (for the index),
+    ``messages`` (the TypeAdapter of its message union, from
+    :func:`~backprop.lab.protocol.message_union`) and implements
+    :meth:`state` and :meth:`handle`; a page that plays sets ``playing`` and
+    implements :meth:`tick`. Everything here is plain synchronous Python,
+    testable without a server.
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    messages: ClassVar[TypeAdapter[Any]]
+    #: Seconds between two calls of :meth:`tick` while playing.
+    tick_interval: ClassVar[float] = 1 / 30
+
+    def __init__(self) -> None:
+        #: True while the play loop should call :meth:`tick`.
+        self.playing = False
+
+    def state(self) -> Reply:
+        """The page's full state, ``{"type": "state", ...}``."""
+        raise NotImplementedError
+
+    def handle(self, message: Message) -> list[Reply]:
+        """Act on one valid message; the replies to send (usually ``[self.state()]``).
+
+        Raise :class:`~backprop.lab.protocol.FieldError` (or ``ValueError``, blamed
+        on ``type``) for a message valid in form that cannot be done now; the
+        session sends it as an error reply and the session goes on.
+        """
+        raise NotImplementedError
+
+    def tick(self) -> Reply | None:
+        """Advance one play interval; the state update to send, or None."""
+        return None
+
+    def reply(self, message: Message) -> list[Reply]:
+        """The replies to a message: ``ping`` is answered here with the full state."""
+        if isinstance(message, Ping):
+            return [self.state()]
+        return self.handle(message)
+
+
+class Session:
+    """Runs one page for one WebSocket until the tab goes or it is idle too long."""
+
+    def __init__(self, websocket: WebSocket, page: Page, idle_timeout: float) -> None:
+        self.websocket = websocket
+        self.page = page
+        self.idle_timeout = idle_timeout
+        self._send_lock = asyncio.Lock()
+
+    async def send(self, reply: Reply) -> None:
+        text = json.dumps(reply, allow_nan=False)  # a NaN or infinity here is a bug, not data
+        async with self._send_lock:
+            await self.websocket.send_text(text)
+
+    async def run(self) -> None:
+        """Serve the tab: the full state first, then messages and play updates until it ends."""
+        await self.websocket.accept()
+        try:
+            await self.send(self.page.state())
+        except WebSocketDisconnect:
+            return
+        receiver = asyncio.create_task(self._receive())
+        player = asyncio.create_task(self._play())
+        done, pending = await asyncio.wait({receiver, player}, return_when=FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect):
+                await task
+        for task in done:
+            error = task.exception()
+            if error is not None and not isinstance(error, WebSocketDisconnect):
+                raise error
+
+    async def _receive(self) -> None:
+        while True:
+            try:
+                frame = await asyncio.wait_for(self.websocket.receive(), self.idle_timeout)
+            except TimeoutError:
+                if self.websocket.client_state == WebSocketState.CONNECTED:
+                    await self.websocket.close(IDLE_CLOSE_CODE, IDLE_CLOSE_REASON)
+                return
+            if frame["type"] == "websocket.disconnect":
+                return
+            raw = frame.get("text")
+            if raw is None:
+                raw = frame.get("bytes") or b""
+            for reply in self._replies(raw):
+                await self.send(reply)
+
+    def _replies(self, raw: str | bytes) -> list[Reply]:
+        parsed = parse_message(raw, self.page.messages)
+        if not isinstance(parsed, Message):
+            return [parsed]
+        try:
+            return self.page.reply(parsed)
+        except ValueError as error:  # valid in form, impossible now
+            return [error_reply(getattr(error, "field", "type"), str(error))]
+
+    async def _play(self) -> None:
+        """Call the page's tick at its rate while it plays; send what it returns."""
+        interval = self.page.tick_interval
+        loop = asyncio.get_running_loop()
+        deadline = loop.time()
+        while True:
+            if self.page.playing:
+                try:
+                    update = self.page.tick()
+                except ValueError as error:  # e.g. the data went away: stop, say why
+                    self.page.playing = False
+                    update = error_reply(getattr(error, "field", "type"), str(error))
+                if update is not None:
+                    await self.send(update)
+                deadline = max(deadline + interval, loop.time())
+                await asyncio.sleep(deadline - loop.time())
+            else:
+                deadline = loop.time()
+                await asyncio.sleep(interval)
