@@ -434,3 +434,69 @@ def test_every_pairing_explains_the_library_gradients(case: Case) -> None:
             assert f"= {fmt(g.value)}    (numeric {fmt(g.numeric)}" in text
     assert trace.fused == (case.net.loss.canonical_activation
                            == case.net.output_layer.activation.name)
+
+
+class Softsign(bp.Activation):
+    """σ(z) = z / (1 + |z|), σ'(z) = (1 − |a|)², with its formula strings."""
+
+    name = "softsign_explained"
+    derivative_formula = "(1 − |a|)²"
+    derivative_formula_tex = r"\left(1 - |a|\right)^2"
+
+    def function(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.divide(z, 1.0 + np.abs(z), out=out)
+        return out
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        return (1.0 - np.abs(a)) ** 2
+
+
+class Quartic(bp.Loss):
+    """ℓ = ¼ Σ_k (a_k − y_k)⁴, with its formula strings."""
+
+    name = "quartic_explained"
+    formula = "¼ Σ_k (a_k^[L] − y_k)⁴"
+    formula_tex = r"\frac{1}{4}\sum_{k} \left(a_{k}^{[L]} - y_{k}\right)^4"
+
+    def value(self, a: np.ndarray, y: np.ndarray) -> float:
+        return 0.25 * float(np.sum((a - y) ** 4)) / int(a.shape[0])
+
+    def gradient(self, a: np.ndarray, y: np.ndarray, out: np.ndarray) -> np.ndarray:
+        np.power(a - y, 3, out=out)
+        return out
+
+
+def test_a_registered_activation_and_loss_explain_themselves() -> None:
+    bp.register_activation(Softsign.name, Softsign)
+    bp.register_loss(Quartic.name, Quartic)
+    net = bp.Network([bp.Dense(2, 2, activation=Softsign.name), bp.Dense(2, 1)],
+                     loss=Quartic.name, seed=0, dtype="float64")
+    trace = bp.explain(net, [0.4, -0.3], 1.5)
+    text, markdown = trace.to_text(), trace.to_markdown()
+    assert "For softsign_explained: σ'(z) = (1 − |a|)²." in text
+    assert r"For softsign explained: $\sigma'(z) = \left(1 - |a|\right)^2$." in markdown
+    assert "ℓ = ¼ Σ_k (a_k^[L] − y_k)⁴,   L = 1/m Σ_i ℓ_i" in text
+    assert r"\ell = \frac{1}{4}\sum_{k} \left(a_{k}^{[L]} - y_{k}\right)^4" in markdown
+    check_markdown_structure(markdown)
+    # the numbers behind the words are the library's and central differences agree
+    expected = [g for dW, db in net.gradients([[0.4, -0.3]], [1.5])
+                for g in (*np.ravel(dW), *(() if db is None else np.ravel(db)))]
+    np.testing.assert_allclose([g.value for g in trace.gradients], expected, rtol=1e-12)
+    assert trace.max_relative_error < 1e-7
+    hidden = [d for d in trace.deltas if d.layer == 1]
+    for d in hidden:
+        assert d.sigma_prime == pytest.approx((1.0 - abs(d.a)) ** 2, rel=1e-15)
+    assert "formula" not in trace.to_json()  # notation is not part of the numbers
+
+
+def test_an_activation_without_formula_strings_says_so() -> None:
+    class Plain(Softsign):
+        name = "softsign_plain"
+        derivative_formula = None
+        derivative_formula_tex = None
+
+    net = bp.Network([bp.Dense(2, 2, activation=Plain()), bp.Dense(2, 1)], seed=0,
+                     dtype="float64")
+    text = bp.explain(net, [0.4, -0.3], 1.5).to_text()
+    assert "For softsign_plain, σ' is the layer's derivative." in text
+    assert "For linear: σ'(z) = 1." in text

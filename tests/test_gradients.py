@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 import backprop as bp
+from backprop.gradcheck import central_difference, relative_error
 from nets import Case, cases
 
 
@@ -122,3 +123,24 @@ def test_gradcheck_report_lists_every_tensor() -> None:
     text = str(report)
     assert "overall ‖g_num − g‖ / (‖g_num‖ + ‖g‖)" in text
     assert report.as_dict()["passed"] is True
+
+
+def test_central_difference_is_exact_on_a_quadratic_and_restores_the_parameter() -> None:
+    params = np.array([0.3, -1.7, 2.0])
+
+    def loss() -> float:  # L(θ) = θ_0² θ_1 + 3 θ_2², whose central difference is exact
+        return float(params[0] ** 2 * params[1] + 3.0 * params[2] ** 2)
+
+    before = params.copy()
+    estimates = [central_difference(loss, params, i, 1e-3) for i in range(3)]
+    np.testing.assert_allclose(estimates, [2 * 0.3 * -1.7, 0.3**2, 6 * 2.0], rtol=1e-9)
+    np.testing.assert_array_equal(params, before)  # restored bit for bit
+
+
+def test_relative_error_of_numbers_and_arrays() -> None:
+    assert relative_error(0.0, 0.0) == 0.0
+    assert relative_error(1.0, -1.0) == 1.0
+    assert relative_error(3.0, 1.0) == pytest.approx(0.5)
+    assert relative_error(np.array([3.0, 4.0]), np.zeros(2)) == 1.0
+    assert relative_error(np.array([3.0, 4.0]), np.array([3.0, 4.0 + 1e-6])) == pytest.approx(
+        1e-6 / 10.0, rel=1e-6)

@@ -39,6 +39,10 @@ class Activation:
     #: Points where σ' jumps (0 for ReLU): a finite-difference step across one
     #: is unreliable, which gradcheck detects and explains.
     kinks: ClassVar[tuple[float, ...]] = ()
+    #: σ'(z) written out, in terms of z and a, for the worked step (:func:`backprop.explain`):
+    #: plain text and TeX. ``None`` makes the worked step say "the layer's derivative".
+    derivative_formula: ClassVar[str | None] = None
+    derivative_formula_tex: ClassVar[str | None] = None
 
     def function(self, z: Array, out: Array) -> Array:
         """a = σ(z), written into ``out`` (which may be ``z`` itself)."""
@@ -72,6 +76,8 @@ class Linear(Activation):
     """σ(z) = z, σ'(z) = 1: the identity, for regression outputs."""
 
     name = "linear"
+    derivative_formula = "1"
+    derivative_formula_tex = "1"
 
     def function(self, z: Array, out: Array) -> Array:
         if out is not z:
@@ -90,6 +96,8 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     output_range = (0.0, 1.0)
+    derivative_formula = "a(1 − a)"
+    derivative_formula_tex = "a(1 - a)"
 
     def function(self, z: Array, out: Array) -> Array:
         # Stable for any z: with e = exp(−|z|) ≤ 1, σ(z) = 1/(1+e) for z ≥ 0
@@ -111,6 +119,8 @@ class Tanh(Activation):
 
     name = "tanh"
     output_range = (-1.0, 1.0)
+    derivative_formula = "1 − a²"
+    derivative_formula_tex = "1 - a^2"
 
     def function(self, z: Array, out: Array) -> Array:
         return np.tanh(z, out=out)
@@ -125,6 +135,8 @@ class ReLU(Activation):
     name = "relu"
     output_range = (0.0, np.inf)
     kinks = (0.0,)
+    derivative_formula = "1 if z > 0 else 0"
+    derivative_formula_tex = "[z > 0]"
 
     def function(self, z: Array, out: Array) -> Array:
         return np.maximum(z, 0.0, out=out)
@@ -143,6 +155,8 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
     output_range = (-np.inf, np.inf)
     kinks = (0.0,)
+    derivative_formula = "1 if z > 0 else slope"
+    derivative_formula_tex = r"1 \text{ if } z > 0 \text{ else the slope}"
 
     def __init__(self, slope: float = 0.01) -> None:
         if not np.isfinite(slope) or slope < 0:

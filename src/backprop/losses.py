@@ -40,6 +40,10 @@ class Loss:
     canonical_activation: ClassVar[str | None] = None
     #: Whether outputs must lie in (0, 1) (they are probabilities).
     needs_probabilities: ClassVar[bool] = False
+    #: The per-sample loss ℓ written out (the right-hand side of ℓ = ...) for the worked
+    #: step (:func:`backprop.explain`): plain text and TeX. ``None``: "name(a^[L], y)".
+    formula: ClassVar[str | None] = None
+    formula_tex: ClassVar[str | None] = None
 
     def value(self, a: Array, y: Array) -> float:
         """L: the mean over the batch of the per-sample loss."""
@@ -64,6 +68,8 @@ class MeanSquaredError(Loss):
     """ℓ = ½ Σ_k (a_k − y_k)²,  ∂ℓ/∂a = a − y."""
 
     name = "mse"
+    formula = "½ Σ_k (a_k^[L] − y_k)²"
+    formula_tex = r"\frac{1}{2}\sum_{k} \left(a_{k}^{[L]} - y_{k}\right)^2"
 
     def value(self, a: Array, y: Array) -> float:
         diff = a - y
@@ -82,6 +88,9 @@ class BinaryCrossEntropy(Loss):
     name = "binary_cross_entropy"
     canonical_activation = "sigmoid"
     needs_probabilities = True
+    formula = "−Σ_k [y_k log a_k^[L] + (1 − y_k) log(1 − a_k^[L])]"
+    formula_tex = (r"-\sum_{k} \left[y_{k} \log a_{k}^{[L]} + \left(1 - y_{k}\right) "
+                   r"\log\left(1 - a_{k}^{[L]}\right)\right]")
 
     def value(self, a: Array, y: Array) -> float:
         p = _clip_probabilities(a)
@@ -110,6 +119,8 @@ class CrossEntropy(Loss):
     name = "cross_entropy"
     canonical_activation = "softmax"
     needs_probabilities = True
+    formula = "−Σ_k y_k log a_k^[L]"
+    formula_tex = r"-\sum_{k} y_{k} \log a_{k}^{[L]}"
 
     def value(self, a: Array, y: Array) -> float:
         return -float(np.sum(y * np.log(_clip_probabilities(a)))) / int(a.shape[0])

@@ -1,0 +1,48 @@
+"""The :class:`Trace` of :func:`backprop.explain`: the step's numbers and their renderings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import data
+from .html import render_html
+from .layout import render
+from .notation import TexNotation, TextNotation
+from .records import StepRecord
+
+
+@dataclass
+class Trace(StepRecord):
+    """One training step, number by number; see :func:`backprop.explain`.
+
+    Render with ``str(trace)`` / :meth:`to_text`, :meth:`to_markdown`,
+    :meth:`to_json` / :meth:`as_dict`, or let Jupyter call ``_repr_html_``.
+    """
+
+    # -- programs ---------------------------------------------------------
+    def as_dict(self, digits: int | None = None) -> dict[str, Any]:
+        """The numbers as plain Python data; ``digits`` rounds every float."""
+        return data.as_dict(self, digits)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """JSON with every number to the trace's significant digits."""
+        return data.to_json(self, indent)
+
+    # -- people -----------------------------------------------------------
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def to_text(self) -> str:
+        """Plain text, one equation a line."""
+        return "\n".join(render(self, TextNotation(self.digits)))
+
+    def to_markdown(self) -> str:
+        """Markdown with LaTeX math ($...$ inline, $$...$$ blocks) for GitHub and Jupyter."""
+        return "\n".join(render(self, TexNotation(self.digits)))
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return render_html(self)
