@@ -6,6 +6,9 @@
   const lab = window.backpropLab;
   const $ = (id) => document.getElementById(id);
   let selected = null;   // the data-entry of the number whose equation is shown
+  let focus = null;      // "L-J": the unit whose edges keep their numbers in a crowded layer
+  //: A layer with more edges than this shows edge numbers only around the focused unit.
+  const CROWDED = 9;
   let editing = null;    // {layer, name, unit, source} of the parameter being edited
 
   // -- readouts ---------------------------------------------------------------------
@@ -41,7 +44,7 @@
     const left = 95, right = 150;
     return widths.map((n, l) => {
       const x = left + (columns === 1 ? 0 : l * (width - left - right) / (columns - 1));
-      const gap = Math.min(110, (height - 40) / n);
+      const gap = Math.min(120, (height - 40) / n);
       const top = height / 2 - gap * (n - 1) / 2;
       return Array.from({ length: n }, (_, j) => ({ x, y: top + j * gap }));
     });
@@ -50,7 +53,8 @@
   function draw(state) {
     const canvas = $("sb-canvas");
     const most = Math.max(...state.architecture.widths);
-    canvas.style.height = `${Math.max(300, most * 78 + 40)}px`;
+    const lines = 3 + (state.architecture.bias ? 2 : 0) + (state.check ? 1 : 0);
+    canvas.style.height = `${Math.max(300, most * (lines * 14 + 12) + 40)}px`;
     const context = lab.fitCanvas(canvas);
     const width = canvas.clientWidth, height = canvas.clientHeight;
     context.clearRect(0, 0, width, height);
@@ -77,9 +81,16 @@
         context.moveTo(below[k].x, below[k].y);
         context.lineTo(above[j].x, above[j].y);
         context.stroke();
-        const t = 0.42 + 0.36 * (layer.n_out === 1 ? 0.5 : j / (layer.n_out - 1));
+        // along the edge, past the unit label at its source; staggered by target unit
+        const span = above[j].x - below[k].x;
+        const start = Math.min(0.6, 125 / span);
+        const t = start + (0.85 - start) * (layer.n_out === 1 ? 0.5 : j / (layer.n_out - 1));
         const label = document.createElement("div");
         label.className = "sb-label";
+        const crowded = layer.n_in * layer.n_out > CROWDED && !$("sb-all-edges").checked;
+        if (crowded && focus !== `${layer.layer}-${j + 1}` && focus !== `${layer.layer - 1}-${k + 1}`) {
+          label.classList.add("sb-hidden");
+        }
         label.style.left = `${below[k].x + t * (above[j].x - below[k].x)}px`;
         label.style.top = `${below[k].y + t * (above[j].y - below[k].y)}px`;
         const weight = number(`sb-w-${id}`, w, `u-${id}`, signClass(w));
@@ -224,7 +235,7 @@
     const rows = [];
     if (check && check.tensors.length) {
       const head = document.createElement("tr");
-      for (const name of ["layer", "tensor", "relative error", "max |Δ|", "kinks", "result"]) {
+      for (const name of ["layer", "", "rel. error", "max |Δ|", "kinks", "result"]) {
         const cell = document.createElement("th");
         cell.textContent = name;
         head.append(cell);
@@ -332,6 +343,11 @@
 
   function choose(target) {
     selected = target.dataset.entry;
+    const unit = selected.match(/^(?:[zad]|gb|ub)-(\d+)-(\d+)$/);
+    if (unit && focus !== `${unit[1]}-${unit[2]}`) {
+      focus = `${unit[1]}-${unit[2]}`;
+      draw(lab.last);
+    }
     $("sb-explain-title").textContent = "The worked step's line for this number";
     showEntry(lab.last);
     markSelected();
@@ -376,6 +392,7 @@
   });
   $("sb-break").addEventListener("change", (event) => lab.send("break", { rule: event.target.value }));
   $("sb-step").addEventListener("click", () => lab.send("step"));
+  $("sb-all-edges").addEventListener("change", () => draw(lab.last));
   $("sb-check").addEventListener("click", () => lab.send("check"));
   $("sb-add-sample").addEventListener("click", () => lab.send("add_sample"));
   $("sb-configure").addEventListener("click", () => {
