@@ -22,6 +22,8 @@ from ..layers import Dense
 from ..losses import loss_names
 from ..network import Network
 from ..optimizers import SGD
+from ..reference import MISTAKES
+from ..worked_step import Trace, explain
 from .protocol import MAX_LAYERS, MAX_UNITS
 from .protocol_sandbox import MAX_SAMPLES, PRESETS
 from .sandbox_check import parameter_id, run_check
@@ -156,7 +158,7 @@ class Sandbox:
         """Forget what the last change made stale: the trace, the step's old values, the check."""
         self.last_step: dict[str, list[float]] | None = None
         self.check: dict[str, Any] | None = None
-        self._trace: Any = None
+        self._trace: Trace | None = None
 
     # -- editing ----------------------------------------------------------------
     def set_parameter(self, layer: int, name: str, unit: int, source: int | None,
@@ -292,8 +294,6 @@ class Sandbox:
 
         Returns a note when the batch grew: the 1/m rules only show with ≥ 2 samples.
         """
-        from ..reference import MISTAKES
-
         if rule != "none" and rule not in MISTAKES:
             raise SandboxError("rule", f"unknown rule {rule!r}; valid: none, {', '.join(MISTAKES)}")
         self.rule = rule
@@ -305,11 +305,9 @@ class Sandbox:
         return None
 
     # -- the step and the check ---------------------------------------------------
-    def trace(self) -> Any:
+    def trace(self) -> Trace:
         """``bp.explain`` of one step on the whole batch at η (computed once per change)."""
         if self._trace is None:
-            from ..worked_step import explain
-
             self._trace = explain(self.net, self.X, self.Y, lr=self.lr, max_lines=_TRACE_LINES)
         return self._trace
 
@@ -342,8 +340,6 @@ class Sandbox:
 
     # -- what the page draws -----------------------------------------------------
     def state(self) -> dict[str, Any]:
-        from ..reference import MISTAKES
-
         trace = self.trace()
         s = self.sample
         layers = []

@@ -18,9 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from ..gradcheck import gradcheck, relative_error
+from ..gradcheck import GradcheckReport, gradcheck, relative_error
 from ..layers import Dense
 from ..network import Network
+from ..reference import reference_step
+from ..worked_step import Trace
 
 #: gradcheck's warning about an entry at a kink: "layer 2 W[0, 1]: ..." (0-based entry).
 _KINK_WARNING = re.compile(r"layer (\d+) (W|b)\[(\d+)(?:, (\d+))?\]:")
@@ -59,8 +61,6 @@ def engine_gradients(net: Network, X: np.ndarray, Y: np.ndarray) -> list[dict[st
 def broken_gradients(net: Network, X: np.ndarray, Y: np.ndarray, mistake: str,
                      lr: float) -> list[dict[str, np.ndarray]]:
     """The same gradients computed with a known-wrong backward rule (``backprop.reference``)."""
-    from ..reference import reference_step
-
     step = reference_step(net, X, Y, mistake=mistake, lr=lr)
     result = []
     for dW, db in zip(step.dW, step.db, strict=True):
@@ -71,7 +71,7 @@ def broken_gradients(net: Network, X: np.ndarray, Y: np.ndarray, mistake: str,
     return result
 
 
-def numeric_gradients(trace: Any) -> dict[str, float]:
+def numeric_gradients(trace: Trace) -> dict[str, float]:
     """The central-difference estimate of every parameter, from the worked step's trace."""
     return {
         parameter_id(g.layer, "W" if g.name == "w" else "b", g.unit, g.input): g.numeric
@@ -79,7 +79,7 @@ def numeric_gradients(trace: Any) -> dict[str, float]:
     }
 
 
-def run_check(net: Network, X: np.ndarray, Y: np.ndarray, trace: Any, *,
+def run_check(net: Network, X: np.ndarray, Y: np.ndarray, trace: Trace, *,
               mistake: str, lr: float) -> dict[str, Any]:
     """The check's result as JSON-ready data: verdict, per-layer table and per-edge errors.
 
@@ -125,8 +125,9 @@ def _same(gradient: np.ndarray, engines: np.ndarray) -> bool:
     return bool(np.allclose(gradient, engines, rtol=1e-12, atol=0.0))
 
 
-def _tensor_row(report: Any, layer: int, name: str, numeric: np.ndarray, analytic: np.ndarray,
-                kinked: np.ndarray, *, same_as_engine: bool) -> dict[str, Any]:
+def _tensor_row(report: GradcheckReport, layer: int, name: str, numeric: np.ndarray,
+                analytic: np.ndarray, kinked: np.ndarray, *,
+                same_as_engine: bool) -> dict[str, Any]:
     """One row of the per-layer table: gradcheck's own when the gradients are the engine's."""
     if same_as_engine:
         own = next(t for t in report.tensors if t.layer == layer and t.name == name)

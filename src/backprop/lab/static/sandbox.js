@@ -50,6 +50,30 @@
     });
   }
 
+  // Where on its edge a label overlaps the fewest boxes already placed (fractions t of
+  // the edge from its source; the middle first).
+  const PLACES = [0.5, 0.4, 0.6, 0.3, 0.7, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.2, 0.8];
+
+  function overlap(a, b) {
+    const x = Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x);
+    const y = Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y);
+    return x > 0 && y > 0 ? x * y : 0;
+  }
+
+  function place(label, from, to, boxes) {
+    const w = label.offsetWidth + 4, h = label.offsetHeight + 2;
+    let best = null;
+    for (const t of PLACES) {
+      const box = { x: from.x + t * (to.x - from.x) - w / 2, y: from.y + t * (to.y - from.y) - h / 2, w, h };
+      const cost = boxes.reduce((sum, other) => sum + overlap(box, other), 0);
+      if (!best || cost < best.cost) best = { box, cost };
+      if (cost === 0) break;
+    }
+    label.style.left = `${best.box.x + w / 2}px`;
+    label.style.top = `${best.box.y + h / 2}px`;
+    boxes.push(best.box);
+  }
+
   function draw(state) {
     const canvas = $("sb-canvas");
     const most = Math.max(...state.architecture.widths);
@@ -71,8 +95,7 @@
     for (const layer of state.layers) {
       const below = spots[layer.layer - 1], above = spots[layer.layer];
       layer.W.forEach((row, j) => row.forEach((w, k) => {
-        const id = `${layer.layer}-${j + 1}-${k + 1}`;
-        const edge = check ? check.edges[`w-${id}`] : null;
+        const edge = check ? check.edges[`w-${layer.layer}-${j + 1}-${k + 1}`] : null;
         context.strokeStyle = edge ? ERROR_COLOURS[errorClass(edge)]
           : w >= 0 ? "rgba(37,99,235,0.75)" : "rgba(220,38,38,0.75)";
         context.lineWidth = 0.6 + 4.5 * Math.abs(w) / largest;
@@ -81,34 +104,11 @@
         context.moveTo(below[k].x, below[k].y);
         context.lineTo(above[j].x, above[j].y);
         context.stroke();
-        // along the edge, past the unit label at its source; staggered by target unit
-        const span = above[j].x - below[k].x;
-        const start = Math.min(0.6, 125 / span);
-        const t = start + (0.85 - start) * (layer.n_out === 1 ? 0.5 : j / (layer.n_out - 1));
-        const label = document.createElement("div");
-        label.className = "sb-label";
-        const crowded = layer.n_in * layer.n_out > CROWDED && !$("sb-all-edges").checked;
-        if (crowded && focus !== `${layer.layer}-${j + 1}` && focus !== `${layer.layer - 1}-${k + 1}`) {
-          label.classList.add("sb-hidden");
-        }
-        label.style.left = `${below[k].x + t * (above[j].x - below[k].x)}px`;
-        label.style.top = `${below[k].y + t * (above[j].y - below[k].y)}px`;
-        const weight = number(`sb-w-${id}`, w, `u-${id}`, signClass(w));
-        Object.assign(weight.dataset, { layer: layer.layer, name: "W", unit: j + 1, source: k + 1 });
-        label.append(weight, " ");
-        const g = layer.dW[j][k];
-        label.append(number(`sb-g-${id}`, g, `g-${id}`, "sb-g"));
-        if (edge) {
-          const error = number(`sb-e-${id}`, edge.relative_error, `g-${id}`,
-            "sb-err " + errorClass(edge));
-          error.title = `relative error; numeric ${edge.numeric}, backprop ${edge.analytic}`;
-          label.append(error);
-        }
-        labels.append(label);
       }));
     }
     context.setLineDash([]);
     // neurons: inputs, then each layer's units with z, a, δ (and b, ∂L/∂b)
+    const boxes = [];
     const x = state.X[state.sample - 1];
     spots.forEach((column, l) => column.forEach((spot, j) => {
       const layer = l > 0 ? state.layers[l - 1] : null;
@@ -121,6 +121,7 @@
       context.arc(spot.x, spot.y, 13, 0, 2 * Math.PI);
       context.fill();
       context.stroke();
+      boxes.push({ x: spot.x - 14, y: spot.y - 14, w: 28, h: 28 });
       const label = document.createElement("div");
       label.className = "sb-label sb-unit";
       label.style.left = `${spot.x + (layer ? 17 : -17)}px`;
@@ -130,13 +131,13 @@
         label.append(`x${j + 1} `, number(`sb-x-${state.sample}-${j + 1}`, a, null));
       } else {
         const id = `${l}-${j + 1}`;
-        const lines = [["z", layer.z[j], `z-${id}`, `sb-z-${id}`],
+        const rows = [["z", layer.z[j], `z-${id}`, `sb-z-${id}`],
           ["a", layer.a[j], `a-${id}`, `sb-a-${id}`], ["δ", layer.delta[j], `d-${id}`, `sb-d-${id}`]];
         if (layer.b) {
-          lines.push(["b", layer.b[j], `ub-${id}`, `sb-b-${id}`],
+          rows.push(["b", layer.b[j], `ub-${id}`, `sb-b-${id}`],
             ["∂b", layer.db[j], `gb-${id}`, `sb-gb-${id}`]);
         }
-        lines.forEach(([name, value, entry, testid], i) => {
+        rows.forEach(([name, value, entry, testid], i) => {
           if (i) label.append(document.createElement("br"));
           const readout = number(testid, value, entry, name === "δ" ? signClass(value) : "");
           if (name === "b") Object.assign(readout.dataset, { layer: l, name: "b", unit: j + 1 });
@@ -149,7 +150,35 @@
         }
       }
       labels.append(label);
+      const w = label.offsetWidth, h = label.offsetHeight;
+      boxes.push({ x: layer ? spot.x + 17 : spot.x - 17 - w, y: spot.y - h / 2, w, h });
     }));
+    // each edge's w and ∂L/∂w (and the check's relative error), where it overlaps least
+    for (const layer of state.layers) {
+      const below = spots[layer.layer - 1], above = spots[layer.layer];
+      const crowded = layer.n_in * layer.n_out > CROWDED && !$("sb-all-edges").checked;
+      layer.W.forEach((row, j) => row.forEach((w, k) => {
+        const id = `${layer.layer}-${j + 1}-${k + 1}`;
+        const edge = check ? check.edges[`w-${id}`] : null;
+        const label = document.createElement("div");
+        label.className = "sb-label";
+        const weight = number(`sb-w-${id}`, w, `u-${id}`, signClass(w));
+        Object.assign(weight.dataset, { layer: layer.layer, name: "W", unit: j + 1, source: k + 1 });
+        label.append(weight, " ", number(`sb-g-${id}`, layer.dW[j][k], `g-${id}`, "sb-g"));
+        if (edge) {
+          const error = number(`sb-e-${id}`, edge.relative_error, `g-${id}`,
+            "sb-err " + errorClass(edge));
+          error.title = `relative error; numeric ${edge.numeric}, backprop ${edge.analytic}`;
+          label.append(error);
+        }
+        labels.append(label);
+        if (crowded && focus !== `${layer.layer}-${j + 1}` && focus !== `${layer.layer - 1}-${k + 1}`) {
+          label.classList.add("sb-hidden");  // kept for scripts, not drawn
+        } else {
+          place(label, below[k], above[j], boxes);
+        }
+      }));
+    }
     markSelected();
   }
 
