@@ -11,7 +11,7 @@ from importlib.util import find_spec
 from typing import Any
 
 #: The modules of the optional extra ``backprop[lab]``.
-LAB_MODULES = ("starlette", "uvicorn", "pydantic")
+LAB_MODULES = ("starlette", "uvicorn", "websockets", "pydantic")
 INSTALL_HINT = "pip install 'backprop[lab]'"
 #: Frames up to this size reach the lab's parser (which refuses those over 64 KiB with an
 #: error reply and keeps the session); larger ones close the connection.

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from asyncio import FIRST_COMPLETED
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .protocol import Message, Ping, Reply, parse_message
+from .protocol import Message, Ping, Reply, error_reply, parse_message
 
 #: Close code and reason of a session closed for lack of input.
 IDLE_CLOSE_CODE = 4000
@@ -55,8 +56,9 @@ class Page:
     def handle(self, message: Message) -> list[Reply]:
         """Act on one valid message; the replies to send (usually ``[self.state()]``).
 
-        Raise ``ValueError`` for a message that is valid in form but cannot be
-        done now; the session sends it as an error reply naming ``type``.
+        Raise :class:`~backprop.lab.protocol.FieldError` (or ``ValueError``, blamed
+        on ``type``) for a message valid in form that cannot be done now; the
+        session sends it as an error reply and the session goes on.
         """
         raise NotImplementedError
 
@@ -81,8 +83,9 @@ class Session:
         self._send_lock = asyncio.Lock()
 
     async def send(self, reply: Reply) -> None:
+        text = json.dumps(reply, allow_nan=False)  # a NaN or infinity here is a bug, not data
         async with self._send_lock:
-            await self.websocket.send_json(reply)
+            await self.websocket.send_text(text)
 
     async def run(self) -> None:
         """Serve the tab: the full state first, then messages and play updates until it ends."""
@@ -125,8 +128,8 @@ class Session:
             return [parsed]
         try:
             return self.page.reply(parsed)
-        except ValueError as error:
-            return [{"type": "error", "field": "type", "message": str(error)}]
+        except ValueError as error:  # valid in form, impossible now
+            return [error_reply(getattr(error, "field", "type"), str(error))]
 
     async def _play(self) -> None:
         """Call the page's tick at its rate while it plays; send what it returns."""

@@ -1,0 +1,282 @@
+"""/regression's logic without a server: the exact picture, the engine's steps, the edits."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+
+from backprop.lab import regression_math as rm
+from backprop.lab.protocol import (
+    AddPoint,
+    FieldError,
+    Generate,
+    LoadCsv,
+    MovePoint,
+    Play,
+    RemovePoint,
+    Reset,
+    SetStart,
+    Settings,
+    Step,
+)
+from backprop.lab.regression import MAX_TRACE, RegressionPage
+from backprop.lab.regression_text import number, operand
+
+
+def page_with(**settings: object) -> RegressionPage:
+    page = RegressionPage()
+    page.handle(Settings(type="set", **settings))  # type: ignore[arg-type]
+    return page
+
+
+def distance(page: RegressionPage) -> float:
+    assert page.closed is not None
+    return math.hypot(page.params[0] - page.closed[0], page.params[1] - page.closed[1])
+
+
+def test_least_squares_matches_numpy_polyfit() -> None:
+    page = RegressionPage()
+    x, y = page.points[:, 0], page.points[:, 1]
+    w, b = rm.least_squares(x, y)
+    assert (w, b) == pytest.approx(tuple(np.polyfit(x, y, 1)), rel=1e-12)
+
+
+def test_hessian_is_the_second_derivative_of_the_loss() -> None:
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(2, 1.5, 30), rng.normal(0, 1, 30)
+    h = 1e-3  # L is quadratic: central second differences are exact up to rounding
+    w, b = 0.3, -0.2
+    L = lambda dw, db: rm.loss_at(x, y, w + dw, b + db)  # noqa: E731
+    second = np.array([
+        [(L(h, 0) - 2 * L(0, 0) + L(-h, 0)) / h**2,
+         (L(h, h) - L(h, -h) - L(-h, h) + L(-h, -h)) / (4 * h**2)],
+        [0.0, (L(0, h) - 2 * L(0, 0) + L(0, -h)) / h**2],
+    ])
+    second[1, 0] = second[0, 1]
+    np.testing.assert_allclose(rm.hessian(x), second, rtol=1e-5)
+
+
+def test_the_engine_gradient_is_the_mean_of_delta_times_x_and_matches_differences() -> None:
+    page = RegressionPage()
+    page.handle(SetStart(type="set_start", w=0.7, b=0.4))
+    e = page.current
+    assert e is not None
+    x, y = page.x, page.y
+    delta = 0.7 * x + 0.4 - y
+    assert e.grad_w == pytest.approx(np.mean(delta * x), rel=1e-12)
+    assert e.grad_b == pytest.approx(np.mean(delta), rel=1e-12)
+    h = 1e-6
+    numeric_w = (rm.loss_at(x, y, 0.7 + h, 0.4) - rm.loss_at(x, y, 0.7 - h, 0.4)) / (2 * h)
+    numeric_b = (rm.loss_at(x, y, 0.7, 0.4 + h) - rm.loss_at(x, y, 0.7, 0.4 - h)) / (2 * h)
+    assert e.grad_w == pytest.approx(numeric_w, rel=1e-7)
+    assert e.grad_b == pytest.approx(numeric_b, rel=1e-7)
+    assert e.loss == pytest.approx(rm.loss_at(x, y, 0.7, 0.4), rel=1e-12)
+
+
+def test_full_batch_descent_reaches_least_squares_below_the_bound() -> None:
+    page = RegressionPage()
+    assert page.stability is not None
+    page.handle(Settings(type="set", lr=0.9 * page.stability.bound))
+    page.handle(Step(type="step", count=1000))
+    assert page.closed is not None
+    assert page.params == pytest.approx(page.closed, rel=1e-6)
+    losses = [entry[3] for entry in page.trace]
+    assert losses[-1] < losses[0] / 10
+
+
+@pytest.mark.parametrize(("factor", "converges"), [(0.98, True), (1.02, False)])
+def test_two_over_lambda_max_separates_convergence_from_divergence(
+    factor: float, converges: bool
+) -> None:
+    page = RegressionPage()
+    assert page.stability is not None
+    page.handle(Settings(type="set", lr=factor * page.stability.bound))
+    start = distance(page)
+    page.handle(Step(type="step", count=600))
+    assert (distance(page) < start / 100) is converges
+    assert (distance(page) > start * 2) is not converges
+
+
+def test_above_the_bound_the_run_pauses_at_the_first_non_finite_value() -> None:
+    page = RegressionPage()
+    assert page.stability is not None
+    bound = page.stability.bound
+    page.handle(Settings(type="set", lr=1.5 * bound))
+    page.handle(Play(type="play"))
+    assert page.playing
+    while page.playing:
+        page.tick()
+    state = page.state()
+    text = json.dumps(state, allow_nan=False)  # every number finite
+    assert state["status"]["kind"] == "diverged"
+    assert f"diverging: lr {1.5 * bound:.3g} > 2/λ_max = {bound:.3g}" in state["status"]["text"]
+    assert all(math.isfinite(v) for v in page.params)
+    assert "NaN" not in text and "Infinity" not in text
+    stopped = state["step"]
+    page.handle(Step(type="step"))  # the next step still cannot be taken
+    assert page.state()["step"] == stopped
+
+
+def test_status_names_zigzag_between_one_and_two_over_lambda_max() -> None:
+    page = RegressionPage()
+    assert page.stability is not None
+    page.handle(Settings(type="set", lr=1.5 / page.stability.lambda_max))
+    assert page.state()["status"]["kind"] == "zigzag"
+    page.handle(Settings(type="set", lr=0.5 / page.stability.lambda_max))
+    assert page.state()["status"]["kind"] == "converging"
+
+
+def test_standardized_x_makes_h_the_identity_and_keeps_the_line() -> None:
+    page = RegressionPage()
+    before = page.state()
+    page.handle(Settings(type="set", scale=True))
+    after = page.state()
+    assert after["stability"]["condition"] == pytest.approx(1.0, abs=1e-9)
+    assert after["stability"]["bound"] == pytest.approx(2.0, abs=1e-9)
+    assert before["stability"]["condition"] > 10
+    # the same least-squares line, in either units
+    assert after["closed"]["w"] == pytest.approx(before["closed"]["w"], rel=1e-10)
+    assert after["closed"]["b"] == pytest.approx(before["closed"]["b"], rel=1e-10)
+    page.handle(Settings(type="set", lr=0.5))
+    page.handle(Step(type="step", count=200))
+    state = page.state()
+    w_s, b_s = state["model"]["w_scaled"], state["model"]["b_scaled"]
+    mean, std = page.scaling.mean, page.scaling.std
+    assert state["model"]["w"] == pytest.approx(w_s / std, rel=1e-12)
+    assert state["model"]["b"] == pytest.approx(b_s - w_s * mean / std, rel=1e-12)
+    assert state["model"]["w"] == pytest.approx(before["closed"]["w"], rel=1e-9)
+
+
+def test_each_contour_is_the_level_set_of_the_loss() -> None:
+    page = RegressionPage()
+    surface = page.surface()
+    assert surface is not None
+    for level, line in zip(surface["levels"], surface["contours"], strict=True):
+        for w, b in line[::7]:
+            assert rm.loss_at(page.x, page.y, w, b) == pytest.approx(level, rel=1e-9)
+
+
+def test_mini_batches_visit_every_sample_once_per_epoch() -> None:
+    page = page_with(batch_mode="mini", batch_size=8)
+    n = len(page.points)
+    seen = []
+    for _ in range(n // 8):
+        X, _ = page.next_batch()
+        seen.extend(X[:, 0].tolist())
+    assert sorted(seen) == sorted(page.x.tolist())
+    page = page_with(batch_mode="online")
+    assert page.next_batch()[0].shape == (1, 1)
+
+
+def test_momentum_follows_the_heavy_ball_update() -> None:
+    page = page_with(lr=0.05, momentum=0.9)
+    theta0 = np.array(page.params)
+    e0 = page.current
+    assert e0 is not None
+    page.step()
+    g0 = np.array([e0.grad_w, e0.grad_b])
+    theta1 = theta0 - 0.05 * g0  # buf = g at the first step
+    np.testing.assert_allclose(page.params, theta1, rtol=1e-12)
+    e1 = page.current
+    assert e1 is not None
+    page.step()
+    buffer = 0.9 * g0 + np.array([e1.grad_w, e1.grad_b])
+    np.testing.assert_allclose(page.params, theta1 - 0.05 * buffer, rtol=1e-12)
+
+
+def test_point_edits_and_their_errors() -> None:
+    page = RegressionPage()
+    n = len(page.points)
+    page.handle(AddPoint(type="add_point", x=10.0, y=-3.0))
+    assert page.points.shape == (n + 1, 2) and page.points[-1].tolist() == [10.0, -3.0]
+    page.handle(MovePoint(type="move_point", index=0, x=1.0, y=2.0))
+    assert page.points[0].tolist() == [1.0, 2.0]
+    page.handle(RemovePoint(type="remove_point", index=0))
+    assert len(page.points) == n
+    with pytest.raises(FieldError) as error:
+        page.handle(RemovePoint(type="remove_point", index=n))
+    assert error.value.field == "index" and f"there are {n}" in str(error.value)
+    w, b = page.state()["model"]["w"], page.state()["model"]["b"]
+    page.handle(Generate(type="generate", n=5, seed=3))
+    assert len(page.points) == 5
+    assert (page.state()["model"]["w"], page.state()["model"]["b"]) == pytest.approx((w, b))
+    with pytest.raises(FieldError) as error:
+        page.handle(Generate(type="generate", x_min=2.0, x_max=1.0))
+    assert error.value.field == "x_max"
+
+
+def test_without_points_there_is_nothing_to_train_and_the_state_says_so() -> None:
+    page = RegressionPage()
+    page.handle(Generate(type="generate", n=1))
+    state = page.state()
+    assert state["stability"]["condition"] is None  # one point: H is singular
+    json.dumps(state, allow_nan=False)
+    page.handle(RemovePoint(type="remove_point", index=0))
+    state = page.state()
+    assert state["status"]["kind"] == "empty" and state["surface"] is None
+    json.dumps(state, allow_nan=False)
+    with pytest.raises(FieldError, match="no data"):
+        page.handle(Play(type="play"))
+
+
+def test_csv_round_trip_and_errors_naming_row_and_column() -> None:
+    page = RegressionPage()
+    text = rm.to_csv(page.points)
+    assert text.startswith("x,y\n")
+    np.testing.assert_array_equal(rm.parse_csv(text), page.points)
+    page.handle(LoadCsv(type="load_csv", text="1,2\n3,4.5\n"))
+    assert page.points.tolist() == [[1.0, 2.0], [3.0, 4.5]]
+    cases = {
+        "x,y\n1,2\n3,abc\n": "CSV row 2, column 2: 'abc' is not a number",
+        "1,2,3\n": "CSV row 1: expected 2 values x,y, got 3",
+        "1,nan\n": "CSV row 1, column 2: 'nan' is not a finite number",
+        "x,y\n": "the CSV has no data rows",
+        "1,1e9\n": "CSV row 1, column 2: 1000000000.0 is outside ±10000",
+        "0,0\n" * 2001: "the CSV has 2001 rows; at most 2000 points",
+    }
+    for bad, message in cases.items():
+        with pytest.raises(FieldError) as error:
+            rm.parse_csv(bad)
+        assert error.value.field == "text" and message in str(error.value)
+
+
+def test_the_trace_stays_bounded_and_streams_only_new_entries() -> None:
+    page = page_with(lr=0.01)
+    page.state()  # a full state sends the whole trace
+    page.step()
+    page.step()
+    update = page.progress()
+    assert [entry[0] for entry in update["trace_append"]] == [1, 2]
+    assert page.progress()["trace_append"] == []
+    page.handle(Step(type="step", count=1000))
+    page.handle(Step(type="step", count=1000))
+    page.handle(Step(type="step", count=1000))
+    assert len(page.trace) <= MAX_TRACE + 1 and page.trace[0][0] == 0
+    assert page.trace[-1][0] <= 3002 and page.stride > 1
+
+
+def test_formulas_carry_the_engine_numbers() -> None:
+    page = RegressionPage()
+    state = page.state()
+    e = page.current
+    assert e is not None
+    formulas = state["formulas"]
+    assert formulas["grad_w"].startswith("∂L/∂w = (1/n) Σ δᵢ·xᵢ = (1/40)·(")
+    assert formulas["grad_w"].endswith(f"= {e.grad_w:.4g}".replace("-", "−"))
+    assert formulas["grad_b"].endswith(f"= {e.grad_b:.4g}".replace("-", "−"))
+    y1 = float(page.y[0])  # at the start (0, 0): a₁ = 0, δ₁ = 0 − y₁
+    assert f"δ₁ = 0 − {operand(y1)} = {number(-y1)}," in formulas["delta"]
+    assert formulas["loss"].endswith(f"= {number(e.loss)}")
+
+
+def test_reset_returns_to_the_start_point() -> None:
+    page = RegressionPage()
+    page.handle(SetStart(type="set_start", w=2.0, b=-3.0))
+    page.handle(Step(type="step", count=10))
+    page.handle(Reset(type="reset"))
+    assert page.params == (2.0, -3.0) and page.steps == 0 and len(page.trace) == 1
