@@ -116,7 +116,7 @@ def test_each_mistake_fails_the_numerical_check(mistake: str) -> None:
     right = flat_gradients(net, reference_step(net, X, Y))
     wrong = flat_gradients(net, reference_step(net, X, Y, mistake=mistake, lr=0.5))
     assert relative_error(numeric, right) < 1e-8
-    assert relative_error(numeric, wrong) > 1e-2  # by far more than gradcheck's 1e-6
+    assert relative_error(numeric, wrong) > 1e-3  # 1000 times gradcheck's tolerance, 1e-6
 
 
 def test_summing_instead_of_averaging_is_the_gradient_of_the_sum() -> None:

@@ -61,7 +61,7 @@ def _as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, np.asarray(Y, dtype=np.float64)
 
 
-def _numeric_gradients(net: Network, X: np.ndarray, Y: np.ndarray,
+def _numerical_estimates(net: Network, X: np.ndarray, Y: np.ndarray,
                        positions: list[int]) -> dict[int, float]:
     """Central differences of the mean loss for positions i of params, on a float64 copy."""
     clone = net.copy(dtype="float64")
@@ -71,14 +71,6 @@ def _numeric_gradients(net: Network, X: np.ndarray, Y: np.ndarray,
         return clone.batch_loss(Y)
 
     return {i: central_difference(loss, clone.params, i, STEP) for i in positions}
-
-
-def _estimated_lines(widths: list[int], m: int, bias: list[bool]) -> int:
-    units = sum(widths[1:])
-    params = sum(widths[i] * widths[i + 1] + (widths[i + 1] if bias[i] else 0)
-                 for i in range(len(widths) - 1))
-    per_gradient = 1 if m == 1 else 2
-    return 30 + m * (3 * units + 2) + params * (per_gradient + 1)
 
 
 def _check_arguments(net: Network, lr: Any, digits: Any) -> list[Dense]:
@@ -130,15 +122,7 @@ def explain(
     X, Y = _as_batch(net, x, y)
     step = reference_step(net, X, Y)
     m = X.shape[0]
-    widths = [net.n_inputs] + [layer.n_out for layer in dense]
-    reason = None
-    if max(widths) > max_units:
-        reason = (f"a layer has {max(widths)} units (more than {max_units}), so each layer "
-                  f"is summarized rather than written out unit by unit")
-    elif (lines := _estimated_lines(widths, m, [layer.b is not None for layer in dense])
-          ) > max_lines:
-        reason = (f"written out unit by unit this step would take about {lines} lines "
-                  f"(more than {max_lines}), so each layer is summarized")
+    reason = _summary_reason(dense, m, max_units, max_lines)
     summarized = reason is not None
 
     # numerical estimates: every parameter, or a sample of each tensor when summarized
@@ -149,7 +133,7 @@ def explain(
         if summarized and len(entries) > SUMMARY_CHECKS:
             entries = sorted(int(i) for i in rng.choice(entries, SUMMARY_CHECKS, replace=False))
         positions[(index, name)] = entries
-    numeric = _numeric_gradients(net, X, Y, [i for entries in positions.values() for i in entries])
+    numeric = _numerical_estimates(net, X, Y, [i for chosen in positions.values() for i in chosen])
     starts = {(index, name): where.start for index, name, where in net.parameter_slices}
 
     def analytic_at(index: int, name: str, position: int) -> float:
@@ -160,11 +144,6 @@ def explain(
 
     fused = bool(net.fused_output)
     output = dense[-1].activation.name
-    formulas = {layer.activation.name: Formula(formula, layer.activation.derivative_formula_tex
-                                               or formula)
-                for layer in dense if (formula := layer.activation.derivative_formula)}
-    loss_formula = (None if net.loss.formula is None
-                    else Formula(net.loss.formula, net.loss.formula_tex or net.loss.formula))
     return Trace(
         layers=[LayerInfo(i + 1, layer.n_in, layer.n_out, layer.activation.name,
                           layer.b is not None) for i, layer in enumerate(dense)],
@@ -187,8 +166,40 @@ def explain(
             for name in ("W", "b") if (index, name) in positions
             for p in positions[(index, name)]]) for index in range(len(dense))],
         summarized=summarized, summary_reason=reason, digits=digits, step=STEP,
-        derivative_formulas=formulas, loss_formula=loss_formula,
+        derivative_formulas=_derivative_formulas(dense), loss_formula=_loss_formula(net),
     )
+
+
+def _summary_reason(dense: list[Dense], m: int, max_units: int, max_lines: int) -> str | None:
+    """Why the step is too large to write out unit by unit, or None when it is not."""
+    widths = [dense[0].n_in] + [layer.n_out for layer in dense]
+    if max(widths) > max_units:
+        return (f"a layer has {max(widths)} units (more than {max_units}), so each layer "
+                f"is summarized rather than written out unit by unit")
+    units = sum(widths[1:])
+    params = sum(layer.n_out * (layer.n_in + (layer.b is not None)) for layer in dense)
+    lines = 30 + m * (3 * units + 2) + params * (2 if m == 1 else 3)  # about, as printed
+    if lines > max_lines:
+        return (f"written out unit by unit this step would take about {lines} lines "
+                f"(more than {max_lines}), so each layer is summarized")
+    return None
+
+
+def _derivative_formulas(dense: list[Dense]) -> dict[str, Formula]:
+    """σ'(z) of each activation that writes its own (TeX falls back to the plain text)."""
+    formulas = {}
+    for layer in dense:
+        text = layer.activation.derivative_formula
+        if text is not None:
+            tex = layer.activation.derivative_formula_tex
+            formulas[layer.activation.name] = Formula(text, text if tex is None else tex)
+    return formulas
+
+
+def _loss_formula(net: Network) -> Formula | None:
+    """ℓ as the loss writes it, or None."""
+    text, tex = net.loss.formula, net.loss.formula_tex
+    return None if text is None else Formula(text, text if tex is None else tex)
 
 
 def _forward_units(dense: list[Dense], step: ReferenceStep) -> list[ForwardUnit]:
