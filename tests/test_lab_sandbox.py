@@ -339,3 +339,25 @@ def test_the_sandbox_never_touches_the_engine_rule() -> None:
 
 def test_entry_texts_of_an_empty_text_is_empty() -> None:
     assert entry_texts("") == {}
+
+
+def test_a_step_that_would_overflow_is_refused_and_changes_nothing() -> None:
+    sandbox = Sandbox()
+    sandbox.configure(Architecture([1, 1], ["linear"]))
+    sandbox.set_parameter(1, "W", 1, 1, 1e4)
+    sandbox.set_sample(1, [1e4], [0.0])
+    sandbox.set_lr(100.0)
+    with np.errstate(all="ignore"):
+        for _ in range(40):
+            try:
+                sandbox.step()
+            except SandboxError as error:
+                assert error.field == "lr" and "infinite" in str(error)
+                break
+        else:
+            pytest.fail("the weights never overflowed")
+    kept = sandbox.net.params.copy()
+    assert np.all(np.isfinite(kept)) and np.isfinite(sandbox.state()["loss"])
+    with pytest.raises(SandboxError):
+        sandbox.step()
+    assert np.array_equal(sandbox.net.params, kept)

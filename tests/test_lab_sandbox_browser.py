@@ -208,3 +208,33 @@ def test_screenshot(lab_page: Callable[..., Any], artifacts: Path) -> None:
     path = artifacts / "sandbox.png"
     page.screenshot(path=str(path), full_page=True)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
+
+
+def test_samples_and_pasted_weights(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    page.get_by_test_id("sb-add-sample").click()
+    page.wait_for_function("() => window.backpropLab.state().X.length === 2")
+    page.get_by_test_id("sb-x-2").fill("0.5, -0.25")
+    page.get_by_test_id("sb-x-2").dispatch_event("change")
+    page.wait_for_function("() => window.backpropLab.state().X[1][1] === -0.25")
+    page.get_by_test_id("sb-sample-2").check()
+    page.wait_for_function("() => window.backpropLab.state().sample === 2")
+    net = bp.Network([bp.Dense(2, 2, activation="sigmoid"), bp.Dense(2, 2, activation="sigmoid")],
+                     loss="mse", dtype="float64")
+    for layer, W, b in zip(net.layers, MAZUR_W, MAZUR_B, strict=True):
+        layer.W, layer.b = W, b  # type: ignore[attr-defined]
+    trace = bp.explain(net, [[0.05, 0.10], [0.5, -0.25]], [[0.01, 0.99], [0.99, 0.01]], lr=0.5)
+    assert value(page, "sb-loss") == trace.loss_value
+    for unit in (u for u in trace.forward if u.sample == 2):  # the drawing shows sample 2
+        assert value(page, f"sb-z-{unit.layer}-{unit.unit}") == unit.z
+    for g in (g for g in trace.gradients if g.name == "w"):  # means over both samples
+        assert value(page, f"sb-g-{g.layer}-{g.unit}-{g.input}") == g.value
+    page.get_by_test_id("sb-weights-json").fill('{"layers": [{"W": [[0.5, -1.5, 2.0]]}]}')
+    page.get_by_test_id("sb-paste").click()
+    page.wait_for_function("() => window.backpropLab.state().preset === 'custom'")
+    assert value(page, "sb-w-1-1-2") == -1.5
+    assert page.get_by_test_id("sb-preset").input_value() == "custom"
+    page.get_by_test_id("sb-weights-json").fill("[{")
+    page.get_by_test_id("sb-paste").click()
+    assert page.get_by_test_id("sb-error").inner_text().startswith("weights: not valid JSON")

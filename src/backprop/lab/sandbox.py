@@ -314,8 +314,19 @@ class Sandbox:
     def step(self) -> None:
         """w ← w − η ∂L/∂w on the batch, by the engine and ``bp.SGD``; keeps old and new values."""
         old = self._parameters()
-        self.net.backprop(self.X, self.Y)
-        SGD(lr=self.lr).step(self.net.params, self.net.grads)
+        before = self.net.params.copy()
+        with np.errstate(all="ignore"):
+            self.net.backprop(self.X, self.Y)
+            SGD(lr=self.lr).step(self.net.params, self.net.grads)  # θ ← θ − η ∂L/∂θ
+            # the numbers the page shows next must be finite too (the loss, the gradients)
+            finite = (np.all(np.isfinite(self.net.params))
+                      and np.isfinite(self.net.backprop(self.X, self.Y))
+                      and np.all(np.isfinite(self.net.grads)))
+        if not finite:
+            self.net.params[...] = before
+            self._changed()
+            raise SandboxError("lr", f"this step at η = {self.lr:g} would make the loss or a "
+                               "weight infinite; lower η or start over from a preset")
         new = self._parameters()
         self._changed()
         self.last_step = {key: [old[key], new[key]] for key in old}
