@@ -19,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
 from .regression import RegressionPage
+from .sandbox_page import SandboxPage
 from .session import DEFAULT_IDLE_TIMEOUT, Page, Session
 
 #: The folder every page and asset is served from, and nothing outside it.
@@ -27,6 +28,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 #: The pages: URL name → the class that holds one tab's state and logic.
 PAGES: dict[str, type[Page]] = {
     "regression": RegressionPage,
+    "sandbox": SandboxPage,
 }
 
 _INDEX_SLOT = "<!-- pages -->"
