@@ -28,6 +28,7 @@ from .training import Callback, History, TrainingState, clip_grad_norm
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
+    from .export.torch_exchange import from_torch
     from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
     from .worked_step import Trace, explain
@@ -48,6 +49,7 @@ _LAZY = {
     "save_checkpoint": "persistence",
     "Trace": "worked_step",
     "explain": "worked_step",
+    "from_torch": "export.torch_exchange",
 }
 
 
@@ -94,6 +96,7 @@ __all__ = [
     "clip_grad_norm",
     "diagnose_network",
     "explain",
+    "from_torch",
     "get_activation",
     "get_loss",
     "gradcheck",

@@ -21,6 +21,7 @@ from .commands import (
     diagnose,
     evaluate,
     explain,
+    export,
     gradcheck,
     predict,
     train,
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_parser(commands)
     bench.add_parser(commands)
     gradcheck.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 
