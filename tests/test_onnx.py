@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
-ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop[onnx]'")
-
 import backprop as bp
 from backprop.cli import main
+
+onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
+ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop[onnx]'")
 
 ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
 #: float32 tolerance: the graph and NumPy sum in other orders
