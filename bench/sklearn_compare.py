@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 fitted[system] = estimator
         sk, bp = (statistics.median(seconds[s]) for s in ("sklearn", "backprop"))
         scores = {s: fitted[s].score(X_test, y_test) for s in fitted}
-        print(f"| {name} | {sk:.3f} | {bp:.3f} | {bp / sk:.2f} | {scores['sklearn']:.4f} "
+        print(f"| {name} | {sk:.4g} | {bp:.4g} | {bp / sk:.3g} | {scores['sklearn']:.4f} "
               f"| {scores['backprop']:.4f} | {fitted['sklearn'].n_iter_} / "
               f"{fitted['backprop'].n_iter_} |")
     return 0
