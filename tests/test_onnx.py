@@ -151,3 +151,17 @@ def test_export_command_errors_are_one_line(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "backprop", "export", "m.npz", "--format", "pb"],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "invalid choice: 'pb'" in done.stderr
+
+
+def test_without_onnx_the_error_names_the_extra_and_the_command_says_it_in_one_line(tmp_path: Path) -> None:
+    net = bp.Network([bp.Dense(2, 1)], seed=0)
+    net.save(str(tmp_path / "m.npz"))
+    code = (
+        "import sys; sys.modules['onnx'] = None\n"
+        "from backprop.cli import main\n"
+        f"sys.exit(main(['export', {str(tmp_path / 'm.npz')!r}, '--format', 'onnx']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr == "backprop: error: ONNX export needs onnx: pip install 'backprop[onnx]'\n"
+    assert not (tmp_path / "m.onnx").exists()

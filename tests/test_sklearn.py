@@ -389,6 +389,22 @@ def test_grid_and_randomized_search_pick_parameters_by_score() -> None:
     assert search.best_params_["learning_rate_init"] == 1e-2
 
 
+def test_a_search_in_worker_processes_gives_the_serial_result() -> None:
+    # joblib's worker processes receive the estimators pickled: as model-file bytes
+    X, y = blobs(n=120)
+    grid = {"alpha": [1e-4, 1.0], "hidden_layer_sizes": [(2,), (8,)]}
+    results = []
+    for n_jobs in (1, 2):
+        search = GridSearchCV(MLPClassifier(max_iter=20, learning_rate_init=0.01, random_state=0),
+                              grid, cv=2, n_jobs=n_jobs)
+        results.append(quiet_fit(search, X, y))
+    serial, parallel = results
+    assert parallel.best_params_ == serial.best_params_
+    np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"],
+                                  serial.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
+
+
 def test_clone_copies_the_parameters_but_not_the_fit() -> None:
     X, y = blobs()
     clf = quiet_fit(MLPClassifier((7,), alpha=0.1, batch_norm=True, max_iter=2, random_state=3),

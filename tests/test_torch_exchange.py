@@ -133,3 +133,16 @@ def test_unsupported_modules_are_named_with_their_position(module: nn.Module, me
 def test_from_torch_takes_a_sequential() -> None:
     with pytest.raises(TypeError, match=r"from_torch takes an nn\.Sequential, got Linear"):
         bp.from_torch(nn.Linear(2, 1))
+
+
+def test_without_pytorch_the_error_says_how_to_install_it() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import backprop as bp\n"
+        "try:\n    bp.from_torch(object())\nexcept ImportError as e:\n    print(e)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "PyTorch exchange needs PyTorch: pip install torch"
