@@ -271,6 +271,9 @@ def test_warm_start_continues_from_the_fitted_network() -> None:
     quiet_fit(clf, X, y)
     assert clf.network_ is network and clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
     assert not np.array_equal(before, clf.network_.params)
+    clf.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match=r"has \(8,\); fit with warm_start=False"):
+        clf.fit(X, y)
     cold = quiet_fit(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
     refit = quiet_fit(cold, X, y)
     assert refit.n_iter_ == 5
@@ -286,8 +289,10 @@ def test_partial_fit_needs_classes_first_and_continues_the_optimizer() -> None:
         clf.partial_fit(X, y)
     assert clf.n_iter_ == 21 and clf.optimizer_ is not None and clf.optimizer_.t == 1 + 20 * 2
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
-    with pytest.raises(ValueError, match=r"classes \[7\] not seen"):
+    with pytest.raises(ValueError, match=r"classes \[7\] that are not among the classes \[0, 1, 2\]"):
         clf.partial_fit(X[:3], np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match=r"classes \[5\] that are not among the classes \[0, 1\]"):
+        MLPClassifier().partial_fit(X[:3], np.array([0, 1, 5]), classes=[0, 1])
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     reg = MLPRegressor((4,), random_state=0)
     X_r, y_r = make_regression(n_samples=80, n_features=3, random_state=0)

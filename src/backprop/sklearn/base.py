@@ -220,6 +220,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.n_iter_ = self.t_ = 0
             self.loss_curve_ = []
             self.optimizer_ = None
+        else:
+            widths = [layer.n_out for layer in self._dense_layers[:-1]]
+            if widths != hidden_sizes(self.hidden_layer_sizes):
+                raise ValueError(
+                    f"{name}: hidden_layer_sizes is {self.hidden_layer_sizes!r} but the fitted "
+                    f"network that warm_start or partial_fit continues has {tuple(widths)}; "
+                    "fit with warm_start=False to start afresh"
+                )
         net = self.network_
         X_net = net.check_inputs(X)
         Y_net = np.ascontiguousarray(Y, dtype=net.dtype)

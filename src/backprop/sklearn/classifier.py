@@ -71,12 +71,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
-        elif type_of_target(y) != "multilabel-indicator":
+        if type_of_target(y) != "multilabel-indicator":
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
-                    f"y holds classes {unseen.tolist()} not seen in the first call "
-                    f"(classes: {self.classes_.tolist()})"
+                    f"y holds classes {unseen.tolist()} that are not among the classes "
+                    f"{self.classes_.tolist()} of the first call"
                 )
         return np.asarray(self._label_binarizer.transform(y))
 
