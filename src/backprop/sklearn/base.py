@@ -386,10 +386,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if blob is not None:
             self.network_, self.optimizer_ = network_from_bytes(blob)
 
-    def _check_stochastic(self) -> bool:
-        if self.solver not in STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                f"partial_fit is only available for stochastic solvers "
-                f"({', '.join(STOCHASTIC_SOLVERS)}); {self.solver!r} is not one"
-            )
-        return True
+
+def has_stochastic_solver(estimator: BaseMLP) -> bool:
+    """True for a stochastic solver; else AttributeError (so partial_fit is hidden for lbfgs)."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers "
+            f"({', '.join(STOCHASTIC_SOLVERS)}); {estimator.solver!r} is not one"
+        )
+    return True

@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from .._typing import Array
-from .base import BaseMLP
+from .base import BaseMLP, has_stochastic_solver
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
@@ -93,7 +93,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         self._fit(X, y, incremental=False)
         return self
 
-    @available_if(BaseMLP._check_stochastic)  # type: ignore[untyped-decorator]
+    @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (every label) is required on the first call."""
         first = not hasattr(self, "network_")
