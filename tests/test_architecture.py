@@ -127,10 +127,17 @@ def _private_names_defined(tree: ast.AST) -> set[str]:
 
 
 def _private_names_used(tree: ast.AST) -> set[tuple[str, int]]:
-    """(name, line) of every ``x._name`` attribute and every ``from m import _name``."""
+    """(name, line) of every ``x._name`` attribute and every ``from m import _name``.
+
+    ``self._name`` and ``cls._name`` are left out: a subclass may use what its
+    base class keeps for subclasses, wherever that base class is defined.
+    """
     used: set[tuple[str, int]] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
             used.add((node.attr, node.lineno))
         elif isinstance(node, ast.ImportFrom):
             used.update((a.name, node.lineno) for a in node.names if a.name.startswith("_"))
@@ -155,3 +162,5 @@ def test_the_private_name_check_sees_a_reach_into_another_module() -> None:
     assert "_forward" in _private_names_defined(owner)
     assert ("_forward", 2) in _private_names_used(caller)
     assert "_forward" not in _private_names_defined(caller)
+    subclass = ast.parse("class Mine(Base):\n    def fit(self):\n        self._forward()\n")
+    assert not _private_names_used(subclass)

@@ -35,6 +35,7 @@ from .version import __version__
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
+    from .export.from_torch import from_torch
     from .loading import load, load_checkpoint
     from .persistence import save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
@@ -57,6 +58,7 @@ _LAZY = {
     "save_checkpoint": "persistence",
     "Trace": "worked_step",
     "explain": "worked_step",
+    "from_torch": "export.from_torch",
 }
 
 
@@ -107,6 +109,7 @@ __all__ = [
     "clip_grad_norm",
     "diagnose_network",
     "explain",
+    "from_torch",
     "get_activation",
     "get_loss",
     "gradcheck",

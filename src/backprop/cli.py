@@ -25,6 +25,7 @@ from .commands import (
     diagnose,
     evaluate,
     explain,
+    export,
     gradcheck,
     lab,
     predict,
@@ -33,7 +34,9 @@ from .commands import (
 from .errors import BackpropError
 
 #: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
-SUBCOMMANDS = (demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, lab)
+SUBCOMMANDS = (
+    demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, export, lab,
+)
 #: The line after a bug's traceback.
 REPORT_LINE = "backprop: internal error: please report this with the command you ran"
 

@@ -18,6 +18,7 @@ layer holds the arithmetic of each factor (``activation_gradient``,
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -359,6 +360,18 @@ class Network:
         from .persistence import save
 
         save(self, path)
+
+    def to_onnx(self, path: str | os.PathLike[str]) -> None:
+        """Write the network as an ONNX graph; see :func:`backprop.export.onnx.to_onnx`."""
+        from .export.onnx import to_onnx
+
+        to_onnx(self, path)
+
+    def to_torch(self) -> Any:
+        """This network as a torch.nn.Sequential, weights copied (see backprop.export)."""
+        from .export.to_torch import to_torch
+
+        return to_torch(self)
 
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (no weights)."""
