@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import training
-from ._typing import Array, IntArray
+from ._typing import Array, IntArray, float_dtype
 from .errors import OptionError, OptionTypeError
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
@@ -39,21 +39,6 @@ if TYPE_CHECKING:
 
 #: Rows per block when predicting, so memory stays bounded for any X.
 INFERENCE_CHUNK = 2048
-
-_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
-
-
-def _as_dtype(dtype: Any) -> np.dtype[Any]:
-    resolved: np.dtype[Any] | None
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in _DTYPES.values():
-        raise OptionError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    assert resolved is not None
-    return resolved
-
 
 class Network:
     """A multi-layer perceptron.
@@ -103,7 +88,7 @@ class Network:
         self.loss: Loss = get_loss(loss)
         check_output_pairing(output.activation, output.n_out, self.loss)
         self.init = init
-        self.dtype = _as_dtype(dtype)
+        self.dtype = float_dtype(dtype)
         #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
         self.fused_output = self.loss.canonical_activation == output.activation.name
         self._seed_sequence = np.random.SeedSequence(seed)
@@ -387,7 +372,7 @@ class Network:
         """An independent copy (weights, RNG state, metadata), optionally in another dtype."""
         clone = copy.deepcopy(self)
         if dtype is not None:
-            clone.dtype = _as_dtype(dtype)
+            clone.dtype = float_dtype(dtype)
         # deepcopy copies each view on its own: rebuild the shared buffers and views
         clone._allocate_parameters()
         clone.params[...] = self.params
