@@ -23,6 +23,7 @@ from .commands import (
     explain,
     gradcheck,
     predict,
+    sweep,
     train,
 )
 from .errors import DataError, DivergenceError, ModelFileError
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     datasets.add_parser(commands)
     bench.add_parser(commands)
     gradcheck.add_parser(commands)
+    sweep.add_parser(commands)
     return parser
 
 
