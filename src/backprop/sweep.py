@@ -320,7 +320,7 @@ def run_trial(argv: list[str], blas_threads: int | Mapping[str, int] | None = No
     lines = [line for line in stderr.getvalue().splitlines() if line.strip()]
     message = lines[-1].removeprefix("backprop: error: ") if lines else f"exit status {status}"
     if status == 2:
-        return {"error": message, "seconds": seconds}
+        return {"error": message, "seconds": seconds, "worker": worker}
     if status != 0:
         raise TrialCrashed(f"backprop train stopped with exit status {status}: {message}")
     out = Path(next(a for a in argv if a.startswith("--out=")).removeprefix("--out="))
