@@ -410,6 +410,18 @@ class Network:
 
         save(self, path)
 
+    def to_onnx(self, path: str | os.PathLike[str]) -> None:
+        """Write the network as an ONNX graph; see :func:`backprop.export.onnx.to_onnx`."""
+        from .export.onnx import to_onnx
+
+        to_onnx(self, path)
+
+    def to_torch(self) -> Any:
+        """This network as a torch.nn.Sequential, weights copied (see backprop.export)."""
+        from .export.torch_exchange import to_torch
+
+        return to_torch(self)
+
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (no weights)."""
         return {
