@@ -98,3 +98,41 @@ def test_a_crashing_trial_is_retried_once_and_the_rest_finish(
     assert "worker lost during --lr=0.3" in (results[0.3].error or "")
     document = json.loads((tmp_path / "sweep.json").read_text())
     assert document["failed"] == 1 and document["best"]["params"]["lr"] in (0.003, 0.03)
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")  # 15 epochs do not converge
+def test_grid_and_randomized_search_on_the_cluster_match_the_serial_search() -> None:
+    pytest.importorskip("sklearn", reason="the estimators need scikit-learn")
+    from joblib import parallel_config
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+
+    from backprop.sklearn import MLPClassifier
+
+    X, y = make_classification(n_samples=240, n_features=8, n_informative=5, n_classes=3,
+                               random_state=0)
+    estimator = MLPClassifier(max_iter=15, random_state=0, batch_size=32)
+    searches = {
+        "grid": lambda jobs: GridSearchCV(
+            estimator, {"hidden_layer_sizes": [(8,), (32,)],
+                        "learning_rate_init": [0.001, 0.01]}, cv=3, n_jobs=jobs),
+        "random": lambda jobs: RandomizedSearchCV(
+            estimator, {"alpha": [1e-5, 1e-3, 1e-1], "activation": ["relu", "tanh"],
+                        "learning_rate_init": [0.003, 0.03]},
+            n_iter=4, cv=3, n_jobs=jobs, random_state=0),
+    }
+    serial = {name: make(1).fit(X, y) for name, make in searches.items()}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.ERROR) as local, \
+            Client(local) as client, parallel_config(backend="dask"):
+        spread = {name: make(-1).fit(X, y) for name, make in searches.items()}
+        # the fits ran in the workers' processes, not here
+        assert len(client.scheduler_info()["workers"]) == 2
+        assert sum(client.run(lambda: __import__("sys").modules.get(
+            "backprop.sklearn") is not None).values()) == 2
+    for name in searches:
+        assert spread[name].best_params_ == serial[name].best_params_, name
+        assert spread[name].cv_results_["params"] == serial[name].cv_results_["params"]
+        assert spread[name].cv_results_["mean_test_score"] == pytest.approx(
+            serial[name].cv_results_["mean_test_score"], abs=1e-12)
+        assert spread[name].best_score_ > 0.5  # better than chance (1/3) on 3 classes
