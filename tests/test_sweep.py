@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from backprop import cli
+from backprop.commands.sweep import check_train_options, run_trial
 from backprop.sweep import (
     SweepConfigError,
     TrialResult,
     best_trial,
-    check_train_options,
     load_config,
     parse_config,
     run_sweep,
@@ -143,7 +143,7 @@ def test_a_serial_sweep_runs_every_trial_and_rewrites_the_json_after_each(
         seen.append(document["finished"])
         assert document["trials"][-1]["trial"] == trial.trial  # serial: in trial order
 
-    results = run_sweep(config, tmp_path, on_result=check, blas_threads=1)
+    results = run_sweep(config, tmp_path, run_trial, on_result=check, blas_threads=1)
     assert seen == [1, 2, 3, 4]
     document = json.loads((tmp_path / "sweep.json").read_text())
     assert document["n_trials"] == 4 and document["failed"] == 2

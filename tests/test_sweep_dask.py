@@ -17,7 +17,7 @@ pytest.importorskip("threadpoolctl", reason="the sweep pins BLAS threads with th
 
 from distributed import Client, LocalCluster
 
-import backprop.cli
+import backprop.commands.sweep as sweep_command
 from backprop.sweep import parse_config, run_sweep
 
 CONFIG = """
@@ -72,25 +72,26 @@ def test_a_local_cluster_sweep_matches_the_serial_one(tmp_path: Path) -> None:
 
 def test_a_crashing_trial_is_retried_once_and_the_rest_finish(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real_main = backprop.cli.main
+    real_train = sweep_command.train_command
     calls: dict[str, int] = {}
 
-    def flaky_main(argv: list[str]) -> int:
+    def flaky_train(argv: list[str]) -> int:
         # the trial at lr 0.03 crashes on its first attempt; the one at lr 0.3 always
         key = next(a for a in argv if a.startswith("--lr="))
         calls[key] = calls.get(key, 0) + 1
         if key == "--lr=0.3" or (key == "--lr=0.03" and calls[key] == 1):
             raise RuntimeError(f"worker lost during {key}")
-        return real_main(argv)
+        return real_train(argv)
 
-    monkeypatch.setattr(backprop.cli, "main", flaky_main)
+    monkeypatch.setattr(sweep_command, "train_command", flaky_train)
     config = parse_config({"dataset": "moons", "fixed": {"epochs": 2},
                            "search": {"lr": [0.003, 0.03, 0.3]}})
-    # threads, not processes: the workers share this process and see the patched main
+    # threads, not processes: the workers share this process and see the patched train
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                       dashboard_address=None, silence_logs=logging.ERROR) as local, \
             Client(local) as client:
-        results = {r.params["lr"]: r for r in run_sweep(config, tmp_path, client=client)}
+        results = {r.params["lr"]: r for r in run_sweep(config, tmp_path, sweep_command.run_trial,
+                                                          client=client)}
     assert calls == {"--lr=0.003": 1, "--lr=0.03": 2, "--lr=0.3": 2}
     assert results[0.003].status == results[0.03].status == "ok"
     assert results[0.3].status == "failed"

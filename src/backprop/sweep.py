@@ -1,9 +1,9 @@
 """Hyperparameter sweeps: a grid or random search over ``backprop train``'s options.
 
 A sweep is a list of trials; a trial is one ``backprop train`` command line
-(the dataset, the fixed options, and one value per searched option), run
-in-process by :func:`run_trial`. :func:`run_sweep` runs the trials one after
-another, or hands them to a Dask cluster (``dask.distributed.Client``): the
+(the dataset, the fixed options, and one value per searched option), run by a
+trial function (the command's runs train in-process). :func:`run_sweep` runs
+the trials one after another, or hands them to a Dask cluster (``dask.distributed.Client``): the
 scheduling, retries and worker failures are Dask's, none is this module's.
 
 The configuration is a TOML file::
@@ -31,7 +31,6 @@ the sweep.
 from __future__ import annotations
 
 import contextlib
-import io
 import itertools
 import json
 import math
@@ -198,29 +197,6 @@ def _check_space(key: str, values: Any, *, random: bool,
         raise fail(key, f"int_uniform takes whole numbers, got {bounds!r}")
 
 
-def check_train_options(config: SweepConfig, source: str = "config") -> None:
-    """SweepConfigError naming every key that ``backprop train`` has no option for."""
-    from .cli import build_parser  # train's own parser decides what it accepts
-
-    names = [*config.fixed, *config.space]
-    unknown: list[str] = []
-    for name in names:
-        given = config.fixed.get(name, config.space.get(name))
-        value = given[0] if isinstance(given, list) and given else given
-        probe = train_arguments("data", {name: value if isinstance(value, bool) else "1"}, "o")
-        with contextlib.redirect_stderr(io.StringIO()):
-            try:
-                _, extra = build_parser().parse_known_args(["train", *probe])
-            except SystemExit:
-                extra = [name]
-        if extra:
-            unknown.append(name)
-    if unknown:
-        where = ["fixed." + n if n in config.fixed else "search." + n for n in unknown]
-        raise SweepConfigError(f"{source}: {', '.join(where)}: not an option of backprop "
-                               "train (see backprop train --help)")
-
-
 def trial_params(config: SweepConfig) -> list[dict[str, Any]]:
     """Each trial's searched options: the grid's product in the file's key order, or
     ``n_trials`` draws from a generator seeded with ``seed``."""
@@ -263,10 +239,6 @@ def train_arguments(dataset: str, options: Mapping[str, Any], out: str | Path) -
 
 
 # -- one trial, on a worker -----------------------------------------------------
-class TrialCrashed(RuntimeError):
-    """A trial stopped by something other than a user error: Dask retries it."""
-
-
 def thread_budgets(client: Any) -> dict[str, int]:
     """BLAS threads per worker address: the cores of the worker's machine shared out
     over every task that the workers on that machine run at once (at least 1)."""
@@ -281,52 +253,14 @@ def thread_budgets(client: Any) -> dict[str, int]:
             for address, info in workers.items()}
 
 
-def _worker_address() -> str | None:
+def worker_address() -> str | None:
+    """The address of the Dask worker running this code, None outside a worker."""
     try:
         from distributed import get_worker
 
         return str(get_worker().address)
     except (ImportError, ValueError):
         return None
-
-
-def run_trial(argv: list[str], blas_threads: int | Mapping[str, int] | None = None
-              ) -> dict[str, Any]:
-    """Run ``backprop train ARGV`` in this process with BLAS pinned to ``blas_threads``
-    threads (a number, or one per worker address as :func:`thread_budgets` gives; a
-    worker missing from it gets 1; None: no limit); return its metrics.json and how it ran.
-
-    A user error (exit status 2) is a failed trial: {"error": message}. Anything
-    else that stops the command raises TrialCrashed, so a Dask retry runs it again.
-    """
-    from threadpoolctl import threadpool_info, threadpool_limits
-
-    from .cli import main  # the trial is the command line itself
-
-    worker = _worker_address()
-    budget = blas_threads
-    if isinstance(blas_threads, Mapping):
-        budget = blas_threads.get(worker, 1) if worker is not None else None
-    stderr = io.StringIO()
-    start = time.perf_counter()
-    with threadpool_limits(limits=budget), contextlib.redirect_stderr(stderr), \
-            contextlib.redirect_stdout(io.StringIO()):
-        threads = max((p["num_threads"] for p in threadpool_info()), default=None)
-        try:
-            status = main(["train", *argv])
-        except SystemExit as stop:  # argparse's own errors exit 2
-            status = stop.code if isinstance(stop.code, int) else 2
-    seconds = time.perf_counter() - start
-    lines = [line for line in stderr.getvalue().splitlines() if line.strip()]
-    message = lines[-1].removeprefix("backprop: error: ") if lines else f"exit status {status}"
-    if status == 2:
-        return {"error": message, "seconds": seconds, "worker": worker}
-    if status != 0:
-        raise TrialCrashed(f"backprop train stopped with exit status {status}: {message}")
-    out = Path(next(a for a in argv if a.startswith("--out=")).removeprefix("--out="))
-    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-    return {"final": metrics["final"], "test": metrics["test"], "seconds": seconds,
-            "worker": worker, "blas_threads": threads}
 
 
 # -- the sweep ------------------------------------------------------------------
@@ -372,10 +306,16 @@ def summary(config: SweepConfig, results: list[TrialResult], total: int) -> dict
             "best": None if best is None else vars(best)}
 
 
-def run_sweep(config: SweepConfig, out: str | Path, *, client: Any = None,
+#: A trial: (train's command line, BLAS threads) → {"final", "test", "seconds", "worker",
+#: "blas_threads"}, or {"error": message} for options that train refuses; it raises when
+#: it crashes. The ``backprop sweep`` command's is ``commands.sweep.run_trial``.
+Trial = Callable[[list[str], "int | Mapping[str, int] | None"], dict[str, Any]]
+
+
+def run_sweep(config: SweepConfig, out: str | Path, trial: Trial, *, client: Any = None,
               blas_threads: int | None = None,
               on_result: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
-    """Run every trial; return the results in the order they finished.
+    """Run every trial through ``trial``; return the results in the order they finished.
 
     With ``client`` (a dask.distributed.Client) the trials are submitted at once
     with one retry each and gathered as they complete; without, they run here one
@@ -407,7 +347,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, client: Any = None,
         for n, argv in enumerate(argvs):
             for attempt in (1, 2):  # one retry, as the cluster gives
                 try:
-                    record(n, run_trial(argv, blas_threads), None)
+                    record(n, trial(argv, blas_threads), None)
                     break
                 except Exception as error:
                     if attempt == 2:
@@ -416,7 +356,7 @@ def run_sweep(config: SweepConfig, out: str | Path, *, client: Any = None,
     from distributed import as_completed
 
     budgets = thread_budgets(client)
-    futures = {client.submit(run_trial, argv, budgets, retries=1, pure=False, key=f"trial-{n:03d}-"
+    futures = {client.submit(trial, argv, budgets, retries=1, pure=False, key=f"trial-{n:03d}-"
                              f"{os.getpid()}-{time.time_ns()}"): n
                for n, argv in enumerate(argvs)}
     for future in as_completed(futures):  # type: ignore[no-untyped-call]

@@ -12,27 +12,118 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
+import json
 import logging
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from ..errors import DataError, DivergenceError, ModelFileError
 from ..sweep import (
     MAXIMIZED,
     SweepConfig,
     SweepConfigError,
     TrialResult,
     best_trial,
-    check_train_options,
     choose_metric,
     load_config,
     run_sweep,
+    train_arguments,
     trial_params,
+    worker_address,
 )
+from . import train
 from .common import prepare_out
 
 DASK_MISSING = "the sweep needs Dask: pip install 'backprop[dask]'"
+#: What ends a trial as a user mistake (a failed trial, not retried): train's refusals.
+TRIAL_USER_ERRORS: tuple[type[BaseException], ...] = (
+    DataError, ModelFileError, DivergenceError, ValueError, TypeError, FileNotFoundError,
+    PermissionError)
+
+
+# -- one trial: the train command, in this process ------------------------------
+class TrainOptionError(ValueError):
+    """train's argument parser refused a trial's command line."""
+
+
+class TrainParser(argparse.ArgumentParser):
+    """An argument parser whose errors raise TrainOptionError instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise TrainOptionError(message)
+
+
+class TrialCrashed(RuntimeError):
+    """train stopped without finishing and without a user error: Dask retries it."""
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """The ``backprop train`` subcommand, as the command line builds it."""
+    parser = TrainParser(prog="backprop")
+    train.add_parser(parser.add_subparsers(dest="command"))
+    return parser
+
+
+def train_command(argv: list[str]) -> int:
+    """``backprop train ARGV`` in this process; its exit status (user errors raise)."""
+    args = train_parser().parse_args(["train", *argv])
+    status: int = args.run(args)
+    return status
+
+
+def run_trial(argv: list[str], blas_threads: int | Mapping[str, int] | None = None
+              ) -> dict[str, Any]:
+    """Run ``backprop train ARGV`` here with BLAS pinned to ``blas_threads`` threads (a
+    number, or one per worker address as ``sweep.thread_budgets`` gives, 1 for a worker
+    missing from it; None: no limit); return its metrics.json's results and how it ran.
+
+    A user error is a failed trial, {"error": message}; anything else that stops
+    train propagates (TrialCrashed for an early exit), so that Dask retries it.
+    """
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    worker = worker_address()
+    budget = blas_threads
+    if isinstance(blas_threads, Mapping):
+        budget = blas_threads.get(worker, 1) if worker is not None else None
+    start = time.perf_counter()
+    with threadpool_limits(limits=budget), contextlib.redirect_stdout(io.StringIO()):
+        threads = max((p["num_threads"] for p in threadpool_info()), default=None)
+        try:
+            status = train_command(argv)
+        except TRIAL_USER_ERRORS as error:
+            return {"error": str(error), "seconds": time.perf_counter() - start,
+                    "worker": worker}
+    if status != 0:
+        raise TrialCrashed(f"backprop train stopped with exit status {status}")
+    out = Path(next(a for a in argv if a.startswith("--out=")).removeprefix("--out="))
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    return {"final": metrics["final"], "test": metrics["test"],
+            "seconds": time.perf_counter() - start, "worker": worker,
+            "blas_threads": threads}
+
+
+def check_train_options(config: SweepConfig, source: str = "config") -> None:
+    """SweepConfigError naming every key that ``backprop train`` has no option for."""
+    unknown: list[str] = []
+    for name in [*config.fixed, *config.space]:
+        given = config.fixed.get(name, config.space.get(name))
+        value = given[0] if isinstance(given, list) and given else given
+        probe = train_arguments("data", {name: value if isinstance(value, bool) else "1"}, "o")
+        try:
+            _, extra = train_parser().parse_known_args(["train", *probe])
+        except TrainOptionError:
+            extra = [name]
+        if extra:
+            unknown.append(name)
+    if unknown:
+        where = ["fixed." + n if n in config.fixed else "search." + n for n in unknown]
+        raise SweepConfigError(f"{source}: {', '.join(where)}: not an option of backprop "
+                               "train (see backprop train --help)")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -90,6 +181,7 @@ def dask_client(args: argparse.Namespace) -> Iterator[Any]:
         yield client
 
 
+# -- the sweep ------------------------------------------------------------------
 class Display:
     """A progress bar with one printed row per finished trial (rich), or plain lines."""
 
@@ -173,7 +265,7 @@ def run(args: argparse.Namespace) -> int:
         out = prepare_out(args.out or str(Path("runs") / f"sweep-{Path(args.config_file).stem}"))
         total = len(trial_params(config))
         with dask_client(args) as client, Display(config, total, quiet=args.quiet) as display:
-            results = run_sweep(config, out, client=client, on_result=display)
+            results = run_sweep(config, out, run_trial, client=client, on_result=display)
     except SweepConfigError as error:
         print(f"backprop: error: {error}", file=sys.stderr)
         return 2
