@@ -1,0 +1,87 @@
+"""Training data larger than memory: batches read from disk, shuffled within a buffer.
+
+Where the samples come from (a *source*):
+
+- an array: a ``np.memmap``, ``np.load(path, mmap_mode="r")``, or any 2-D
+  array, with its targets y (in memory or mapped too): :class:`ArraySource`;
+- one large ``.npy`` file whose last column is the target: :class:`NpyFile`,
+  read one window of rows at a time (never mapped whole, so it works under an
+  address-space limit);
+- a directory of ``.npy`` shards: :class:`NpyShards`. A shard is a pair of
+  files ``X<key>.npy`` (m_i, n_features) and ``y<key>.npy`` (m_i,) or
+  (m_i, k) with the same ``<key>``, e.g. ``X_000.npy`` + ``y_000.npy``, or
+  ``X.npy`` + ``y.npy`` for one shard; ``X_test.npy`` + ``y_test.npy``, if
+  present, are the test set and are not trained on;
+- an iterable of (X, y) batches of any sizes: :class:`BatchIterable` (a list,
+  or a function returning a fresh iterator for each epoch).
+
+How an epoch reads them (:func:`shuffled_batches`): the source is cut into
+blocks of contiguous rows (a shard is cut too), the blocks are read in a
+random order, and their rows are copied into a *shuffle buffer* of
+``buffer_size`` samples. When the buffer is full its rows are permuted and
+handed out as batches; the rows too few to fill a last batch stay in the
+buffer and mix with the next blocks. Each sample is seen exactly once per
+epoch. Memory: the buffer (buffer_size × n_features numbers of the
+network's dtype), one block being read (at most buffer_size / 8 rows), and
+one batch; y of an array source stays where the caller keeps it. The
+default buffer holds ``DEFAULT_BUFFER_BYTES`` (64 MiB) of features. A larger
+buffer mixes better: with buffer_size ≥ the number of samples, every epoch is
+a full random permutation, as in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from .batches import StreamBatches, buffer_rows, shuffled_batches
+from .npy import NpyFile, NpyShards
+from .sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
+
+__all__ = [
+    "DEFAULT_BUFFER_BYTES",
+    "ArraySource",
+    "BatchIterable",
+    "NpyFile",
+    "NpyShards",
+    "Source",
+    "StreamBatches",
+    "buffer_rows",
+    "is_streamed",
+    "open_source",
+    "shuffled_batches",
+]
+
+
+def open_source(X: Any, y: Any = None) -> Source | BatchIterable:
+    """A source for ``fit``: an (X, y) pair of arrays or memmaps; a path to a shard
+    directory or a large .npy file (y None); or an iterable of (X, y) batches (y None)."""
+    if isinstance(X, str | Path):
+        path = Path(X)
+        if path.is_dir():
+            return NpyShards(path)
+        if path.suffix.lower() == ".npy":
+            if not path.is_file():
+                raise DataError(f"{path}: no such file")
+            return NpyFile(path)
+        raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
+    if y is None:
+        return BatchIterable(X)
+    return ArraySource(X, y)
+
+
+def is_streamed(X: Any) -> bool:
+    """Whether ``fit`` should stream X: a memmap, a path, or an iterable of batches
+    (not an in-memory array, list of rows or DataFrame)."""
+    if isinstance(X, np.memmap | str | Path):
+        return True
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or hasattr(X, "shape"):
+        return False
+    if isinstance(X, list | tuple):  # rows of numbers, or a list of (X, y) batches
+        return bool(X) and isinstance(X[0], tuple | list) and len(X[0]) == 2 and hasattr(
+            X[0][0], "shape")
+    return callable(X) or isinstance(X, Iterator | Iterable)
