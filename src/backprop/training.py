@@ -26,6 +26,7 @@ from .batchnorm import BatchNorm
 from .errors import DivergenceError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
+from .streaming import StreamBatches, is_streamed, open_source
 from .validation import check_non_negative_number, check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
@@ -321,7 +322,11 @@ def fit(
     """Train ``net`` on (X, y) by backpropagation and return the history.
 
     Arguments:
-        X: inputs, (m, n_inputs).
+        X: inputs, (m, n_inputs); or data larger than memory, streamed in batches
+            shuffled within a buffer (:mod:`backprop.streaming`): a ``np.memmap``
+            (e.g. ``np.load(path, mmap_mode="r")``), a directory of .npy shards or
+            a .npy file (y None), a streaming source, or an iterable of (X, y)
+            batches (y None).
         y: integer class labels (m,), or targets (m, n_outputs), or (m,) for one output.
         epochs: passes over the data; with ``resume_from``, the TOTAL number of
             epochs of the run, those already done included (Keras's
@@ -382,11 +387,16 @@ def fit(
 
             optimizer = get_optimizer(checkpoint.optimizer)
     optimizer = _resolve_optimizer(lr, optimizer)
-    X = net.check_inputs(X)
-    Y, labels = net.prepare_targets(y, X.shape[0])
-    m = X.shape[0]
+    source = open_source(X, y) if is_streamed(X) else None  # data larger than memory
+    if source is None:
+        X = net.check_inputs(X)
+        Y, labels = net.prepare_targets(y, X.shape[0])
+    m = X.shape[0] if source is None else getattr(source, "n_samples", 0)
     size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     validation = None
+    if validation_split is not None and source is not None:
+        raise ValueError("validation_split needs the data in memory; give validation_data "
+                         "to validate while streaming")
     if validation_split is not None:
         if validation_data is not None:
             raise ValueError("give validation_data or validation_split, not both")
@@ -408,7 +418,7 @@ def fit(
         Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
         validation = (X_val, Y_val, labels_val)
     needs_pairs = any(isinstance(layer, BatchNorm) for layer in net.layers)
-    if needs_pairs and min(size, m) < 2:
+    if needs_pairs and min(size, m or size) < 2:
         raise ValueError(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
@@ -425,7 +435,12 @@ def fit(
         if optimizer.initial_lr is None:
             optimizer.initial_lr = optimizer.lr
         base_lr = optimizer.initial_lr
-    batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
+    batches: _Batches | StreamBatches
+    if source is None:
+        batches = _Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
+    else:
+        batches = StreamBatches(net, source, batch_size, shuffle, no_single_batch=needs_pairs)
+        labels = batches.labels if net.is_classifier else None  # the batch's, in rows [0, n)
     net.history = history
     state = TrainingState(net, optimizer, epochs, batches.batch_size, m, history)
     state.epoch = first_epoch - 1

@@ -57,27 +57,41 @@ __all__ = [
 ]
 
 
-def open_source(X: Any, y: Any = None) -> Source | BatchIterable:
+def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
+                ) -> Source | BatchIterable:
     """A source for ``fit``: an (X, y) pair of arrays or memmaps; a path to a shard
-    directory or a large .npy file (y None); or an iterable of (X, y) batches (y None)."""
-    if isinstance(X, str | Path):
+    directory or a large .npy file (y None); an iterable of (X, y) batches (y None);
+    or a source already made (returned as it is). ``buffer_size``: the shuffle
+    buffer's samples (default: DEFAULT_BUFFER_BYTES of features)."""
+    source: Source | BatchIterable
+    if isinstance(X, Source | BatchIterable | str | Path) and y is not None:
+        raise ValueError("the targets come with the source here; pass y=None")
+    if isinstance(X, Source | BatchIterable):
+        source = X
+    elif isinstance(X, str | Path):
         path = Path(X)
         if path.is_dir():
-            return NpyShards(path)
-        if path.suffix.lower() == ".npy":
+            source = NpyShards(path)
+        elif path.suffix.lower() == ".npy":
             if not path.is_file():
                 raise DataError(f"{path}: no such file")
-            return NpyFile(path)
-        raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
-    if y is None:
-        return BatchIterable(X)
-    return ArraySource(X, y)
+            source = NpyFile(path)
+        else:
+            raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
+    elif y is None:
+        source = BatchIterable(X)
+    else:
+        source = ArraySource(X, y)
+    if buffer_size is not None:
+        buffer_rows(1, 1, 1, buffer_size)  # checks it
+        source.buffer_size = buffer_size
+    return source
 
 
 def is_streamed(X: Any) -> bool:
-    """Whether ``fit`` should stream X: a memmap, a path, or an iterable of batches
-    (not an in-memory array, list of rows or DataFrame)."""
-    if isinstance(X, np.memmap | str | Path):
+    """Whether ``fit`` should stream X: a memmap, a path, a source, or an iterable of
+    (X, y) batches (not an in-memory array, list of rows or DataFrame)."""
+    if isinstance(X, np.memmap | str | Path | Source | BatchIterable):
         return True
     if isinstance(X, np.ndarray) or hasattr(X, "__array__") or hasattr(X, "shape"):
         return False

@@ -112,7 +112,8 @@ class StreamBatches:
             raise ValueError("batch_size=None (full batch) needs the data in memory; "
                              "give a batch size to stream it")
         self.net, self.source, self.shuffle = net, source, shuffle
-        self.batch_size, self.buffer_size = batch_size, buffer_size
+        self.batch_size = batch_size
+        self.buffer_size = source.buffer_size if buffer_size is None else buffer_size
         self.no_single_batch = no_single_batch
         #: Samples per epoch; 0 when an iterable of batches does not say.
         self.m = getattr(source, "n_samples", 0)
@@ -141,7 +142,7 @@ class StreamBatches:
         self.current = (X_b, Y_b)
         return slice(0, n)
 
-    def gather(self, which: slice) -> tuple[Array, Array]:
+    def gather(self, which: IntArray | slice) -> tuple[Array, Array]:
         """The batch that ``epoch`` has just read."""
         assert self.current is not None
         return self.current

@@ -39,6 +39,8 @@ class Source:
     #: transform) and targets (e.g. labels mapped to 0..k-1).
     transform: Callable[[np.ndarray], np.ndarray] | None = None
     target_transform: Callable[[np.ndarray], np.ndarray] | None = None
+    #: The shuffle buffer's samples when fit streams this source (None: the default).
+    buffer_size: int | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -137,6 +139,7 @@ class BatchIterable:
         self.batches = batches
         self.where = "the batches"
         self.used = False
+        self.buffer_size: int | None = None
 
     def chunks(self, block_rows: int, rng: np.random.Generator | None
                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
