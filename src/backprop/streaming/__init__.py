@@ -24,7 +24,7 @@ buffer and mix with the next blocks. Each sample is seen exactly once per
 epoch. Memory: the buffer (buffer_size × n_features numbers of the
 network's dtype), one block being read (at most buffer_size / 8 rows), and
 one batch; y of an array source stays where the caller keeps it. The
-default buffer holds ``DEFAULT_BUFFER_BYTES`` (64 MiB) of features. A larger
+default buffer holds ``DEFAULT_BUFFER_BYTES`` (32 MiB) of features. A larger
 buffer mixes better: with buffer_size ≥ the number of samples, every epoch is
 a full random permutation, as in memory.
 """

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import DataError
 
 #: The shuffle buffer's default size, in bytes of features.
-DEFAULT_BUFFER_BYTES = 64 * 2**20
+DEFAULT_BUFFER_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True)
