@@ -7,15 +7,13 @@
     net.predict(X)
 """
 
-__version__ = "0.1.0"
-
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
-from .callbacks import EarlyStopping, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
 from .dropout import Dropout
 from .errors import DataError, DivergenceError, ModelFileError
 from .gradcheck import GradcheckReport, gradcheck
@@ -24,11 +22,13 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
-from .training import Callback, History, TrainingState, clip_grad_norm
+from .training import clip_grad_norm
+from .version import __version__
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
-    from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
+    from .loading import load, load_checkpoint
+    from .persistence import TrainingCheckpoint, save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
     from .worked_step import Trace, explain
 
@@ -42,8 +42,8 @@ _LAZY = {
     "Reading": "reading",
     "read_diagnostics": "reading",
     "TrainingCheckpoint": "persistence",
-    "load": "persistence",
-    "load_checkpoint": "persistence",
+    "load": "loading",
+    "load_checkpoint": "loading",
     "save": "persistence",
     "save_checkpoint": "persistence",
     "Trace": "worked_step",

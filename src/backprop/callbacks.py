@@ -1,4 +1,9 @@
-"""Callbacks that steer training: early stopping, checkpoints.
+"""Callbacks: the hooks of the training loop, and those that record or steer it.
+
+:class:`Callback` is the protocol (every hook does nothing by default) and
+:class:`TrainingState` what a hook sees. :class:`History` records the epochs'
+metrics (it is the first callback of every ``fit`` call); :class:`PrintProgress`
+prints them; :class:`EarlyStopping` and :class:`ModelCheckpoint` steer and save.
 
     stop = bp.EarlyStopping(patience=5, restore_best_weights=True)
     net.fit(X, y, epochs=200, validation_split=0.2, callbacks=[stop])
@@ -14,11 +19,99 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from ._typing import Array
-from .training import Callback, TrainingState
 from .validation import check_non_negative_number
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .optimizers import Optimizer
+
+@dataclass
+class TrainingState:
+    """What callbacks see: the run in progress. Set ``stop_training`` to end it."""
+
+    network: Network
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    n_samples: int
+    history: History
+    epoch: int = 0
+    batch: int = 0
+    stop_training: bool = False
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+class Callback:
+    """Hooks into the training loop; override any of them (all do nothing here).
+
+    Epochs and batches are numbered from 1. ``logs`` holds the metrics so
+    far: per batch "loss" (and "batch_size"); per epoch everything that goes
+    into the history.
+    """
+
+    def on_train_begin(self, state: TrainingState) -> None: ...
+
+    def on_epoch_begin(self, state: TrainingState) -> None: ...
+
+    def on_batch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, state: TrainingState) -> None: ...
+
+
+class History(Callback):
+    """Per-epoch metrics of a ``fit`` call: ``history["loss"]`` is a list, one value an epoch.
+
+    Keys: "loss" (mean training loss over the epoch's batches, each measured
+    before its update), "accuracy" when the targets are classes, "lr", and
+    the same metrics of the validation data prefixed "val_".
+
+    It is itself the first callback of every ``fit`` call: it records the
+    logs at each epoch's end, before the other callbacks see them.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        self.append(state.epoch, logs)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items()}
+        return f"History(epochs={len(self)}, last={last})"
+
+
+class PrintProgress(Callback):
+    """One plain line per epoch (``fit(verbose=True)``)."""
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        metrics = "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
+        print(f"epoch {state.epoch}/{state.epochs}  {metrics}", flush=True)
+
+
 
 #: Metric names (after any "val_" prefix) where larger is better.
 _MAXIMIZED = ("accuracy", "r2")

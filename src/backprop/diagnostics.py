@@ -52,8 +52,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import Array
+from .callbacks import Callback, TrainingState
 from .layers import Dense
-from .training import Callback, TrainingState
 
 if TYPE_CHECKING:
     from .network import Network

@@ -19,11 +19,14 @@ also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ._typing import Array
+
+if TYPE_CHECKING:
+    from .activations import Activation
 
 
 def _clip_probabilities(a: Array) -> Array:
@@ -156,3 +159,24 @@ def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
     if spec not in _LOSSES:
         raise ValueError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
     return _LOSSES[spec]()
+
+
+def check_output_pairing(activation: Activation, units: int, loss: Loss) -> None:
+    """Refuse output activation / loss pairings whose math makes no sense."""
+    name = activation.name
+    if name == "softmax" and units == 1:
+        raise ValueError(
+            "softmax on a single output unit always outputs 1 and cannot learn; "
+            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
+        )
+    if loss.name == "cross_entropy" and units == 1:
+        raise ValueError(
+            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
+            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
+        )
+    low, high = activation.output_range
+    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
+        raise ValueError(
+            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
+            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
+        )

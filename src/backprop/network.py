@@ -24,16 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import training
 from ._typing import Array, IntArray
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
-from .losses import Loss, get_loss
+from .losses import Loss, check_output_pairing, get_loss
+from .metrics import regression_metrics
 from .validation import check_inputs, prepare_targets
 
 if TYPE_CHECKING:
-    from .optimizers import Optimizer
-    from .schedules import ScheduleFunction
-    from .training import Callback, History
+    from .callbacks import History
 
 #: Rows per block when predicting, so memory stays bounded for any X.
 INFERENCE_CHUNK = 2048
@@ -51,27 +51,6 @@ def _as_dtype(dtype: Any) -> np.dtype[Any]:
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
     assert resolved is not None
     return resolved
-
-
-def _check_output_pairing(output: Dense, loss: Loss) -> None:
-    """Refuse output activation / loss pairings whose math makes no sense."""
-    name, units = output.activation.name, output.n_out
-    if name == "softmax" and units == 1:
-        raise ValueError(
-            "softmax on a single output unit always outputs 1 and cannot learn; "
-            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
-        )
-    if loss.name == "cross_entropy" and units == 1:
-        raise ValueError(
-            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
-            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
-        )
-    low, high = output.activation.output_range
-    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
-        raise ValueError(
-            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
-            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
-        )
 
 
 class Network:
@@ -118,7 +97,7 @@ class Network:
             raise ValueError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
         self.layers: list[Layer] = list(layers)
         self.loss: Loss = get_loss(loss)
-        _check_output_pairing(output, self.loss)
+        check_output_pairing(output.activation, output.n_out, self.loss)
         self.init = init
         self.dtype = _as_dtype(dtype)
         #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
@@ -365,44 +344,9 @@ class Network:
         return self.evaluate(X, y)["loss"]
 
     # -- training, persistence --------------------------------------------
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        epochs: int = 1,
-        batch_size: int | None = 32,
-        lr: float | None = None,
-        *,
-        optimizer: Optimizer | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, Any] | None = None,
-        validation_split: float | None = None,
-        schedule: ScheduleFunction | None = None,
-        clip_norm: float | None = None,
-        callbacks: Sequence[Callback] = (),
-        verbose: bool = False,
-        resume_from: str | os.PathLike[str] | None = None,
-    ) -> History:
-        """Train by backpropagation; see :func:`backprop.training.fit`."""
-        from .training import fit
-
-        return fit(
-            self,
-            X,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            shuffle=shuffle,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            schedule=schedule,
-            clip_norm=clip_norm,
-            callbacks=callbacks,
-            verbose=verbose,
-            resume_from=resume_from,
-        )
+    #: Train by backpropagation: :func:`backprop.training.fit`, with this network as ``net``
+    #: (its arguments are defined once, there).
+    fit = training.fit
 
     def save(self, path: str) -> None:
         """Write the model to ``path`` (.npz arrays + JSON architecture, atomically)."""
@@ -457,14 +401,3 @@ class Network:
     def __repr__(self) -> str:
         layers = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{layers}], loss={self.loss.name!r}, dtype={self.dtype.name!r})"
-
-
-def regression_metrics(outputs: Array, Y: Array) -> dict[str, float]:
-    """Mean squared error (over samples and outputs) and R² (averaged over outputs)."""
-    residual = outputs.astype(np.float64) - Y
-    mse = float(np.mean(residual**2))
-    total = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
-    explained = 1.0 - np.sum(residual**2, axis=0) / np.where(total > 0, total, 1.0)
-    r2 = float(np.mean(np.where(total > 0, explained, 0.0)))
-    return {"mse": mse, "r2": r2}
-

@@ -17,6 +17,9 @@ kinds of entry, so :func:`load` reads it as a plain model:
 * ``optimizer.<name>``: the optimizer's state arrays (moments).
 
 It is read with ``allow_pickle=False``, so loading a file runs no code.
+This module writes and reads the format, and restores a checkpoint into an
+existing network (:func:`resume`); :mod:`backprop.loading` builds a new
+Network from a file.
 Writing goes to a temporary file in the same folder that is renamed over
 the target only once complete, so a crash never leaves half a model.
 """
@@ -29,34 +32,23 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from . import __version__
 from .errors import ModelFileError
-from .layer_kinds import layer_from_config
-from .network import Network
-from .optimizers import Optimizer
-from .training import History
+from .optimizers import Optimizer, get_optimizer
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .callbacks import History
+    from .network import Network
 
 FORMAT_NAME = "backprop-model"
 FORMAT_VERSION = 1
 _HEADER_KEY = "__backprop__"
 _TRAINING_KEY = "__training__"
 _OPTIMIZER_PREFIX = "optimizer."
-
-
-def network_from_config(config: dict[str, Any], dtype: Any = None) -> Network:
-    """A freshly initialized network with the architecture ``config`` describes."""
-    layers = [layer_from_config(layer) for layer in config["layers"]]
-    return Network(
-        layers,
-        loss=config["loss"]["name"],
-        init=config.get("init", "auto"),
-        seed=config.get("seed"),
-        dtype=dtype or config.get("dtype", "float32"),
-    )
 
 
 def write_atomically(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
@@ -136,30 +128,20 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise ModelFileError(f"cannot read model file {path}: {error}") from None
 
 
-def load(path: str | os.PathLike[str]) -> Network:
-    """Read a network written by :func:`save` (or :meth:`Network.save`).
+@dataclass
+class ModelFile:
+    """What a model file holds, checked for its format but not yet against a network."""
 
-    A checkpoint loads as a plain model: its training state is ignored
-    (:func:`load_checkpoint` returns it too).
-    """
-    net, _ = _load(path, training="ignore")
-    return net
-
-
-def load_checkpoint(
-    path: str | os.PathLike[str], *, require_training: bool = True
-) -> tuple[Network, TrainingCheckpoint]:
-    """Read a checkpoint: the network, and the state needed to resume training.
-
-    With ``require_training=False`` a plain model file is accepted too
-    (its :class:`TrainingCheckpoint` is then empty: epoch 0, no optimizer).
-    """
-    return _load(path, training="required" if require_training else "optional")
+    path: Path
+    header: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # "layers.<i>.<name>": parameters and state arrays
+    training: TrainingCheckpoint | None  # None for a plain model file (or when ignored)
 
 
-def _load(
+def read_model_file(
     path: str | os.PathLike[str], training: Literal["ignore", "optional", "required"]
-) -> tuple[Network, TrainingCheckpoint]:
+) -> ModelFile:
+    """Read and check a model file: its format, header and (unless ignored) training state."""
     path = Path(path)
     arrays = _read_arrays(path)
     training_bytes = arrays.pop(_TRAINING_KEY, None)
@@ -180,61 +162,111 @@ def _load(
         )
     try:
         header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT_NAME:
-            found = header.get("format")
-            raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
-        if header.get("version", 0) > FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path} was written in model format {header['version']} by backprop "
-                f"{header.get('library_version')}; this is backprop {__version__} "
-                f"(format {FORMAT_VERSION}): upgrade backprop"
-            )
-        net = network_from_config(header["network"])
-    except ModelFileError:
-        raise
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path} has an unreadable architecture ({error})") from None
-    for name, view in net.named_parameters():
-        if name not in arrays:
-            raise ModelFileError(f"{path} is missing the array {name}")
-        stored = arrays.pop(name)
-        if stored.shape != view.shape:
-            raise ModelFileError(
-                f"{path}: array {name} has shape {stored.shape}, "
-                f"the architecture needs {view.shape}"
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        found = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
+    if header.get("version", 0) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written in model format {header['version']} by backprop "
+            f"{header.get('library_version')}; this is backprop {__version__} "
+            f"(format {FORMAT_VERSION}): upgrade backprop"
+        )
+    checkpoint = None
+    if training_bytes is not None and training != "ignore":
+        try:
+            checkpoint = TrainingCheckpoint.from_json(
+                json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
             )
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
+            raise ModelFileError(f"{path} has unreadable training state ({error})") from None
+    return ModelFile(path, header, arrays, checkpoint)
+
+
+def restore_arrays(net: Network, file: ModelFile) -> None:
+    """Copy the file's parameters and state arrays into ``net``, all checked before any is written.
+
+    Every array the architecture needs must be there with its shape (parameters
+    finite), and nothing else; on any fault ``net`` is left as it was.
+    """
+    arrays, path = dict(file.arrays), file.path
+    parameters = []
+    for name, view in net.named_parameters():
+        stored = _take(arrays, name, view.shape, path)
         if not np.all(np.isfinite(stored)):
             raise ModelFileError(f"{path}: array {name} contains NaN or inf")
-        view[...] = stored
+        parameters.append((view, stored))
+    states = []
     for index, layer in enumerate(net.layers):
-        state: dict[str, np.ndarray] = {}
-        for name, array in layer.state_arrays().items():
-            key = f"layers.{index}.{name}"
-            if key not in arrays:
-                raise ModelFileError(f"{path} is missing the array {key}")
-            stored = arrays.pop(key)
-            if stored.shape != array.shape:
-                raise ModelFileError(
-                    f"{path}: array {key} has shape {stored.shape}, "
-                    f"the architecture needs {array.shape}"
-                )
-            state[name] = stored
-        try:
-            layer.load_state_arrays(state)
-        except ValueError as error:
-            raise ModelFileError(f"{path}: layer {index}: {error}") from None
+        own = layer.state_arrays()
+        stored_state = {
+            name: _take(arrays, f"layers.{index}.{name}", array.shape, path)
+            for name, array in own.items()
+        }
+        states.append((index, layer, stored_state))
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
-    net.metadata = dict(header.get("metadata") or {})
-    if training_bytes is None or training == "ignore":
-        return net, TrainingCheckpoint()
-    try:
-        checkpoint = TrainingCheckpoint.from_json(
-            json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
+    for view, stored in parameters:
+        view[...] = stored
+    for index, layer, stored_state in states:
+        try:
+            layer.load_state_arrays(stored_state)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: layer {index}: {error}") from None
+
+
+def _take(
+    arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...], path: Path
+) -> np.ndarray:
+    """Remove and return ``arrays[name]``, checking that it exists and has ``shape``."""
+    if name not in arrays:
+        raise ModelFileError(f"{path} is missing the array {name}")
+    stored = arrays.pop(name)
+    if stored.shape != shape:
+        raise ModelFileError(
+            f"{path}: array {name} has shape {stored.shape}, the architecture needs {shape}"
         )
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path} has unreadable training state ({error})") from None
-    return net, checkpoint
+    return stored
+
+
+def read_checkpoint(path: str | os.PathLike[str]) -> ModelFile:
+    """A checkpoint's contents, checked for its format; :func:`resume` restores them."""
+    return read_model_file(path, training="required")
+
+
+def resume(net: Network, optimizer: Optimizer | None, checkpoint: ModelFile) -> Optimizer:
+    """Restore a checkpoint into ``net`` and the optimizer, and return the optimizer.
+
+    ``net`` gets the weights, BatchNorm's running statistics and the RNG state
+    (shuffling, dropout masks); the optimizer its step count, moments and the
+    schedule's base lr. With ``optimizer=None`` one is built from the
+    checkpoint's config. Everything is checked before anything is written.
+    """
+    state, path = checkpoint.training, checkpoint.path
+    assert state is not None, "read with read_checkpoint"
+    if checkpoint.header.get("network", {}).get("layers") != net.config()["layers"]:
+        raise ValueError(f"checkpoint {path} holds another architecture than this network")
+    if optimizer is None:
+        if state.optimizer is None:
+            raise ValueError(f"checkpoint {path} has no optimizer state: pass an optimizer or lr")
+        optimizer = get_optimizer(state.optimizer)
+    if state.optimizer is not None and state.optimizer.get("name") != optimizer.name:
+        raise ValueError(
+            f"checkpoint {path} was trained with optimizer {state.optimizer.get('name')!r}, "
+            f"not {optimizer.name!r}: its state cannot be continued"
+        )
+    moments = {
+        name: array.astype(net.params.dtype, copy=False)
+        for name, array in state.optimizer_arrays.items()
+    }
+    restore_arrays(net, checkpoint)
+    if state.rng_state is not None:
+        net.rng.bit_generator.state = state.rng_state  # the layers share this generator
+    optimizer.load_state_dict({"t": state.optimizer_t, "arrays": moments})
+    if state.initial_lr is not None:
+        optimizer.initial_lr = state.initial_lr
+    return optimizer
 
 
 @dataclass

@@ -95,7 +95,7 @@ def prepare_out(out: str) -> Path:
 
 def load_model(path: str) -> Network:
     """A model file, with a one-line error when it is missing."""
-    from ..persistence import load
+    from ..loading import load
 
     if not Path(path).is_file():
         raise DataError(f"{path}: no such model file")

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
+from ..callbacks import Callback, TrainingState
 from ..datasets import Dataset, Scaler
 from ..network import Network
-from ..training import Callback, TrainingState
 from .common import parse_ints, prepare_out, pyplot, scaler_state, training_arrays
 
 #: Every option that a config file may set: name → (kind, help).

@@ -12,9 +12,10 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from ..loading import load_checkpoint
 from ..network import Network
 from ..optimizers import Optimizer, get_optimizer
-from ..persistence import load_checkpoint, save_checkpoint
+from ..persistence import save_checkpoint
 
 
 def network_to_bytes(net: Network, optimizer: Optimizer | None) -> bytes:
