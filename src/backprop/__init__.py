@@ -27,6 +27,7 @@ from .version import __version__
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
+    from .export.torch_exchange import from_torch
     from .loading import load, load_checkpoint
     from .persistence import TrainingCheckpoint, save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
@@ -48,6 +49,7 @@ _LAZY = {
     "save_checkpoint": "persistence",
     "Trace": "worked_step",
     "explain": "worked_step",
+    "from_torch": "export.torch_exchange",
 }
 
 
@@ -94,6 +96,7 @@ __all__ = [
     "clip_grad_norm",
     "diagnose_network",
     "explain",
+    "from_torch",
     "get_activation",
     "get_loss",
     "gradcheck",

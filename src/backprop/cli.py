@@ -21,6 +21,7 @@ from .commands import (
     diagnose,
     evaluate,
     explain,
+    export,
     gradcheck,
     predict,
     sweep,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(commands)
     gradcheck.add_parser(commands)
     sweep.add_parser(commands)
+    export.add_parser(commands)
     return parser
 
 

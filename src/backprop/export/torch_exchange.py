@@ -1,8 +1,174 @@
-"""placeholder"""
+"""Networks to and from PyTorch: ``bp.from_torch(module)`` and ``net.to_torch()``.
+
+The two libraries store a layer the same way (W is (n_out, n_in), as
+``nn.Linear.weight``), so the exchange copies arrays and maps modules:
+
+    backprop                      torch.nn
+    Dense(n_in, n_out, σ)         Linear(n_in, n_out) followed by σ's module:
+                                  Sigmoid, Tanh, ReLU, LeakyReLU(slope), Softmax(dim=1),
+                                  nothing (or Identity) for linear
+    BatchNorm(n, momentum, eps)   BatchNorm1d(n, eps, momentum): γ, β and running statistics
+    Dropout(n, rate)              Dropout(rate)
+
+In the library an activation belongs to its Dense layer, so in the
+``nn.Sequential`` every activation module must directly follow a ``Linear``.
+PyTorch is optional (``pip install torch``) and imported only here.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 
-def to_torch(net: Any) -> Any:
-    raise NotImplementedError
+from ..activations import Activation, get_activation
+from ..batchnorm import BatchNorm
+from ..dropout import Dropout
+from ..layers import Dense, Layer
+from ..network import Network
+
+SUPPORTED = "Linear, BatchNorm1d, Dropout, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax(dim=1), Identity"
+#: The loss a network gets from its last activation when none is given.
+DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise ImportError("PyTorch exchange needs PyTorch: pip install torch") from None
+    return torch
+
+
+def _array(tensor: Any) -> np.ndarray:
+    return np.asarray(tensor.detach().cpu().numpy())
+
+
+def _activation_of(module: Any, nn: Any, where: str) -> Activation | None:
+    """The library's activation for an activation module; None when it is not one."""
+    simple = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh", nn.ReLU: "relu", nn.Identity: "linear"}
+    for kind, name in simple.items():
+        if isinstance(module, kind):
+            return get_activation(name)
+    if isinstance(module, nn.LeakyReLU):
+        return get_activation({"name": "leaky_relu", "slope": float(module.negative_slope)})
+    if isinstance(module, nn.Softmax):
+        if module.dim not in (1, -1):
+            raise ValueError(f"{where}: Softmax(dim={module.dim}) must act over dim=1 (features)")
+        return get_activation("softmax")
+    return None
+
+
+def from_torch(module: Any, loss: str | None = None, dtype: Any = None) -> Network:
+    """A Network with the layers and weights of ``module``, an ``nn.Sequential``.
+
+    Arguments:
+        module: an ``nn.Sequential`` of the modules in this module's table.
+        loss: the network's loss; by default from the last activation:
+            softmax → "cross_entropy", sigmoid → "binary_cross_entropy", else "mse".
+        dtype: "float32" or "float64"; by default the module's parameters' dtype.
+
+    Raises:
+        ValueError: naming the first module (its position and class) that
+            has no counterpart here.
+    """
+    torch = _torch()
+    nn = torch.nn
+    if not isinstance(module, nn.Sequential):
+        raise TypeError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
+    layers: list[Layer] = []
+    sources: list[Any] = []  # the torch module each layer copies its arrays from
+    last_can_take_activation = False
+    for position, child in enumerate(module):
+        where = f"module {position} ({type(child).__name__})"
+        activation = _activation_of(child, nn, where)
+        if activation is not None:
+            if not last_can_take_activation:
+                raise ValueError(
+                    f"{where}: an activation must directly follow a Linear module "
+                    "(a Dense layer carries its own activation)"
+                )
+            dense = layers[-1]
+            assert isinstance(dense, Dense)
+            layers[-1] = Dense(dense.n_in, dense.n_out, activation, bias=dense.bias)
+            last_can_take_activation = False
+            continue
+        if isinstance(child, nn.Linear):
+            layers.append(Dense(child.in_features, child.out_features, bias=child.bias is not None))
+            last_can_take_activation = True
+        elif isinstance(child, nn.BatchNorm1d):
+            if not child.track_running_stats or child.running_mean is None:
+                raise ValueError(f"{where}: BatchNorm1d needs track_running_stats=True")
+            if child.momentum is None:
+                raise ValueError(f"{where}: BatchNorm1d with momentum=None is not supported")
+            layers.append(BatchNorm(child.num_features, momentum=child.momentum, eps=child.eps))
+            last_can_take_activation = False
+        elif isinstance(child, nn.Dropout):
+            if not layers:
+                raise ValueError(f"{where}: Dropout cannot be the first module here")
+            layers.append(Dropout(layers[-1].n_out, rate=float(child.p)))
+            last_can_take_activation = False
+        else:
+            raise ValueError(f"{where} is not supported; supported: {SUPPORTED}")
+        sources.append(child)
+    if not layers or not isinstance(layers[-1], Dense):
+        raise ValueError("the last layer must be a Linear module (with its activation)")
+    if loss is None:
+        loss = DEFAULT_LOSS.get(layers[-1].activation.name, "mse")
+    if dtype is None:
+        parameters = list(module.parameters())
+        dtype = str(parameters[0].dtype).removeprefix("torch.") if parameters else "float32"
+    net = Network(layers, loss=loss, dtype=dtype)
+    for layer, source in zip(net.layers, sources, strict=True):
+        if isinstance(layer, Dense):
+            layer.W = _array(source.weight)  # both (n_out, n_in)
+            if source.bias is not None:
+                layer.b = _array(source.bias)
+        elif isinstance(layer, BatchNorm):
+            if source.affine:
+                layer.gamma, layer.beta = _array(source.weight), _array(source.bias)
+            layer.load_state_arrays({"running_mean": _array(source.running_mean),
+                                     "running_var": _array(source.running_var)})
+    return net
+
+
+def to_torch(net: Network) -> Any:
+    """An ``nn.Sequential`` with ``net``'s layers and weights (copies), in training mode.
+
+    Call ``.eval()`` on it for inference (Dropout off, BatchNorm's running statistics).
+    """
+    torch = _torch()
+    nn = torch.nn
+    dtype = getattr(torch, net.dtype.name)
+    modules: list[Any] = []
+    for index, layer in enumerate(net.layers):
+        if isinstance(layer, Dense):
+            linear = nn.Linear(layer.n_in, layer.n_out, bias=layer.b is not None, dtype=dtype)
+            with torch.no_grad():
+                linear.weight.copy_(torch.from_numpy(layer.W.copy()))
+                if layer.b is not None:
+                    linear.bias.copy_(torch.from_numpy(layer.b.copy()))
+            modules.append(linear)
+            name = layer.activation.name
+            activations = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+            if name in activations:
+                modules.append(activations[name]())
+            elif name == "leaky_relu":
+                modules.append(nn.LeakyReLU(float(layer.activation.config()["slope"])))
+            elif name == "softmax":
+                modules.append(nn.Softmax(dim=1))
+            elif name != "linear":
+                raise ValueError(f"layer {index}: activation {name!r} has no torch.nn module here")
+        elif isinstance(layer, BatchNorm):
+            norm = nn.BatchNorm1d(layer.n_in, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
+            with torch.no_grad():
+                norm.weight.copy_(torch.from_numpy(layer.gamma.copy()))
+                norm.bias.copy_(torch.from_numpy(layer.beta.copy()))
+                norm.running_mean.copy_(torch.from_numpy(layer.running_mean.astype(net.dtype)))
+                norm.running_var.copy_(torch.from_numpy(layer.running_var.astype(net.dtype)))
+            modules.append(norm)
+        elif isinstance(layer, Dropout):
+            modules.append(nn.Dropout(layer.rate))
+        else:
+            raise ValueError(f"layer {index}: {type(layer).__name__} has no torch.nn module here")
+    return nn.Sequential(*modules)

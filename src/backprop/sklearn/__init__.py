@@ -12,6 +12,14 @@ its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
 SciPy are an optional extra: ``pip install 'backprop[sklearn]'``.
 """
 
+try:
+    import scipy.optimize  # noqa: F401
+    import sklearn.base  # noqa: F401
+except ImportError:
+    raise ImportError(
+        "backprop.sklearn needs scikit-learn and SciPy: pip install 'backprop[sklearn]'"
+    ) from None
+
 from .classifier import MLPClassifier
 from .regressor import MLPRegressor
 

@@ -25,17 +25,11 @@ import warnings
 from typing import Any
 
 import numpy as np
-
-try:
-    from sklearn.base import BaseEstimator
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.model_selection import train_test_split
-    from sklearn.utils import check_random_state
-    from sklearn.utils.validation import check_is_fitted, validate_data
-except ImportError:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "backprop.sklearn needs scikit-learn and SciPy: pip install 'backprop[sklearn]'"
-    ) from None
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._typing import Array
 from ..batchnorm import BatchNorm
@@ -54,6 +48,9 @@ from .params import (
     make_optimizer,
 )
 from .pickling import network_from_bytes, network_to_bytes
+
+#: X's accepted float types: float32 stays float32, anything else becomes float64.
+FLOAT_TYPES = (np.float64, np.float32)
 
 
 class BaseMLP(BaseEstimator):  # type: ignore[misc]
@@ -163,14 +160,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         dtype = x_dtype if self.dtype is None else self.dtype
         return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
 
-    def _input_dtypes(self) -> Any:
-        return (np.float64, np.float32) if self.dtype is None else np.dtype(self.dtype)
-
     def _forward(self, X: Any) -> Array:
-        """The network's output activations a^[L] for X, (m, n_outputs), in inference mode."""
+        """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
+        in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=self._input_dtypes())
-        return self.network_.forward(X)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)
+        return self.network_.forward(X).astype(X.dtype, copy=False)
 
     def to_onnx(self, path: str) -> None:
         """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
@@ -211,7 +206,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
         X, y = validate_data(
-            self, X, y, reset=first_pass, multi_output=True, dtype=self._input_dtypes(),
+            self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
             y_numeric=self.numeric_targets,
         )
         Y = self._encode_targets(y, first_pass, classes)
