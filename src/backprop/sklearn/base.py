@@ -37,8 +37,9 @@ from ..dropout import Dropout
 from ..layers import Dense, Layer
 from ..network import Network
 from ..optimizers import Optimizer
+from ..streaming import is_streamed, open_source, scan
 from .lbfgs import minimize_lbfgs
-from .objective import run_epoch
+from .objective import StreamedData, run_epoch
 from .params import (
     OUT_ACTIVATION_NAMES,
     STOCHASTIC_SOLVERS,
@@ -205,11 +206,19 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if incremental and self.early_stopping:
             raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
-        X, y = validate_data(
-            self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
-            y_numeric=self.numeric_targets,
-        )
-        Y = self._encode_targets(y, first_pass, classes)
+        if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
+            stream = open_source(X, y)
+            y, n_features, x_dtype = scan(stream)
+            X = StreamedData(stream, len(y), n_features, x_dtype, name, first_pass,
+                             self.early_stopping and not incremental, self)
+            y_rows = np.unique(y, axis=0)  # every class, or every target width, once
+        else:
+            X, y = validate_data(
+                self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
+                y_numeric=self.numeric_targets,
+            )
+            y_rows = y
+        Y = self._encode_targets(y_rows, first_pass, classes)
         rng = check_random_state(self.random_state)
         if first_pass:
             seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -221,6 +230,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.loss_curve_ = []
             self.optimizer_ = None
         net = self.network_
+        if isinstance(X, StreamedData):  # batches encoded as they are read
+            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+            self._fit_stochastic(X, Y, y, rng, incremental)
+            return self
         X_net = net.check_inputs(X)
         Y_net = np.ascontiguousarray(Y, dtype=net.dtype)
         if self.solver == "lbfgs":
@@ -252,7 +265,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
 
     def _fit_stochastic(
-        self, X: Array, Y: Array, y: Any, rng: np.random.RandomState, incremental: bool
+        self, X: Array | StreamedData, Y: Array, y: Any, rng: np.random.RandomState,
+        incremental: bool,
     ) -> None:
         net = self.network_
         if self.optimizer_ is None or not incremental:
@@ -261,6 +275,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         early_stopping = self.early_stopping and not incremental
         X_val = y_val = None
         if early_stopping:
+            assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = train_test_split(
                 np.arange(X.shape[0]), test_size=self.validation_fraction,
                 random_state=rng.randint(np.iinfo(np.int32).max), stratify=self._stratify(y),

@@ -97,7 +97,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (every label) is required on the first call."""
         first = not hasattr(self, "network_")
-        if first and classes is None and type_of_target(y) != "multilabel-indicator":
+        if first and classes is None and (y is None or type_of_target(y) != "multilabel-indicator"):
             raise ValueError("classes must be given on the first call to partial_fit")
         self._fit(X, y, incremental=True, classes=classes if first else None)
         return self

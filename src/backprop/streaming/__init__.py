@@ -53,6 +53,7 @@ __all__ = [
     "buffer_rows",
     "is_streamed",
     "open_source",
+    "scan",
     "shuffled_batches",
 ]
 
@@ -99,3 +100,24 @@ def is_streamed(X: Any) -> bool:
         return bool(X) and isinstance(X[0], tuple | list) and len(X[0]) == 2 and hasattr(
             X[0][0], "shape")
     return callable(X) or isinstance(X, Iterator | Iterable)
+
+
+def scan(source: Source | BatchIterable) -> tuple[np.ndarray, int, np.dtype[Any]]:
+    """(every target, the number of features, the features' dtype) of a source: for an
+    iterable, one pass over its batches (which must be readable again: a list or a
+    function, not a one-shot iterator)."""
+    if isinstance(source, Source):
+        return source.targets(), source.n_features, source.dtype
+    if source.one_shot:
+        raise DataError("the batches are read twice here (once for the targets and "
+                        "widths); give a list, or a function that returns a fresh iterator")
+    targets, widths, dtypes = [], set(), set()
+    for X, y in source.chunks(0, None):
+        targets.append(y)
+        widths.add(X.shape[1])
+        dtypes.add(X.dtype)
+    if not targets:
+        raise DataError("the iterable holds no batches")
+    if len(widths) > 1:
+        raise DataError(f"the batches have different numbers of features: {sorted(widths)}")
+    return np.concatenate(targets), widths.pop(), np.result_type(*dtypes)

@@ -72,6 +72,7 @@ class NpyFile(Source):
                             "1 target column), the target last")
         self.n_samples = self.reader.rows
         self.n_features = self.reader.shape[1] - 1
+        self.dtype = self.reader.dtype
 
     def parts(self) -> list[int]:
         return [self.n_samples]
@@ -110,6 +111,7 @@ class NpyShards(Source):
                                 f"{self.shards[0][0].path.name} has {self.shards[0][0].shape[1]}")
             self.shards.append((X, y))
         self.n_features = self.shards[0][0].shape[1]
+        self.dtype = self.shards[0][0].dtype
         self.n_samples = sum(X.rows for X, _ in self.shards)
         self.test = self._pair(folder, TEST_KEY) if (folder / "X_test.npy").exists() else None
 

@@ -35,6 +35,7 @@ class Source:
     n_samples: int
     n_features: int
     where: str
+    dtype: np.dtype[Any]  # of the features as stored
     #: Applied to every block read for training: X rows (e.g. a fitted Scaler's
     #: transform) and targets (e.g. labels mapped to 0..k-1).
     transform: Callable[[np.ndarray], np.ndarray] | None = None
@@ -118,6 +119,7 @@ class ArraySource(Source):
             raise DataError(f"{where}: X has {X.shape[0]} rows but y has {len(y)}")
         self.X, self.y, self.where = X, y, where
         self.n_samples, self.n_features = int(X.shape[0]), int(X.shape[1])
+        self.dtype = np.dtype(X.dtype)
 
     def parts(self) -> list[int]:
         return [self.n_samples]
@@ -140,11 +142,16 @@ class BatchIterable:
         self.where = "the batches"
         self.used = False
         self.buffer_size: int | None = None
+        self.target_transform: Callable[[np.ndarray], np.ndarray] | None = None
+
+    @property
+    def one_shot(self) -> bool:
+        """Whether the batches can be read only once (an iterator, not a list or function)."""
+        return not callable(self.batches) and iter(self.batches) is self.batches
 
     def chunks(self, block_rows: int, rng: np.random.Generator | None
                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        once = not callable(self.batches) and iter(self.batches) is self.batches
-        if once and self.used:
+        if self.one_shot and self.used:
             raise DataError("the iterator of batches was used up after one epoch; give a list, "
                             "or a function that returns a fresh iterator, to train longer")
         self.used = True
@@ -158,4 +165,4 @@ class BatchIterable:
                 raise DataError(f"batch {number}: X has shape {X.shape} and y {y.shape}; "
                                 "expected (m, n_features) and m targets")
             check_block(X, f"batch {number}", 0)
-            yield X, y
+            yield X, y if self.target_transform is None else self.target_transform(y)
