@@ -166,3 +166,22 @@ def test_the_command_refuses_a_bad_config_in_one_line(
     assert err.startswith(f"backprop: error: {config}: search.lr:") and err.count("\n") == 1
     assert cli.main(["sweep", str(tmp_path / "none.toml"), "--serial"]) == 2
     assert "no such sweep config file" in capsys.readouterr().err
+
+
+def test_a_serial_trial_that_crashes_is_retried_once(tmp_path: Path) -> None:
+    attempts: dict[str, int] = {}
+
+    def trial(argv: list[str], blas_threads: object) -> dict[str, Any]:
+        lr = next(a for a in argv if a.startswith("--lr="))
+        attempts[lr] = attempts.get(lr, 0) + 1
+        if lr == "--lr=0.2" or (lr == "--lr=0.1" and attempts[lr] == 1):
+            raise OSError(f"lost {lr}")
+        return {"final": {"val_loss": float(lr.removeprefix("--lr="))}, "seconds": 0.0}
+
+    config = parse_config({"dataset": "moons", "search": {"lr": [0.3, 0.1, 0.2]}})
+    results = {r.params["lr"]: r for r in run_sweep(config, tmp_path, trial)}
+    assert attempts == {"--lr=0.3": 1, "--lr=0.1": 2, "--lr=0.2": 2}
+    assert results[0.1].status == "ok" and results[0.1].final == {"val_loss": 0.1}
+    assert results[0.2].status == "failed" and results[0.2].error == "failed twice: OSError: lost --lr=0.2"
+    document = json.loads((tmp_path / "sweep.json").read_text())
+    assert document["best"]["params"] == {"lr": 0.1} and document["metric"] == "val_loss"

@@ -238,7 +238,7 @@ def train_arguments(dataset: str, options: Mapping[str, Any], out: str | Path) -
     return [*argv, f"--out={out}", "--quiet", "--no-plots"]
 
 
-# -- one trial, on a worker -----------------------------------------------------
+# -- the workers ---------------------------------------------------------------
 def thread_budgets(client: Any) -> dict[str, int]:
     """BLAS threads per worker address: the cores of the worker's machine shared out
     over every task that the workers on that machine run at once (at least 1)."""
@@ -345,13 +345,14 @@ def run_sweep(config: SweepConfig, out: str | Path, trial: Trial, *, client: Any
 
     if client is None:
         for n, argv in enumerate(argvs):
-            for attempt in (1, 2):  # one retry, as the cluster gives
+            outcome, failure = None, None
+            for _attempt in (1, 2):  # one retry, as the cluster gives
                 try:
-                    record(n, trial(argv, blas_threads), None)
+                    outcome = trial(argv, blas_threads)
                     break
                 except Exception as error:
-                    if attempt == 2:
-                        record(n, None, f"failed twice: {type(error).__name__}: {error}")
+                    failure = f"failed twice: {type(error).__name__}: {error}"
+            record(n, outcome, None if outcome is not None else failure)
         return results
     from distributed import as_completed
 
