@@ -24,7 +24,7 @@ from ._typing import Array, IntArray
 from .batching import Batches, Labelled, split_validation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, History, PrintProgress, TrainingState
-from .errors import DivergenceError
+from .errors import DataError, DivergenceError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
 from .streaming import StreamBatches, is_streamed, open_source
@@ -248,7 +248,7 @@ def plan_training(
         X = net.check_inputs(X)
         Y, labels = net.prepare_targets(y, X.shape[0])
     elif validation_split is not None:
-        raise ValueError("validation_split needs the data in memory; give validation_data "
+        raise DataError("validation_split needs the data in memory; give validation_data "
                          "to validate while streaming")
     validation = None
     if validation_split is not None:

@@ -74,7 +74,7 @@ def streamed_arrays(
     in memory; the source goes to ``fit`` in place of X (with y None)."""
     for option in ("classes", "train_samples"):
         if o[option]:
-            raise ValueError(f"--{option.replace('_', '-')} does not apply to data streamed "
+            raise DataError(f"--{option.replace('_', '-')} does not apply to data streamed "
                              f"from {spec}; write the shards you want to train on")
     source = open_source(spec)
     assert isinstance(source, NpyShards | NpyFile)

@@ -109,7 +109,7 @@ class StreamBatches:
                  shuffle: bool, buffer_size: int | None = None,
                  no_single_batch: bool = False) -> None:
         if batch_size is None:
-            raise ValueError("batch_size=None (full batch) needs the data in memory; "
+            raise DataError("batch_size=None (full batch) needs the data in memory; "
                              "give a batch size to stream it")
         self.net, self.source, self.shuffle = net, source, shuffle
         self.batch_size = batch_size
