@@ -137,3 +137,30 @@ def test_grid_and_randomized_search_on_the_cluster_match_the_serial_search() -> 
         assert spread[name].cv_results_["mean_test_score"] == pytest.approx(
             serial[name].cv_results_["mean_test_score"], abs=1e-12)
         assert spread[name].best_score_ > 0.5  # better than chance (1/3) on 3 classes
+
+
+def die_once_then_train(marker: str, argv: list[str], blas_threads: Any) -> dict[str, Any]:
+    """The first call ends its worker process abruptly; later calls run the trial."""
+    if not os.path.exists(marker):
+        Path(marker).write_text("died once")
+        os._exit(1)
+    return sweep_command.run_trial(argv, blas_threads)
+
+
+def test_a_trial_whose_worker_dies_runs_again_on_a_live_worker(tmp_path: Path) -> None:
+    import functools
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers lack tests/
+    marker = tmp_path / "died"
+    config = parse_config({"dataset": "moons", "fixed": {"epochs": 2},
+                           "search": {"lr": [0.003, 0.03, 0.3]}})
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None, silence_logs=logging.CRITICAL) as local, \
+            Client(local) as client:
+        results = run_sweep(config, tmp_path / "out",
+                            functools.partial(die_once_then_train, str(marker)), client=client)
+    assert marker.read_text() == "died once"  # a worker process did die
+    assert sorted(r.params["lr"] for r in results) == [0.003, 0.03, 0.3]
+    assert all(r.status == "ok" for r in results), [r.error for r in results]
