@@ -271,6 +271,9 @@ def test_warm_start_continues_from_the_fitted_network() -> None:
     quiet_fit(clf, X, y)
     assert clf.network_ is network and clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
     assert not np.array_equal(before, clf.network_.params)
+    clf.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match=r"has \(8,\); fit with warm_start=False"):
+        clf.fit(X, y)
     cold = quiet_fit(MLPClassifier((8,), max_iter=5, random_state=0), X, y)
     refit = quiet_fit(cold, X, y)
     assert refit.n_iter_ == 5
@@ -286,8 +289,10 @@ def test_partial_fit_needs_classes_first_and_continues_the_optimizer() -> None:
         clf.partial_fit(X, y)
     assert clf.n_iter_ == 21 and clf.optimizer_ is not None and clf.optimizer_.t == 1 + 20 * 2
     assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
-    with pytest.raises(ValueError, match=r"classes \[7\] not seen"):
+    with pytest.raises(ValueError, match=r"classes \[7\] that are not among the classes \[0, 1, 2\]"):
         clf.partial_fit(X[:3], np.array([0, 1, 7]))
+    with pytest.raises(ValueError, match=r"classes \[5\] that are not among the classes \[0, 1\]"):
+        MLPClassifier().partial_fit(X[:3], np.array([0, 1, 5]), classes=[0, 1])
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     reg = MLPRegressor((4,), random_state=0)
     X_r, y_r = make_regression(n_samples=80, n_features=3, random_state=0)
@@ -387,6 +392,22 @@ def test_grid_and_randomized_search_pick_parameters_by_score() -> None:
     X_r, y_r = make_regression(n_samples=150, n_features=4, noise=0.1, random_state=0)
     quiet_fit(search, X_r, y_r / y_r.std())
     assert search.best_params_["learning_rate_init"] == 1e-2
+
+
+def test_a_search_in_worker_processes_gives_the_serial_result() -> None:
+    # joblib's worker processes receive the estimators pickled: as model-file bytes
+    X, y = blobs(n=120)
+    grid = {"alpha": [1e-4, 1.0], "hidden_layer_sizes": [(2,), (8,)]}
+    results = []
+    for n_jobs in (1, 2):
+        search = GridSearchCV(MLPClassifier(max_iter=20, learning_rate_init=0.01, random_state=0),
+                              grid, cv=2, n_jobs=n_jobs)
+        results.append(quiet_fit(search, X, y))
+    serial, parallel = results
+    assert parallel.best_params_ == serial.best_params_
+    np.testing.assert_array_equal(parallel.cv_results_["mean_test_score"],
+                                  serial.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(parallel.predict_proba(X), serial.predict_proba(X))
 
 
 def test_clone_copies_the_parameters_but_not_the_fit() -> None:

@@ -21,6 +21,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from backprop.sklearn import MLPClassifier, MLPRegressor
 
+# The checks fit with default max_iter on small data: not converging there is expected.
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
 ESTIMATORS = [
     MLPClassifier(),
     MLPRegressor(),

@@ -49,3 +49,21 @@ def test_regression_r2_matches_scikit_learns_mlp_within_a_point() -> None:
     theirs, mine = scores("MLPRegressor", X, (y - y.mean()) / y.std(), **SETTINGS)
     assert theirs > 0.9 and mine > 0.9
     assert abs(mine - theirs) <= 0.01, (mine, theirs)
+
+
+def test_the_fit_time_benchmark_script_runs_on_a_tiny_setting() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "bench" / "sklearn_compare.py"
+    done = subprocess.run([sys.executable, str(script), "--tiny"], capture_output=True, text=True,
+                          check=True)
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "task" not in line]
+    assert len(rows) == 3
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        sk_seconds, bp_seconds, ratio = (float(c) for c in cells[1:4])
+        assert sk_seconds > 0 and bp_seconds > 0
+        assert ratio == pytest.approx(bp_seconds / sk_seconds, rel=0.01)  # of seconds rounded to 4 digits
+        assert -1.0 <= float(cells[4]) <= 1.0 and -1.0 <= float(cells[5]) <= 1.0

@@ -229,6 +229,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.n_iter_ = self.t_ = 0
             self.loss_curve_ = []
             self.optimizer_ = None
+        else:
+            widths = [layer.n_out for layer in self._dense_layers[:-1]]
+            if widths != hidden_sizes(self.hidden_layer_sizes):
+                raise ValueError(
+                    f"{name}: hidden_layer_sizes is {self.hidden_layer_sizes!r} but the fitted "
+                    f"network that warm_start or partial_fit continues has {tuple(widths)}; "
+                    "fit with warm_start=False to start afresh"
+                )
         net = self.network_
         if isinstance(X, StreamedData):  # batches encoded as they are read
             X.use_targets(lambda rows: self._encode_targets(rows, False, None))
@@ -393,10 +401,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if blob is not None:
             self.network_, self.optimizer_ = network_from_bytes(blob)
 
-    def _check_stochastic(self) -> bool:
-        if self.solver not in STOCHASTIC_SOLVERS:
-            raise AttributeError(
-                f"partial_fit is only available for stochastic solvers "
-                f"({', '.join(STOCHASTIC_SOLVERS)}); {self.solver!r} is not one"
-            )
-        return True
+
+def has_stochastic_solver(estimator: BaseMLP) -> bool:
+    """True for a stochastic solver; else AttributeError (so partial_fit is hidden for lbfgs)."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers "
+            f"({', '.join(STOCHASTIC_SOLVERS)}); {estimator.solver!r} is not one"
+        )
+    return True

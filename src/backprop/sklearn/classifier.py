@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from .._typing import Array
-from .base import BaseMLP
+from .base import BaseMLP, has_stochastic_solver
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
@@ -71,12 +71,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
-        elif type_of_target(y) != "multilabel-indicator":
+        if type_of_target(y) != "multilabel-indicator":
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
-                    f"y holds classes {unseen.tolist()} not seen in the first call "
-                    f"(classes: {self.classes_.tolist()})"
+                    f"y holds classes {unseen.tolist()} that are not among the classes "
+                    f"{self.classes_.tolist()} of the first call"
                 )
         return np.asarray(self._label_binarizer.transform(y))
 
@@ -93,7 +93,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         self._fit(X, y, incremental=False)
         return self
 
-    @available_if(BaseMLP._check_stochastic)  # type: ignore[untyped-decorator]
+    @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (every label) is required on the first call."""
         first = not hasattr(self, "network_")

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
-from .base import BaseMLP
+from .base import BaseMLP, has_stochastic_solver
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
@@ -51,7 +51,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
         self._fit(X, y, incremental=False)
         return self
 
-    @available_if(BaseMLP._check_stochastic)  # type: ignore[untyped-decorator]
+    @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
         """One epoch over (X, y), continuing from the last call."""
         self._fit(X, y, incremental=True)
