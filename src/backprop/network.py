@@ -362,7 +362,7 @@ class Network:
 
     def to_torch(self) -> Any:
         """This network as a torch.nn.Sequential, weights copied (see backprop.export)."""
-        from .export.torch_exchange import to_torch
+        from .export.torch_module import to_torch
 
         return to_torch(self)
 

@@ -25,15 +25,17 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import __version__
 from ..batchnorm import BatchNorm
 from ..dropout import Dropout
 from ..layers import Dense
-from ..network import Network
+from ..version import __version__
+
+if TYPE_CHECKING:
+    from ..network import Network
 
 OPSET = 17
 IR_VERSION = 8

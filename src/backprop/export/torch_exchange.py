@@ -12,7 +12,8 @@ The two libraries store a layer the same way (W is (n_out, n_in), as
 
 In the library an activation belongs to its Dense layer, so in the
 ``nn.Sequential`` every activation module must directly follow a ``Linear``.
-PyTorch is optional (``pip install torch``) and imported only here.
+PyTorch is optional (``pip install torch``) and imported only when called.
+``to_torch`` lives in :mod:`.torch_module`, which needs no Network at run time.
 """
 
 from __future__ import annotations
@@ -26,18 +27,13 @@ from ..batchnorm import BatchNorm
 from ..dropout import Dropout
 from ..layers import Dense, Layer
 from ..network import Network
+from .torch_module import import_torch, to_torch
+
+__all__ = ["from_torch", "to_torch"]
 
 SUPPORTED = "Linear, BatchNorm1d, Dropout, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax(dim=1), Identity"
 #: The loss a network gets from its last activation when none is given.
 DEFAULT_LOSS = {"softmax": "cross_entropy", "sigmoid": "binary_cross_entropy"}
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise ImportError("PyTorch exchange needs PyTorch: pip install torch") from None
-    return torch
 
 
 def _array(tensor: Any) -> np.ndarray:
@@ -72,7 +68,7 @@ def from_torch(module: Any, loss: str | None = None, dtype: Any = None) -> Netwo
         ValueError: naming the first module (its position and class) that
             has no counterpart here.
     """
-    torch = _torch()
+    torch = import_torch()
     nn = torch.nn
     if not isinstance(module, nn.Sequential):
         raise TypeError(f"from_torch takes an nn.Sequential, got {type(module).__name__}")
@@ -130,45 +126,3 @@ def from_torch(module: Any, loss: str | None = None, dtype: Any = None) -> Netwo
             layer.load_state_arrays({"running_mean": _array(source.running_mean),
                                      "running_var": _array(source.running_var)})
     return net
-
-
-def to_torch(net: Network) -> Any:
-    """An ``nn.Sequential`` with ``net``'s layers and weights (copies), in training mode.
-
-    Call ``.eval()`` on it for inference (Dropout off, BatchNorm's running statistics).
-    """
-    torch = _torch()
-    nn = torch.nn
-    dtype = getattr(torch, net.dtype.name)
-    modules: list[Any] = []
-    for index, layer in enumerate(net.layers):
-        if isinstance(layer, Dense):
-            linear = nn.Linear(layer.n_in, layer.n_out, bias=layer.b is not None, dtype=dtype)
-            with torch.no_grad():
-                linear.weight.copy_(torch.from_numpy(layer.W.copy()))
-                if layer.b is not None:
-                    linear.bias.copy_(torch.from_numpy(layer.b.copy()))
-            modules.append(linear)
-            name = layer.activation.name
-            activations = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-            if name in activations:
-                modules.append(activations[name]())
-            elif name == "leaky_relu":
-                modules.append(nn.LeakyReLU(float(layer.activation.config()["slope"])))
-            elif name == "softmax":
-                modules.append(nn.Softmax(dim=1))
-            elif name != "linear":
-                raise ValueError(f"layer {index}: activation {name!r} has no torch.nn module here")
-        elif isinstance(layer, BatchNorm):
-            norm = nn.BatchNorm1d(layer.n_in, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
-            with torch.no_grad():
-                norm.weight.copy_(torch.from_numpy(layer.gamma.copy()))
-                norm.bias.copy_(torch.from_numpy(layer.beta.copy()))
-                norm.running_mean.copy_(torch.from_numpy(layer.running_mean.astype(net.dtype)))
-                norm.running_var.copy_(torch.from_numpy(layer.running_var.astype(net.dtype)))
-            modules.append(norm)
-        elif isinstance(layer, Dropout):
-            modules.append(nn.Dropout(layer.rate))
-        else:
-            raise ValueError(f"layer {index}: {type(layer).__name__} has no torch.nn module here")
-    return nn.Sequential(*modules)

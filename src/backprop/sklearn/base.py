@@ -161,7 +161,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         dtype = x_dtype if self.dtype is None else self.dtype
         return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
 
-    def _forward(self, X: Any) -> Array:
+    def output_activations(self, X: Any) -> Array:
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
         in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
@@ -195,7 +195,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         ]
 
     # -- fitting ----------------------------------------------------------
-    def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+        """What fit (``incremental=False``) and partial_fit (True, one epoch) do."""
         name = type(self).__name__
         check_parameters(name, self.get_params())
         if self.dropout and self.solver == "lbfgs":
