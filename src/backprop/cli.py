@@ -29,13 +29,15 @@ from .commands import (
     gradcheck,
     lab,
     predict,
+    sweep,
     train,
 )
 from .errors import BackpropError
 
 #: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
 SUBCOMMANDS = (
-    demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, export, lab,
+    demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, sweep, export,
+    lab,
 )
 #: The line after a bug's traceback.
 REPORT_LINE = "backprop: internal error: please report this with the command you ran"

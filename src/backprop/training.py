@@ -24,9 +24,10 @@ from ._typing import Array, IntArray
 from .batching import Batches, Labelled, split_validation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, History, PrintProgress, TrainingState
-from .errors import DivergenceError, OptionError, OptionTypeError
+from .errors import DataError, DivergenceError, OptionError, OptionTypeError
 from .optimizers import SGD, Optimizer
 from .schedules import ScheduleFunction, check_schedule
+from .streaming import StreamBatches, is_streamed, open_source
 from .validation import check_non_negative_number, check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
@@ -55,7 +56,11 @@ def fit(
     """Train ``net`` on (X, y) by backpropagation and return the history.
 
     Arguments:
-        X: inputs, (m, n_inputs).
+        X: inputs, (m, n_inputs); or data larger than memory, streamed in batches
+            shuffled within a buffer (:mod:`backprop.streaming`): a ``np.memmap``
+            (e.g. ``np.load(path, mmap_mode="r")``), a directory of .npy shards or
+            a .npy file (y None), a streaming source, or an iterable of (X, y)
+            batches (y None).
         y: integer class labels (m,), or targets (m, n_outputs), or (m,) for one output.
         epochs: passes over the data; with ``resume_from``, the TOTAL number of
             epochs of the run, those already done included (Keras's
@@ -114,7 +119,7 @@ def fit(
 class TrainingPlan:
     """A ``fit`` call's arguments, checked and resolved: everything the loop needs."""
 
-    batches: Batches
+    batches: Batches | StreamBatches
     labels: IntArray | None  # the training samples' classes, for accuracy
     validation: Labelled | None
     optimizer: Optimizer
@@ -238,8 +243,13 @@ def plan_training(
         checkpoint = read_checkpoint(resume_from)
     if optimizer is not None or lr is not None or checkpoint is None:
         optimizer = _resolve_optimizer(lr, optimizer)
-    X = net.check_inputs(X)
-    Y, labels = net.prepare_targets(y, X.shape[0])
+    source = open_source(X, y) if is_streamed(X) else None  # data larger than memory
+    if source is None:
+        X = net.check_inputs(X)
+        Y, labels = net.prepare_targets(y, X.shape[0])
+    elif validation_split is not None:
+        raise DataError("validation_split needs the data in memory; give validation_data "
+                         "to validate while streaming")
     validation = None
     if validation_split is not None:
         if validation_data is not None:
@@ -249,7 +259,7 @@ def plan_training(
         if not 0.0 < validation_split < 1.0:
             raise OptionError(f"validation_split must be in (0, 1), got {validation_split!r}")
         (X, Y, labels), validation = split_validation(X, Y, labels, float(validation_split))
-    m = X.shape[0]
+    m = X.shape[0] if source is None else getattr(source, "n_samples", 0)
     size = m if batch_size is None else check_positive_int(batch_size, "batch_size")
     if clip_norm is not None:
         clip_norm = check_positive_number(clip_norm, "clip_norm")
@@ -262,7 +272,7 @@ def plan_training(
         Y_val, labels_val = net.prepare_targets(validation_data[1], X_val.shape[0])
         validation = (X_val, Y_val, labels_val)
     needs_pairs = any(isinstance(layer, BatchNorm) for layer in net.layers)
-    if needs_pairs and min(size, m) < 2:
+    if needs_pairs and min(size, m or size) < 2:
         raise OptionError(
             "a network with BatchNorm needs at least 2 samples per batch in training; "
             f"batch_size={batch_size} with {m} training samples gives 1"
@@ -289,8 +299,14 @@ def plan_training(
             optimizer.initial_lr = optimizer.lr
         base_lr = optimizer.initial_lr
     net.history = history
+    batches: Batches | StreamBatches
+    if source is None:
+        batches = Batches(X, Y, size, shuffle, no_single_batch=needs_pairs)
+    else:
+        batches = StreamBatches(net, source, batch_size, shuffle, no_single_batch=needs_pairs)
+        labels = batches.labels if net.is_classifier else None  # the batch's, in rows [0, n)
     return TrainingPlan(
-        batches=Batches(X, Y, size, shuffle, no_single_batch=needs_pairs),
+        batches=batches,
         labels=labels,
         validation=validation,
         optimizer=optimizer,

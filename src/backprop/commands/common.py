@@ -12,6 +12,7 @@ import numpy as np
 from ..datasets import Dataset, Scaler, load_dataset, subset_classes
 from ..errors import DataError, ModelFileError, OptionError
 from ..network import Network
+from .streamed import is_streamed_spec, streamed_arrays
 
 
 def parse_list(
@@ -57,9 +58,11 @@ def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
 
 def training_arrays(
     spec: str, o: dict[str, Any]
-) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, Scaler | None]:
+) -> tuple[Dataset, Any, Any, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
+    if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
+        return streamed_arrays(spec, o)
     data = load_data(spec, o["classes"])
     X, y = data.X_train, data.y_train
     if o["train_samples"] is not None:

@@ -37,8 +37,9 @@ from ..dropout import Dropout
 from ..layers import Dense, Layer
 from ..network import Network
 from ..optimizers import Optimizer
+from ..streaming import is_streamed, open_source, scan
 from .lbfgs import minimize_lbfgs
-from .objective import run_epoch
+from .objective import StreamedData, run_epoch
 from .params import (
     OUT_ACTIVATION_NAMES,
     STOCHASTIC_SOLVERS,
@@ -160,7 +161,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         dtype = x_dtype if self.dtype is None else self.dtype
         return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
 
-    def _forward(self, X: Any) -> Array:
+    def output_activations(self, X: Any) -> Array:
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
         in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
@@ -194,7 +195,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         ]
 
     # -- fitting ----------------------------------------------------------
-    def _fit(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+        """What fit (``incremental=False``) and partial_fit (True, one epoch) do."""
         name = type(self).__name__
         check_parameters(name, self.get_params())
         if self.dropout and self.solver == "lbfgs":
@@ -205,11 +207,19 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if incremental and self.early_stopping:
             raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
-        X, y = validate_data(
-            self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
-            y_numeric=self.numeric_targets,
-        )
-        Y = self._encode_targets(y, first_pass, classes)
+        if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
+            stream = open_source(X, y)
+            y, n_features, x_dtype = scan(stream)
+            X = StreamedData(stream, len(y), n_features, x_dtype, name, first_pass,
+                             self.early_stopping and not incremental, self)
+            y_rows = np.unique(y, axis=0)  # every class, or every target width, once
+        else:
+            X, y = validate_data(
+                self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
+                y_numeric=self.numeric_targets,
+            )
+            y_rows = y
+        Y = self._encode_targets(y_rows, first_pass, classes)
         rng = check_random_state(self.random_state)
         if first_pass:
             seed = int(rng.randint(np.iinfo(np.int32).max))
@@ -229,6 +239,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     "fit with warm_start=False to start afresh"
                 )
         net = self.network_
+        if isinstance(X, StreamedData):  # batches encoded as they are read
+            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+            self._fit_stochastic(X, Y, y, rng, incremental)
+            return self
         X_net = net.check_inputs(X)
         Y_net = np.ascontiguousarray(Y, dtype=net.dtype)
         if self.solver == "lbfgs":
@@ -260,7 +274,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
 
     def _fit_stochastic(
-        self, X: Array, Y: Array, y: Any, rng: np.random.RandomState, incremental: bool
+        self, X: Array | StreamedData, Y: Array, y: Any, rng: np.random.RandomState,
+        incremental: bool,
     ) -> None:
         net = self.network_
         if self.optimizer_ is None or not incremental:
@@ -269,6 +284,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         early_stopping = self.early_stopping and not incremental
         X_val = y_val = None
         if early_stopping:
+            assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = train_test_split(
                 np.arange(X.shape[0]), test_size=self.validation_fraction,
                 random_state=rng.randint(np.iinfo(np.int32).max), stratify=self._stratify(y),

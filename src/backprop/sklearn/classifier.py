@@ -90,21 +90,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train on X (n_samples, n_features), labels y (n_samples,) or 0/1 (n_samples, k)."""
-        self._fit(X, y, incremental=False)
+        self.train(X, y, incremental=False)
         return self
 
     @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y); ``classes`` (every label) is required on the first call."""
         first = not hasattr(self, "network_")
-        if first and classes is None and type_of_target(y) != "multilabel-indicator":
+        if first and classes is None and (y is None or type_of_target(y) != "multilabel-indicator"):
             raise ValueError("classes must be given on the first call to partial_fit")
-        self._fit(X, y, incremental=True, classes=classes if first else None)
+        self.train(X, y, incremental=True, classes=classes if first else None)
         return self
 
     def predict_proba(self, X: Any) -> Array:
         """Probabilities (n_samples, n_classes); for two classes [1 − p, p] of the sigmoid unit."""
-        outputs = self._forward(X)
+        outputs = self.output_activations(X)
         if self._label_binarizer.y_type_ == "binary":
             return np.hstack([1.0 - outputs, outputs])
         return outputs
@@ -116,5 +116,5 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
 
     def predict(self, X: Any) -> np.ndarray:
         """Class labels (n_samples,), or the 0/1 indicator (n_samples, n_labels) for multi-label."""
-        outputs = self._forward(X)
+        outputs = self.output_activations(X)
         return np.asarray(self._label_binarizer.inverse_transform(outputs))

@@ -18,6 +18,8 @@ optimizer's ``step`` on the flat buffers.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from ..errors import DivergenceError
 from ..layers import Dense
 from ..network import Network
 from ..optimizers import Optimizer
+from ..streaming import BatchIterable, Source, StreamBatches
 from ..training import clip_grad_norm
 
 
@@ -57,7 +60,7 @@ def batch_bounds(m: int, batch_size: int, no_single_batch: bool) -> list[tuple[i
 def run_epoch(
     net: Network,
     optimizer: Optimizer,
-    X: Array,
+    X: Array | StreamedData,
     Y: Array,
     *,
     batch_size: int,
@@ -72,6 +75,15 @@ def run_epoch(
     when ``clip_norm`` is set, then θ ← θ − Δθ (``optimizer.step``). Samples are
     shuffled by index with the network's generator when ``shuffle``.
     """
+    if isinstance(X, StreamedData):  # read from disk or an iterable, shuffled in a buffer
+        batches = StreamBatches(net, X.source, batch_size, shuffle,
+                                no_single_batch=no_single_batch)
+        total, seen = 0.0, 0
+        for which in batches.epoch(net.rng):
+            X_b, Y_b = batches.gather(which)
+            total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * X_b.shape[0]
+            seen += X_b.shape[0]
+        return float(total / seen)
     m = X.shape[0]
     order = net.rng.permutation(m) if shuffle else None
     total = 0.0
@@ -81,15 +93,51 @@ def run_epoch(
         else:
             rows = order[start:end]
             X_b, Y_b = np.take(X, rows, axis=0), np.take(Y, rows, axis=0)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss = penalized_backprop(net, X_b, Y_b, alpha)
-        if not math.isfinite(loss):
-            raise DivergenceError(
-                f"training diverged: the loss became {loss} (learning rate {optimizer.lr:g}); "
-                "try a smaller learning_rate_init"
-            )
-        if clip_norm is not None:
-            clip_grad_norm(net.grads, clip_norm)
-        optimizer.step(net.params, net.grads)
-        total += loss * (end - start)
+        total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * (end - start)
     return float(total / m)
+
+
+def train_batch(net: Network, optimizer: Optimizer, X_b: Array, Y_b: Array, alpha: float,
+                clip_norm: float | None) -> float:
+    """One update: J and ∂J/∂θ, the clip when ``clip_norm`` is set, θ ← θ − Δθ; returns J."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        loss = penalized_backprop(net, X_b, Y_b, alpha)
+    if not math.isfinite(loss):
+        raise DivergenceError(
+            f"training diverged: the loss became {loss} (learning rate {optimizer.lr:g}); "
+            "try a smaller learning_rate_init"
+        )
+    if clip_norm is not None:
+        clip_grad_norm(net.grads, clip_norm)
+    optimizer.step(net.params, net.grads)
+    return loss
+
+
+class StreamedData:
+    """An estimator's training data read in batches (:mod:`backprop.streaming`): a memmap,
+    .npy files or an iterable of batches, with its size and width; it stands in for X.
+
+    On the first pass it records ``n_features_in_`` on the estimator, later it checks
+    it; early stopping (a validation split held in memory) is refused.
+    """
+
+    def __init__(self, source: Source | BatchIterable, n_samples: int, n_features: int,
+                 dtype: Any, name: str, first_pass: bool, early_stopping: bool,
+                 estimator: Any) -> None:
+        if early_stopping:
+            raise ValueError(f"{name}: early_stopping needs the data in memory; it is not "
+                             "available when X is streamed (a memmap, files or batches)")
+        if first_pass:
+            estimator.n_features_in_ = n_features
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        elif n_features != estimator.n_features_in_:
+            raise ValueError(f"X has {n_features} features, but {name} is expecting "
+                             f"{estimator.n_features_in_} features as input")
+        self.source = source
+        self.shape = (n_samples, n_features)
+        self.dtype = np.dtype(np.float32 if dtype == np.float32 else np.float64)
+
+    def use_targets(self, encode: Callable[[np.ndarray], np.ndarray]) -> None:
+        """Targets are read as y and trained on as ``encode(y)`` rows."""
+        self.source.target_transform = encode

@@ -48,16 +48,16 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train on X (n_samples, n_features), targets y (n_samples,) or (n_samples, n_targets)."""
-        self._fit(X, y, incremental=False)
+        self.train(X, y, incremental=False)
         return self
 
     @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
     def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
         """One epoch over (X, y), continuing from the last call."""
-        self._fit(X, y, incremental=True)
+        self.train(X, y, incremental=True)
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values: (n_samples,) for one target, else (n_samples, n_targets)."""
-        outputs = self._forward(X)
+        outputs = self.output_activations(X)
         return outputs[:, 0] if outputs.shape[1] == 1 else outputs
