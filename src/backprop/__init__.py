@@ -14,6 +14,7 @@ from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
+from .clipping import clip_grad_norm
 from .dropout import Dropout
 from .errors import (
     BackpropError,
@@ -30,7 +31,6 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
-from .training import clip_grad_norm
 from .version import __version__
 
 if TYPE_CHECKING:

@@ -42,13 +42,12 @@ from .lbfgs import minimize_lbfgs
 from .objective import StreamedData, run_epoch
 from .params import (
     OUT_ACTIVATION_NAMES,
-    STOCHASTIC_SOLVERS,
     check_parameters,
     hidden_sizes,
     library_activation,
     make_optimizer,
 )
-from .pickling import network_from_bytes, network_to_bytes
+from .pickling import pickled_state, unpickled_state
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
 FLOAT_TYPES = (np.float64, np.float32)
@@ -388,26 +387,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     # -- pickling: the network travels as model-file bytes ---------------
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        net = state.pop("network_", None)
-        optimizer = state.pop("optimizer_", None)
-        if net is not None:
-            state["_network_file"] = network_to_bytes(net, optimizer)
-        return state
+        return pickled_state(super().__getstate__())
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        blob = state.pop("_network_file", None)
-        super().__setstate__(state)
-        if blob is not None:
-            self.network_, self.optimizer_ = network_from_bytes(blob)
-
-
-def has_stochastic_solver(estimator: BaseMLP) -> bool:
-    """True for a stochastic solver; else AttributeError (so partial_fit is hidden for lbfgs)."""
-    if estimator.solver not in STOCHASTIC_SOLVERS:
-        raise AttributeError(
-            f"partial_fit is only available for stochastic solvers "
-            f"({', '.join(STOCHASTIC_SOLVERS)}); {estimator.solver!r} is not one"
-        )
-    return True
+        super().__setstate__(unpickled_state(state))

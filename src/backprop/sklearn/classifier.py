@@ -18,7 +18,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import column_or_1d
 
 from .._typing import Array
-from .base import BaseMLP, has_stochastic_solver
+from .base import BaseMLP
+from .params import has_stochastic_solver
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]

@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from .._typing import Array
+from ..clipping import clip_grad_norm
 from ..errors import DivergenceError
 from ..layers import Dense
 from ..network import Network
 from ..optimizers import Optimizer
 from ..streaming import BatchIterable, Source, StreamBatches
-from ..training import clip_grad_norm
 
 
 def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float) -> float:

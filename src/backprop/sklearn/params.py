@@ -140,3 +140,13 @@ def make_optimizer(params: dict[str, Any]) -> Optimizer:
     if solver == "rmsprop":
         return RMSProp(lr=lr, eps=float(params["epsilon"]))
     raise ValueError(f"solver {solver!r} is not stochastic")
+
+
+def has_stochastic_solver(estimator: Any) -> bool:
+    """True for a stochastic solver; else AttributeError (so partial_fit is hidden for lbfgs)."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers "
+            f"({', '.join(STOCHASTIC_SOLVERS)}); {estimator.solver!r} is not one"
+        )
+    return True

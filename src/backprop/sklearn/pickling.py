@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from ..loading import load_checkpoint
 from ..network import Network
@@ -41,3 +42,22 @@ def network_from_bytes(blob: bytes) -> tuple[Network, Optimizer | None]:
         optimizer.load_state_dict(state)
         optimizer.initial_lr = checkpoint.initial_lr
     return net, optimizer
+
+
+def pickled_state(state: dict[str, Any]) -> dict[str, Any]:
+    """An estimator's state for pickling: ``network_``, ``optimizer_`` become model-file bytes."""
+    state = dict(state)
+    net = state.pop("network_", None)
+    optimizer = state.pop("optimizer_", None)
+    if net is not None:
+        state["_network_file"] = network_to_bytes(net, optimizer)
+    return state
+
+
+def unpickled_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`pickled_state`: the network and optimizer rebuilt from the bytes."""
+    state = dict(state)
+    blob = state.pop("_network_file", None)
+    if blob is not None:
+        state["network_"], state["optimizer_"] = network_from_bytes(blob)
+    return state
