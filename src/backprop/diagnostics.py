@@ -26,6 +26,11 @@ the whole fit call, from 1):
                         pairs whose σ'(z) is below 1 % of its maximum
                         (:data:`SIGMOID_SATURATION`, :data:`TANH_SATURATION`);
                         NaN for other activations
+    unit_spread         how much the layer's units differ: ‖R − 1 r̄ᵀ‖ / ‖R‖ with R =
+                        [W b] (one row per unit) and r̄ its mean row, after the
+                        update; 0 when every unit has the same weights and bias
+                        (a zero or constant init), about 1 for random weights;
+                        NaN for a layer of one unit
 
 How the update ratio is kept cheap: a callback runs after the optimizer's
 step, so it sees only W_after. Diagnostics therefore copies the flat
@@ -83,6 +88,7 @@ METRICS: tuple[str, ...] = (
     "update_ratio",
     "dead_fraction",
     "saturated_fraction",
+    "unit_spread",
 )
 
 _RELU_TYPES = ("relu", "leaky_relu")
@@ -125,6 +131,20 @@ def saturated_fraction(layer: Dense) -> float:
     return math.nan
 
 
+def unit_spread(layer: Dense) -> float:
+    """‖R − 1 r̄ᵀ‖ / ‖R‖ for R = [W b], one row per unit: 0 when all units are identical.
+
+    0 too for an all-zero R (its units are identical); NaN for one unit.
+    """
+    if layer.n_out < 2:
+        return math.nan
+    rows = layer.W.astype(np.float64)
+    if layer.b is not None:
+        rows = np.hstack([rows, layer.b.astype(np.float64)[:, None]])
+    size = _norm(rows)
+    return _norm(rows - rows.mean(axis=0)) / size if size > 0 else 0.0
+
+
 def _dense_layers(net: Network) -> list[tuple[int, Dense]]:
     return [(i, layer) for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
 
@@ -142,6 +162,7 @@ def _layer_metrics(layer: Dense, update_ratio: float) -> dict[str, float]:
         "update_ratio": update_ratio,
         "dead_fraction": dead_fraction(layer),
         "saturated_fraction": saturated_fraction(layer),
+        "unit_spread": unit_spread(layer),
     }
 
 
