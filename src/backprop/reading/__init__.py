@@ -85,6 +85,10 @@ from .thresholds import (
 )
 from .words import layer_list, number, percent
 
+# the public names are backprop.reading's, wherever in the package they are defined
+for _public in (read_diagnostics, Finding, Reading):
+    _public.__module__ = __name__
+
 __all__ = [
     "CHANCE_MARGIN", "DEAD_FRACTION", "EXPLODING_GROWTH", "EXPLODING_NORM", "EXPLODING_RATIO",
     "KINDS", "LOSS_FLAT", "LOSS_RISE", "SATURATED_FRACTION", "SYMMETRY_SPREAD", "THRESHOLDS",
