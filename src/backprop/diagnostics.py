@@ -21,7 +21,8 @@ the whole fit call, from 1):
                         weight decay alike); NaN in diagnose_network without lr
     dead_fraction       ReLU-type layers: the fraction of the layer's units whose
                         z ≤ 0 for every sample of the batch (:data:`DEAD_Z`);
-                        NaN for other activations
+                        NaN for other activations and for batches smaller than
+                        :data:`DEAD_MIN_BATCH`
     saturated_fraction  sigmoid and tanh layers: the fraction of (sample, unit)
                         pairs whose σ'(z) is below 1 % of its maximum
                         (:data:`SIGMOID_SATURATION`, :data:`TANH_SATURATION`);
@@ -70,6 +71,11 @@ if TYPE_CHECKING:
 #: counted with the same test, as "in its negative regime for the whole batch".
 DEAD_Z = 0.0
 
+#: Dead units are counted only on batches of at least this many samples: on a
+#: batch of one (online learning) about half of a healthy ReLU layer is off for
+#: that one sample, which says nothing about the unit being dead.
+DEAD_MIN_BATCH = 2
+
 #: A sigmoid unit counts as saturated on a sample when σ'(z) = a(1 − a) <
 #: SIGMOID_SATURATION, i.e. below 1 % of its maximum σ'(0) = 0.25 (a outside
 #: roughly (0.0025, 0.9975), |z| > about 5.99).
@@ -103,9 +109,12 @@ def _norm(x: Array) -> float:
 def dead_fraction(layer: Dense) -> float:
     """Fraction of the layer's units with z ≤ :data:`DEAD_Z` for every sample of its last batch.
 
-    NaN unless the activation is relu or leaky_relu. Uses the layer's cached z, (m, n_out).
+    NaN unless the activation is relu or leaky_relu, and for a batch of fewer than
+    :data:`DEAD_MIN_BATCH` samples. Uses the layer's cached z, (m, n_out).
     """
     if layer.activation.name not in _RELU_TYPES or layer.z is None:
+        return math.nan
+    if layer.z.shape[0] < DEAD_MIN_BATCH:
         return math.nan
     dead = np.all(layer.z <= DEAD_Z, axis=0)
     return float(np.count_nonzero(dead)) / layer.n_out
