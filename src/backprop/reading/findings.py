@@ -172,8 +172,10 @@ def not_learning(losses: list[float], accuracy: float, n_classes: int | None,
         moved = "rose" if losses[-1] > losses[0] else "fell by less than 1%"
         if losses[-1] == losses[0]:
             moved = "did not move"
-        reasons.append(f"the loss {moved} from {number(losses[0], 5)} to "
-                       f"{number(losses[-1], 5)}")
+        digits = next((d for d in range(5, 9)
+                       if number(losses[0], d) != number(losses[-1], d)), 5)
+        reasons.append(f"the loss {moved} from {number(losses[0], digits)} to "
+                       f"{number(losses[-1], digits)}")
         value = losses[-1] / losses[0] if losses[0] else math.inf
     if n_classes and n_classes >= 2 and not math.isnan(accuracy):
         chance = 1.0 / n_classes
