@@ -18,6 +18,7 @@ from backprop.reading import (
     EXPLODING_RATIO,
     KINDS,
     SATURATED_FRACTION,
+    SYMMETRY_SPREAD,
     THRESHOLDS,
     UPDATE_RATIO_HIGH,
     UPDATE_RATIO_LOW,
@@ -208,7 +209,7 @@ def test_learning_rate_too_high_from_the_update_ratio() -> None:
 
 def test_learning_rate_too_high_from_a_rising_loss() -> None:
     reading = bp.read_diagnostics(crafted(steady([0.1, 0.1])), losses=[1.0, 1.2, 1.5])
-    assert reading.kinds == ("lr_high",)
+    assert reading.kinds == ("not_learning", "lr_high")
     assert "the loss rose from 1 to 1.5" in str(reading)
     assert "lr_high" not in bp.read_diagnostics(crafted(steady([0.1, 0.1])),
                                                 losses=[1.0, 1.2, 1.1])
@@ -217,7 +218,7 @@ def test_learning_rate_too_high_from_a_rising_loss() -> None:
 def test_learning_rate_too_low_needs_tiny_updates_and_a_flat_loss() -> None:
     tiny = crafted(steady([0.1, 0.1]), update=[1e-6, 5e-6])
     reading = bp.read_diagnostics(tiny, losses=[2.302, 2.301])
-    assert reading.kinds == ("lr_low",)
+    assert reading.kinds == ("not_learning", "lr_low")
     assert "more than 5e-6 of their norm" in str(reading)
     assert "lr_low" not in bp.read_diagnostics(tiny, losses=[2.3, 2.0])  # the loss falls
     assert "lr_low" in bp.read_diagnostics(tiny)  # no losses: the updates alone
@@ -228,7 +229,7 @@ def test_learning_rate_too_low_needs_tiny_updates_and_a_flat_loss() -> None:
 def test_no_learning_rate_reading_when_gradients_vanish() -> None:
     records = crafted(steady([1e-6, 0.5]), update=[0.0, 0.5])
     reading = bp.read_diagnostics(records, losses=[2.3, 2.3])
-    assert reading.kinds == ("vanishing",)
+    assert reading.kinds == ("not_learning", "vanishing")
 
 
 def test_findings_come_in_kind_order() -> None:
@@ -236,7 +237,8 @@ def test_findings_come_in_kind_order() -> None:
     reading = bp.read_diagnostics(crafted(steady([0.1, 0.1]), update=[0.5, 0.5], dead=dead))
     assert reading.kinds == ("dead", "lr_high")
     assert reading.verdict == "dead, lr_high"
-    assert list(KINDS) == ["vanishing", "exploding", "dead", "saturated", "lr_high", "lr_low"]
+    assert list(KINDS) == ["not_learning", "symmetric", "vanishing", "exploding", "dead",
+                           "saturated", "lr_high", "lr_low"]
 
 
 # -- healthy, formats, inputs ---------------------------------------------------------------
@@ -271,7 +273,8 @@ def test_thresholds_table_holds_the_constants() -> None:
     assert table["VANISHING_RATIO"] == VANISHING_RATIO == 100
     assert table["UPDATE_RATIO_HIGH"] == UPDATE_RATIO_HIGH == 0.1
     assert table["UPDATE_RATIO_LOW"] == UPDATE_RATIO_LOW == 1e-5
-    assert len(table) == len(THRESHOLDS) == 10
+    assert table["SYMMETRY_SPREAD"] == SYMMETRY_SPREAD
+    assert len(table) == len(THRESHOLDS) == 13
 
 
 @pytest.mark.parametrize(("value", "text"), [(1.23e16, "1.2e16"), (3.4e-6, "3.4e-6"),
@@ -327,7 +330,8 @@ def test_ten_layer_relu_he_does_not_vanish() -> None:
 
 def test_a_tiny_learning_rate_reads_as_too_low() -> None:
     reading = train_and_read(deep("relu", "he", depth=3), lr=1e-7)
-    assert reading.kinds == ("lr_low",)
+    assert reading.kinds == ("not_learning", "lr_low")
+    assert "The likely cause is a learning rate too low" in str(reading)
 
 
 def test_diagnose_network_records_can_be_read() -> None:
@@ -342,3 +346,140 @@ def test_diagnose_network_records_can_be_read() -> None:
     assert "layer 1 100%, layer 2 100%" in str(reading)
     alive = deep("relu", "he", depth=3)
     assert "dead" not in bp.read_diagnostics(bp.diagnose_network(alive, X, y, lr=0.1))
+
+
+# -- not learning, symmetry, advice ------------------------------------------------------------
+def test_a_flat_loss_is_not_learning_and_never_healthy() -> None:
+    """Old behaviour: `backprop diagnose xor --layers 4 --activation sigmoid
+    --output-activation sigmoid --loss binary_cross_entropy --init small_random
+    --optimizer sgd --lr 0.01 --batch-size 100000 --epochs 200` read "healthy"
+    at loss 0.6931 and accuracy 0.50."""
+    calm = crafted(steady([0.2, 0.1]), update=[2e-3, 4e-3])
+    reading = bp.read_diagnostics(calm, losses=[0.6934, 0.6932, 0.6931])
+    assert reading.kinds == ("not_learning",) and reading.verdict != "healthy"
+    assert "fell by less than 1% from 0.6934 to 0.6931" in str(reading)
+    rising = bp.read_diagnostics(calm, losses=[2.3037, 2.3039])
+    assert rising.kinds[0] == "not_learning" and "rose from 2.3037 to 2.3039" in str(rising)
+    assert bp.read_diagnostics(calm, losses=[1.0, 0.5]).verdict == "healthy"
+
+
+@pytest.mark.parametrize(("accuracy", "n_classes", "stuck"),
+                         [(0.5, 2, True), (0.55, 2, True), (0.56, 2, False), (0.11, 10, True),
+                          (0.12, 10, False)])
+def test_accuracy_at_chance_is_not_learning(accuracy: float, n_classes: int,
+                                            stuck: bool) -> None:
+    reading = bp.read_diagnostics(crafted(steady([0.2, 0.1])), losses=[1.0, 0.5],
+                                  accuracy=accuracy, n_classes=n_classes)
+    assert ("not_learning" in reading) is stuck
+    if stuck:
+        assert f"chance for {n_classes} classes" in str(reading)
+
+
+@pytest.mark.parametrize(("r2", "stuck"), [(-0.3, True), (0.0, True), (0.01, False)])
+def test_r2_at_most_zero_is_not_learning(r2: float, stuck: bool) -> None:
+    reading = bp.read_diagnostics(crafted(steady([0.2, 0.1])), losses=[1.0, 0.5], r2=r2)
+    assert ("not_learning" in reading) is stuck
+
+
+def test_not_learning_names_the_cause_from_the_other_findings() -> None:
+    vanishing = bp.read_diagnostics(crafted(steady([1e-6, 0.5])), losses=[2.3, 2.3])
+    assert "The likely cause is vanishing gradients" in str(vanishing)
+    dead = bp.read_diagnostics(crafted(steady([0.1, 0.1]), dead=[[0.9, NAN]] * 4),
+                               losses=[2.3, 2.3])
+    assert dead.kinds == ("not_learning", "dead") and "cause is dead ReLU units" in str(dead)
+    shrinking = bp.read_diagnostics(crafted(steady([0.03, 0.5])), losses=[2.3, 2.3])
+    assert shrinking.kinds == ("not_learning",)
+    assert "cause is gradients shrinking toward the input" in str(shrinking)
+    unexplained = bp.read_diagnostics(crafted(steady([0.2, 0.1])), losses=[2.3, 2.3])
+    assert "No other reading names a cause" in str(unexplained)
+
+
+def constant_net() -> bp.Network:
+    net = bp.Network([bp.Dense(8, 6, activation="tanh"), bp.Dense(6, 2, activation="softmax")],
+                     loss="cross_entropy", seed=0)
+    net.params[:] = 0.1  # every hidden unit the same: a constant init
+    return net
+
+
+def test_a_constant_init_is_read_as_symmetric() -> None:
+    X, y = blobs()
+    net = constant_net()
+    diag = bp.Diagnostics(every=4)
+    history = net.fit(X, y, epochs=3, batch_size=32, optimizer=bp.SGD(0.1), callbacks=[diag])
+    hidden = net.layers[0]
+    assert isinstance(hidden, bp.Dense)
+    assert np.ptp(hidden.W, axis=0).max() == 0  # the units stayed identical
+    reading = bp.read_diagnostics(diag.records, losses=history["loss"], network=net)
+    assert "symmetric" in reading and finding(reading, "symmetric").layers == (1,)
+    assert reading.stats["spread_min"] <= SYMMETRY_SPREAD
+    random = deep("tanh", "xavier_uniform", depth=2)
+    diag = bp.Diagnostics(every=4)
+    random.fit(X, y, epochs=1, batch_size=32, optimizer=bp.SGD(0.1), callbacks=[diag])
+    assert "symmetric" not in bp.read_diagnostics(diag.records)
+
+
+def test_symmetry_is_named_as_the_cause_of_not_learning() -> None:
+    records = crafted(steady([0.2, 0.1]))
+    for record in records:
+        record["unit_spread"] = 0.0 if record["layer"] == 0 else NAN
+    reading = bp.read_diagnostics(records, losses=[0.698, 0.694])
+    assert reading.kinds == ("not_learning", "symmetric")
+    assert "The likely cause is symmetry (identical hidden units)" in str(reading)
+    assert "zero or constant initialization" in str(reading)
+
+
+def advice_of(activation: str, init: str, depth: int) -> str:
+    records = crafted(steady([1e-6] + [0.5] * (depth - 1)))
+    return " ".join(bp.read_diagnostics(records, network=deep(activation, init, depth)).advice)
+
+
+def test_advice_for_vanishing_follows_activation_init_and_depth() -> None:
+    """Old behaviour: `backprop diagnose digits --compare sigmoid:xavier_uniform --depths 10`
+    advised "Xavier initialization" to a sigmoid + xavier_uniform network that vanished."""
+    deep_sigmoid = advice_of("sigmoid", "xavier_uniform", 10)
+    assert "Xavier initialization does not stop it" in deep_sigmoid
+    assert "ReLU with He initialization" in deep_sigmoid
+    assert "Xavier initialization would not stop it either" in advice_of("sigmoid",
+                                                                         "small_random", 5)
+    assert "Xavier initialization keeps sigmoid's" in advice_of("sigmoid", "small_random", 3)
+    assert "Xavier initialization keeps tanh's" in advice_of("tanh", "small_random", 5)
+    assert "Xavier" not in advice_of("tanh", "xavier_uniform", 5)
+    assert "He initialization keeps ReLU's" in advice_of("relu", "small_random", 5)
+    assert "He initialization keeps" not in advice_of("relu", "he", 5)
+
+
+def test_advice_for_units_never_names_what_the_network_uses() -> None:
+    dead = [[0.9, NAN]] * 4
+    with_he = bp.read_diagnostics(crafted(steady([0.1, 0.1]), dead=dead),
+                                  network=deep("relu", "he", 2))
+    assert "He initialization" not in " ".join(with_he.advice)
+    leaky = bp.read_diagnostics(crafted(steady([0.1, 0.1]), dead=dead),
+                                network=deep("leaky_relu", "small_random", 2))
+    assert "He initialization" in leaky.advice[0] and "leaky_relu" not in leaky.advice[0]
+    saturated = [[0.9, NAN]] * 4
+    xavier = bp.read_diagnostics(crafted(steady([0.1, 0.1]), saturated=saturated),
+                                 network=deep("tanh", "xavier_uniform", 2))
+    assert "Xavier" not in " ".join(xavier.advice)
+
+
+def test_the_xor_run_that_read_healthy_is_not_learning() -> None:
+    """Old behaviour: the 5-layer sigmoid + small_random xor run with sgd lr 0.01, full batch,
+    200 epochs read "healthy" at loss 0.6931 and accuracy 0.50."""
+    from backprop.datasets import load_dataset
+
+    data = load_dataset("xor")
+    X, y = data.X_train, data.y_train
+    widths = [2, 16, 16, 16, 16]
+    layers: list[bp.Layer] = [bp.Dense(a, b, activation="sigmoid")
+                              for a, b in itertools.pairwise(widths)]
+    layers.append(bp.Dense(16, 1, activation="sigmoid"))
+    net = bp.Network(layers, loss="binary_cross_entropy", init="small_random", seed=0)
+    diag = bp.Diagnostics(every=5)
+    history = net.fit(X, y, epochs=100, batch_size=len(X), optimizer=bp.SGD(0.01),
+                      callbacks=[diag])
+    reading = bp.read_diagnostics(diag.records, losses=history["loss"],
+                                  accuracy=net.evaluate(X, y)["accuracy"], n_classes=2,
+                                  network=net)
+    assert history["loss"][-1] > 0.99 * history["loss"][0]  # it really did not learn
+    assert reading.kinds[0] == "not_learning" and reading.verdict != "healthy"
+    assert "vanishing" in reading and "The likely cause is vanishing gradients" in str(reading)

@@ -21,11 +21,17 @@ the whole fit call, from 1):
                         weight decay alike); NaN in diagnose_network without lr
     dead_fraction       ReLU-type layers: the fraction of the layer's units whose
                         z ≤ 0 for every sample of the batch (:data:`DEAD_Z`);
-                        NaN for other activations
+                        NaN for other activations and for batches smaller than
+                        :data:`DEAD_MIN_BATCH`
     saturated_fraction  sigmoid and tanh layers: the fraction of (sample, unit)
                         pairs whose σ'(z) is below 1 % of its maximum
                         (:data:`SIGMOID_SATURATION`, :data:`TANH_SATURATION`);
                         NaN for other activations
+    unit_spread         how much the layer's units differ: ‖R − 1 r̄ᵀ‖ / ‖R‖ with R =
+                        [W b] (one row per unit) and r̄ its mean row, after the
+                        update; 0 when every unit has the same weights and bias
+                        (a zero or constant init), about 1 for random weights;
+                        NaN for a layer of one unit
 
 How the update ratio is kept cheap: a callback runs after the optimizer's
 step, so it sees only W_after. Diagnostics therefore copies the flat
@@ -65,6 +71,11 @@ if TYPE_CHECKING:
 #: counted with the same test, as "in its negative regime for the whole batch".
 DEAD_Z = 0.0
 
+#: Dead units are counted only on batches of at least this many samples: on a
+#: batch of one (online learning) about half of a healthy ReLU layer is off for
+#: that one sample, which says nothing about the unit being dead.
+DEAD_MIN_BATCH = 2
+
 #: A sigmoid unit counts as saturated on a sample when σ'(z) = a(1 − a) <
 #: SIGMOID_SATURATION, i.e. below 1 % of its maximum σ'(0) = 0.25 (a outside
 #: roughly (0.0025, 0.9975), |z| > about 5.99).
@@ -83,6 +94,7 @@ METRICS: tuple[str, ...] = (
     "update_ratio",
     "dead_fraction",
     "saturated_fraction",
+    "unit_spread",
 )
 
 _RELU_TYPES = ("relu", "leaky_relu")
@@ -97,9 +109,12 @@ def _norm(x: Array) -> float:
 def dead_fraction(layer: Dense) -> float:
     """Fraction of the layer's units with z ≤ :data:`DEAD_Z` for every sample of its last batch.
 
-    NaN unless the activation is relu or leaky_relu. Uses the layer's cached z, (m, n_out).
+    NaN unless the activation is relu or leaky_relu, and for a batch of fewer than
+    :data:`DEAD_MIN_BATCH` samples. Uses the layer's cached z, (m, n_out).
     """
     if layer.activation.name not in _RELU_TYPES or layer.z is None:
+        return math.nan
+    if layer.z.shape[0] < DEAD_MIN_BATCH:
         return math.nan
     dead = np.all(layer.z <= DEAD_Z, axis=0)
     return float(np.count_nonzero(dead)) / layer.n_out
@@ -125,6 +140,20 @@ def saturated_fraction(layer: Dense) -> float:
     return math.nan
 
 
+def unit_spread(layer: Dense) -> float:
+    """‖R − 1 r̄ᵀ‖ / ‖R‖ for R = [W b], one row per unit: 0 when all units are identical.
+
+    0 too for an all-zero R (its units are identical); NaN for one unit.
+    """
+    if layer.n_out < 2:
+        return math.nan
+    rows = layer.W.astype(np.float64)
+    if layer.b is not None:
+        rows = np.hstack([rows, layer.b.astype(np.float64)[:, None]])
+    size = _norm(rows)
+    return _norm(rows - rows.mean(axis=0)) / size if size > 0 else 0.0
+
+
 def _dense_layers(net: Network) -> list[tuple[int, Dense]]:
     return [(i, layer) for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
 
@@ -142,6 +171,7 @@ def _layer_metrics(layer: Dense, update_ratio: float) -> dict[str, float]:
         "update_ratio": update_ratio,
         "dead_fraction": dead_fraction(layer),
         "saturated_fraction": saturated_fraction(layer),
+        "unit_spread": unit_spread(layer),
     }
 
 

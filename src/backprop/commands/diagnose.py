@@ -4,6 +4,9 @@
     backprop diagnose digits --compare                       # the classic experiment
     backprop diagnose digits --compare sigmoid:small_random,tanh:xavier_uniform,relu:he \\
         --depths 2,5,10 --width 32
+    backprop diagnose digits --compare optimizer:sgd,momentum,adam
+    backprop diagnose digits --compare batch-norm --activation sigmoid --init small_random
+    backprop diagnose digits --compare batch-size:1,32,full
 
 One network (train's options, train's defaults) is trained with a
 :class:`Diagnostics` callback; the command prints the reading of
@@ -11,53 +14,66 @@ One network (train's options, train's defaults) is trained with a
 with --format markdown), gradients.png, update_ratio.png, units.png and
 diagnostics.json (the raw records, the loss per epoch and the reading).
 
---compare trains one network per configuration ACTIVATION:INIT and depth
-(the number of weight layers: depth − 1 hidden layers of --width units),
-each on the same data from the same seed, and writes compare.png (a grid
-of gradient-norm curves, depths down, configurations across, one shared
-log scale) and a table of each one's verdict. With no value it runs the
-classic vanishing-gradient experiment: sigmoid with small random weights
-against ReLU with He initialization, at depths 2, 5 and 10; a compare run
-defaults to plain SGD (lr 0.1) for 5 epochs, so that what the gradients do
-is what the weights do. Bad values raise OptionError with a one-line
-message (exit status 2).
+--compare trains one network per configuration (a column: activation × init,
+an optimizer, without or with batch norm, a batch size; see
+:mod:`.diagnose_compare`) and depth (the number of weight layers: depth − 1
+hidden layers of --width units), each on the same data from the same seed,
+and writes compare.png (a grid of gradient-norm curves, depths down,
+configurations across, one shared log scale), a table of each one's verdict
+and advice drawn from that table. With no value it runs the classic
+vanishing-gradient experiment: sigmoid with small random weights against ReLU
+with He initialization, at depths 2, 5 and 10; a compare run defaults to plain
+SGD (lr 0.1) for 5 epochs, so that what the gradients do is what the weights
+do. Bad values raise OptionError with a one-line message (exit status 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..activations import activation_names
 from ..datasets import Dataset
 from ..diagnostics import Diagnostics
 from ..errors import DivergenceError, OptionError
-from ..initializers import INIT_NAMES
 from ..network import Network
-from ..reading import THRESHOLDS, Reading, number, percent, read_diagnostics
+from ..reading import read_diagnostics
 from . import diagnose_plots as plots
 from .building import build_network, build_optimizer, build_schedule
 from .common import parse_list, prepare_out, pyplot, training_arrays
+from .diagnose_compare import DEFAULT_COMPARE, Axis, compare_table, parse_compare, run_grid
+from .diagnose_compare import table_advice as advise
+from .diagnose_output import (
+    Run,
+    dense_layers,
+    every_text,
+    final,
+    fraction,
+    run_json,
+    setup_text,
+    short,
+    text_table,
+    thresholds,
+    write_json,
+    wrote,
+)
 from .option_table import DIAGNOSE_OPTIONS as OPTIONS
 from .options import add_options, resolve
 from .progress import Progress
 from .report import FORMATS, Block, Heading, Image, Paragraph, Table, write_report
 
-#: --compare with no value: the classic vanishing-gradient experiment.
-DEFAULT_COMPARE = "sigmoid:small_random,relu:he"
 DEFAULT_DEPTHS = "2,5,10"
 DEFAULT_WIDTH = 32
 #: A compare run's defaults where train's differ (the options still win).
 COMPARE_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "epochs": 5}
 #: --every by default: about this many recorded batches over the run.
 RECORDS = 200
+COMPARE_FORMS = ("ACT:INIT,... | optimizer:sgd,momentum,adam[@LR] | batch-norm | "
+                 "batch-size:1,32,full")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -67,8 +83,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="train while recording per-layer diagnostics; report what they mean",
         description="Train a network (train's options) while recording per-layer gradient "
         "norms, update/weight ratios and dead/saturated units; print a reading of them and "
-        "write a report with plots into --out. --compare trains several configurations at "
-        "several depths on the same data and seed, side by side.",
+        "write a report with plots into --out. --compare trains several configurations "
+        "(activation × init, optimizers, batch norm, batch sizes) at several depths on the "
+        "same data and seed, side by side.",
     )
     parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
                         ".csv/.npz path")
@@ -80,9 +97,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     compare_defaults = ", ".join(f"--{name.replace('_', '-')} {value}"
                                  for name, value in COMPARE_DEFAULTS.items())
     parser.add_argument("--compare", nargs="?", const=DEFAULT_COMPARE, default=None,
-                        metavar="ACT:INIT,...",
-                        help=f"compare configurations (with no value: {DEFAULT_COMPARE}); "
-                        f"a compare run's defaults are {compare_defaults}")
+                        metavar="WHAT",
+                        help=f"compare configurations, one of {COMPARE_FORMS} (with no value: "
+                        f"{DEFAULT_COMPARE}); a compare run's defaults are {compare_defaults}; "
+                        "optimizer columns without @LR or --lr take sgd 0.1, momentum 0.01, "
+                        "others 0.001")
     parser.add_argument("--depths", default=None,
                         help="with --compare: numbers of weight layers "
                         f"(default: {DEFAULT_DEPTHS})")
@@ -93,42 +112,34 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 # -- options ---------------------------------------------------------------------------
-def parse_configs(text: str) -> list[tuple[str, str]]:
-    """"sigmoid:small_random,relu:he" → [("sigmoid", "small_random"), ("relu", "he")];
-    ACTIVATION alone means init auto."""
-    configs: list[tuple[str, str]] = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        activation, _, init = part.partition(":")
-        activation, init = activation.strip(), init.strip() or "auto"
-        if activation not in activation_names():
-            raise OptionError(f"--compare {part!r}: unknown activation {activation!r}; valid: "
-                             f"{', '.join(activation_names())}")
-        if init not in INIT_NAMES:
-            raise OptionError(f"--compare {part!r}: unknown init {init!r}; valid: "
-                             f"{', '.join(INIT_NAMES)}")
-        if (activation, init) in configs:
-            raise OptionError(f"--compare {text!r}: {part!r} is given twice")
-        configs.append((activation, init))
-    if not configs:
-        raise OptionError(f"--compare {text!r}: give at least one ACTIVATION:INIT")
-    return configs
-
-
-def _compare_options(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[int], int]:
-    for name in ("layers", "activation", "init"):
+def compare_options(args: argparse.Namespace) -> tuple[Axis, list[int], int]:
+    """The compare axis, the depths and the width; OptionError on a bad or clashing value."""
+    lr = None if args.lr is None else float(args.lr) if _is_number(args.lr) else None
+    axis = parse_compare(args.compare, lr)
+    clashing = ["layers", *(("activation", "init") if axis.sets_network else ())]
+    for name in clashing:
         if getattr(args, name) is not None:
-            raise OptionError(f"--{name} does not go with --compare, which sets each network's "
-                             "activation and init, and its layers from --depths and --width")
-    configs = parse_configs(args.compare)
+            raise OptionError(f"--{name} does not go with --compare {args.compare}, which sets "
+                              "each network's layers from --depths and --width"
+                              + (" and its activation and init" if axis.sets_network else ""))
+    if axis.kind == "batch_size" and args.batch_size is not None:
+        raise OptionError("--batch-size does not go with --compare batch-size:...")
+    if axis.kind == "optimizer" and args.optimizer is not None:
+        raise OptionError("--optimizer does not go with --compare optimizer:...")
     depths = parse_list(args.depths or DEFAULT_DEPTHS, "--depths", int, minimum=2, fewest=1,
                         fewest_text="one depth, e.g. 2,5,10")
     widths = parse_list(args.width or str(DEFAULT_WIDTH), "--width", int, minimum=1)
     if len(widths) != 1:
         raise OptionError(f"--width {args.width!r}: give one number of units")
-    return configs, depths, widths[0]
+    return axis, depths, widths[0]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _check_every(every: int | None) -> None:
@@ -137,21 +148,6 @@ def _check_every(every: int | None) -> None:
 
 
 # -- training ----------------------------------------------------------------------------
-@dataclass
-class Run:
-    """One network trained with diagnostics."""
-
-    label: str
-    depth: int
-    net: Network
-    diagnostics: Diagnostics
-    history: list[dict[str, float]]
-    reading: Reading
-    seconds: float
-    test: dict[str, float] | None
-    diverged: str | None
-
-
 def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
     if every is not None:
         return every
@@ -159,11 +155,34 @@ def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
     return max(1, round(batches / RECORDS))
 
 
+def with_batch_norm(net: Network) -> Network:
+    """The same network with a BatchNorm after each hidden Dense layer, same initial weights."""
+    from ..batchnorm import BatchNorm
+    from ..layers import Dense, Layer
+
+    layers: list[Layer] = []
+    dense = dense_layers(net)
+    for layer in net.layers:
+        copy: Layer = (Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias,
+                             init=layer.init) if isinstance(layer, Dense) else layer)
+        layers.append(copy)
+        if isinstance(layer, Dense) and layer is not dense[-1]:
+            layers.append(BatchNorm(layer.n_out))
+    out = Network(layers, loss=net.loss.name, init=net.init, seed=0, dtype=net.dtype)
+    for old, new in zip(dense, dense_layers(out), strict=True):
+        new.W = old.W
+        if old.b is not None:
+            new.b = old.b
+    return out
+
+
 def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: int,
-              label: str, *, verbose: bool) -> Run:
+              label: str, *, verbose: bool, batch_norm: bool = False) -> Run:
     """Train the network ``o`` describes on arrays = (X, y, X_test, y_test), recording."""
     X, y, X_test, y_test = arrays
     net = build_network(o, data)
+    if batch_norm:
+        net = with_batch_norm(net)
     diag = Diagnostics(every=every)
     progress = Progress(quiet=not verbose, json_lines=False)
     diverged = None
@@ -179,76 +198,18 @@ def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: 
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    with np.errstate(over="ignore", invalid="ignore"):  # weights left by a divergence
+        trained = net.evaluate(X, y)
+        test = None if X_test is None or y_test is None else net.evaluate(X_test, y_test)
     reading = read_diagnostics(diag.records, [row["loss"] for row in progress.rows],
-                               diverged=diverged)
-    test = None
-    if X_test is not None and y_test is not None:
-        with np.errstate(over="ignore", invalid="ignore"):  # weights left by a divergence
-            test = net.evaluate(X_test, y_test)
-    return Run(label, len(_dense(net)), net, diag, progress.rows, reading, seconds, test, diverged)
+                               diverged=diverged, accuracy=trained.get("accuracy"),
+                               n_classes=data.n_classes if net.is_classifier else None,
+                               r2=trained.get("r2"), network=net)
+    return Run(label, len(dense_layers(net)), net, diag, progress.rows, reading, seconds, test,
+               diverged)
 
 
-# -- output --------------------------------------------------------------------------------
-def _json_safe(value: Any) -> Any:
-    """NaN and inf as None, NumPy scalars as Python numbers, for strict JSON."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _run_json(run: Run) -> dict[str, Any]:
-    return {"label": run.label, "depth": run.depth, "every": run.diagnostics.every,
-            "network": run.net.config(), "seconds": run.seconds, "history": run.history,
-            "test": run.test, "diverged": run.diverged, "reading": run.reading.as_dict(),
-            "records": run.diagnostics.records}
-
-
-def _write_json(out: Path, document: dict[str, Any]) -> Path:
-    path = out / "diagnostics.json"
-    path.write_text(json.dumps(_json_safe(document), indent=1) + "\n", encoding="utf-8")
-    return path
-
-
-def _final(run: Run) -> str:
-    """"loss 0.12, accuracy 0.97" of the last epoch, and the test accuracy."""
-    last = run.history[-1] if run.history else {}
-    parts = [f"{key} {number(last[key], 3)}" for key in ("loss", "accuracy") if key in last]
-    if run.test and "accuracy" in run.test:
-        parts.append(f"test accuracy {number(run.test['accuracy'], 3)}")
-    return "Last epoch: " + ", ".join(parts) if parts else "No epoch completed"
-
-
-def _every_text(every: int) -> str:
-    return "at every batch" if every == 1 else f"every {every} batches"
-
-
-def _number(value: float, digits: int = 2) -> str:
-    return "-" if math.isnan(value) else number(value, digits)
-
-
-def _fraction(value: float) -> str:
-    return "-" if math.isnan(value) else percent(value)
-
-
-def _thresholds() -> list[Block]:
-    return [Heading("Thresholds"),
-            Paragraph("The reading comes from these constants of backprop.reading; each "
-                      "finding names the layers and the number that crossed one."),
-            Table(["constant", "value", "meaning"],
-                  [[name, number(value, 3), meaning] for name, value, meaning in THRESHOLDS])]
-
-
-def _setup(o: dict[str, Any], X: np.ndarray) -> str:
-    return (f"{X.shape[0]} training samples, {o['optimizer']} (lr {o['lr']:g}), "
-            f"{o['epochs']} epochs of batches of {o['batch_size']}, seed {o['seed']}")
-
-
+# -- the reports ---------------------------------------------------------------------------
 def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
                    images: list[Path]) -> list[Block]:
     widths = "-".join(str(w) for w in [run.net.n_inputs, *o["layers"], run.net.n_outputs])
@@ -256,8 +217,8 @@ def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
     blocks: list[Block] = [
         Heading(f"backprop diagnose: {data.name}", 1),
         Paragraph(f"A {widths} network ({o['activation']} hidden layers, init {o['init']}): "
-                  f"{_setup(o, X)}; diagnostics recorded {_every_text(run.diagnostics.every)} "
-                  f"({records} batches). {_final(run)}; {run.seconds:.1f} s."),
+                  f"{setup_text(o, X)}; diagnostics recorded {every_text(run.diagnostics.every)} "
+                  f"({records} batches). {final(run)}; {run.seconds:.1f} s."),
         Heading("Reading"),
         Paragraph(run.reading.paragraph),
         Paragraph(f"Verdict: {run.reading.verdict}."),
@@ -266,68 +227,41 @@ def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
                   "over the second half of training."),
         Table(["layer", "units", "median ‖∂L/∂W‖", "median ‖ΔW‖/‖W‖", "dead", "saturated"],
               [[f"{int(row['layer'])}", f"{layer.n_in} → {layer.n_out} "
-                f"{layer.activation.name}", _number(row["grad_norm_W"]),
-                _number(row["update_ratio"]), _fraction(row["dead_fraction"]),
-                _fraction(row["saturated_fraction"])]
+                f"{layer.activation.name}", short(row["grad_norm_W"]),
+                short(row["update_ratio"]), fraction(row["dead_fraction"]),
+                fraction(row["saturated_fraction"])]
                # (no rows when training diverged before a batch was recorded)
-               for row, layer in zip(run.reading.layers, _dense(run.net), strict=False)]),
+               for row, layer in zip(run.reading.layers, dense_layers(run.net), strict=False)]),
     ]
     for path, title in zip(images, ("Gradient norms", "Update/weight ratio",
                                     "Dead and saturated units"), strict=False):
         blocks += [Heading(title), Image(path.name, title)]
-    return blocks + _thresholds()
+    return blocks + thresholds()
 
 
-def _dense(net: Network) -> list[Any]:
-    from ..layers import Dense
-
-    return [layer for layer in net.layers if isinstance(layer, Dense)]
-
-
-def _compare_table(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
-    header = ["configuration", "depth", "‖∂L/∂W^[1]‖ / ‖∂L/∂W^[L]‖", "loss", "accuracy",
-              "verdict"]
-    rows = []
-    for run in runs:
-        last = run.history[-1] if run.history else {}
-        rows.append([run.label, str(run.depth), _number(run.reading.stats["first_last_ratio"]),
-                     _number(last.get("loss", math.nan), 3),
-                     _number(last.get("accuracy", math.nan), 3), run.reading.verdict])
-    return header, rows
-
-
-def _compare_report(runs: list[Run], data: Dataset, o: dict[str, Any], X: np.ndarray,
-                    width: int, image: Path | None) -> list[Block]:
-    header, rows = _compare_table(runs)
+def _compare_report(runs: list[Run], advice: list[dict[str, Any]], data: Dataset,
+                    o: dict[str, Any], X: np.ndarray, width: int,
+                    image: Path | None) -> list[Block]:
+    header, rows = compare_table(runs)
     blocks: list[Block] = [
         Heading(f"backprop diagnose --compare: {data.name}", 1),
-        Paragraph(f"Every network trained on the same data from the same seed: {_setup(o, X)}. "
+        Paragraph(f"Every network trained on the same data from the same seed and the same "
+                  f"initial weights: {setup_text(o, X)} unless its column says otherwise. "
                   f"Depth is the number of weight layers: depth − 1 hidden layers of {width} "
                   "units, then the output layer. The gradient-norm curves share one log "
                   "scale; layer 1 is the darkest."),
     ]
     if image is not None:
         blocks.append(Image(image.name, "gradient norms per layer, by configuration and depth"))
-    blocks += [Table(header, rows), Heading("Readings")]
+    blocks += [Table(header, rows), Heading("What the table advises")]
+    blocks += [Paragraph(piece["text"]) for piece in advice]
+    blocks.append(Heading("Readings"))
     for run in runs:
-        blocks += [Heading(f"{run.label}, depth {run.depth}", 3),
-                   Paragraph(run.reading.paragraph)]
-    return blocks + _thresholds()
-
-
-def _text_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-             for row in [header, *rows]]
-    return "\n".join(lines)
+        blocks += [Heading(f"{run.label}, depth {run.depth}", 3), Paragraph(run.reading.facts)]
+    return blocks + thresholds()
 
 
 # -- the command ---------------------------------------------------------------------------
-def _wrote(paths: list[Path]) -> str:
-    names = [str(paths[0]), *(path.name for path in paths[1:])]
-    return "wrote " + (", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0])
-
-
 def _run_single(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
                 arrays: tuple[Any, ...], every: int, plt: Any) -> None:
     one = train_one(o, data, arrays, every, data.name, verbose=True)
@@ -336,54 +270,58 @@ def _run_single(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Da
                (plots.gradients_figure, plots.updates_figure, plots.units_figure)])
     report = write_report(out, _single_report(one, data, o, arrays[0], images), args.format,
                           f"backprop diagnose: {data.name}")
-    document = _write_json(out, {"dataset": data.name,
-                                 "config": {"dataset": args.dataset, **o}, **_run_json(one)})
+    document = write_json(out, {"dataset": data.name,
+                                "config": {"dataset": args.dataset, **o}, **run_json(one)})
     print(f"\n{one.reading.paragraph}\n\nverdict: {one.reading.verdict}")
-    print(_wrote([report, *images, document]))
+    print(wrote([report, *images, document]))
 
 
 def _run_compare(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
-                 arrays: tuple[Any, ...], every: int, plt: Any) -> None:
-    configs, depths, width = _compare_options(args)
-    runs: list[Run] = []
-    grid = []
-    for depth in depths:
-        row = []
-        for activation, init in configs:
-            label = f"{activation} + {init}"
-            options = {**o, "activation": activation, "init": init,
-                       "layers": [width] * (depth - 1)}
-            one = train_one(options, data, arrays, every, label, verbose=False)
-            print(f"{label}, depth {depth}: {one.reading.verdict} ({one.seconds:.2f} s)")
-            runs.append(one)
-            row.append((f"{label}, depth {depth}", one.diagnostics.as_arrays(),
-                        one.reading.verdict))
-        grid.append(row)
-    image = None if plt is None else plots.compare_figure(out, grid, plt)
-    report = write_report(out, _compare_report(runs, data, o, arrays[0], width, image),
+                 arrays: tuple[Any, ...], plt: Any) -> None:
+    axis, depths, width = compare_options(args)
+    n_samples = arrays[0].shape[0]
+
+    def train(options: dict[str, Any], label: str, batch_norm: bool) -> Run:
+        every = _every(options, n_samples, args.every)
+        return train_one(options, data, arrays, every, label, verbose=False,
+                         batch_norm=batch_norm)
+
+    grid = run_grid(axis, depths, width, o, n_samples, train)
+    runs = [one for row in grid for one in row]
+    advice = advise(grid)
+    image = None if plt is None else plots.compare_figure(
+        out, [[(f"{r.label}, depth {r.depth}", r.diagnostics.as_arrays(), r.reading.verdict)
+               for r in row] for row in grid], plt)
+    report = write_report(out, _compare_report(runs, advice, data, o, arrays[0], width, image),
                           args.format, f"backprop diagnose --compare: {data.name}")
-    document = _write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
-                                 "compare": [f"{a}:{i}" for a, i in configs], "depths": depths,
-                                 "width": width, "runs": [_run_json(r) for r in runs]})
-    header, rows = _compare_table(runs)
-    print(f"\n{_text_table(header, rows)}\n")
+    document = write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
+                                "axis": axis.kind, "compare": [c.spec for c in axis.columns],
+                                "depths": depths, "width": width, "advice": advice,
+                                "runs": [run_json(r) for r in runs]})
+    header, rows = compare_table(runs)
+    print(f"\n{text_table(header, rows)}\n")
+    for piece in advice:
+        print(piece["text"])
+    print()
     for one in runs:
-        print(f"{one.label}, depth {one.depth}: {one.reading.paragraph}\n")
-    print(_wrote([report, *([image] if image else []), document]))
+        print(f"{one.label}, depth {one.depth}: {one.reading.facts}\n")
+    print(wrote([report, *([image] if image else []), document]))
 
 
 def run(args: argparse.Namespace) -> int:
     _check_every(args.every)
     compare = args.compare is not None
     if compare:
-        _compare_options(args)  # check them before anything is written or trained
+        compare_options(args)  # check them before anything is written or trained
     elif args.depths is not None or args.width is not None:
         raise OptionError("--depths and --width go with --compare")
     o = resolve(args, OPTIONS, args.dataset, COMPARE_DEFAULTS if compare else None)
     out = prepare_out(o["out"])
     data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
-    every = _every(o, X.shape[0], args.every)
     print(data.summary())
-    (_run_compare if compare else _run_single)(args, o, out, data, (X, y, X_test, y_test),
-                                               every, pyplot())
+    if compare:
+        _run_compare(args, o, out, data, (X, y, X_test, y_test), pyplot())
+    else:
+        _run_single(args, o, out, data, (X, y, X_test, y_test),
+                    _every(o, X.shape[0], args.every), pyplot())
     return 0
