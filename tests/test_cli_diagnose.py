@@ -237,6 +237,8 @@ def test_the_advice_agrees_with_its_table(tmp_path: Path) -> None:
      ("batch-size:1,32,full", ["online (batch 1)", "batch 32", "full batch"])],
 )
 def test_compare_other_columns(compare: str, labels: list[str], tmp_path: Path) -> None:
+    """Old behaviour: `backprop diagnose moons --compare optimizer:sgd,momentum,adam` failed
+    with "unknown activation 'optimizer'": only activation × init could be compared."""
     result = run("moons", "--compare", compare, "--depths", "2,4", "--width", "8",
                  "--epochs", "2", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
