@@ -311,20 +311,28 @@ def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() 
 
 
 @settings(max_examples=25, deadline=None)
-@given(size=st.integers(1, 40), block_size=st.integers(1, 45), seed=st.integers(0, 2**16))
+@given(
+    size=st.integers(1, 40),
+    block_size=st.integers(1, 45),
+    threads=st.sampled_from([1, 2]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
 def test_a_step_taken_block_by_block_equals_one_taken_whole(
-    size: int, block_size: int, seed: int
+    size: int, block_size: int, threads: int, dtype: type, seed: int
 ) -> None:
-    """Every optimizer gives the same Δθ, bit for bit, whatever the block size."""
+    """Every optimizer gives the same Δθ and state, bit for bit, whatever the block size
+    and whether half the blocks run in the step worker's thread."""
     rng = np.random.default_rng(seed)
-    start = rng.standard_normal(size)
-    grads = [rng.standard_normal(size) for _ in range(3)]
+    start = rng.standard_normal(size).astype(dtype)
+    grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
     for name, make, *_ in CASES:
         results = []
-        for blocks in (bp.optimizers.BLOCK_SIZE, block_size):
+        for blocks, step_threads in ((bp.optimizers.BLOCK_SIZE, 1), (block_size, threads)):
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(bp.optimizers, "BLOCK_SIZE", blocks)
+                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", blocks)
                 opt, params = make(), start.copy()
+                opt.step_threads = step_threads
                 for g in grads:
                     opt.step(params, g.copy())
                 results.append((params, opt.state_dict()["arrays"]))
@@ -351,3 +359,40 @@ def test_a_step_on_matrices_equals_the_step_on_their_flat_views() -> None:
 def test_params_and_grads_of_different_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match=r"same shape, got \(4,\) and \(5,\)"):
         bp.Adam().step(np.zeros(4), np.zeros(5))
+
+
+def test_a_two_thread_step_runs_half_its_blocks_in_the_worker_thread() -> None:
+    """The second half of the blocks is updated in the worker thread, the first half here."""
+    import threading
+
+    seen: dict[str, set[int]] = {}
+    opt = bp.Adam(lr=0.01)
+    opt.step_threads = 2
+    rule = type(opt)._update
+
+    def spy(self: bp.Adam, block: bp.optimizers.Block) -> None:
+        seen.setdefault(threading.current_thread().name, set()).add(block.params.size)
+        rule(self, block)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 4)
+        patch.setattr(bp.Adam, "_update", spy)
+        opt.step(np.zeros(14), np.ones(14))  # blocks of 4, 4 | 4, 2
+    assert seen[threading.current_thread().name] == {4}
+    assert seen["backprop-step"] == {4, 2}
+
+
+def test_the_worker_thread_keeps_the_callers_floating_point_error_handling() -> None:
+    """np.errstate is per thread: the worker takes the caller's. Only the worker's half
+    (the last blocks) overflows here, so what happens there shows in the caller."""
+    grads = np.ones(10, dtype=np.float32)
+    grads[6:] = 1e30  # g² overflows float32 in the last two blocks of 2, the worker's
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 2)
+        ignoring, raising = bp.Adam(lr=0.01), bp.Adam(lr=0.01)
+        ignoring.step_threads = raising.step_threads = 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            update = ignoring.update(np.zeros(10, dtype=np.float32), grads)
+        with pytest.raises(FloatingPointError), np.errstate(over="raise"):
+            raising.update(np.zeros(10, dtype=np.float32), grads)
+    assert np.all(update[:6] != 0) and np.all(update[6:] == 0)  # there: m / √v with v = ∞
