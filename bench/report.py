@@ -8,7 +8,7 @@ from typing import Any
 from bench import targets
 from bench.systems import PEERS
 
-PLOT_SYSTEMS: tuple[str, ...] = ("backprop", "torch", "torch-fused")
+PLOT_SYSTEMS: tuple[str, ...] = ("backprop", "torch", "torch-fused", "jax")
 _PARAM_AXES = ("headline", "width", "depth")
 _BATCH_AXES = ("headline", "batch")
 BELOW_FLOOR = "below the GEMM floor: unreachable on this machine without doing fewer FLOPs"

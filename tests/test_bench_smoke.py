@@ -323,3 +323,55 @@ def test_quick_mode_runs_and_writes_valid_json(tmp_path: Path) -> None:
     assert names == ["headline", "width-64", "regression"]
     for entry in doc["workloads"]:
         _check_ok_result(entry["results"]["backprop"], entry["workload"])
+
+
+@pytest.mark.parametrize(
+    ("task", "optimizer"),
+    [("multiclass", "adam"), ("binary", "sgd"), ("regression", "momentum"), ("multiclass", "momentum")],
+)
+def test_the_jax_peer_takes_the_same_steps_as_backprop(task: str, optimizer: str) -> None:
+    """From the same weights, two full-batch steps of the jitted JAX step land where
+    backprop's fit does (float64): the same loss, gradients and optimizer rule."""
+    pytest.importorskip("jax", reason="jax not installed (the peers extra): JAX peer not tested")
+    import numpy as np
+    from bench.data import Dataset
+    from bench.systems.jax_system import JaxTrainer
+    from bench.workloads import Workload
+
+    import backprop as bp
+
+    outputs, output_activation, loss = {
+        "multiclass": (3, "softmax", "cross_entropy"),
+        "binary": (1, "sigmoid", "binary_cross_entropy"),
+        "regression": (1, "linear", "mse"),
+    }[task]
+    workload = Workload(
+        name="tiny", axis="test", description="tiny", sizes=(5, 4, outputs), task=task,
+        output_activation=output_activation, loss=loss, optimizer=optimizer,
+        lr=0.05, momentum=0.9 if optimizer == "momentum" else 0.0, batch_size=8,
+        dtype="float64", epochs=2,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((8, 5))
+    if task == "multiclass":
+        y = rng.integers(0, 3, 8)
+    elif task == "binary":
+        y = rng.integers(0, 2, (8, 1)).astype(np.float64)
+    else:
+        y = rng.standard_normal((8, 1))
+    net = bp.Network(
+        [bp.Dense(5, 4, activation="relu"), bp.Dense(4, outputs, activation=output_activation)],
+        loss=loss, seed=3, dtype="float64",
+    )
+    trainer = JaxTrainer(workload, Dataset(X, y, X, y, "synthetic", "made up"), threads=1)
+    jnp = trainer.jnp
+    trainer.params = [(jnp.asarray(layer.W), jnp.asarray(layer.b)) for layer in net.layers]
+    start = net.layers[0].W.copy()
+    opt = bp.Adam(lr=0.05) if optimizer == "adam" else bp.SGD(lr=0.05, momentum=workload.momentum)
+    net.fit(X, y, epochs=2, batch_size=8, optimizer=opt, shuffle=False)
+    trainer.train_epoch(0, 8)
+    trainer.train_epoch(0, 8)
+    for layer, (W, b) in zip(net.layers, trainer.params, strict=True):
+        np.testing.assert_allclose(np.asarray(W), layer.W, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(np.asarray(b), layer.b, rtol=1e-9, atol=1e-12)
+    assert not np.allclose(net.layers[0].W, start)  # the steps really moved the weights

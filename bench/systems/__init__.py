@@ -18,8 +18,9 @@ SYSTEMS: dict[str, tuple[str, dict[str, Any]]] = {
     "torch": ("bench.systems.torch_system", {"fused": False}),
     "torch-fused": ("bench.systems.torch_system", {"fused": True}),
     "sklearn": ("bench.systems.sklearn_system", {}),
+    "jax": ("bench.systems.jax_system", {}),
 }
-PEERS: tuple[str, ...] = ("torch", "torch-fused", "sklearn")
+PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
 
 
 class Trainer(Protocol):
