@@ -482,21 +482,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     for w in workloads:
         spec = {**base, "workload": w.to_dict()}
-        gemm = run_child("gemm", spec, args.threads, args.timeout)
-        _progress(w, "gemm", gemm)
-        entry: dict[str, Any] = {
-            "workload": w.to_dict(),
-            "target": w.target(source),
-            "gemm": gemm,
-            "results": {},
-        }
+        entry: dict[str, Any] = {"workload": w.to_dict(), "target": w.target(source)}
         if args.sequential:
+            entry["gemm"] = run_child("gemm", spec, args.threads, args.timeout)
+            _progress(w, "gemm", entry["gemm"])
+            entry["results"] = {}
             for system in args.system_list:
                 entry["results"][system] = r = run_child(system, spec, args.threads, args.timeout)
                 _progress(w, system, r)
-        else:
-            entry["results"] = run_interleaved(args.system_list, spec, args.threads, args.timeout)
-            for system, r in entry["results"].items():
+        else:  # the GEMM probe takes its turns with the systems, once per round
+            results = run_interleaved(
+                ["gemm", *args.system_list], spec, args.threads, args.timeout
+            )
+            entry["gemm"] = results.pop("gemm")
+            entry["results"] = results
+            for system, r in [("gemm", entry["gemm"]), *results.items()]:
                 _progress(w, system, r)
         derive(entry, args.system_list)
         doc["workloads"].append(entry)

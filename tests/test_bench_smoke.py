@@ -103,6 +103,9 @@ def _check_gemm(entry: dict[str, Any]) -> None:
     g = entry["gemm"]
     assert g["status"] == "ok"
     assert g["epoch_flops"] > 0 and g["epoch_seconds"] > 0 and g["gflops"] > 0
+    # one round per epoch of the systems; the result is the rounds' median
+    assert len(g["rounds"]) == len(g["timed_spans"]) == entry["workload"]["epochs"]
+    assert min(g["rounds"]) <= g["epoch_seconds"] <= max(g["rounds"])
     n_layers = len(entry["workload"]["sizes"]) - 1
     assert len(g["gemms"]) == 3 * n_layers - 1
 
@@ -138,37 +141,42 @@ def test_smoke_backprop_only(tmp_path: Path) -> None:
 
 
 def test_smoke_all_systems(tmp_path: Path) -> None:
-    """backprop, torch (default and fused Adam) and scikit-learn on the smoke jobs."""
+    """backprop, torch (default and fused Adam), scikit-learn and, where the peers extra
+    is installed, JAX on the smoke jobs."""
     missing = [m for m in ("torch", "sklearn") if not _importable(m)]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not importable: peer comparison not tested")
-    systems = ["backprop", "torch", "torch-fused", "sklearn"]
+    peers = ["torch", "torch-fused", "sklearn", *(["jax"] if _importable("jax") else [])]
+    systems = ["backprop", *peers]
     doc = _run_smoke(tmp_path, ",".join(systems))
     _check_meta(doc, systems)
     assert doc["meta"]["schedule"] == "turns"
     for entry in doc["workloads"]:
         _check_gemm(entry)
         _check_backprop(entry)
-        for peer in ("torch", "torch-fused", "sklearn"):
+        for peer in peers:
             _check_ok_result(entry["results"][peer], entry["workload"])
-        assert set(entry["ratios"]) == {"torch", "torch-fused", "sklearn"}
+        assert set(entry["ratios"]) == set(peers)
         _check_turns(entry, systems)
     _check_files(tmp_path, doc)
 
 
 def _check_turns(entry: dict[str, Any], systems: list[str]) -> None:
-    """The systems' timed parts took turns: never two at once, one epoch each round."""
+    """The systems' timed parts, and the GEMM probe's rounds, took turns: never two at
+    once, one epoch (one round of GEMMs) each round."""
+    results = {**entry["results"], "gemm": entry["gemm"]}
     spans = sorted(
         (start, end, system)
-        for system in systems
-        for start, end in entry["results"][system]["timed_spans"]
+        for system in [*systems, "gemm"]
+        for start, end in results[system]["timed_spans"]
     )
     for (_, end, before), (start, _, after) in itertools.pairwise(spans):
         assert start >= end, f"{after} started while {before} was timed"
     epochs = entry["workload"]["epochs"]
-    assert len(spans) == len(systems) * (epochs + 1)  # the epochs, then inference
-    first_round = {system for _, _, system in spans[: len(systems)]}
-    assert first_round == set(systems), "one system ran several epochs before the others' first"
+    # the epochs, then inference; the probe one round per epoch
+    assert len(spans) == len(systems) * (epochs + 1) + epochs
+    first_round = {system for _, _, system in spans[: len(systems) + 1]}
+    assert first_round == {*systems, "gemm"}, "one ran several turns before the others' first"
 
 
 def _result(median: float, inference_s: float, peak_rss_mib: float = 250.0) -> dict[str, Any]:
