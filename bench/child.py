@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", help="GO_FD,READY_FD: take turns with the other systems")
     args = p.parse_args(argv)
     set_threads(args.threads)
+    from bench.systems import environment  # imports no numpy
+
+    os.environ.update(environment(args.system))
     with open(args.spec) as f:
         spec = json.load(f)
     try:

@@ -105,7 +105,7 @@ def _header(doc: dict[str, Any]) -> list[str]:
     package = {"torch-fused": "torch", "sklearn": "scikit-learn"}
     for entry in doc["workloads"]:
         for name, r in entry["results"].items():
-            if r.get("status") == "ok" and name != "backprop":
+            if r.get("status") == "ok" and not name.startswith("backprop"):
                 versions.setdefault(package.get(name, name), r.get("version", "?"))
     ver = " · ".join(f"{k} {v}" for k, v in versions.items())
     lines = [

@@ -29,7 +29,7 @@ if str(_ROOT / "src") not in sys.path:  # the backprop the children use (see chi
 
 from bench import report  # noqa: E402
 from bench.child import THREAD_VARS  # noqa: E402
-from bench.systems import PEERS, SYSTEMS  # noqa: E402
+from bench.systems import LEVERS, PEERS, SYSTEMS, levers_of  # noqa: E402
 from bench.workloads import SMOKE_N_TEST, SMOKE_N_TRAIN, Workload, by_name, select  # noqa: E402
 
 ROOT = _ROOT
@@ -79,9 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.threads < 1:
         p.error("--threads must be at least 1")
     args.system_list = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = [s for s in args.system_list if s not in SYSTEMS]
+    unknown = [s for s in args.system_list if levers_of(s) is None]
     if unknown or not args.system_list:
-        p.error(f"--systems: unknown {unknown}; choose from {','.join(SYSTEMS)}")
+        p.error(
+            f"--systems: unknown {unknown}; choose from {','.join(SYSTEMS)}, or backprop "
+            f"with levers, e.g. backprop+{'+'.join(LEVERS)}"
+        )
     args.only_list = [s.strip() for s in args.only.split(",")] if args.only else None
     return args
 

@@ -140,6 +140,37 @@ def test_smoke_backprop_only(tmp_path: Path) -> None:
     _check_files(tmp_path, doc)
 
 
+def test_the_engine_levers_train_to_the_same_numbers(tmp_path: Path) -> None:
+    """backprop with every lever on, in turns with plain backprop: the levers change how
+    the work is spread, never the numbers, so both reach the same test metric every epoch.
+    (The smoke networks fit in one block, so their step stays on one thread here;
+    tests/test_optimizers.py checks the two-thread step bit for bit.)"""
+    levers = "backprop+step2+permuted+blas-sleep"
+    doc = _run_smoke(tmp_path, f"backprop,{levers}")
+    for entry in doc["workloads"]:
+        plain, levered = entry["results"]["backprop"], entry["results"][levers]
+        _check_ok_result(plain, entry["workload"])
+        _check_ok_result(levered, entry["workload"])
+        assert levered["metrics"] == plain["metrics"]
+        assert any("optimizer.step_threads = 2" in note for note in levered["notes"])
+
+
+def test_unknown_levers_are_refused() -> None:
+    from bench.systems import levers_of
+
+    assert levers_of("backprop+step2") == ("step2",)
+    assert levers_of("torch") == ()
+    assert levers_of("backprop+turbo") is None
+    assert levers_of("torch+step2") is None
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--systems", "backprop+turbo", "--smoke"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+    )
+    assert proc.returncode == 2
+    assert "unknown ['backprop+turbo']" in proc.stderr
+
+
 def test_smoke_all_systems(tmp_path: Path) -> None:
     """backprop, torch (default and fused Adam), scikit-learn and, where the peers extra
     is installed, JAX on the smoke jobs."""
