@@ -396,3 +396,59 @@ def test_the_worker_thread_keeps_the_callers_floating_point_error_handling() -> 
         with pytest.raises(FloatingPointError), np.errstate(over="raise"):
             raising.update(np.zeros(10, dtype=np.float32), grads)
     assert np.all(update[:6] != 0) and np.all(update[6:] == 0)  # there: m / √v with v = ∞
+
+
+ADAM_CASES = [case for case in CASES if case[0].startswith("adam")]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    block_size=st.integers(1, 45),
+    threads=st.sampled_from([1, 2]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3]),
+    seed=st.integers(0, 2**16),
+)
+def test_the_compiled_adam_step_equals_the_numpy_passes_bit_for_bit(
+    size: int, block_size: int, threads: int, dtype: type, scale: float, seed: int
+) -> None:
+    """Δθ, m and v of the compiled pass equal the NumPy passes' to the last bit, for
+    Adam, Adam with L2 and AdamW, over enough steps to flush subnormals twice."""
+    pytest.importorskip("numba", reason="numba not installed (the numba extra): compiled step not tested")
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal(size).astype(dtype)
+    grads = [(scale * rng.standard_normal(size)).astype(dtype) for _ in range(3)]
+    steps = 2 * bp.optimizers.FLUSH_EVERY + 1
+    for name, make, *_ in ADAM_CASES:
+        results = []
+        for compiled in (False, True):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", block_size)
+                opt, params = make(), start.copy()
+                opt.compiled_step, opt.step_threads = compiled, threads  # type: ignore[attr-defined]
+                updates = []
+                for t in range(steps):
+                    g = grads[t % 3] if t < 3 else np.zeros(size, dtype) + grads[0] * (t % 2)
+                    updates.append(opt.update(params, g).copy())
+                    params -= updates[-1]
+                results.append((params, updates, opt.state_dict()["arrays"]))
+        (numpy_params, numpy_updates, numpy_state), (params, updates, state) = results
+        for t, (got, want) in enumerate(zip(updates, numpy_updates, strict=True), start=1):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}, Δθ of step {t}")
+        np.testing.assert_array_equal(params, numpy_params, err_msg=name)
+        for key in numpy_state:
+            np.testing.assert_array_equal(state[key], numpy_state[key], err_msg=f"{name} {key}")
+
+
+def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from backprop import compiled_steps
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
+    monkeypatch.setattr(compiled_steps, "_kernel", None)
+    opt = bp.Adam()
+    opt.compiled_step = True
+    with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop\[numba\]'"):
+        opt.step(np.zeros(3), np.ones(3))
