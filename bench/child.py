@@ -121,8 +121,15 @@ def _run_system(name: str, spec: dict[str, Any], take_turn: Callable[[], None]) 
     return result
 
 
-def _run_gemm(spec: dict[str, Any]) -> dict[str, Any]:
-    """GEMM rates on the workload's shapes (and, without a workload, the square reference)."""
+def _run_gemm(spec: dict[str, Any], take_turn: Callable[[], None]) -> dict[str, Any]:
+    """GEMM rates on the workload's shapes (and, without a workload, the square reference).
+
+    On a workload the probe is one more participant in the turns: one round
+    of its GEMMs per turn, a turn per epoch of the systems, and the median
+    of the rounds is the result.
+    """
+    import time
+
     from bench import gemm
     from bench.workloads import Workload
 
@@ -130,7 +137,14 @@ def _run_gemm(spec: dict[str, Any]) -> dict[str, Any]:
         return {"status": "ok", **gemm.reference(spec["reference_n"], spec["quick"])}
     workload = Workload.from_dict(spec["workload"])
     k = workload.epoch_samples or spec["n_train"]
-    return {"status": "ok", **gemm.measure(workload, k, spec["quick"]), "blas": blas_threads()}
+    rounds, spans = [], []
+    for _ in range(workload.epochs):
+        take_turn()
+        began = time.time()
+        rounds.append(gemm.measure(workload, k, spec["quick"]))
+        spans.append((began, time.time()))
+    result = gemm.median_round(rounds)
+    return {"status": "ok", **result, "timed_spans": spans, "blas": blas_threads()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,11 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--turns", help="GO_FD,READY_FD: take turns with the other systems")
     args = p.parse_args(argv)
     set_threads(args.threads)
+    from bench.systems import environment  # imports no numpy
+
+    os.environ.update(environment(args.system))
     with open(args.spec) as f:
         spec = json.load(f)
     try:
         if args.system == "gemm":
-            result = _run_gemm(spec)
+            result = _run_gemm(spec, turn_taker(args.turns))
         else:
             result = _run_system(args.system, spec, turn_taker(args.turns))
     except Exception as exc:

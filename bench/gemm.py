@@ -14,6 +14,7 @@ time an epoch would take if it did nothing but its matrix products.
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -123,6 +124,20 @@ def measure(workload: Workload, epoch_samples: int, quick: bool) -> dict[str, An
         "epoch_flops": step_flops * steps,
         "epoch_seconds": step_time * steps,
         "gflops": step_flops / step_time / 1e9,
+    }
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of :func:`measure` (one per round of turns) as one result: the median
+    FLOP-bound epoch time, the GEMM rows of the round nearest to it, and every round's time."""
+    times = [r["epoch_seconds"] for r in rounds]
+    median = statistics.median(times)
+    nearest = min(rounds, key=lambda r: abs(r["epoch_seconds"] - median))
+    return {
+        **nearest,
+        "epoch_seconds": median,
+        "gflops": nearest["epoch_flops"] / median / 1e9,
+        "rounds": times,
     }
 
 

@@ -29,7 +29,7 @@ if str(_ROOT / "src") not in sys.path:  # the backprop the children use (see chi
 
 from bench import report  # noqa: E402
 from bench.child import THREAD_VARS  # noqa: E402
-from bench.systems import PEERS, SYSTEMS  # noqa: E402
+from bench.systems import LEVERS, PEERS, SYSTEMS, levers_of  # noqa: E402
 from bench.workloads import SMOKE_N_TEST, SMOKE_N_TRAIN, Workload, by_name, select  # noqa: E402
 
 ROOT = _ROOT
@@ -79,9 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.threads < 1:
         p.error("--threads must be at least 1")
     args.system_list = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = [s for s in args.system_list if s not in SYSTEMS]
+    unknown = [s for s in args.system_list if levers_of(s) is None]
     if unknown or not args.system_list:
-        p.error(f"--systems: unknown {unknown}; choose from {','.join(SYSTEMS)}")
+        p.error(
+            f"--systems: unknown {unknown}; choose from {','.join(SYSTEMS)}, or backprop "
+            f"with levers, e.g. backprop+{'+'.join(LEVERS)}"
+        )
     args.only_list = [s.strip() for s in args.only.split(",")] if args.only else None
     return args
 
@@ -482,21 +485,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     for w in workloads:
         spec = {**base, "workload": w.to_dict()}
-        gemm = run_child("gemm", spec, args.threads, args.timeout)
-        _progress(w, "gemm", gemm)
-        entry: dict[str, Any] = {
-            "workload": w.to_dict(),
-            "target": w.target(source),
-            "gemm": gemm,
-            "results": {},
-        }
+        entry: dict[str, Any] = {"workload": w.to_dict(), "target": w.target(source)}
         if args.sequential:
+            entry["gemm"] = run_child("gemm", spec, args.threads, args.timeout)
+            _progress(w, "gemm", entry["gemm"])
+            entry["results"] = {}
             for system in args.system_list:
                 entry["results"][system] = r = run_child(system, spec, args.threads, args.timeout)
                 _progress(w, system, r)
-        else:
-            entry["results"] = run_interleaved(args.system_list, spec, args.threads, args.timeout)
-            for system, r in entry["results"].items():
+        else:  # the GEMM probe takes its turns with the systems, once per round
+            results = run_interleaved(
+                ["gemm", *args.system_list], spec, args.threads, args.timeout
+            )
+            entry["gemm"] = results.pop("gemm")
+            entry["results"] = results
+            for system, r in [("gemm", entry["gemm"]), *results.items()]:
                 _progress(w, system, r)
         derive(entry, args.system_list)
         doc["workloads"].append(entry)

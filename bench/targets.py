@@ -2,11 +2,12 @@
 
 A time target demands a time per epoch (a multiple of a peer's time in the
 same run). Next to it stands the workload's FLOP-bound time: its GEMMs
-alone, at the rate np.matmul reaches on exactly its shapes. A demanded time
-below that floor cannot be reached on this machine without doing fewer FLOPs.
+alone, at the rate np.matmul reaches on exactly its shapes (the median of
+the probe's rounds, taken in turns with the systems). A demanded time below
+that floor cannot be reached on this machine without doing fewer FLOPs.
 
-The recipe target (98.0% test accuracy within 5 s of training) is measured
-by bench/recipe.py and is not in a run's JSON, so it is not checked here.
+The recipe target (98.0% test accuracy within 2.5 s of training) is
+measured by bench/recipe.py and is not in a run's JSON, so it is not checked here.
 """
 
 from __future__ import annotations
@@ -16,28 +17,37 @@ from typing import Any
 
 from bench.workloads import HEADLINE
 
-TORCHES: tuple[str, ...] = ("torch", "torch-fused")
-HEADLINE_VS_TORCH_FUSED = 0.45
-SKLEARN_SPEEDUP = 3.0
-ONLINE_SPEEDUP = 3.0
+#: The peers whose fastest time every workload must match: default and fused PyTorch, JAX.
+FAST_PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax")
+#: Every peer, for inference.
+INFERENCE_PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
+HEADLINE_VS_TORCH_FUSED = 0.6
+ONLINE_SPEEDUP = 2.0
 PEAK_RSS_MIB = 300.0
 IMPORT_S = 0.2
-FLOP_BOUND_FRACTION = 0.70
+FLOP_BOUND_FRACTION = 0.8
+#: The default MNIST recipe (bench/recipe.py): this test accuracy for every seed...
+RECIPE_ACCURACY = 0.98
+#: ... within this many seconds of training on a 2-core machine.
+RECIPE_SECONDS = 2.5
 
 # key -> what the target asks, in the words of the report
 TARGETS: dict[str, str] = {
+    "vs-fastest": "every workload at least as fast as the fastest of torch, torch-fused "
+    "and jax (ratio ≤ 1)",
     "headline": f"headline epoch ≤ {HEADLINE_VS_TORCH_FUSED:g} × torch-fused's",
-    "vs-torch": "every other workload at least as fast as the faster torch (ratio ≤ 1)",
-    "vs-sklearn": f"≥ {SKLEARN_SPEEDUP:g}× faster than scikit-learn at every workload "
-    f"(ratio ≤ {1 / SKLEARN_SPEEDUP:.3f})",
-    "online": f"online learning (batch 1) ≥ {ONLINE_SPEEDUP:g}× the faster torch's samples/s",
-    "inference": "inference at least as fast as the faster torch at every workload",
-    "rss": f"peak RSS of the headline ≤ {PEAK_RSS_MIB:g} MiB",
     "flop-fraction": f"headline FLOP-bound fraction ≥ {FLOP_BOUND_FRACTION:g}",
+    "online": f"online learning (batch 1) ≥ {ONLINE_SPEEDUP:g}× torch-fused's samples/s",
+    "inference": "inference at least as fast as the fastest peer at every workload",
+    "rss": f"peak RSS of the headline ≤ {PEAK_RSS_MIB:g} MiB",
     "import": f"`import backprop` ≤ {IMPORT_S:g} s",
 }
 # Targets checked on every workload they apply to (the others on one workload).
-PER_WORKLOAD: tuple[str, ...] = ("vs-torch", "vs-sklearn", "inference")
+PER_WORKLOAD: tuple[str, ...] = ("vs-fastest", "inference")
+RECIPE = (
+    f"the default MNIST recipe to ≥ {RECIPE_ACCURACY:.1%} test accuracy in ≤ "
+    f"{RECIPE_SECONDS:g} s of training"
+)
 
 
 @dataclass(frozen=True)
@@ -88,10 +98,12 @@ def _epoch_s(entry: dict[str, Any], system: str) -> float | None:
     return None if r is None else float(r["steady"]["median"])
 
 
-def _faster_torch(entry: dict[str, Any], key: str) -> tuple[str | None, float | None]:
-    """The torch variant with the shorter time under ``key`` ("epoch" or "inference")."""
+def fastest(
+    entry: dict[str, Any], key: str, peers: tuple[str, ...]
+) -> tuple[str | None, float | None]:
+    """The peer with the shortest time under ``key`` ("epoch" or "inference"), and that time."""
     times = []
-    for name in TORCHES:
+    for name in peers:
         r = _ok(entry, name)
         if r is not None:
             times.append((r["steady"]["median"] if key == "epoch" else r["inference_s"], name))
@@ -129,54 +141,45 @@ def _time_check(
     )
 
 
+def _headline_checks(entry: dict[str, Any], bp: dict[str, Any] | None) -> list[Check]:
+    """The headline's own targets: 0.6× torch-fused, its peak RSS, its FLOP-bound fraction."""
+    name = entry["workload"]["name"]
+    floor = floor_s(entry)
+    fused = _epoch_s(entry, "torch-fused")
+    return [
+        _time_check("headline", entry, "torch-fused", fused, HEADLINE_VS_TORCH_FUSED),
+        Check("rss", name, None if bp is None else bp["peak_rss_mib"], PEAK_RSS_MIB),
+        Check(
+            "flop-fraction",
+            name,
+            None if bp is None else bp.get("gemm_fraction"),
+            FLOP_BOUND_FRACTION,
+            at_least=True,
+            measured_s=_epoch_s(entry, "backprop"),
+            # the fraction is floor ÷ epoch time: it demands floor ÷ 0.8 per epoch
+            demanded_s=None if floor is None else floor / FLOP_BOUND_FRACTION,
+            floor_s=floor,
+        ),
+    ]
+
+
 def checks(doc: dict[str, Any]) -> list[Check]:
     """Every target on every workload it applies to, in the run's workload order."""
     out: list[Check] = []
     for entry in doc["workloads"]:
         w = entry["workload"]
-        torch_name, torch_s = _faster_torch(entry, "epoch")
+        bp = _ok(entry, "backprop")
+        peer, peer_s = fastest(entry, "epoch", FAST_PEERS)
+        out.append(_time_check("vs-fastest", entry, peer, peer_s, 1.0))
         if w["name"] == HEADLINE:
-            out.append(
-                _time_check(
-                    "headline",
-                    entry,
-                    "torch-fused",
-                    _epoch_s(entry, "torch-fused"),
-                    HEADLINE_VS_TORCH_FUSED,
-                )
-            )
+            out += _headline_checks(entry, bp)
         elif w["batch_size"] == 1:
             # same samples per epoch for every system: k× the samples/s is 1/k of the time
-            out.append(_time_check("online", entry, torch_name, torch_s, 1 / ONLINE_SPEEDUP))
-        if w["name"] != HEADLINE:
-            out.append(_time_check("vs-torch", entry, torch_name, torch_s, 1.0))
-        out.append(
-            _time_check(
-                "vs-sklearn", entry, "sklearn", _epoch_s(entry, "sklearn"), 1 / SKLEARN_SPEEDUP
-            )
-        )
-        bp = _ok(entry, "backprop")
-        infer_name, infer_s = _faster_torch(entry, "inference")
+            fused = _epoch_s(entry, "torch-fused")
+            out.append(_time_check("online", entry, "torch-fused", fused, 1 / ONLINE_SPEEDUP))
+        infer_name, infer_s = fastest(entry, "inference", INFERENCE_PEERS)
         ratio = bp["inference_s"] / infer_s if bp is not None and infer_s is not None else None
         out.append(Check("inference", w["name"], ratio, 1.0, peer=infer_name))
-        if w["name"] == HEADLINE:
-            out.append(
-                Check("rss", w["name"], None if bp is None else bp["peak_rss_mib"], PEAK_RSS_MIB)
-            )
-            floor = floor_s(entry)
-            out.append(
-                Check(
-                    "flop-fraction",
-                    w["name"],
-                    None if bp is None else bp.get("gemm_fraction"),
-                    FLOP_BOUND_FRACTION,
-                    at_least=True,
-                    measured_s=_epoch_s(entry, "backprop"),
-                    # the fraction is floor ÷ epoch time: it demands floor ÷ 0.70 per epoch
-                    demanded_s=None if floor is None else floor / FLOP_BOUND_FRACTION,
-                    floor_s=floor,
-                )
-            )
     imported = doc["meta"].get("import_s", {}).get("backprop", {})
     out.append(Check("import", "–", imported.get("min"), IMPORT_S))
     return out

@@ -311,20 +311,28 @@ def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() 
 
 
 @settings(max_examples=25, deadline=None)
-@given(size=st.integers(1, 40), block_size=st.integers(1, 45), seed=st.integers(0, 2**16))
+@given(
+    size=st.integers(1, 40),
+    block_size=st.integers(1, 45),
+    threads=st.sampled_from([1, 2]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**16),
+)
 def test_a_step_taken_block_by_block_equals_one_taken_whole(
-    size: int, block_size: int, seed: int
+    size: int, block_size: int, threads: int, dtype: type, seed: int
 ) -> None:
-    """Every optimizer gives the same Δθ, bit for bit, whatever the block size."""
+    """Every optimizer gives the same Δθ and state, bit for bit, whatever the block size
+    and whether half the blocks run in the step worker's thread."""
     rng = np.random.default_rng(seed)
-    start = rng.standard_normal(size)
-    grads = [rng.standard_normal(size) for _ in range(3)]
+    start = rng.standard_normal(size).astype(dtype)
+    grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
     for name, make, *_ in CASES:
         results = []
-        for blocks in (bp.optimizers.BLOCK_SIZE, block_size):
+        for blocks, step_threads in ((bp.optimizers.BLOCK_SIZE, 1), (block_size, threads)):
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(bp.optimizers, "BLOCK_SIZE", blocks)
+                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", blocks)
                 opt, params = make(), start.copy()
+                opt.step_threads = step_threads
                 for g in grads:
                     opt.step(params, g.copy())
                 results.append((params, opt.state_dict()["arrays"]))
@@ -351,3 +359,96 @@ def test_a_step_on_matrices_equals_the_step_on_their_flat_views() -> None:
 def test_params_and_grads_of_different_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match=r"same shape, got \(4,\) and \(5,\)"):
         bp.Adam().step(np.zeros(4), np.zeros(5))
+
+
+def test_a_two_thread_step_runs_half_its_blocks_in_the_worker_thread() -> None:
+    """The second half of the blocks is updated in the worker thread, the first half here."""
+    import threading
+
+    seen: dict[str, set[int]] = {}
+    opt = bp.Adam(lr=0.01)
+    opt.step_threads = 2
+    rule = type(opt)._update
+
+    def spy(self: bp.Adam, block: bp.optimizers.Block) -> None:
+        seen.setdefault(threading.current_thread().name, set()).add(block.params.size)
+        rule(self, block)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 4)
+        patch.setattr(bp.Adam, "_update", spy)
+        opt.step(np.zeros(14), np.ones(14))  # blocks of 4, 4 | 4, 2
+    assert seen[threading.current_thread().name] == {4}
+    assert seen["backprop-step"] == {4, 2}
+
+
+def test_the_worker_thread_keeps_the_callers_floating_point_error_handling() -> None:
+    """np.errstate is per thread: the worker takes the caller's. Only the worker's half
+    (the last blocks) overflows here, so what happens there shows in the caller."""
+    grads = np.ones(10, dtype=np.float32)
+    grads[6:] = 1e30  # g² overflows float32 in the last two blocks of 2, the worker's
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 2)
+        ignoring, raising = bp.Adam(lr=0.01), bp.Adam(lr=0.01)
+        ignoring.step_threads = raising.step_threads = 2
+        with np.errstate(over="ignore", invalid="ignore"):
+            update = ignoring.update(np.zeros(10, dtype=np.float32), grads)
+        with pytest.raises(FloatingPointError), np.errstate(over="raise"):
+            raising.update(np.zeros(10, dtype=np.float32), grads)
+    assert np.all(update[:6] != 0) and np.all(update[6:] == 0)  # there: m / √v with v = ∞
+
+
+ADAM_CASES = [case for case in CASES if case[0].startswith("adam")]
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    block_size=st.integers(1, 45),
+    threads=st.sampled_from([1, 2]),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3]),
+    seed=st.integers(0, 2**16),
+)
+def test_the_compiled_adam_step_equals_the_numpy_passes_bit_for_bit(
+    size: int, block_size: int, threads: int, dtype: type, scale: float, seed: int
+) -> None:
+    """Δθ, m and v of the compiled pass equal the NumPy passes' to the last bit, for
+    Adam, Adam with L2 and AdamW, over enough steps to flush subnormals twice."""
+    pytest.importorskip("numba", reason="numba not installed (the numba extra): compiled step not tested")
+    rng = np.random.default_rng(seed)
+    start = rng.standard_normal(size).astype(dtype)
+    grads = [(scale * rng.standard_normal(size)).astype(dtype) for _ in range(3)]
+    steps = 2 * bp.optimizers.FLUSH_EVERY + 1
+    for name, make, *_ in ADAM_CASES:
+        results = []
+        for compiled in (False, True):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", block_size)
+                opt, params = make(), start.copy()
+                opt.compiled_step, opt.step_threads = compiled, threads  # type: ignore[attr-defined]
+                updates = []
+                for t in range(steps):
+                    g = grads[t % 3] if t < 3 else np.zeros(size, dtype) + grads[0] * (t % 2)
+                    updates.append(opt.update(params, g).copy())
+                    params -= updates[-1]
+                results.append((params, updates, opt.state_dict()["arrays"]))
+        (numpy_params, numpy_updates, numpy_state), (params, updates, state) = results
+        for t, (got, want) in enumerate(zip(updates, numpy_updates, strict=True), start=1):
+            np.testing.assert_array_equal(got, want, err_msg=f"{name}, Δθ of step {t}")
+        np.testing.assert_array_equal(params, numpy_params, err_msg=name)
+        for key in numpy_state:
+            np.testing.assert_array_equal(state[key], numpy_state[key], err_msg=f"{name} {key}")
+
+
+def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from backprop import compiled_steps
+
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
+    monkeypatch.setattr(compiled_steps, "_kernel", None)
+    opt = bp.Adam()
+    opt.compiled_step = True
+    with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop\[numba\]'"):
+        opt.step(np.zeros(3), np.ones(3))

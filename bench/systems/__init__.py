@@ -8,9 +8,10 @@ Modules are imported lazily, inside the child process that runs them.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads in the child only after its thread counts are set
+    import numpy as np
 
 # name -> (module, keyword options for make_trainer)
 SYSTEMS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -18,8 +19,43 @@ SYSTEMS: dict[str, tuple[str, dict[str, Any]]] = {
     "torch": ("bench.systems.torch_system", {"fused": False}),
     "torch-fused": ("bench.systems.torch_system", {"fused": True}),
     "sklearn": ("bench.systems.sklearn_system", {}),
+    "jax": ("bench.systems.jax_system", {}),
 }
-PEERS: tuple[str, ...] = ("torch", "torch-fused", "sklearn")
+PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
+
+#: Engine levers that are off by default, for measuring them in turns against the default:
+#: ``backprop+step2+permuted`` is backprop with those two levers on. Each lever: what it
+#: does, and the environment its process needs (set before NumPy loads).
+LEVERS: dict[str, tuple[str, dict[str, str]]] = {
+    "step2": ("the optimizer step on two threads (optimizer.step_threads = 2)", {}),
+    "permuted": (
+        "the data copied once per epoch in its order (batching.PERMUTED_COPY_MAX_BYTES = 2 GiB)",
+        {},
+    ),
+    "numba": ("Adam's step in one compiled pass per block (Adam.compiled_step = True)", {}),
+    "blas-sleep": (
+        "OpenBLAS's idle workers sleep at once instead of spinning (OPENBLAS_THREAD_TIMEOUT=4)",
+        {"OPENBLAS_THREAD_TIMEOUT": "4"},
+    ),
+}
+
+
+def levers_of(name: str) -> tuple[str, ...] | None:
+    """The levers of a ``backprop+LEVER[+LEVER]`` name: () for a plain system, None if unknown."""
+    base, *levers = name.split("+")
+    if not levers:
+        return () if name in SYSTEMS else None
+    if base != "backprop" or any(lever not in LEVERS for lever in levers):
+        return None
+    return tuple(levers)
+
+
+def environment(name: str) -> dict[str, str]:
+    """Environment variables system ``name`` needs before NumPy is imported."""
+    env: dict[str, str] = {}
+    for lever in levers_of(name) or ():
+        env.update(LEVERS[lever][1])
+    return env
 
 
 class Trainer(Protocol):
@@ -40,7 +76,10 @@ class Trainer(Protocol):
 
 def load(name: str) -> tuple[Any, dict[str, Any]]:
     """The module implementing system ``name`` and its options."""
-    if name not in SYSTEMS:
+    levers = levers_of(name)
+    if levers is None:
         raise ValueError(f"unknown system {name!r}; known: {', '.join(SYSTEMS)}")
-    module, options = SYSTEMS[name]
+    module, options = SYSTEMS[name.split("+")[0]]
+    if levers:
+        options = {**options, "levers": levers}
     return importlib.import_module(module), options

@@ -29,7 +29,9 @@ def problem() -> str | None:
 class BackpropTrainer:
     """bp.Network of bp.Dense layers; fit(epochs=1) per epoch with one optimizer object."""
 
-    def __init__(self, workload: Workload, data: Dataset, threads: int) -> None:
+    def __init__(
+        self, workload: Workload, data: Dataset, threads: int, levers: tuple[str, ...] = ()
+    ) -> None:
         import backprop as bp
 
         self.version = getattr(bp, "__version__", "?")
@@ -62,6 +64,17 @@ class BackpropTrainer:
             k: v for k, v in (("verbose", 0), ("progress", False)) if k in fit_params
         }
         self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
+        if "step2" in levers:
+            self.opt.step_threads = 2
+        if "numba" in levers and isinstance(self.opt, bp.Adam):
+            self.opt.compiled_step = True
+        if "permuted" in levers:
+            bp.batching.PERMUTED_COPY_MAX_BYTES = 2 << 30
+        if levers:
+            from bench.systems import LEVERS
+
+            done = "; ".join(LEVERS[lever][0] for lever in levers)
+            self.notes.append(f"backprop+{'+'.join(levers)}: {done}")
 
     def train_epoch(self, start: int, stop: int) -> None:
         """net.fit for one shuffled epoch over rows start:stop."""
@@ -86,6 +99,8 @@ class BackpropTrainer:
         return float(self.net.evaluate(X, y)["accuracy"])
 
 
-def make_trainer(workload: Workload, data: Dataset, threads: int) -> BackpropTrainer:
-    """A backprop trainer for the workload."""
-    return BackpropTrainer(workload, data, threads)
+def make_trainer(
+    workload: Workload, data: Dataset, threads: int, levers: tuple[str, ...] = ()
+) -> BackpropTrainer:
+    """A backprop trainer for the workload, with the engine levers named in ``levers`` on."""
+    return BackpropTrainer(workload, data, threads, levers)
