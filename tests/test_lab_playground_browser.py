@@ -1,0 +1,213 @@
+"""/playground in headless Chromium: it trains, draws, shares, diverges safely and exports."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lab_fixtures import ROOT
+
+pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+
+HOOKS = ["pg-play", "pg-pause", "pg-step", "pg-reset", "pg-dataset", "pg-lr", "pg-batch-size",
+         "pg-activation", "pg-init", "pg-optimizer", "pg-add-layer", "pg-remove-layer",
+         "pg-epoch", "pg-loss-train", "pg-loss-test", "pg-accuracy-test", "pg-boundary-canvas",
+         "pg-network-canvas", "pg-view", "pg-status", "pg-export-python", "pg-share-url"]
+READOUTS = ["pg-epoch", "pg-loss-train", "pg-loss-test", "pg-accuracy-test"]
+
+
+def value(page: Any, testid: str) -> float:
+    """A readout's full-precision number, from its data-value."""
+    return float(page.get_by_test_id(testid).get_attribute("data-value"))
+
+
+def value_js(testid: str) -> str:
+    return f"Number(document.querySelector('[data-testid=\"{testid}\"]').dataset.value)"
+
+
+def state(page: Any) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate("() => window.backpropLab.state()")
+    return result
+
+
+def pixels(page: Any, testid: str) -> str:
+    """The canvas's pixels, as a PNG data URL."""
+    return str(page.evaluate(
+        f"() => document.querySelector('[data-testid=\"{testid}\"]').toDataURL()"))
+
+
+def wait_setup(page: Any, field: str, expected: object) -> None:
+    page.wait_for_function(
+        f"(v) => JSON.stringify(window.backpropLab.state().setup.{field}) === JSON.stringify(v)",
+        arg=expected, timeout=10_000)
+
+
+def set_number(page: Any, testid: str, number: float) -> None:
+    field = page.get_by_test_id(testid)
+    field.fill(repr(number))
+    field.dispatch_event("change")
+
+
+def steps(page: Any, count: int) -> None:
+    """Press step ``count`` times and wait until the server has taken them all."""
+    start = int(state(page)["step"])
+    for _ in range(count):
+        page.get_by_test_id("pg-step").click()
+    page.wait_for_function(f"() => window.backpropLab.state().step === {start + count}",
+                           timeout=10_000)
+
+
+def test_hooks_then_play_on_circles_learns_and_redraws(lab_page: Callable[..., Any],
+                                                      artifacts: Path) -> None:
+    page = lab_page("playground")
+    for testid in HOOKS:
+        assert page.get_by_test_id(testid).count() == 1, testid
+    options = page.get_by_test_id("pg-dataset").evaluate(
+        "(s) => [...s.options].map((o) => o.value)")
+    assert {"circles", "xor", "gaussians", "spirals", "moons", "three-class",
+            "regression"} <= set(options)
+    views = page.get_by_test_id("pg-view").evaluate("(s) => [...s.options].map((o) => o.value)")
+    assert views == ["forward", "backward"]
+    assert state(page)["setup"]["dataset"] == "circles"
+    page.wait_for_function(f"() => {value_js('pg-loss-test')} > 0.3")  # untrained
+    before = pixels(page, "pg-boundary-canvas")
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_function(f"() => {value_js('pg-epoch')} >= 1", timeout=20_000)
+    page.wait_for_function(f"() => {value_js('pg-loss-test')} < 0.1", timeout=20_000)
+    page.get_by_test_id("pg-pause").click()
+    page.wait_for_function("() => !window.backpropLab.state().playing")
+    assert pixels(page, "pg-boundary-canvas") != before
+    for testid in READOUTS:
+        assert math.isfinite(value(page, testid)), testid
+    assert value(page, "pg-accuracy-test") > 0.9
+    confusion = state(page)["confusion"]
+    assert sum(map(sum, confusion)) == len(state(page)["points"]["test"])
+    page.screenshot(path=str(artifacts / "playground.png"))
+    docs = ROOT / "docs" / "img"
+    docs.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(artifacts / "playground.png", docs / "playground.png")
+
+
+def test_dataset_lr_activation_and_layers_take_effect(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    first_points = state(page)["points"]["train"]
+    page.get_by_test_id("pg-dataset").select_option("xor")
+    wait_setup(page, "dataset", "xor")
+    assert state(page)["points"]["train"] != first_points
+    set_number(page, "pg-lr", 0.03)
+    wait_setup(page, "lr", 0.03)
+    page.get_by_test_id("pg-activation").select_option("relu")
+    wait_setup(page, "activation", "relu")
+    assert [layer["activation"] for layer in state(page)["network"]["layers"]] == [
+        "relu", "relu", "sigmoid"]
+    network_before = pixels(page, "pg-network-canvas")
+    page.get_by_test_id("pg-add-layer").click()
+    wait_setup(page, "layers", [4, 4, 4])
+    assert len(state(page)["network"]["layers"]) == 4
+    page.wait_for_timeout(200)
+    assert pixels(page, "pg-network-canvas") != network_before
+    page.get_by_test_id("pg-remove-layer").click()
+    page.get_by_test_id("pg-remove-layer").click()
+    wait_setup(page, "layers", [4])
+    # the new settings train: one step moves the loss
+    loss = value(page, "pg-loss-train")
+    steps(page, 5)
+    assert value(page, "pg-loss-train") != loss
+    page.get_by_test_id("pg-dataset").select_option("regression")
+    wait_setup(page, "dataset", "regression")
+    assert state(page)["task"] == "regression"
+    assert state(page)["network"]["layers"][-1]["activation"] == "linear"
+
+
+def test_shared_url_reproduces_the_same_test_loss(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    page.get_by_test_id("pg-dataset").select_option("moons")
+    wait_setup(page, "dataset", "moons")
+    page.get_by_test_id("pg-optimizer").select_option("adam")
+    wait_setup(page, "optimizer", "adam")
+    set_number(page, "pg-lr", 0.02)
+    wait_setup(page, "lr", 0.02)
+    set_number(page, "pg-batch-size", 7)
+    wait_setup(page, "batch_size", 7)
+    page.get_by_test_id("pg-reset").click()
+    steps(page, 12)
+    loss = value(page, "pg-loss-test")
+    url = page.get_by_test_id("pg-share-url").get_attribute("href")
+    assert url is not None and "dataset=moons" in url and "optimizer=adam" in url
+    other = lab_page(url.split("/", 3)[3])
+    wait_setup(other, "dataset", "moons")
+    wait_setup(other, "batch_size", 7)
+    assert state(other)["setup"] == state(page)["setup"]
+    steps(other, 12)
+    assert value(other, "pg-loss-test") == loss
+
+
+def test_backward_view_paints_gradients_that_change_with_training(
+        lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    forward = pixels(page, "pg-network-canvas")
+    page.get_by_test_id("pg-view").select_option("backward")
+    page.wait_for_timeout(200)
+    backward = pixels(page, "pg-network-canvas")
+    assert backward != forward
+    gradients = state(page)["network"]["layers"][0]["dW"]
+    steps(page, 30)
+    page.wait_for_timeout(200)
+    assert state(page)["network"]["layers"][0]["dW"] != gradients
+    assert pixels(page, "pg-network-canvas") != backward
+    assert "∂L/∂w" in page.locator("#network-legend").inner_text()
+
+
+def test_lr_10_on_spirals_diverges_is_rewound_and_marks_a_stable_lr(
+        lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    page.get_by_test_id("pg-dataset").select_option("spirals")
+    wait_setup(page, "dataset", "spirals")
+    page.get_by_test_id("pg-optimizer").select_option("sgd")
+    wait_setup(page, "optimizer", "sgd")
+    set_number(page, "pg-lr", 10)
+    wait_setup(page, "lr", 10)
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_function(
+        "() => /diverg/.test(document.querySelector('[data-testid=\"pg-status\"]').textContent)",
+        timeout=20_000)
+    shown = state(page)
+    assert not shown["playing"]
+    assert shown["step"] == shown["diverged_at"] - 1  # rewound to the last good step
+    for testid in READOUTS:
+        assert math.isfinite(value(page, testid)), testid
+    stable = float(page.get_by_test_id("pg-stable-lr").get_attribute("data-value"))
+    assert 0 < stable < 10 and stable == shown["stable_lr"]
+    assert page.get_by_test_id("pg-stable-lr").is_visible()
+    assert re.search(r"diverged at step \d+", page.get_by_test_id("pg-status").inner_text())
+
+
+def test_exported_script_prints_the_same_test_loss(lab_page: Callable[..., Any],
+                                                   tmp_path: Path) -> None:
+    page = lab_page("playground")
+    page.get_by_test_id("pg-optimizer").select_option("rmsprop")
+    wait_setup(page, "optimizer", "rmsprop")
+    set_number(page, "pg-lr", 0.01)
+    wait_setup(page, "lr", 0.01)
+    steps(page, 17)
+    loss = value(page, "pg-loss-test")
+    with page.expect_download() as download:
+        page.get_by_test_id("pg-export-python").click()
+    script = tmp_path / "run.py"
+    download.value.save_as(script)
+    assert page.get_by_test_id("pg-export-text").input_value() == script.read_text()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            env=env, timeout=120, check=True)
+    printed = re.fullmatch(r"step 17 test loss (\S+)", result.stdout.strip())
+    assert printed is not None, result.stdout
+    assert float(printed.group(1)) == loss
