@@ -86,7 +86,6 @@ class PlaygroundPage(Page):
         self.changed_mid_run = False
         self.stopped: str | None = None
         self.history: list[list[float | None]] = []
-        self.stride = 1
         self.sent = 0
         self.rebuilt = True
         self.record()
@@ -99,34 +98,36 @@ class PlaygroundPage(Page):
         self.new_run()
 
     def record(self) -> None:
-        """One history row: step, epoch, train and test loss, test accuracy, gradient norms."""
-        if self.run.steps % self.stride:
-            return
+        """The readouts now, and one history row: step, epoch, train and test loss, test
+        accuracy, and the gradient norm of each layer in the last step."""
         self.readouts = self.run.evaluate()
         row: list[float | None] = [self.run.steps, self.run.epoch, self.readouts["loss_train"],
                                    self.readouts["loss_test"], self.readouts["accuracy_test"]]
         row += [v if math.isfinite(v) else None for v in self.run.norms]
-        self.history.append([view.finite_or_none(v) if isinstance(v, float) else v for v in row])
+        if self.history and self.history[-1][0] == self.run.steps:
+            self.history[-1] = row  # the same step again (an edit): its row is replaced
+            self.rebuilt = True
+        else:
+            self.history.append(row)
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[::2]
-            self.stride *= 2
             self.rebuilt = True
 
     def steps(self, count: int) -> None:
-        """Up to ``count`` steps; stops at a divergence or a stop condition."""
+        """Up to ``count`` steps, then the readouts; stops at a divergence or a stop condition."""
         for _ in range(count):
             if not self.run.step():
                 self.playing = False
                 break
-            self.record()
             if self.stop_condition():
                 self.playing = False
                 break
+        self.record()
 
     def stop_condition(self) -> bool:
         setup = self.setup
-        loss = self.readouts["loss_train"]
-        if setup.target_loss and loss is not None and loss <= setup.target_loss:
+        loss = self.run.last_loss  # on the whole training set, after the last step
+        if setup.target_loss and loss <= setup.target_loss:
             self.stopped = f"reached the target loss {setup.target_loss:g} at step {self.run.steps}"
         elif setup.max_epochs and self.run.epoch >= setup.max_epochs:
             self.stopped = f"stopped after {setup.max_epochs} epochs"
@@ -220,11 +221,7 @@ class PlaygroundPage(Page):
             raise FieldError("col", f"layer {message.layer} has {layer.n_in} inputs "
                              f"(col {layer.n_in} is the bias)")
         self.run.set_weight(message.layer, message.row, message.col, message.value)
-        self.record_again()
-
-    def record_again(self) -> None:
-        """The readouts after a change that took no step."""
-        self.readouts = self.run.evaluate()
+        self.record()
 
     # -- files ---------------------------------------------------------------------------
     def model_file(self) -> Reply:

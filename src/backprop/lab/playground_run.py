@@ -84,7 +84,7 @@ class Run:
         self.edits: list[tuple[int, int, int, int, float]] = []  # (step, layer, row, col, w)
         self.divergence: Divergence | None = None
         self.norms = [math.nan] * len(dense_layers(self.net))  # of the last step's batch
-        self.start_loss = self.train_loss()
+        self.start_loss = self.last_loss = self.train_loss()
 
     def inputs(self, points: np.ndarray) -> np.ndarray:
         """The network's checked inputs for raw points (x1, x2): the chosen features, scaled
@@ -156,6 +156,7 @@ class Run:
         """One step, θ ← θ − Δθ; why it diverged (θ and the rest then undone), or None."""
         before = self.snapshot()
         rows = self.next_rows()
+        after = math.nan
         with np.errstate(all="ignore"):
             loss = self.net.backprop(self.X[rows], self.Y[rows])  # fills net.grads
             update = self.optimizer.update(self.net.params, self.net.grads)  # Δθ
@@ -178,6 +179,7 @@ class Run:
             self.failed_norms = norms
             return reason
         self.norms = norms
+        self.last_loss = after
         self.steps += 1
         if not self.batches:
             self.epoch += 1
@@ -236,4 +238,5 @@ class Run:
         else:
             dense.W[row, col] = value
         self.edits.append((self.steps, layer, row, col, value))
-        self.start_loss = max(self.start_loss, self.train_loss())
+        self.last_loss = self.train_loss()
+        self.start_loss = max(self.start_loss, self.last_loss)

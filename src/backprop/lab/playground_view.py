@@ -70,11 +70,15 @@ def neuron_maps(run: Run, box: list[float]) -> list[list[dict[str, Any]]]:
     layers = []
     for a in columns:
         assert a is not None
-        units = []
-        for j in range(a.shape[1]):
-            low, high = value_range(a[:, j])
-            units.append({"map": encode(a[:, j], low, high), "range": [low, high]})
-        layers.append(units)
+        with np.errstate(all="ignore"):
+            low, high = np.nanmin(a, axis=0), np.nanmax(a, axis=0)
+        flat = ~(high - low >= 1e-9)  # a unit constant over the grid (or not finite)
+        low, high = np.where(flat, low - 0.5, low), np.where(flat, high + 0.5, high)
+        low, high = np.nan_to_num(low, nan=0.0), np.nan_to_num(high, nan=1.0)
+        scaled = np.clip(np.nan_to_num((a - low) / (high - low), nan=0.5), 0.0, 1.0)
+        cells = np.round(scaled.T * 255).astype(np.uint8)  # one row of bytes per unit
+        layers.append([{"map": base64.b64encode(cells[j].tobytes()).decode("ascii"),
+                        "range": [float(low[j]), float(high[j])]} for j in range(a.shape[1])])
     return layers
 
 
@@ -84,6 +88,9 @@ def finite_or_none(value: float | None) -> float | None:
 
 def as_lists(array: np.ndarray) -> list[Any]:
     """An array as nested lists, non-finite entries as None (JSON has no NaN)."""
+    if np.isfinite(array).all():
+        values: list[Any] = array.tolist()
+        return values
     return [as_lists(row) for row in array] if array.ndim > 1 else [
         finite_or_none(float(v)) for v in array]
 
