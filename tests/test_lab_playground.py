@@ -359,3 +359,60 @@ def test_reset_draws_the_same_weights_and_settings_apply_mid_run() -> None:
     assert np.array_equal(page.run.net.params, start) and page.run.steps == 0
     page.handle(Configure(type="configure", layers=[3]))
     assert [layer.n_out for layer in dense_layers(page.run.net)] == [3, 1]
+
+
+def test_explain_is_the_next_steps_arithmetic_for_one_weight() -> None:
+    from backprop.lab.playground_insight import explain_weight
+
+    for optimizer in ("sgd", "adam"):
+        page = page_with(optimizer=optimizer, l2=0.01, lr=0.2)
+        step(page, 7)
+        run = page.run
+        e = explain_weight(run, 1, 2, 3, None)
+        assert e["per_sample"] == pytest.approx(np.multiply(e["deltas"], e["inputs"]), rel=1e-12)
+        assert e["mean"] == pytest.approx(np.mean(e["per_sample"]), rel=1e-12)
+        # the engine's gradient on the same batch, and the finite-difference estimate
+        probe = run.sync_probe()
+        probe.backprop(run.X[e["rows"]], run.Y[e["rows"]])
+        assert e["mean"] == pytest.approx(float(dense_layers(probe)[1].dW[2, 3]), rel=1e-10)
+        assert e["relative_error"] < 1e-6
+        assert e["l2_term"] == pytest.approx(0.01 * e["w"])
+        # the run then takes exactly that step
+        run.step()
+        taken = float(dense_layers(run.net)[1].W[2, 3])
+        assert e["optimizer_update"] == taken
+        if optimizer == "sgd":
+            assert e["plain_update"] == pytest.approx(taken, rel=1e-12)
+    bias = explain_weight(page.run, 0, 1, 2, 5)  # col = n_in: the bias, on point 5
+    assert bias["name"] == "b" and bias["rows"] == [5] and bias["per_sample"] == bias["deltas"]
+    with pytest.raises(FieldError) as error:
+        explain_weight(page.run, 0, 1, 3, None)
+    assert error.value.field == "col"
+
+
+def test_histograms_show_a_bad_initialization_before_training() -> None:
+    from backprop.lab.playground_insight import histograms
+
+    spread = {}
+    for init in ("zero", "small_random", "xavier_uniform", "normal"):
+        page = page_with(init=init, layers=[8, 8, 8])
+        layers = histograms(page.run)
+        assert [sum(layer["activation"]["counts"]) for layer in layers] == [
+            len(page.run.Y) * width for width in (8, 8, 8, 1)]
+        spread[init] = (layers[1]["activation"]["std"], layers[0]["delta"]["std"])
+    assert spread["zero"][0] == 0.0  # every unit outputs tanh(0)
+    assert spread["small_random"][0] < 0.01 < spread["xavier_uniform"][0]  # ×0.01 vanishes
+    assert spread["normal"][0] > spread["xavier_uniform"][0]  # N(0, 1) saturates
+    assert spread["small_random"][1] < 1e-3 * spread["xavier_uniform"][1]
+    assert PlaygroundPage().state()["histograms"]["step"] == 0
+
+
+def test_the_gradient_check_passes_per_edge_for_the_engine() -> None:
+    from backprop.lab.playground_insight import gradient_check
+
+    page = page_with(activation="sigmoid", layers=[5, 3])
+    step(page, 20)
+    check = gradient_check(page.run)
+    assert check["passed"] and check["max_error"] < check["tolerance"]
+    assert [np.shape(layer["W"]) for layer in check["layers"]] == [(5, 2), (3, 5), (1, 3)]
+    assert "gradcheck PASS" in check["report"]

@@ -211,3 +211,55 @@ def test_exported_script_prints_the_same_test_loss(lab_page: Callable[..., Any],
     printed = re.fullmatch(r"step 17 test loss (\S+)", result.stdout.strip())
     assert printed is not None, result.stdout
     assert float(printed.group(1)) == loss
+
+
+def test_click_an_edge_to_explain_and_edit_it_and_paint_the_check(
+        lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    steps(page, 3)
+    canvas = page.get_by_test_id("pg-network-canvas").bounding_box()
+    edge = next(e for e in page.evaluate("() => window.backpropLab.targets()")["edges"]
+                if e["layer"] == 1 and e["row"] == 2 and e["col"] == 3)
+    # a third of the way along (in the middle, edges between equal layers cross)
+    page.mouse.click(canvas["x"] + edge["x0"] + (edge["x1"] - edge["x0"]) / 3,
+                     canvas["y"] + edge["y0"] + (edge["y1"] - edge["y0"]) / 3)
+    assert page.get_by_test_id("pg-weight-value").is_visible()
+    assert float(page.get_by_test_id("pg-weight-value").input_value()) == \
+        state(page)["network"]["layers"][1]["W"][2][3]
+    page.get_by_test_id("pg-explain").click()
+    page.wait_for_function("() => window.backpropLab.state().explanation")
+    explanation = state(page)["explanation"]
+    assert (explanation["layer"], explanation["row"], explanation["col"]) == (1, 2, 3)
+    assert value(page, "pg-explain-mean") == explanation["mean"]
+    assert value(page, "pg-explain-update") == explanation["optimizer_update"]
+    rows = page.get_by_test_id("pg-explanation").locator("tr")
+    assert rows.count() == 1 + len(explanation["rows"])
+    steps(page, 1)  # the step explained is the step taken
+    assert state(page)["network"]["layers"][1]["W"][2][3] == explanation["optimizer_update"]
+    # edit that weight
+    page.get_by_test_id("pg-weight-value").fill("1.5")
+    page.get_by_test_id("pg-weight-set").click()
+    page.wait_for_function(
+        "() => window.backpropLab.state().network.layers[1].W[2][3] === 1.5")
+    # the gradient check, painted on the edges
+    before = pixels(page, "pg-network-canvas")
+    page.get_by_test_id("pg-gradient-check").click()
+    page.wait_for_function("() => window.backpropLab.state().gradient_check")
+    assert page.get_by_test_id("pg-check-verdict").inner_text() == "PASS"
+    page.get_by_test_id("pg-paint-check").check()
+    page.wait_for_timeout(200)
+    assert pixels(page, "pg-network-canvas") != before
+
+
+def test_classroom_link_hides_and_locks_controls(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground?dataset=xor&layers=3&hide=lr,optimizer&lock=1")
+    wait_setup(page, "dataset", "xor")
+    wait_setup(page, "layers", [3])
+    assert not page.get_by_test_id("pg-lr").is_visible()
+    assert not page.get_by_test_id("pg-optimizer").is_visible()
+    assert page.get_by_test_id("pg-dataset").is_disabled()
+    assert page.get_by_test_id("pg-add-layer").is_disabled()
+    assert page.get_by_test_id("pg-play").is_enabled()
+    share = page.get_by_test_id("pg-share-url").get_attribute("href")
+    assert share is not None and "hide=lr%2Coptimizer" in share and "lock=1" in share
+    steps(page, 2)  # a locked setup still trains

@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..errors import ModelFileError
 from ..persistence import load, save
+from . import playground_insight as insight
 from . import playground_view as view
 from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
 from .playground_export import python_script
@@ -36,7 +37,9 @@ from .protocol_playground import (
     Configure,
     DownloadCsv,
     DownloadModel,
+    Explain,
     ExportPython,
+    GradientCheck,
     LoadCsv,
     LoadModel,
     Pause,
@@ -67,7 +70,7 @@ class PlaygroundPage(Page):
     tick_interval: ClassVar[float] = 1 / 15
     messages: ClassVar[TypeAdapter[Any]] = message_union(
         Ping, Configure, Play, Pause, Step, Reset, AddPoint, RemovePoint, LoadCsv, DownloadCsv,
-        DownloadModel, LoadModel, SetWeight, ExportPython,
+        DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck,
     )
 
     def __init__(self) -> None:
@@ -173,6 +176,14 @@ class PlaygroundPage(Page):
             self.set_weight(message)
         elif isinstance(message, ExportPython):
             return [self.export()]
+        elif isinstance(message, Explain):
+            explanation = insight.explain_weight(self.run, message.layer, message.row,
+                                                 message.col, message.point)
+            return [{"type": "state", "explanation": {**explanation, "step": self.run.steps}}]
+        elif isinstance(message, GradientCheck):
+            return [{"type": "state",
+                     "gradient_check": {**insight.gradient_check(self.run),
+                                        "step": self.run.steps}}]
         return [self.state()]
 
     def configure(self, message: Configure) -> None:
@@ -317,7 +328,8 @@ class PlaygroundPage(Page):
             **self.progress(),
             "setup": self.setup.model_dump(),
             "task": data.task, "n_classes": data.n_classes, "loaded": self.loaded,
-            "box": self.box,
+            "box": self.box, "histograms": {"step": self.run.steps,
+                                            "layers": insight.histograms(self.run)},
             "points": {"train": [[*p, float(t)] for p, t in zip(data.X_train.tolist(),
                                                                 data.y_train, strict=True)],
                        "test": [[*p, float(t)] for p, t in zip(data.X_test.tolist(),

@@ -9,7 +9,8 @@
   const POSITIVE = "#0877bd", NEGATIVE = "#f59322";
   let history = [];            // [step, epoch, loss_train, loss_test, acc_test, norm_1..]
   let edges = [];              // drawn edges for hit tests: {layer, row, col, x0, y0, x1, y1}
-  let selected = null;         // the edge being edited
+  let nodes = [];              // drawn units (not inputs) for hit tests: their bias
+  let selected = null;         // the weight (edge) or bias (unit) being edited or explained
   let drawPending = false;
   let optionsFilled = false;
   let fromLink = null;         // setup fields read from the page's URL, sent once
@@ -75,6 +76,8 @@
     }
     showControls(state);
     showReadouts(state);
+    if (message.explanation) showExplanation(message.explanation);
+    if (message.gradient_check) showCheck(message.gradient_check);
     requestDraw();
   });
   lab.onState.push((state, message) => {
@@ -189,6 +192,7 @@
     if (state.type !== "state") return;
     drawBoundary(state);
     drawNetwork(state);
+    drawHistograms(state);
     drawChart($("loss-canvas"), [2, 3], [false, true], false);
     const layers = state.network ? state.network.layers.length : 0;
     drawChart($("norm-canvas"), [...Array(layers).keys()].map((i) => 5 + i), [], true);
@@ -300,6 +304,8 @@
       for (const row of backward ? layer.dW : layer.W) for (const v of row) largest = Math.max(largest, Math.abs(v || 0));
     }
     edges = [];
+    nodes = [];
+    const check = $("paint-check").checked ? state.gradient_check : null;
     picture.layers.forEach((layer, l) => {
       const values = backward ? layer.dW : layer.W;
       values.forEach((row, j) => row.forEach((v, k) => {
@@ -308,6 +314,13 @@
         context.strokeStyle = value >= 0 ? POSITIVE : NEGATIVE;
         context.globalAlpha = 0.25 + 0.75 * Math.min(1, Math.abs(value) / largest);
         context.lineWidth = 0.5 + 5.5 * Math.min(1, Math.abs(value) / largest);
+        if (check && check.layers[l] && check.layers[l].W[j]) {
+          // the check painted: green within the tolerance, red beyond; width grows with log error
+          const error = check.layers[l].W[j][k];
+          context.strokeStyle = error <= check.tolerance ? "#15803d" : "#b91c1c";
+          context.globalAlpha = 0.9;
+          context.lineWidth = 1 + Math.max(0, Math.min(5, (Math.log10(Math.max(error, 1e-16)) + 16) / 3));
+        }
         if (selected && selected.layer === l && selected.row === j && selected.col === k) {
           context.strokeStyle = "#111"; context.globalAlpha = 1;
         }
@@ -334,7 +347,11 @@
           paintImage(context, neuronImage(neurons[l][j].map, 16), x, y, node, node);
         }
         context.strokeStyle = "#5b6475"; context.lineWidth = 1;
+        if (l > 0 && selected && selected.layer === l - 1 && selected.row === j && selected.bias) {
+          context.strokeStyle = "#111"; context.lineWidth = 3;
+        }
         context.strokeRect(x, y, node, node);
+        if (l > 0) nodes.push({ layer: l - 1, row: j, x, y, size: node });
         if (l === 0) {
           context.fillStyle = "#1d2330"; context.font = "11px system-ui";
           context.fillText(picture.inputs[j], 2, y + node / 2 + 4);
@@ -431,7 +448,14 @@
     const rect = $("network-canvas").getBoundingClientRect();
     const x = event.clientX - rect.left, y = event.clientY - rect.top;
     let best = null, bestDistance = 6;
-    for (const edge of edges) {
+    for (const unit of nodes) {
+      if (x >= unit.x && x <= unit.x + unit.size && y >= unit.y && y <= unit.y + unit.size) {
+        const layer = lab.last.network.layers[unit.layer];
+        best = { layer: unit.layer, row: unit.row, col: layer.W[0].length, bias: true, value: layer.b[unit.row] };
+        bestDistance = -1;
+      }
+    }
+    for (const edge of bestDistance < 0 ? [] : edges) {
       const dx = edge.x1 - edge.x0, dy = edge.y1 - edge.y0;
       const t = Math.max(0, Math.min(1, ((x - edge.x0) * dx + (y - edge.y0) * dy) / (dx * dx + dy * dy)));
       const distance = Math.hypot(edge.x0 + t * dx - x, edge.y0 + t * dy - y);
@@ -440,8 +464,10 @@
     selected = best;
     $("weight-editor").hidden = !best || classroom.lock;
     if (best) {
-      $("weight-name").textContent = `w of layer ${best.layer + 1}, unit ${best.row + 1} ← input ${best.col + 1}`;
-      $("weight-value").value = String(best.value);
+      $("weight-name").textContent = best.bias ? `b of layer ${best.layer + 1}, unit ${best.row + 1}`
+        : `w of layer ${best.layer + 1}, unit ${best.row + 1} ← input ${best.col + 1}`;
+      const layer = lab.last.network.layers[best.layer];  // the weight as it is now
+      $("weight-value").value = String(best.bias ? layer.b[best.row] : layer.W[best.row][best.col]);
     }
     requestDraw();
   });
@@ -451,6 +477,90 @@
     lab.send("set_weight", { layer: selected.layer, row: selected.row, col: selected.col, value });
   });
   $("weight-cancel").addEventListener("click", () => { selected = null; $("weight-editor").hidden = true; requestDraw(); });
+
+  // -- close-ups: explain a weight, histograms, the gradient check ------------------------------
+  $("explain").addEventListener("click", () => {
+    if (!selected) { $("error").textContent = "explain: click an edge (a weight) or a unit (its bias) first"; return; }
+    const text = $("explain-point").value.trim();
+    const fields = { layer: selected.layer, row: selected.row, col: selected.col };
+    if (text !== "") fields.point = Number(text);
+    lab.send("explain", fields);
+  });
+  $("gradient-check").addEventListener("click", () => lab.send("gradient_check"));
+  $("paint-check").addEventListener("change", requestDraw);
+
+  function cellRow(table, cells, header) {
+    const row = table.insertRow();
+    for (const cell of cells) {
+      const element = document.createElement(header ? "th" : "td");
+      if (typeof cell === "number") { element.textContent = lab.format(cell); element.dataset.value = String(cell); }
+      else element.textContent = cell;
+      row.append(element);
+    }
+  }
+
+  function line(text, testid, value) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    if (testid) { p.dataset.testid = testid; p.dataset.value = String(value); }
+    return p;
+  }
+
+  function showExplanation(e) {
+    const box = $("explanation");
+    const bias = e.name === "b";
+    const symbol = bias ? `b${e.row + 1}` : `w${e.row + 1},${e.col + 1}`;
+    const table = document.createElement("table");
+    cellRow(table, bias ? ["point", "δ_j", "∂ℓ/∂b = δ_j"] : ["point", "δ_j", "a_k", "δ_j · a_k"], true);
+    e.rows.forEach((index, i) => {
+      cellRow(table, bias ? [index, e.deltas[i], e.per_sample[i]]
+        : [index, e.deltas[i], e.inputs[i], e.per_sample[i]], false);
+    });
+    const parts = [
+      line(`${symbol} of layer ${e.layer + 1} at step ${e.step}, on ${e.point === null ? `the next batch (${e.rows.length} points)` : `training point ${e.point}`}:`),
+      table,
+      line(`ḡ = (1/${e.rows.length}) Σ = ${lab.format(e.mean)}   (central difference: ${lab.format(e.numeric)}, relative error ${lab.format(e.relative_error, 2)})`, "pg-explain-mean", e.mean),
+      line(`L2 term λ·w = ${lab.format(e.l2)} × ${lab.format(e.w)} = ${lab.format(e.l2_term)}`, "pg-explain-l2", e.l2_term),
+      line(`plain gradient descent, w ← w − η·(ḡ + λw) = ${lab.format(e.w)} − ${lab.format(e.lr)} × ${lab.format(e.mean + e.l2_term)} = ${lab.format(e.plain_update)}`, "pg-explain-plain", e.plain_update),
+    ];
+    if (e.optimizer_update !== null) {
+      parts.push(line(`${e.optimizer} takes the step: ${symbol} becomes ${lab.format(e.optimizer_update)}` +
+        (e.dropout ? " (with this step's dropout mask, which the worked step leaves out)" : ""), "pg-explain-update", e.optimizer_update));
+    }
+    box.replaceChildren(...parts);
+  }
+
+  function showCheck(check) {
+    lab.setText("pg-check-verdict", check.passed ? "PASS" : "FAIL");
+    $("check-verdict").className = check.passed ? "status good" : "status bad";
+    $("check-verdict").dataset.value = String(check.max_error);
+    $("check-report").textContent = `largest relative error per entry: ${lab.format(check.max_error, 3)} on ${check.points} points, step ${check.step}\n${check.report}`;
+  }
+
+  function drawHistograms(state) {
+    const canvas = $("histogram-canvas");
+    const context = lab.fitCanvas(canvas);
+    const width = canvas.clientWidth, height = canvas.clientHeight;
+    context.clearRect(0, 0, width, height);
+    const h = state.histograms;
+    if (!h) return;
+    $("histogram-step").textContent = `at step ${h.step} (from the current weights)`;
+    const rows = h.layers.length, rowHeight = height / Math.max(1, rows);
+    h.layers.forEach((layer, i) => {
+      [["activation", "#2f6fdf", 0], ["delta", "#c2410c", 1]].forEach(([key, color, column]) => {
+        const hist = layer[key], x0 = 6 + column * width / 2, w = width / 2 - 12;
+        const y0 = i * rowHeight + 12, hh = rowHeight - 24;
+        const top = Math.max(1, ...hist.counts);
+        context.fillStyle = color;
+        hist.counts.forEach((count, b) => {
+          const barHeight = count / top * hh;
+          context.fillRect(x0 + b * w / hist.counts.length, y0 + hh - barHeight, w / hist.counts.length - 1, barHeight);
+        });
+        context.fillStyle = "#1d2330"; context.font = "9px system-ui";
+        context.fillText(`layer ${i + 1} ${key === "delta" ? "δ" : "a"}: ${lab.format(hist.low, 2)} … ${lab.format(hist.high, 2)}, sd ${lab.format(hist.std, 2)}`, x0, y0 - 2);
+      });
+    });
+  }
 
   // -- files ------------------------------------------------------------------------------
   $("csv-download").addEventListener("click", () => lab.send("download_csv"));
@@ -481,6 +591,9 @@
     link.remove();
     setTimeout(() => URL.revokeObjectURL(link.href), 1000);
   }
+
+  // Where the drawn edges and units are (CSS pixels of the network canvas), for scripts and tests.
+  lab.targets = () => JSON.parse(JSON.stringify({ edges, nodes }));
 
   fromLink = readLink();
   const socket = lab.connect("playground");
