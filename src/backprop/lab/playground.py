@@ -9,21 +9,17 @@ library: the data generators, the initializers, ``Network.backprop``, the optimi
 
 from __future__ import annotations
 
-import base64
 import math
-import tempfile
-from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..errors import ModelFileError
-from ..persistence import load, save
+from . import playground_files as files
 from . import playground_insight as insight
 from . import playground_view as view
 from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
 from .playground_export import python_script
-from .playground_model import build_optimizer, check_drawable, dense_layers, output_head
+from .playground_model import build_optimizer, dense_layers, output_head
 from .playground_run import Run
 from .protocol import FieldError, Message, Ping, Reply, message_union
 from .protocol_playground import (
@@ -169,7 +165,7 @@ class PlaygroundPage(Page):
             return [{"type": "file", "filename": f"playground-{self.setup.dataset}.csv",
                      "mime": "text/csv", "text": to_csv(self.data)}]
         elif isinstance(message, DownloadModel):
-            return [self.model_file()]
+            return [files.model_file(self.run.net, self.setup)]
         elif isinstance(message, LoadModel):
             self.load_model(message.data)
         elif isinstance(message, SetWeight):
@@ -222,55 +218,13 @@ class PlaygroundPage(Page):
             self.new_run(Run(self.setup, self.data, run.net) if self.loaded else None)
 
     def set_weight(self, message: SetWeight) -> None:
-        layers = dense_layers(self.run.net)
-        if message.layer >= len(layers):
-            raise FieldError("layer", f"no layer {message.layer}: the network has {len(layers)}")
-        layer = layers[message.layer]
-        if message.row >= layer.n_out:
-            raise FieldError("row", f"layer {message.layer} has {layer.n_out} units")
-        if message.col > layer.n_in:
-            raise FieldError("col", f"layer {message.layer} has {layer.n_in} inputs "
-                             f"(col {layer.n_in} is the bias)")
+        insight.weight_position(self.run, message.layer, message.row, message.col)
         self.run.set_weight(message.layer, message.row, message.col, message.value)
         self.record()
 
     # -- files ---------------------------------------------------------------------------
-    def model_file(self) -> Reply:
-        """The network as a model file (.npz) that ``backprop.load`` and the CLI read."""
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.npz"
-            save(self.run.net, str(path), extra={"playground": self.setup.model_dump()})
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-        return {"type": "file", "filename": "playground-model.npz",
-                "mime": "application/octet-stream", "base64": data}
-
     def load_model(self, encoded: str) -> None:
-        try:
-            raw = base64.b64decode(encoded, validate=True)
-        except ValueError:
-            raise FieldError("data", "not base64") from None
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "model.npz"
-            path.write_bytes(raw)
-            try:
-                net = load(path).copy(dtype="float64")
-            except (ModelFileError, ValueError, OSError) as error:
-                raise FieldError("data", f"not a model file: {error}") from None
-        saved = net.metadata.get("playground")
-        features = saved.get("features") if isinstance(saved, dict) else None
-        if not isinstance(features, list) or not all(f in FEATURES for f in features):
-            features = ["x1", "x2"]
-        check_drawable(net, len(features))
-        dense = dense_layers(net)
-        task_outputs = 1 if self.data.n_classes <= 2 else self.data.n_classes
-        if net.n_outputs not in (task_outputs, max(self.data.n_classes, 2)):
-            raise FieldError("data", f"the model has {net.n_outputs} outputs; "
-                             f"{self.setup.dataset} needs {task_outputs}")
-        hidden = dense[:-1]
-        activation = hidden[0].activation.name if hidden else self.setup.activation
-        self.setup = self.setup.model_copy(update={
-            "features": features, "layers": [layer.n_out for layer in hidden],
-            "activation": activation if activation in ACTIVATIONS else self.setup.activation})
+        net, self.setup = files.read_model(encoded, self.setup, self.data)
         self.new_run(Run(self.setup, self.data, net))
         self.loaded = True
 
