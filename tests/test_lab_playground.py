@@ -416,3 +416,35 @@ def test_the_gradient_check_passes_per_edge_for_the_engine() -> None:
     assert check["passed"] and check["max_error"] < check["tolerance"]
     assert [np.shape(layer["W"]) for layer in check["layers"]] == [(5, 2), (3, 5), (1, 3)]
     assert "gradcheck PASS" in check["report"]
+
+
+def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
+    from backprop.lab.playground_replay import MAX_SNAPSHOTS
+    from backprop.lab.protocol_playground import Rewind
+
+    page = page_with(dropout=0.1, optimizer="adam", lr=0.02)
+    seen = {}
+    for target in range(0, 600):
+        if target in (0, 37, 120, 333):
+            seen[target] = (page.run.net.params.copy(), page.readouts["loss_test"])
+        if target == 200:
+            page.handle(SetWeight(type="set_weight", layer=0, row=0, col=0, value=2.0))
+        step(page, 1)
+    assert len(page.replay.snapshots) <= MAX_SNAPSHOTS and page.replay.first == 0
+    end = page.run.net.params.copy()
+    for target in (333, 120, 37):  # 333: the edit at 200 made again on the way
+        page.handle(Rewind(type="rewind", step=target))
+        assert page.run.steps == target
+        assert np.array_equal(page.run.net.params, seen[target][0])
+        assert page.readouts["loss_test"] == seen[target][1]
+        assert page.history[-1][0] == target
+    # going back drops the later edit: from 37 the run goes on as one never edited
+    assert page.run.edits == []
+    step(page, 600 - 37)
+    plain = page_with(dropout=0.1, optimizer="adam", lr=0.02)
+    step(plain, 600)
+    assert np.array_equal(page.run.net.params, plain.run.net.params)
+    assert not np.array_equal(page.run.net.params, end)
+    with pytest.raises(FieldError) as error:
+        page.handle(Rewind(type="rewind", step=601))  # not reached yet
+    assert error.value.field == "step"

@@ -263,3 +263,17 @@ def test_classroom_link_hides_and_locks_controls(lab_page: Callable[..., Any]) -
     share = page.get_by_test_id("pg-share-url").get_attribute("href")
     assert share is not None and "hide=lr%2Coptimizer" in share and "lock=1" in share
     steps(page, 2)  # a locked setup still trains
+
+
+def test_the_replay_slider_goes_back_to_an_earlier_step(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    steps(page, 20)
+    loss_at_20 = value(page, "pg-loss-test")
+    steps(page, 25)
+    assert value(page, "pg-loss-test") != loss_at_20
+    slider = page.get_by_test_id("pg-replay")
+    assert slider.get_attribute("max") == "45" and slider.get_attribute("min") == "0"
+    slider.evaluate("(s) => { s.value = '20'; s.dispatchEvent(new Event('change')); }")
+    page.wait_for_function("() => window.backpropLab.state().step === 20")
+    assert value(page, "pg-loss-test") == loss_at_20
+    assert value(page, "pg-step-count") == 20

@@ -20,6 +20,7 @@ from . import playground_view as view
 from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
 from .playground_export import python_script
 from .playground_model import build_optimizer, dense_layers, output_head
+from .playground_replay import Replay
 from .playground_run import Run
 from .protocol import FieldError, Message, Ping, Reply, message_union
 from .protocol_playground import (
@@ -42,6 +43,7 @@ from .protocol_playground import (
     Play,
     RemovePoint,
     Reset,
+    Rewind,
     Setup,
     SetupFields,
     SetWeight,
@@ -66,7 +68,7 @@ class PlaygroundPage(Page):
     tick_interval: ClassVar[float] = 1 / 15
     messages: ClassVar[TypeAdapter[Any]] = message_union(
         Ping, Configure, Play, Pause, Step, Reset, AddPoint, RemovePoint, LoadCsv, DownloadCsv,
-        DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck,
+        DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck, Rewind,
     )
 
     def __init__(self) -> None:
@@ -82,6 +84,7 @@ class PlaygroundPage(Page):
         """A fresh run (from the setup's seed, or the one given): step 0, empty history."""
         self.playing = False
         self.run = run if run is not None else Run(self.setup, self.data)
+        self.replay = Replay(self.run)
         self.changed_mid_run = False
         self.stopped: str | None = None
         self.history: list[list[float | None]] = []
@@ -118,6 +121,7 @@ class PlaygroundPage(Page):
             if not self.run.step():
                 self.playing = False
                 break
+            self.replay.note(self.run)
             if self.stop_condition():
                 self.playing = False
                 break
@@ -172,6 +176,12 @@ class PlaygroundPage(Page):
             self.set_weight(message)
         elif isinstance(message, ExportPython):
             return [self.export()]
+        elif isinstance(message, Rewind):
+            self.playing = False
+            self.replay.rewind(self.run, message.step)
+            self.history = [row for row in self.history if (row[0] or 0) < message.step]
+            self.rebuilt = True
+            self.record()
         elif isinstance(message, Explain):
             explanation = insight.explain_weight(self.run, message.layer, message.row,
                                                  message.col, message.point)
@@ -208,6 +218,7 @@ class PlaygroundPage(Page):
         run.setup = self.setup
         if run.steps and changed.keys() - {"speed", "target_loss", "max_epochs"}:
             self.changed_mid_run = True
+            self.replay = Replay(run)  # a replay recomputes under one set of settings
         if OPTIMIZER_FIELDS & changed.keys():
             run.optimizer = build_optimizer(self.setup)
         elif "lr" in changed:
@@ -262,6 +273,8 @@ class PlaygroundPage(Page):
             "neurons": view.neuron_maps(self.run, self.box),
             "network": view.network_picture(self.run),
             "confusion": view.confusion(self.run),
+            "replay": {"first": self.replay.first, "every": self.replay.every,
+                       "snapshots": len(self.replay.snapshots)},
         }
         if self.rebuilt:
             reply["history"] = self.history

@@ -229,7 +229,7 @@ class Run:
         return None
 
     # -- editing -----------------------------------------------------------------------------
-    def set_weight(self, layer: int, row: int, col: int, value: float) -> None:
+    def write_weight(self, layer: int, row: int, col: int, value: float) -> None:
         """w := value for W[row, col] of a Dense layer (col = n_in: the bias b[row])."""
         dense = dense_layers(self.net)[layer]
         if col == dense.n_in:
@@ -237,6 +237,11 @@ class Run:
             dense.b[row] = value
         else:
             dense.W[row, col] = value
+
+    def set_weight(self, layer: int, row: int, col: int, value: float) -> None:
+        """A weight edited by hand: written, logged (a script or a replay makes it again at
+        this step), and the loss it leads to taken as the run's new reference for blow-ups."""
+        self.write_weight(layer, row, col, value)
         self.edits.append((self.steps, layer, row, col, value))
         self.last_loss = self.train_loss()
         self.start_loss = max(self.start_loss, self.last_loss)

@@ -173,3 +173,10 @@ class ExportPython(Message):
 
 class GradientCheck(Message):
     type: Literal["gradient_check"]
+
+
+class Rewind(Message):
+    """Go back to an earlier step of the run (recomputed from the nearest snapshot)."""
+
+    type: Literal["rewind"]
+    step: int = Field(ge=0, le=10**9)

@@ -164,6 +164,14 @@
       mark.dataset.value = "";
     }
     showConfusion(state.confusion);
+    const replay = $("replay");
+    if (state.replay && document.activeElement !== replay) {
+      replay.min = String(state.replay.first);
+      replay.max = String(state.step);
+      replay.value = String(state.step);
+      $("replay-label").textContent = `step ${state.step} · back to ${state.replay.first} ` +
+        `(${state.replay.snapshots} snapshots, every ${state.replay.every} steps, the rest recomputed)`;
+    }
   }
 
   function showConfusion(counts) {
@@ -419,6 +427,10 @@
   $("step").addEventListener("click", () => lab.send("step", { count: 1 }));
   $("reset").addEventListener("click", () => lab.send("reset"));
   $("view").addEventListener("change", requestDraw);
+  $("replay").addEventListener("change", () => {
+    lab.send("rewind", { step: Number($("replay").value) });
+    $("replay").blur();
+  });
   $("add-layer").addEventListener("click", () => {
     const layers = (lab.last.setup.layers || []).slice();
     if (layers.length < 8) configure("layers", layers.concat([layers.length ? layers[layers.length - 1] : 4]));
