@@ -448,3 +448,55 @@ def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
     with pytest.raises(FieldError) as error:
         page.handle(Rewind(type="rewind", step=601))  # not reached yet
     assert error.value.field == "step"
+
+
+def test_the_loss_surface_is_the_networks_loss_on_the_plane_with_the_path() -> None:
+    from backprop.lab.playground_surface import SURFACE_GRID, filter_normalised
+    from backprop.lab.protocol_playground import Surface, WeightRef
+
+    page = PlaygroundPage()
+    step(page, 60)
+    run = page.run
+    reply = page.handle(Surface(type="surface", mode="weights", span=2.0,
+                                first=WeightRef(layer=0, row=1, col=0),
+                                second=WeightRef(layer=2, row=0, col=4)))[0]["surface"]
+    losses = np.array(reply["losses"], dtype=float).reshape(SURFACE_GRID, SURFACE_GRID)
+    centre = SURFACE_GRID // 2
+    assert losses[centre, centre] == pytest.approx(run.train_loss(), rel=1e-12)
+    # one cell by hand: top row (β = +2), first column (α = −2) on a copy of the network
+    net = run.net.copy()
+    dense_layers(net)[0].W[1, 0] -= 2.0
+    dense_layers(net)[2].b[0] += 2.0  # type: ignore[index]
+    expected = net.evaluate(run.X, run.data.y_train)["loss"]
+    assert losses[0, 0] == pytest.approx(expected, rel=1e-10)
+    # the path: from the start to (0, 0), the current weights
+    first = page.path[0][1] - run.net.params
+    i, j = insightless_index(run, 0, "W", 1, 0), insightless_index(run, 2, "b", 0, 4)
+    assert reply["path"][0] == pytest.approx([first[i], first[j]])
+    assert reply["path"][-1] == pytest.approx([0.0, 0.0], abs=1e-12)
+    # random directions, filter-normalised: each unit's row has its weights' norm, biases 0
+    direction = filter_normalised(run, np.random.default_rng(1))
+    for index, name, where in run.net.parameter_slices:
+        if name == "b":
+            assert not direction[where].any()
+        else:
+            W = run.net.layers[index].W  # type: ignore[attr-defined]
+            d = direction[where].reshape(W.shape)
+            assert np.allclose(np.linalg.norm(d, axis=1), np.linalg.norm(W, axis=1))
+    random = page.handle(Surface(type="surface"))[0]["surface"]
+    assert random["path"][-1] == pytest.approx([0.0, 0.0], abs=1e-9)
+    assert len(random["losses"]) == SURFACE_GRID ** 2
+    with pytest.raises(FieldError) as error:
+        page.handle(Surface(type="surface", mode="weights",
+                            first=WeightRef(layer=0, row=1, col=0),
+                            second=WeightRef(layer=0, row=7, col=0)))
+    assert error.value.field == "second.row"
+
+
+def insightless_index(run: Run, layer: int, name: str, j: int, k: int) -> int:
+    """Where a Dense layer's W[j, k] or b[j] sits in the flat parameters, found by hand."""
+    dense = dense_layers(run.net)[layer]
+    index = run.net.layers.index(dense)
+    where = next(w for owner, tensor, w in run.net.parameter_slices
+                 if owner == index and tensor == name)
+    return int(where.start) + (j if name == "b" else j * dense.n_in + k)

@@ -277,3 +277,21 @@ def test_the_replay_slider_goes_back_to_an_earlier_step(lab_page: Callable[..., 
     page.wait_for_function("() => window.backpropLab.state().step === 20")
     assert value(page, "pg-loss-test") == loss_at_20
     assert value(page, "pg-step-count") == 20
+
+
+def test_the_loss_surface_is_drawn_with_its_path(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_function(f"() => {value_js('pg-epoch')} >= 3", timeout=20_000)
+    page.get_by_test_id("pg-pause").click()
+    page.wait_for_function("() => !window.backpropLab.state().playing")
+    blank = pixels(page, "pg-surface-canvas")
+    page.get_by_test_id("pg-surface").click()
+    page.wait_for_function("() => window.backpropLab.state().surface")
+    surface = state(page)["surface"]
+    assert len(surface["path"]) >= 2 and surface["path"][-1] == pytest.approx([0, 0], abs=1e-9)
+    page.wait_for_timeout(200)
+    assert pixels(page, "pg-surface-canvas") != blank
+    # the middle of the grid is the current weights: the training loss on show
+    centre = surface["losses"][len(surface["losses"]) // 2]
+    assert centre == pytest.approx(value(page, "pg-loss-train"), rel=1e-9)

@@ -12,10 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
 from . import playground_files as files
 from . import playground_insight as insight
+from . import playground_surface as surface
 from . import playground_view as view
 from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
 from .playground_export import python_script
@@ -48,11 +50,13 @@ from .protocol_playground import (
     SetupFields,
     SetWeight,
     Step,
+    Surface,
 )
 from .session import Page
 
-#: Most rows of the loss history kept; beyond, every other row goes.
+#: Most rows of the loss history kept, and weight vectors of the path; beyond, every other goes.
 MAX_HISTORY = 400
+MAX_PATH = 200
 #: Setup fields that make new data, and those that make a new network.
 DATA_FIELDS = frozenset({"dataset", "noise", "test_ratio", "size", "seed"})
 NETWORK_FIELDS = frozenset({"features", "layers", "activation", "loss", "init", "dropout"})
@@ -69,6 +73,7 @@ class PlaygroundPage(Page):
     messages: ClassVar[TypeAdapter[Any]] = message_union(
         Ping, Configure, Play, Pause, Step, Reset, AddPoint, RemovePoint, LoadCsv, DownloadCsv,
         DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck, Rewind,
+        Surface,
     )
 
     def __init__(self) -> None:
@@ -88,6 +93,7 @@ class PlaygroundPage(Page):
         self.changed_mid_run = False
         self.stopped: str | None = None
         self.history: list[list[float | None]] = []
+        self.path: list[tuple[int, np.ndarray]] = []  # (step, θ) at each history row
         self.sent = 0
         self.rebuilt = True
         self.record()
@@ -111,9 +117,15 @@ class PlaygroundPage(Page):
             self.rebuilt = True
         else:
             self.history.append(row)
+        if self.path and self.path[-1][0] == self.run.steps:
+            self.path[-1] = (self.run.steps, self.run.net.params.copy())
+        else:
+            self.path.append((self.run.steps, self.run.net.params.copy()))
         if len(self.history) > MAX_HISTORY:
             self.history = self.history[::2]
             self.rebuilt = True
+        if len(self.path) > MAX_PATH:
+            self.path = self.path[::2]
 
     def steps(self, count: int) -> None:
         """Up to ``count`` steps, then the readouts; stops at a divergence or a stop condition."""
@@ -180,8 +192,11 @@ class PlaygroundPage(Page):
             self.playing = False
             self.replay.rewind(self.run, message.step)
             self.history = [row for row in self.history if (row[0] or 0) < message.step]
+            self.path = [(at, theta) for at, theta in self.path if at < message.step]
             self.rebuilt = True
             self.record()
+        elif isinstance(message, Surface):
+            return [{"type": "state", "surface": self.surface(message)}]
         elif isinstance(message, Explain):
             explanation = insight.explain_weight(self.run, message.layer, message.row,
                                                  message.col, message.point)
@@ -232,6 +247,27 @@ class PlaygroundPage(Page):
         insight.weight_position(self.run, message.layer, message.row, message.col)
         self.run.set_weight(message.layer, message.row, message.col, message.value)
         self.record()
+
+    def surface(self, message: Surface) -> dict[str, Any]:
+        """The loss surface through the current weights, with the path projected on it."""
+        axes: list[int] = []
+        if message.mode == "weights":
+            for field, ref in (("first", message.first), ("second", message.second)):
+                if ref is None:
+                    raise FieldError(field, "choose two weights for a slice along weights")
+                try:
+                    name, j, k = insight.weight_position(self.run, ref.layer, ref.row, ref.col)
+                except FieldError as error:
+                    raise FieldError(f"{field}.{error.field}", str(error)) from None
+                axes.append(insight.flat_index(self.run, ref.layer, name, j, k))
+            if axes[0] == axes[1]:
+                raise FieldError("second", "choose two different weights")
+        directions = surface.directions_for(self.run, message.mode, axes, message.seed)
+        result = surface.loss_surface(self.run, [theta for _, theta in self.path], directions,
+                                      message.span)
+        return {**result, "mode": message.mode, "step": self.run.steps,
+                "axes": [message.first.model_dump() if message.first else None,
+                         message.second.model_dump() if message.second else None]}
 
     # -- files ---------------------------------------------------------------------------
     def load_model(self, encoded: str) -> None:

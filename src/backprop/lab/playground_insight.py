@@ -59,7 +59,7 @@ def explain_weight(run: Run, layer: int, row: int, col: int,
     gradient = next(g for g in trace.gradients if g.layer == layer + 1 and g.name == name.lower()
                     and g.unit == j + 1 and (name == "b" or g.input == k + 1))
     # the optimizer's own Δw on that batch: a copy of the run takes the step
-    where = _flat_index(run, layer, name, j, k)
+    where = flat_index(run, layer, name, j, k)
     if point is None:
         ahead.batches.insert(0, rows)  # the peeked batch is the step's batch
         took = ahead.raw_step() is None
@@ -79,7 +79,7 @@ def explain_weight(run: Run, layer: int, row: int, col: int,
     }
 
 
-def _flat_index(run: Run, layer: int, name: str, j: int, k: int) -> int:
+def flat_index(run: Run, layer: int, name: str, j: int, k: int) -> int:
     """Where W[j, k] (or b[j]) of Dense layer ``layer`` sits in the flat parameter buffer."""
     index = run.net.layers.index(dense_layers(run.net)[layer])
     for owner, tensor, where in run.net.parameter_slices:

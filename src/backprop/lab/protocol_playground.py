@@ -180,3 +180,24 @@ class Rewind(Message):
 
     type: Literal["rewind"]
     step: int = Field(ge=0, le=10**9)
+
+
+class WeightRef(BaseModel):
+    """One weight: Dense layer (from 0), row j, column k (k = n_in: the bias)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True, frozen=True)
+
+    layer: int = Field(ge=0, le=MAX_HIDDEN_LAYERS)
+    row: int = Field(ge=0, lt=MAX_HIDDEN_UNITS)
+    col: int = Field(ge=0, le=MAX_HIDDEN_UNITS)
+
+
+class Surface(Message):
+    """The loss on a plane through the weights: two weights' axes, or two random directions."""
+
+    type: Literal["surface"]
+    mode: Literal["random", "weights"] = "random"
+    first: WeightRef | None = None
+    second: WeightRef | None = None
+    span: float = Field(default=1.0, gt=0.0, le=MAX_WEIGHT)
+    seed: int = Field(default=0, ge=0, le=2**31 - 1)

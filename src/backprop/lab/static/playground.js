@@ -11,6 +11,7 @@
   let edges = [];              // drawn edges for hit tests: {layer, row, col, x0, y0, x1, y1}
   let nodes = [];              // drawn units (not inputs) for hit tests: their bias
   let selected = null;         // the weight (edge) or bias (unit) being edited or explained
+  let recent = [];             // the last two weights clicked, for a slice of the loss surface
   let drawPending = false;
   let optionsFilled = false;
   let fromLink = null;         // setup fields read from the page's URL, sent once
@@ -78,6 +79,7 @@
     showReadouts(state);
     if (message.explanation) showExplanation(message.explanation);
     if (message.gradient_check) showCheck(message.gradient_check);
+    if (message.surface) drawSurface(message.surface);
     requestDraw();
   });
   lab.onState.push((state, message) => {
@@ -474,6 +476,7 @@
       if (distance < bestDistance) { best = edge; bestDistance = distance; }
     }
     selected = best;
+    if (best) recent = [recent[recent.length - 1], { layer: best.layer, row: best.row, col: best.col }].filter(Boolean);
     $("weight-editor").hidden = !best || classroom.lock;
     if (best) {
       $("weight-name").textContent = best.bias ? `b of layer ${best.layer + 1}, unit ${best.row + 1}`
@@ -572,6 +575,56 @@
         context.fillText(`layer ${i + 1} ${key === "delta" ? "δ" : "a"}: ${lab.format(hist.low, 2)} … ${lab.format(hist.high, 2)}, sd ${lab.format(hist.std, 2)}`, x0, y0 - 2);
       });
     });
+  }
+
+  // -- the loss surface -------------------------------------------------------------------
+  $("surface").addEventListener("click", () => {
+    const fields = { mode: $("surface-mode").value, span: Number($("surface-span").value) || 1,
+      seed: Number($("surface-seed").value) || 0 };
+    if (fields.mode === "weights") {
+      if (recent.length < 2) { $("error").textContent = "surface: click two weights (edges or units) first"; return; }
+      fields.first = recent[0]; fields.second = recent[1];
+    }
+    lab.send("surface", fields);
+  });
+
+  // Dark blue (low loss) to yellow (high), on log L.
+  function lossColor(t) {
+    const stops = [[48, 18, 59], [33, 145, 140], [253, 231, 37]];
+    const x = Math.min(1, Math.max(0, t)) * 2, i = Math.min(1, Math.floor(x)), f = x - i;
+    return stops[i].map((c, n) => c + (stops[i + 1][n] - c) * f);
+  }
+
+  function drawSurface(result) {
+    const canvas = $("surface-canvas");
+    const context = lab.fitCanvas(canvas);
+    const width = canvas.clientWidth, height = canvas.clientHeight, size = result.size;
+    context.clearRect(0, 0, width, height);
+    if (!result.range) return;
+    const low = Math.log10(Math.max(result.range[0], 1e-12)), high = Math.log10(Math.max(result.range[1], 1e-12));
+    const image = new ImageData(size, size);
+    result.losses.forEach((loss, i) => {
+      const rgb = loss === null ? [255, 255, 255] : lossColor((Math.log10(Math.max(loss, 1e-12)) - low) / (high - low || 1));
+      image.data.set([rgb[0], rgb[1], rgb[2], 255], i * 4);
+    });
+    paintImage(context, image, 0, 0, width, height);
+    const toPixel = ([a, b]) => [(a + result.span) / (2 * result.span) * width, (result.span - b) / (2 * result.span) * height];
+    context.strokeStyle = "#fff"; context.lineWidth = 1.5;
+    context.beginPath();
+    result.path.forEach((point, i) => {
+      const [x, y] = toPixel(point);
+      if (i) context.lineTo(x, y); else context.moveTo(x, y);
+    });
+    context.stroke();
+    for (const point of result.path) {
+      const [x, y] = toPixel(point);
+      context.fillStyle = "#fff"; context.fillRect(x - 1.5, y - 1.5, 3, 3);
+    }
+    const [cx, cy] = toPixel([0, 0]);
+    context.fillStyle = "#b91c1c"; context.beginPath(); context.arc(cx, cy, 4, 0, 2 * Math.PI); context.fill();
+    $("surface-label").textContent = `${result.mode === "weights" ? "two weights' axes" : "filter-normalised random directions"}, ` +
+      `±${lab.format(result.span)}, at step ${result.step}: L from ${lab.format(result.range[0], 4)} to ${lab.format(result.range[1], 4)} (log colour scale)`;
+    $("surface-label").dataset.value = String(result.range[0]);
   }
 
   // -- files ------------------------------------------------------------------------------
