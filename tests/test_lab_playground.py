@@ -500,3 +500,44 @@ def insightless_index(run: Run, layer: int, name: str, j: int, k: int) -> int:
     where = next(w for owner, tensor, w in run.net.parameter_slices
                  if owner == index and tensor == name)
     return int(where.start) + (j if name == "b" else j * dense.n_in + k)
+
+
+def test_batch_modes_start_from_the_same_weights_and_count_their_updates() -> None:
+    from backprop.lab.protocol_playground import BatchModes
+
+    page = page_with(optimizer="sgd", lr=0.3)
+    modes = page.handle(BatchModes(type="batch_modes", epochs=6))[0]["batch_modes"]["modes"]
+    assert [mode["updates_per_epoch"] for mode in modes] == [100, 10, 1]
+    assert len({mode["rows"][0][2] for mode in modes}) == 1  # one initial loss
+    for mode in modes:
+        last = mode["rows"][-1]
+        assert last[1] == 6 and last[0] == 6 * mode["updates_per_epoch"]
+        assert last[2] < mode["rows"][0][2]
+    # the full-batch curve is a full-batch run of the page's own
+    full = page_with(optimizer="sgd", lr=0.3, batch_size=0)
+    step(full, 6)
+    assert modes[2]["rows"][-1][2] == full.run.last_loss
+    assert page.run.steps == 0  # the page's own run is untouched
+
+
+def test_ab_compare_trains_b_beside_a_from_the_same_seed() -> None:
+    from backprop.lab.protocol_playground import Compare, StopCompare
+
+    page = PlaygroundPage()
+    page.handle(Compare(type="compare", lr=0.5, activation="relu"))
+    step(page, 50)
+    comparison = page.comparison
+    assert comparison is not None and comparison.run.steps == 50
+    alone = page_with(lr=0.5, activation="relu")
+    step(alone, 50)
+    assert np.array_equal(comparison.run.net.params, alone.run.net.params)
+    shown = page.state()["compare"]
+    assert shown["changes"] == {"lr": 0.5, "activation": "relu"}
+    assert shown["rows"][-1][1] == alone.readouts["loss_train"]
+    page.handle(Reset(type="reset"))
+    assert page.comparison is not None and page.comparison.run.steps == 0
+    with pytest.raises(FieldError) as error:
+        page.handle(Compare(type="compare", dataset="xor"))
+    assert error.value.field == "dataset"
+    page.handle(StopCompare(type="stop_compare"))
+    assert page.state()["compare"] is None

@@ -295,3 +295,34 @@ def test_the_loss_surface_is_drawn_with_its_path(lab_page: Callable[..., Any]) -
     # the middle of the grid is the current weights: the training loss on show
     centre = surface["losses"][len(surface["losses"]) // 2]
     assert centre == pytest.approx(value(page, "pg-loss-train"), rel=1e-9)
+
+
+def test_batch_modes_and_ab_compare_are_drawn(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    blank = pixels(page, "pg-batch-canvas")
+    page.get_by_test_id("pg-batch-epochs").fill("4")
+    page.get_by_test_id("pg-batch-modes").click()
+    page.wait_for_function("() => window.backpropLab.state().batch_modes")
+    modes = state(page)["batch_modes"]["modes"]
+    assert [mode["updates_per_epoch"] for mode in modes] == [100, 10, 1]
+    page.wait_for_timeout(200)
+    by_epochs = pixels(page, "pg-batch-canvas")
+    assert by_epochs != blank
+    page.get_by_test_id("pg-batch-axis").select_option("updates")
+    page.wait_for_timeout(200)
+    assert pixels(page, "pg-batch-canvas") != by_epochs
+    # A/B: B with lr 0.5 keeps step with A
+    page.get_by_test_id("pg-compare-field").select_option("lr")
+    page.get_by_test_id("pg-compare-value").fill("0.5")
+    page.get_by_test_id("pg-compare").click()
+    page.wait_for_function("() => window.backpropLab.state().compare")
+    before = pixels(page, "pg-boundary-canvas")
+    steps(page, 30)
+    page.wait_for_function("() => window.backpropLab.state().compare.step === 30")
+    assert value(page, "pg-compare-step") == 30
+    assert value(page, "pg-compare-loss-test") != value(page, "pg-loss-test")
+    assert "lr = 0.5" in page.get_by_test_id("pg-compare-label").inner_text()
+    page.wait_for_timeout(200)
+    assert pixels(page, "pg-boundary-canvas") != before
+    page.get_by_test_id("pg-compare-stop").click()
+    page.wait_for_function("() => window.backpropLab.state().compare === null")

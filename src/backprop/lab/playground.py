@@ -15,10 +15,12 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from . import playground_compare as compare
 from . import playground_files as files
 from . import playground_insight as insight
 from . import playground_surface as surface
 from . import playground_view as view
+from .playground_compare import Comparison
 from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
 from .playground_export import python_script
 from .playground_model import build_optimizer, dense_layers, output_head
@@ -33,6 +35,8 @@ from .protocol_playground import (
     LOSSES,
     OPTIMIZERS,
     AddPoint,
+    BatchModes,
+    Compare,
     Configure,
     DownloadCsv,
     DownloadModel,
@@ -50,6 +54,7 @@ from .protocol_playground import (
     SetupFields,
     SetWeight,
     Step,
+    StopCompare,
     Surface,
 )
 from .session import Page
@@ -73,7 +78,7 @@ class PlaygroundPage(Page):
     messages: ClassVar[TypeAdapter[Any]] = message_union(
         Ping, Configure, Play, Pause, Step, Reset, AddPoint, RemovePoint, LoadCsv, DownloadCsv,
         DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck, Rewind,
-        Surface,
+        Surface, Compare, StopCompare, BatchModes,
     )
 
     def __init__(self) -> None:
@@ -82,6 +87,7 @@ class PlaygroundPage(Page):
         self.data = generate(self.setup)
         self.box = view_box(self.data)
         self.loaded = False  # the network came from a model file
+        self.comparison: Comparison | None = None  # run B of an A/B comparison
         self.new_run()
 
     # -- the run -------------------------------------------------------------------------
@@ -90,6 +96,11 @@ class PlaygroundPage(Page):
         self.playing = False
         self.run = run if run is not None else Run(self.setup, self.data)
         self.replay = Replay(self.run)
+        if self.comparison is not None:  # B starts again beside the new A, if it still can
+            try:
+                self.comparison = Comparison(self.setup, self.data, self.comparison.changes)
+            except FieldError:
+                self.comparison = None
         self.changed_mid_run = False
         self.stopped: str | None = None
         self.history: list[list[float | None]] = []
@@ -126,6 +137,11 @@ class PlaygroundPage(Page):
             self.rebuilt = True
         if len(self.path) > MAX_PATH:
             self.path = self.path[::2]
+        if self.comparison is not None:
+            if self.comparison.run.steps > self.run.steps:  # A went back: so does B
+                self.comparison = Comparison(self.setup, self.data, self.comparison.changes)
+            self.comparison.catch_up(self.run.steps)
+            self.comparison.record()
 
     def steps(self, count: int) -> None:
         """Up to ``count`` steps, then the readouts; stops at a divergence or a stop condition."""
@@ -196,7 +212,21 @@ class PlaygroundPage(Page):
             self.rebuilt = True
             self.record()
         elif isinstance(message, Surface):
-            return [{"type": "state", "surface": self.surface(message)}]
+            path = [theta for _, theta in self.path]
+            return [{"type": "state", "surface": surface.surface_reply(self.run, path, message)}]
+        elif isinstance(message, Compare):
+            changes = {name: getattr(message, name) for name in message.model_fields_set
+                       if name != "type"}
+            self.comparison = Comparison(self.setup, self.data, changes)
+            self.record()
+        elif isinstance(message, StopCompare):
+            self.comparison = None
+        elif isinstance(message, BatchModes):
+            start = None if not self.loaded else self.run.net.copy()
+            if start is not None:
+                start.params[...] = self.replay.snapshots[0]["params"]
+            modes = compare.batch_modes(self.setup, self.data, start, message.epochs)
+            return [{"type": "state", "batch_modes": modes}]
         elif isinstance(message, Explain):
             explanation = insight.explain_weight(self.run, message.layer, message.row,
                                                  message.col, message.point)
@@ -248,27 +278,6 @@ class PlaygroundPage(Page):
         self.run.set_weight(message.layer, message.row, message.col, message.value)
         self.record()
 
-    def surface(self, message: Surface) -> dict[str, Any]:
-        """The loss surface through the current weights, with the path projected on it."""
-        axes: list[int] = []
-        if message.mode == "weights":
-            for field, ref in (("first", message.first), ("second", message.second)):
-                if ref is None:
-                    raise FieldError(field, "choose two weights for a slice along weights")
-                try:
-                    name, j, k = insight.weight_position(self.run, ref.layer, ref.row, ref.col)
-                except FieldError as error:
-                    raise FieldError(f"{field}.{error.field}", str(error)) from None
-                axes.append(insight.flat_index(self.run, ref.layer, name, j, k))
-            if axes[0] == axes[1]:
-                raise FieldError("second", "choose two different weights")
-        directions = surface.directions_for(self.run, message.mode, axes, message.seed)
-        result = surface.loss_surface(self.run, [theta for _, theta in self.path], directions,
-                                      message.span)
-        return {**result, "mode": message.mode, "step": self.run.steps,
-                "axes": [message.first.model_dump() if message.first else None,
-                         message.second.model_dump() if message.second else None]}
-
     # -- files ---------------------------------------------------------------------------
     def load_model(self, encoded: str) -> None:
         net, self.setup = files.read_model(encoded, self.setup, self.data)
@@ -311,6 +320,10 @@ class PlaygroundPage(Page):
             "confusion": view.confusion(self.run),
             "replay": {"first": self.replay.first, "every": self.replay.every,
                        "snapshots": len(self.replay.snapshots)},
+            "compare": None if self.comparison is None else {
+                "changes": self.comparison.changes, "rows": self.comparison.rows,
+                "step": self.comparison.run.steps, "diverged": self.comparison.diverged,
+                "boundary": view.output_map(self.comparison.run, self.box, self.target_range())},
         }
         if self.rebuilt:
             reply["history"] = self.history

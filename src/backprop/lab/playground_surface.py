@@ -15,7 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from . import playground_insight as insight
 from .playground_run import Run
+from .protocol import FieldError
+from .protocol_playground import Surface
 
 #: Points per side of the grid.
 SURFACE_GRID = 31
@@ -73,3 +76,24 @@ def directions_for(run: Run, mode: str, axes: list[int],
         return weight_axis(run, axes[0]), weight_axis(run, axes[1])
     rng = np.random.default_rng(seed)
     return filter_normalised(run, rng), filter_normalised(run, rng)
+
+
+def surface_reply(run: Run, path: list[np.ndarray], message: Surface) -> dict[str, Any]:
+    """The loss surface through the current weights, with the path projected on it."""
+    axes: list[int] = []
+    if message.mode == "weights":
+        for field, ref in (("first", message.first), ("second", message.second)):
+            if ref is None:
+                raise FieldError(field, "choose two weights for a slice along weights")
+            try:
+                name, j, k = insight.weight_position(run, ref.layer, ref.row, ref.col)
+            except FieldError as error:
+                raise FieldError(f"{field}.{error.field}", str(error)) from None
+            axes.append(insight.flat_index(run, ref.layer, name, j, k))
+        if axes[0] == axes[1]:
+            raise FieldError("second", "choose two different weights")
+    directions = directions_for(run, message.mode, axes, message.seed)
+    result = loss_surface(run, path, directions, message.span)
+    return {**result, "mode": message.mode, "step": run.steps,
+            "axes": [message.first.model_dump() if message.first else None,
+                     message.second.model_dump() if message.second else None]}

@@ -201,3 +201,20 @@ class Surface(Message):
     second: WeightRef | None = None
     span: float = Field(default=1.0, gt=0.0, le=MAX_WEIGHT)
     seed: int = Field(default=0, ge=0, le=2**31 - 1)
+
+
+class Compare(Message, SetupFields):
+    """Start run B: the current setup with the fields sent changed, on the same data."""
+
+    type: Literal["compare"]
+
+
+class StopCompare(Message):
+    type: Literal["stop_compare"]
+
+
+class BatchModes(Message):
+    """Train online, mini-batch and full-batch copies from the same initial weights."""
+
+    type: Literal["batch_modes"]
+    epochs: int = Field(default=10, ge=1, le=50)

@@ -11,6 +11,7 @@
   let edges = [];              // drawn edges for hit tests: {layer, row, col, x0, y0, x1, y1}
   let nodes = [];              // drawn units (not inputs) for hit tests: their bias
   let selected = null;         // the weight (edge) or bias (unit) being edited or explained
+  let batchModes = null;       // the last side-by-side batch-mode runs
   let recent = [];             // the last two weights clicked, for a slice of the loss surface
   let drawPending = false;
   let optionsFilled = false;
@@ -80,6 +81,8 @@
     if (message.explanation) showExplanation(message.explanation);
     if (message.gradient_check) showCheck(message.gradient_check);
     if (message.surface) drawSurface(message.surface);
+    if (message.batch_modes) { batchModes = message.batch_modes; drawBatchModes(); }
+    showComparison(state);
     requestDraw();
   });
   lab.onState.push((state, message) => {
@@ -203,7 +206,8 @@
     drawBoundary(state);
     drawNetwork(state);
     drawHistograms(state);
-    drawChart($("loss-canvas"), [2, 3], [false, true], false);
+    drawChart($("loss-canvas"), [2, 3], [false, true], false,
+      state.compare ? state.compare.rows : null);
     const layers = state.network ? state.network.layers.length : 0;
     drawChart($("norm-canvas"), [...Array(layers).keys()].map((i) => 5 + i), [], true);
   }
@@ -271,6 +275,7 @@
     const width = canvas.clientWidth, height = canvas.clientHeight;
     context.clearRect(0, 0, width, height);
     if (state.boundary) paintImage(context, outputImage(state.boundary), 0, 0, width, height);
+    if (state.compare && state.compare.boundary) drawOtherBoundary(context, state.compare.boundary, width, height);
     const box = state.box;
     if (!box || !state.points) return;
     for (const [split, points] of [["train", state.points.train], ["test", state.points.test]]) {
@@ -374,7 +379,8 @@
   }
 
   // Lines of history columns against the step; log scale for gradient norms.
-  function drawChart(canvas, columns, dashed, logScale) {
+  // B's rows ([step, train, test]) are drawn in grey under A's when given.
+  function drawChart(canvas, columns, dashed, logScale, other) {
     const context = lab.fitCanvas(canvas);
     const width = canvas.clientWidth, height = canvas.clientHeight;
     context.clearRect(0, 0, width, height);
@@ -384,11 +390,28 @@
     for (const row of history) for (const c of columns) {
       if (row[c] !== null && row[c] !== undefined) { low = Math.min(low, f(row[c])); high = Math.max(high, f(row[c])); }
     }
+    for (const row of other || []) for (const c of [1, 2]) {
+      if (row[c] !== null && row[c] !== undefined) { low = Math.min(low, f(row[c])); high = Math.max(high, f(row[c])); }
+    }
     if (!Number.isFinite(low)) return;
     if (!logScale) low = Math.min(low, 0);
     if (high - low < 1e-9) high = low + 1;
     const lastStep = Math.max(1, history[history.length - 1][0]);
     const palette = ["#2f6fdf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#334155"];
+    if (other) {
+      [1, 2].forEach((c) => {
+        context.strokeStyle = "#9aa3b2"; context.lineWidth = 1.5;
+        context.setLineDash(c === 2 ? [5, 4] : []);
+        context.beginPath();
+        other.forEach((row, i) => {
+          if (row[c] === null) return;
+          const x = 30 + (row[0] / lastStep) * (width - 40);
+          const y = height - 12 - (f(row[c]) - low) / (high - low) * (height - 24);
+          if (i) context.lineTo(x, y); else context.moveTo(x, y);
+        });
+        context.stroke();
+      });
+    }
     columns.forEach((c, i) => {
       context.strokeStyle = palette[i % palette.length];
       context.setLineDash(dashed[i] ? [5, 4] : []);
@@ -575,6 +598,86 @@
         context.fillText(`layer ${i + 1} ${key === "delta" ? "δ" : "a"}: ${lab.format(hist.low, 2)} … ${lab.format(hist.high, 2)}, sd ${lab.format(hist.std, 2)}`, x0, y0 - 2);
       });
     });
+  }
+
+  // B's decision boundary: a dot in each cell where its output crosses ½ (or, for
+  // three classes, where the most likely class changes), drawn over A's heat map.
+  function drawOtherBoundary(context, boundary, width, height) {
+    const size = boundary.size, maps = boundary.maps.map(bytesOf);
+    const label = (i) => {
+      if (maps.length >= 3) { let best = 0; for (let k = 1; k < maps.length; k++) if (maps[k][i] > maps[best][i]) best = k; return best; }
+      if (boundary.kind === "value") return Math.round(maps[0][i] / 64);
+      return maps[maps.length - 1][i] >= 128 ? 1 : 0;
+    };
+    context.fillStyle = "rgba(29, 35, 48, 0.75)";
+    for (let r = 0; r < size - 1; r++) for (let c = 0; c < size - 1; c++) {
+      const i = r * size + c, here = label(i);
+      if (here !== label(i + 1) || here !== label(i + size)) {
+        context.fillRect((c + 0.5) / size * width - 1, (r + 0.5) / size * height - 1, 2, 2);
+      }
+    }
+  }
+
+  // -- batch modes and A/B ------------------------------------------------------------------
+  $("batch-modes").addEventListener("click", () => {
+    lab.send("batch_modes", { epochs: Number($("batch-epochs").value) || 10 });
+  });
+  $("batch-axis").addEventListener("change", () => drawBatchModes());
+
+  function drawBatchModes() {
+    const canvas = $("batch-canvas");
+    const context = lab.fitCanvas(canvas);
+    const width = canvas.clientWidth, height = canvas.clientHeight;
+    context.clearRect(0, 0, width, height);
+    if (!batchModes) return;
+    const byEpoch = $("batch-axis").value === "epochs", column = byEpoch ? 1 : 0;
+    const colors = ["#c2410c", "#2f6fdf", "#15803d"];
+    let right = 1e-9, low = Infinity, high = -Infinity;
+    for (const mode of batchModes.modes) for (const row of mode.rows) {
+      right = Math.max(right, row[column]);
+      if (row[2] !== null) { low = Math.min(low, row[2]); high = Math.max(high, row[2]); }
+    }
+    low = Math.min(0, low); if (high - low < 1e-9) high = low + 1;
+    // updates span orders of magnitude between the modes: a log axis shows all three
+    const x = (v) => 30 + (byEpoch ? v / right : Math.log10(1 + v) / Math.log10(1 + right)) * (width - 40);
+    batchModes.modes.forEach((mode, i) => {
+      context.strokeStyle = colors[i]; context.lineWidth = 1.5; context.beginPath();
+      mode.rows.forEach((row, n) => {
+        const y = height - 12 - (row[2] - low) / (high - low) * (height - 24);
+        if (n) context.lineTo(x(row[column]), y); else context.moveTo(x(row[column]), y);
+      });
+      context.stroke();
+    });
+    context.fillStyle = "#5b6475"; context.font = "10px system-ui";
+    context.fillText(lab.format(high, 3), 2, 10);
+    context.fillText(byEpoch ? `${lab.format(right, 3)} epochs` : `${lab.format(right, 3)} updates (log)`, width - 90, height - 2);
+    $("batch-legend").textContent = batchModes.modes.map((mode, i) =>
+      `${["orange", "blue", "green"][i]}: ${mode.mode} (${mode.updates_per_epoch} updates per epoch)` +
+      (mode.diverged ? ` — ${mode.diverged}` : "")).join(" · ");
+  }
+
+  $("compare").addEventListener("click", () => {
+    const field = $("compare-field").value, text = $("compare-value").value.trim();
+    const current = (lab.last.setup || {})[field];
+    let value = text;
+    if (field === "layers") value = text === "" ? [] : text.split(",").map(Number);
+    else if (typeof current === "number") value = Number(text);
+    lab.send("compare", { [field]: value });
+  });
+  $("compare-stop").addEventListener("click", () => lab.send("stop_compare"));
+
+  function showComparison(state) {
+    const compare = state.compare, last = compare ? compare.rows[compare.rows.length - 1] : null;
+    lab.setReadout("pg-compare-step", compare ? compare.step : null);
+    lab.setReadout("pg-compare-loss-train", last ? last[1] : null);
+    lab.setReadout("pg-compare-loss-test", last ? last[2] : null);
+    $("compare-a-step").textContent = lab.format(state.step);
+    $("compare-a-train").textContent = lab.format(state.loss_train);
+    $("compare-a-test").textContent = lab.format(state.loss_test);
+    $("compare-label").textContent = compare
+      ? `B = A with ${Object.entries(compare.changes).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(",") : v}`).join(", ")}` +
+        (compare.diverged ? ` — ${compare.diverged}` : "")
+      : "no B running";
   }
 
   // -- the loss surface -------------------------------------------------------------------
