@@ -326,3 +326,67 @@ def test_batch_modes_and_ab_compare_are_drawn(lab_page: Callable[..., Any]) -> N
     assert pixels(page, "pg-boundary-canvas") != before
     page.get_by_test_id("pg-compare-stop").click()
     page.wait_for_function("() => window.backpropLab.state().compare === null")
+
+
+def test_points_by_mouse_and_files_both_ways(lab_page: Callable[..., Any],
+                                             tmp_path: Path) -> None:
+    import backprop as bp
+
+    page = lab_page("playground")
+    canvas = page.get_by_test_id("pg-boundary-canvas")
+    box = canvas.bounding_box()
+    n = len(state(page)["points"]["train"])
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.click(*centre)
+    page.wait_for_function(f"() => window.backpropLab.state().points.train.length === {n + 1}")
+    page.keyboard.down("Shift")
+    page.mouse.click(centre[0] + 30, centre[1])
+    page.keyboard.up("Shift")
+    page.wait_for_function(f"() => window.backpropLab.state().points.train.length === {n + 2}")
+    added = state(page)["points"]["train"][-2:]
+    assert [point[2] for point in added] == [0, 1]
+    view = state(page)["box"]
+    assert abs(added[0][0] - (view[0] + view[1]) / 2) < 0.05 * (view[1] - view[0])
+    page.keyboard.down("Alt")
+    page.mouse.click(*centre)
+    page.keyboard.up("Alt")
+    page.wait_for_function(f"() => window.backpropLab.state().points.train.length === {n + 1}")
+    # the data as CSV, and back in
+    with page.expect_download() as download:
+        page.get_by_test_id("pg-csv-download").click()
+    csv_path = tmp_path / "data.csv"
+    download.value.save_as(csv_path)
+    assert csv_path.read_text().splitlines()[0] == "x1,x2,label"
+    page.get_by_test_id("pg-dataset").select_option("moons")
+    wait_setup(page, "dataset", "moons")
+    page.locator("#csv-upload").set_input_files(str(csv_path))
+    page.wait_for_function(
+        f"() => window.backpropLab.state().points.train.length"
+        f" + window.backpropLab.state().points.test.length === {n + 1 + 100}")
+    # the model as a file the library reads, and back in
+    steps(page, 10)
+    with page.expect_download() as download:
+        page.get_by_test_id("pg-model-download").click()
+    model_path = tmp_path / "model.npz"
+    download.value.save_as(model_path)
+    net = bp.load(model_path)
+    assert net.n_params == sum(len(layer["W"]) * (len(layer["W"][0]) + 1)
+                               for layer in state(page)["network"]["layers"])
+    page.get_by_test_id("pg-add-layer").click()
+    wait_setup(page, "layers", [4, 4, 4])
+    page.locator("#model-upload").set_input_files(str(model_path))
+    wait_setup(page, "layers", [4, 4])
+    assert state(page)["loaded"]
+
+
+def test_play_draws_at_least_ten_updates_a_second(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("playground")
+    page.evaluate("() => { window.updates = []; window.backpropLab.onState.push("
+                  "(s, m) => { if (m.playing) window.updates.push(performance.now()); }); }")
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_timeout(4000)
+    page.get_by_test_id("pg-pause").click()
+    times = page.evaluate("() => window.updates")
+    assert len(times) > 10
+    rate = (len(times) - 1) / ((times[-1] - times[0]) / 1000)
+    assert rate >= 10, f"{rate:.1f} updates a second"
