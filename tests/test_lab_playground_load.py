@@ -13,6 +13,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,10 @@ def test_twenty_playgrounds_keep_streaming_and_memory_stays_bounded(artifacts: P
     try:
         ws_url = server.url.replace("http://", "ws://") + "ws/playground"
         idle_rss = rss_mib(server.process.pid)
-        figures = asyncio.run(run_load(ws_url, server.process.pid, SECONDS))
+        # in a thread of its own: Playwright's sync API may hold this thread's event loop
+        with ThreadPoolExecutor(1) as worker:
+            figures = worker.submit(
+                asyncio.run, run_load(ws_url, server.process.pid, SECONDS)).result()
     finally:
         assert server.stop() == 0
     counts = figures["updates_per_second"]
