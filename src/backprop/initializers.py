@@ -74,9 +74,6 @@ def lecun_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
 
 
 INITIALIZERS: dict[str, Initializer] = {
-    "zero": zero,
-    "uniform": uniform,
-    "normal": normal,
     "small_random": small_random,
     "xavier_uniform": xavier_uniform,
     "xavier_normal": xavier_normal,
@@ -88,6 +85,9 @@ INITIALIZERS: dict[str, Initializer] = {
     "lecun": lecun_normal,
     "lecun_normal": lecun_normal,
     "lecun_uniform": lecun_uniform,
+    "zero": zero,
+    "uniform": uniform,
+    "normal": normal,
 }
 
 #: Names accepted by :func:`get_initializer`, "auto" included.

@@ -62,6 +62,9 @@ from .session import Page
 #: Most rows of the loss history kept, and weight vectors of the path; beyond, every other goes.
 MAX_HISTORY = 400
 MAX_PATH = 200
+#: While playing, each unit's map is sent with every this many updates (the client keeps
+#: the last ones): they change slowly, and cost the most to compute and send.
+NEURON_MAPS_EVERY = 2
 #: Setup fields that make new data, and those that make a new network.
 DATA_FIELDS = frozenset({"dataset", "noise", "test_ratio", "size", "seed"})
 NETWORK_FIELDS = frozenset({"features", "layers", "activation", "loss", "init", "dropout"})
@@ -87,6 +90,7 @@ class PlaygroundPage(Page):
         self.data = generate(self.setup)
         self.box = view_box(self.data)
         self.loaded = False  # the network came from a model file
+        self.updates = 0  # progress messages sent
         self.comparison: Comparison | None = None  # run B of an A/B comparison
         self.new_run()
 
@@ -315,7 +319,6 @@ class PlaygroundPage(Page):
             "diverged_at": None if divergence is None else divergence.step,
             "stable_lr": None if divergence is None else divergence.stable_lr,
             "boundary": view.output_map(self.run, self.box, self.target_range()),
-            "neurons": view.neuron_maps(self.run, self.box),
             "network": view.network_picture(self.run),
             "confusion": view.confusion(self.run),
             "replay": {"first": self.replay.first, "every": self.replay.every,
@@ -325,6 +328,9 @@ class PlaygroundPage(Page):
                 "step": self.comparison.run.steps, "diverged": self.comparison.diverged,
                 "boundary": view.output_map(self.comparison.run, self.box, self.target_range())},
         }
+        self.updates += 1
+        if not self.playing or self.updates % NEURON_MAPS_EVERY == 0:
+            reply["neurons"] = view.neuron_maps(self.run, self.box)
         if self.rebuilt:
             reply["history"] = self.history
             self.rebuilt = False

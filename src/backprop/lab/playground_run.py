@@ -139,7 +139,7 @@ class Run:
         """Everything a step changes, to undo it."""
         state = self.optimizer.state_dict()
         return {"params": self.net.params.copy(),
-                "rng": copy.deepcopy(self.net.rng.bit_generator.state),
+                "rng": self.net.rng.bit_generator.state,  # a fresh dict at each read
                 "optimizer": {**state, "arrays": {k: v.copy() for k, v in state["arrays"].items()}},
                 "batches": list(self.batches), "steps": self.steps, "epoch": self.epoch,
                 "norms": list(self.norms)}
