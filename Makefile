@@ -15,7 +15,7 @@ demo: $(BIN)/python
 	$(BIN)/backprop train mnist --out runs/mnist
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask]'
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy
 	$(BIN)/pytest

@@ -31,7 +31,7 @@ if __package__ in (None, ""):  # run as a script: python bench/recipe.py
 
 from bench.run import DEFAULT_OUT, machine_info  # noqa: E402
 
-#: The accuracy the recipe promises for every seed (issue: ≥ 98.0 % on the 10k test set).
+#: The accuracy the recipe promises for every seed (≥ 98.0 % on the 10k test set).
 TARGET_ACCURACY = 0.98
 #: The training time it promises on a 2-core machine, in seconds.
 TARGET_SECONDS = 5.0

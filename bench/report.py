@@ -261,14 +261,14 @@ def _group_target_row(group: list[targets.Check]) -> list[str]:
 
 
 def _targets(doc: dict[str, Any]) -> list[str]:
-    """The targets of issue #5: one row per target, then the time targets per workload."""
+    """The speed targets: one row per target, then the time targets per workload."""
     checks = targets.checks(doc)
     if not checks:
         return []
     head = ["target", "measured", "met", "demands s/epoch", "FLOP-bound s/epoch", "floor"]
     lines = [
         "",
-        "## Targets of issue #5",
+        "## Speed targets",
         "",
         "Ratios are within this run. A time target demands a time per epoch (a multiple of "
         "a peer's); the floor is the workload's FLOP-bound time, its GEMMs alone at the rate "

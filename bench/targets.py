@@ -1,4 +1,4 @@
-"""Issue #5's targets, checked against one run: ratios within the run, never absolute times.
+"""The speed targets, checked against one run: ratios within the run, never absolute times.
 
 A time target demands a time per epoch (a multiple of a peer's time in the
 same run). Next to it stands the workload's FLOP-bound time: its GEMMs

@@ -267,7 +267,7 @@ def test_the_targets_section_marks_met_missed_and_below_the_floor() -> None:
             ),
         ],
     }
-    md = markdown(doc).split("\n## Targets of issue #5\n")[1].split("\n## ")[0]
+    md = markdown(doc).split("\n## Speed targets\n")[1].split("\n## ")[0]
     # target | measured | met | demands s/epoch | FLOP-bound s/epoch | floor
     headline = _cells(md, "headline epoch ≤ 0.45 × torch-fused's")
     assert headline[2:] == ["met", "1.125", "0.800", "above the floor"]

@@ -17,7 +17,7 @@ from backprop.commands.diagnose_plots import (
     UPDATES_SIZE,
     compare_size,
 )
-from backprop.commands.train import DPI
+from backprop.commands.plots import DPI
 from test_cli_errors import assert_user_error
 from test_cli_train import png_size
 

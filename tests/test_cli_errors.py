@@ -1,4 +1,5 @@
-"""Every user mistake in train/evaluate/predict/datasets: one line on stderr, exit 2."""
+"""Every user mistake: one line on stderr, exit 2; a bug: its traceback and a line asking
+to report it, exit 1."""
 
 from __future__ import annotations
 
@@ -61,10 +62,34 @@ def write(path: Path, text: str) -> str:
         (["train", "missing.csv"], ["missing.csv", "no such file"]),
         (["evaluate", "missing.npz", "moons"], ["missing.npz"]),
         (["datasets", "fetch", "nosuchset"], ["nosuchset"]),
+        (["train", "moons", "--seed", "-3"], ["--seed", "at least 0"]),
+        (["train", "moons", "--batch-size", "0"], ["--batch-size", "positive"]),
+        (["train", "moons", "--classes", "0,7"], ["7"]),
+        (["train", "line", "--classes", "0,1"], ["--classes", "regression"]),
+        (["train", "moons", "--output-activation", "linear", "--loss", "cross_entropy"],
+         ["cross_entropy", "linear"]),
+        (["diagnose", "moons", "--every", "0"], ["--every"]),
+        (["diagnose", "moons", "--compare", "relu:nope"], ["nope"]),
+        (["evaluate", "missing.npz", "moons", "--classes", "x"], ["missing.npz"]),
+        (["gradcheck", "--step", "0"], ["--step", "positive"]),
+        (["gradcheck", "--tolerance", "-1"], ["--tolerance", "positive"]),
+        (["gradcheck", "--loss", "hinge"], ["hinge"]),
+        (["gradcheck", "--layers", "3,0,2"], ["--layers", "at least 1"]),
+        (["gradcheck", "--seed", "-1"], ["--seed"]),
+        (["gradcheck", "--output", "softmax", "--layers", "3,1"], ["softmax"]),
+        (["explain", "--lr", "0"], ["--lr", "positive"]),
+        (["explain", "--lr", "nan"], ["--lr", "finite"]),
+        (["explain", "--x", "1,2,3"], ["--x", "2 inputs"]),
+        (["explain", "--x", "1,b", "--y", "1"], ["--x", "'b'"]),
+        (["explain", "--layers", "2,4,1"], ["--seed"]),
+        (["explain", "--seed", "1", "--weights", "w.json"], ["--seed", "--weights"]),
+        (["explain", "--weights", "missing.json"], ["missing.json"]),
+        (["explain", "--seed", "1", "--loss", "cross_entropy"], ["cross_entropy"]),
+        (["predict", "missing.npz", "moons"], ["missing.npz"]),
     ],
 )
 def test_bad_arguments(args: list[str], fragments: list[str], tmp_path: Path) -> None:
-    assert_user_error(run(*args, "--out", str(tmp_path)) if args[0] == "train"
+    assert_user_error(run(*args, "--out", str(tmp_path)) if args[0] in ("train", "diagnose")
                       else run(*args), *fragments)
 
 
@@ -146,3 +171,88 @@ def test_predict_non_numeric_and_nan(model: Path, tmp_path: Path) -> None:
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = run("train", "moons", "--lr", "fast", "--debug", "--out", str(tmp_path))
     assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_config_file_is_a_folder_or_unreadable(tmp_path: Path) -> None:
+    assert_user_error(run("train", "moons", "--config", str(tmp_path), "--out", str(tmp_path)),
+                      "no such config file")
+    config = tmp_path / "c.toml"
+    config.write_bytes(b"epochs = 2\n\xff\xfe\n")
+    assert_user_error(run("gradcheck", "--config", str(config)), "c.toml", "not valid TOML")
+
+
+def test_divergence_is_a_user_error(tmp_path: Path) -> None:
+    result = run("train", "moons", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "3",
+                 "--out", str(tmp_path), "--no-plots")
+    assert_user_error(result, "non-finite")
+
+
+def test_oserror_on_a_named_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from backprop import cli
+    from backprop.commands import train
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(tmp_path / "metrics.json"))
+
+    monkeypatch.setattr(train, "prepare_out", refuse)
+    status = cli.main(["train", "xor", "--out", str(tmp_path)])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert lines == [f"backprop: error: {tmp_path / 'metrics.json'}: Permission denied"]
+
+
+@pytest.mark.parametrize("error", [ValueError("shapes (4,2) and (3,) not aligned"),
+                                   TypeError("unsupported operand"), KeyError("W")])
+def test_a_bug_in_the_engine_shows_its_traceback_and_asks_for_a_report(
+    error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from backprop import cli
+    from backprop.network import Network
+
+    def broken(self: Network, X: object, Y: object) -> float:
+        raise error
+
+    monkeypatch.setattr(Network, "backprop", broken)
+    status = cli.main(["train", "xor", "--epochs", "1", "--out", str(tmp_path), "--quiet",
+                       "--no-plots"])
+    stderr = capsys.readouterr().err
+    assert status == 1
+    assert "Traceback (most recent call last)" in stderr
+    assert "in broken" in stderr and str(error) in stderr
+    lines = stderr.strip().splitlines()
+    assert lines[-1] == cli.REPORT_LINE
+    assert not any(line.startswith("backprop: error:") for line in lines)
+
+
+def test_a_bug_is_not_mistaken_for_a_user_error_in_a_subprocess(tmp_path: Path) -> None:
+    script = tmp_path / "broken.py"
+    script.write_text(
+        "import sys\n"
+        "from backprop import cli\n"
+        "from backprop.network import Network\n"
+        "def broken(*args, **kwargs):\n"
+        "    raise ValueError('operands could not be broadcast together')\n"
+        "Network.backprop = broken\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run([sys.executable, str(script), "train", "xor", "--epochs", "1",
+                             "--out", str(tmp_path / "o"), "--no-plots"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" in result.stderr and "operands could not be broadcast" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("backprop: internal error:")
+
+
+def test_ctrl_c_outside_training_is_interrupted_130(monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from backprop import cli
+    from backprop.commands import gradcheck
+
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gradcheck, "gradcheck", interrupted)
+    assert cli.main(["gradcheck"]) == 130
+    assert capsys.readouterr().err.strip() == "backprop: interrupted"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop.commands.train import (
+from backprop.commands.plots import (
     BOUNDARY_SIZE,
     CONFUSION_SIZE,
     CURVES_SIZE,

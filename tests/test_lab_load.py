@@ -77,9 +77,9 @@ def test_twenty_sessions_keep_streaming_and_memory_stays_bounded(artifacts: Path
         assert server.url.startswith("http://127.0.0.1:")
         ws_url = server.url.replace("http://", "ws://") + "ws/regression"
         idle_rss = rss_mib(server.process.pid)
-        # in a thread of its own: Playwright's sync API may hold this thread's event loop
-        with ThreadPoolExecutor(1) as worker:
-            figures = worker.submit(
+        # a thread of its own: Playwright's sync API may hold this thread's event loop
+        with ThreadPoolExecutor(1) as thread:
+            figures = thread.submit(
                 asyncio.run, run_load(ws_url, server.process.pid, SECONDS)).result()
     finally:
         assert server.stop() == 0

@@ -148,3 +148,23 @@ def test_download_csv_replies_with_the_points(client: TestClient) -> None:
         rows = reply["text"].strip().split("\n")
         assert rows[0] == "x,y" and len(rows) == len(state["points"]) + 1
         assert [float(v) for v in rows[1].split(",")] == state["points"][0]
+
+
+def test_removing_every_point_while_playing_stops_play_and_keeps_the_session(
+    client: TestClient,
+) -> None:
+    with client.websocket_connect("/ws/regression") as ws:
+        ws.receive_json()
+        send(ws, {"type": "generate", "n": 2})
+        send(ws, {"type": "play"})
+        for _ in range(2):
+            ws.send_text(json.dumps({"type": "remove_point", "index": 0}))
+        while (reply := ws.receive_json()).get("points") != []:
+            pass  # play updates and the reply to the first removal
+        assert reply["playing"] is False  # nothing left to train on
+        state = send(ws, {"type": "ping"})
+        assert state["playing"] is False and state["points"] == []
+        assert state["status"]["kind"] == "empty"
+        assert send(ws, {"type": "play"}) == {
+            "type": "error", "field": "type",
+            "message": "no data: click the plot to add points, or generate a set"}

@@ -11,6 +11,7 @@ LAZY_MODULES = (
     "backprop.reading",
     "backprop.diagnostics",
     "backprop.persistence",
+    "backprop.loading",
     "backprop.worked_step",
     "numpy.random",
 )
@@ -33,7 +34,7 @@ def test_every_public_name_resolves() -> None:
     assert callable(bp.explain) and callable(bp.gradcheck)  # functions, not their modules
     assert bp.Diagnostics.__module__ == "backprop.diagnostics"
     assert bp.read_diagnostics.__module__ == "backprop.reading"
-    assert bp.load.__module__ == "backprop.persistence"
+    assert bp.load.__module__ == "backprop.loading"
     assert bp.explain.__module__ == "backprop.worked_step"
 
 

@@ -1,4 +1,6 @@
-"""Bad input gets a clear ValueError or TypeError that names the problem."""
+"""Bad input gets a clear ValueError or TypeError that names the problem; bad data is a
+DataError and a bad argument an OptionError, both BackpropErrors a front end can tell
+from bugs."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ X_OK = np.zeros((6, 3))
 Y_OK = np.array([0, 1, 2, 3, 4, 0])
 
 
-@pytest.mark.parametrize(("X", "y", "error", "message"), [
+BAD_DATA = [
     (np.zeros((6, 2)), Y_OK, ValueError, "X has 2 features per sample but the network's first layer expects 3"),
     (X_OK, Y_OK[:5], ValueError, "X has 6 rows but y has 5"),
     (np.where(np.eye(6, 3) == 1, np.nan, 0.0), Y_OK, ValueError, r"X contains nan at row 0, column 0; NaN and inf"),
@@ -35,7 +37,10 @@ Y_OK = np.array([0, 1, 2, 3, 4, 0])
     (X_OK, np.zeros((6, 4)), ValueError, r"y has shape \(6, 4\) but the network has 5 output units"),
     (X_OK, np.full((6, 5), 0.5), ValueError, "cross_entropy targets must sum to 1 per sample; row 0 sums to 2.5"),
     (np.full((6, 3), 1e39), Y_OK, ValueError, "X contains inf"),
-])
+]
+
+
+@pytest.mark.parametrize(("X", "y", "error", "message"), BAD_DATA)
 def test_bad_training_data(X: np.ndarray, y: np.ndarray, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         classifier().fit(X, y, epochs=1, lr=0.1)
@@ -58,7 +63,7 @@ def test_binary_targets_must_be_probabilities() -> None:
         net.fit(np.zeros((3, 2)), np.array([0, 2, 1]), lr=0.1)
 
 
-@pytest.mark.parametrize(("kwargs", "error", "message"), [
+BAD_FIT_ARGUMENTS = [
     ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
     ({"lr": -1}, ValueError, "lr must be a finite number > 0"),
     ({"lr": float("nan")}, ValueError, "lr must be a finite number > 0"),
@@ -79,13 +84,16 @@ def test_binary_targets_must_be_probabilities() -> None:
     ({"clip_norm": "1"}, TypeError, "clip_norm must be a number"),
     ({"schedule": 0.1}, TypeError, r"schedule must be callable as schedule\(epoch, base_lr\)"),
     ({"schedule": lambda e, lr: float("inf")}, ValueError, "scheduled lr must be a finite number ≥ 0"),
-])
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), BAD_FIT_ARGUMENTS)
 def test_bad_hyperparameters(kwargs: dict[str, object], error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         classifier().fit(X_OK, Y_OK, **{"lr": 0.1, **kwargs})  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("build", "error", "message"), [
+BAD_CONSTRUCTION = [
     (lambda: bp.Dense(0, 3), ValueError, "n_in must be positive, got 0"),
     (lambda: bp.Dense(3, -2), ValueError, "n_out must be positive, got -2"),
     (lambda: bp.Dense(2.5, 3), TypeError, "n_in must be an integer"),
@@ -102,7 +110,10 @@ def test_bad_hyperparameters(kwargs: dict[str, object], error: type, message: st
     (lambda: bp.Network([bp.Dense(2, 1)], loss="binary_cross_entropy"), ValueError, "binary_cross_entropy needs outputs in \\(0, 1\\) but a linear output"),
     (lambda: bp.SGD(lr=0), ValueError, "lr must be a finite number > 0"),
     (lambda: bp.Adam(betas=(0.9, 1.0)), ValueError, r"betas must each be in \[0, 1\)"),
-])
+]
+
+
+@pytest.mark.parametrize(("build", "error", "message"), BAD_CONSTRUCTION)
 def test_bad_construction(build: object, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         build()  # type: ignore[operator]
@@ -130,3 +141,36 @@ def test_non_finite_values_are_found_at_any_position(dtype: type, bad: float) ->
 def test_huge_finite_values_pass_although_their_squares_overflow() -> None:
     X = np.full((4, 2), 3e38, dtype=np.float32)  # Σ x² overflows float32: the exact check decides
     np.testing.assert_array_equal(check_inputs(X, 2, np.dtype(np.float32)), X)
+
+
+@pytest.mark.parametrize(("X", "y", "error", "message"), BAD_DATA)
+def test_bad_data_is_a_data_error(X: np.ndarray, y: np.ndarray, error: type,
+                                  message: str) -> None:
+    with pytest.raises(bp.DataError, match=message) as raised:
+        classifier().fit(X, y, epochs=1, lr=0.1)
+    assert isinstance(raised.value, error)  # the built-in base class stays
+
+
+@pytest.mark.parametrize(("kwargs", "error", "message"), BAD_FIT_ARGUMENTS)
+def test_a_bad_argument_is_an_option_error(kwargs: dict[str, object], error: type,
+                                           message: str) -> None:
+    with pytest.raises(bp.OptionError, match=message) as raised:
+        classifier().fit(X_OK, Y_OK, **{"lr": 0.1, **kwargs})  # type: ignore[arg-type]
+    assert isinstance(raised.value, error) and isinstance(raised.value, bp.BackpropError)
+
+
+@pytest.mark.parametrize(("build", "error", "message"), BAD_CONSTRUCTION)
+def test_a_bad_construction_is_an_option_error(build: object, error: type,
+                                               message: str) -> None:
+    with pytest.raises(bp.OptionError, match=message) as raised:
+        build()  # type: ignore[operator]
+    assert isinstance(raised.value, error)
+
+
+def test_the_error_kinds_keep_their_builtin_bases() -> None:
+    assert issubclass(bp.DataError, ValueError) and issubclass(bp.ModelFileError, ValueError)
+    assert issubclass(bp.OptionError, ValueError) and issubclass(bp.DivergenceError, RuntimeError)
+    assert issubclass(bp.OptionTypeError, TypeError) and issubclass(bp.DataTypeError, TypeError)
+    for kind in (bp.DataError, bp.ModelFileError, bp.OptionError, bp.DivergenceError):
+        assert issubclass(kind, bp.BackpropError)
+    assert not issubclass(ValueError, bp.BackpropError)

@@ -1,4 +1,4 @@
-"""backprop itself, driven through the public API of DESIGN.md."""
+"""backprop itself, driven through its public API."""
 
 from __future__ import annotations
 

@@ -7,29 +7,39 @@
     net.predict(X)
 """
 
-__version__ = "0.1.0"
-
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import schedules
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
-from .callbacks import EarlyStopping, ModelCheckpoint
+from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
+from .clipping import clip_grad_norm
 from .dropout import Dropout
-from .errors import DataError, DivergenceError, ModelFileError
+from .errors import (
+    BackpropError,
+    DataError,
+    DataTypeError,
+    DivergenceError,
+    ModelFileError,
+    OptionError,
+    OptionTypeError,
+)
 from .gradcheck import GradcheckReport, gradcheck
 from .layers import Dense, Layer
 from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
-from .training import Callback, History, TrainingState, clip_grad_norm
+from .version import __version__
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostics, diagnose_network
-    from .persistence import TrainingCheckpoint, load, load_checkpoint, save, save_checkpoint
+    from .export.from_torch import from_torch
+    from .loading import load, load_checkpoint
+    from .persistence import save, save_checkpoint
     from .reading import Finding, Reading, read_diagnostics
+    from .training_state import TrainingCheckpoint
     from .worked_step import Trace, explain
 
 #: Names whose modules load on first use, so `import backprop` stays fast. (A
@@ -41,13 +51,14 @@ _LAZY = {
     "Finding": "reading",
     "Reading": "reading",
     "read_diagnostics": "reading",
-    "TrainingCheckpoint": "persistence",
-    "load": "persistence",
-    "load_checkpoint": "persistence",
+    "TrainingCheckpoint": "training_state",
+    "load": "loading",
+    "load_checkpoint": "loading",
     "save": "persistence",
     "save_checkpoint": "persistence",
     "Trace": "worked_step",
     "explain": "worked_step",
+    "from_torch": "export.from_torch",
 }
 
 
@@ -63,11 +74,13 @@ __all__ = [
     "Activation",
     "Adam",
     "AdamW",
+    "BackpropError",
     "BatchNorm",
     "Callback",
     "Constant",
     "CosineAnnealing",
     "DataError",
+    "DataTypeError",
     "Dense",
     "Diagnostics",
     "DivergenceError",
@@ -84,6 +97,8 @@ __all__ = [
     "ModelFileError",
     "Network",
     "Optimizer",
+    "OptionError",
+    "OptionTypeError",
     "RMSProp",
     "Reading",
     "StepDecay",
@@ -94,6 +109,7 @@ __all__ = [
     "clip_grad_norm",
     "diagnose_network",
     "explain",
+    "from_torch",
     "get_activation",
     "get_loss",
     "gradcheck",

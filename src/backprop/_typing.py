@@ -1,11 +1,28 @@
-"""Type aliases shared by the package."""
+"""Type aliases shared by the package, and the float dtypes the engine computes in."""
 
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from .errors import OptionError
+
 #: A floating-point array: float32 by default, float64 on request.
 Array = npt.NDArray[np.floating[Any]]
 #: An integer array (class labels, sample indices).
 IntArray = npt.NDArray[np.integer[Any]]
+
+_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
+
+
+def float_dtype(dtype: Any) -> np.dtype[Any]:
+    """The NumPy dtype for "float32" or "float64" (or their dtypes); an OptionError otherwise."""
+    resolved: np.dtype[Any] | None
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        resolved = None
+    if resolved not in _DTYPES.values():
+        raise OptionError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    assert resolved is not None
+    return resolved

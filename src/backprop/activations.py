@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 
 
 class Activation:
@@ -160,7 +161,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, slope: float = 0.01) -> None:
         if not np.isfinite(slope) or slope < 0:
-            raise ValueError(f"leaky_relu slope must be a finite number ≥ 0, got {slope!r}")
+            raise OptionError(f"leaky_relu slope must be a finite number ≥ 0, got {slope!r}")
         self.slope = float(slope)
 
     def function(self, z: Array, out: Array) -> Array:
@@ -221,7 +222,7 @@ def activation_names() -> list[str]:
 def register_activation(name: str, factory: Callable[..., Activation]) -> None:
     """Make a user-defined activation available by name (and loadable from model files)."""
     if not name or not isinstance(name, str):
-        raise ValueError(f"activation name must be a non-empty string, got {name!r}")
+        raise OptionError(f"activation name must be a non-empty string, got {name!r}")
     _ACTIVATIONS[name] = factory
 
 
@@ -235,10 +236,10 @@ def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
     elif isinstance(spec, str):
         name, options = spec, {}
     else:
-        raise TypeError(
+        raise OptionTypeError(
             f"activation must be a name or an Activation, got {type(spec).__name__}"
         )
     if name not in _ACTIVATIONS:
         valid = ", ".join(_ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}; valid: {valid}")
+        raise OptionError(f"unknown activation {name!r}; valid: {valid}")
     return _ACTIVATIONS[name](**options)

@@ -34,16 +34,17 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 from .layers import MAX_CACHED_BATCH_SIZES, Layer, assign_parameter, check_width
 
 
 def _check_positive_float(name: str, value: object, upper: float | None = None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.floating | np.integer):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise OptionTypeError(f"{name} must be a number, got {value!r}")
     number = float(value)
     if not np.isfinite(number) or number <= 0.0 or (upper is not None and number > upper):
         bound = f"in (0, {upper:g}]" if upper is not None else "positive"
-        raise ValueError(f"{name} must be {bound}, got {value!r}")
+        raise OptionError(f"{name} must be {bound}, got {value!r}")
     return number
 
 
@@ -157,7 +158,7 @@ class BatchNorm(Layer):
         x_hat, y, _ = self._work_arrays(m, gamma.dtype)
         if training:
             if m < 2:
-                raise ValueError(
+                raise OptionError(
                     "BatchNorm needs at least 2 samples per batch in training (the variance "
                     "of one sample is 0); use a batch_size > 1 and avoid a last batch of 1"
                 )

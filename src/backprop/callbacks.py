@@ -1,4 +1,9 @@
-"""Callbacks that steer training: early stopping, checkpoints.
+"""Callbacks: the hooks of the training loop, and those that record or steer it.
+
+:class:`Callback` is the protocol (every hook does nothing by default) and
+:class:`TrainingState` what a hook sees. :class:`History` records the epochs'
+metrics (it is the first callback of every ``fit`` call); :class:`PrintProgress`
+prints them; :class:`EarlyStopping` and :class:`ModelCheckpoint` steer and save.
 
     stop = bp.EarlyStopping(patience=5, restore_best_weights=True)
     net.fit(X, y, epochs=200, validation_split=0.2, callbacks=[stop])
@@ -14,11 +19,100 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from ._typing import Array
-from .training import Callback, TrainingState
+from .errors import OptionError, OptionTypeError
 from .validation import check_non_negative_number
+
+if TYPE_CHECKING:
+    from .network import Network
+    from .optimizers import Optimizer
+
+@dataclass
+class TrainingState:
+    """What callbacks see: the run in progress. Set ``stop_training`` to end it."""
+
+    network: Network
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    n_samples: int
+    history: History
+    epoch: int = 0
+    batch: int = 0
+    stop_training: bool = False
+    logs: dict[str, float] = field(default_factory=dict)
+
+
+class Callback:
+    """Hooks into the training loop; override any of them (all do nothing here).
+
+    Epochs and batches are numbered from 1. ``logs`` holds the metrics so
+    far: per batch "loss" (and "batch_size"); per epoch everything that goes
+    into the history.
+    """
+
+    def on_train_begin(self, state: TrainingState) -> None: ...
+
+    def on_epoch_begin(self, state: TrainingState) -> None: ...
+
+    def on_batch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, state: TrainingState) -> None: ...
+
+
+class History(Callback):
+    """Per-epoch metrics of a ``fit`` call: ``history["loss"]`` is a list, one value an epoch.
+
+    Keys: "loss" (mean training loss over the epoch's batches, each measured
+    before its update), "accuracy" when the targets are classes, "lr", and
+    the same metrics of the validation data prefixed "val_".
+
+    It is itself the first callback of every ``fit`` call: it records the
+    logs at each epoch's end, before the other callbacks see them.
+    """
+
+    def __init__(self) -> None:
+        self.history: dict[str, list[float]] = {}
+        self.epochs: list[int] = []
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        self.append(state.epoch, logs)
+
+    def __getitem__(self, key: str) -> list[float]:
+        return self.history[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.history
+
+    def keys(self) -> list[str]:
+        return list(self.history)
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 6) for k, v in self.history.items()}
+        return f"History(epochs={len(self)}, last={last})"
+
+
+class PrintProgress(Callback):
+    """One plain line per epoch (``fit(verbose=True)``)."""
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        metrics = "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
+        print(f"epoch {state.epoch}/{state.epochs}  {metrics}", flush=True)
+
+
 
 #: Metric names (after any "val_" prefix) where larger is better.
 _MAXIMIZED = ("accuracy", "r2")
@@ -59,13 +153,13 @@ class EarlyStopping(Callback):
         restore_best_weights: bool = False,
     ) -> None:
         if not isinstance(monitor, str) or not monitor:
-            raise TypeError(f"monitor must be a metric name, got {monitor!r}")
+            raise OptionTypeError(f"monitor must be a metric name, got {monitor!r}")
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise OptionError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if isinstance(patience, bool) or not isinstance(patience, int):
-            raise TypeError(f"patience must be an integer, got {patience!r}")
+            raise OptionTypeError(f"patience must be an integer, got {patience!r}")
         if patience < 0:
-            raise ValueError(f"patience must be ≥ 0, got {patience}")
+            raise OptionError(f"patience must be ≥ 0, got {patience}")
         self.monitor = monitor
         if mode == "auto":
             mode = "max" if monitor.endswith(_MAXIMIZED) else "min"
@@ -97,7 +191,7 @@ class EarlyStopping(Callback):
                 if self.monitor.startswith("val_")
                 else ""
             )
-            raise ValueError(
+            raise OptionError(
                 f"EarlyStopping monitors {self.monitor!r}, which is not in the epoch logs; "
                 f"available: {', '.join(logs)}{hint}"
             )
@@ -166,21 +260,21 @@ class ModelCheckpoint(Callback):
         save_best_only: bool = False,
     ) -> None:
         if not isinstance(path, str | os.PathLike):
-            raise TypeError(f"path must be a file path, got {type(path).__name__}")
+            raise OptionTypeError(f"path must be a file path, got {type(path).__name__}")
         self.path = os.fspath(path)
         if every is not None:
             if isinstance(every, bool) or not isinstance(every, int):
-                raise TypeError(f"every must be a positive integer or None, got {every!r}")
+                raise OptionTypeError(f"every must be a positive integer or None, got {every!r}")
             if every < 1:
-                raise ValueError(f"every must be ≥ 1, got {every}")
+                raise OptionError(f"every must be ≥ 1, got {every}")
         if monitor is not None and (not isinstance(monitor, str) or not monitor):
-            raise TypeError(f"monitor must be a metric name or None, got {monitor!r}")
+            raise OptionTypeError(f"monitor must be a metric name or None, got {monitor!r}")
         if mode not in ("auto", "min", "max"):
-            raise ValueError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
+            raise OptionError(f"mode must be 'auto', 'min' or 'max', got {mode!r}")
         if save_best_only and monitor is None:
-            raise ValueError("save_best_only needs a monitor, e.g. monitor='val_loss'")
+            raise OptionError("save_best_only needs a monitor, e.g. monitor='val_loss'")
         if save_best_only and every is not None:
-            raise ValueError("give every or save_best_only, not both")
+            raise OptionError("give every or save_best_only, not both")
         if every is None and (monitor is None or not save_best_only):
             every = 1
         self.every = every
@@ -212,7 +306,7 @@ class ModelCheckpoint(Callback):
         improved = False
         if self.monitor is not None:
             if self.monitor not in logs:
-                raise ValueError(
+                raise OptionError(
                     f"ModelCheckpoint monitors {self.monitor!r}, which is not in the epoch "
                     f"logs; available: {', '.join(logs)}"
                 )

@@ -1,80 +1,46 @@
 """The ``backprop`` command.
 
-Every user mistake (a bad name, file, shape or value) ends in a one-line
-message on stderr and exit status 2, without a traceback; ``--debug``
-shows the traceback.
+A user's mistake (a bad name, file, shape, value or option) ends in a one-line
+message on stderr, ``backprop: error: ...``, and exit status 2, without a
+traceback: these are the library's :class:`~backprop.errors.BackpropError`,
+argparse's own errors, and OSError for the files the user named. Anything
+else is a bug: its traceback is shown, followed by a line asking to report
+it, and the exit status is 1. Ctrl-C ends with ``backprop: interrupted`` and
+exit status 130. ``--debug`` shows the traceback of a user's mistake too.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn
-
-import numpy as np
 
 from . import __version__
 from .commands import (
     bench,
     datasets,
+    demo,
     diagnose,
     evaluate,
     explain,
+    export,
     gradcheck,
     lab,
     predict,
+    sweep,
     train,
 )
-from .errors import DataError, DivergenceError, ModelFileError
+from .errors import BackpropError
 
-#: Exceptions that mean "the user asked for something that cannot be done".
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    DataError,
-    ModelFileError,
-    DivergenceError,
-    ValueError,
-    TypeError,
-    FileNotFoundError,
-    PermissionError,
+#: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
+SUBCOMMANDS = (
+    demo, explain, train, diagnose, evaluate, predict, datasets, bench, gradcheck, sweep, export,
+    lab,
 )
-
-
-def _demo(args: argparse.Namespace) -> int:
-    """Train two small networks on toy problems and print what happened."""
-    from . import Dense, Network, gradcheck
-
-    print("XOR with a 2-4-1 network (tanh hidden, sigmoid output, binary cross-entropy)")
-    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
-    y = np.array([0, 1, 1, 0])
-    net = Network(
-        [Dense(2, 4, activation="tanh"), Dense(4, 1, activation="sigmoid")],
-        loss="binary_cross_entropy",
-        seed=args.seed,
-    )
-    report = gradcheck(net, X, y)
-    print(f"  gradient check before training: {'PASS' if report else 'FAIL'} "
-          f"(relative error {report.relative_error:.1e})")
-    history = net.fit(X, y, epochs=1000, batch_size=None, lr=0.5)
-    for epoch in (1, 10, 100, 1000):
-        print(f"  epoch {epoch:>4}: loss {history['loss'][epoch - 1]:.4f}  "
-              f"accuracy {history['accuracy'][epoch - 1]:.2f}")
-    outputs = net.forward(X)[:, 0]
-    for x, target, out in zip(X, y, outputs, strict=True):
-        print(f"  x = {x.astype(int).tolist()}  target {target}  output {out:.3f}")
-
-    print("\nNoisy line y = 2x − 1 with one linear unit (mse, mini-batches of 16)")
-    rng = np.random.default_rng(args.seed)
-    x_line = rng.uniform(-1.0, 1.0, size=(256, 1))
-    y_line = 2.0 * x_line[:, 0] - 1.0 + rng.normal(0.0, 0.1, size=256)
-    line = Network([Dense(1, 1)], loss="mse", seed=args.seed)
-    line_history = line.fit(x_line, y_line, epochs=100, batch_size=16, lr=0.1)
-    unit = line.output_layer
-    assert unit.b is not None
-    print(f"  loss {line_history['loss'][0]:.4f} → {line_history['loss'][-1]:.4f}; "
-          f"learned slope {unit.W[0, 0]:.3f}, intercept {unit.b[0]:.3f}")
-    return 0
-
+#: The line after a bug's traceback.
+REPORT_LINE = "backprop: internal error: please report this with the command you ran"
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -94,19 +60,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"backprop {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="train small networks on toy problems and report")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.set_defaults(run=_demo)
-    explain.add_parser(commands)
-    train.add_parser(commands)
-    diagnose.add_parser(commands)
-    evaluate.add_parser(commands)
-    predict.add_parser(commands)
-    datasets.add_parser(commands)
-    bench.add_parser(commands)
-    gradcheck.add_parser(commands)
-    lab.add_parser(commands)
+    for command in SUBCOMMANDS:
+        command.add_parser(commands)
     return parser
+
+
+def user_message(error: BaseException) -> str:
+    """The one line that tells the user what went wrong."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or type(error).__name__}"
+    return str(error) or type(error).__name__
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -125,14 +88,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         return run(args)
-    except USER_ERRORS as error:
-        if args.debug:
-            raise
-        print(f"backprop: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print("backprop: interrupted", file=sys.stderr)
         return 130
+    except (BackpropError, OSError) as error:  # the user's mistake
+        if args.debug:
+            raise
+        print(f"backprop: error: {user_message(error)}", file=sys.stderr)
+        return 2
+    except Exception:  # a bug: show where it happened
+        traceback.print_exc()
+        print(REPORT_LINE, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -52,8 +52,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import Array
+from .callbacks import Callback, TrainingState
+from .errors import OptionError, OptionTypeError
 from .layers import Dense
-from .training import Callback, TrainingState
 
 if TYPE_CHECKING:
     from .network import Network
@@ -160,9 +161,9 @@ class Diagnostics(Callback):
 
     def __init__(self, every: int = 1) -> None:
         if isinstance(every, bool) or not isinstance(every, int | np.integer):
-            raise TypeError(f"every must be an integer, got {every!r}")
+            raise OptionTypeError(f"every must be an integer, got {every!r}")
         if every < 1:
-            raise ValueError(f"every must be ≥ 1, got {every}")
+            raise OptionError(f"every must be ≥ 1, got {every}")
         self.every = int(every)
         self.records: list[dict[str, Any]] = []
         self._step = 0

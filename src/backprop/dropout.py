@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 from .layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
 
 
@@ -39,9 +40,9 @@ class Dropout(Layer):
     def __init__(self, n: int, rate: float = 0.5) -> None:
         self.n_in = self.n_out = check_width("n", n)
         if isinstance(rate, bool) or not isinstance(rate, int | float | np.floating | np.integer):
-            raise TypeError(f"rate must be a number, got {rate!r}")
+            raise OptionTypeError(f"rate must be a number, got {rate!r}")
         if not 0.0 <= float(rate) < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate!r}")
+            raise OptionError(f"rate must be in [0, 1), got {rate!r}")
         self.rate = float(rate)
         self.freeze_mask = False
         self.mask: Array | None = None

@@ -7,7 +7,9 @@ For every parameter θ_i the numerical gradient is
 an estimate whose error is O(h²), computed in float64 (a float32 network
 is checked on a float64 copy). The report gives, per layer and tensor,
 the relative error ‖g_num − g‖ / (‖g_num‖ + ‖g‖), and the same over all
-parameters; values near 1e-10 mean the backward pass is right.
+parameters; values near 1e-10 mean the backward pass is right. The two
+formulas are public, :func:`central_difference` and :func:`relative_error`,
+and the worked step (:func:`backprop.explain`) uses them too.
 
 A ReLU-type unit whose z lies within the step of its kink (0) makes the
 difference quotient straddle a corner, so the estimate there is wrong

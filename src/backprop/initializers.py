@@ -23,6 +23,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .errors import OptionError, OptionTypeError
+
 Shape = tuple[int, int]
 # np.random as a string: evaluating it here would load numpy.random at import
 Initializer = Callable[["np.random.Generator", Shape], np.ndarray]
@@ -97,9 +99,9 @@ INIT_NAMES: tuple[str, ...] = ("auto", *INITIALIZERS)
 def get_initializer(name: str, activation_name: str) -> Initializer:
     """The scheme called ``name``; "auto" picks He for ReLU-type units, Xavier otherwise."""
     if not isinstance(name, str):
-        raise TypeError(f"init must be a name, got {type(name).__name__}")
+        raise OptionTypeError(f"init must be a name, got {type(name).__name__}")
     if name == "auto":
         name = "he" if activation_name in ("relu", "leaky_relu") else "xavier_uniform"
     if name not in INITIALIZERS:
-        raise ValueError(f"unknown init {name!r}; valid: {', '.join(INIT_NAMES)}")
+        raise OptionError(f"unknown init {name!r}; valid: {', '.join(INIT_NAMES)}")
     return INITIALIZERS[name]

@@ -1,6 +1,6 @@
 """Layers: each forward caches what its backward needs.
 
-The protocol every layer keeps (DESIGN.md):
+The protocol every layer keeps (docs/architecture.md):
 
 * ``forward(a_prev)`` takes the previous layer's activations, (m, n_in),
   and returns this layer's, (m, n_out), caching what backward needs.
@@ -31,7 +31,9 @@ import numpy as np
 
 from ._typing import Array
 from .activations import Activation, get_activation
+from .errors import DataError, OptionError, OptionTypeError
 from .initializers import get_initializer
+from .limits import above_limit
 
 #: How many batch sizes a layer keeps work arrays for (training batch,
 #: last partial batch, inference chunk, ...).
@@ -40,9 +42,12 @@ MAX_CACHED_BATCH_SIZES = 4
 
 def check_width(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise OptionTypeError(f"{name} must be an integer, got {value!r}")
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise OptionError(f"{name} must be positive, got {value}")
+    too_wide = above_limit(name, int(value), "BACKPROP_MAX_UNITS")
+    if too_wide:
+        raise OptionError(too_wide)
     return int(value)
 
 
@@ -175,7 +180,7 @@ class Dense(Layer):
     @b.setter
     def b(self, value: Any) -> None:
         if self._b is None:
-            raise ValueError("this layer was built with bias=False and has no b")
+            raise OptionError("this layer was built with bias=False and has no b")
         assign_parameter(self._b, value, "b")
 
     @property
@@ -289,7 +294,7 @@ def assign_parameter(target: Array, value: Any, name: str) -> None:
     """Copy ``value`` into a parameter view, keeping the network's buffer and dtype."""
     array = np.asarray(value)
     if array.shape != target.shape:
-        raise ValueError(f"{name} must have shape {target.shape}, got {array.shape}")
+        raise DataError(f"{name} must have shape {target.shape}, got {array.shape}")
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise DataError(f"{name} contains NaN or inf")
     target[...] = array

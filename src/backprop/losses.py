@@ -1,6 +1,6 @@
 """Loss functions: the value, ∂L/∂a, and the fused δ^[L] of canonical pairs.
 
-Conventions (DESIGN.md): a batch has one sample per row; the per-sample
+Conventions (docs/architecture.md): a batch has one sample per row; the per-sample
 loss sums over the output units; the loss L is the mean of the per-sample
 losses over the batch. ``gradient`` returns the per-sample ∂ℓ/∂a, shape
 (m, n_out), *without* the 1/m: the mean is taken where equations (3) and
@@ -19,11 +19,15 @@ also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
+
+if TYPE_CHECKING:
+    from .activations import Activation
 
 
 def _clip_probabilities(a: Array) -> Array:
@@ -152,7 +156,7 @@ def loss_names() -> list[str]:
 def register_loss(name: str, factory: Callable[[], Loss]) -> None:
     """Make a user-defined loss available by name (and loadable from model files)."""
     if not name or not isinstance(name, str):
-        raise ValueError(f"loss name must be a non-empty string, got {name!r}")
+        raise OptionError(f"loss name must be a non-empty string, got {name!r}")
     _LOSSES[name] = factory
 
 
@@ -163,7 +167,28 @@ def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
     if isinstance(spec, dict):
         spec = str(spec.get("name"))
     if not isinstance(spec, str):
-        raise TypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
+        raise OptionTypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
     if spec not in _LOSSES:
-        raise ValueError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
+        raise OptionError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
     return _LOSSES[spec]()
+
+
+def check_output_pairing(activation: Activation, units: int, loss: Loss) -> None:
+    """Refuse output activation / loss pairings whose math makes no sense."""
+    name = activation.name
+    if name == "softmax" and units == 1:
+        raise OptionError(
+            "softmax on a single output unit always outputs 1 and cannot learn; "
+            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
+        )
+    if loss.name == "cross_entropy" and units == 1:
+        raise OptionError(
+            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
+            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
+        )
+    low, high = activation.output_range
+    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
+        raise OptionError(
+            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
+            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
+        )

@@ -24,55 +24,21 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._typing import Array, IntArray
+from . import training
+from ._typing import Array, IntArray, float_dtype
+from .errors import OptionError, OptionTypeError
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
-from .losses import Loss, get_loss
+from .limits import above_limit
+from .losses import Loss, check_output_pairing, get_loss
+from .metrics import regression_metrics
 from .validation import check_inputs, prepare_targets
 
 if TYPE_CHECKING:
-    from .optimizers import Optimizer
-    from .schedules import ScheduleFunction
-    from .training import Callback, History
+    from .callbacks import History
 
 #: Rows per block when predicting, so memory stays bounded for any X.
 INFERENCE_CHUNK = 2048
-
-_DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
-
-
-def _as_dtype(dtype: Any) -> np.dtype[Any]:
-    resolved: np.dtype[Any] | None
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved not in _DTYPES.values():
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    assert resolved is not None
-    return resolved
-
-
-def _check_output_pairing(output: Dense, loss: Loss) -> None:
-    """Refuse output activation / loss pairings whose math makes no sense."""
-    name, units = output.activation.name, output.n_out
-    if name == "softmax" and units == 1:
-        raise ValueError(
-            "softmax on a single output unit always outputs 1 and cannot learn; "
-            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
-        )
-    if loss.name == "cross_entropy" and units == 1:
-        raise ValueError(
-            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
-            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
-        )
-    low, high = output.activation.output_range
-    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
-        raise ValueError(
-            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
-            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
-        )
-
 
 class Network:
     """A multi-layer perceptron.
@@ -101,26 +67,28 @@ class Network:
         dtype: Any = "float32",
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
-            raise TypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
+            raise OptionTypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
+                raise OptionTypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
         for i in range(1, len(layers)):
             if layers[i].n_in != layers[i - 1].n_out:
-                raise ValueError(
+                raise OptionError(
                     f"layer {i + 1} expects {layers[i].n_in} inputs but layer {i} "
                     f"gives {layers[i - 1].n_out} outputs"
                 )
         output = layers[-1]
         if not isinstance(output, Dense):
-            raise TypeError("the last layer must be a Dense layer (it holds the output activation)")
+            raise OptionTypeError(
+                "the last layer must be a Dense layer (it holds the output activation)"
+            )
         if init not in INIT_NAMES:
-            raise ValueError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
+            raise OptionError(f"unknown init {init!r}; valid: {', '.join(INIT_NAMES)}")
         self.layers: list[Layer] = list(layers)
         self.loss: Loss = get_loss(loss)
-        _check_output_pairing(output, self.loss)
+        check_output_pairing(output.activation, output.n_out, self.loss)
         self.init = init
-        self.dtype = _as_dtype(dtype)
+        self.dtype = float_dtype(dtype)
         #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
         self.fused_output = self.loss.canonical_activation == output.activation.name
         self._seed_sequence = np.random.SeedSequence(seed)
@@ -142,6 +110,9 @@ class Network:
         """One contiguous buffer for every parameter, one for every gradient."""
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
+        too_many = above_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
+        if too_many:
+            raise OptionError(too_many)
         self.params: Array = np.zeros(total, dtype=self.dtype)
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.
@@ -365,50 +336,27 @@ class Network:
         return self.evaluate(X, y)["loss"]
 
     # -- training, persistence --------------------------------------------
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        epochs: int = 1,
-        batch_size: int | None = 32,
-        lr: float | None = None,
-        *,
-        optimizer: Optimizer | None = None,
-        shuffle: bool = True,
-        validation_data: tuple[Any, Any] | None = None,
-        validation_split: float | None = None,
-        schedule: ScheduleFunction | None = None,
-        clip_norm: float | None = None,
-        callbacks: Sequence[Callback] = (),
-        verbose: bool = False,
-        resume_from: str | os.PathLike[str] | None = None,
-    ) -> History:
-        """Train by backpropagation; see :func:`backprop.training.fit`."""
-        from .training import fit
-
-        return fit(
-            self,
-            X,
-            y,
-            epochs=epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            shuffle=shuffle,
-            validation_data=validation_data,
-            validation_split=validation_split,
-            schedule=schedule,
-            clip_norm=clip_norm,
-            callbacks=callbacks,
-            verbose=verbose,
-            resume_from=resume_from,
-        )
+    #: Train by backpropagation: :func:`backprop.training.fit`, with this network as ``net``
+    #: (its arguments are defined once, there).
+    fit = training.fit
 
     def save(self, path: str) -> None:
         """Write the model to ``path`` (.npz arrays + JSON architecture, atomically)."""
         from .persistence import save
 
         save(self, path)
+
+    def to_onnx(self, path: str | os.PathLike[str]) -> None:
+        """Write the network as an ONNX graph; see :func:`backprop.export.onnx.to_onnx`."""
+        from .export.onnx import to_onnx
+
+        to_onnx(self, path)
+
+    def to_torch(self) -> Any:
+        """This network as a torch.nn.Sequential, weights copied (see backprop.export)."""
+        from .export.to_torch import to_torch
+
+        return to_torch(self)
 
     def config(self) -> dict[str, Any]:
         """The architecture as JSON-ready data (no weights)."""
@@ -424,7 +372,7 @@ class Network:
         """An independent copy (weights, RNG state, metadata), optionally in another dtype."""
         clone = copy.deepcopy(self)
         if dtype is not None:
-            clone.dtype = _as_dtype(dtype)
+            clone.dtype = float_dtype(dtype)
         # deepcopy copies each view on its own: rebuild the shared buffers and views
         clone._allocate_parameters()
         clone.params[...] = self.params
@@ -445,14 +393,3 @@ class Network:
     def __repr__(self) -> str:
         layers = ", ".join(repr(layer) for layer in self.layers)
         return f"Network([{layers}], loss={self.loss.name!r}, dtype={self.dtype.name!r})"
-
-
-def regression_metrics(outputs: Array, Y: Array) -> dict[str, float]:
-    """Mean squared error (over samples and outputs) and R² (averaged over outputs)."""
-    residual = outputs.astype(np.float64) - Y
-    mse = float(np.mean(residual**2))
-    total = np.sum((Y - Y.mean(axis=0)) ** 2, axis=0)
-    explained = 1.0 - np.sum(residual**2, axis=0) / np.where(total > 0, total, 1.0)
-    r2 = float(np.mean(np.where(total > 0, explained, 0.0)))
-    return {"mse": mse, "r2": r2}
-

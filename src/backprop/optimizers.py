@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError, OptionTypeError
 from .validation import check_non_negative_number, check_positive_number
 
 #: How often (in steps) optimizers flush subnormal values out of their state.
@@ -92,7 +93,7 @@ class Optimizer:
         if array is None:
             array = self._state[name] = np.zeros_like(like)
         elif array.shape != like.shape or array.dtype != like.dtype:
-            raise ValueError(
+            raise OptionError(
                 f"this {type(self).__name__} holds state for {array.size} {array.dtype} "
                 f"parameters but got {like.size} {like.dtype}: use one optimizer per network"
             )
@@ -130,7 +131,7 @@ class Optimizer:
         overwritten by the next call.
         """
         if params.shape != grads.shape:
-            raise ValueError(
+            raise OptionError(
                 f"params and grads must have the same shape, got {params.shape} and {grads.shape}"
             )
         shape = params.shape
@@ -199,7 +200,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = check_non_negative_number(weight_decay, "weight_decay")
         if self.nesterov and (self.momentum == 0 or self.dampening != 0):
-            raise ValueError("nesterov momentum needs momentum > 0 and dampening = 0")
+            raise OptionError("nesterov momentum needs momentum > 0 and dampening = 0")
 
     def _state_names(self) -> tuple[str, ...]:
         return ("momentum_buffer",) if self.momentum else ()
@@ -255,7 +256,7 @@ class RMSProp(Optimizer):
         super().__init__(lr)
         self.alpha = check_non_negative_number(alpha, "alpha")
         if self.alpha >= 1:
-            raise ValueError(f"alpha must be in [0, 1), got {alpha}")
+            raise OptionError(f"alpha must be in [0, 1), got {alpha}")
         self.eps = check_positive_number(eps, "eps")
         self.weight_decay = check_non_negative_number(weight_decay, "weight_decay")
         self.momentum = check_non_negative_number(momentum, "momentum")
@@ -318,7 +319,7 @@ class Adam(Optimizer):
         super().__init__(lr)
         beta1, beta2 = (check_non_negative_number(b, "betas") for b in betas)
         if beta1 >= 1 or beta2 >= 1:
-            raise ValueError(f"betas must each be in [0, 1), got {betas}")
+            raise OptionError(f"betas must each be in [0, 1), got {betas}")
         self.betas = (beta1, beta2)
         self.eps = check_positive_number(eps, "eps")
         self.weight_decay = check_non_negative_number(weight_decay, "weight_decay")
@@ -399,9 +400,11 @@ def get_optimizer(spec: str | Optimizer | dict[str, Any], **options: Any) -> Opt
         options = {**spec, **options}
         spec = str(options.pop("name", None))
     if not isinstance(spec, str):
-        raise TypeError(f"optimizer must be a name or an Optimizer, got {type(spec).__name__}")
+        raise OptionTypeError(
+            f"optimizer must be a name or an Optimizer, got {type(spec).__name__}"
+        )
     if spec not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {spec!r}; valid: {', '.join(OPTIMIZERS)}")
+        raise OptionError(f"unknown optimizer {spec!r}; valid: {', '.join(OPTIMIZERS)}")
     if "betas" in options:
         options["betas"] = tuple(options["betas"])
     return OPTIMIZERS[spec](**options)

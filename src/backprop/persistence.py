@@ -17,6 +17,9 @@ kinds of entry, so :func:`load` reads it as a plain model:
 * ``optimizer.<name>``: the optimizer's state arrays (moments).
 
 It is read with ``allow_pickle=False``, so loading a file runs no code.
+This module writes and reads the format, and restores a checkpoint into an
+existing network (:func:`resume`); :mod:`backprop.loading` builds a new
+Network from a file.
 Writing goes to a temporary file in the same folder that is renamed over
 the target only once complete, so a crash never leaves half a model.
 """
@@ -25,20 +28,25 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import struct
 import zipfile
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from . import __version__
-from .errors import ModelFileError
-from .layer_kinds import layer_from_config
-from .network import Network
-from .optimizers import Optimizer
-from .training import History
+from .errors import ModelFileError, OptionError
+from .fileio import check_regular_file, write_atomically
+from .limits import limit
+from .optimizers import Optimizer, get_optimizer
+from .training_state import TrainingCheckpoint
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .callbacks import History
+    from .network import Network
 
 FORMAT_NAME = "backprop-model"
 FORMAT_VERSION = 1
@@ -47,41 +55,11 @@ _TRAINING_KEY = "__training__"
 _OPTIMIZER_PREFIX = "optimizer."
 
 
-def network_from_config(config: dict[str, Any], dtype: Any = None) -> Network:
-    """A freshly initialized network with the architecture ``config`` describes."""
-    layers = [layer_from_config(layer) for layer in config["layers"]]
-    return Network(
-        layers,
-        loss=config["loss"]["name"],
-        init=config.get("init", "auto"),
-        seed=config.get("seed"),
-        dtype=dtype or config.get("dtype", "float32"),
-    )
-
-
-def write_atomically(path: str | os.PathLike[str], arrays: dict[str, np.ndarray]) -> None:
-    """np.savez into a temporary file beside ``path``, then rename it over ``path``."""
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ModelFileError(f"cannot write {target}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)  # type: ignore[arg-type]
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _json_bytes(data: Any, what: str) -> np.ndarray:
     try:
         encoded = json.dumps(data, allow_nan=True).encode("utf-8")
     except TypeError as error:
-        raise ValueError(f"{what} must be JSON-serializable: {error}") from None
+        raise OptionError(f"{what} must be JSON-serializable: {error}") from None
     return np.frombuffer(encoded, dtype=np.uint8)
 
 
@@ -114,52 +92,75 @@ def save(
         for name, array in training.optimizer_arrays.items():
             arrays[_OPTIMIZER_PREFIX + name] = array
     try:
-        write_atomically(path, arrays)
+        write_atomically(path, lambda file: np.savez(file, **arrays), ModelFileError)  # type: ignore[arg-type]
     except OSError as error:
         raise ModelFileError(f"cannot write model file {path}: {error.strerror or error}") from None
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an .npz file, or a ModelFileError that says what is wrong."""
-    if not path.exists():
-        raise ModelFileError(f"model file not found: {path}")
-    if path.is_dir():
-        raise ModelFileError(f"{path} is a folder, not a model file")
+    """Every array of an .npz file, each size checked before it is read, or a ModelFileError."""
+    check_regular_file(path, "model file", ModelFileError)
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a backprop model file (not an .npz archive)")
     try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as stream:
+                    _check_declared_size(path, member, stream)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, EOFError) as error:
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OverflowError) as error:
         raise ModelFileError(f"{path} is corrupt or truncated ({error})") from None
-    except ValueError as error:  # not a zip/npy, or an object array needing pickle
+    except (NotImplementedError, RuntimeError) as error:  # zip features no model file uses
+        raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
+    except ValueError as error:  # not an .npy inside, or an object array needing pickle
         raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
     except OSError as error:
         raise ModelFileError(f"cannot read model file {path}: {error}") from None
 
 
-def load(path: str | os.PathLike[str]) -> Network:
-    """Read a network written by :func:`save` (or :meth:`Network.save`).
+def _check_declared_size(path: Path, member: zipfile.ZipInfo, stream: IO[bytes]) -> None:
+    """Refuse an array whose header claims more than the file holds or than the limit allows."""
+    name = member.filename.removesuffix(".npy")
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise ModelFileError(f"{path}: array {name} is in .npy format {version}, not 1.0 or 2.0")
+    if dtype.hasobject:
+        raise ModelFileError(f"{path}: array {name} holds Python objects, which are never loaded")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if nbytes > most:
+        raise ModelFileError(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes), above the "
+            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
+    if nbytes > member.file_size:
+        raise ModelFileError(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes) but the file "
+            f"holds {member.file_size:,}: it is corrupt or truncated"
+        )
 
-    A checkpoint loads as a plain model: its training state is ignored
-    (:func:`load_checkpoint` returns it too).
-    """
-    net, _ = _load(path, training="ignore")
-    return net
+
+@dataclass
+class ModelFile:
+    """What a model file holds, checked for its format but not yet against a network."""
+
+    path: Path
+    header: dict[str, Any]
+    arrays: dict[str, np.ndarray]  # "layers.<i>.<name>": parameters and state arrays
+    training: TrainingCheckpoint | None  # None for a plain model file (or when ignored)
 
 
-def load_checkpoint(
-    path: str | os.PathLike[str], *, require_training: bool = True
-) -> tuple[Network, TrainingCheckpoint]:
-    """Read a checkpoint: the network, and the state needed to resume training.
-
-    With ``require_training=False`` a plain model file is accepted too
-    (its :class:`TrainingCheckpoint` is then empty: epoch 0, no optimizer).
-    """
-    return _load(path, training="required" if require_training else "optional")
-
-
-def _load(
+def read_model_file(
     path: str | os.PathLike[str], training: Literal["ignore", "optional", "required"]
-) -> tuple[Network, TrainingCheckpoint]:
+) -> ModelFile:
+    """Read and check a model file: its format, header and (unless ignored) training state."""
     path = Path(path)
     arrays = _read_arrays(path)
     training_bytes = arrays.pop(_TRAINING_KEY, None)
@@ -180,113 +181,133 @@ def _load(
         )
     try:
         header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
-        if header.get("format") != FORMAT_NAME:
-            found = header.get("format")
-            raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
-        if header.get("version", 0) > FORMAT_VERSION:
-            raise ModelFileError(
-                f"{path} was written in model format {header['version']} by backprop "
-                f"{header.get('library_version')}; this is backprop {__version__} "
-                f"(format {FORMAT_VERSION}): upgrade backprop"
-            )
-        net = network_from_config(header["network"])
-    except ModelFileError:
-        raise
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError) as error:
         raise ModelFileError(f"{path} has an unreadable architecture ({error})") from None
-    for name, view in net.named_parameters():
-        if name not in arrays:
-            raise ModelFileError(f"{path} is missing the array {name}")
-        stored = arrays.pop(name)
-        if stored.shape != view.shape:
-            raise ModelFileError(
-                f"{path}: array {name} has shape {stored.shape}, "
-                f"the architecture needs {view.shape}"
+    except RecursionError:
+        raise ModelFileError(f"{path} has an architecture nested too deeply to read") from None
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        found = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
+    if header.get("version", 0) > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} was written in model format {header['version']} by backprop "
+            f"{header.get('library_version')}; this is backprop {__version__} "
+            f"(format {FORMAT_VERSION}): upgrade backprop"
+        )
+    checkpoint = None
+    if training_bytes is not None and training != "ignore":
+        try:
+            checkpoint = TrainingCheckpoint.from_json(
+                json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
             )
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
+            raise ModelFileError(f"{path} has unreadable training state ({error})") from None
+        except RecursionError:
+            raise ModelFileError(f"{path} has training state nested too deeply to read") from None
+    return ModelFile(path, header, arrays, checkpoint)
+
+
+def restore_arrays(net: Network, file: ModelFile) -> None:
+    """Copy the file's parameters and state arrays into ``net``, all checked before any is written.
+
+    Every array the architecture needs must be there with its shape (parameters
+    finite), and nothing else; on any fault ``net`` is left as it was.
+    """
+    arrays, path = dict(file.arrays), file.path
+    parameters = []
+    for name, view in net.named_parameters():
+        stored = _take(arrays, name, view.shape, path)
         if not np.all(np.isfinite(stored)):
             raise ModelFileError(f"{path}: array {name} contains NaN or inf")
-        view[...] = stored
+        with np.errstate(over="ignore"):
+            cast = stored.astype(view.dtype)
+        if not np.all(np.isfinite(cast)):
+            raise ModelFileError(
+                f"{path}: array {name} holds values beyond the range of {view.dtype} "
+                f"(largest |value| {float(np.max(np.abs(stored))):.3g})"
+            )
+        parameters.append((view, cast))
+    states = []
     for index, layer in enumerate(net.layers):
-        state: dict[str, np.ndarray] = {}
-        for name, array in layer.state_arrays().items():
-            key = f"layers.{index}.{name}"
-            if key not in arrays:
-                raise ModelFileError(f"{path} is missing the array {key}")
-            stored = arrays.pop(key)
-            if stored.shape != array.shape:
-                raise ModelFileError(
-                    f"{path}: array {key} has shape {stored.shape}, "
-                    f"the architecture needs {array.shape}"
-                )
-            state[name] = stored
-        try:
-            layer.load_state_arrays(state)
-        except ValueError as error:
-            raise ModelFileError(f"{path}: layer {index}: {error}") from None
+        own = layer.state_arrays()
+        stored_state = {
+            name: _take(arrays, f"layers.{index}.{name}", array.shape, path)
+            for name, array in own.items()
+        }
+        states.append((index, layer, stored_state))
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
-    net.metadata = dict(header.get("metadata") or {})
-    if training_bytes is None or training == "ignore":
-        return net, TrainingCheckpoint()
-    try:
-        checkpoint = TrainingCheckpoint.from_json(
-            json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
+    for view, stored in parameters:
+        view[...] = stored
+    for index, layer, stored_state in states:
+        try:
+            layer.load_state_arrays(stored_state)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: layer {index}: {error}") from None
+
+
+def _take(
+    arrays: dict[str, np.ndarray], name: str, shape: tuple[int, ...], path: Path
+) -> np.ndarray:
+    """Remove and return ``arrays[name]``, checking that it exists and has ``shape``."""
+    if name not in arrays:
+        raise ModelFileError(f"{path} is missing the array {name}")
+    stored = arrays.pop(name)
+    if stored.shape != shape:
+        raise ModelFileError(
+            f"{path}: array {name} has shape {stored.shape}, the architecture needs {shape}"
         )
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path} has unreadable training state ({error})") from None
-    return net, checkpoint
+    return stored
 
 
-@dataclass
-class TrainingCheckpoint:
-    """The state of a training run beside its weights: what ``fit(resume_from=...)`` restores.
+def read_checkpoint(path: str | os.PathLike[str]) -> ModelFile:
+    """A checkpoint's contents, checked for its format; :func:`resume` restores them."""
+    return read_model_file(path, training="required")
 
-    Attributes:
-        epoch: epochs completed (counted from 1, so training resumes at ``epoch + 1``).
-        history: the per-epoch metrics so far, ``{key: [value per epoch]}``.
-        history_epochs: the epoch number of each history entry.
-        optimizer: the optimizer's config (``Optimizer.config()``), or None.
-        optimizer_t: the optimizer's step count.
-        optimizer_arrays: the optimizer's state arrays (moments), by name.
-        initial_lr: the schedule's base learning rate (``optimizer.initial_lr``).
-        rng_state: ``net.rng.bit_generator.state`` (shuffling, dropout masks).
+
+def resume(net: Network, optimizer: Optimizer | None, checkpoint: ModelFile) -> Optimizer:
+    """Restore a checkpoint into ``net`` and the optimizer, and return the optimizer.
+
+    ``net`` gets the weights, BatchNorm's running statistics and the RNG state
+    (shuffling, dropout masks); the optimizer its step count, moments and the
+    schedule's base lr. With ``optimizer=None`` one is built from the
+    checkpoint's config. Everything is checked before anything is written.
     """
-
-    epoch: int = 0
-    history: dict[str, list[float]] = field(default_factory=dict)
-    history_epochs: list[int] = field(default_factory=list)
-    optimizer: dict[str, Any] | None = None
-    optimizer_t: int = 0
-    optimizer_arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    initial_lr: float | None = None
-    rng_state: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "epoch": self.epoch,
-            "history": self.history,
-            "history_epochs": self.history_epochs,
-            "optimizer": self.optimizer,
-            "optimizer_t": self.optimizer_t,
-            "initial_lr": self.initial_lr,
-            "rng_state": self.rng_state,
-        }
-
-    @classmethod
-    def from_json(
-        cls, data: dict[str, Any], optimizer_arrays: dict[str, np.ndarray]
-    ) -> TrainingCheckpoint:
-        initial_lr = data.get("initial_lr")
-        return cls(
-            epoch=int(data["epoch"]),
-            history={str(k): [float(v) for v in vs] for k, vs in data["history"].items()},
-            history_epochs=[int(e) for e in data.get("history_epochs", [])],
-            optimizer=data.get("optimizer"),
-            optimizer_t=int(data.get("optimizer_t", 0)),
-            optimizer_arrays=optimizer_arrays,
-            initial_lr=None if initial_lr is None else float(initial_lr),
-            rng_state=data.get("rng_state"),
+    state, path = checkpoint.training, checkpoint.path
+    assert state is not None, "read with read_checkpoint"
+    if checkpoint.header.get("network", {}).get("layers") != net.config()["layers"]:
+        raise ModelFileError(f"checkpoint {path} holds another architecture than this network")
+    if optimizer is None:
+        if state.optimizer is None:
+            raise OptionError(f"checkpoint {path} has no optimizer state: pass an optimizer or lr")
+        optimizer = get_optimizer(state.optimizer)
+    if state.optimizer is not None and state.optimizer.get("name") != optimizer.name:
+        raise ModelFileError(
+            f"checkpoint {path} was trained with optimizer {state.optimizer.get('name')!r}, "
+            f"not {optimizer.name!r}: its state cannot be continued"
         )
+    moments = {}
+    for name, array in state.optimizer_arrays.items():
+        if array.shape != net.params.shape:
+            raise ModelFileError(
+                f"checkpoint {path}: optimizer array {name} has shape {array.shape}, "
+                f"the network's parameters {net.params.shape}"
+            )
+        moments[name] = array.astype(net.params.dtype, copy=False)
+    rng_before = net.rng.bit_generator.state
+    try:
+        if state.rng_state is not None:
+            net.rng.bit_generator.state = state.rng_state  # the layers share this generator
+        restore_arrays(net, checkpoint)
+    except (ValueError, TypeError, KeyError) as error:
+        net.rng.bit_generator.state = rng_before
+        if isinstance(error, ModelFileError):
+            raise
+        raise ModelFileError(f"checkpoint {path} has an unusable RNG state ({error})") from None
+    optimizer.load_state_dict({"t": state.optimizer_t, "arrays": moments})
+    if state.initial_lr is not None:
+        optimizer.initial_lr = state.initial_lr
+    return optimizer
 
 
 def save_checkpoint(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
+from .errors import OptionError, OptionTypeError
 from .validation import check_non_negative_number, check_positive_int, check_positive_number
 
 
@@ -35,7 +36,7 @@ class Schedule:
 
     def __call__(self, epoch: int, base_lr: float) -> float:
         if epoch < 0:
-            raise ValueError(f"epoch must be ≥ 0, got {epoch}")
+            raise OptionError(f"epoch must be ≥ 0, got {epoch}")
         return self.lr_at(epoch, base_lr)
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
@@ -111,7 +112,7 @@ class LinearWarmup(Schedule):
     def __init__(self, warmup_epochs: int, after: ScheduleFunction | None = None) -> None:
         self.warmup_epochs = check_positive_int(warmup_epochs, "warmup_epochs")
         if after is not None and not callable(after):
-            raise TypeError(f"after must be a schedule, got {type(after).__name__}")
+            raise OptionTypeError(f"after must be a schedule, got {type(after).__name__}")
         self.after: ScheduleFunction = Constant() if after is None else after
 
     def lr_at(self, epoch: int, base_lr: float) -> float:
@@ -123,7 +124,7 @@ class LinearWarmup(Schedule):
 def check_schedule(schedule: object) -> ScheduleFunction:
     """``schedule`` if it can be called as ``schedule(epoch, base_lr)``."""
     if not callable(schedule):
-        raise TypeError(
+        raise OptionTypeError(
             f"schedule must be callable as schedule(epoch, base_lr), got {type(schedule).__name__}"
         )
     return schedule

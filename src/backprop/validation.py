@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._typing import Array, IntArray
+from .errors import DataError, DataTypeError, OptionError, OptionTypeError
 
 
 def _first_bad_position(finite: np.ndarray) -> str:
@@ -23,11 +24,11 @@ def as_numeric_array(value: Any, name: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except (ValueError, TypeError) as error:  # ragged nested lists
-        raise ValueError(f"{name} is not a rectangular array of numbers: {error}") from None
+        raise DataError(f"{name} is not a rectangular array of numbers: {error}") from None
     if array.dtype == object or not np.issubdtype(array.dtype, np.number):
-        raise TypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
+        raise DataTypeError(f"{name} must be numeric, got an array of dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got complex numbers")
+        raise DataTypeError(f"{name} must be real, got complex numbers")
     return array
 
 
@@ -53,21 +54,21 @@ def check_finite(array: np.ndarray, name: str) -> None:
     if not finite.all():
         where = _first_bad_position(finite)
         bad = array[tuple(np.argwhere(~finite)[0])]
-        raise ValueError(f"{name} contains {bad} at {where}; NaN and inf are not allowed")
+        raise DataError(f"{name} contains {bad} at {where}; NaN and inf are not allowed")
 
 
 def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X") -> Array:
     """X as a finite (m, n_features) array of ``dtype`` with m ≥ 1."""
     array = as_numeric_array(X, name)
     if array.ndim != 2:
-        raise ValueError(
+        raise DataError(
             f"{name} must be 2-D (samples × features), got shape {array.shape}; "
             f"for one sample use {name}.reshape(1, -1)"
         )
     if array.shape[0] == 0:
-        raise ValueError(f"empty dataset: {name} has 0 rows")
+        raise DataError(f"empty dataset: {name} has 0 rows")
     if array.shape[1] != n_features:
-        raise ValueError(
+        raise DataError(
             f"{name} has {array.shape[1]} features per sample but the network's "
             f"first layer expects {n_features}"
         )
@@ -79,14 +80,14 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X")
 
 def check_lengths(n_x: int, n_y: int) -> None:
     if n_x != n_y:
-        raise ValueError(f"X has {n_x} rows but y has {n_y}; they must match")
+        raise DataError(f"X has {n_x} rows but y has {n_y}; they must match")
 
 
 def _labels_from_vector(y: np.ndarray, n_classes: int) -> IntArray:
     """Integer class labels in 0..n_classes−1 from a 1-D array."""
     if np.issubdtype(y.dtype, np.floating) and not np.all(y == np.round(y)):
         row = int(np.argmax(y != np.round(y)))
-        raise ValueError(
+        raise DataError(
             f"y must hold integer class labels for {n_classes} output units, "
             f"got {y[row]} at row {row}"
         )
@@ -94,7 +95,7 @@ def _labels_from_vector(y: np.ndarray, n_classes: int) -> IntArray:
     out_of_range = (labels < 0) | (labels >= n_classes)
     if out_of_range.any():
         row = int(np.argmax(out_of_range))
-        raise ValueError(
+        raise DataError(
             f"class label {labels[row]} at row {row} is out of range for "
             f"{n_classes} output units (valid: 0..{n_classes - 1})"
         )
@@ -117,7 +118,7 @@ def prepare_targets(
     """
     array = as_numeric_array(y, "y")
     if array.ndim == 0:
-        raise ValueError("y must be an array with one target per sample, got a scalar")
+        raise DataError("y must be an array with one target per sample, got a scalar")
     check_lengths(n_samples, array.shape[0])
     check_finite(array, "y")
     classification = loss_name in ("cross_entropy", "binary_cross_entropy")
@@ -130,7 +131,7 @@ def prepare_targets(
     if array.ndim == 1:
         array = array.reshape(-1, 1)
     if array.ndim != 2 or array.shape[1] != n_outputs:
-        raise ValueError(
+        raise DataError(
             f"y has shape {np.shape(y)} but the network has {n_outputs} output units; "
             f"give targets of shape ({n_samples}, {n_outputs})"
             + (" or integer class labels of shape (m,)" if n_outputs > 1 else "")
@@ -140,7 +141,7 @@ def prepare_targets(
         outside = (Y < 0) | (Y > 1)
         if outside.any():
             row, col = (int(i) for i in np.argwhere(outside)[0])
-            raise ValueError(
+            raise DataError(
                 f"{loss_name} targets must lie in [0, 1], got {Y[row, col]} "
                 f"at row {row}, column {col}"
             )
@@ -153,7 +154,7 @@ def prepare_targets(
         wrong = np.abs(sums - 1.0) > 1e-3
         if wrong.any():
             row = int(np.argmax(wrong))
-            raise ValueError(
+            raise DataError(
                 f"cross_entropy targets must sum to 1 per sample; row {row} sums to {sums[row]:g}"
             )
     return Y, labels
@@ -162,23 +163,23 @@ def prepare_targets(
 def check_positive_number(value: Any, name: str) -> float:
     """A finite number > 0 (learning rates, and the like)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise OptionTypeError(f"{name} must be a number, got {value!r}")
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+        raise OptionError(f"{name} must be a finite number > 0, got {value!r}")
     return float(value)
 
 
 def check_non_negative_number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {value!r}")
+        raise OptionTypeError(f"{name} must be a number, got {value!r}")
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+        raise OptionError(f"{name} must be a finite number ≥ 0, got {value!r}")
     return float(value)
 
 
 def check_positive_int(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
+        raise OptionTypeError(f"{name} must be an integer, got {value!r}")
     if value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value}")
+        raise OptionError(f"{name} must be a positive integer, got {value}")
     return int(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -9,59 +10,59 @@ from typing import Any
 import numpy as np
 
 from ..datasets import Dataset, Scaler, load_dataset, subset_classes
-from ..errors import DataError
+from ..errors import DataError, ModelFileError, OptionError
 from ..network import Network
+from .streamed import is_streamed_spec, streamed_arrays
 
 
-def parse_ints(text: str, option: str, *, minimum: int = 0) -> list[int]:
-    """"128,64" → [128, 64]; ValueError naming the option on a bad part."""
-    values = []
+def parse_list(
+    text: str, option: str, kind: type[int] | type[float] = int, *,
+    minimum: float | None = None, fewest: int = 0, fewest_text: str = "",
+) -> list[Any]:
+    """"128,64" → [128, 64]: comma-separated whole numbers (``kind`` int) or finite
+    numbers (``kind`` float), empty parts skipped, each ≥ ``minimum``, at least
+    ``fewest`` of them (``fewest_text`` says what they are, e.g. "an input and an output
+    width"); OptionError naming the option and the bad part otherwise."""
+    values: list[Any] = []
     for part in str(text).split(","):
         part = part.strip()
         if not part:
             continue
         try:
-            value = int(part)
+            value = kind(part)
         except ValueError:
-            raise ValueError(f"{option} {text!r}: {part!r} is not a whole number") from None
-        if value < minimum:
-            raise ValueError(f"{option} {text!r}: every value must be at least {minimum}")
+            what = "a whole number" if kind is int else "a number"
+            raise OptionError(f"{option} {text!r}: {part!r} is not {what}") from None
+        if not math.isfinite(value):
+            raise OptionError(f"{option} {text!r}: {part!r} is not a finite number")
+        if minimum is not None and value < minimum:
+            raise OptionError(f"{option} {text!r}: every value must be at least {minimum:g}")
         values.append(value)
+    if len(values) < fewest:
+        wanted = fewest_text or f"{fewest} value{'s' if fewest > 1 else ''}"
+        raise OptionError(f"{option} {text!r}: give at least {wanted}")
     return values
-
-
-def parse_widths(text: str) -> list[int]:
-    """"2,3,1" → [2, 3, 1]: layer widths, input first, at least two, each ≥ 1."""
-    widths = []
-    for part in text.split(","):
-        try:
-            width = int(part)
-        except ValueError:
-            raise ValueError(f"--layers {text!r}: {part.strip()!r} is not a whole number") from None
-        if width < 1:
-            raise ValueError(f"--layers {text!r}: every width must be at least 1")
-        widths.append(width)
-    if len(widths) < 2:
-        raise ValueError(f"--layers {text!r}: give at least an input and an output width")
-    return widths
 
 
 def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
     """A dataset by name or path, optionally restricted to some classes."""
     data = load_dataset(spec)
     if classes:
-        labels = classes if isinstance(classes, list) else parse_ints(classes, "--classes")
+        labels = (classes if isinstance(classes, list)
+                  else parse_list(classes, "--classes", int, minimum=0))
         if data.task != "classification":
-            raise ValueError(f"--classes: {data.name} is a regression dataset")
+            raise OptionError(f"--classes: {data.name} is a regression dataset")
         data = subset_classes(data, labels)
     return data
 
 
 def training_arrays(
     spec: str, o: dict[str, Any]
-) -> tuple[Dataset, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, Scaler | None]:
+) -> tuple[Dataset, Any, Any, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
+    if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
+        return streamed_arrays(spec, o)
     data = load_data(spec, o["classes"])
     X, y = data.X_train, data.y_train
     if o["train_samples"] is not None:
@@ -77,7 +78,7 @@ def training_arrays(
 
 
 def prepare_out(out: str) -> Path:
-    """The output directory, created; ValueError (one line) when it cannot be written to."""
+    """The output directory, created; OptionError (one line) when it cannot be written to."""
     path = Path(out)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -86,16 +87,16 @@ def prepare_out(out: str) -> Path:
         probe.unlink()
     except OSError as error:
         reason = error.strerror or type(error).__name__
-        raise ValueError(f"cannot write to output directory {out}: {reason}") from None
+        raise OptionError(f"cannot write to output directory {out}: {reason}") from None
     return path
 
 
 def load_model(path: str) -> Network:
     """A model file, with a one-line error when it is missing."""
-    from ..persistence import load
+    from ..loading import load
 
     if not Path(path).is_file():
-        raise DataError(f"{path}: no such model file")
+        raise ModelFileError(f"{path}: no such model file")
     return load(path)
 
 

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from ..datasets import DATASET_NAMES, cache_dir, describe, fetch_mnist, mnist_cache_path
+from ..errors import OptionError
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -26,17 +27,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     if args.action == "fetch":
         if args.name is None:
-            raise ValueError("datasets fetch: name the dataset to fetch (mnist)")
+            raise OptionError("datasets fetch: name the dataset to fetch (mnist)")
         if args.name.lower() != "mnist":
             if args.name.lower() in DATASET_NAMES:
                 print(f"{args.name} is generated on the fly; nothing to fetch")
                 return 0
-            raise ValueError(f"unknown dataset {args.name!r}; only mnist can be fetched")
+            raise OptionError(f"unknown dataset {args.name!r}; only mnist can be fetched")
         path = fetch_mnist(force=args.force)
         print(f"mnist: cached at {path}")
         return 0
     if args.name is not None:
-        raise ValueError(f"datasets list takes no name, got {args.name!r}")
+        raise OptionError(f"datasets list takes no name, got {args.name!r}")
     for name, text in describe().items():
         print(f"{name:<10} {text}")
     mnist = mnist_cache_path()

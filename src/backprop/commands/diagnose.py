@@ -19,7 +19,7 @@ log scale) and a table of each one's verdict. With no value it runs the
 classic vanishing-gradient experiment: sigmoid with small random weights
 against ReLU with He initialization, at depths 2, 5 and 10; a compare run
 defaults to plain SGD (lr 0.1) for 5 epochs, so that what the gradients do
-is what the weights do. Bad values raise ValueError with a one-line
+is what the weights do. Bad values raise OptionError with a one-line
 message (exit status 2).
 """
 
@@ -38,29 +38,18 @@ import numpy as np
 from ..activations import activation_names
 from ..datasets import Dataset
 from ..diagnostics import Diagnostics
-from ..errors import DivergenceError
+from ..errors import DivergenceError, OptionError
 from ..initializers import INIT_NAMES
 from ..network import Network
 from ..reading import THRESHOLDS, Reading, number, percent, read_diagnostics
 from . import diagnose_plots as plots
-from .common import parse_ints, prepare_out, pyplot, training_arrays
+from .building import build_network, build_optimizer, build_schedule
+from .common import parse_list, prepare_out, pyplot, training_arrays
+from .option_table import DIAGNOSE_OPTIONS as OPTIONS
+from .options import add_options, resolve
+from .progress import Progress
 from .report import FORMATS, Block, Heading, Image, Paragraph, Table, write_report
-from .train import (
-    Progress,
-    add_options,
-    build_network,
-    build_optimizer,
-    build_schedule,
-    resolve_options,
-)
 
-#: train's options that diagnose takes too (same meaning, same defaults).
-OPTION_NAMES = (
-    "layers", "activation", "output_activation", "loss", "init", "optimizer", "lr",
-    "momentum", "weight_decay", "schedule", "step_size", "gamma", "eta_min", "warmup",
-    "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale", "classes",
-    "train_samples", "out",
-)
 #: --compare with no value: the classic vanishing-gradient experiment.
 DEFAULT_COMPARE = "sigmoid:small_random,relu:he"
 DEFAULT_DEPTHS = "2,5,10"
@@ -83,19 +72,22 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
                         ".csv/.npz path")
-    add_options(parser, OPTION_NAMES)
+    add_options(parser, OPTIONS)
     parser.add_argument("--every", type=int, default=None, metavar="N",
                         help=f"record every N-th batch (default: about {RECORDS} records)")
     parser.add_argument("--format", choices=FORMATS, default="html",
-                        help="report.html or report.md (html)")
+                        help="report.html or report.md (default: html)")
+    compare_defaults = ", ".join(f"--{name.replace('_', '-')} {value}"
+                                 for name, value in COMPARE_DEFAULTS.items())
     parser.add_argument("--compare", nargs="?", const=DEFAULT_COMPARE, default=None,
                         metavar="ACT:INIT,...",
-                        help=f"compare configurations (default {DEFAULT_COMPARE}); "
-                        "defaults to sgd, lr 0.1, 5 epochs")
+                        help=f"compare configurations (with no value: {DEFAULT_COMPARE}); "
+                        f"a compare run's defaults are {compare_defaults}")
     parser.add_argument("--depths", default=None,
-                        help=f"with --compare: numbers of weight layers ({DEFAULT_DEPTHS})")
+                        help="with --compare: numbers of weight layers "
+                        f"(default: {DEFAULT_DEPTHS})")
     parser.add_argument("--width", default=None,
-                        help=f"with --compare: units per hidden layer ({DEFAULT_WIDTH})")
+                        help=f"with --compare: units per hidden layer (default: {DEFAULT_WIDTH})")
     parser.set_defaults(run=run)
     return parser
 
@@ -112,37 +104,36 @@ def parse_configs(text: str) -> list[tuple[str, str]]:
         activation, _, init = part.partition(":")
         activation, init = activation.strip(), init.strip() or "auto"
         if activation not in activation_names():
-            raise ValueError(f"--compare {part!r}: unknown activation {activation!r}; valid: "
+            raise OptionError(f"--compare {part!r}: unknown activation {activation!r}; valid: "
                              f"{', '.join(activation_names())}")
         if init not in INIT_NAMES:
-            raise ValueError(f"--compare {part!r}: unknown init {init!r}; valid: "
+            raise OptionError(f"--compare {part!r}: unknown init {init!r}; valid: "
                              f"{', '.join(INIT_NAMES)}")
         if (activation, init) in configs:
-            raise ValueError(f"--compare {text!r}: {part!r} is given twice")
+            raise OptionError(f"--compare {text!r}: {part!r} is given twice")
         configs.append((activation, init))
     if not configs:
-        raise ValueError(f"--compare {text!r}: give at least one ACTIVATION:INIT")
+        raise OptionError(f"--compare {text!r}: give at least one ACTIVATION:INIT")
     return configs
 
 
 def _compare_options(args: argparse.Namespace) -> tuple[list[tuple[str, str]], list[int], int]:
     for name in ("layers", "activation", "init"):
         if getattr(args, name) is not None:
-            raise ValueError(f"--{name} does not go with --compare, which sets each network's "
+            raise OptionError(f"--{name} does not go with --compare, which sets each network's "
                              "activation and init, and its layers from --depths and --width")
     configs = parse_configs(args.compare)
-    depths = parse_ints(args.depths or DEFAULT_DEPTHS, "--depths", minimum=2)
-    if not depths:
-        raise ValueError("--depths: give at least one depth, e.g. 2,5,10")
-    widths = parse_ints(args.width or str(DEFAULT_WIDTH), "--width", minimum=1)
+    depths = parse_list(args.depths or DEFAULT_DEPTHS, "--depths", int, minimum=2, fewest=1,
+                        fewest_text="one depth, e.g. 2,5,10")
+    widths = parse_list(args.width or str(DEFAULT_WIDTH), "--width", int, minimum=1)
     if len(widths) != 1:
-        raise ValueError(f"--width {args.width!r}: give one number of units")
+        raise OptionError(f"--width {args.width!r}: give one number of units")
     return configs, depths, widths[0]
 
 
 def _check_every(every: int | None) -> None:
     if every is not None and every < 1:
-        raise ValueError(f"--every must be at least 1, got {every}")
+        raise OptionError(f"--every must be at least 1, got {every}")
 
 
 # -- training ----------------------------------------------------------------------------
@@ -387,12 +378,8 @@ def run(args: argparse.Namespace) -> int:
     if compare:
         _compare_options(args)  # check them before anything is written or trained
     elif args.depths is not None or args.width is not None:
-        raise ValueError("--depths and --width go with --compare")
-    stem = Path(args.dataset).stem
-    defaults: dict[str, Any] = {"out": str(Path("runs") / f"{stem}-diagnose")}
-    if compare:
-        defaults.update(COMPARE_DEFAULTS)
-    o = resolve_options(args, defaults)
+        raise OptionError("--depths and --width go with --compare")
+    o = resolve(args, OPTIONS, args.dataset, COMPARE_DEFAULTS if compare else None)
     out = prepare_out(o["out"])
     data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
     every = _every(o, X.shape[0], args.every)

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..reading import DEAD_FRACTION, SATURATED_FRACTION, UPDATE_RATIO_HIGH, UPDATE_RATIO_LOW
-from .train import DPI
+from .plots import DPI
 
 Arrays = dict[int, dict[str, np.ndarray]]
 

@@ -9,7 +9,24 @@ from typing import Any
 import numpy as np
 
 from .. import Dense, Network, gradcheck
-from .common import parse_widths
+from .option_table import ACTIVATION, INIT, LOSS, OUTPUT_ACTIVATION, SEED, WIDTHS
+from .options import Option, add_options, at_least, flag, positive, real, resolve, whole
+
+#: The options: the network's (train's, with their own defaults) and the check's.
+OPTIONS = (
+    Option("layers", WIDTHS, [4, 5, 3], "layer widths, input first"),
+    ACTIVATION.replace(default="tanh"),
+    OUTPUT_ACTIVATION.replace(default="softmax", help="output activation",
+                              aliases=("--output",)),
+    LOSS.replace(default="cross_entropy", help=LOSS.help.partition(";")[0]),
+    INIT,
+    Option("bias", flag, True, "layers without biases"),
+    Option("batch", whole, 8, "samples in the batch", check=at_least(1)),
+    SEED.replace(help="seed of the weights and the data"),
+    Option("step", real, 1e-5, "central-difference step h", check=positive),
+    Option("tolerance", real, 1e-6, "largest relative error that passes", check=positive),
+    Option("json", flag, False, "print the report as JSON"),
+)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -20,17 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "compare backpropagation's gradients with central differences in float64. "
         "Exit 0 on PASS, 1 on FAIL.",
     )
-    parser.add_argument("--layers", default="4,5,3", help="widths, input first (default 4,5,3)")
-    parser.add_argument("--activation", default="tanh", help="hidden activation (tanh)")
-    parser.add_argument("--output", default="softmax", help="output activation (softmax)")
-    parser.add_argument("--loss", default="cross_entropy", help="loss (cross_entropy)")
-    parser.add_argument("--init", default="auto", help="weight initialization (auto)")
-    parser.add_argument("--no-bias", action="store_true", help="layers without biases")
-    parser.add_argument("--batch", type=int, default=8, help="samples in the batch (8)")
-    parser.add_argument("--seed", type=int, default=0, help="weights and data seed (0)")
-    parser.add_argument("--step", type=float, default=1e-5, help="central-difference step h")
-    parser.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_options(parser, OPTIONS)
     parser.set_defaults(run=run)
     return parser
 
@@ -45,18 +52,17 @@ def _targets(loss: str, m: int, n_out: int, rng: np.random.Generator) -> np.ndar
 
 
 def run(args: argparse.Namespace) -> int:
-    widths = parse_widths(args.layers)
-    if args.batch < 1:
-        raise ValueError(f"--batch must be at least 1, got {args.batch}")
-    activations = [args.activation] * (len(widths) - 2) + [args.output]
+    o = resolve(args, OPTIONS)
+    widths: list[int] = o["layers"]
+    activations = [o["activation"]] * (len(widths) - 2) + [o["output_activation"]]
     layers = [
-        Dense(widths[i], widths[i + 1], activation=activations[i], bias=not args.no_bias)
+        Dense(widths[i], widths[i + 1], activation=activations[i], bias=o["bias"])
         for i in range(len(widths) - 1)
     ]
-    net = Network(layers, loss=args.loss, init=args.init, seed=args.seed, dtype="float64")
-    rng = np.random.default_rng(args.seed)
-    X = rng.normal(size=(args.batch, widths[0]))
-    report = gradcheck(net, X, _targets(args.loss, args.batch, widths[-1], rng),
-                       step=args.step, tolerance=args.tolerance)
-    print(json.dumps(report.as_dict(), indent=2) if args.json else report)
+    net = Network(layers, loss=o["loss"], init=o["init"], seed=o["seed"], dtype="float64")
+    rng = np.random.default_rng(o["seed"])
+    X = rng.normal(size=(o["batch"], widths[0]))
+    report = gradcheck(net, X, _targets(o["loss"], o["batch"], widths[-1], rng),
+                       step=o["step"], tolerance=o["tolerance"])
+    print(json.dumps(report.as_dict(), indent=2) if o["json"] else report)
     return 0 if report.passed else 1

@@ -10,6 +10,8 @@ import webbrowser
 from importlib.util import find_spec
 from typing import Any
 
+from ..errors import OptionError
+
 #: The modules of the optional extra ``backprop[lab]``.
 LAB_MODULES = ("starlette", "uvicorn", "websockets", "pydantic")
 INSTALL_HINT = "pip install 'backprop[lab]'"
@@ -50,11 +52,11 @@ def is_loopback(host: str) -> bool:
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on (host, port); port 0 lets the system pick a free one."""
     if not 0 <= port <= 65535:
-        raise ValueError(f"--port must be between 0 and 65535, got {port}")
+        raise OptionError(f"--port must be between 0 and 65535, got {port}")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
-        raise ValueError(f"--host {host!r} cannot be resolved: {error.strerror}") from None
+        raise OptionError(f"--host {host!r} cannot be resolved: {error.strerror}") from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -62,7 +64,7 @@ def bind(host: str, port: int) -> socket.socket:
         sock.bind(address)
     except OSError as error:
         sock.close()
-        raise ValueError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise OptionError(f"cannot listen on {host}:{port}: {error.strerror}") from None
     sock.listen(128)
     return sock
 
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     if args.idle_timeout <= 0:
-        raise ValueError(f"--idle-timeout must be positive, got {args.idle_timeout}")
+        raise OptionError(f"--idle-timeout must be positive, got {args.idle_timeout}")
     import uvicorn
 
     from ..lab.app import create_app

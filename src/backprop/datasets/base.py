@@ -14,7 +14,7 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 
 Task = Literal["classification", "regression"]
 TASKS: tuple[Task, ...] = ("classification", "regression")
@@ -125,7 +125,7 @@ class Dataset:
         """
         where = source if source is not None else name
         if task is not None and task not in TASKS:
-            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+            raise OptionError(f"task must be 'classification' or 'regression', got {task!r}")
         if (X_test is None) != (y_test is None):
             given, missing = ("X_test", "y_test") if y_test is None else ("y_test", "X_test")
             raise DataError(f"{where}: {given} is given but {missing} is not; give both or neither")
@@ -377,9 +377,9 @@ def subset_classes(dataset: Dataset, labels: list[int] | tuple[int, ...]) -> Dat
         raise DataError(f"subset_classes: dataset {dataset.name!r} is a regression dataset")
     wanted = [int(v) for v in labels]
     if not wanted:
-        raise ValueError("subset_classes: give at least one label")
+        raise OptionError("subset_classes: give at least one label")
     if len(set(wanted)) != len(wanted):
-        raise ValueError(f"subset_classes: labels {wanted} repeat a label")
+        raise OptionError(f"subset_classes: labels {wanted} repeat a label")
     present = np.unique(dataset.y_train)
     for label in wanted:
         if label not in present:

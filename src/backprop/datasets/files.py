@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from .base import TASKS, Dataset, Task, encode_labels
 from .split import check_test_fraction, split_indices
 
@@ -130,7 +130,7 @@ def _target_index(
             )
         raise DataError(f'{path}: no target column "{target}"; the columns are {available}')
     if isinstance(target, bool) or not isinstance(target, int):
-        raise ValueError(f"target must be a column name or number, got {target!r}")
+        raise OptionError(f"target must be a column name or number, got {target!r}")
     if 1 <= target <= n_cols:
         return target - 1
     if -n_cols <= target <= -1:
@@ -213,9 +213,9 @@ def load_csv(
     """
     p = Path(path)
     if task is not None and task not in TASKS:
-        raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        raise OptionError(f"task must be 'classification' or 'regression', got {task!r}")
     if header not in ("auto", True, False):
-        raise ValueError(f"header must be 'auto', True or False, got {header!r}")
+        raise OptionError(f"header must be 'auto', True or False, got {header!r}")
     test_fraction = check_test_fraction(test_fraction, "load_csv")
     rows, lines = _read_rows(p, delimiter)
     if not rows:

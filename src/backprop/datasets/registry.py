@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 from .base import Dataset
 from .digits import load_digits
 from .files import load_csv, load_npz
@@ -99,7 +99,7 @@ def _call(
     ]
     unknown = [name for name in options if name not in accepted]
     if unknown:
-        raise ValueError(
+        raise OptionError(
             f"{what}: unknown option {unknown[0]!r}; valid options: {', '.join(accepted)}"
         )
     return loader(**options) if path is None else loader(path, **options)

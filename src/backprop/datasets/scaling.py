@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 
 ScalerKind = Literal["standard", "minmax"]
 _KINDS: tuple[ScalerKind, ...] = ("standard", "minmax")
@@ -29,7 +29,7 @@ class Scaler:
 
     def __init__(self, kind: ScalerKind = "standard") -> None:
         if kind not in _KINDS:
-            raise ValueError(f"Scaler kind must be 'standard' or 'minmax', got {kind!r}")
+            raise OptionError(f"Scaler kind must be 'standard' or 'minmax', got {kind!r}")
         self.kind: ScalerKind = kind
         self.offset: npt.NDArray[np.float64] | None = None  # (n_features,)
         self.scale: npt.NDArray[np.float64] | None = None  # (n_features,)

@@ -8,18 +8,20 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import OptionError
+
 Index = npt.NDArray[np.intp]
 
 
 def check_test_fraction(test_fraction: float, where: str) -> float:
     """``test_fraction`` as a float in [0, 1), or a one-line ValueError."""
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real):
-        raise ValueError(
+        raise OptionError(
             f"{where}: test_fraction must be a number in [0, 1), got {test_fraction!r}"
         )
     value = float(test_fraction)
     if not 0.0 <= value < 1.0:
-        raise ValueError(f"{where}: test_fraction must be in [0, 1), got {test_fraction!r}")
+        raise OptionError(f"{where}: test_fraction must be in [0, 1), got {test_fraction!r}")
     return value
 
 
@@ -32,7 +34,7 @@ def n_test_samples(m: int, test_fraction: float, where: str) -> int:
         return 0
     n_test = max(1, math.ceil(m * test_fraction - 1e-9))
     if n_test >= m:
-        raise ValueError(
+        raise OptionError(
             f"{where}: test_fraction={test_fraction} of {m} samples leaves no training samples"
         )
     return n_test

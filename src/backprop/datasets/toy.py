@@ -16,6 +16,7 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
+from ..errors import OptionError
 from .base import Dataset
 from .split import check_test_fraction, split_indices
 
@@ -24,16 +25,16 @@ F64 = npt.NDArray[np.float64]
 
 def _check_int(value: object, name: str, minimum: int, where: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < minimum:
-        raise ValueError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
+        raise OptionError(f"{where}: {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
 def _check_noise(noise: object, where: str) -> float:
     if isinstance(noise, bool) or not isinstance(noise, numbers.Real):
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
+        raise OptionError(f"{where}: noise must be a number >= 0, got {noise!r}")
     value = float(noise)
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
+        raise OptionError(f"{where}: noise must be a finite number >= 0, got {noise!r}")
     return value
 
 
@@ -41,7 +42,7 @@ def _check_seed(seed: object, where: str) -> int | None:
     if seed is None:
         return None
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise ValueError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
+        raise OptionError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
     return int(seed)
 
 
@@ -115,7 +116,7 @@ def make_circles(
     sigma = _check_noise(noise, where)
     test_fraction = check_test_fraction(test_fraction, where)
     if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0 < factor < 1:
-        raise ValueError(f"{where}: factor must be a number in (0, 1), got {factor!r}")
+        raise OptionError(f"{where}: factor must be a number in (0, 1), got {factor!r}")
     rng = np.random.default_rng(_check_seed(seed, where))
     counts = _per_class(m, 2)
     radius = np.repeat([1.0, float(factor)], counts)
@@ -164,7 +165,7 @@ def make_spirals(
     sigma = _check_noise(noise, where)
     test_fraction = check_test_fraction(test_fraction, where)
     if isinstance(turns, bool) or not isinstance(turns, numbers.Real) or not 0 < turns <= 10:
-        raise ValueError(f"{where}: turns must be a number in (0, 10], got {turns!r}")
+        raise OptionError(f"{where}: turns must be a number in (0, 10], got {turns!r}")
     rng = np.random.default_rng(_check_seed(seed, where))
     y = _labels(_per_class(m, k))
     t = rng.uniform(0.0, 1.0, size=m)
@@ -222,7 +223,7 @@ def make_line(
             or not isinstance(value, numbers.Real)
             or not math.isfinite(value)
         ):
-            raise ValueError(f"{where}: {label} must be a finite number, got {value!r}")
+            raise OptionError(f"{where}: {label} must be a finite number, got {value!r}")
     rng = np.random.default_rng(_check_seed(seed, where))
     x = rng.uniform(-1.0, 1.0, size=m)
     y = float(slope) * x + float(intercept) + sigma * rng.standard_normal(m)

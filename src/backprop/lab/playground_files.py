@@ -8,8 +8,9 @@ import tempfile
 from pathlib import Path
 
 from ..errors import ModelFileError
+from ..loading import load
 from ..network import Network
-from ..persistence import load, save
+from ..persistence import save
 from .playground_data import Data
 from .playground_model import check_drawable, dense_layers
 from .protocol import FieldError, Reply

@@ -94,15 +94,19 @@ class RegressionPage(Page):
         if len(y):
             self.X = self.net.check_inputs(self.x[:, None])
             self.Y = self.net.prepare_targets(y, len(y))[0]
+        else:  # nothing to train on: step() refuses before it reads these
+            self.X, self.Y = np.empty((0, 1)), np.empty((0, 1))
         self.order = np.arange(0)
         self.cursor = 0
         self.surface_version += 1
+        self.stability: rm.Stability | None = None
+        self.closed: tuple[float, float] | None = None
+        self.closed_loss: float | None = None
         if len(y) == 0:
-            self.stability = None
-            self.closed = None
             return
         self.stability = rm.stability(self.x)
         self.closed = rm.least_squares(self.x, self.y)
+        self.closed_loss = rm.loss_at(self.x, self.y, *self.closed)
 
     def _replace_data(self, points: np.ndarray, view: bool) -> None:
         """New data; the current line stays (in original units), the path starts again."""
@@ -221,6 +225,7 @@ class RegressionPage(Page):
         elif isinstance(message, RemovePoint):
             self._replace_data(np.delete(self.points, self._index(message.index), axis=0),
                                view=False)
+            self.playing = self.playing and len(self.points) > 0
         elif isinstance(message, LoadCsv):
             self._replace_data(rm.parse_csv(message.text), view=True)
         elif isinstance(message, DownloadCsv):
@@ -269,6 +274,7 @@ class RegressionPage(Page):
     # -- play ---------------------------------------------------------------------------
     def tick(self) -> Reply | None:
         """speed × interval steps (the fraction carried over), then the state that moved."""
+        self.playing = self.playing and len(self.points) > 0  # the last point was removed
         self.carry += self.speed * self.tick_interval
         while self.carry >= 1 and self.playing:
             self.carry -= 1
@@ -281,7 +287,8 @@ class RegressionPage(Page):
         reply: Reply = {
             "type": "state", "playing": self.playing, "step": self.steps,
             **text.readouts(params=self.params, scaling=self.scaling, current=self.current,
-                            closed=self.closed, stability=self.stability, x=self.x, y=self.y,
+                            closed=self.closed, closed_loss=self.closed_loss,
+                            stability=self.stability, x=self.x, y=self.y,
                             lr=self.lr, batch_mode=self.batch_mode, diverged_at=self.diverged_at),
         }
         if self.rebuilt:

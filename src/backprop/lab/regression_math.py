@@ -64,6 +64,7 @@ class Stability:
     lambda_max: float
     lambda_min: float
     eigenvectors: np.ndarray  # columns, for λ_min then λ_max
+    matrix: np.ndarray  # H itself
 
     @property
     def condition(self) -> float | None:
@@ -90,8 +91,9 @@ def hessian(x: np.ndarray) -> np.ndarray:
 
 
 def stability(x: np.ndarray) -> Stability:
-    values, vectors = np.linalg.eigh(hessian(x))  # ascending
-    return Stability(float(values[1]), max(float(values[0]), 0.0), vectors)
+    H = hessian(x)
+    values, vectors = np.linalg.eigh(H)  # ascending
+    return Stability(float(values[1]), max(float(values[0]), 0.0), vectors, H)
 
 
 def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -126,7 +128,7 @@ def contours(
     w_star, b_star = least_squares(x, y)
     minimum = loss_at(x, y, w_star, b_star)
     stab = stability(x)
-    H = hessian(x)
+    H = stab.matrix
     # the largest level: the loss at the view's farthest corner; the rest shrink towards L*
     corners = np.array([[view[i], view[j]] for i in (0, 1) for j in (2, 3)])
     offsets = corners - [w_star, b_star]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .regression_math import Scaling, Stability, hessian
+from .regression_math import Scaling, Stability
 
 #: Samples written out term by term in a formula before "…".
 TERMS_SHOWN = 3
@@ -103,7 +103,8 @@ def status(
 
 def readouts(
     *, params: tuple[float, float], scaling: Scaling, current: Evaluation | None,
-    closed: tuple[float, float] | None, stability: Stability | None, x: np.ndarray,
+    closed: tuple[float, float] | None, closed_loss: float | None,
+    stability: Stability | None, x: np.ndarray,
     y: np.ndarray, lr: float, batch_mode: str, diverged_at: int | None,
 ) -> dict[str, Any]:
     """Everything the readout panel shows, as JSON-ready numbers and strings."""
@@ -119,18 +120,17 @@ def readouts(
     if current is not None:
         model.update(loss=current.loss, grad_w=current.grad_w, grad_b=current.grad_b)
         reply["formulas"] = formulas(x, y, w_s, b_s, current)
-    if closed is not None:
+    if closed is not None and closed_loss is not None:
         distance = math.hypot(w_s - closed[0], b_s - closed[1])
         w_star, b_star = scaling.to_original(*closed)
-        minimum = float(np.mean(0.5 * (closed[0] * x + closed[1] - y) ** 2))
         reply["closed"] = {"w": w_star, "b": b_star, "w_scaled": closed[0],
-                           "b_scaled": closed[1], "loss": minimum,
+                           "b_scaled": closed[1], "loss": closed_loss,
                            "distance": distance if math.isfinite(distance) else None}
     if stability is not None:
         reply["stability"] = {
             "lambda_max": stability.lambda_max, "lambda_min": stability.lambda_min,
             "condition": stability.condition, "bound": stability.bound,
-            "zigzag_from": stability.zigzag_from, "hessian": hessian(x).tolist(),
+            "zigzag_from": stability.zigzag_from, "hessian": stability.matrix.tolist(),
         }
     reply["status"] = status(lr, stability, batch_mode, diverged_at, distance)
     return reply

@@ -138,7 +138,11 @@ class Session:
         deadline = loop.time()
         while True:
             if self.page.playing:
-                update = self.page.tick()
+                try:
+                    update = self.page.tick()
+                except ValueError as error:  # e.g. the data went away: stop, say why
+                    self.page.playing = False
+                    update = error_reply(getattr(error, "field", "type"), str(error))
                 if update is not None:
                     await self.send(update)
                 deadline = max(deadline + interval, loop.time())

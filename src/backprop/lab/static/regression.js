@@ -249,6 +249,14 @@
       ctx.beginPath(); ctx.arc(f.px(state.model.w_scaled), f.py(state.model.b_scaled), 4.5, 0, 2 * Math.PI); ctx.fill();
     }
     ctx.restore();
+    const m = state.model;
+    if (m && (m.w_scaled < f.box[0] || m.w_scaled > f.box[1] || m.b_scaled < f.box[2] || m.b_scaled > f.box[3])) {
+      ctx.save();
+      ctx.font = "12px system-ui, sans-serif"; ctx.fillStyle = COLORS.path; ctx.textAlign = "left";
+      ctx.fillText(`current (w, b) off the plot: (${lab.format(m.w_scaled, 3)}, ${lab.format(m.b_scaled, 3)})`,
+        f.left + 6, f.top + 16);
+      ctx.restore();
+    }
   }
 
   function star(ctx, x, y, r, color) {

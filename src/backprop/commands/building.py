@@ -1,0 +1,75 @@
+"""The network, optimizer and schedule that train's options describe (train and diagnose)."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from ..datasets import Dataset
+from ..errors import OptionError
+from ..network import Network
+
+
+def build_network(o: dict[str, Any], data: Dataset) -> Network:
+    """The network the options ``o`` describe, its input and output widths fitted to ``data``."""
+    from ..dropout import Dropout
+    from ..layers import Dense, Layer
+
+    classification = data.task == "classification"
+    output = o["output_activation"]
+    if output == "auto":
+        output = "softmax" if classification else "linear"
+    loss = o["loss"]
+    if loss == "auto":
+        loss = "cross_entropy" if classification else "mse"
+    if output == "sigmoid" and loss == "binary_cross_entropy" and classification:
+        if data.n_classes != 2:
+            raise OptionError(f"sigmoid + binary_cross_entropy needs 2 classes; {data.name} has "
+                              f"{data.n_classes}")
+        n_out = 1
+    else:
+        n_out = data.n_outputs
+    widths = [data.n_features, *o["layers"]]
+    layers: list[Layer] = []
+    for n_in, n_out_hidden in itertools.pairwise(widths):
+        layers.append(Dense(n_in, n_out_hidden, activation=o["activation"]))
+        if o["dropout"] > 0:
+            layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
+    layers.append(Dense(widths[-1], n_out, activation=output))
+    return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
+
+
+def build_optimizer(o: dict[str, Any]) -> Any:
+    """The optimizer --optimizer names, with --lr, --momentum and --weight-decay."""
+    from ..optimizers import get_optimizer
+
+    name = o["optimizer"]
+    options: dict[str, Any] = {"lr": o["lr"]}
+    if name == "momentum":
+        name = "sgd"
+        options["momentum"] = o["momentum"] or 0.9
+    elif name == "sgd":
+        options["momentum"] = o["momentum"]
+    elif o["momentum"]:
+        raise OptionError(f"--momentum applies to sgd and momentum, not {name}")
+    if o["weight_decay"] is not None:
+        options["weight_decay"] = o["weight_decay"]
+    return get_optimizer(name, **options)
+
+
+def build_schedule(o: dict[str, Any]) -> Any:
+    """The learning-rate schedule of --schedule (None: constant), after --warmup epochs."""
+    from .. import schedules as s
+
+    base: Any
+    if o["schedule"] == "constant":
+        base = None
+    elif o["schedule"] == "step":
+        base = s.StepDecay(o["step_size"], gamma=o["gamma"] if o["gamma"] is not None else 0.1)
+    elif o["schedule"] == "exponential":
+        base = s.ExponentialDecay(o["gamma"] if o["gamma"] is not None else 0.95)
+    else:
+        base = s.CosineAnnealing(max(1, o["epochs"] - o["warmup"]), eta_min=o["eta_min"])
+    if o["warmup"]:
+        return s.LinearWarmup(o["warmup"], after=base)
+    return base

@@ -1,0 +1,129 @@
+"""The table of options that train, diagnose, gradcheck and explain share.
+
+Every default lives here once; the help of each option states it (see
+:meth:`Option.help_text`), and MNIST's defaults are the ones measured on the
+real MNIST (784-256-10, relu/softmax, He init, Adam lr 0.003 with a cosine
+schedule, batches of 128, 4 epochs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..activations import activation_names
+from ..initializers import INIT_NAMES
+from ..losses import loss_names
+from ..optimizers import OPTIMIZERS
+from .options import (
+    Option,
+    at_least,
+    choice,
+    flag,
+    non_negative,
+    positive,
+    real,
+    text,
+    whole,
+    wholes,
+    within,
+)
+
+MNIST = "mnist"
+SCHEDULES = ("constant", "step", "exponential", "cosine")
+SCALES = ("none", "standard", "minmax")
+#: --optimizer momentum is SGD with momentum 0.9 (or --momentum when given).
+OPTIMIZER_NAMES = (*OPTIMIZERS, "momentum")
+
+
+def _run_folder(dataset: str) -> str:
+    return str(Path("runs") / Path(dataset).stem)
+
+
+#: Layer widths, input first (gradcheck, explain): "2,3,1".
+WIDTHS = wholes(minimum=1, fewest=2, fewest_text="an input and an output width")
+
+# -- the network -------------------------------------------------------------------------
+ACTIVATION = Option("activation", text, "relu",
+                    f"hidden activation: {', '.join(activation_names())}")
+OUTPUT_ACTIVATION = Option(
+    "output_activation", text, "auto",
+    "output activation; auto: softmax for classification, linear for regression")
+LOSS = Option("loss", text, "auto", f"loss: {', '.join(loss_names())}; auto: cross_entropy "
+              "for classification, mse for regression")
+INIT = Option("init", text, "auto", f"weight initialization: {', '.join(INIT_NAMES)}; "
+              "auto: He for relu, Xavier otherwise")
+SEED = Option("seed", whole, 0, "random seed of weights, shuffling and dropout",
+              check=at_least(0))
+DTYPE = Option("dtype", choice("float32", "float64"), "float32",
+               "floating-point type of the network: float32 or float64")
+
+# -- train and diagnose ------------------------------------------------------------------
+TRAIN_OPTIONS: tuple[Option, ...] = (
+    Option("layers", wholes(minimum=1), [32, 32], "hidden layer widths, e.g. 256 or 128,64",
+           per_dataset={MNIST: [256]}),
+    ACTIVATION,
+    OUTPUT_ACTIVATION,
+    LOSS,
+    INIT,
+    Option("optimizer", choice(*OPTIMIZER_NAMES), "adam",
+           f"{', '.join(OPTIMIZER_NAMES)}; momentum is sgd with --momentum (0.9 when 0)"),
+    Option("lr", real, 0.01, "learning rate η", check=positive, per_dataset={MNIST: 0.003}),
+    Option("momentum", real, 0.0, "momentum of sgd", check=non_negative),
+    Option("weight_decay", real, None,
+           "weight decay; none: the optimizer's own (adamw 0.01, others 0)", check=non_negative),
+    Option("schedule", choice(*SCHEDULES), "constant",
+           f"learning-rate schedule: {', '.join(SCHEDULES)}", per_dataset={MNIST: "cosine"}),
+    Option("step_size", whole, 10, "step schedule: epochs between decays", check=positive),
+    Option("gamma", real, None,
+           "step/exponential schedule: decay factor; none: 0.1 for step, 0.95 for exponential",
+           check=positive),
+    Option("eta_min", real, 0.0, "cosine schedule: final learning rate", check=non_negative),
+    Option("warmup", whole, 0, "epochs of linear warm-up before the schedule",
+           check=non_negative),
+    Option("batch_size", whole, 32, "samples per update; 1 is online learning",
+           check=positive, per_dataset={MNIST: 128}),
+    Option("epochs", whole, 50, "passes over the training data", check=positive,
+           per_dataset={MNIST: 4}),
+    Option("dropout", real, 0.0, "dropout rate after each hidden layer, in [0, 1)",
+           check=within(0.0, 1.0, low_open=False)),
+    Option("clip_norm", real, None, "clip gradients to this global norm; none: no clipping",
+           check=positive),
+    Option("validation_split", real, None,
+           "hold out this fraction of the training data, in (0, 1); none: no hold-out",
+           check=within(0.0, 1.0, low_open=True)),
+    Option("early_stopping", whole, None,
+           "stop after PATIENCE epochs without improvement; none: never",
+           check=non_negative, metavar="PATIENCE"),
+    SEED,
+    DTYPE,
+    Option("scale", choice(*SCALES), "standard",
+           f"feature scaling fitted on the training data: {', '.join(SCALES)}",
+           per_dataset={MNIST: "none"}),
+    Option("classes", wholes(minimum=0), None, "keep only these classes, e.g. 0,1; none: all"),
+    Option("train_samples", whole, None,
+           "train on the first N training samples only; none: all", check=at_least(1),
+           metavar="N"),
+    Option("out", text, _run_folder, "output folder", shown="runs/DATASET"),
+    Option("quiet", flag, False, "print only errors"),
+    Option("json_lines", flag, False, "one JSON object per epoch on stdout"),
+    Option("plots", flag, True, "write no PNG plots"),
+)
+def train_option(name: str) -> Option:
+    """The option of TRAIN_OPTIONS called ``name``."""
+    return next(option for option in TRAIN_OPTIONS if option.name == name)
+
+
+def _diagnose_folder(dataset: str) -> str:
+    return str(Path("runs") / f"{Path(dataset).stem}-diagnose")
+
+
+#: train's options that diagnose takes too: same meaning, same defaults but the folder.
+DIAGNOSE_OPTIONS: tuple[Option, ...] = (
+    *(train_option(name) for name in (
+        "layers", "activation", "output_activation", "loss", "init", "optimizer", "lr",
+        "momentum", "weight_decay", "schedule", "step_size", "gamma", "eta_min", "warmup",
+        "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale", "classes",
+        "train_samples",
+    )),
+    train_option("out").replace(default=_diagnose_folder, shown="runs/DATASET-diagnose"),
+)

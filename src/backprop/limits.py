@@ -1,0 +1,50 @@
+"""Sane limits on sizes, checked before anything is allocated.
+
+A file's header, a model file's architecture or an option can claim any
+size; each is checked against these limits first, and the error names the
+limit hit. Each is overridable by an environment variable of the same name
+for a user who truly needs more:
+
+* ``BACKPROP_MAX_ARRAY_BYTES``: the largest array a file may declare (2 GiB).
+* ``BACKPROP_MAX_FILE_BYTES``: the largest text or image file read whole (256 MiB).
+* ``BACKPROP_MAX_UNITS``: the widest layer (1,000,000 units).
+* ``BACKPROP_MAX_PARAMETERS``: the most parameters of one network (500 million).
+* ``BACKPROP_MAX_PIXELS``: the largest image decoded (16 megapixels).
+"""
+
+from __future__ import annotations
+
+import os
+
+from .errors import OptionError
+
+#: name → default; :func:`limit` reads the environment variable of that name first.
+LIMITS: dict[str, int] = {
+    "BACKPROP_MAX_ARRAY_BYTES": 2 << 30,
+    "BACKPROP_MAX_FILE_BYTES": 256 << 20,
+    "BACKPROP_MAX_UNITS": 1_000_000,
+    "BACKPROP_MAX_PARAMETERS": 500_000_000,
+    "BACKPROP_MAX_PIXELS": 16_000_000,
+}
+
+
+def limit(name: str) -> int:
+    """The limit ``name`` of :data:`LIMITS`, or the positive integer its variable gives."""
+    value = os.environ.get(name)
+    if value is None:
+        return LIMITS[name]
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise OptionError(f"environment variable {name}={value!r} must be a positive integer")
+    return number
+
+
+def above_limit(what: str, value: int, name: str) -> str | None:
+    """The one-line complaint when ``value`` exceeds the limit ``name``, else None."""
+    most = limit(name)
+    if value <= most:
+        return None
+    return f"{what} is {value:,}, above the limit of {most:,} ({name})"

@@ -1,0 +1,26 @@
+"""scikit-learn estimators: :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+    from backprop.sklearn import MLPClassifier
+    clf = MLPClassifier(hidden_layer_sizes=(64,), solver="adam", max_iter=50, random_state=0)
+    clf.fit(X, y).score(X_test, y_test)
+
+They take scikit-learn's parameter names, defaults and meanings (those of
+``sklearn.neural_network.MLPClassifier`` / ``MLPRegressor``) plus this
+library's own (``init``, ``dropout``, ``batch_norm``, ``dtype``,
+``clip_norm``), and train a :class:`backprop.Network` (``network_``) with
+its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
+SciPy are an optional extra: ``pip install 'backprop[sklearn]'``.
+"""
+
+try:
+    import scipy.optimize  # noqa: F401
+    import sklearn.base  # noqa: F401
+except ImportError:
+    raise ImportError(
+        "backprop.sklearn needs scikit-learn and SciPy: pip install 'backprop[sklearn]'"
+    ) from None
+
+from .classifier import MLPClassifier
+from .regressor import MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]

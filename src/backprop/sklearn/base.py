@@ -1,0 +1,393 @@
+"""What MLPClassifier and MLPRegressor share: parameters, the network, fitting, pickling.
+
+The network (``network_``, a :class:`backprop.Network`) is, input side first,
+for each width h of ``hidden_layer_sizes``: ``Dense(·, h, activation)``, then
+``BatchNorm(h)`` when ``batch_norm``, then ``Dropout(h, dropout)`` when
+``dropout > 0``; and an output Dense layer whose activation and loss the
+estimator chooses (softmax + cross-entropy, sigmoid + binary cross-entropy,
+or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
+None (float32 stays float32, anything else becomes float64), as scikit-learn's
+MLP keeps X's float type.
+
+Fitting follows scikit-learn's MLP: the objective adds (α / 2m) Σ ‖W‖² to the
+mean loss (:mod:`backprop.sklearn.objective`); a stochastic solver runs epochs
+of mini-batches and stops once the training loss (or, with
+``early_stopping``, the validation score) has not improved by ``tol`` for
+more than ``n_iter_no_change`` epochs in a row; ``learning_rate`` schedules
+sgd's step size ("invscaling": η_t = η₀ / (t + 1)^power_t after each epoch,
+t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
+η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._typing import Array
+from ..batchnorm import BatchNorm
+from ..dropout import Dropout
+from ..layers import Dense, Layer
+from ..network import Network
+from ..optimizers import Optimizer
+from ..streaming import is_streamed, open_source, scan
+from .lbfgs import minimize_lbfgs
+from .objective import StreamedData, run_epoch
+from .params import (
+    OUT_ACTIVATION_NAMES,
+    check_parameters,
+    hidden_sizes,
+    library_activation,
+    make_optimizer,
+)
+from .pickling import pickled_state, unpickled_state
+
+#: X's accepted float types: float32 stays float32, anything else becomes float64.
+FLOAT_TYPES = (np.float64, np.float32)
+
+
+class BaseMLP(BaseEstimator):  # type: ignore[misc]
+    """The shared part of :class:`MLPClassifier` and :class:`MLPRegressor` (see their docs)."""
+
+    #: Whether fit asks validate_data for numeric y (regression).
+    numeric_targets = False
+    network_: Network
+    optimizer_: Optimizer | None
+    loss_: float
+    loss_curve_: list[float]
+    best_loss_: float | None
+    validation_scores_: list[float] | None
+    best_validation_score_: float | None
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: str = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | str = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        init: str = "auto",
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        dtype: str | None = None,
+        clip_norm: float | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.init = init
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.dtype = dtype
+        self.clip_norm = clip_norm
+
+    # -- what the subclasses decide ---------------------------------------
+    def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
+        """The targets as rows (m, n_outputs) the network trains on."""
+        raise NotImplementedError
+
+    def _output_layer(self, n_outputs: int) -> tuple[str, str]:
+        """(output activation, loss) of the network."""
+        raise NotImplementedError
+
+    def _stratify(self, y: Any) -> Any:
+        """What train_test_split stratifies the early-stopping split by (or None)."""
+        return None
+
+    # -- the network ------------------------------------------------------
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "network_")
+
+    def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
+        activation = library_activation(self.activation)
+        layers: list[Layer] = []
+        width = n_inputs
+        for units in hidden_sizes(self.hidden_layer_sizes):
+            layers.append(Dense(width, units, activation))
+            if self.batch_norm:
+                layers.append(BatchNorm(units))
+            if self.dropout:
+                layers.append(Dropout(units, rate=float(self.dropout)))
+            width = units
+        out_activation, loss = self._output_layer(n_outputs)
+        layers.append(Dense(width, n_outputs, out_activation))
+        dtype = x_dtype if self.dtype is None else self.dtype
+        return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
+
+    def output_activations(self, X: Any) -> Array:
+        """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
+        in X's float type (float32 stays float32, anything else gives float64)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)
+        return self.network_.forward(X).astype(X.dtype, copy=False)
+
+    def to_onnx(self, path: str) -> None:
+        """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
+        check_is_fitted(self)
+        self.network_.to_onnx(path)
+
+    @property
+    def _dense_layers(self) -> list[Dense]:
+        check_is_fitted(self)
+        return [layer for layer in self.network_.layers if isinstance(layer, Dense)]
+
+    @property
+    def coefs_(self) -> list[Array]:
+        """Each Dense layer's weights in scikit-learn's (n_in, n_out) layout: W^[l] transposed.
+
+        Copies: the library's W^[l] is (n_out, n_in), ``network_.layers[i].W``.
+        """
+        return [layer.W.T.copy() for layer in self._dense_layers]
+
+    @property
+    def intercepts_(self) -> list[Array]:
+        """Each Dense layer's bias b^[l], (n_out,) (copies)."""
+        return [
+            np.zeros(layer.n_out, layer.W.dtype) if layer.b is None else layer.b.copy()
+            for layer in self._dense_layers
+        ]
+
+    # -- fitting ----------------------------------------------------------
+    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+        """What fit (``incremental=False``) and partial_fit (True, one epoch) do."""
+        name = type(self).__name__
+        check_parameters(name, self.get_params())
+        if self.dropout and self.solver == "lbfgs":
+            raise ValueError(
+                f"{name}: dropout needs a stochastic solver (sgd, adam, rmsprop, adamw); "
+                "lbfgs needs the same objective at every evaluation"
+            )
+        if incremental and self.early_stopping:
+            raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
+        first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
+        if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
+            stream = open_source(X, y)
+            y, n_features, x_dtype = scan(stream)
+            X = StreamedData(stream, len(y), n_features, x_dtype, name, first_pass,
+                             self.early_stopping and not incremental, self)
+            y_rows = np.unique(y, axis=0)  # every class, or every target width, once
+        else:
+            X, y = validate_data(
+                self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
+                y_numeric=self.numeric_targets,
+            )
+            y_rows = y
+        Y = self._encode_targets(y_rows, first_pass, classes)
+        rng = check_random_state(self.random_state)
+        if first_pass:
+            seed = int(rng.randint(np.iinfo(np.int32).max))
+            self.network_ = self._new_network(X.shape[1], Y.shape[1], X.dtype, seed)
+            self.n_outputs_ = Y.shape[1]
+            self.n_layers_ = len(hidden_sizes(self.hidden_layer_sizes)) + 2
+            self.out_activation_ = OUT_ACTIVATION_NAMES[self.network_.output_layer.activation.name]
+            self.n_iter_ = self.t_ = 0
+            self.loss_curve_ = []
+            self.optimizer_ = None
+        else:
+            widths = [layer.n_out for layer in self._dense_layers[:-1]]
+            if widths != hidden_sizes(self.hidden_layer_sizes):
+                raise ValueError(
+                    f"{name}: hidden_layer_sizes is {self.hidden_layer_sizes!r} but the fitted "
+                    f"network that warm_start or partial_fit continues has {tuple(widths)}; "
+                    "fit with warm_start=False to start afresh"
+                )
+        net = self.network_
+        if isinstance(X, StreamedData):  # batches encoded as they are read
+            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+            self._fit_stochastic(X, Y, y, rng, incremental)
+            return self
+        X_net = net.check_inputs(X)
+        Y_net = np.ascontiguousarray(Y, dtype=net.dtype)
+        if self.solver == "lbfgs":
+            self._fit_lbfgs(X_net, Y_net)
+        else:
+            self._fit_stochastic(X_net, Y_net, y, rng, incremental)
+        return self
+
+    def _fit_lbfgs(self, X: Array, Y: Array) -> None:
+        self.best_loss_, self.validation_scores_, self.best_validation_score_ = None, None, None
+        result, curve = minimize_lbfgs(
+            self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
+            max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
+        )
+        self.n_iter_ = int(result.nit)
+        self.t_ = self.n_iter_ * X.shape[0]
+        self.loss_ = float(result.fun)
+        self.loss_curve_ = curve
+        self.best_loss_ = min(curve, default=self.loss_)
+        if result.status != 0:
+            message = result.message
+            message = message.decode() if isinstance(message, bytes) else str(message)
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}): {message}. Increase max_iter (now "
+                f"{self.max_iter}) or max_fun (now {self.max_fun}), or scale the data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _fit_stochastic(
+        self, X: Array | StreamedData, Y: Array, y: Any, rng: np.random.RandomState,
+        incremental: bool,
+    ) -> None:
+        net = self.network_
+        if self.optimizer_ is None or not incremental:
+            self.optimizer_ = make_optimizer(self.get_params())
+        optimizer = self.optimizer_
+        early_stopping = self.early_stopping and not incremental
+        X_val = y_val = None
+        if early_stopping:
+            assert not isinstance(X, StreamedData)  # refused when it was made
+            train, val = train_test_split(
+                np.arange(X.shape[0]), test_size=self.validation_fraction,
+                random_state=rng.randint(np.iinfo(np.int32).max), stratify=self._stratify(y),
+            )
+            if val.shape[0] < 2:
+                raise ValueError(
+                    f"the validation set of {val.shape[0]} sample(s) is too small: increase "
+                    f"validation_fraction (now {self.validation_fraction}) or the data"
+                )
+            X_val, y_val = X[val], y[val]
+            X, Y = np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train])
+        if not incremental or not hasattr(self, "best_loss_"):
+            self._no_improvement_count = 0
+            self.best_loss_ = None if early_stopping else np.inf
+            self.validation_scores_ = [] if early_stopping else None
+            self.best_validation_score_ = -np.inf if early_stopping else None
+        m = X.shape[0]
+        batch_size = min(200, m) if self.batch_size == "auto" else int(self.batch_size)
+        if batch_size > m:
+            warnings.warn(
+                f"batch_size={batch_size} is larger than the {m} training samples; "
+                f"it is clipped to {m}",
+                UserWarning,
+                stacklevel=3,
+            )
+            batch_size = m
+        no_single_batch = any(isinstance(layer, BatchNorm) for layer in net.layers)
+        if no_single_batch and m < 2:
+            raise ValueError("batch_norm needs at least 2 training samples, got 1 sample")
+        for _ in range(1 if incremental else int(self.max_iter)):
+            self.loss_ = run_epoch(
+                net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
+                alpha=float(self.alpha), no_single_batch=no_single_batch,
+                clip_norm=None if self.clip_norm is None else float(self.clip_norm),
+            )
+            self.n_iter_ += 1
+            self.t_ += m
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+            self._count_no_improvement(X_val, y_val)
+            if self.solver == "sgd" and self.learning_rate == "invscaling":
+                # η_t = η₀ / (t + 1)^power_t, t = samples seen so far
+                optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+            if self._no_improvement_count > self.n_iter_no_change:
+                if self.solver == "sgd" and self.learning_rate == "adaptive" and (
+                    optimizer.lr > 1e-6
+                ):
+                    optimizer.lr /= 5.0  # progress stalled: η ← η / 5
+                    self._no_improvement_count = 0
+                    continue
+                if self.verbose:
+                    print(f"No improvement by tol={self.tol} in {self.n_iter_no_change} "
+                          "epochs in a row. Stopping.")
+                break
+        else:
+            if not incremental:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                    "the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if early_stopping:
+            self._restore_best()
+
+    def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
+        """After an epoch: count epochs without progress by tol, keep the best so far."""
+        if X_val is None:
+            assert self.best_loss_ is not None
+            loss = self.loss_curve_[-1]
+            improved = loss <= self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, loss)
+        else:
+            assert self.validation_scores_ is not None and self.best_validation_score_ is not None
+            score = float(self.score(X_val, y_val))
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            self.validation_scores_.append(score)
+            improved = score >= self.best_validation_score_ + self.tol
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best = self._snapshot()
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+
+    def _snapshot(self) -> tuple[Array, list[dict[str, Array]]]:
+        """θ and every layer's state arrays (BatchNorm's running statistics), copied."""
+        net = self.network_
+        states = [{k: v.copy() for k, v in layer.state_arrays().items()} for layer in net.layers]
+        return net.params.copy(), states
+
+    def _restore_best(self) -> None:
+        best = self.__dict__.pop("_best", None)
+        if best is None:
+            return
+        params, states = best
+        self.network_.params[...] = params  # in place: the layers' views follow
+        for layer, state in zip(self.network_.layers, states, strict=True):
+            if state:
+                layer.load_state_arrays(state)
+
+    # -- pickling: the network travels as model-file bytes ---------------
+    def __getstate__(self) -> dict[str, Any]:
+        return pickled_state(super().__getstate__())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(unpickled_state(state))

@@ -1,0 +1,152 @@
+"""The estimators' parameters: their checks, one table, and what each becomes in the library.
+
+scikit-learn's activation names map onto the library's (identity → linear,
+logistic → sigmoid); the library's own names (leaky_relu, ...) pass through.
+The solvers become the library's optimizers: sgd → :class:`~backprop.SGD`
+(momentum, Nesterov), adam → :class:`~backprop.Adam`, plus rmsprop and adamw;
+lbfgs is SciPy's L-BFGS-B (:mod:`backprop.sklearn.lbfgs`).
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable
+from typing import Any
+
+from ..activations import activation_names
+from ..initializers import INIT_NAMES
+from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
+
+#: scikit-learn's activation names → the library's.
+SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
+#: The library's output activations → scikit-learn's names (``out_activation_``).
+OUT_ACTIVATION_NAMES = {"linear": "identity", "sigmoid": "logistic", "softmax": "softmax"}
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adamw")
+SOLVERS = ("lbfgs", *STOCHASTIC_SOLVERS)
+LEARNING_RATES = ("constant", "invscaling", "adaptive")
+
+
+def library_activation(name: str) -> str:
+    """The library's name for ``name`` (scikit-learn's or the library's own)."""
+    return SKLEARN_ACTIVATIONS.get(name, name)
+
+
+def _number(low: float, high: float, *, low_open: bool = False, high_open: bool = False,
+            integer: bool = False) -> Callable[[Any], bool]:
+    def check(value: Any) -> bool:
+        kind = numbers.Integral if integer else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return False
+        number = float(value)
+        above = number > low if low_open else number >= low
+        below = number < high if high_open else number <= high
+        return bool(above and below)
+
+    return check
+
+
+def _one_of(*choices: Any) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, str | type(None)) and value in choices
+
+
+def _hidden_sizes(value: Any) -> bool:
+    sizes = [value] if isinstance(value, numbers.Integral) else value
+    try:
+        return all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
+            for s in sizes
+        )
+    except TypeError:
+        return False
+
+
+def _batch_size(value: Any) -> bool:
+    return value == "auto" if isinstance(value, str) else _number(1, float("inf"), integer=True)(
+        value
+    )
+
+
+def _activation(value: Any) -> bool:
+    return isinstance(value, str) and library_activation(value) in activation_names()
+
+
+def _dtype(value: Any) -> bool:
+    return value is None or str(value) in ("float32", "float64") or value in (float,)
+
+
+def _clip(value: Any) -> bool:
+    return value is None or _number(0, float("inf"), low_open=True)(value)
+
+
+INF = float("inf")
+#: parameter → (test, what a valid value is): one row per parameter.
+PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "hidden_layer_sizes": (_hidden_sizes, "a positive integer or a sequence of them"),
+    "activation": (_activation, "identity, logistic, tanh, relu or a backprop activation name"),
+    "solver": (_one_of(*SOLVERS), "one of " + ", ".join(SOLVERS)),
+    "alpha": (_number(0, INF, high_open=True), "a number ≥ 0"),
+    "batch_size": (_batch_size, "'auto' or a positive integer"),
+    "learning_rate": (_one_of(*LEARNING_RATES), "one of " + ", ".join(LEARNING_RATES)),
+    "learning_rate_init": (_number(0, INF, low_open=True, high_open=True), "a number > 0"),
+    "power_t": (_number(0, INF, high_open=True), "a number ≥ 0"),
+    "max_iter": (_number(1, INF, integer=True), "a positive integer"),
+    "shuffle": (lambda v: isinstance(v, bool), "True or False"),
+    "tol": (_number(0, INF, high_open=True), "a number ≥ 0"),
+    "verbose": (lambda v: isinstance(v, bool | numbers.Integral), "True or False"),
+    "warm_start": (lambda v: isinstance(v, bool), "True or False"),
+    "momentum": (_number(0, 1), "a number in [0, 1]"),
+    "nesterovs_momentum": (lambda v: isinstance(v, bool), "True or False"),
+    "early_stopping": (lambda v: isinstance(v, bool), "True or False"),
+    "validation_fraction": (_number(0, 1, high_open=True), "a number in [0, 1)"),
+    "beta_1": (_number(0, 1, high_open=True), "a number in [0, 1)"),
+    "beta_2": (_number(0, 1, high_open=True), "a number in [0, 1)"),
+    "epsilon": (_number(0, INF, low_open=True, high_open=True), "a number > 0"),
+    "n_iter_no_change": (_number(1, INF, integer=True), "a positive integer"),
+    "max_fun": (_number(1, INF, integer=True), "a positive integer"),
+    "init": (_one_of(*INIT_NAMES), "one of " + ", ".join(INIT_NAMES)),
+    "dropout": (_number(0, 1, high_open=True), "a rate in [0, 1)"),
+    "batch_norm": (lambda v: isinstance(v, bool), "True or False"),
+    "dtype": (_dtype, "None, 'float32' or 'float64'"),
+    "clip_norm": (_clip, "None or a number > 0"),
+}
+
+
+def check_parameters(estimator_name: str, params: dict[str, Any]) -> None:
+    """Raise ValueError naming the first parameter whose value is not valid."""
+    for name, (valid, expected) in PARAMETERS.items():
+        if name in params and not valid(params[name]):
+            raise ValueError(
+                f"{estimator_name}: {name} must be {expected}, got {params[name]!r}"
+            )
+
+
+def hidden_sizes(value: Any) -> list[int]:
+    """hidden_layer_sizes as a list of widths (an int is one hidden layer)."""
+    return [int(value)] if isinstance(value, numbers.Integral) else [int(s) for s in value]
+
+
+def make_optimizer(params: dict[str, Any]) -> Optimizer:
+    """The library's optimizer for a stochastic solver, from the estimator's parameters."""
+    solver, lr = params["solver"], float(params["learning_rate_init"])
+    if solver == "sgd":
+        momentum = float(params["momentum"])
+        return SGD(lr=lr, momentum=momentum,
+                   nesterov=bool(params["nesterovs_momentum"]) and momentum > 0)
+    betas = (float(params["beta_1"]), float(params["beta_2"]))
+    if solver == "adam":
+        return Adam(lr=lr, betas=betas, eps=float(params["epsilon"]))
+    if solver == "adamw":
+        return AdamW(lr=lr, betas=betas, eps=float(params["epsilon"]))
+    if solver == "rmsprop":
+        return RMSProp(lr=lr, eps=float(params["epsilon"]))
+    raise ValueError(f"solver {solver!r} is not stochastic")
+
+
+def has_stochastic_solver(estimator: Any) -> bool:
+    """True for a stochastic solver; else AttributeError (so partial_fit is hidden for lbfgs)."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers "
+            f"({', '.join(STOCHASTIC_SOLVERS)}); {estimator.solver!r} is not one"
+        )
+    return True

@@ -1,0 +1,123 @@
+"""Training data larger than memory: batches read from disk, shuffled within a buffer.
+
+Where the samples come from (a *source*):
+
+- an array: a ``np.memmap``, ``np.load(path, mmap_mode="r")``, or any 2-D
+  array, with its targets y (in memory or mapped too): :class:`ArraySource`;
+- one large ``.npy`` file whose last column is the target: :class:`NpyFile`,
+  read one window of rows at a time (never mapped whole, so it works under an
+  address-space limit);
+- a directory of ``.npy`` shards: :class:`NpyShards`. A shard is a pair of
+  files ``X<key>.npy`` (m_i, n_features) and ``y<key>.npy`` (m_i,) or
+  (m_i, k) with the same ``<key>``, e.g. ``X_000.npy`` + ``y_000.npy``, or
+  ``X.npy`` + ``y.npy`` for one shard; ``X_test.npy`` + ``y_test.npy``, if
+  present, are the test set and are not trained on;
+- an iterable of (X, y) batches of any sizes: :class:`BatchIterable` (a list,
+  or a function returning a fresh iterator for each epoch).
+
+How an epoch reads them (:func:`shuffled_batches`): the source is cut into
+blocks of contiguous rows (a shard is cut too), the blocks are read in a
+random order, and their rows are copied into a *shuffle buffer* of
+``buffer_size`` samples. When the buffer is full its rows are permuted and
+handed out as batches; the rows too few to fill a last batch stay in the
+buffer and mix with the next blocks. Each sample is seen exactly once per
+epoch. Memory: the buffer (buffer_size × n_features numbers of the
+network's dtype), one block being read (at most buffer_size / 8 rows), and
+one batch; y of an array source stays where the caller keeps it. The
+default buffer holds ``DEFAULT_BUFFER_BYTES`` (32 MiB) of features. A larger
+buffer mixes better: with buffer_size ≥ the number of samples, every epoch is
+a full random permutation, as in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+from .batches import StreamBatches, buffer_rows, shuffled_batches
+from .npy import NpyFile, NpyShards
+from .sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
+
+__all__ = [
+    "DEFAULT_BUFFER_BYTES",
+    "ArraySource",
+    "BatchIterable",
+    "NpyFile",
+    "NpyShards",
+    "Source",
+    "StreamBatches",
+    "buffer_rows",
+    "is_streamed",
+    "open_source",
+    "scan",
+    "shuffled_batches",
+]
+
+
+def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
+                ) -> Source | BatchIterable:
+    """A source for ``fit``: an (X, y) pair of arrays or memmaps; a path to a shard
+    directory or a large .npy file (y None); an iterable of (X, y) batches (y None);
+    or a source already made (returned as it is). ``buffer_size``: the shuffle
+    buffer's samples (default: DEFAULT_BUFFER_BYTES of features)."""
+    source: Source | BatchIterable
+    if isinstance(X, Source | BatchIterable | str | Path) and y is not None:
+        raise ValueError("the targets come with the source here; pass y=None")
+    if isinstance(X, Source | BatchIterable):
+        source = X
+    elif isinstance(X, str | Path):
+        path = Path(X)
+        if path.is_dir():
+            source = NpyShards(path)
+        elif path.suffix.lower() == ".npy":
+            if not path.is_file():
+                raise DataError(f"{path}: no such file")
+            source = NpyFile(path)
+        else:
+            raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
+    elif y is None:
+        source = BatchIterable(X)
+    else:
+        source = ArraySource(X, y)
+    if buffer_size is not None:
+        buffer_rows(1, 1, 1, buffer_size)  # checks it
+        source.buffer_size = buffer_size
+    return source
+
+
+def is_streamed(X: Any) -> bool:
+    """Whether ``fit`` should stream X: a memmap, a path, a source, or an iterable of
+    (X, y) batches (not an in-memory array, list of rows or DataFrame)."""
+    if isinstance(X, np.memmap | str | Path | Source | BatchIterable):
+        return True
+    if isinstance(X, np.ndarray) or hasattr(X, "__array__") or hasattr(X, "shape"):
+        return False
+    if isinstance(X, list | tuple):  # rows of numbers, or a list of (X, y) batches
+        return bool(X) and isinstance(X[0], tuple | list) and len(X[0]) == 2 and hasattr(
+            X[0][0], "shape")
+    return callable(X) or isinstance(X, Iterator | Iterable)
+
+
+def scan(source: Source | BatchIterable) -> tuple[np.ndarray, int, np.dtype[Any]]:
+    """(every target, the number of features, the features' dtype) of a source: for an
+    iterable, one pass over its batches (which must be readable again: a list or a
+    function, not a one-shot iterator)."""
+    if isinstance(source, Source):
+        return source.targets(), source.n_features, source.dtype
+    if source.one_shot:
+        raise DataError("the batches are read twice here (once for the targets and "
+                        "widths); give a list, or a function that returns a fresh iterator")
+    targets, widths, dtypes = [], set(), set()
+    for X, y in source.chunks(0, None):
+        targets.append(y)
+        widths.add(X.shape[1])
+        dtypes.add(X.dtype)
+    if not targets:
+        raise DataError("the iterable holds no batches")
+    if len(widths) > 1:
+        raise DataError(f"the batches have different numbers of features: {sorted(widths)}")
+    return np.concatenate(targets), widths.pop(), np.result_type(*dtypes)

@@ -1,0 +1,146 @@
+"""Sources read from .npy files: one large file, or a directory of X/y shards.
+
+A file is read one window of rows at a time (a memory map of just that
+window, copied and unmapped), never mapped whole, so it works under an
+address-space limit. Shards: ``X<key>.npy`` (m_i, n_features) with
+``y<key>.npy`` (m_i,) or (m_i, k), e.g. ``X_000.npy`` + ``y_000.npy``, in
+sorted key order; ``X_test.npy`` + ``y_test.npy`` are the test set.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .sources import DEFAULT_BUFFER_BYTES, Source, check_block
+
+#: A shard's features file: X<key>.npy, its targets y<key>.npy.
+SHARD_NAME = re.compile(r"^X(?P<key>.*)\.npy$")
+TEST_KEY = "_test"
+
+
+class _NpyReader:
+    """Rows of a 2-D C-order .npy file, read by window (never the whole file at once)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            with path.open("rb") as file:
+                version = np.lib.format.read_magic(file)
+                shape, fortran, dtype = (np.lib.format.read_array_header_1_0(file)
+                                         if version == (1, 0)
+                                         else np.lib.format.read_array_header_2_0(file))
+                self.offset = file.tell()
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: not a NumPy .npy file ({error})") from None
+        if fortran and len(shape) > 1:
+            raise DataError(f"{path}: stored in Fortran order; save it with "
+                            "np.save(path, np.ascontiguousarray(X))")
+        if dtype.hasobject or dtype.kind not in "biuf":
+            raise DataError(f"{path}: dtype {dtype}; expected numbers")
+        self.shape: tuple[int, ...] = tuple(int(s) for s in shape)
+        self.dtype = dtype
+        if len(self.shape) not in (1, 2) or self.shape[0] == 0:
+            raise DataError(f"{path}: shape {self.shape}; expected (samples, columns)")
+
+    @property
+    def rows(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as an in-memory array: one window mapped, copied, unmapped."""
+        row_items = int(np.prod(self.shape[1:], dtype=np.int64))
+        window = np.memmap(self.path, dtype=self.dtype, mode="r",
+                           offset=self.offset + start * row_items * self.dtype.itemsize,
+                           shape=(stop - start, *self.shape[1:]))
+        rows = np.array(window)
+        del window  # unmap now: only one window is ever mapped
+        return rows
+
+
+class NpyFile(Source):
+    """One large .npy file (m, n_features + 1) whose last column is the target."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.reader = _NpyReader(Path(path))
+        self.where = str(path)
+        if len(self.reader.shape) != 2 or self.reader.shape[1] < 2:
+            raise DataError(f"{path}: shape {self.reader.shape}; expected (samples, features + "
+                            "1 target column), the target last")
+        self.n_samples = self.reader.rows
+        self.n_features = self.reader.shape[1] - 1
+        self.dtype = self.reader.dtype
+
+    def parts(self) -> list[int]:
+        return [self.n_samples]
+
+    def read(self, part: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.reader.read(start, stop)
+        check_block(rows, self.where, start)
+        return rows[:, :-1], rows[:, -1]
+
+    def read_targets(self, part: int) -> np.ndarray:
+        block = max(1, DEFAULT_BUFFER_BYTES // (self.reader.shape[1] * self.reader.dtype.itemsize))
+        return np.concatenate([self.read(0, s, min(s + block, self.n_samples))[1]
+                               for s in range(0, self.n_samples, block)])
+
+
+class NpyShards(Source):
+    """A directory of X<key>.npy / y<key>.npy pairs (see the module's docstring)."""
+
+    def __init__(self, directory: str | Path) -> None:
+        folder = Path(directory)
+        self.where = str(folder)
+        if not folder.is_dir():
+            raise DataError(f"{folder}: no such directory of .npy shards")
+        keys = sorted(m["key"] for f in folder.iterdir() if (m := SHARD_NAME.match(f.name))
+                      and m["key"] != TEST_KEY)
+        if not keys:
+            raise DataError(f"{folder}: no X*.npy shards (name them X_000.npy with "
+                            "y_000.npy, X_001.npy with y_001.npy, ...)")
+        self.shards: list[tuple[_NpyReader, _NpyReader]] = []
+        for key in keys:
+            X, y = self._pair(folder, key)
+            if len(X.shape) != 2:
+                raise DataError(f"{X.path}: shape {X.shape}; expected (samples, features)")
+            if self.shards and X.shape[1] != self.shards[0][0].shape[1]:
+                raise DataError(f"{X.path} has {X.shape[1]} features but "
+                                f"{self.shards[0][0].path.name} has {self.shards[0][0].shape[1]}")
+            self.shards.append((X, y))
+        self.n_features = self.shards[0][0].shape[1]
+        self.dtype = self.shards[0][0].dtype
+        self.n_samples = sum(X.rows for X, _ in self.shards)
+        self.test = self._pair(folder, TEST_KEY) if (folder / "X_test.npy").exists() else None
+
+    @staticmethod
+    def _pair(folder: Path, key: str) -> tuple[_NpyReader, _NpyReader]:
+        y_path = folder / f"y{key}.npy"
+        if not y_path.is_file():
+            raise DataError(f"{folder / f'X{key}.npy'}: no targets file {y_path.name} beside it")
+        X, y = _NpyReader(folder / f"X{key}.npy"), _NpyReader(y_path)
+        if X.rows != y.rows:
+            raise DataError(f"{X.path} has {X.rows} rows but {y.path.name} has {y.rows}")
+        return X, y
+
+    def parts(self) -> list[int]:
+        return [X.rows for X, _ in self.shards]
+
+    def read(self, part: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        X_file, y_file = self.shards[part]
+        X = X_file.read(start, stop)
+        check_block(X, str(X_file.path), start)
+        return X, y_file.read(start, stop)
+
+    def read_targets(self, part: int) -> np.ndarray:
+        y = self.shards[part][1]
+        return y.read(0, y.rows)
+
+    def test_arrays(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(X_test, y_test) in memory, when the directory has them."""
+        if self.test is None:
+            return None
+        X, y = self.test
+        return X.read(0, X.rows), y.read(0, y.rows)

@@ -1,0 +1,168 @@
+"""Where streamed samples come from: a source reads blocks of rows into memory.
+
+A :class:`Source` is cut into blocks of contiguous rows (:meth:`Source.blocks`)
+and reads one block at a time; :class:`ArraySource` reads an array or a
+memmap, :mod:`backprop.streaming.npy` reads .npy files, and
+:class:`BatchIterable` takes (X, y) batches from an iterable as they come.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError
+
+#: The shuffle buffer's default size, in bytes of features.
+DEFAULT_BUFFER_BYTES = 32 * 2**20
+
+
+@dataclass(frozen=True)
+class Block:
+    """Rows [start, stop) of one part (an array, a file or a shard) of a source."""
+
+    part: int
+    start: int
+    stop: int
+
+
+class Source:
+    """Samples that can be read in blocks of rows; subclasses say from where."""
+
+    n_samples: int
+    n_features: int
+    where: str
+    dtype: np.dtype[Any]  # of the features as stored
+    #: Applied to every block read for training: X rows (e.g. a fitted Scaler's
+    #: transform) and targets (e.g. labels mapped to 0..k-1).
+    transform: Callable[[np.ndarray], np.ndarray] | None = None
+    target_transform: Callable[[np.ndarray], np.ndarray] | None = None
+    #: The shuffle buffer's samples when fit streams this source (None: the default).
+    buffer_size: int | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(samples, features), as an array's shape."""
+        return (self.n_samples, self.n_features)
+
+    def parts(self) -> list[int]:
+        """The number of rows of each part."""
+        raise NotImplementedError
+
+    def read(self, part: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """(X rows, y rows) [start, stop) of ``part``, in memory."""
+        raise NotImplementedError
+
+    def blocks(self, block_rows: int) -> list[Block]:
+        """Every part cut into blocks of at most ``block_rows`` rows, in order."""
+        return [Block(p, s, min(s + block_rows, rows))
+                for p, rows in enumerate(self.parts()) for s in range(0, rows, block_rows)]
+
+    def chunks(self, block_rows: int, rng: np.random.Generator | None
+               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The blocks' rows, in a random block order when ``rng`` is given."""
+        blocks = self.blocks(block_rows)
+        order = rng.permutation(len(blocks)) if rng is not None else range(len(blocks))
+        for i in order:
+            block = blocks[int(i)]
+            X, y = self.read(block.part, block.start, block.stop)
+            if self.transform is not None:
+                X = self.transform(X)
+            if self.target_transform is not None:
+                y = self.target_transform(y)
+            yield X, y
+
+    def column_statistics(self, block_rows: int = 65536) -> dict[str, np.ndarray]:
+        """Per-column mean, standard deviation, min and max over every sample, read
+        block by block and summed in float64 (Chan et al.'s pairwise update)."""
+        count, mean, m2 = 0, np.zeros(self.n_features), np.zeros(self.n_features)
+        low, high = np.full(self.n_features, np.inf), np.full(self.n_features, -np.inf)
+        for block in self.blocks(block_rows):
+            X = self.read(block.part, block.start, block.stop)[0].astype(np.float64)
+            n = X.shape[0]
+            block_mean = X.mean(axis=0)
+            delta = block_mean - mean
+            total = count + n
+            mean = mean + delta * n / total  # combined mean
+            m2 = m2 + ((X - block_mean) ** 2).sum(axis=0) + delta**2 * count * n / total
+            count = total
+            low, high = np.minimum(low, X.min(axis=0)), np.maximum(high, X.max(axis=0))
+        return {"mean": mean, "std": np.sqrt(m2 / count), "min": low, "max": high}
+
+    def targets(self) -> np.ndarray:
+        """Every target, in order (targets are small: m numbers, not m × n)."""
+        return np.concatenate([self.read_targets(p) for p in range(len(self.parts()))])
+
+    def read_targets(self, part: int) -> np.ndarray:
+        raise NotImplementedError
+
+
+def check_block(X: np.ndarray, where: str, first_row: int) -> None:
+    """One-line DataError naming the row of the first NaN/inf in a block."""
+    if X.dtype.kind == "f" and not np.isfinite(X).all():
+        row, col = (int(v) for v in np.argwhere(~np.isfinite(X))[0])
+        raise DataError(f"{where}: row {first_row + row}, column {col} is {X[row, col]}; "
+                        "NaN/inf is not allowed")
+
+
+class ArraySource(Source):
+    """X (m, n) — a memmap or any array — with targets y (m,) or (m, k)."""
+
+    def __init__(self, X: Any, y: Any, where: str = "X") -> None:
+        if not hasattr(X, "shape") or len(X.shape) != 2:
+            raise DataError(f"{where}: expected a 2-D array of samples, got "
+                            f"{getattr(X, 'shape', type(X).__name__)}")
+        if len(y) != X.shape[0]:
+            raise DataError(f"{where}: X has {X.shape[0]} rows but y has {len(y)}")
+        self.X, self.y, self.where = X, y, where
+        self.n_samples, self.n_features = int(X.shape[0]), int(X.shape[1])
+        self.dtype = np.dtype(X.dtype)
+
+    def parts(self) -> list[int]:
+        return [self.n_samples]
+
+    def read(self, part: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        X = np.asarray(self.X[start:stop])
+        check_block(X, self.where, start)
+        return X, np.asarray(self.y[start:stop])
+
+    def read_targets(self, part: int) -> np.ndarray:
+        return np.asarray(self.y)
+
+
+class BatchIterable:
+    """(X, y) batches from an iterable: a list or tuple (read again every epoch), a
+    function returning a fresh iterator per epoch, or a one-shot iterator (one epoch)."""
+
+    def __init__(self, batches: Iterable[Any] | Callable[[], Iterable[Any]]) -> None:
+        self.batches = batches
+        self.where = "the batches"
+        self.used = False
+        self.buffer_size: int | None = None
+        self.target_transform: Callable[[np.ndarray], np.ndarray] | None = None
+
+    @property
+    def one_shot(self) -> bool:
+        """Whether the batches can be read only once (an iterator, not a list or function)."""
+        return not callable(self.batches) and iter(self.batches) is self.batches
+
+    def chunks(self, block_rows: int, rng: np.random.Generator | None
+               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        if self.one_shot and self.used:
+            raise DataError("the iterator of batches was used up after one epoch; give a list, "
+                            "or a function that returns a fresh iterator, to train longer")
+        self.used = True
+        source = self.batches() if callable(self.batches) else self.batches
+        for number, item in enumerate(source, start=1):
+            if not isinstance(item, tuple | list) or len(item) != 2:
+                raise DataError(f"batch {number}: expected a pair (X, y), got "
+                                f"{type(item).__name__}")
+            X, y = np.asarray(item[0]), np.asarray(item[1])
+            if X.ndim != 2 or len(y) != X.shape[0]:
+                raise DataError(f"batch {number}: X has shape {X.shape} and y {y.shape}; "
+                                "expected (m, n_features) and m targets")
+            check_block(X, f"batch {number}", 0)
+            yield X, y if self.target_transform is None else self.target_transform(y)

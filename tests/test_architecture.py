@@ -1,0 +1,166 @@
+"""The package's shape: imports go one way, modules stay small, private names stay private.
+
+These read the source with ``ast``; nothing is imported. An import counts
+wherever it stands (module level or inside a function), except under
+``if TYPE_CHECKING:``, which never runs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "backprop"
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node of the tree except those inside ``if TYPE_CHECKING:``."""
+    nodes: list[ast.AST] = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+            for child in node.orelse:
+                visit(child)
+            return
+        nodes.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return nodes
+
+
+def _imports_of(name: str, path: Path) -> set[str]:
+    """The package's modules that module ``name`` imports at run time."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            # `from . import training` imports the submodule backprop.training
+            submodules = {f"{module}.{alias.name}" for alias in node.names}
+            found.update(submodules & MODULES.keys() or {module})
+    return {module for module in found if module in MODULES and module != name}
+
+
+def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                return [*path[path.index(target):], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_no_import_cycle() -> None:
+    graph = {name: _imports_of(name, path) for name, path in MODULES.items()}
+    # the package's __init__ imports its modules; none may import the package back
+    cycle = _find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+
+
+def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
+    source = (
+        "from typing import TYPE_CHECKING\n"
+        "from .layers import Dense\n"
+        "from . import training\n"
+        "if TYPE_CHECKING:\n    from .network import Network\n"
+        "def f():\n    from .persistence import save\n"
+    )
+    path = PACKAGE / "_probe_.py"
+    tree_nodes = _runtime_nodes(ast.parse(source))
+    assert not any(
+        isinstance(node, ast.ImportFrom) and node.module == "network" for node in tree_nodes
+    )
+    try:
+        path.write_text(source, encoding="utf-8")
+        imports = _imports_of("backprop._probe_", path)
+    finally:
+        path.unlink()
+    assert imports == {"backprop.layers", "backprop.training", "backprop.persistence"}
+
+
+def _private_names_defined(tree: ast.AST) -> set[str]:
+    """Underscore names a module defines: functions, classes, assignments, self._x attributes."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return {name for name in names if name.startswith("_") and not name.startswith("__")}
+
+
+def _private_names_used(tree: ast.AST) -> set[tuple[str, int]]:
+    """(name, line) of every ``x._name`` attribute and every ``from m import _name``.
+
+    ``self._name`` and ``cls._name`` are left out: a subclass may use what its
+    base class keeps for subclasses, wherever that base class is defined.
+    """
+    used: set[tuple[str, int]] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            used.add((node.attr, node.lineno))
+        elif isinstance(node, ast.ImportFrom):
+            used.update((a.name, node.lineno) for a in node.names if a.name.startswith("_"))
+    return {(name, line) for name, line in used if not name.startswith("__")}
+
+
+def test_no_module_uses_another_modules_private_names() -> None:
+    trees = {name: ast.parse(path.read_text(encoding="utf-8")) for name, path in MODULES.items()}
+    defined = {name: _private_names_defined(tree) for name, tree in trees.items()}
+    offences = []
+    for name, tree in trees.items():
+        for private, line in sorted(_private_names_used(tree)):
+            owners = [other for other, names in defined.items() if private in names]
+            if private not in defined[name] and owners:
+                offences.append(f"{name}:{line} uses {private} of {', '.join(owners)}")
+    assert not offences, "\n".join(offences)
+
+
+def test_the_private_name_check_sees_a_reach_into_another_module() -> None:
+    owner = ast.parse("class Network:\n    def _forward(self):\n        pass\n")
+    caller = ast.parse("def fit(net):\n    net._forward()\n")
+    assert "_forward" in _private_names_defined(owner)
+    assert ("_forward", 2) in _private_names_used(caller)
+    assert "_forward" not in _private_names_defined(caller)
+    subclass = ast.parse("class Mine(Base):\n    def fit(self):\n        self._forward()\n")
+    assert not _private_names_used(subclass)
