@@ -288,14 +288,24 @@ def test_model_files_load_in_the_library_and_the_cli_model_opens(tmp_path: Path)
     net = bp.load(path)
     points = page.data.X_test
     assert np.array_equal(net.forward(points), page.run.net.forward(points))
+    # the CLI reads the model and the data as the playground wrote them
+    csv_path = tmp_path / "data.csv"
+    csv_path.write_text(page.handle(DownloadCsv(type="download_csv"))[0]["text"])
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    evaluated = json.loads(subprocess.run(
+        [sys.executable, "-m", "backprop", "evaluate", str(path), str(csv_path), "--json"],
+        check=True, env=env, timeout=120, capture_output=True, text=True).stdout)
+    n_train, n_test = len(page.data.y_train), len(page.data.y_test)
+    readouts = page.readouts
+    assert readouts["loss_train"] is not None and readouts["loss_test"] is not None
+    assert evaluated["loss"] == pytest.approx(
+        (readouts["loss_train"] * n_train + readouts["loss_test"] * n_test) / (n_train + n_test),
+        rel=1e-6)
     other = page_with(dataset="circles", layers=[2])
     other.handle(LoadModel(type="load_model", data=reply["base64"]))
     assert other.loaded and other.setup.layers == [4, 4]
     assert np.array_equal(other.run.net.params, page.run.net.params)
     # a model the CLI trained on the playground's CSV (softmax outputs, scaled inputs)
-    csv_path = tmp_path / "data.csv"
-    csv_path.write_text(page.handle(DownloadCsv(type="download_csv"))[0]["text"])
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     subprocess.run([sys.executable, "-m", "backprop", "train", str(csv_path), "--layers", "5",
                     "--epochs", "30", "--scale", "standard", "--out", str(tmp_path / "cli"),
                     "--no-plots", "--quiet"], check=True, env=env, timeout=120)
