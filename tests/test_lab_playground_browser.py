@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -91,10 +90,7 @@ def test_hooks_then_play_on_circles_learns_and_redraws(lab_page: Callable[..., A
     assert value(page, "pg-accuracy-test") > 0.9
     confusion = state(page)["confusion"]
     assert sum(map(sum, confusion)) == len(state(page)["points"]["test"])
-    page.screenshot(path=str(artifacts / "playground.png"))
-    docs = ROOT / "docs" / "img"
-    docs.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(artifacts / "playground.png", docs / "playground.png")
+    page.screenshot(path=str(artifacts / "playground.png"))  # docs/img/playground.png is one
 
 
 def test_dataset_lr_activation_and_layers_take_effect(lab_page: Callable[..., Any]) -> None:
