@@ -28,6 +28,9 @@ def test_initializers_have_the_published_scale(scheme: str) -> None:
     net = bp.Network([bp.Dense(n_in, n_out, init=scheme)], seed=0, dtype="float64")
     W = net.layers[0].W
     expected_std = {
+        "zero": 0.0,
+        "uniform": 0.5 / np.sqrt(3),
+        "normal": 1.0,
         "small_random": 0.01,
         "xavier_uniform": np.sqrt(2 / (n_in + n_out)),
         "glorot_uniform": np.sqrt(2 / (n_in + n_out)),

@@ -4,6 +4,9 @@ Each draws in float64 from the network's seeded generator and is then cast
 to the network's dtype, so float32 and float64 networks built from the
 same seed start from the same weights (up to rounding). Biases start at 0.
 
+    zero            0 everywhere             every unit alike: the symmetry never breaks
+    uniform         U(±0.5)                  a fixed range, whatever the layer's width
+    normal          N(0, 1)                  unit variance, whatever the layer's width
     small_random    N(0, 1) × 0.01           the classic textbook choice
     xavier_uniform  U(±√(6 / (n_in + n_out)))  Glorot & Bengio 2010
     xavier_normal   N(0, 2 / (n_in + n_out))
@@ -25,6 +28,18 @@ from .errors import OptionError, OptionTypeError
 Shape = tuple[int, int]
 # np.random as a string: evaluating it here would load numpy.random at import
 Initializer = Callable[["np.random.Generator", Shape], np.ndarray]
+
+
+def zero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.zeros(shape)
+
+
+def uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.uniform(-0.5, 0.5, shape)
+
+
+def normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.standard_normal(shape))
 
 
 def small_random(rng: np.random.Generator, shape: Shape) -> np.ndarray:
@@ -72,6 +87,9 @@ INITIALIZERS: dict[str, Initializer] = {
     "lecun": lecun_normal,
     "lecun_normal": lecun_normal,
     "lecun_uniform": lecun_uniform,
+    "zero": zero,
+    "uniform": uniform,
+    "normal": normal,
 }
 
 #: Names accepted by :func:`get_initializer`, "auto" included.

@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from .playground import PlaygroundPage
 from .regression import RegressionPage
 from .sandbox_page import SandboxPage
 from .session import DEFAULT_IDLE_TIMEOUT, Page, Session
@@ -29,6 +30,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 PAGES: dict[str, type[Page]] = {
     "regression": RegressionPage,
     "sandbox": SandboxPage,
+    "playground": PlaygroundPage,
 }
 
 _INDEX_SLOT = "<!-- pages -->"
