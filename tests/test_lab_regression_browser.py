@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,19 @@ def set_number(page: Any, testid: str, number: float) -> None:
 
 def wait_until(page: Any, condition: str, timeout: float = 20_000) -> None:
     page.wait_for_function(condition, timeout=timeout)
+
+
+def settled(page: Any, expression: str, timeout: float = 20.0) -> Any:
+    """The value of ``expression`` once two readings 0.3 s apart agree (messages in flight landed)."""
+    deadline = time.monotonic() + timeout
+    last = page.evaluate(expression)
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        now = page.evaluate(expression)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError(f"{expression} kept changing for {timeout} s")
 
 
 def value_js(testid: str) -> str:
@@ -133,7 +147,8 @@ def test_points_are_added_moved_and_removed_with_the_mouse(lab_page: Callable[..
     page.mouse.move(x - 60, y - 60, steps=5)
     page.mouse.up()
     wait_until(page, f"() => window.backpropLab.state().points.at(-1)[1] > {added[1]!r}")
-    moved = page.evaluate("() => window.backpropLab.state().points.at(-1)")
+    # every move of the drag has reached the server and come back before the next click
+    moved = settled(page, "() => window.backpropLab.state().points.at(-1)")
     assert moved[0] < added[0]
     page.keyboard.down("Shift")
     page.mouse.click(x - 60, y - 60)
