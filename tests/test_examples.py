@@ -98,12 +98,42 @@ def test_classic_222_matches_the_worked_example() -> None:
     assert value(out, "E_total =") == pytest.approx(0.298371109, abs=1e-9)
     assert value(out, "w5 ←") == pytest.approx(0.35891648, abs=1e-8)
     assert value(out, "w1 ←") == pytest.approx(0.149780716, abs=1e-9)
-    # the biases, which the library also updates: b ← b − η δ per unit
+    # the biases, which the library also updates when asked to: b ← b − η δ per unit
     for name, (b, deltas) in {"b1": (b1, (d_h1, d_h2)), "b2": (b2, (d_o1, d_o2))}.items():
         match = re.search(rf"{name} ← ({NUMBER}), ({NUMBER})", out)
         assert match, name
         assert [float(g) for g in match.groups()] == pytest.approx(
             [b - lr * d for d in deltas], abs=1e-9)
+
+
+def test_classic_222_with_frozen_biases_reproduces_the_published_error_after_the_step() -> None:
+    """Before frozen biases the script's "after the step" E_total was 0.280471447, the
+    library having updated the biases that the derivation holds fixed
+    (``python examples/classic_222.py``)."""
+    out = run("classic_222.py")
+    i1, i2, t1, t2, lr = 0.05, 0.10, 0.01, 0.99, 0.5
+    w = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+    b1, b2 = 0.35, 0.60
+
+    def e_total(w: list[float], b1: float, b2: float) -> tuple[float, list[float]]:
+        h1, h2 = sigmoid(w[0] * i1 + w[1] * i2 + b1), sigmoid(w[2] * i1 + w[3] * i2 + b1)
+        o1, o2 = sigmoid(w[4] * h1 + w[5] * h2 + b2), sigmoid(w[6] * h1 + w[7] * h2 + b2)
+        d_o1, d_o2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+        d_h1 = (w[4] * d_o1 + w[6] * d_o2) * h1 * (1 - h1)
+        d_h2 = (w[5] * d_o1 + w[7] * d_o2) * h2 * (1 - h2)
+        grads = [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2,
+                 d_o1 * h1, d_o1 * h2, d_o2 * h1, d_o2 * h2]
+        return 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2, grads
+
+    _, grads = e_total(w, b1, b2)
+    stepped = [wi - lr * g for wi, g in zip(w, grads, strict=True)]
+    frozen, _ = e_total(stepped, b1, b2)  # the weights move, b1 and b2 stay
+    assert value(out, "after the step: E_total =") == pytest.approx(frozen, abs=1e-9)
+    # the published figure (its last digits differ from exact arithmetic by 1.5e-7)
+    assert value(out, "after the step: E_total =") == pytest.approx(0.291027924, abs=2e-7)
+    assert "b1 = 0.35, b2 = 0.6" in out
+    assert value(out, "with the biases trained: E_total =") == pytest.approx(0.280471447,
+                                                                              abs=1e-9)
 
 
 def test_vectorized_bce_cost_falls_and_gradients_agree() -> None:

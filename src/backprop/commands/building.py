@@ -32,10 +32,12 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
     widths = [data.n_features, *o["layers"]]
     layers: list[Layer] = []
     for n_in, n_out_hidden in itertools.pairwise(widths):
-        layers.append(Dense(n_in, n_out_hidden, activation=o["activation"]))
+        layers.append(Dense(n_in, n_out_hidden, activation=o["activation"],
+                            train_bias=not o.get("freeze_biases", False)))
         if o["dropout"] > 0:
             layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
-    layers.append(Dense(widths[-1], n_out, activation=output))
+    layers.append(Dense(widths[-1], n_out, activation=output,
+                        train_bias=not o.get("freeze_biases", False)))
     return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
 
 

@@ -84,6 +84,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
            check=positive, per_dataset={MNIST: 128}),
     Option("epochs", whole, 50, "passes over the training data", check=positive,
            per_dataset={MNIST: 4}),
+    Option("freeze_biases", flag, False,
+           "keep every bias at its initial value (0): no optimizer updates it"),
     Option("dropout", real, 0.0, "dropout rate after each hidden layer, in [0, 1)",
            check=within(0.0, 1.0, low_open=False)),
     Option("clip_norm", real, None, "clip gradients to this global norm; none: no clipping",
