@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import OptionError
 from .common import parse_list
 from .option_table import ACTIVATION, LOSS, OUTPUT_ACTIVATION, SEED, WIDTHS
-from .options import Option, add_options, flag, positive, real, resolve
+from .options import Option, add_options, at_least, flag, non_negative, real, resolve, whole
 
 #: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
 CLASSIC_LAYERS = [2, 3, 1]
@@ -37,7 +37,13 @@ OPTIONS = (
     Option("bias", flag, True, "layers without biases (the classic network has none)"),
     SEED.replace(default=None, help="random initial weights from this seed",
                  shown="none: the classic weights"),
-    Option("lr", real, 0.5, "learning rate η", check=positive),
+    Option("lr", real, 0.5, "learning rate η; 0: the gradients only, no update",
+           check=non_negative),
+    Option("steps", whole, 1, "consecutive steps of gradient descent to write out",
+           check=at_least(1)),
+    Option("stale_weights", flag, False,
+           "also show each hidden δ as a loop that updates the weights above first gets it "
+           "(wrong on purpose)"),
 )
 
 
@@ -181,7 +187,12 @@ def run(args: argparse.Namespace) -> int:
             raise OptionError(f"--y {text!r} has {len(row)} values but the network has "
                              f"{net.n_outputs} outputs")
         targets.append(row)
-    trace = explain(net, np.array(X), np.array(targets), lr=o["lr"])
+    if o["stale_weights"] and o["lr"] == 0:
+        raise OptionError("--stale-weights needs --lr > 0: with no update no weight is stale")
+    if o["steps"] > 100:
+        raise OptionError(f"--steps must be at most 100, got {o['steps']}")
+    trace = explain(net, np.array(X), np.array(targets), lr=o["lr"], steps=o["steps"],
+                    stale_weights=o["stale_weights"])
     if args.format == "markdown":
         print(trace.to_markdown())
     elif args.format == "json":

@@ -89,8 +89,9 @@ class TextNotation:
                   for row in rows)]
 
     # -- the equations ----------------------------------------------------
-    def forward_formula(self) -> str:
-        return ("z_j^[l] = Σ_k w_jk^[l] a_k^[l-1] + b_j^[l],   a_j^[l] = σ(z_j^[l]),   "
+    def forward_formula(self, bias: bool) -> str:
+        plus_b = " + b_j^[l]" if bias else ""
+        return (f"z_j^[l] = Σ_k w_jk^[l] a_k^[l-1]{plus_b},   a_j^[l] = σ(z_j^[l]),   "
                 f"a_k^[0] = {self.var('x', 'k')}")
 
     def applied(self, activation: str, z: str) -> str:
@@ -114,6 +115,13 @@ class TextNotation:
 
     def fused_output_error(self) -> str:
         return "δ_j^[L] = a_j^[L] − y_j"
+
+    def log(self, text: str) -> str:
+        return f"ln{self.paren(text)}"
+
+    def mse_comparison(self) -> str:
+        """The name of the δ mse would give, beside the fused one."""
+        return "with mse instead"
 
     def softmax_output_error(self) -> str:
         return ("δ_j^[L] = a_j^[L] (g_j − Σ_i g_i a_i^[L]),   g_j = ∂ℓ/∂a_j^[L]   "
@@ -143,13 +151,15 @@ class TextNotation:
         return f"Σ_k w_k{unit}^[{above}] δ_k^[{above}]"
 
     softmax_inner = "Σ_i g_i a_i"
+    softmax_mse_inner = "Σ_i (a_i − y_i) a_i"
 
     def sigma_prime(self, z: str) -> str:
         return f"σ'({z})"
 
-    def gradient_formulas(self, batch: bool) -> str:
+    def gradient_formulas(self, batch: bool, bias: bool) -> str:
         mean = "1/m Σ_i " if batch else ""
-        return f"∂L/∂w_jk^[l] = {mean}δ_j^[l] a_k^[l-1],   ∂L/∂b_j^[l] = {mean}δ_j^[l]"
+        weights = f"∂L/∂w_jk^[l] = {mean}δ_j^[l] a_k^[l-1]"
+        return f"{weights},   ∂L/∂b_j^[l] = {mean}δ_j^[l]" if bias else weights
 
     sample_mean = "1/m Σ_i "
 
@@ -171,6 +181,7 @@ class TexNotation(TextNotation):
     delta = r"\delta"
     half = r"\frac{1}{2}"
     softmax_inner = r"\sum_{i} g_{i} a_{i}"
+    softmax_mse_inner = r"\sum_{i} (a_{i} - y_{i}) a_{i}"
     sample_mean = r"\frac{1}{m}\sum_{i} "
 
     def paren(self, text: str) -> str:
@@ -211,8 +222,9 @@ class TexNotation(TextNotation):
         return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                 *("| " + " | ".join(row) + " |" for row in rows)]
 
-    def forward_formula(self) -> str:
-        return (r"z_{j}^{[l]} = \sum_{k} w_{jk}^{[l]} a_{k}^{[l-1]} + b_{j}^{[l]}, \qquad "
+    def forward_formula(self, bias: bool) -> str:
+        plus_b = r" + b_{j}^{[l]}" if bias else ""
+        return (r"z_{j}^{[l]} = \sum_{k} w_{jk}^{[l]} a_{k}^{[l-1]}" + plus_b + r", \qquad "
                 r"a_{j}^{[l]} = \sigma\left(z_{j}^{[l]}\right), \qquad a_{k}^{[0]} = x_{k}")
 
     def applied(self, activation: str, z: str) -> str:
@@ -265,11 +277,20 @@ class TexNotation(TextNotation):
     def sigma_prime(self, z: str) -> str:
         return rf"\sigma'\left({z}\right)"
 
-    def gradient_formulas(self, batch: bool) -> str:
+    def gradient_formulas(self, batch: bool, bias: bool) -> str:
         mean = r"\frac{1}{m}\sum_{i=1}^{m} " if batch else ""
-        return (rf"\frac{{\partial L}}{{\partial w_{{jk}}^{{[l]}}}} = {mean}\delta_{{j}}^{{[l]}} "
-                rf"a_{{k}}^{{[l-1]}}, \qquad \frac{{\partial L}}{{\partial b_{{j}}^{{[l]}}}} = "
+        weights = (rf"\frac{{\partial L}}{{\partial w_{{jk}}^{{[l]}}}} = {mean}"
+                   rf"\delta_{{j}}^{{[l]}} a_{{k}}^{{[l-1]}}")
+        if not bias:
+            return weights
+        return (rf"{weights}, \qquad \frac{{\partial L}}{{\partial b_{{j}}^{{[l]}}}} = "
                 rf"{mean}\delta_{{j}}^{{[l]}}")
+
+    def log(self, text: str) -> str:
+        return rf"\ln{self.paren(text)}"
+
+    def mse_comparison(self) -> str:
+        return r"\text{with mse instead}"
 
     def gradient_line(self, formula: str, check: str) -> str:
         return f"- ${formula}$ — {check}"
