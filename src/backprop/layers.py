@@ -109,7 +109,9 @@ class Dense(Layer):
         n_in: inputs per sample (the width of the layer below).
         n_out: units in this layer.
         activation: a name from :func:`backprop.activations.activation_names`
-            or an :class:`~backprop.activations.Activation`.
+            or an :class:`~backprop.activations.Activation`; ``None`` is linear
+            (z itself, e.g. before a BatchNorm and an
+            :class:`~backprop.activation_layer.ActivationLayer`).
         bias: whether the layer has a bias b (``False`` reproduces textbook
             networks without biases).
         train_bias: whether training updates b (``False`` keeps the bias at
@@ -127,7 +129,7 @@ class Dense(Layer):
         self,
         n_in: int,
         n_out: int,
-        activation: str | Activation = "linear",
+        activation: str | Activation | dict[str, Any] | None = "linear",
         *,
         bias: bool = True,
         train_bias: bool = True,
@@ -135,7 +137,7 @@ class Dense(Layer):
     ) -> None:
         self.n_in = check_width("n_in", n_in)
         self.n_out = check_width("n_out", n_out)
-        self.activation = get_activation(activation)
+        self.activation = get_activation("linear" if activation is None else activation)
         self.bias = bool(bias)
         self.train_bias = bool(train_bias)
         if init is not None:

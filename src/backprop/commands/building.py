@@ -12,6 +12,8 @@ from ..network import Network
 
 def build_network(o: dict[str, Any], data: Dataset) -> Network:
     """The network the options ``o`` describe, its input and output widths fitted to ``data``."""
+    from ..activation_layer import ActivationLayer
+    from ..batchnorm import BatchNorm
     from ..dropout import Dropout
     from ..layers import Dense, Layer
 
@@ -23,21 +25,27 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
     if loss == "auto":
         loss = "cross_entropy" if classification else "mse"
     if output == "sigmoid" and loss == "binary_cross_entropy" and classification:
-        if data.n_classes != 2:
-            raise OptionError(f"sigmoid + binary_cross_entropy needs 2 classes; {data.name} has "
-                              f"{data.n_classes}")
-        n_out = 1
+        # one sigmoid unit for two classes; one per class for more (one-vs-rest, the labels
+        # as one-hot rows; the predicted class is the unit with the largest output)
+        n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
     widths = [data.n_features, *o["layers"]]
+    train_bias = not o.get("freeze_biases", False)
     layers: list[Layer] = []
     for n_in, n_out_hidden in itertools.pairwise(widths):
-        layers.append(Dense(n_in, n_out_hidden, activation=o["activation"],
-                            train_bias=not o.get("freeze_biases", False)))
+        if o.get("batch_norm", False):
+            # as the batch-norm paper places it: z = W a (β takes the bias's place), then
+            # normalize, then σ
+            layers.extend([Dense(n_in, n_out_hidden, activation=None, bias=False),
+                           BatchNorm(n_out_hidden),
+                           ActivationLayer(n_out_hidden, o["activation"])])
+        else:
+            layers.append(Dense(n_in, n_out_hidden, activation=o["activation"],
+                                train_bias=train_bias))
         if o["dropout"] > 0:
             layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
-    layers.append(Dense(widths[-1], n_out, activation=output,
-                        train_bias=not o.get("freeze_biases", False)))
+    layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
     return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
 
 
