@@ -105,7 +105,8 @@ def test_diagnose_gradcheck_and_explain_show_their_own_defaults() -> None:
     assert diagnose["out"] == ("runs/DATASET-diagnose", None)
     assert diagnose["lr"] == ("0.01", "0.003")
     gradcheck = help_defaults("gradcheck")
-    assert gradcheck["layers"] == ("4,5,3", None)
+    assert gradcheck["layers"] == ("5", None)  # the hidden widths, as train's
+    assert gradcheck["inputs"] == ("4", None) and gradcheck["outputs"] == ("3", None)
     assert gradcheck["activation"] == ("tanh", None)
     assert gradcheck["bias"] == ("true", None)
     explain = help_defaults("explain")

@@ -123,3 +123,37 @@ def test_a_bad_activation_is_a_one_line_error(spec: str, message: str, tmp_path:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
+
+
+def test_layers_means_the_hidden_widths_in_every_subcommand(tmp_path: Path) -> None:
+    """`backprop gradcheck --layers 3` answered "needs at least an input and an output
+    width", and `backprop explain --layers 3 --seed 0` the same, while `backprop train
+    --layers 3` meant one hidden layer of 3."""
+    explained = run("explain", "--layers", "3", "--seed", "0", "--format", "json")
+    assert explained.returncode == 0, explained.stderr
+    layers = json.loads(explained.stdout)["layers"]
+    assert [(info["n_in"], info["n_out"]) for info in layers] == [(2, 3), (3, 1)]
+    wide = run("explain", "--layers", "4,4", "--seed", "1", "--x", "1,2,3", "--y", "1,0",
+               "--output", "softmax", "--loss", "cross_entropy", "--format", "json")
+    assert wide.returncode == 0, wide.stderr
+    assert [info["n_out"] for info in json.loads(wide.stdout)["layers"]] == [4, 4, 2]
+    checked = run("gradcheck", "--layers", "3", "--inputs", "2", "--outputs", "4", "--json")
+    assert checked.returncode == 0, checked.stderr
+    shapes = [t["shape"] for t in json.loads(checked.stdout)["tensors"]]
+    assert shapes == [[3, 2], [3], [4, 3], [4]]
+    trained = run("train", "xor", "--layers", "3", "--epochs", "1", "--no-plots", "--quiet",
+                  "--out", str(tmp_path / "t"))
+    assert trained.returncode == 0, trained.stderr
+    assert [layer.n_out for layer in bp.load(str(tmp_path / "t" / "model.npz")).layers] == [3, 2]
+
+
+def test_the_old_form_of_layers_still_works_with_a_deprecation_line() -> None:
+    old = run("explain", "--layers", "2,3,1")
+    assert old.returncode == 0, old.stderr
+    assert old.stderr.strip() == ("backprop: deprecated: --layers 2,3,1 includes the input "
+                                  "and output widths; --layers is the hidden widths: write "
+                                  "--inputs 2 --layers 3 --outputs 1")
+    assert old.stdout == run("explain").stdout  # the same classic network
+    check = run("gradcheck", "--layers", "3,4,2", "--json")
+    assert check.returncode == 0 and "deprecated" in check.stderr
+    assert json.loads(check.stdout)["tensors"][0]["shape"] == [4, 3]

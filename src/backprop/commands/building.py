@@ -8,6 +8,7 @@ from typing import Any
 from ..datasets import Dataset
 from ..errors import OptionError
 from ..network import Network
+from .common import error_line
 
 
 def build_network(o: dict[str, Any], data: Dataset) -> Network:
@@ -47,6 +48,36 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
             layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
     layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
     return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
+
+
+def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
+                   data_inputs: int | None, data_outputs: int | None,
+                   defaults: tuple[int, int] | None = None) -> list[int]:
+    """[n_in, *hidden, n_out]: --layers is the hidden widths in every subcommand; the input
+    and output widths come from --inputs/--outputs, else from the data (``data_inputs``,
+    ``data_outputs``; None where the data does not say), else from ``defaults``.
+
+    The old form, input and output widths included ("2,3,1"), is still read for one
+    release, with a deprecation line: a list of two or more widths, without --inputs or
+    --outputs, whose ends are the data's widths.
+    """
+    shown = ",".join(map(str, hidden))
+    old_form = (inputs is None and outputs is None and len(hidden) >= 2
+                and data_inputs in (None, hidden[0]) and data_outputs in (None, hidden[-1]))
+    if old_form:
+        middle = ",".join(map(str, hidden[1:-1]))
+        new = (f"--inputs {hidden[0]} --layers {middle} --outputs {hidden[-1]}" if middle
+               else f"--inputs {hidden[0]} --outputs {hidden[-1]} (no hidden layer)")
+        error_line(f"deprecated: --layers {shown} includes the input and output widths; "
+                   f"--layers is the hidden widths: write {new}")
+        return list(hidden)
+    fallback_in, fallback_out = defaults if defaults is not None else (None, None)
+    n_in = next((n for n in (inputs, data_inputs, fallback_in) if n is not None), None)
+    n_out = next((n for n in (outputs, data_outputs, fallback_out) if n is not None), None)
+    if n_in is None or n_out is None:
+        missing = "--inputs" if n_in is None else "--outputs"
+        raise OptionError(f"--layers {shown} gives the hidden widths; give {missing} too")
+    return [n_in, *hidden, n_out]
 
 
 def build_optimizer(o: dict[str, Any]) -> Any:

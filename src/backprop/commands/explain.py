@@ -16,8 +16,17 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
+from .building import network_widths
 from .common import parse_list
-from .option_table import ACTIVATION, LOSS, OUTPUT_ACTIVATION, SEED, WIDTHS
+from .option_table import (
+    ACTIVATION,
+    HIDDEN_WIDTHS,
+    INPUTS,
+    LOSS,
+    OUTPUT_ACTIVATION,
+    OUTPUTS,
+    SEED,
+)
 from .options import Option, add_options, at_least, flag, non_negative, real, resolve, whole
 
 #: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
@@ -28,8 +37,11 @@ CLASSIC_Y = "0.5"
 
 #: The options: the network's (train's, with the classic network's defaults) and η.
 OPTIONS = (
-    Option("layers", WIDTHS, None, "layer widths, input first, e.g. 2,3,1",
-           shown="2,3,1 or the widths of --weights"),
+    Option("layers", HIDDEN_WIDTHS, None, "hidden layer widths, e.g. 3 or 4,4 (the old form "
+           "with the input and output widths, e.g. 2,3,1, is read for one more release)",
+           shown="3 or the widths of --weights"),
+    INPUTS.replace(help="input width; none: the width of --x (2 for the classic sample)"),
+    OUTPUTS.replace(help="output width; none: the width of --y (1 for a number or a label)"),
     ACTIVATION.replace(default="sigmoid"),
     OUTPUT_ACTIVATION.replace(default="sigmoid", help="output activation",
                               aliases=("--output",)),
@@ -106,8 +118,11 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
 
     if o["seed"] is not None and args.weights is not None:
         raise OptionError("give --seed or --weights, not both")
-    layers_given = o["layers"] is not None
     weights: list[dict[str, Any]] | None = None
+    # the input and output widths the samples show (None: a lone number, maybe a label)
+    x_width = len(_numbers(args.x[0], "--x")) if args.x else len(CLASSIC_X.split(","))
+    y_widths = {len(_numbers(text, "--y")) for text in (args.y or [CLASSIC_Y])}
+    y_width = max(y_widths) if max(y_widths) > 1 else None
     if args.weights is not None:
         weights = _read_weights(args.weights)
         matrices = [_matrix(layer["W"], f"--weights: layer {i + 1} W")
@@ -120,15 +135,22 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
                 raise OptionError(f"--weights: layer {i + 1} W has {W.shape[1]} columns but "
                                  f"layer {i} has {matrices[i - 1].shape[0]} units")
         inferred = [matrices[0].shape[1]] + [W.shape[0] for W in matrices]
-        widths = o["layers"] if layers_given else inferred
+        widths = (inferred if o["layers"] is None else network_widths(
+            o["layers"], args.inputs and o["inputs"], args.outputs and o["outputs"],
+            inferred[0], inferred[-1]))
         if widths != inferred:
             raise OptionError(f"--weights give layers {','.join(map(str, inferred))} but "
-                              f"--layers says {','.join(map(str, widths))}")
+                              f"the options say {','.join(map(str, widths))}")
     else:
-        widths = o["layers"] if layers_given else list(CLASSIC_LAYERS)
+        if o["seed"] is None:  # the classic weights: 2 inputs, whatever --x says
+            x_width = CLASSIC_LAYERS[0]
+        widths = network_widths(o["layers"] or [CLASSIC_LAYERS[1]],
+                                args.inputs and o["inputs"], args.outputs and o["outputs"],
+                                x_width, y_width, defaults=(x_width, 1))
     classic = weights is None and o["seed"] is None
     if classic and widths != CLASSIC_LAYERS:
-        raise OptionError("give --seed N or --weights FILE for a network other than 2,3,1")
+        raise OptionError("give --seed N or --weights FILE for a network other than the "
+                          "classic 2-3-1")
     # the classic network has no biases, as in the textbook derivations
     bias = o["bias"] and not classic
     if weights is not None:

@@ -43,8 +43,14 @@ def _run_folder(dataset: str) -> str:
     return str(Path("runs") / Path(dataset).stem)
 
 
-#: Layer widths, input first (gradcheck, explain): "2,3,1".
+#: Layer widths, input first: "2,3,1" (the old form of explain's and gradcheck's --layers).
 WIDTHS = wholes(minimum=1, fewest=2, fewest_text="an input and an output width")
+#: Hidden layer widths, as train's --layers: "3" or "4,5".
+HIDDEN_WIDTHS = wholes(minimum=1, fewest=1, fewest_text="one hidden width")
+INPUTS = Option("inputs", whole, None, "input width; none: from the data",
+                check=at_least(1), metavar="N")
+OUTPUTS = Option("outputs", whole, None, "output width; none: from the data",
+                 check=at_least(1), metavar="N")
 
 
 def activation_spec(value: Any, label: str) -> str | dict[str, Any]:
