@@ -37,6 +37,8 @@ def sigmoid(z: float) -> float:
 
 
 def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
+    """The script used to print v_1, z_o, δ_o, names `backprop explain` does not use; it
+    now writes the step in explain's notation, line for line the same symbols."""
     out = run("classic_231.py")
     w, v = [list(row) for row in CLASSIC_WEIGHTS[0]], list(CLASSIC_WEIGHTS[1][0])
     x = [float(part) for part in CLASSIC_X.split(",")]
@@ -47,16 +49,17 @@ def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
     a_o = sigmoid(z_o)
     delta_o = (a_o - t) * a_o * (1 - a_o)
     delta = [v[j] * delta_o * a[j] * (1 - a[j]) for j in range(3)]
-    expected = {"z_o =": z_o, "a_o =": a_o, "E =": 0.5 * (a_o - t) ** 2, "δ_o =": delta_o}
+    expected = {"z_1^[2] =": z_o, "a_1^[2] =": a_o, "ℓ =": 0.5 * (a_o - t) ** 2,
+                "δ_1^[2] =": delta_o}
     for j in range(3):
-        expected[f"z_{j + 1} ="] = z[j]
-        expected[f"a_{j + 1} ="] = a[j]
-        expected[f"δ_{j + 1} ="] = delta[j]
-        expected[f"∂E/∂v_{j + 1} ="] = delta_o * a[j]
-        expected[f"v_{j + 1} ←"] = v[j] - lr * delta_o * a[j]
+        expected[f"z_{j + 1}^[1] ="] = z[j]
+        expected[f"a_{j + 1}^[1] ="] = a[j]
+        expected[f"δ_{j + 1}^[1] ="] = delta[j]
+        expected[f"∂L/∂w_1{j + 1}^[2] ="] = delta_o * a[j]
+        expected[f"w_1{j + 1}^[2] ←"] = v[j] - lr * delta_o * a[j]
         for k in range(2):
-            expected[f"∂E/∂w_{j + 1}{k + 1} ="] = delta[j] * x[k]
-            expected[f"w_{j + 1}{k + 1} ←"] = w[j][k] - lr * delta[j] * x[k]
+            expected[f"∂L/∂w_{j + 1}{k + 1}^[1] ="] = delta[j] * x[k]
+            expected[f"w_{j + 1}{k + 1}^[1] ←"] = w[j][k] - lr * delta[j] * x[k]
     for label, number in expected.items():
         assert value(out, label) == pytest.approx(number, abs=1e-6), label
     # the output after the step, from the updated weights
@@ -64,8 +67,20 @@ def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
     v_new = [v[j] - lr * delta_o * a[j] for j in range(3)]
     a_new = sigmoid(sum(v_new[j] * sigmoid(w_new[j][0] * x[0] + w_new[j][1] * x[1])
                         for j in range(3)))
-    assert value(out, "after the step: a_o =") == pytest.approx(a_new, abs=1e-6)
+    assert value(out, "after the step: a_1^[2] =") == pytest.approx(a_new, abs=1e-6)
     assert a_new < a_o  # the step moved the output toward the target 0.5
+
+
+def test_classic_231_names_what_backprop_explain_names() -> None:
+    """Every symbol the script gives a value is one `backprop explain` prints too."""
+    out = run("classic_231.py")
+    explained = subprocess.run([sys.executable, "-m", "backprop", "explain"],
+                               capture_output=True, text=True, timeout=120).stdout
+    symbols = set(re.findall(r"(?:∂L/∂)?[zaδw]_\d+\^\[\d\]", out))
+    assert len(symbols) >= 20
+    for symbol in symbols:
+        assert symbol in explained, symbol
+    assert "v_" not in out and "z_o" not in out
 
 
 def test_classic_222_matches_the_worked_example() -> None:

@@ -11,6 +11,7 @@ import json
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -216,3 +217,55 @@ def test_a_target_outside_the_output_range_gets_a_warning() -> None:
     assert ("warning: target y_1 = 2 of sample 1 lies outside the range of the sigmoid "
             "output, [0, 1]") in cli.stdout
     assert "warning" not in run().stdout
+
+
+def mazur_network() -> bp.Network:
+    net = bp.Network([bp.Dense(2, 2, activation="sigmoid"), bp.Dense(2, 2, activation="sigmoid")],
+                     loss="mse", dtype="float64")
+    net.layers[0].W, net.layers[0].b = [[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35]  # type: ignore[attr-defined]
+    net.layers[1].W, net.layers[1].b = [[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60]  # type: ignore[attr-defined]
+    return net
+
+
+def test_the_from_to_notation_numbers_the_input_as_layer_one() -> None:
+    """`backprop explain --notation from-to` was "unrecognized arguments"; only the layered
+    notation (input = layer 0, w_jk^[l]) existed."""
+    layered = bp.explain(classic(), [0.35, 0.9], 0.5)
+    from_to = bp.explain(classic(), [0.35, 0.9], 0.5, notation="from-to")
+    text = str(from_to)
+    # the weight from hidden node 2 to the output: w_12^[2] in the layered notation
+    g = next(g for g in layered.gradients if (g.layer, g.unit, g.input) == (2, 1, 2))
+    assert "∂L/∂w_12^[2] = δ_1^[2] a_2^[1] = " in str(layered)
+    assert f"∂L/∂w_21[2] = δ_1[3] a_2[2] = {fmt(g.deltas[0])}·{fmt(g.inputs[0])} = " \
+           f"{fmt(g.value)}" in text
+    assert "z_1[2] = 0.1·0.35 + 0.8·0.9 = 0.755" in text  # hidden node 1 is in layer 2
+    assert "^[" not in text.split("Loss")[0]  # no layered symbol in the forward pass
+    assert from_to.as_dict()["gradients"] == layered.as_dict()["gradients"]  # same numbers
+    markdown = from_to.to_markdown()
+    assert r"w_{21}[2]" in markdown and markdown.count("$") % 2 == 0
+    cli = run("--notation", "from-to")
+    assert cli.returncode == 0 and "w_21[2] ←" in cli.stdout
+
+
+def test_mazur_names_the_2_2_2_weights_w1_to_w8(tmp_path: Path) -> None:
+    """`backprop explain --notation mazur` was "unrecognized arguments"."""
+    trace = bp.explain(mazur_network(), [0.05, 0.10], [0.01, 0.99], notation="mazur")
+    text = str(trace)
+    # the published updates of the example, to six digits
+    assert "w5 ← 0.4 − 0.5·0.082167 = 0.358916" in text  # w5+ = 0.35891648
+    assert "w1 ← 0.15 − 0.5·0.000438568 = 0.149781" in text  # w1+ = 0.149780716
+    assert "net_h1 = 0.15·0.05 + 0.2·0.1 + 0.35 = 0.3775" in text
+    assert "δ_h1 = (w5 δ_o1 + w7 δ_o2)·σ'(net_h1)" in text
+    with pytest.raises(bp.OptionError, match="2-2-2"):
+        bp.explain(classic(), [0.35, 0.9], 0.5, notation="mazur")
+    with pytest.raises(bp.OptionError, match="unknown notation"):
+        bp.explain(classic(), [0.35, 0.9], 0.5, notation="greek")
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps([{"W": [[0.15, 0.2], [0.25, 0.3]], "b": [0.35, 0.35]},
+                                   {"W": [[0.4, 0.45], [0.5, 0.55]], "b": [0.6, 0.6]}]))
+    cli = run("--weights", str(weights), "--x", "0.05,0.1", "--y", "0.01,0.99",
+              "--notation", "mazur")
+    assert cli.returncode == 0, cli.stderr
+    assert "w8 ←" in cli.stdout
+    refused = run("--notation", "mazur")
+    assert refused.returncode == 2 and "2-2-2" in refused.stderr

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
+from ..worked_step.naming import NOTATIONS
 from .building import network_widths
 from .common import parse_list
 from .option_table import (
@@ -27,7 +28,17 @@ from .option_table import (
     OUTPUTS,
     SEED,
 )
-from .options import Option, add_options, at_least, flag, non_negative, real, resolve, whole
+from .options import (
+    Option,
+    add_options,
+    at_least,
+    choice,
+    flag,
+    non_negative,
+    real,
+    resolve,
+    whole,
+)
 
 #: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
 CLASSIC_LAYERS = [2, 3, 1]
@@ -53,6 +64,10 @@ OPTIONS = (
            check=non_negative),
     Option("steps", whole, 1, "consecutive steps of gradient descent to write out",
            check=at_least(1)),
+    Option("notation", choice(*NOTATIONS), "layered",
+           "how quantities are named: layered (input = layer 0, w_jk^[l]), from-to (input = "
+           "layer 1, w_ij[k] from node i of layer k to node j of layer k+1) or mazur (w1…w8, "
+           "2-2-2 networks)"),
     Option("stale_weights", flag, False,
            "also show each hidden δ as a loop that updates the weights above first gets it "
            "(wrong on purpose)"),
@@ -214,7 +229,7 @@ def run(args: argparse.Namespace) -> int:
     if o["steps"] > 100:
         raise OptionError(f"--steps must be at most 100, got {o['steps']}")
     trace = explain(net, np.array(X), np.array(targets), lr=o["lr"], steps=o["steps"],
-                    stale_weights=o["stale_weights"])
+                    stale_weights=o["stale_weights"], notation=o["notation"])
     if args.format == "markdown":
         print(trace.to_markdown())
     elif args.format == "json":

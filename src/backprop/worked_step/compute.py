@@ -19,6 +19,7 @@ from ..gradcheck import KinkWatch, central_difference, kink_warning, relative_er
 from ..layers import Dense
 from ..network import Network
 from ..reference import MISTAKES, ReferenceStep, reference_step
+from .naming import get_naming
 from .records import STEP, SUMMARY_CHECKS, LayerInfo, SampleLoss, StepRecord
 from .trace import Trace
 from .units import (
@@ -115,6 +116,7 @@ def explain(
     max_lines: int = 200,
     steps: int = 1,
     stale_weights: bool = False,
+    notation: str = "layered",
 ) -> Trace:
     """Steps of plain gradient descent on (x, y), written out number by number.
 
@@ -134,12 +136,17 @@ def explain(
         stale_weights: show beside each hidden δ the wrong value a loop gets
             that updates the weights above before computing it
             (:data:`backprop.reference.MISTAKES` "stale-weights").
+        notation: how the text and Markdown name the quantities: "layered" (the
+            library's, input = layer 0, w_jk^[l]), "from-to" (input = layer 1,
+            w_ij[k] from node i of layer k to node j of layer k + 1) or "mazur"
+            (w1…w8 of a 2-2-2 network); see :mod:`backprop.worked_step.naming`.
 
     Returns:
         A :class:`Trace`: the numbers, renderable as text, Markdown, JSON, HTML;
         the steps after the first are in ``trace.following``.
     """
-    _check_arguments(net, lr, digits, steps, stale_weights)
+    dense = _check_arguments(net, lr, digits, steps, stale_weights)
+    get_naming(notation).check([dense[0].n_in] + [layer.n_out for layer in dense])
     lr = float(lr)
     X, Y = _as_batch(net, x, y)
     work = net.copy(dtype="float64")  # the weights of the current step
@@ -147,6 +154,7 @@ def explain(
     for number in range(1, steps + 1):
         record, step = _one_step(work, X, Y, lr, digits, max_units, max_lines, stale_weights)
         record.step_number = number
+        record.notation = notation
         records.append(record)
         _descend(work, step, lr)
     trace = Trace(**{f.name: getattr(records[0], f.name) for f in fields(StepRecord)})

@@ -6,6 +6,7 @@ import html
 
 from ..gradcheck import AT_A_KINK
 from .layout import STALE_NOTE, param_symbol, render, summary_rows
+from .naming import get_naming
 from .notation import TextNotation
 from .records import StepRecord
 
@@ -24,7 +25,7 @@ def render_html_steps(steps: list[StepRecord]) -> str:
 
 def render_html(trace: StepRecord, of: int = 1) -> str:
     """One table per stage: forward pass, losses, errors δ, gradients and the update."""
-    f = TextNotation(trace.digits)
+    f = TextNotation(trace.digits, get_naming(trace.notation))
     text = render(trace, f, of=of)
     parts = [f"<div class='backprop-explain'><p><b>{html.escape(text[0])}</b></p>",
              f"<p>{html.escape(text[2])}</p>"]

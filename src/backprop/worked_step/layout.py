@@ -286,7 +286,7 @@ def param_symbol(g: Gradient, n: TextNotation) -> str:
     """w_jk^[l] or b_j^[l]."""
     if g.name == "w":
         assert g.input is not None
-        return n.var("w", n.pair(g.unit, g.input), g.layer)
+        return n.weight(g.unit, g.input, g.layer)
     return n.var("b", str(g.unit), g.layer)
 
 

@@ -167,6 +167,8 @@ class StepRecord:
     step: float = STEP
     #: which step of gradient descent this is (1 = from the given weights)
     step_number: int = 1
+    #: how the renderings name the quantities: layered, from-to or mazur (see .naming)
+    notation: str = "layered"
     #: lines a reader must see before the numbers (e.g. a target out of the output's range)
     warnings: list[str] = field(default_factory=list)
     #: why some central differences are left out (gradcheck's wording)

@@ -8,6 +8,7 @@ from typing import Any
 from . import data
 from .html import render_html_steps
 from .layout import render_steps
+from .naming import get_naming
 from .notation import TexNotation, TextNotation
 from .records import StepRecord
 
@@ -44,11 +45,13 @@ class Trace(StepRecord):
 
     def to_text(self) -> str:
         """Plain text, one equation a line."""
-        return "\n".join(render_steps(self.steps, TextNotation(self.digits)))
+        naming = get_naming(self.notation)
+        return "\n".join(render_steps(self.steps, TextNotation(self.digits, naming)))
 
     def to_markdown(self) -> str:
         """Markdown with LaTeX math ($...$ inline, $$...$$ blocks) for GitHub and Jupyter."""
-        return "\n".join(render_steps(self.steps, TexNotation(self.digits)))
+        naming = get_naming(self.notation)
+        return "\n".join(render_steps(self.steps, TexNotation(self.digits, naming)))
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
