@@ -269,3 +269,54 @@ def test_mazur_names_the_2_2_2_weights_w1_to_w8(tmp_path: Path) -> None:
     assert "w8 ←" in cli.stdout
     refused = run("--notation", "mazur")
     assert refused.returncode == 2 and "2-2-2" in refused.stderr
+
+
+def batch_norm_network(dropout: bool) -> bp.Network:
+    layers: list[bp.Layer] = [bp.Dense(2, 3, activation=None, bias=False), bp.BatchNorm(3),
+                              bp.ActivationLayer(3, "tanh")]
+    if dropout:
+        layers.append(bp.Dropout(3, rate=0.4))
+    layers.append(bp.Dense(3, 2, activation="softmax"))
+    return bp.Network(layers, loss="cross_entropy", seed=1)
+
+
+BATCH = np.array([[0.1, 0.2], [0.5, -0.3], [1.0, 0.4], [-0.7, 0.9]])
+LABELS = np.array([0, 1, 1, 0])
+
+
+def test_explain_handles_batch_norm_dropout_and_activation_layers() -> None:
+    """`bp.explain` on a network with a BatchNorm layer raised "explain handles Dense
+    layers only"."""
+    net = batch_norm_network(dropout=True)
+    trace = bp.explain(net, BATCH, LABELS)
+    # the engine on the same float64 copy, with the mask the trace drew kept
+    engine = net.copy(dtype="float64")
+    X64 = engine.check_inputs(BATCH)
+    Y64, _ = engine.prepare_targets(LABELS, 4)
+    engine.forward_batch(X64, training=True)
+    for layer in engine.layers:
+        if isinstance(layer, bp.Dropout):
+            layer.freeze_mask = True
+    assert trace.loss_value == pytest.approx(engine.backprop(X64, Y64), rel=1e-12)
+    rows = {(t.layer, t.name): t for t in trace.tensors}
+    assert set(rows) == {(1, "W"), (2, "gamma"), (2, "beta"), (5, "W"), (5, "b")}
+    for index, name, where in engine.parameter_slices:
+        row = rows[(index + 1, name)]
+        assert row.grad_norm == pytest.approx(float(np.linalg.norm(engine.grads[where])),
+                                              rel=1e-9)
+        assert row.checked == where.stop - where.start and row.max_relative_error < 1e-6
+    text = trace.to_text()
+    assert "Per tensor" in text and "BatchNorm" in text and "dropout 0.4" in text
+    assert "gamma" in trace._repr_html_() and "Per tensor" in trace.to_markdown()
+    assert json.loads(trace.to_json())["tensors"][1]["name"] == "gamma"
+
+
+def test_a_batch_norm_step_two_is_where_fit_is_after_one() -> None:
+    net = batch_norm_network(dropout=False)
+    trace = bp.explain(net, BATCH, LABELS, lr=0.2, steps=2)
+    fitted = net.copy(dtype="float64")
+    fitted.fit(BATCH, LABELS, epochs=1, batch_size=4, optimizer=bp.SGD(lr=0.2), shuffle=False)
+    X64 = fitted.check_inputs(BATCH)
+    Y64, _ = fitted.prepare_targets(LABELS, 4)
+    assert trace.following[0].loss_value == pytest.approx(fitted.backprop(X64, Y64), rel=1e-10)
+    assert trace.following[0].loss_value < trace.loss_value

@@ -15,22 +15,23 @@ from typing import Any
 
 import numpy as np
 
-from ..gradcheck import KinkWatch, central_difference, kink_warning, relative_error
+from ..gradcheck import kink_warning, relative_error
 from ..layers import Dense
 from ..network import Network
-from ..reference import MISTAKES, ReferenceStep, reference_step
+from ..reference import MISTAKES, reference_step
 from .naming import get_naming
 from .records import STEP, SUMMARY_CHECKS, LayerInfo, SampleLoss, StepRecord
+from .tensors import freeze_dropout_masks, tensor_step
 from .trace import Trace
 from .units import (
     FUSED_NOTES,
-    Estimate,
     deltas_of,
     derivative_formulas,
     forward_units,
     gradient_record,
     layer_summary,
     loss_formula,
+    numerical_estimates,
     range_warnings,
     stale_deltas,
 )
@@ -55,32 +56,6 @@ def _as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 
-def _numerical_estimates(net: Network, X: np.ndarray, Y: np.ndarray,
-                         positions: list[int]) -> dict[int, Estimate]:
-    """Central differences of the mean loss for positions i of params, on a float64 copy,
-    each with the first ReLU kink its ±h step crosses (gradcheck's detection), or None."""
-    clone = net.copy(dtype="float64")
-
-    def loss() -> float:
-        clone.forward_batch(X, training=True)
-        return clone.batch_loss(Y)
-
-    loss()
-    watch = KinkWatch(clone)
-
-    def loss_noting_kinks() -> float:
-        value = loss()
-        watch.note()
-        return value
-
-    estimates: dict[int, Estimate] = {}
-    for i in positions:
-        watch.clear()
-        value = central_difference(loss_noting_kinks, clone.params, i, STEP)
-        estimates[i] = (value, watch.crossed[0] if watch.crossed else None)
-    return estimates
-
-
 def _check_arguments(net: Network, lr: Any, digits: Any, steps: Any,
                      stale_weights: Any) -> list[Dense]:
     """The Dense layers of ``net``, once every argument is known to be usable."""
@@ -96,13 +71,7 @@ def _check_arguments(net: Network, lr: Any, digits: Any, steps: Any,
         raise ValueError(f"steps must be an integer from 1 to 100, got {steps!r}")
     if stale_weights and float(lr) == 0:
         raise ValueError("stale_weights needs lr > 0: with no update the weights cannot be stale")
-    dense: list[Dense] = []
-    for index, layer in enumerate(net.layers):
-        if not isinstance(layer, Dense):
-            raise TypeError(f"explain handles Dense layers only; layer {index + 1} is "
-                            f"{type(layer).__name__}")
-        dense.append(layer)
-    return dense
+    return [layer for layer in net.layers if isinstance(layer, Dense)]
 
 
 def explain(
@@ -150,32 +119,36 @@ def explain(
     lr = float(lr)
     X, Y = _as_batch(net, x, y)
     work = net.copy(dtype="float64")  # the weights of the current step
+    only_dense = len(dense) == len(net.layers)
+    if not only_dense:
+        freeze_dropout_masks(work, X)
     records = []
     for number in range(1, steps + 1):
-        record, step = _one_step(work, X, Y, lr, digits, max_units, max_lines, stale_weights)
+        if only_dense:
+            record, gradient = _one_step(work, X, Y, lr, digits, max_units, max_lines,
+                                         stale_weights)
+        else:
+            record, gradient = tensor_step(work, X, Y, lr, digits)
         record.step_number = number
         record.notation = notation
         records.append(record)
-        _descend(work, step, lr)
+        _descend(work, gradient, lr)
     trace = Trace(**{f.name: getattr(records[0], f.name) for f in fields(StepRecord)})
     trace.following = records[1:]
     return trace
 
 
-def _descend(net: Network, step: ReferenceStep, lr: float) -> None:
+def _descend(net: Network, gradient: np.ndarray, lr: float) -> None:
     """θ ← θ − η ∂L/∂θ, the update of the step, for every tensor training moves."""
     frozen = net.frozen_slices
-    for index, name, where in net.parameter_slices:
-        if any(where == f for f in frozen):
-            continue
-        gradient = step.dW[index] if name == "W" else step.db[index]
-        assert gradient is not None
-        net.params[where] -= lr * np.ravel(gradient)
+    for _, _, where in net.parameter_slices:
+        if not any(where == f for f in frozen):
+            net.params[where] -= lr * gradient[where]
 
 
 def _one_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float, digits: int,
               max_units: int, max_lines: int,
-              stale_weights: bool) -> tuple[StepRecord, ReferenceStep]:
+              stale_weights: bool) -> tuple[StepRecord, np.ndarray]:
     """The record of one step from the current weights of ``net`` (float64)."""
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     step = reference_step(net, X, Y)
@@ -191,7 +164,7 @@ def _one_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float, digits: int
         if summarized and len(entries) > SUMMARY_CHECKS:
             entries = sorted(int(i) for i in rng.choice(entries, SUMMARY_CHECKS, replace=False))
         positions[(index, name)] = entries
-    numeric = _numerical_estimates(net, X, Y, [i for chosen in positions.values() for i in chosen])
+    numeric = numerical_estimates(net, X, Y, [i for chosen in positions.values() for i in chosen])
     starts = {(index, name): where.start for index, name, where in net.parameter_slices}
     frozen = {(index, name) for index, name, where in net.parameter_slices
               if name in net.layers[index].frozen_parameters()}
@@ -243,7 +216,10 @@ def _one_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float, digits: int
         stale=[] if summarized or not stale_weights else stale_deltas(net, X, Y, lr, step),
         stale_rule=MISTAKES["stale-weights"] if stale_weights else None,
     )
-    return record, step
+    tensors = [step.dW[index] if name == "W" else step.db[index]
+               for index, name, _ in net.parameter_slices]
+    flat = np.concatenate([np.ravel(t) for t in tensors if t is not None])
+    return record, flat
 
 
 def _summary_reason(dense: list[Dense], m: int, max_units: int, max_lines: int) -> str | None:

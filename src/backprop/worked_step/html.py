@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from ..gradcheck import AT_A_KINK
-from .layout import STALE_NOTE, param_symbol, render, summary_rows
+from .layout import STALE_NOTE, param_symbol, render, summary_rows, tensor_rows
 from .naming import get_naming
 from .notation import TextNotation
 from .records import StepRecord
@@ -34,7 +34,7 @@ def render_html(trace: StepRecord, of: int = 1) -> str:
         parts.append(f"<p>This network is too large to write out number by number: "
                      f"{html.escape(trace.summary_reason or '')}.</p>")
         parts.append(f"<p>Loss L = {f.num(trace.loss_value)} ({html.escape(trace.loss)})</p>")
-        parts.append(_table(*summary_rows(trace)))
+        parts.append(_table(*(tensor_rows(trace) if trace.tensors else summary_rows(trace))))
         parts.append("</div>")
         return "".join(parts)
     rows = []

@@ -51,8 +51,9 @@ def render(trace: StepRecord, n: TextNotation, of: int = 1) -> list[str]:
         out.extend(n.prose(w) for w in trace.warnings)
     if trace.summarized:
         out.append("")
-        out.append(f"This network is too large to write out number by number: "
-                   f"{trace.summary_reason}.")
+        lead = ("This network is shown per tensor: " if trace.tensors else
+                "This network is too large to write out number by number: ")
+        out.append(f"{lead}{trace.summary_reason}.")
         out.extend(_summary(trace, n))
         return out
     out.extend(_forward(trace, n))
@@ -311,6 +312,17 @@ def _gradient_line(g: Gradient, trace: StepRecord, n: TextNotation) -> str:
     return n.gradient_line(f"{n.partial(param_symbol(g, n))} = {body} = {n.num(g.value)}", check)
 
 
+def tensor_rows(trace: StepRecord) -> tuple[list[str], list[list[str]]]:
+    """The per-tensor table: its header and one row per parameter tensor."""
+    header = ["layer", "kind", "tensor", "shape", "‖∂L/∂θ‖", "max rel. error", "checked",
+              AT_A_KINK, "‖update‖"]
+    d = trace.digits
+    return header, [[str(t.layer), t.kind, t.name, "×".join(map(str, t.shape)),
+                     fmt(t.grad_norm, d), fmt(t.max_relative_error, d), str(t.checked),
+                     str(t.kink_entries), "frozen" if t.frozen else fmt(t.update_norm, d)]
+                    for t in trace.tensors]
+
+
 def summary_rows(trace: StepRecord) -> tuple[list[str], list[list[str]]]:
     """The per-layer table: its header and one row of numbers per layer."""
     header = ["layer", "units", "σ", "z min", "z max", "a min", "a max", "δ min", "δ max",
@@ -336,10 +348,17 @@ def _summary(trace: StepRecord, n: TextNotation) -> list[str]:
     if trace.fused_note:
         out.append("")
         out.append(f"Note: {trace.fused_note}")
-    out.extend(n.heading("Per layer"))
-    out.extend(_summary_table(trace, n))
-    out.append(f"The numerical check (h = {n.num(trace.step)}) covers up to {SUMMARY_CHECKS} "
-               f"entries per tensor.")
+    if trace.tensors:
+        out.extend(n.heading("Per tensor"))
+        out.extend(n.table(*tensor_rows(trace)))
+        out.append("")
+        out.append(f"The numerical check (h = {n.num(trace.step)}) covers every entry; "
+                   f"‖update‖ = η ‖∂L/∂θ‖ with η = {n.num(trace.lr)} (0 for a frozen tensor).")
+    else:
+        out.extend(n.heading("Per layer"))
+        out.extend(_summary_table(trace, n))
+        out.append(f"The numerical check (h = {n.num(trace.step)}) covers up to "
+                   f"{SUMMARY_CHECKS} entries per tensor.")
     out.append(_largest_error(trace, n))
     out.extend(f"warning: {w}" for w in trace.kink_warnings)
     return out

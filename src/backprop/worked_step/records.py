@@ -110,6 +110,22 @@ class StaleDelta:
 
 
 @dataclass
+class TensorRow:
+    """One parameter tensor of a network shown per tensor (BatchNorm, Dropout, ...)."""
+
+    layer: int
+    kind: str
+    name: str
+    shape: list[int]
+    grad_norm: float
+    max_relative_error: float  # over the entries whose check crossed no kink
+    checked: int
+    kink_entries: int
+    update_norm: float
+    frozen: bool
+
+
+@dataclass
 class LayerSummary:
     """Per-layer statistics, for a network too wide to print unit by unit."""
 
@@ -176,6 +192,8 @@ class StepRecord:
     #: the hidden errors once more, from weights already updated (explain(stale_weights=True))
     stale: list[StaleDelta] = field(default_factory=list)
     stale_rule: str | None = None
+    #: the per-tensor view of a network with layers besides Dense ones
+    tensors: list[TensorRow] = field(default_factory=list)
     #: σ'(z) of each activation by name (from ``Activation.derivative_formula``)
     derivative_formulas: dict[str, Formula] = field(default_factory=dict, repr=False)
     #: ℓ (from ``Loss.formula``), or None when the loss does not write itself out
@@ -196,4 +214,5 @@ class StepRecord:
         """The largest relative error between a gradient and its numerical estimate."""
         if self.gradients:
             return max((g.relative_error for g in self.gradients if not g.at_kink), default=0.0)
-        return max((s.max_relative_error for s in self.summaries), default=0.0)
+        return max([s.max_relative_error for s in self.summaries]
+                   + [t.max_relative_error for t in self.tensors], default=0.0)

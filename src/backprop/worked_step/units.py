@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..gradcheck import relative_error
+from ..gradcheck import KinkWatch, central_difference, relative_error
 from ..layers import Dense
 from ..network import Network
 from ..reference import ReferenceStep, reference_step
 from .records import (
+    STEP,
     Delta,
     Formula,
     ForwardUnit,
@@ -22,17 +23,42 @@ from .records import (
 #: A central-difference estimate and the first kink its ±h step crossed (layer, unit, sample).
 Estimate = tuple[float, tuple[int, int, int] | None]
 
+
+def numerical_estimates(net: Network, X: np.ndarray, Y: np.ndarray,
+                         positions: list[int]) -> dict[int, Estimate]:
+    """Central differences of the mean loss for positions i of params, on a float64 copy,
+    each with the first ReLU kink its ±h step crosses (gradcheck's detection), or None."""
+    clone = net.copy(dtype="float64")
+
+    def loss() -> float:
+        clone.forward_batch(X, training=True)
+        return clone.batch_loss(Y)
+
+    loss()
+    watch = KinkWatch(clone)
+
+    def loss_noting_kinks() -> float:
+        value = loss()
+        watch.note()
+        return value
+
+    estimates: dict[int, Estimate] = {}
+    for i in positions:
+        watch.clear()
+        value = central_difference(loss_noting_kinks, clone.params, i, STEP)
+        estimates[i] = (value, watch.crossed[0] if watch.crossed else None)
+    return estimates
+
 FUSED_NOTES = {
     "sigmoid": (
         "With a sigmoid output and binary cross-entropy, σ'(z) = a(1 − a) cancels against "
         "the loss's derivative ∂ℓ/∂a = (a − y) / (a(1 − a)), so δ^[L] = a − y; with mse "
-        "the factor σ'(z) would stay (the line below each δ shows that value)."
+        "the factor σ'(z) would stay."
     ),
     "softmax": (
         "With a softmax output and cross-entropy, the softmax Jacobian a_j([i = j] − a_i) "
         "cancels against the loss's derivative ∂ℓ/∂a_i = −y_i / a_i (the targets of a sample "
-        "sum to 1), so δ^[L] = a − y; with mse the Jacobian would stay (the line below each "
-        "δ shows that value)."
+        "sum to 1), so δ^[L] = a − y; with mse the Jacobian would stay."
     ),
 }
 
