@@ -95,6 +95,9 @@ def test_full_batch_from_the_command(tmp_path: Path) -> None:
     bad = run("train", "moons", "--batch-size", "-2", "--epochs", "1", "--out",
               str(tmp_path / "bad"))
     assert bad.returncode == 2 and "0 / full / all" in bad.stderr
+    diagnosed = run("diagnose", "moons", "--batch-size", "full", "--epochs", "2", "--out",
+                    str(tmp_path / "diagnose"))
+    assert diagnosed.returncode == 0, diagnosed.stderr
 
 
 @pytest.mark.parametrize("spec", ["leaky_relu:0.2", '{"name": "leaky_relu", "slope": 0.2}'])

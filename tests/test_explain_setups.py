@@ -320,3 +320,16 @@ def test_a_batch_norm_step_two_is_where_fit_is_after_one() -> None:
     Y64, _ = fitted.prepare_targets(LABELS, 4)
     assert trace.following[0].loss_value == pytest.approx(fitted.backprop(X64, Y64), rel=1e-10)
     assert trace.following[0].loss_value < trace.loss_value
+
+
+def test_explain_batch_norm_from_the_command() -> None:
+    """`backprop explain --batch-norm` was "unrecognized arguments"."""
+    cli = run("--batch-norm", "--seed", "0", "--layers", "3", "--x", "0.1,0.2", "--y", "0.3",
+              "--x", "0.5,0.1", "--y", "0.9", "--format", "json")
+    assert cli.returncode == 0, cli.stderr
+    data = json.loads(cli.stdout)
+    assert [t["kind"] for t in data["tensors"]] == ["Dense", "BatchNorm", "BatchNorm", "Dense",
+                                                    "Dense"]
+    assert data["max_relative_error"] < 1e-5
+    refused = run("--batch-norm")
+    assert refused.returncode == 2 and "--batch-norm needs --seed" in refused.stderr

@@ -58,6 +58,8 @@ OPTIONS = (
                               aliases=("--output",)),
     LOSS.replace(default="mse", help=LOSS.help.partition(";")[0]),
     Option("bias", flag, True, "layers without biases (the classic network has none)"),
+    Option("batch_norm", flag, False, "Dense (no bias) → BatchNorm → σ in each hidden layer "
+           "(needs --seed; shown per tensor)"),
     SEED.replace(default=None, help="random initial weights from this seed",
                  shown="none: the classic weights"),
     Option("lr", real, 0.5, "learning rate η; 0: the gradients only, no update",
@@ -176,9 +178,20 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
             raise OptionError("--weights: give b for every layer or for none")
         bias = all(has_bias)
     activations = [o["activation"]] * (len(widths) - 2) + [o["output_activation"]]
+    layers: list[Any] = [Dense(widths[i], widths[i + 1], activation=activations[i], bias=bias)
+                         for i in range(len(widths) - 1)]
+    if o["batch_norm"]:
+        if o["seed"] is None:
+            raise OptionError("--batch-norm needs --seed N (random initial weights)")
+        from .. import ActivationLayer, BatchNorm
+
+        layers = [piece for width, n_in in zip(widths[1:-1], widths, strict=False)
+                  for piece in (Dense(n_in, width, activation=None, bias=False),
+                                BatchNorm(width), ActivationLayer(width, o["activation"]))]
+        layers.append(Dense(widths[-2], widths[-1], activation=o["output_activation"],
+                            bias=bias))
     net = Network(
-        [Dense(widths[i], widths[i + 1], activation=activations[i], bias=bias)
-         for i in range(len(widths) - 1)],
+        layers,
         loss=o["loss"],
         seed=o["seed"],
         dtype="float64",
