@@ -5,8 +5,9 @@ targets (0.01, 0.99), η = 0.5; w1..w4 from the inputs to the hidden units
 h1, h2 with bias b1 = 0.35, w5..w8 from h1, h2 to the outputs o1, o2 with bias
 b2 = 0.60 (w1: i1→h1, w2: i2→h1, w3: i1→h2, w4: i2→h2; w5: h1→o1, w6: h2→o1,
 w7: h1→o2, w8: h2→o2). E_total = Σ_k ½(target_k − out_k)², the library's mse
-for one sample. The derivation leaves the biases where they are; the library
-updates them too, and the script prints both.
+for one sample. The derivation leaves the biases where they are, so its layers
+are built with ``train_bias=False``; for comparison the script also takes the
+same step with the biases trained, as a layer's default does.
 
     python examples/classic_222.py
 """
@@ -24,13 +25,24 @@ W_hidden = [[0.15, 0.20], [0.25, 0.30]]  # rows h1, h2: [w1, w2], [w3, w4]
 W_output = [[0.40, 0.45], [0.50, 0.55]]  # rows o1, o2: [w5, w6], [w7, w8]
 names = {"hidden": [["w1", "w2"], ["w3", "w4"]], "output": [["w5", "w6"], ["w7", "w8"]]}
 
-net = bp.Network(
-    [bp.Dense(2, 2, activation="sigmoid"), bp.Dense(2, 2, activation="sigmoid")],
-    loss="mse", dtype="float64")
+
+
+def network(train_bias: bool) -> bp.Network:
+    """The example's network; ``train_bias=False`` keeps b1 and b2 fixed, as the derivation."""
+    net = bp.Network(
+        [bp.Dense(2, 2, activation="sigmoid", train_bias=train_bias),
+         bp.Dense(2, 2, activation="sigmoid", train_bias=train_bias)],
+        loss="mse", dtype="float64")
+    hidden, output = net.layers
+    assert isinstance(hidden, bp.Dense) and isinstance(output, bp.Dense)
+    hidden.W, hidden.b = W_hidden, [0.35, 0.35]  # one bias b1 shared by h1 and h2
+    output.W, output.b = W_output, [0.60, 0.60]  # and b2 by o1 and o2
+    return net
+
+
+net = network(train_bias=False)
 hidden, output = net.layers
 assert isinstance(hidden, bp.Dense) and isinstance(output, bp.Dense)
-hidden.W, hidden.b = W_hidden, [0.35, 0.35]  # one bias b1 shared by h1 and h2
-output.W, output.b = W_output, [0.60, 0.60]  # and b2 by o1 and o2
 before = {"hidden": hidden.W.copy(), "output": output.W.copy()}
 
 (dW_h, db_h), (dW_o, db_o) = net.gradients(inputs, targets)
@@ -71,7 +83,7 @@ def factor(value: float) -> str:
 
 print(f"gradients and the update (η = {lr}), weights from before the update")
 gradients = {"hidden": dW_h, "output": dW_o}
-net.fit(inputs, targets, epochs=1, batch_size=1, lr=lr)
+net.fit(inputs, targets, epochs=1, batch_size=1, optimizer=bp.SGD(lr=lr))
 after = {"hidden": hidden.W, "output": output.W}
 for layer in ("output", "hidden"):
     for j in range(2):
@@ -81,8 +93,19 @@ for layer in ("output", "hidden"):
                   f"{before[layer][j, k]} − {lr}·{factor(gradients[layer][j, k])} = "
                   f"{after[layer][j, k]:.9f}")
 assert hidden.b is not None and output.b is not None
-print("  biases, which the derivation leaves fixed: "
-      f"b1 ← {hidden.b[0]:.9f}, {hidden.b[1]:.9f} (per hidden unit); "
-      f"b2 ← {output.b[0]:.9f}, {output.b[1]:.9f} (per output)")
+print(f"  biases, frozen as in the derivation: b1 = {hidden.b[0]:g}, b2 = {output.b[0]:g}")
 new_out = net.forward(inputs)[0]
 print(f"after the step: E_total = {0.5 * np.sum((targets[0] - new_out) ** 2):.9f}")
+
+# The same step with the biases trained too: b ← b − η δ per unit, and a lower error.
+trained = network(train_bias=True)
+trained.fit(inputs, targets, epochs=1, batch_size=1, optimizer=bp.SGD(lr=lr))
+hidden_t, output_t = trained.layers
+assert isinstance(hidden_t, bp.Dense) and isinstance(output_t, bp.Dense)
+assert hidden_t.b is not None and output_t.b is not None
+print("with the biases trained as well: "
+      f"b1 ← {hidden_t.b[0]:.9f}, {hidden_t.b[1]:.9f} (per hidden unit); "
+      f"b2 ← {output_t.b[0]:.9f}, {output_t.b[1]:.9f} (per output)")
+trained_out = trained.forward(inputs)[0]
+print(f"with the biases trained: E_total = "
+      f"{0.5 * np.sum((targets[0] - trained_out) ** 2):.9f}")

@@ -48,7 +48,8 @@ def test_bench_command_runs_the_suite_from_the_clone() -> None:
 
 
 def test_gradcheck_command_passes_on_a_network_given_by_options() -> None:
-    result = run("gradcheck", "--layers", "3,4,4,2", "--activation", "sigmoid",
+    result = run("gradcheck", "--inputs", "3", "--layers", "4,4", "--outputs", "2",
+                 "--activation", "sigmoid",
                  "--output", "sigmoid", "--loss", "binary_cross_entropy", "--batch", "5")
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("gradcheck PASS")
@@ -62,7 +63,7 @@ def test_gradcheck_command_json_and_bad_options() -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["passed"] is True and [t["name"] for t in report["tensors"]] == ["W", "W"]
-    for bad, message in [(["--layers", "3"], "at least an input and an output width"),
+    for bad, message in [(["--layers", "0"], "at least 1"),
                          (["--activation", "relux"], "unknown activation 'relux'"),
                          (["--batch", "0"], "--batch must be at least 1")]:
         failed = run("gradcheck", *bad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -163,3 +164,33 @@ def test_mnist_subset_one_epoch_above_90_percent(tmp_path: Path) -> None:
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_train"] == 6000 and metrics["n_test"] == 10000
     assert metrics["test"]["accuracy"] > 0.90
+
+
+def test_regression_says_how_it_scales_and_reports_the_line_in_the_data_units(
+        tmp_path: Path) -> None:
+    """`backprop train line --layers "" --optimizer sgd --lr 0.1 --batch-size 80` said
+    nothing of the standardized inputs; its model held W 1.209, b −0.784 (the line in
+    standardized x) for y = 2x − 1, and "test loss" was half of "test mse" unexplained."""
+    out = tmp_path / "line"
+    result = run("train", "line", "--layers", "", "--optimizer", "sgd", "--lr", "0.1",
+                 "--batch-size", "full", "--epochs", "300", "--no-plots", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("inputs standardized") and "data's own units" in line
+               for line in lines)
+    fitted = next(line for line in lines if line.startswith("linear model in the data's"))
+    slope, intercept = (float(v) for v in
+                        re.search(r"y = (-?[\d.]+)·x − ([\d.]+)", fitted).groups())  # type: ignore[union-attr]
+    assert slope == pytest.approx(2.0, abs=0.1) and -intercept == pytest.approx(-1.0, abs=0.1)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["linear_model"]["coefficients"][0][0] == pytest.approx(slope, abs=1e-3)
+    test = metrics["test"]
+    assert test["loss"] == pytest.approx(test["mse"] / 2, rel=1e-5)
+    assert f"test loss (½·mse) {test['loss']:.4f}  test mse {test['mse']:.4f}" in result.stdout
+    # the saved model takes and predicts the data's own units
+    samples = tmp_path / "x.csv"
+    samples.write_text("x\n-1\n0\n0.5\n1\n")
+    predicted = run("predict", str(out / "model.npz"), str(samples))
+    assert predicted.returncode == 0, predicted.stderr
+    values = [float(row.split(",")[0]) for row in predicted.stdout.strip().splitlines()[1:]]
+    assert values == pytest.approx([-3.0, -1.0, 0.0, 1.0], abs=0.15)

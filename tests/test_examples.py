@@ -37,6 +37,8 @@ def sigmoid(z: float) -> float:
 
 
 def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
+    """The script used to print v_1, z_o, δ_o, names `backprop explain` does not use; it
+    now writes the step in explain's notation, line for line the same symbols."""
     out = run("classic_231.py")
     w, v = [list(row) for row in CLASSIC_WEIGHTS[0]], list(CLASSIC_WEIGHTS[1][0])
     x = [float(part) for part in CLASSIC_X.split(",")]
@@ -47,16 +49,17 @@ def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
     a_o = sigmoid(z_o)
     delta_o = (a_o - t) * a_o * (1 - a_o)
     delta = [v[j] * delta_o * a[j] * (1 - a[j]) for j in range(3)]
-    expected = {"z_o =": z_o, "a_o =": a_o, "E =": 0.5 * (a_o - t) ** 2, "δ_o =": delta_o}
+    expected = {"z_1^[2] =": z_o, "a_1^[2] =": a_o, "ℓ =": 0.5 * (a_o - t) ** 2,
+                "δ_1^[2] =": delta_o}
     for j in range(3):
-        expected[f"z_{j + 1} ="] = z[j]
-        expected[f"a_{j + 1} ="] = a[j]
-        expected[f"δ_{j + 1} ="] = delta[j]
-        expected[f"∂E/∂v_{j + 1} ="] = delta_o * a[j]
-        expected[f"v_{j + 1} ←"] = v[j] - lr * delta_o * a[j]
+        expected[f"z_{j + 1}^[1] ="] = z[j]
+        expected[f"a_{j + 1}^[1] ="] = a[j]
+        expected[f"δ_{j + 1}^[1] ="] = delta[j]
+        expected[f"∂L/∂w_1{j + 1}^[2] ="] = delta_o * a[j]
+        expected[f"w_1{j + 1}^[2] ←"] = v[j] - lr * delta_o * a[j]
         for k in range(2):
-            expected[f"∂E/∂w_{j + 1}{k + 1} ="] = delta[j] * x[k]
-            expected[f"w_{j + 1}{k + 1} ←"] = w[j][k] - lr * delta[j] * x[k]
+            expected[f"∂L/∂w_{j + 1}{k + 1}^[1] ="] = delta[j] * x[k]
+            expected[f"w_{j + 1}{k + 1}^[1] ←"] = w[j][k] - lr * delta[j] * x[k]
     for label, number in expected.items():
         assert value(out, label) == pytest.approx(number, abs=1e-6), label
     # the output after the step, from the updated weights
@@ -64,8 +67,20 @@ def test_classic_231_one_online_step_by_scalar_arithmetic() -> None:
     v_new = [v[j] - lr * delta_o * a[j] for j in range(3)]
     a_new = sigmoid(sum(v_new[j] * sigmoid(w_new[j][0] * x[0] + w_new[j][1] * x[1])
                         for j in range(3)))
-    assert value(out, "after the step: a_o =") == pytest.approx(a_new, abs=1e-6)
+    assert value(out, "after the step: a_1^[2] =") == pytest.approx(a_new, abs=1e-6)
     assert a_new < a_o  # the step moved the output toward the target 0.5
+
+
+def test_classic_231_names_what_backprop_explain_names() -> None:
+    """Every symbol the script gives a value is one `backprop explain` prints too."""
+    out = run("classic_231.py")
+    explained = subprocess.run([sys.executable, "-m", "backprop", "explain"],
+                               capture_output=True, text=True, timeout=120).stdout
+    symbols = set(re.findall(r"(?:∂L/∂)?[zaδw]_\d+\^\[\d\]", out))
+    assert len(symbols) >= 20
+    for symbol in symbols:
+        assert symbol in explained, symbol
+    assert "v_" not in out and "z_o" not in out
 
 
 def test_classic_222_matches_the_worked_example() -> None:
@@ -98,12 +113,42 @@ def test_classic_222_matches_the_worked_example() -> None:
     assert value(out, "E_total =") == pytest.approx(0.298371109, abs=1e-9)
     assert value(out, "w5 ←") == pytest.approx(0.35891648, abs=1e-8)
     assert value(out, "w1 ←") == pytest.approx(0.149780716, abs=1e-9)
-    # the biases, which the library also updates: b ← b − η δ per unit
+    # the biases, which the library also updates when asked to: b ← b − η δ per unit
     for name, (b, deltas) in {"b1": (b1, (d_h1, d_h2)), "b2": (b2, (d_o1, d_o2))}.items():
         match = re.search(rf"{name} ← ({NUMBER}), ({NUMBER})", out)
         assert match, name
         assert [float(g) for g in match.groups()] == pytest.approx(
             [b - lr * d for d in deltas], abs=1e-9)
+
+
+def test_classic_222_with_frozen_biases_reproduces_the_published_error_after_the_step() -> None:
+    """Before frozen biases the script's "after the step" E_total was 0.280471447, the
+    library having updated the biases that the derivation holds fixed
+    (``python examples/classic_222.py``)."""
+    out = run("classic_222.py")
+    i1, i2, t1, t2, lr = 0.05, 0.10, 0.01, 0.99, 0.5
+    w = [0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55]
+    b1, b2 = 0.35, 0.60
+
+    def e_total(w: list[float], b1: float, b2: float) -> tuple[float, list[float]]:
+        h1, h2 = sigmoid(w[0] * i1 + w[1] * i2 + b1), sigmoid(w[2] * i1 + w[3] * i2 + b1)
+        o1, o2 = sigmoid(w[4] * h1 + w[5] * h2 + b2), sigmoid(w[6] * h1 + w[7] * h2 + b2)
+        d_o1, d_o2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+        d_h1 = (w[4] * d_o1 + w[6] * d_o2) * h1 * (1 - h1)
+        d_h2 = (w[5] * d_o1 + w[7] * d_o2) * h2 * (1 - h2)
+        grads = [d_h1 * i1, d_h1 * i2, d_h2 * i1, d_h2 * i2,
+                 d_o1 * h1, d_o1 * h2, d_o2 * h1, d_o2 * h2]
+        return 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2, grads
+
+    _, grads = e_total(w, b1, b2)
+    stepped = [wi - lr * g for wi, g in zip(w, grads, strict=True)]
+    frozen, _ = e_total(stepped, b1, b2)  # the weights move, b1 and b2 stay
+    assert value(out, "after the step: E_total =") == pytest.approx(frozen, abs=1e-9)
+    # the published figure (its last digits differ from exact arithmetic by 1.5e-7)
+    assert value(out, "after the step: E_total =") == pytest.approx(0.291027924, abs=2e-7)
+    assert "b1 = 0.35, b2 = 0.6" in out
+    assert value(out, "with the biases trained: E_total =") == pytest.approx(0.280471447,
+                                                                              abs=1e-9)
 
 
 def test_vectorized_bce_cost_falls_and_gradients_agree() -> None:

@@ -326,8 +326,9 @@ def test_too_many_lines_is_summarized_too() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "error"),
-    [({"lr": 0.0}, ValueError), ({"lr": float("nan")}, ValueError), ({"lr": "1"}, TypeError),
-     ({"digits": 0}, ValueError)],
+    [({"lr": -0.1}, ValueError), ({"lr": float("nan")}, ValueError), ({"lr": "1"}, TypeError),
+     ({"digits": 0}, ValueError), ({"steps": 0}, ValueError),
+     ({"lr": 0.0, "stale_weights": True}, ValueError)],
 )
 def test_bad_arguments(kwargs: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -391,9 +392,11 @@ def test_cli_weights_file(tmp_path: Any) -> None:
     [(["--x", "0.35,abc"], "'abc' is not a number"),
      (["--x", "0.35"], "has 1 value but the network has 2 inputs"),
      (["--x", "1,2"], "give a target --y"),
-     (["--lr", "-1"], "lr must be"),
+     (["--lr", "-1"], "--lr must not be negative"),
+     (["--lr", "0", "--stale-weights"], "--stale-weights needs --lr > 0"),
+     (["--steps", "0"], "--steps must be at least 1"),
      (["--layers", "2,x"], "not a whole number"),
-     (["--layers", "2,4,1"], "--seed"),
+     (["--layers", "4"], "--seed"),
      (["--weights", "/nonexistent/w.json"], "cannot read"),
      (["--activation", "nope"], "unknown activation")],
 )

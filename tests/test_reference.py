@@ -180,3 +180,47 @@ def test_bad_requests_are_one_line_errors() -> None:
         reference_step(dense, X, Y, mistake="nope")
     with pytest.raises(ValueError, match="stale-weights mistake needs lr"):
         reference_step(dense, X, Y, mistake="stale-weights")
+
+
+@pytest.mark.parametrize(("loss", "output"), [("cross_entropy", "softmax"), ("mse", "sigmoid")])
+def test_reference_gradients_of_batchnorm_dropout_and_activation_layers_are_the_engine(
+        loss: str, output: str) -> None:
+    """Before, the reference refused any layer but Dense ("the reference handles Dense
+    layers only"), so `backprop explain` could not show a batch-norm network."""
+    from backprop.reference import reference_gradients
+
+    net = bp.Network([bp.Dense(3, 4, activation=None, bias=False), bp.BatchNorm(4),
+                      bp.ActivationLayer(4, "tanh"), bp.Dropout(4, rate=0.3),
+                      bp.Dense(4, 3, activation="relu"), bp.Dropout(3, rate=0.5),
+                      bp.Dense(3, 2, activation=output)], loss=loss, seed=6, dtype="float64")
+    bn = net.layers[1]
+    assert isinstance(bn, bp.BatchNorm)
+    bn.gamma, bn.beta = [1.5, 0.5, 1.0, 2.0], [0.1, -0.2, 0.0, 0.3]
+    rng = np.random.default_rng(1)
+    X = net.check_inputs(rng.normal(size=(6, 3)))
+    Y, _ = net.prepare_targets(rng.integers(0, 2, size=6), 6)
+    net.backprop(X, Y)  # draws the dropout masks
+    for layer in net.layers:
+        if isinstance(layer, bp.Dropout):
+            layer.freeze_mask = True
+            assert layer.mask is not None and np.any(layer.mask == 0)
+    engine_loss = net.backprop(X, Y)
+    loss_value, gradient = reference_gradients(net, X, Y)
+    assert loss_value == pytest.approx(engine_loss, rel=1e-12)
+    np.testing.assert_allclose(gradient, net.grads, rtol=1e-9, atol=1e-13)
+    assert np.any(gradient[net.parameter_slices[1][2]] != 0)  # γ's gradient is not trivial
+
+
+def test_reference_gradients_match_reference_step_on_dense_networks() -> None:
+    from backprop.reference import reference_gradients, reference_step
+
+    net = bp.Network([bp.Dense(2, 3, activation="sigmoid"), bp.Dense(3, 2, activation="tanh")],
+                     loss="mse", seed=3, dtype="float64")
+    X = np.array([[0.3, -0.2], [1.0, 0.4], [-0.5, 0.9]])
+    Y = np.array([[0.1, 0.2], [0.0, -0.3], [0.5, 0.5]])
+    step = reference_step(net, X, Y)
+    loss_value, gradient = reference_gradients(net, X, Y)
+    assert loss_value == pytest.approx(step.loss, rel=1e-14)
+    expected = np.concatenate([np.ravel(t) for pair in zip(step.dW, step.db, strict=True)
+                               for t in pair if t is not None])
+    np.testing.assert_allclose(gradient, expected, rtol=1e-13)

@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import schedules
+from .activation_layer import ActivationLayer
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
 from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
@@ -72,6 +73,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SGD",
     "Activation",
+    "ActivationLayer",
     "Adam",
     "AdamW",
     "BackpropError",

@@ -42,8 +42,8 @@ class Activation:
     kinks: ClassVar[tuple[float, ...]] = ()
     #: σ'(z) written out, in terms of z and a, for the worked step (:func:`backprop.explain`):
     #: plain text and TeX. ``None`` makes the worked step say "the layer's derivative".
-    derivative_formula: ClassVar[str | None] = None
-    derivative_formula_tex: ClassVar[str | None] = None
+    derivative_formula: str | None = None
+    derivative_formula_tex: str | None = None
 
     def function(self, z: Array, out: Array) -> Array:
         """a = σ(z), written into ``out`` (which may be ``z`` itself)."""
@@ -163,6 +163,9 @@ class LeakyReLU(Activation):
         if not np.isfinite(slope) or slope < 0:
             raise OptionError(f"leaky_relu slope must be a finite number ≥ 0, got {slope!r}")
         self.slope = float(slope)
+        # the derivative line shows this layer's slope as a number
+        self.derivative_formula = f"1 if z > 0 else {self.slope:g}"
+        self.derivative_formula_tex = rf"1 \text{{ if }} z > 0 \text{{ else }} {self.slope:g}"
 
     def function(self, z: Array, out: Array) -> Array:
         out[...] = np.where(z > 0, z, self.slope * z)

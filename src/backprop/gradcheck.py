@@ -106,7 +106,7 @@ class GradcheckReport:
                 f"{'ok' if t.passed else 'FAIL'}"
                 + ("  (difference below the resolution of central differences)"
                    if t.below_resolution else "")
-                + (f"  ({t.kink_entries} at a kink, left out)" if t.kink_entries else "")
+                + (f"  ({t.kink_entries} {AT_A_KINK})" if t.kink_entries else "")
             )
         lines.append(f"overall ‖g_num − g‖ / (‖g_num‖ + ‖g‖) = {self.relative_error:.2e}")
         lines.extend(f"warning: {w}" for w in self.warnings)
@@ -121,6 +121,48 @@ class GradcheckReport:
             "tensors": [t.__dict__ | {"shape": list(t.shape)} for t in self.tensors],
             "warnings": list(self.warnings),
         }
+
+
+class KinkWatch:
+    """Which units of a ReLU-type layer (an activation with ``kinks``) change the sign of
+    z since the forward pass that was current when the watch was made.
+
+    Make it right after a forward pass of ``net``; after each perturbed forward pass
+    call :meth:`note`; :attr:`crossed` then lists (layer, unit, sample), 1-based layer,
+    0-based unit and sample, of every crossing since :meth:`clear`.
+    """
+
+    def __init__(self, net: Network) -> None:
+        self._kinked = [
+            (number, layer)
+            for number, layer in enumerate(net.layers, start=1)
+            if getattr(getattr(layer, "activation", None), "kinks", ())
+        ]
+        self._signs = [layer.z > 0 for _, layer in self._kinked]  # type: ignore[attr-defined]
+        self.crossed: list[tuple[int, int, int]] = []
+
+    def clear(self) -> None:
+        self.crossed.clear()
+
+    def note(self) -> None:
+        """Add the crossings of the latest forward pass."""
+        for (number, layer), signs in zip(self._kinked, self._signs, strict=True):
+            changed = np.argwhere((layer.z > 0) != signs)  # type: ignore[attr-defined]
+            self.crossed.extend((number, int(unit), int(sample)) for sample, unit in changed)
+
+
+def kink_warning(layer: int, name: str, entry: tuple[int, ...], step: float,
+                 crossing: tuple[int, int, int]) -> str:
+    """The one line that says why the central difference of one entry is left out."""
+    layer_no, unit, sample = crossing
+    where = ", ".join(str(j) for j in entry)
+    return (f"layer {layer} {name}[{where}]: the ±{step:g} step moves unit {unit} of layer "
+            f"{layer_no} (sample {sample}) across the ReLU kink at z = 0, so the numerical "
+            f"gradient there is unreliable (not a bug)")
+
+
+#: How a gradient whose central difference crossed a kink is described, in every report.
+AT_A_KINK = "at a kink, left out"
 
 
 def gradcheck(
@@ -166,26 +208,11 @@ def gradcheck(
     analytic = copy.grads.copy()
     # rounding error of one central difference, per entry
     resolution = 10.0 * np.finfo(np.float64).eps * max(abs(base_loss), 1.0) / step
-    kinked = [
-        (number, layer)
-        for number, layer in enumerate(copy.layers, start=1)
-        if getattr(getattr(layer, "activation", None), "kinks", ())
-    ]
-    base_signs = [layer.z > 0 for _, layer in kinked]  # type: ignore[attr-defined]
-
-    def crossings() -> list[tuple[int, int, int]]:
-        """(layer, unit, sample) of kinked units whose sign of z changed."""
-        found: list[tuple[int, int, int]] = []
-        for (number, layer), signs in zip(kinked, base_signs, strict=True):
-            changed = np.argwhere((layer.z > 0) != signs)  # type: ignore[attr-defined]
-            found.extend((number, int(unit), int(sample)) for sample, unit in changed)
-        return found
-
-    crossed: list[tuple[int, int, int]] = []  # the crossings of the current entry's ±h
+    watch = KinkWatch(copy)
 
     def loss_noting_crossings() -> float:
         value = loss()
-        crossed.extend(crossings())
+        watch.note()
         return value
 
     rng = np.random.default_rng(seed)
@@ -201,17 +228,12 @@ def gradcheck(
         numeric = np.empty(positions.size)
         at_kink = np.zeros(positions.size, dtype=bool)
         for k, i in enumerate(positions):
-            crossed.clear()
+            watch.clear()
             numeric[k] = central_difference(loss_noting_crossings, copy.params, int(i), step)
-            if crossed:
+            if watch.crossed:
                 at_kink[k] = True
-                layer_no, unit, sample = crossed[0]
-                entry = ", ".join(str(int(j)) for j in np.unravel_index(i - where.start, shape))
-                warnings.append(
-                    f"layer {index + 1} {name}[{entry}]: the ±{step:g} step moves unit "
-                    f"{unit} of layer {layer_no} (sample {sample}) across the ReLU kink at "
-                    f"z = 0, so the numerical gradient there is unreliable (not a bug)"
-                )
+                entry = tuple(int(j) for j in np.unravel_index(i - where.start, shape))
+                warnings.append(kink_warning(index + 1, name, entry, step, watch.crossed[0]))
         exact = analytic[positions]
         keep = ~at_kink
         error = relative_error(numeric[keep], exact[keep])

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from .activation_layer import ActivationLayer
 from .batchnorm import BatchNorm
 from .dropout import Dropout
 from .layers import Dense, Layer
 
 #: kind name (as written by ``Layer.config()``) → class
-LAYER_KINDS: dict[str, type[Layer]] = {"Dense": Dense, "Dropout": Dropout, "BatchNorm": BatchNorm}
+LAYER_KINDS: dict[str, type[Layer]] = {"Dense": Dense, "Dropout": Dropout, "BatchNorm": BatchNorm,
+                                       "ActivationLayer": ActivationLayer}
 
 
 def layer_from_config(config: dict[str, Any]) -> Layer:

@@ -61,6 +61,10 @@ class Layer:
         """Name → shape of each trainable tensor, in storage order."""
         return {}
 
+    def frozen_parameters(self) -> tuple[str, ...]:
+        """Names of the tensors that keep their values in training (no optimizer moves them)."""
+        return ()
+
     def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         """Receive the views of the network's parameter and gradient buffers."""
 
@@ -105,9 +109,15 @@ class Dense(Layer):
         n_in: inputs per sample (the width of the layer below).
         n_out: units in this layer.
         activation: a name from :func:`backprop.activations.activation_names`
-            or an :class:`~backprop.activations.Activation`.
+            or an :class:`~backprop.activations.Activation`; ``None`` is linear
+            (z itself, e.g. before a BatchNorm and an
+            :class:`~backprop.activation_layer.ActivationLayer`).
         bias: whether the layer has a bias b (``False`` reproduces textbook
             networks without biases).
+        train_bias: whether training updates b (``False`` keeps the bias at
+            the value it is given, as derivations that hold the biases fixed
+            do; its gradient is still computed, but no optimizer moves it,
+            weight decay included).
         init: weight initialization for this layer; ``None`` uses the network's.
 
     After the layer joins a :class:`~backprop.Network`, ``W`` has shape
@@ -119,15 +129,17 @@ class Dense(Layer):
         self,
         n_in: int,
         n_out: int,
-        activation: str | Activation = "linear",
+        activation: str | Activation | dict[str, Any] | None = "linear",
         *,
         bias: bool = True,
+        train_bias: bool = True,
         init: str | None = None,
     ) -> None:
         self.n_in = check_width("n_in", n_in)
         self.n_out = check_width("n_out", n_out)
-        self.activation = get_activation(activation)
+        self.activation = get_activation("linear" if activation is None else activation)
         self.bias = bool(bias)
+        self.train_bias = bool(train_bias)
         if init is not None:
             get_initializer(init, self.activation.name)  # fail now on a bad name
         self.init = init
@@ -146,6 +158,9 @@ class Dense(Layer):
         if self.bias:
             shapes["b"] = (self.n_out,)
         return shapes
+
+    def frozen_parameters(self) -> tuple[str, ...]:
+        return ("b",) if self.bias and not self.train_bias else ()
 
     def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
         self._W, self._dW = params["W"], grads["W"]
@@ -282,11 +297,13 @@ class Dense(Layer):
             "n_out": self.n_out,
             "activation": self.activation.config(),
             "bias": self.bias,
+            "train_bias": self.train_bias,
             "init": self.init,
         }
 
     def __repr__(self) -> str:
         extra = "" if self.bias else ", bias=False"
+        extra += "" if self.train_bias or not self.bias else ", train_bias=False"
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
 
 

@@ -130,6 +130,12 @@ class Network:
                 offset += size
             layer.bind(views, grad_views)
 
+    @property
+    def frozen_slices(self) -> list[slice]:
+        """The slices of params that training leaves as they are (e.g. frozen biases)."""
+        return [where for index, name, where in self.parameter_slices
+                if name in self.layers[index].frozen_parameters()]
+
     def initialize(self, rng: np.random.Generator) -> None:
         """Draw fresh weights for every layer (biases start at 0)."""
         for layer in self.layers:

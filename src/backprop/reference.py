@@ -123,13 +123,13 @@ def reference_step(net: Network, X: Any, Y: Any, *, mistake: str | None = None,
                          sample_losses, factors)
 
 
-def _sigma(layer: Dense, z: np.ndarray) -> np.ndarray:
+def _sigma(layer: Any, z: np.ndarray) -> np.ndarray:
     """σ(z) of one sample (activations take a batch: here, one row)."""
     row = z[np.newaxis, :]
     return np.asarray(layer.activation.function(row, out=np.empty_like(row))[0])
 
 
-def _times_sigma_prime(layer: Dense, g: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+def _times_sigma_prime(layer: Any, g: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
     """g ⊙ σ'(z) for one sample; for softmax, δ_j = a_j (g_j − Σ_i g_i a_i)."""
     if isinstance(layer.activation, Softmax):
         return np.asarray(a * (g - g @ a))
@@ -144,3 +144,90 @@ def _propagate(W: np.ndarray, delta: np.ndarray, above: int, mistake: str | None
         raise ValueError(f"transpose-W needs square weights, but W^[{above + 1}] is "
                          f"{W.shape[0]}×{W.shape[1]}, so W δ^[{above + 1}] cannot give δ^[{above}]")
     return np.asarray(W @ delta)  # WRONG on purpose: W, not Wᵀ
+
+
+def reference_gradients(net: Network, X: Any, Y: Any) -> tuple[float, np.ndarray]:
+    """(L, ∂L/∂θ) for any stack of Dense, ActivationLayer, Dropout and BatchNorm layers,
+    out of place in float64, laid out as ``net.params``; ``net`` is read, never changed.
+
+    As in training: each Dropout multiplies by its current ``mask`` (the one its last
+    training forward pass drew; freeze it to compare), each BatchNorm normalizes with the
+    batch's own mean and variance. Dense and activation layers go one sample at a time;
+    BatchNorm couples the samples of the batch, so it works on the batch:
+
+        y = γ x̂ + β,  x̂ = (x − μ_B) / √(σ²_B + ε)
+        ∂L/∂x_i = γ/√(σ²_B + ε) · (g_i − mean_B(g) − x̂_i · mean_B(g ⊙ x̂))
+    """
+    from .activation_layer import ActivationLayer
+    from .batchnorm import BatchNorm
+    from .dropout import Dropout
+
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    m = X.shape[0]
+    inputs: list[np.ndarray] = []  # the input of each layer, (m, n_in)
+    cache: list[dict[str, np.ndarray]] = []
+    a = X
+    for layer in net.layers:
+        inputs.append(a)
+        if isinstance(layer, Dense):
+            W = np.array(layer.W, dtype=np.float64)
+            b = np.zeros(layer.n_out) if layer.b is None else np.array(layer.b, dtype=np.float64)
+            z = np.array([W @ row + b for row in a])  # z^[l] = W^[l] a^[l-1] + b^[l]
+            a = np.array([_sigma(layer, row) for row in z])
+            cache.append({"z": z, "a": a, "W": W})
+        elif isinstance(layer, ActivationLayer):
+            out = np.empty_like(a)
+            for i, row in enumerate(a):
+                out[i] = layer.activation.function(row[np.newaxis, :], out=out[i:i + 1])[0]
+            cache.append({"z": a, "a": out})
+            a = out
+        elif isinstance(layer, Dropout):
+            mask = (np.ones_like(a) if layer.mask is None or layer.rate == 0.0
+                    else np.array(layer.mask, dtype=np.float64))
+            cache.append({"mask": mask})
+            a = a * mask  # a = x ⊙ mask / (1 − rate): the mask holds keep / (1 − rate)
+        elif isinstance(layer, BatchNorm):
+            inv_std = 1.0 / np.sqrt(a.var(axis=0) + layer.eps)  # 1 / √(σ²_B + ε)
+            x_hat = (a - a.mean(axis=0)) * inv_std
+            gamma = np.array(layer.gamma, dtype=np.float64)
+            cache.append({"x_hat": x_hat, "inv_std": inv_std, "gamma": gamma})
+            a = gamma * x_hat + np.array(layer.beta, dtype=np.float64)
+        else:
+            raise ValueError(f"the reference has no rule for {type(layer).__name__} layers")
+    output = net.layers[-1]
+    assert isinstance(output, Dense)
+    losses = np.empty(m)
+    g = np.empty_like(a)  # ∂ℓ_i/∂a of the current layer's output, per sample
+    for i in range(m):
+        a_i, y_i = a[i:i + 1], Y[i:i + 1]
+        if net.fused_output:
+            losses[i] = net.loss.value_from_logits(cache[-1]["z"][i:i + 1], y_i)
+        else:
+            losses[i] = net.loss.value(a_i, y_i)
+            g[i] = net.loss.gradient(a_i, y_i, out=np.empty_like(a_i))[0]
+    grads: dict[tuple[int, str], np.ndarray] = {}
+    for index in range(len(net.layers) - 1, -1, -1):
+        layer, c = net.layers[index], cache[index]
+        if isinstance(layer, Dense):
+            if index == len(net.layers) - 1 and net.fused_output:
+                delta = c["a"] - Y  # (1) for a canonical pair
+            else:
+                delta = np.array([_times_sigma_prime(layer, g[i], c["z"][i], c["a"][i])
+                                  for i in range(m)])  # (1), (2): ⊙ σ'(z)
+            grads[(index, "W")] = delta.T @ inputs[index] / m  # (4), averaged
+            grads[(index, "b")] = delta.mean(axis=0)  # (3), averaged
+            g = delta @ c["W"]  # W^[l]ᵀ δ^[l], per sample
+        elif isinstance(layer, ActivationLayer):
+            g = np.array([_times_sigma_prime(layer, g[i], c["z"][i], c["a"][i])
+                          for i in range(m)])
+        elif isinstance(layer, Dropout):
+            g = g * c["mask"]
+        else:
+            x_hat, inv_std, gamma = c["x_hat"], c["inv_std"], c["gamma"]
+            grads[(index, "beta")] = g.mean(axis=0)  # ∂L/∂β = mean_B(g)
+            grads[(index, "gamma")] = (g * x_hat).mean(axis=0)  # ∂L/∂γ = mean_B(g ⊙ x̂)
+            g = gamma * inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+    flat = np.zeros(net.params.size)
+    for index, name, where in net.parameter_slices:
+        flat[where] = np.ravel(grads[(index, name)])
+    return float(np.mean(losses)), flat

@@ -369,6 +369,8 @@ def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) ->
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         update = optimizer.update(net.params, net.grads)
+        for frozen in net.frozen_slices:  # a frozen tensor keeps its value, decay included
+            update[frozen] = 0.0
         squared_norm = float(np.dot(update, update))
     if math.isfinite(squared_norm):
         net.params -= update

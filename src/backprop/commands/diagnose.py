@@ -151,7 +151,8 @@ def _check_every(every: int | None) -> None:
 def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
     if every is not None:
         return every
-    batches = int(o["epochs"]) * math.ceil(n_samples / int(o["batch_size"]))
+    batch_size = o["batch_size"] or n_samples  # None: the whole training set
+    batches = int(o["epochs"]) * math.ceil(n_samples / int(batch_size))
     return max(1, round(batches / RECORDS))
 
 

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from .common import check_targets, load_data, load_model, prepare_inputs
+from .train import metric_label
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -50,5 +51,6 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result))
     else:
         print(f"{data.name} ({split}, {X.shape[0]} samples): "
-              + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+              + "  ".join(f"{metric_label(k, net.loss.name)} {v:.4f}"
+                          for k, v in metrics.items()))
     return 0

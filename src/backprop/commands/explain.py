@@ -16,9 +16,29 @@ from typing import Any
 import numpy as np
 
 from ..errors import OptionError
+from ..worked_step.naming import NOTATIONS
+from .building import network_widths
 from .common import parse_list
-from .option_table import ACTIVATION, LOSS, OUTPUT_ACTIVATION, SEED, WIDTHS
-from .options import Option, add_options, flag, positive, real, resolve
+from .option_table import (
+    ACTIVATION,
+    HIDDEN_WIDTHS,
+    INPUTS,
+    LOSS,
+    OUTPUT_ACTIVATION,
+    OUTPUTS,
+    SEED,
+)
+from .options import (
+    Option,
+    add_options,
+    at_least,
+    choice,
+    flag,
+    non_negative,
+    real,
+    resolve,
+    whole,
+)
 
 #: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
 CLASSIC_LAYERS = [2, 3, 1]
@@ -28,16 +48,31 @@ CLASSIC_Y = "0.5"
 
 #: The options: the network's (train's, with the classic network's defaults) and η.
 OPTIONS = (
-    Option("layers", WIDTHS, None, "layer widths, input first, e.g. 2,3,1",
-           shown="2,3,1 or the widths of --weights"),
+    Option("layers", HIDDEN_WIDTHS, None, "hidden layer widths, e.g. 3 or 4,4 (the old form "
+           "with the input and output widths, e.g. 2,3,1, is read for one more release)",
+           shown="3 or the widths of --weights"),
+    INPUTS.replace(help="input width; none: the width of --x (2 for the classic sample)"),
+    OUTPUTS.replace(help="output width; none: the width of --y (1 for a number or a label)"),
     ACTIVATION.replace(default="sigmoid"),
     OUTPUT_ACTIVATION.replace(default="sigmoid", help="output activation",
                               aliases=("--output",)),
     LOSS.replace(default="mse", help=LOSS.help.partition(";")[0]),
     Option("bias", flag, True, "layers without biases (the classic network has none)"),
+    Option("batch_norm", flag, False, "Dense (no bias) → BatchNorm → σ in each hidden layer "
+           "(needs --seed; shown per tensor)"),
     SEED.replace(default=None, help="random initial weights from this seed",
                  shown="none: the classic weights"),
-    Option("lr", real, 0.5, "learning rate η", check=positive),
+    Option("lr", real, 0.5, "learning rate η; 0: the gradients only, no update",
+           check=non_negative),
+    Option("steps", whole, 1, "consecutive steps of gradient descent to write out",
+           check=at_least(1)),
+    Option("notation", choice(*NOTATIONS), "layered",
+           "how quantities are named: layered (input = layer 0, w_jk^[l]), from-to (input = "
+           "layer 1, w_ij[k] from node i of layer k to node j of layer k+1) or mazur (w1…w8, "
+           "2-2-2 networks)"),
+    Option("stale_weights", flag, False,
+           "also show each hidden δ as a loop that updates the weights above first gets it "
+           "(wrong on purpose)"),
 )
 
 
@@ -100,8 +135,11 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
 
     if o["seed"] is not None and args.weights is not None:
         raise OptionError("give --seed or --weights, not both")
-    layers_given = o["layers"] is not None
     weights: list[dict[str, Any]] | None = None
+    # the input and output widths the samples show (None: a lone number, maybe a label)
+    x_width = len(_numbers(args.x[0], "--x")) if args.x else len(CLASSIC_X.split(","))
+    y_widths = {len(_numbers(text, "--y")) for text in (args.y or [CLASSIC_Y])}
+    y_width = max(y_widths) if max(y_widths) > 1 else None
     if args.weights is not None:
         weights = _read_weights(args.weights)
         matrices = [_matrix(layer["W"], f"--weights: layer {i + 1} W")
@@ -114,15 +152,22 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
                 raise OptionError(f"--weights: layer {i + 1} W has {W.shape[1]} columns but "
                                  f"layer {i} has {matrices[i - 1].shape[0]} units")
         inferred = [matrices[0].shape[1]] + [W.shape[0] for W in matrices]
-        widths = o["layers"] if layers_given else inferred
+        widths = (inferred if o["layers"] is None else network_widths(
+            o["layers"], args.inputs and o["inputs"], args.outputs and o["outputs"],
+            inferred[0], inferred[-1]))
         if widths != inferred:
             raise OptionError(f"--weights give layers {','.join(map(str, inferred))} but "
-                              f"--layers says {','.join(map(str, widths))}")
+                              f"the options say {','.join(map(str, widths))}")
     else:
-        widths = o["layers"] if layers_given else list(CLASSIC_LAYERS)
+        if o["seed"] is None:  # the classic weights: 2 inputs, whatever --x says
+            x_width = CLASSIC_LAYERS[0]
+        widths = network_widths(o["layers"] or [CLASSIC_LAYERS[1]],
+                                args.inputs and o["inputs"], args.outputs and o["outputs"],
+                                x_width, y_width, defaults=(x_width, 1))
     classic = weights is None and o["seed"] is None
     if classic and widths != CLASSIC_LAYERS:
-        raise OptionError("give --seed N or --weights FILE for a network other than 2,3,1")
+        raise OptionError("give --seed N or --weights FILE for a network other than the "
+                          "classic 2-3-1")
     # the classic network has no biases, as in the textbook derivations
     bias = o["bias"] and not classic
     if weights is not None:
@@ -133,9 +178,20 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Any:
             raise OptionError("--weights: give b for every layer or for none")
         bias = all(has_bias)
     activations = [o["activation"]] * (len(widths) - 2) + [o["output_activation"]]
+    layers: list[Any] = [Dense(widths[i], widths[i + 1], activation=activations[i], bias=bias)
+                         for i in range(len(widths) - 1)]
+    if o["batch_norm"]:
+        if o["seed"] is None:
+            raise OptionError("--batch-norm needs --seed N (random initial weights)")
+        from .. import ActivationLayer, BatchNorm
+
+        layers = [piece for width, n_in in zip(widths[1:-1], widths, strict=False)
+                  for piece in (Dense(n_in, width, activation=None, bias=False),
+                                BatchNorm(width), ActivationLayer(width, o["activation"]))]
+        layers.append(Dense(widths[-2], widths[-1], activation=o["output_activation"],
+                            bias=bias))
     net = Network(
-        [Dense(widths[i], widths[i + 1], activation=activations[i], bias=bias)
-         for i in range(len(widths) - 1)],
+        layers,
         loss=o["loss"],
         seed=o["seed"],
         dtype="float64",
@@ -181,7 +237,12 @@ def run(args: argparse.Namespace) -> int:
             raise OptionError(f"--y {text!r} has {len(row)} values but the network has "
                              f"{net.n_outputs} outputs")
         targets.append(row)
-    trace = explain(net, np.array(X), np.array(targets), lr=o["lr"])
+    if o["stale_weights"] and o["lr"] == 0:
+        raise OptionError("--stale-weights needs --lr > 0: with no update no weight is stale")
+    if o["steps"] > 100:
+        raise OptionError(f"--steps must be at most 100, got {o['steps']}")
+    trace = explain(net, np.array(X), np.array(targets), lr=o["lr"], steps=o["steps"],
+                    stale_weights=o["stale_weights"], notation=o["notation"])
     if args.format == "markdown":
         print(trace.to_markdown())
     elif args.format == "json":

@@ -9,12 +9,25 @@ from typing import Any
 import numpy as np
 
 from .. import Dense, Network, gradcheck
-from .option_table import ACTIVATION, INIT, LOSS, OUTPUT_ACTIVATION, SEED, WIDTHS
+from .building import network_widths
+from .option_table import (
+    ACTIVATION,
+    HIDDEN_WIDTHS,
+    INIT,
+    INPUTS,
+    LOSS,
+    OUTPUT_ACTIVATION,
+    OUTPUTS,
+    SEED,
+)
 from .options import Option, add_options, at_least, flag, positive, real, resolve, whole
 
 #: The options: the network's (train's, with their own defaults) and the check's.
 OPTIONS = (
-    Option("layers", WIDTHS, [4, 5, 3], "layer widths, input first"),
+    Option("layers", HIDDEN_WIDTHS, [5], "hidden layer widths, e.g. 5 or 4,4 (the old form "
+           "with the input and output widths, e.g. 4,5,3, is read for one more release)"),
+    INPUTS.replace(default=4, help="input width"),
+    OUTPUTS.replace(default=3, help="output width"),
     ACTIVATION.replace(default="tanh"),
     OUTPUT_ACTIVATION.replace(default="softmax", help="output activation",
                               aliases=("--output",)),
@@ -53,7 +66,10 @@ def _targets(loss: str, m: int, n_out: int, rng: np.random.Generator) -> np.ndar
 
 def run(args: argparse.Namespace) -> int:
     o = resolve(args, OPTIONS)
-    widths: list[int] = o["layers"]
+    given = {name: getattr(args, name, None) is not None for name in ("inputs", "outputs")}
+    widths = network_widths(o["layers"], o["inputs"] if given["inputs"] else None,
+                            o["outputs"] if given["outputs"] else None, None, None,
+                            defaults=(o["inputs"], o["outputs"]))
     activations = [o["activation"]] * (len(widths) - 2) + [o["output_activation"]]
     layers = [
         Dense(widths[i], widths[i + 1], activation=activations[i], bias=o["bias"])

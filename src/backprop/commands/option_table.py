@@ -8,9 +8,13 @@ schedule, batches of 128, 4 epochs).
 
 from __future__ import annotations
 
+import inspect
+import json
 from pathlib import Path
+from typing import Any
 
-from ..activations import activation_names
+from ..activations import activation_names, get_activation
+from ..errors import BackpropError, OptionError
 from ..initializers import INIT_NAMES
 from ..losses import loss_names
 from ..optimizers import OPTIMIZERS
@@ -39,12 +43,72 @@ def _run_folder(dataset: str) -> str:
     return str(Path("runs") / Path(dataset).stem)
 
 
-#: Layer widths, input first (gradcheck, explain): "2,3,1".
+#: Layer widths, input first: "2,3,1" (the old form of explain's and gradcheck's --layers).
 WIDTHS = wholes(minimum=1, fewest=2, fewest_text="an input and an output width")
+#: Hidden layer widths, as train's --layers: "3" or "4,5".
+HIDDEN_WIDTHS = wholes(minimum=1, fewest=1, fewest_text="one hidden width")
+INPUTS = Option("inputs", whole, None, "input width; none: from the data",
+                check=at_least(1), metavar="N")
+OUTPUTS = Option("outputs", whole, None, "output width; none: from the data",
+                 check=at_least(1), metavar="N")
+
+
+def activation_spec(value: Any, label: str) -> str | dict[str, Any]:
+    """An activation: a name ("relu"), a name with its one parameter ("leaky_relu:0.2"),
+    or JSON ('{"name": "leaky_relu", "slope": 0.2}'); checked by building it."""
+    spec: str | dict[str, Any]
+    if isinstance(value, dict):
+        spec = dict(value)
+    elif not isinstance(value, str):
+        raise OptionError(f"{label} must be an activation name, got {value!r}")
+    elif value.lstrip().startswith("{"):
+        try:
+            spec = json.loads(value)
+        except json.JSONDecodeError as error:
+            raise OptionError(f"{label} {value!r} is not valid JSON ({error.msg})") from None
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise OptionError(f'{label} JSON must be an object with a "name", got {value!r}')
+    elif ":" in value:
+        name, _, argument = value.partition(":")
+        parameters = [p for p in inspect.signature(
+            type(_built(name, label)).__init__).parameters if p != "self"]
+        if len(parameters) != 1:
+            raise OptionError(f"{label} {value!r}: {name} takes no parameter after ':'")
+        try:
+            spec = {"name": name, parameters[0]: float(argument)}
+        except ValueError:
+            raise OptionError(f"{label} {value!r}: {argument!r} is not a number") from None
+    else:
+        spec = value
+    _built(spec, label)
+    return spec
+
+
+def _built(spec: str | dict[str, Any], label: str) -> object:
+    """The activation ``spec`` names, or OptionError naming the option."""
+    try:
+        return get_activation(spec)
+    except BackpropError as error:
+        raise OptionError(f"{label}: {error}") from None
+    except TypeError:
+        raise OptionError(f"{label}: {spec!r} has a parameter the activation does not take"
+                          ) from None
+
+
+def batch_size(value: Any, label: str) -> int | None:
+    """Samples per update: a whole number, or full / all / 0 for the whole training set."""
+    if isinstance(value, str) and value.strip().lower() in ("full", "all"):
+        return None
+    size = whole(value, label)
+    if size < 0:
+        raise OptionError(f"{label} must be positive, or 0 / full / all for full-batch "
+                          f"gradient descent, got {size}")
+    return None if size == 0 else size
 
 # -- the network -------------------------------------------------------------------------
-ACTIVATION = Option("activation", text, "relu",
-                    f"hidden activation: {', '.join(activation_names())}")
+ACTIVATION = Option("activation", activation_spec, "relu",
+                    f"hidden activation: {', '.join(activation_names())}; a parameter after "
+                    "a colon, e.g. leaky_relu:0.2, or JSON")
 OUTPUT_ACTIVATION = Option(
     "output_activation", text, "auto",
     "output activation; auto: softmax for classification, linear for regression")
@@ -80,10 +144,15 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("eta_min", real, 0.0, "cosine schedule: final learning rate", check=non_negative),
     Option("warmup", whole, 0, "epochs of linear warm-up before the schedule",
            check=non_negative),
-    Option("batch_size", whole, 32, "samples per update; 1 is online learning",
-           check=positive, per_dataset={MNIST: 128}),
+    Option("batch_size", batch_size, 32,
+           "samples per update; 1 is online learning; full (or all, 0) is the whole "
+           "training set", per_dataset={MNIST: 128}),
     Option("epochs", whole, 50, "passes over the training data", check=positive,
            per_dataset={MNIST: 4}),
+    Option("batch_norm", flag, False,
+           "batch normalization in each hidden layer: Dense (no bias) → BatchNorm → σ"),
+    Option("freeze_biases", flag, False,
+           "keep every bias at its initial value (0): no optimizer updates it"),
     Option("dropout", real, 0.0, "dropout rate after each hidden layer, in [0, 1)",
            check=within(0.0, 1.0, low_open=False)),
     Option("clip_norm", real, None, "clip gradients to this global norm; none: no clipping",

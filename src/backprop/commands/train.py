@@ -27,6 +27,8 @@ import numpy as np
 
 from .. import __version__
 from ..callbacks import Callback
+from ..datasets import Scaler
+from ..network import Network
 from .building import build_network, build_optimizer, build_schedule
 from .common import prepare_out, scaler_state, training_arrays
 from .option_table import TRAIN_OPTIONS
@@ -60,6 +62,48 @@ def _versions() -> dict[str, str]:
     return versions
 
 
+def scaling_line(kind: str, task: str) -> str:
+    """The one line that says the inputs were rescaled, and in which units the model works."""
+    how = ("standardized (mean 0, standard deviation 1)" if kind == "standard"
+           else "scaled to [0, 1] (min-max)")
+    targets = ("; the targets keep their own units, so predictions are in the data's units"
+               if task == "regression" else "")
+    return (f"inputs {how} with the training data's statistics, kept in the model file: "
+            f"evaluate and predict take inputs in the data's own units{targets}")
+
+
+def metric_label(name: str, loss: str) -> str:
+    """A test metric's name as printed: the mse loss says it is half the mean squared error."""
+    return "loss (½·mse)" if name == "loss" and loss == "mse" else name
+
+
+def linear_model(net: Network, scaler: Scaler | None) -> dict[str, Any] | None:
+    """For a network of linear layers only: y = A x + c in the data's own units (the input
+    scaling folded in), as {"coefficients": A (n_out, n_in), "intercept": c}; else None."""
+    from ..layers import Dense
+
+    if not all(isinstance(layer, Dense) and layer.activation.name == "linear"
+               for layer in net.layers):
+        return None
+    points = np.vstack([np.zeros(net.n_inputs), np.eye(net.n_inputs)])  # 0 and e_i, raw units
+    scaled = points if scaler is None else scaler.transform(points)
+    outputs = net.forward(np.asarray(scaled, dtype=np.float64)).astype(np.float64)
+    intercept = outputs[0]
+    return {"coefficients": (outputs[1:] - intercept).T.tolist(),
+            "intercept": intercept.tolist()}
+
+
+def linear_model_line(affine: dict[str, Any]) -> str:
+    """y = a·x + c, written out, one output after another."""
+    equations = []
+    for k, (row, c) in enumerate(zip(affine["coefficients"], affine["intercept"], strict=True)):
+        names = ["x"] if len(row) == 1 else [f"x{i + 1}" for i in range(len(row))]
+        terms = " + ".join(f"{a:.4g}·{name}" for a, name in zip(row, names, strict=True))
+        target = "y" if len(affine["intercept"]) == 1 else f"y{k + 1}"
+        equations.append(f"{target} = {terms} + {c:.4g}".replace("+ -", "− "))
+    return "linear model in the data's own units: " + ";  ".join(equations)
+
+
 def run(args: argparse.Namespace) -> int:
     o = resolve(args, TRAIN_OPTIONS, args.dataset)
     out = prepare_out(o["out"])
@@ -80,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
         (lambda _text: None) if o["quiet"] or o["json_lines"] else print
     )
     say(f"{data.summary()}")
+    if scaler is not None:
+        say(scaling_line(scaler.kind, data.task))
     say(f"network: {'-'.join(str(w) for w in [net.n_inputs, *o['layers'], net.n_outputs])}, "
         f"{net.n_params:,} parameters; {optimizer!r}")
     progress = Progress(quiet=o["quiet"], json_lines=o["json_lines"])
@@ -122,12 +168,17 @@ def run(args: argparse.Namespace) -> int:
     }
     if X_test is not None and y_test is not None:
         metrics["test"] = net.evaluate(X_test, y_test)
+    affine = linear_model(net, scaler) if data.task == "regression" else None
+    if affine is not None:
+        metrics["linear_model"] = affine
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     if o["plots"] and not interrupted:
         write_plots(out, net, data, progress.rows, X_test, y_test, scaler)
+    if affine is not None:
+        say(linear_model_line(affine))
     if metrics["test"] is not None:
         test = metrics["test"]
-        parts = [f"test {k} {v:.4f}" for k, v in test.items()]
+        parts = [f"test {metric_label(k, net.loss.name)} {v:.4f}" for k, v in test.items()]
         say("  ".join(parts))
     say(f"{len(progress.rows)} epochs in {wall:.1f}s "
         f"({metrics['samples_per_s']:,.0f} samples/s); wrote {out}/")

@@ -22,6 +22,7 @@ The package's modules, in the order they import each other:
 * :mod:`.layout` — the one walk through the equations that both notations fill in;
 * :mod:`.html`, :mod:`.data` — HTML tables, and plain data / JSON;
 * :mod:`.trace` — :class:`Trace`, the numbers with their renderings;
+* :mod:`.units` — the records of one step built from the reference's numbers;
 * :mod:`.compute` — :func:`explain`, which evaluates the step with
   :func:`backprop.reference.reference_step` and checks it with gradcheck's
   central differences.

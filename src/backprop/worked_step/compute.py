@@ -10,38 +10,31 @@ checks the arguments and lays the numbers out as the records of a
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from ..gradcheck import central_difference, relative_error
+from ..gradcheck import kink_warning, relative_error
 from ..layers import Dense
 from ..network import Network
-from ..reference import ReferenceStep, reference_step
-from .records import (
-    STEP,
-    SUMMARY_CHECKS,
-    Delta,
-    Formula,
-    ForwardUnit,
-    Gradient,
-    LayerInfo,
-    LayerSummary,
-    SampleLoss,
-)
+from ..reference import MISTAKES, reference_step
+from .naming import get_naming
+from .records import STEP, SUMMARY_CHECKS, LayerInfo, SampleLoss, StepRecord
+from .tensors import freeze_dropout_masks, tensor_step
 from .trace import Trace
-
-_FUSED_NOTES = {
-    "sigmoid": (
-        "With a sigmoid output and binary cross-entropy, σ'(z) = a(1 − a) cancels against "
-        "the loss's derivative ∂ℓ/∂a = (a − y) / (a(1 − a)), so δ^[L] = a − y."
-    ),
-    "softmax": (
-        "With a softmax output and cross-entropy, the softmax Jacobian a_j([i = j] − a_i) "
-        "cancels against the loss's derivative ∂ℓ/∂a_i = −y_i / a_i (the targets of a sample "
-        "sum to 1), so δ^[L] = a − y."
-    ),
-}
+from .units import (
+    FUSED_NOTES,
+    deltas_of,
+    derivative_formulas,
+    forward_units,
+    gradient_record,
+    layer_summary,
+    loss_formula,
+    numerical_estimates,
+    range_warnings,
+    stale_deltas,
+)
 
 
 def _as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -61,35 +54,24 @@ def _as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, np.asarray(Y, dtype=np.float64)
 
 
-def _numerical_estimates(net: Network, X: np.ndarray, Y: np.ndarray,
-                       positions: list[int]) -> dict[int, float]:
-    """Central differences of the mean loss for positions i of params, on a float64 copy."""
-    clone = net.copy(dtype="float64")
-
-    def loss() -> float:
-        clone.forward_batch(X, training=True)
-        return clone.batch_loss(Y)
-
-    return {i: central_difference(loss, clone.params, i, STEP) for i in positions}
 
 
-def _check_arguments(net: Network, lr: Any, digits: Any) -> list[Dense]:
+def _check_arguments(net: Network, lr: Any, digits: Any, steps: Any,
+                     stale_weights: Any) -> list[Dense]:
     """The Dense layers of ``net``, once every argument is known to be usable."""
     if not isinstance(net, Network):
         raise TypeError(f"explain needs a Network, got {type(net).__name__}")
     if isinstance(lr, bool) or not isinstance(lr, int | float | np.floating | np.integer):
         raise TypeError(f"lr must be a number, got {lr!r}")
-    if not math.isfinite(float(lr)) or float(lr) <= 0:
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if not math.isfinite(float(lr)) or float(lr) < 0:
+        raise ValueError(f"lr must be a finite number ≥ 0, got {lr!r}")
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise ValueError(f"digits must be an integer from 1 to 17, got {digits!r}")
-    dense: list[Dense] = []
-    for index, layer in enumerate(net.layers):
-        if not isinstance(layer, Dense):
-            raise TypeError(f"explain handles Dense layers only; layer {index + 1} is "
-                            f"{type(layer).__name__}")
-        dense.append(layer)
-    return dense
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 100:
+        raise ValueError(f"steps must be an integer from 1 to 100, got {steps!r}")
+    if stale_weights and float(lr) == 0:
+        raise ValueError("stale_weights needs lr > 0: with no update the weights cannot be stale")
+    return [layer for layer in net.layers if isinstance(layer, Dense)]
 
 
 def explain(
@@ -101,25 +83,74 @@ def explain(
     digits: int = 6,
     max_units: int = 8,
     max_lines: int = 200,
+    steps: int = 1,
+    stale_weights: bool = False,
+    notation: str = "layered",
 ) -> Trace:
-    """One step of plain gradient descent on (x, y), written out number by number.
+    """Steps of plain gradient descent on (x, y), written out number by number.
 
     Arguments:
         net: the network (left untouched; the arithmetic is done in float64).
         x: one sample, shape (n_inputs,), or a batch, (m, n_inputs).
         y: its target(s), as for :meth:`Network.gradients` (a number, a row,
             class labels or one-hot rows).
-        lr: the learning rate η of the update w ← w − η ∂L/∂w.
+        lr: the learning rate η of the update w ← w − η ∂L/∂w; 0 gives the
+            gradients alone, with no update.
         digits: significant digits of every printed number.
         max_units: a layer wider than this makes the trace a per-layer summary.
         max_lines: so does a trace that would print more lines than this.
+        steps: how many consecutive steps, each from the weights the one before
+            left (step 2 starts where ``fit`` with plain SGD and the whole batch
+            is after one epoch); frozen tensors (``train_bias=False``) stay.
+        stale_weights: show beside each hidden δ the wrong value a loop gets
+            that updates the weights above before computing it
+            (:data:`backprop.reference.MISTAKES` "stale-weights").
+        notation: how the text and Markdown name the quantities: "layered" (the
+            library's, input = layer 0, w_jk^[l]), "from-to" (input = layer 1,
+            w_ij[k] from node i of layer k to node j of layer k + 1) or "mazur"
+            (w1…w8 of a 2-2-2 network); see :mod:`backprop.worked_step.naming`.
 
     Returns:
-        A :class:`Trace`: the numbers, renderable as text, Markdown, JSON, HTML.
+        A :class:`Trace`: the numbers, renderable as text, Markdown, JSON, HTML;
+        the steps after the first are in ``trace.following``.
     """
-    dense = _check_arguments(net, lr, digits)
+    dense = _check_arguments(net, lr, digits, steps, stale_weights)
+    get_naming(notation).check([dense[0].n_in] + [layer.n_out for layer in dense])
     lr = float(lr)
     X, Y = _as_batch(net, x, y)
+    work = net.copy(dtype="float64")  # the weights of the current step
+    only_dense = len(dense) == len(net.layers)
+    if not only_dense:
+        freeze_dropout_masks(work, X)
+    records = []
+    for number in range(1, steps + 1):
+        if only_dense:
+            record, gradient = _one_step(work, X, Y, lr, digits, max_units, max_lines,
+                                         stale_weights)
+        else:
+            record, gradient = tensor_step(work, X, Y, lr, digits)
+        record.step_number = number
+        record.notation = notation
+        records.append(record)
+        _descend(work, gradient, lr)
+    trace = Trace(**{f.name: getattr(records[0], f.name) for f in fields(StepRecord)})
+    trace.following = records[1:]
+    return trace
+
+
+def _descend(net: Network, gradient: np.ndarray, lr: float) -> None:
+    """θ ← θ − η ∂L/∂θ, the update of the step, for every tensor training moves."""
+    frozen = net.frozen_slices
+    for _, _, where in net.parameter_slices:
+        if not any(where == f for f in frozen):
+            net.params[where] -= lr * gradient[where]
+
+
+def _one_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float, digits: int,
+              max_units: int, max_lines: int,
+              stale_weights: bool) -> tuple[StepRecord, np.ndarray]:
+    """The record of one step from the current weights of ``net`` (float64)."""
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     step = reference_step(net, X, Y)
     m = X.shape[0]
     reason = _summary_reason(dense, m, max_units, max_lines)
@@ -133,8 +164,10 @@ def explain(
         if summarized and len(entries) > SUMMARY_CHECKS:
             entries = sorted(int(i) for i in rng.choice(entries, SUMMARY_CHECKS, replace=False))
         positions[(index, name)] = entries
-    numeric = _numerical_estimates(net, X, Y, [i for chosen in positions.values() for i in chosen])
+    numeric = numerical_estimates(net, X, Y, [i for chosen in positions.values() for i in chosen])
     starts = {(index, name): where.start for index, name, where in net.parameter_slices}
+    frozen = {(index, name) for index, name, where in net.parameter_slices
+              if name in net.layers[index].frozen_parameters()}
 
     def analytic_at(index: int, name: str, position: int) -> float:
         offset = position - starts[(index, name)]
@@ -142,32 +175,51 @@ def explain(
         assert tensor is not None
         return float(tensor.flat[offset])
 
+    kink_lines = []
+    for index, name, where in net.parameter_slices:
+        shape = net.layers[index].parameter_shapes()[name]
+        for position in positions[(index, name)]:
+            crossing = numeric[position][1]
+            if crossing is not None:
+                entry = tuple(int(j) for j in np.unravel_index(position - where.start, shape))
+                kink_lines.append(kink_warning(index + 1, name, entry, STEP, crossing))
+
     fused = bool(net.fused_output)
     output = dense[-1].activation.name
-    return Trace(
+    record = StepRecord(
         layers=[LayerInfo(i + 1, layer.n_in, layer.n_out, layer.activation.name,
                           layer.b is not None) for i, layer in enumerate(dense)],
         loss=net.loss.name, lr=lr,
         X=[[float(v) for v in row] for row in X], Y=[[float(v) for v in row] for row in Y],
-        fused=fused, fused_note=_FUSED_NOTES.get(output) if fused else None,
-        forward=[] if summarized else _forward_units(dense, step),
+        fused=fused, fused_note=FUSED_NOTES.get(output) if fused else None,
+        forward=[] if summarized else forward_units(dense, step),
         losses=[SampleLoss(i + 1, [float(a) for a in step.activations[-1][i]],
                            [float(t) for t in Y[i]], float(step.sample_losses[i]))
                 for i in range(m)],
         loss_value=step.loss,
-        deltas=[] if summarized else _deltas(dense, step, Y, fused),
+        deltas=[] if summarized else deltas_of(dense, step, Y, fused),
         gradients=[] if summarized else [
-            _gradient(dense[index], step, index, name, position - where.start,
-                      analytic_at(index, name, position), numeric[position], lr)
+            gradient_record(dense[index], step, index, name, position - where.start,
+                      analytic_at(index, name, position), numeric[position], lr,
+                      (index, name) in frozen)
             for index, name, where in net.parameter_slices
             for position in range(where.start, where.stop)],
-        summaries=[_summary(dense, step, index, lr, [
-            relative_error(numeric[p], analytic_at(index, name, p))
+        summaries=[layer_summary(dense, step, index, lr, [
+            relative_error(numeric[p][0], analytic_at(index, name, p))
             for name in ("W", "b") if (index, name) in positions
-            for p in positions[(index, name)]]) for index in range(len(dense))],
+            for p in positions[(index, name)] if numeric[p][1] is None])
+            for index in range(len(dense))],
         summarized=summarized, summary_reason=reason, digits=digits, step=STEP,
-        derivative_formulas=_derivative_formulas(dense), loss_formula=_loss_formula(net),
+        derivative_formulas=derivative_formulas(dense), loss_formula=loss_formula(net),
+        warnings=range_warnings(dense[-1], Y),
+        kink_warnings=kink_lines,
+        stale=[] if summarized or not stale_weights else stale_deltas(net, X, Y, lr, step),
+        stale_rule=MISTAKES["stale-weights"] if stale_weights else None,
     )
+    tensors = [step.dW[index] if name == "W" else step.db[index]
+               for index, name, _ in net.parameter_slices]
+    flat = np.concatenate([np.ravel(t) for t in tensors if t is not None])
+    return record, flat
 
 
 def _summary_reason(dense: list[Dense], m: int, max_units: int, max_lines: int) -> str | None:
@@ -183,116 +235,3 @@ def _summary_reason(dense: list[Dense], m: int, max_units: int, max_lines: int) 
         return (f"written out unit by unit this step would take about {lines} lines "
                 f"(more than {max_lines}), so each layer is summarized")
     return None
-
-
-def _derivative_formulas(dense: list[Dense]) -> dict[str, Formula]:
-    """σ'(z) of each activation that writes its own (TeX falls back to the plain text)."""
-    formulas = {}
-    for layer in dense:
-        text = layer.activation.derivative_formula
-        if text is not None:
-            tex = layer.activation.derivative_formula_tex
-            formulas[layer.activation.name] = Formula(text, text if tex is None else tex)
-    return formulas
-
-
-def _loss_formula(net: Network) -> Formula | None:
-    """ℓ as the loss writes it, or None."""
-    text, tex = net.loss.formula, net.loss.formula_tex
-    return None if text is None else Formula(text, text if tex is None else tex)
-
-
-def _forward_units(dense: list[Dense], step: ReferenceStep) -> list[ForwardUnit]:
-    """z_j and a_j of every unit, sample by sample, input side first."""
-    units = []
-    for i in range(step.activations[0].shape[0]):
-        for index, layer in enumerate(dense):
-            W = np.asarray(layer.W, dtype=np.float64)
-            b = None if layer.b is None else np.asarray(layer.b, dtype=np.float64)
-            for j in range(layer.n_out):
-                units.append(ForwardUnit(
-                    sample=i + 1, layer=index + 1, unit=j + 1,
-                    weights=[float(w) for w in W[j]],
-                    inputs=[float(a) for a in step.activations[index][i]],
-                    bias=None if b is None else float(b[j]),
-                    z=float(step.zs[index][i, j]), a=float(step.activations[index + 1][i, j]),
-                ))
-    return units
-
-
-def _deltas(dense: list[Dense], step: ReferenceStep, Y: np.ndarray, fused: bool) -> list[Delta]:
-    """δ_j of every unit with the factors it is the product of, per sample, output first."""
-    n_layers = len(dense)
-    # the factors the reference multiplied, for display: σ'(z) of an elementwise layer, and
-    # Σ_i g_i a_i of a softmax layer (whose Jacobian is not diagonal)
-    sigma_primes: list[np.ndarray | None] = []
-    inners: list[np.ndarray | None] = []
-    for index, layer in enumerate(dense):
-        Z, A, G = step.zs[index], step.activations[index + 1], step.upstream[index]
-        softmax = layer.activation.name == "softmax"
-        sigma_primes.append(None if G is None or softmax else
-                            np.asarray(layer.activation.derivative(Z, A), dtype=np.float64))
-        inners.append(np.sum(G * A, axis=1) if G is not None and softmax else None)
-    deltas = []
-    for i in range(step.activations[0].shape[0]):
-        for index in range(n_layers - 1, -1, -1):
-            last = index == n_layers - 1
-            up, slope, inner = step.upstream[index], sigma_primes[index], inners[index]
-            W_above = None if last else np.asarray(dense[index + 1].W, dtype=np.float64)
-            for j in range(dense[index].n_out):
-                deltas.append(Delta(
-                    sample=i + 1, layer=index + 1, unit=j + 1,
-                    kind="fused" if last and fused else "output" if last else "hidden",
-                    z=float(step.zs[index][i, j]), a=float(step.activations[index + 1][i, j]),
-                    target=float(Y[i, j]) if last else None,
-                    upstream=None if up is None else float(up[i, j]),
-                    weights=[] if W_above is None else [float(w) for w in W_above[:, j]],
-                    deltas_above=[] if last else [float(d) for d in step.deltas[index + 1][i]],
-                    sigma_prime=None if slope is None else float(slope[i, j]),
-                    softmax_inner=None if inner is None else float(inner[i]),
-                    delta=float(step.deltas[index][i, j]),
-                ))
-    return deltas
-
-
-def _gradient(layer: Dense, step: ReferenceStep, index: int, name: str, offset: int,
-              value: float, numeric: float, lr: float) -> Gradient:
-    """Entry ``offset`` of ∂L/∂W^[l] or ∂L/∂b^[l] (l = index + 1): its per-sample terms,
-    its central-difference estimate and its update."""
-    if name == "W":
-        j, k = divmod(offset, layer.n_in)
-        inputs = [float(a) for a in step.activations[index][:, k]]
-        old = float(np.asarray(layer.W, dtype=np.float64)[j, k])
-    else:
-        j, k = offset, -1
-        inputs = []
-        assert layer.b is not None
-        old = float(np.asarray(layer.b, dtype=np.float64)[j])
-    deltas = [float(d) for d in step.deltas[index][:, j]]
-    per_sample = ([d * a for d, a in zip(deltas, inputs, strict=True)] if name == "W"
-                  else list(deltas))
-    return Gradient(
-        layer=index + 1, name=name.lower(), unit=j + 1, input=None if name == "b" else k + 1,
-        deltas=deltas, inputs=inputs, per_sample=per_sample, value=value, numeric=numeric,
-        relative_error=relative_error(numeric, value), old=old, new=old - lr * value,
-    )
-
-
-def _summary(dense: list[Dense], step: ReferenceStep, index: int, lr: float,
-             errors: list[float]) -> LayerSummary:
-    """Ranges and norms of one layer's z, a, δ, W and gradients."""
-    layer = dense[index]
-    Z, A, D, dW, db = (step.zs[index], step.activations[index + 1], step.deltas[index],
-                       step.dW[index], step.db[index])
-    return LayerSummary(
-        layer=index + 1, n_in=layer.n_in, n_out=layer.n_out, activation=layer.activation.name,
-        z_min=float(Z.min()), z_max=float(Z.max()), a_min=float(A.min()), a_max=float(A.max()),
-        delta_min=float(D.min()), delta_max=float(D.max()), delta_norm=float(np.linalg.norm(D)),
-        weight_norm=float(np.linalg.norm(np.asarray(layer.W, dtype=np.float64))),
-        grad_w_norm=float(np.linalg.norm(dW)),
-        grad_b_norm=None if db is None else float(np.linalg.norm(db)),
-        update_norm=lr * float(np.sqrt(np.linalg.norm(dW) ** 2
-                                       + (0.0 if db is None else np.linalg.norm(db) ** 2))),
-        max_relative_error=max(errors, default=0.0),
-        checked=len(errors),
-    )

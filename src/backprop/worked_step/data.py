@@ -18,6 +18,9 @@ def as_dict(trace: StepRecord, digits: int | None = None) -> dict[str, Any]:
         del data[name]
     data["m"] = trace.m
     data["max_relative_error"] = trace.max_relative_error
+    following = getattr(trace, "following", None)  # a Trace's steps after the first
+    if following is not None:
+        data["following"] = [as_dict(record) for record in following]
     if digits is None:
         return data
     return _round_floats(data, digits)  # type: ignore[no-any-return]

@@ -7,6 +7,7 @@ layout of :mod:`.layout` asks for them, so no formula is written twice.
 
 from __future__ import annotations
 
+from .naming import Layered, Symbol
 from .records import Formula
 
 
@@ -26,8 +27,11 @@ class TextNotation:
     ell = "ℓ"
     delta = "δ"
 
-    def __init__(self, digits: int) -> None:
+    tex = False
+
+    def __init__(self, digits: int, naming: Layered | None = None) -> None:
         self.digits = digits
+        self.naming = naming if naming is not None else Layered()
 
     def num(self, value: float) -> str:
         return fmt(value, self.digits)
@@ -45,10 +49,26 @@ class TextNotation:
     def paren(self, text: str) -> str:
         return f"({text})"
 
-    def var(self, name: str, sub: str, layer: int | str | None = None) -> str:
-        """name_sub^[layer]; the name "delta" is written as δ."""
-        name = self.delta if name == "delta" else name
-        return f"{name}_{sub}" + ("" if layer is None else f"^[{layer}]")
+    def var(self, name: str, sub: str, layer: int | None = None) -> str:
+        """The symbol of a quantity (name_sub^[layer] in the layered notation)."""
+        return self.write(self.naming.symbol(name, sub, layer))
+
+    def weight(self, j: int, k: int, layer: int) -> str:
+        """The weight to unit j of layer l from unit k of layer l − 1, as the naming calls it."""
+        return self.write(self.naming.weight(j, k, layer))
+
+    def write(self, symbol: Symbol) -> str:
+        """name_sub^[l] or name_sub[k]; the name "delta" is written as δ."""
+        name = self.delta if symbol.name == "delta" else symbol.name
+        text = f"{name}_{symbol.sub}" if symbol.sub else name
+        if symbol.layer is None:
+            return text
+        return text + (f"[{symbol.layer}]" if symbol.inline else f"^[{symbol.layer}]")
+
+    def formula(self, key: str, bias: bool = True, batch: bool = False) -> str | None:
+        """A general equation in the naming's own words, or None for the layered one."""
+        formulas = self.naming.formulas(self.tex, bias, batch)
+        return None if formulas is None else formulas[key]
 
     def partial(self, of: str) -> str:
         return f"∂L/∂{of}"
@@ -89,8 +109,12 @@ class TextNotation:
                   for row in rows)]
 
     # -- the equations ----------------------------------------------------
-    def forward_formula(self) -> str:
-        return ("z_j^[l] = Σ_k w_jk^[l] a_k^[l-1] + b_j^[l],   a_j^[l] = σ(z_j^[l]),   "
+    def forward_formula(self, bias: bool) -> str:
+        own = self.formula("forward", bias)
+        if own is not None:
+            return own
+        plus_b = " + b_j^[l]" if bias else ""
+        return (f"z_j^[l] = Σ_k w_jk^[l] a_k^[l-1]{plus_b},   a_j^[l] = σ(z_j^[l]),   "
                 f"a_k^[0] = {self.var('x', 'k')}")
 
     def applied(self, activation: str, z: str) -> str:
@@ -115,15 +139,22 @@ class TextNotation:
     def fused_output_error(self) -> str:
         return "δ_j^[L] = a_j^[L] − y_j"
 
+    def log(self, text: str) -> str:
+        return f"ln{self.paren(text)}"
+
+    def mse_comparison(self) -> str:
+        """The name of the δ mse would give, beside the fused one."""
+        return "with mse instead"
+
     def softmax_output_error(self) -> str:
         return ("δ_j^[L] = a_j^[L] (g_j − Σ_i g_i a_i^[L]),   g_j = ∂ℓ/∂a_j^[L]   "
                 "(the softmax Jacobian is not diagonal)")
 
     def output_error(self) -> str:
-        return "δ_j^[L] = ∂ℓ/∂a_j^[L] · σ'(z_j^[L])"
+        return self.formula("output") or "δ_j^[L] = ∂ℓ/∂a_j^[L] · σ'(z_j^[L])"
 
     def hidden_error(self) -> str:
-        return "δ_j^[l] = (Σ_k w_kj^[l+1] δ_k^[l+1]) · σ'(z_j^[l])"
+        return self.formula("hidden") or "δ_j^[l] = (Σ_k w_kj^[l+1] δ_k^[l+1]) · σ'(z_j^[l])"
 
     def softmax_note(self) -> str:
         return ("For softmax, whose Jacobian is not diagonal: δ_j = a_j (g_j − Σ_i g_i a_i) "
@@ -140,16 +171,22 @@ class TextNotation:
 
     def weighted_sum(self, unit: int, above: int) -> str:
         """Σ_k w_kj^[l+1] δ_k^[l+1] for unit j of layer l = above − 1."""
-        return f"Σ_k w_k{unit}^[{above}] δ_k^[{above}]"
+        own = self.naming.weighted_sum(unit, above, self.tex)
+        return own if own is not None else f"Σ_k w_k{unit}^[{above}] δ_k^[{above}]"
 
     softmax_inner = "Σ_i g_i a_i"
+    softmax_mse_inner = "Σ_i (a_i − y_i) a_i"
 
     def sigma_prime(self, z: str) -> str:
         return f"σ'({z})"
 
-    def gradient_formulas(self, batch: bool) -> str:
+    def gradient_formulas(self, batch: bool, bias: bool) -> str:
+        own = self.formula("gradients", bias, batch)
+        if own is not None:
+            return own
         mean = "1/m Σ_i " if batch else ""
-        return f"∂L/∂w_jk^[l] = {mean}δ_j^[l] a_k^[l-1],   ∂L/∂b_j^[l] = {mean}δ_j^[l]"
+        weights = f"∂L/∂w_jk^[l] = {mean}δ_j^[l] a_k^[l-1]"
+        return f"{weights},   ∂L/∂b_j^[l] = {mean}δ_j^[l]" if bias else weights
 
     sample_mean = "1/m Σ_i "
 
@@ -163,6 +200,8 @@ class TextNotation:
 class TexNotation(TextNotation):
     """Markdown with LaTeX math: $...$ inline, $$...$$ blocks."""
 
+    tex = True
+
     times = r" \cdot "
     minus = " - "
     arrow = r" \leftarrow "
@@ -171,14 +210,18 @@ class TexNotation(TextNotation):
     delta = r"\delta"
     half = r"\frac{1}{2}"
     softmax_inner = r"\sum_{i} g_{i} a_{i}"
+    softmax_mse_inner = r"\sum_{i} (a_{i} - y_{i}) a_{i}"
     sample_mean = r"\frac{1}{m}\sum_{i} "
 
     def paren(self, text: str) -> str:
         return rf"\left({text}\right)"
 
-    def var(self, name: str, sub: str, layer: int | str | None = None) -> str:
-        name = self.delta if name == "delta" else name
-        return f"{name}_{{{sub}}}" + ("" if layer is None else f"^{{[{layer}]}}")
+    def write(self, symbol: Symbol) -> str:
+        name = self.delta if symbol.name == "delta" else symbol.name
+        text = f"{name}_{{{symbol.sub}}}" if symbol.sub else name
+        if symbol.layer is None:
+            return text
+        return text + (f"[{symbol.layer}]" if symbol.inline else f"^{{[{symbol.layer}]}}")
 
     def partial(self, of: str) -> str:
         return rf"\frac{{\partial L}}{{\partial {of}}}"
@@ -211,8 +254,12 @@ class TexNotation(TextNotation):
         return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                 *("| " + " | ".join(row) + " |" for row in rows)]
 
-    def forward_formula(self) -> str:
-        return (r"z_{j}^{[l]} = \sum_{k} w_{jk}^{[l]} a_{k}^{[l-1]} + b_{j}^{[l]}, \qquad "
+    def forward_formula(self, bias: bool) -> str:
+        own = self.formula("forward", bias)
+        if own is not None:
+            return own
+        plus_b = r" + b_{j}^{[l]}" if bias else ""
+        return (r"z_{j}^{[l]} = \sum_{k} w_{jk}^{[l]} a_{k}^{[l-1]}" + plus_b + r", \qquad "
                 r"a_{j}^{[l]} = \sigma\left(z_{j}^{[l]}\right), \qquad a_{k}^{[0]} = x_{k}")
 
     def applied(self, activation: str, z: str) -> str:
@@ -242,12 +289,14 @@ class TexNotation(TextNotation):
                 r"\quad g_{j} = \frac{\partial \ell}{\partial a_{j}^{[L]}}")
 
     def output_error(self) -> str:
-        return (r"\delta_{j}^{[L]} = \frac{\partial \ell}{\partial a_{j}^{[L]}} \cdot "
-                r"\sigma'\left(z_{j}^{[L]}\right)")
+        return self.formula("output") or (
+            r"\delta_{j}^{[L]} = \frac{\partial \ell}{\partial a_{j}^{[L]}} \cdot "
+            r"\sigma'\left(z_{j}^{[L]}\right)")
 
     def hidden_error(self) -> str:
-        return (r"\delta_{j}^{[l]} = \left(\sum_{k} w_{kj}^{[l+1]} \delta_{k}^{[l+1]}\right) "
-                r"\cdot \sigma'\left(z_{j}^{[l]}\right)")
+        return self.formula("hidden") or (
+            r"\delta_{j}^{[l]} = \left(\sum_{k} w_{kj}^{[l+1]} \delta_{k}^{[l+1]}\right) "
+            r"\cdot \sigma'\left(z_{j}^{[l]}\right)")
 
     def softmax_note(self) -> str:
         return (r"For softmax, whose Jacobian is not diagonal: $\delta_{j} = a_{j}\left("
@@ -260,16 +309,30 @@ class TexNotation(TextNotation):
         return rf"\frac{{\partial \ell}}{{\partial {a}}}"
 
     def weighted_sum(self, unit: int, above: int) -> str:
-        return rf"\sum_{{k}} w_{{k{unit}}}^{{[{above}]}} \delta_{{k}}^{{[{above}]}}"
+        own = self.naming.weighted_sum(unit, above, self.tex)
+        return own if own is not None else (
+            rf"\sum_{{k}} w_{{k{unit}}}^{{[{above}]}} \delta_{{k}}^{{[{above}]}}")
 
     def sigma_prime(self, z: str) -> str:
         return rf"\sigma'\left({z}\right)"
 
-    def gradient_formulas(self, batch: bool) -> str:
+    def gradient_formulas(self, batch: bool, bias: bool) -> str:
+        own = self.formula("gradients", bias, batch)
+        if own is not None:
+            return own
         mean = r"\frac{1}{m}\sum_{i=1}^{m} " if batch else ""
-        return (rf"\frac{{\partial L}}{{\partial w_{{jk}}^{{[l]}}}} = {mean}\delta_{{j}}^{{[l]}} "
-                rf"a_{{k}}^{{[l-1]}}, \qquad \frac{{\partial L}}{{\partial b_{{j}}^{{[l]}}}} = "
+        weights = (rf"\frac{{\partial L}}{{\partial w_{{jk}}^{{[l]}}}} = {mean}"
+                   rf"\delta_{{j}}^{{[l]}} a_{{k}}^{{[l-1]}}")
+        if not bias:
+            return weights
+        return (rf"{weights}, \qquad \frac{{\partial L}}{{\partial b_{{j}}^{{[l]}}}} = "
                 rf"{mean}\delta_{{j}}^{{[l]}}")
+
+    def log(self, text: str) -> str:
+        return rf"\ln{self.paren(text)}"
+
+    def mse_comparison(self) -> str:
+        return r"\text{with mse instead}"
 
     def gradient_line(self, formula: str, check: str) -> str:
         return f"- ${formula}$ — {check}"

@@ -69,6 +69,10 @@ class Delta:
     sigma_prime: float | None = None
     softmax_inner: float | None = None
     delta: float = 0.0
+    #: for a fused output: δ_j had the loss been mse, ½Σ(a − y)², on the same outputs, and
+    #: the factor σ'(z_j) = a_j(1 − a_j) that mse keeps (None for softmax's full Jacobian)
+    mse_delta: float | None = None
+    mse_factor: float | None = None
 
 
 @dataclass
@@ -87,6 +91,38 @@ class Gradient:
     relative_error: float
     old: float
     new: float
+    #: the ±h step moved a ReLU-type unit across its kink: the estimate is left out
+    at_kink: bool = False
+    #: a tensor that training leaves as it is (a frozen bias): new == old
+    frozen: bool = False
+
+
+@dataclass
+class StaleDelta:
+    """δ_j^[l] of a hidden unit computed with the weights above it as they were (correct)
+    and as a loop that updates them first would have them (stale, wrong)."""
+
+    sample: int
+    layer: int
+    unit: int
+    correct: float
+    stale: float
+
+
+@dataclass
+class TensorRow:
+    """One parameter tensor of a network shown per tensor (BatchNorm, Dropout, ...)."""
+
+    layer: int
+    kind: str
+    name: str
+    shape: list[int]
+    grad_norm: float
+    max_relative_error: float  # over the entries whose check crossed no kink
+    checked: int
+    kink_entries: int
+    update_norm: float
+    frozen: bool
 
 
 @dataclass
@@ -145,10 +181,28 @@ class StepRecord:
     summary_reason: str | None
     digits: int = 6
     step: float = STEP
+    #: which step of gradient descent this is (1 = from the given weights)
+    step_number: int = 1
+    #: how the renderings name the quantities: layered, from-to or mazur (see .naming)
+    notation: str = "layered"
+    #: lines a reader must see before the numbers (e.g. a target out of the output's range)
+    warnings: list[str] = field(default_factory=list)
+    #: why some central differences are left out (gradcheck's wording)
+    kink_warnings: list[str] = field(default_factory=list)
+    #: the hidden errors once more, from weights already updated (explain(stale_weights=True))
+    stale: list[StaleDelta] = field(default_factory=list)
+    stale_rule: str | None = None
+    #: the per-tensor view of a network with layers besides Dense ones
+    tensors: list[TensorRow] = field(default_factory=list)
     #: σ'(z) of each activation by name (from ``Activation.derivative_formula``)
     derivative_formulas: dict[str, Formula] = field(default_factory=dict, repr=False)
     #: ℓ (from ``Loss.formula``), or None when the loss does not write itself out
     loss_formula: Formula | None = field(default=None, repr=False)
+
+    @property
+    def has_bias(self) -> bool:
+        """Whether any layer has a bias b."""
+        return any(info.bias for info in self.layers)
 
     @property
     def m(self) -> int:
@@ -159,5 +213,6 @@ class StepRecord:
     def max_relative_error(self) -> float:
         """The largest relative error between a gradient and its numerical estimate."""
         if self.gradients:
-            return max(g.relative_error for g in self.gradients)
-        return max((s.max_relative_error for s in self.summaries), default=0.0)
+            return max((g.relative_error for g in self.gradients if not g.at_kink), default=0.0)
+        return max([s.max_relative_error for s in self.summaries]
+                   + [t.max_relative_error for t in self.tensors], default=0.0)

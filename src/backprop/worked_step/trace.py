@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import data
-from .html import render_html
-from .layout import render
+from .html import render_html_steps
+from .layout import render_steps
+from .naming import get_naming
 from .notation import TexNotation, TextNotation
 from .records import StepRecord
 
@@ -18,7 +19,16 @@ class Trace(StepRecord):
 
     Render with ``str(trace)`` / :meth:`to_text`, :meth:`to_markdown`,
     :meth:`to_json` / :meth:`as_dict`, or let Jupyter call ``_repr_html_``.
+    Its own fields are the first step; ``following`` holds the steps after it
+    (``explain(..., steps=N)``), each a :class:`StepRecord`.
     """
+
+    following: list[StepRecord] = field(default_factory=list)
+
+    @property
+    def steps(self) -> list[StepRecord]:
+        """Every step, this one first."""
+        return [self, *self.following]
 
     # -- programs ---------------------------------------------------------
     def as_dict(self, digits: int | None = None) -> dict[str, Any]:
@@ -35,14 +45,16 @@ class Trace(StepRecord):
 
     def to_text(self) -> str:
         """Plain text, one equation a line."""
-        return "\n".join(render(self, TextNotation(self.digits)))
+        naming = get_naming(self.notation)
+        return "\n".join(render_steps(self.steps, TextNotation(self.digits, naming)))
 
     def to_markdown(self) -> str:
         """Markdown with LaTeX math ($...$ inline, $$...$$ blocks) for GitHub and Jupyter."""
-        return "\n".join(render(self, TexNotation(self.digits)))
+        naming = get_naming(self.notation)
+        return "\n".join(render_steps(self.steps, TexNotation(self.digits, naming)))
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
 
     def _repr_html_(self) -> str:
-        return render_html(self)
+        return render_html_steps(self.steps)
