@@ -9,10 +9,8 @@ For layers l = 1..L, with a^[0] = x (docs/architecture.md):
     (3) ∂L/∂b^[l] = δ^[l]
     (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ
 
-:meth:`Network.backprop` runs the forward pass and then these four, top to
-bottom, each line naming its equation; a :class:`~backprop.layers.Dense`
-layer holds the arithmetic of each factor (``activation_gradient``,
-``propagate``, ``parameter_gradients``).
+:meth:`Network.backprop` runs the forward pass, then these four top to bottom, each line
+naming its equation; :class:`~backprop.layers.Dense` holds each factor's arithmetic.
 """
 
 from __future__ import annotations
