@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
+from ..fileio import check_nesting, read_text
 from .common import parse_list
 
 #: A kind: turns a command-line string or a TOML value into the option's value,
@@ -215,13 +216,16 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
     """The values a TOML file sets; keys are option names, with dashes or underscores."""
     import tomllib
 
-    file = Path(path)
-    if not file.is_file():
+    if not Path(path).exists() and not Path(path).is_symlink():
         raise OptionError(f"{path}: no such config file")
+    text = read_text(path, "config file", OptionError)
+    check_nesting(text, "config file", path, OptionError)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise OptionError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise OptionError(f"config file {path} is nested too deeply to read") from None
     by_name = {option.name: option for option in options}
     values: dict[str, Any] = {}
     for key, value in raw.items():

@@ -295,8 +295,8 @@ def _to_float32(array: np.ndarray, key: str, where: str) -> npt.NDArray[np.float
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         text = ", ".join(str(i) for i in index)
         raise DataError(
-            f"{where}: {key}[{text}] = {array[index]} is too large for float32; "
-            "NaN/inf is not allowed"
+            f"{where}: {key}[{text}] = {array[index]} is too large for float32: it "
+            f"overflows float32 (largest {float(np.finfo(np.float32).max):.3g})"
         )
     return out
 
