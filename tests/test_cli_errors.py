@@ -175,10 +175,12 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_config_file_is_a_folder_or_unreadable(tmp_path: Path) -> None:
     assert_user_error(run("train", "moons", "--config", str(tmp_path), "--out", str(tmp_path)),
-                      "no such config file")
+                      "config file", "is a folder, not a file")
+    assert_user_error(run("train", "moons", "--config", str(tmp_path / "none.toml"),
+                          "--out", str(tmp_path)), "no such config file")
     config = tmp_path / "c.toml"
     config.write_bytes(b"epochs = 2\n\xff\xfe\n")
-    assert_user_error(run("gradcheck", "--config", str(config)), "c.toml", "not valid TOML")
+    assert_user_error(run("gradcheck", "--config", str(config)), "c.toml", "not UTF-8 text")
 
 
 def test_divergence_is_a_user_error(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ def check_regular_file(
     except FileNotFoundError:
         if path.is_symlink():
             raise error(f"{what} {path} is a symlink to a missing file") from None
-        raise error(f"{what} {path}: no such file") from None
+        raise error(f"cannot read {what} {path}: no such file") from None
     except OSError as failure:
         if failure.errno == errno.ELOOP:
             raise error(f"{what} {path} is a symlink loop") from None
@@ -225,7 +225,7 @@ def _remove_stale_temporaries(folder: Path, name: str) -> None:
 
 def write_atomically(
     path: str | os.PathLike[str],
-    write: Callable[[IO[bytes]], None],
+    write: Callable[[IO[bytes]], object],
     error: type[Exception] = ValueError,
 ) -> None:
     """Write a file by ``write(file)`` into a temporary beside it, then rename it over ``path``.
