@@ -16,7 +16,9 @@ from ..losses import loss_names
 from ..optimizers import OPTIMIZERS
 from .options import (
     Option,
+    all_of,
     at_least,
+    at_most_limit,
     choice,
     flag,
     non_negative,
@@ -59,7 +61,8 @@ DTYPE = Option("dtype", choice("float32", "float64"), "float32",
 
 # -- train and diagnose ------------------------------------------------------------------
 TRAIN_OPTIONS: tuple[Option, ...] = (
-    Option("layers", wholes(minimum=1), [32, 32], "hidden layer widths, e.g. 256 or 128,64",
+    Option("layers", wholes(minimum=1, none="no hidden layers"), [32, 32],
+           "hidden layer widths, e.g. 256 or 128,64; none: no hidden layer",
            per_dataset={MNIST: [256]}),
     ACTIVATION,
     OUTPUT_ACTIVATION,
@@ -82,7 +85,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
            check=non_negative),
     Option("batch_size", whole, 32, "samples per update; 1 is online learning",
            check=positive, per_dataset={MNIST: 128}),
-    Option("epochs", whole, 50, "passes over the training data", check=positive,
+    Option("epochs", whole, 50, "passes over the training data",
+           check=all_of(positive, at_most_limit("BACKPROP_MAX_EPOCHS")),
            per_dataset={MNIST: 4}),
     Option("dropout", real, 0.0, "dropout rate after each hidden layer, in [0, 1)",
            check=within(0.0, 1.0, low_open=False)),

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import OptionError
 from ..fileio import check_nesting, read_text
+from ..limits import limit
 from .common import parse_list
 
 #: A kind: turns a command-line string or a TOML value into the option's value,
@@ -69,10 +70,17 @@ def real(value: Any, label: str) -> float:
     return number
 
 
-def wholes(minimum: int, fewest: int = 0, fewest_text: str = "") -> Kind:
-    """A list of whole numbers ≥ minimum: "128,64" on the command line, [128, 64] in TOML."""
+def wholes(minimum: int, fewest: int = 0, fewest_text: str = "", none: str = "") -> Kind:
+    """A list of whole numbers ≥ minimum: "128,64" on the command line, [128, 64] in TOML.
+
+    With ``none`` (what an empty list means, e.g. "no hidden layers"), the word "none"
+    gives the empty list and an empty string is refused: an empty list must be asked for."""
 
     def kind(value: Any, label: str) -> list[int]:
+        if none and isinstance(value, str) and value.strip().lower() == "none":
+            return []
+        if none and isinstance(value, str) and not value.replace(",", "").strip():
+            raise OptionError(f"{label} is empty; give {label} none for {none}")
         if isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
@@ -111,6 +119,25 @@ def non_negative(value: Any) -> str | None:
 def at_least(minimum: int) -> Check:
     def check(value: Any) -> str | None:
         return None if value is None or value >= minimum else f"must be at least {minimum}"
+
+    return check
+
+
+def at_most_limit(name: str) -> Check:
+    """value ≤ the limit ``name`` of :mod:`backprop.limits` (overridable by its variable)."""
+
+    def check(value: Any) -> str | None:
+        most = limit(name)
+        return None if value is None or value <= most else f"must be at most {most:,} ({name})"
+
+    return check
+
+
+def all_of(*checks: Check) -> Check:
+    """The first problem any of ``checks`` finds."""
+
+    def check(value: Any) -> str | None:
+        return next((problem for c in checks if (problem := c(value)) is not None), None)
 
     return check
 
