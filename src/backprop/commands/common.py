@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
@@ -13,6 +14,7 @@ import numpy as np
 
 from ..datasets import Dataset, Scaler, load_dataset, subset_classes
 from ..errors import DataError, ModelFileError, OptionError
+from ..fileio import write_atomically
 from ..network import Network
 
 
@@ -97,6 +99,12 @@ def prepare_out(out: str) -> Path:
         reason = error.strerror or type(error).__name__
         raise OptionError(f"cannot write to output directory {out}: {reason}") from None
     return path
+
+
+def write_json(path: Path, value: Any) -> None:
+    """``value`` as indented JSON, written atomically (never half a file)."""
+    text = (json.dumps(value, indent=2) + "\n").encode("utf-8")
+    write_atomically(path, lambda file: file.write(text), OptionError)
 
 
 def load_model(path: str) -> Network:
