@@ -125,7 +125,7 @@ def saved_scaler(net: Network) -> Scaler | None:
     """The scaler fitted at training time (net.metadata["scaler"]), or None;
     DataError naming the key at fault when the saved state is malformed."""
     state = net.metadata.get("scaler")
-    if not state:
+    if state is None:
         return None
     if not isinstance(state, dict):
         raise DataError(f"metadata scaler is a {type(state).__name__}, not an object")
@@ -136,7 +136,12 @@ def saved_scaler(net: Network) -> Scaler | None:
                 arrays[key] = np.asarray(state[key], dtype=np.float64)
             except (ValueError, TypeError):
                 raise DataError(f"metadata scaler {key} is not a list of numbers") from None
-    return Scaler.from_state(arrays)
+    scaler = Scaler.from_state(arrays)
+    assert scaler.offset is not None
+    if scaler.offset.shape != (net.n_inputs,):
+        raise DataError(f"metadata scaler has {scaler.offset.shape[0]} features but the model "
+                        f"takes {net.n_inputs} inputs")
+    return scaler
 
 
 def scaler_state(scaler: Scaler) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import argparse
 import csv
 import io
 import math
+import struct
 import sys
 import zipfile
 import zlib
@@ -131,13 +132,17 @@ def _decode_png(path: Path) -> np.ndarray:
             "reading a PNG needs Pillow: pip install 'backprop[cli]'"
         ) from None
     check_regular_file(path, "image", DataError)
+    with path.open("rb") as file:
+        head = file.read(24)  # the signature, then the IHDR chunk: width and height first
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise DataError(f"{path}: not a PNG image (no PNG signature and header)")
+    width, height = struct.unpack(">II", head[16:24])
+    problem = above_limit(f"{path}: the image's pixel count ({width}x{height})",
+                          width * height, "BACKPROP_MAX_PIXELS")
+    if problem is not None:
+        raise DataError(problem)
     try:
-        with Image.open(path) as image:
-            width, height = image.size
-            problem = above_limit(f"{path}: the image's pixel count ({width}x{height})",
-                                  width * height, "BACKPROP_MAX_PIXELS")
-            if problem is not None:
-                raise DataError(problem)
+        with Image.open(path, formats=["PNG"]) as image:
             image.load()
             decoded = image if image.mode in ("L", "LA", "RGB", "RGBA") else image.convert("RGBA")
             return np.asarray(decoded, dtype=np.float64) / 255.0

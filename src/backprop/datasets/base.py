@@ -209,6 +209,10 @@ def _features(X: Any, key: str, where: str) -> tuple[Features, tuple[int, int] |
     if array.dtype.kind not in "biuf":
         raise DataError(f"{where}: {key} has dtype {array.dtype}; expected numbers")
     image_shape: tuple[int, int] | None = None
+    if 0 in array.shape:
+        raise DataError(
+            f"{where}: {key} has shape {array.shape}; it needs at least one row and column"
+        )
     if array.ndim == 3:
         image_shape = (int(array.shape[1]), int(array.shape[2]))
         array = array.reshape(array.shape[0], -1)

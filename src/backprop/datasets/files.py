@@ -80,7 +80,7 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
     except csv.Error as error:
         if "field limit" in str(error):
             raise DataError(
-                f"{path}, row {reader.line_num + 1}: a cell longer than "
+                f"{path}, row {reader.line_num}: a cell longer than "
                 f"{csv.field_size_limit():,} characters; is this a CSV file?"
             ) from None
         raise DataError(f"{path}, row {reader.line_num}: malformed CSV ({error})") from None
