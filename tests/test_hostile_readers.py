@@ -361,3 +361,15 @@ def test_the_file_size_limit_is_named(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write(tmp_path, "big.csv", b"1,2,0\n" * 100)
     with pytest.raises(DataError, match=r"big.csv has 600 bytes.*BACKPROP_MAX_FILE_BYTES"):
         load_csv(path)
+
+
+@pytest.mark.parametrize("claim", [1 << 26, 1 << 30, (1 << 31) - 1])
+def test_a_png_chunk_claiming_more_than_the_file_holds_is_refused_unallocated(
+    tmp_path: Path, claim: int
+) -> None:
+    data = bytearray(PNG)
+    start = 33  # the chunk after IHDR (8 signature + 25 IHDR bytes)
+    data[start : start + 4] = struct.pack(">I", claim)
+    path = write(tmp_path, "claims.png", bytes(data[:80]))
+    with bounded(), pytest.raises(DataError, match=rf"claims {claim:,} bytes"):
+        read_image(path, IMAGE_NET)

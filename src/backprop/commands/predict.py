@@ -23,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from ..fileio import check_npz_sizes, check_regular_file, read_text, write_atomically
+from ..fileio import (
+    check_npz_sizes,
+    check_regular_file,
+    read_bytes,
+    read_text,
+    write_atomically,
+)
 from ..limits import above_limit
 from ..network import Network
 from ..validation import as_numeric_array, cast_finite, check_finite
@@ -123,31 +129,42 @@ def _numeric(row: list[str]) -> bool:
     return True
 
 
-def _decode_png(path: Path) -> np.ndarray:
-    """The pixels of a PNG as floats, its size checked against the pixel limit before decoding."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise DataError(
-            "reading a PNG needs Pillow: pip install 'backprop[cli]'"
-        ) from None
-    check_regular_file(path, "image", DataError)
-    with path.open("rb") as file:
-        head = file.read(24)  # the signature, then the IHDR chunk: width and height first
-    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+def _check_png(path: Path, data: bytes) -> None:
+    """Refuse a PNG whose header claims more pixels than BACKPROP_MAX_PIXELS, or whose chunks
+    claim more bytes than the file holds (Pillow would allocate what they claim)."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
         raise DataError(f"{path}: not a PNG image (no PNG signature and header)")
-    width, height = struct.unpack(">II", head[16:24])
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk: width, height first
     problem = above_limit(f"{path}: the image's pixel count ({width}x{height})",
                           width * height, "BACKPROP_MAX_PIXELS")
     if problem is not None:
         raise DataError(problem)
+    position = 8
+    while position + 8 <= len(data):  # each chunk: length, type, data, CRC
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        left = len(data) - position - 12
+        if length > left:
+            raise DataError(f"{path}: corrupt or truncated PNG (chunk {kind!r} claims "
+                            f"{length:,} bytes, the file holds {max(left, 0):,} more)")
+        if kind == b"IEND":
+            return
+        position += 12 + length
+    raise DataError(f"{path}: corrupt or truncated PNG (no IEND chunk)")
+
+
+def _decode_png(path: Path) -> np.ndarray:
+    """The pixels of a PNG as floats in [0, 1], its size and chunks checked before decoding."""
     try:
-        with Image.open(path, formats=["PNG"]) as image:
+        from PIL import Image
+    except ImportError:
+        raise DataError("reading a PNG needs Pillow: pip install 'backprop[cli]'") from None
+    data = read_bytes(path, "image", DataError)
+    _check_png(path, data)
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
             image.load()
             decoded = image if image.mode in ("L", "LA", "RGB", "RGBA") else image.convert("RGBA")
             return np.asarray(decoded, dtype=np.float64) / 255.0
-    except DataError:
-        raise
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
         raise DataError(f"{path}: not a readable PNG image ({error})") from None
 
