@@ -10,12 +10,17 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "backprop"
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
+
+#: The most lines a module of the package may have.
+MAX_LINES = 400
 
 MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
@@ -109,6 +114,12 @@ def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
     finally:
         path.unlink()
     assert imports == {"backprop.layers", "backprop.training", "backprop.persistence"}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_no_module_is_longer_than_the_limit(name: str) -> None:
+    lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines (limit {MAX_LINES})"
 
 
 def _private_names_defined(tree: ast.AST) -> set[str]:

@@ -86,6 +86,25 @@ def write(path: Path, text: str) -> str:
         (["explain", "--weights", "missing.json"], ["missing.json"]),
         (["explain", "--seed", "1", "--loss", "cross_entropy"], ["cross_entropy"]),
         (["predict", "missing.npz", "moons"], ["missing.npz"]),
+        # hostile input: sizes, non-regular files, non-finite settings, empty values
+        (["train", "xor", "--layers", ""], ["--layers is empty", "--layers none"]),
+        (["train", "xor", "--layers", "1000000000"], ["1,000,000,000", "BACKPROP_MAX_UNITS"]),
+        (["train", "xor", "--epochs", "100000000000000000000000"],
+         ["--epochs", "BACKPROP_MAX_EPOCHS"]),
+        (["train", "xor", "--seed", "-1"], ["--seed", "at least 0"]),
+        (["train", "xor", "--lr", "1000", "--optimizer", "sgd"], ["diverged", "the loss grew"]),
+        (["diagnose", "xor", "--compare", "--depths", "100000", "--width", "100000"],
+         ["BACKPROP_MAX_PARAMETERS"]),
+        (["gradcheck", "--step", "nan"], ["--step", "finite"]),
+        (["gradcheck", "--tolerance", "nan"], ["--tolerance", "finite"]),
+        (["gradcheck", "--tolerance", "inf"], ["--tolerance", "finite"]),
+        (["explain", "--weights", "/dev/zero"], ["/dev/zero", "is a character device"]),
+        (["explain", "--weights", "/"], ["is a folder"]),
+        (["predict", "/dev/zero", "moons"], ["/dev/zero", "is a character device"]),
+        (["evaluate", "/", "moons"], ["is a folder"]),
+        (["train", "/dev/zero"], ["/dev/zero"]),
+        (["bench", "--bogus"], ["bench: unrecognized arguments: --bogus"]),
+        (["bench", "--epochs", "0"], ["bench: --epochs must be at least 1"]),
     ],
 )
 def test_bad_arguments(args: list[str], fragments: list[str], tmp_path: Path) -> None:
@@ -175,10 +194,12 @@ def test_debug_shows_the_traceback(tmp_path: Path) -> None:
 
 def test_config_file_is_a_folder_or_unreadable(tmp_path: Path) -> None:
     assert_user_error(run("train", "moons", "--config", str(tmp_path), "--out", str(tmp_path)),
-                      "no such config file")
+                      "config file", "is a folder, not a file")
+    assert_user_error(run("train", "moons", "--config", str(tmp_path / "none.toml"),
+                          "--out", str(tmp_path)), "no such config file")
     config = tmp_path / "c.toml"
     config.write_bytes(b"epochs = 2\n\xff\xfe\n")
-    assert_user_error(run("gradcheck", "--config", str(config)), "c.toml", "not valid TOML")
+    assert_user_error(run("gradcheck", "--config", str(config)), "c.toml", "not UTF-8 text")
 
 
 def test_divergence_is_a_user_error(tmp_path: Path) -> None:
@@ -256,3 +277,223 @@ def test_ctrl_c_outside_training_is_interrupted_130(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(gradcheck, "gradcheck", interrupted)
     assert cli.main(["gradcheck"]) == 130
     assert capsys.readouterr().err.strip() == "backprop: interrupted"
+
+
+# -- hostile input: files and faults -------------------------------------------------------
+
+
+def test_an_empty_out_is_refused(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "backprop", "train", "xor", "--out", ""],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert_user_error(result, "--out is empty")
+    assert list(tmp_path.iterdir()) == []  # nothing written into the current folder
+
+
+def test_a_fifo_as_weights_config_model_or_data_never_blocks(model: Path, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert_user_error(run("explain", "--weights", str(fifo)), "is a FIFO")
+    assert_user_error(run("gradcheck", "--config", str(fifo)), "is a FIFO")
+    assert_user_error(run("evaluate", str(fifo), "moons"), "is a FIFO")
+    assert_user_error(run("predict", str(model), str(fifo)), "is a FIFO")
+    data = tmp_path / "pipe.csv"
+    os.mkfifo(data)
+    assert_user_error(run("train", str(data), "--out", str(tmp_path / "o")), "is a FIFO")
+    assert_user_error(run("predict", str(model), str(data)), "is a FIFO")
+
+
+def test_deep_nesting_is_one_line(tmp_path: Path) -> None:
+    config = write(tmp_path / "deep.toml", "layers = " + "[" * 50_000 + "]" * 50_000 + "\n")
+    assert_user_error(run("train", "xor", "--config", config, "--out", str(tmp_path)),
+                      "deep.toml", "nested more than")
+    weights = write(tmp_path / "deep.json", "[" * 50_000 + "]" * 50_000)
+    assert_user_error(run("explain", "--weights", weights), "deep.json", "nested more than")
+
+
+def test_a_config_asking_for_10_to_the_23_epochs_is_refused(tmp_path: Path) -> None:
+    config = write(tmp_path / "c.toml", "epochs = 100000000000000000000000\n")
+    assert_user_error(run("train", "xor", "--config", config, "--out", str(tmp_path)),
+                      "c.toml: epochs", "BACKPROP_MAX_EPOCHS")
+
+
+def test_a_header_only_csv_to_predict(model: Path, tmp_path: Path) -> None:
+    path = write(tmp_path / "head.csv", "a,b\n")
+    assert_user_error(run("predict", str(model), path), "head.csv", "no data rows")
+
+
+def test_a_csv_cell_over_the_field_limit(tmp_path: Path) -> None:
+    path = write(tmp_path / "long.csv", "a,b,y\n" + "1" * 200_000 + ",2,0\n")
+    assert_user_error(run("train", path, "--out", str(tmp_path / "o")), "long.csv, row 2",
+                      "a cell longer than")
+
+
+def test_data_with_one_class(tmp_path: Path) -> None:
+    path = tmp_path / "one.npz"
+    np.savez(path, X=np.arange(20.0).reshape(10, 2), y=np.full(10, 3))
+    assert_user_error(run("train", str(path), "--out", str(tmp_path / "o")),
+                      "the data has one class (label 3)")
+
+
+def test_a_finite_value_beyond_float32_is_called_an_overflow(model: Path, tmp_path: Path) -> None:
+    path = tmp_path / "big.npz"
+    np.savez(path, X=np.full((10, 2), 1e308), y=np.arange(10) % 2)
+    assert_user_error(run("train", str(path), "--out", str(tmp_path / "o")),
+                      "1e+308", "overflows float32")
+    csv = write(tmp_path / "big.csv", "1,2\n3,1e308\n")
+    result = run("predict", str(model), csv)
+    assert_user_error(result, "overflows float32")
+    assert "NaN" not in result.stderr and "infinite" not in result.stderr
+
+
+def _with_metadata(source: Path, target: Path, change: dict[str, object]) -> str:
+    import json
+
+    with np.load(source) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays["__backprop__"].tobytes())
+    header["metadata"].update(change)
+    arrays["__backprop__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(target, **arrays)  # type: ignore[arg-type]
+    return str(target)
+
+
+def test_a_saved_scaler_without_its_kind_or_with_text_is_named(model: Path,
+                                                             tmp_path: Path) -> None:
+    no_kind = _with_metadata(model, tmp_path / "nokind.npz",
+                             {"scaler": {"offset": [0, 0], "scale": [1, 1]}})
+    assert_user_error(run("predict", no_kind, "moons"), "nokind.npz", "scaler", "kind")
+    text = _with_metadata(model, tmp_path / "text.npz",
+                          {"scaler": {"kind": "standard", "offset": ["ab", 0], "scale": [1, 1]}})
+    assert_user_error(run("evaluate", text, "moons"), "text.npz", "scaler offset")
+
+
+@pytest.fixture(scope="module")
+def label_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A model trained on string labels cat/dog, and its data."""
+    folder = tmp_path_factory.mktemp("labels")
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2)).astype(np.float32)
+    y = np.where(X[:, 0] > 0, "dog", "cat")
+    np.savez(folder / "pets.npz", X=X, y=y)
+    result = run("train", str(folder / "pets.npz"), "--epochs", "40", "--out", str(folder),
+                 "--quiet", "--no-plots")
+    assert result.returncode == 0, result.stderr
+    return folder / "model.npz", folder / "pets.npz"
+
+
+def _accuracy(result: subprocess.CompletedProcess[str]) -> float:
+    import json
+
+    assert result.returncode == 0, result.stderr
+    return float(json.loads(result.stdout)["accuracy"])
+
+
+def test_evaluate_maps_labels_through_the_models_classes(label_files: tuple[Path, Path],
+                                                         tmp_path: Path) -> None:
+    model_path, data = label_files
+    with np.load(data) as archive:
+        X, y = archive["X"], archive["y"]
+    whole = _accuracy(run("evaluate", str(model_path), str(data), "--json"))
+    assert whole > 0.95
+    dogs = tmp_path / "dogs.npz"  # only the second class: its own label set would call it 0
+    np.savez(dogs, X=X[y == "dog"], y=y[y == "dog"])
+    assert _accuracy(run("evaluate", str(model_path), str(dogs), "--json")) > 0.95
+    csv = tmp_path / "dogs.csv"
+    csv.write_text("a,b,pet\n" + "".join(f"{a},{b},dog\n" for a, b in X[y == "dog"]))
+    assert _accuracy(run("evaluate", str(model_path), str(csv), "--json")) > 0.95
+    birds = tmp_path / "birds.npz"
+    np.savez(birds, X=X[:5], y=np.array(["dog", "bird", "cat", "dog", "cat"]))
+    assert_user_error(run("evaluate", str(model_path), str(birds)),
+                      "label 'bird' is not one of the classes the model was trained with",
+                      "cat, dog")
+
+
+def test_evaluate_maps_numeric_labels_of_a_partial_file(model: Path, tmp_path: Path) -> None:
+    from backprop.datasets import make_moons
+
+    moons = make_moons()
+    assert moons.X_test is not None and moons.y_test is not None
+    ones = tmp_path / "ones.npz"
+    keep = moons.y_test == 1
+    np.savez(ones, X=moons.X_test[keep], y=moons.y_test[keep])
+    full = _accuracy(run("evaluate", str(model), "moons", "--json"))
+    partial = _accuracy(run("evaluate", str(model), str(ones), "--json"))
+    assert partial > 0.5 and full > 0.5  # label 1 stays label 1, not re-encoded as 0
+
+
+def test_model_and_metrics_of_a_run_carry_one_run_id(tmp_path: Path) -> None:
+    import json
+
+    import backprop as bp
+
+    result = run("train", "xor", "--epochs", "2", "--out", str(tmp_path), "--quiet",
+                 "--no-plots")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    run_id = bp.load(tmp_path / "model.npz").metadata["run_id"]
+    assert metrics["run_id"] == run_id and len(run_id) == 32
+    again = run("train", "xor", "--epochs", "2", "--out", str(tmp_path), "--quiet",
+                "--no-plots")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "metrics.json").read_text())["run_id"] != run_id
+
+
+def test_racing_runs_on_one_folder_both_succeed(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "backprop", "train", "xor", "--epochs", "3",
+               "--out", str(tmp_path), "--quiet", "--no-plots"]
+    runs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    for process in runs:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json", "model.npz"]
+
+
+def test_the_write_probe_never_trips_over_another_run(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backprop.commands.common import prepare_out
+
+    with ThreadPoolExecutor(8) as pool:
+        done = list(pool.map(lambda _: prepare_out(str(tmp_path)), range(800)))
+    assert done == [tmp_path] * 800 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.5, 0.8])
+def test_ctrl_c_in_the_first_moments_is_interrupted_130(delay: float, tmp_path: Path) -> None:
+    import signal
+    import time
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop", "train", "xor", "--epochs", "100000",
+         "--out", str(tmp_path), "--quiet", "--no-plots"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, (process.returncode, stderr)
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1].startswith("backprop: interrupted"), stderr
+
+
+def test_warnings_around_the_error_line_are_not_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import warnings
+
+    from backprop import cli
+    from backprop.commands import train
+    from backprop.errors import DataError
+
+    def noisy(*_args: object, **_kwargs: object) -> None:
+        np.float32(1e39)  # NumPy's overflow RuntimeWarning
+        warnings.warn("casting complex values discards the imaginary part", RuntimeWarning,
+                      stacklevel=1)
+        warnings.warn("the cache is corrupt; fetching again", UserWarning, stacklevel=1)
+        raise DataError("data.csv, row 3: the one line")
+
+    monkeypatch.setattr(train, "training_arrays", noisy)
+    assert cli.main(["train", "xor", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "backprop: warning: the cache is corrupt; fetching again",
+        "backprop: error: data.csv, row 3: the one line",
+    ]

@@ -103,7 +103,7 @@ def test_object_array_needing_pickle_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_folder(tmp_path: Path) -> None:
-    with pytest.raises(bp.ModelFileError, match="model file not found"):
+    with pytest.raises(bp.ModelFileError, match=r"model file .*: no such file"):
         bp.load(tmp_path / "nope.npz")
     with pytest.raises(bp.ModelFileError, match="is a folder"):
         bp.load(tmp_path)

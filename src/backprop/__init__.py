@@ -7,6 +7,11 @@
     net.predict(X)
 """
 
+# ruff: noqa: E402 (the handler below is installed before the slow imports)
+from .interrupt import install_early
+
+install_early()  # Ctrl-C while the command loads: one line, exit 130 (see backprop.interrupt)
+
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import math
 import os
+import string
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ._typing import Array
-from .errors import OptionError, OptionTypeError
+from .errors import DivergenceError, OptionError, OptionTypeError
 from .validation import check_non_negative_number
 
 if TYPE_CHECKING:
@@ -115,6 +116,49 @@ class PrintProgress(Callback):
 
 
 #: Metric names (after any "val_" prefix) where larger is better.
+class LossExplosion(Callback):
+    """Stops a run whose epoch loss grows ``factor`` times over its start (the loss of the
+    run's first batch, or 1e-3 when that is smaller): divergence that stays finite.
+    Every ``fit`` runs it, after the other callbacks."""
+
+    factor = 1e3
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.start = None
+
+    def on_batch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        if self.start is None:
+            self.start = max(float(logs["loss"]), 1e-3)
+
+    def on_epoch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        loss = float(logs.get("loss", math.nan))
+        if self.start is not None and loss > self.factor * self.start:
+            raise DivergenceError(
+                f"training diverged at epoch {state.epoch}: the loss grew from "
+                f"{self.start:.4g} to {loss:.4g}, over {self.factor:g} times its start; "
+                f"try a smaller learning rate (now {state.optimizer.lr:g})"
+            )
+
+
+def fit_callbacks(history: History, callbacks: object, verbose: bool) -> list[Callback]:
+    """The callbacks of one ``fit``: History, the user's ``callbacks`` (each refused, naming
+    its position, unless it has every hook of :class:`Callback`), PrintProgress when
+    ``verbose``, and last LossExplosion, so the others see the epoch it stops."""
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple):
+        raise OptionTypeError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
+    hooks = [name for name in vars(Callback) if name.startswith("on_")]
+    for i, callback in enumerate(callbacks):
+        missing = [hook for hook in hooks if not callable(getattr(callback, hook, None))]
+        if missing:
+            raise OptionTypeError(
+                f"callbacks[{i}] is {callback!r}, not a Callback (it has no {missing[0]})"
+            )
+    return [history, *callbacks, *([PrintProgress()] if verbose else []), LossExplosion()]
+
+
 _MAXIMIZED = ("accuracy", "r2")
 
 
@@ -235,7 +279,8 @@ class ModelCheckpoint(Callback):
 
     Arguments:
         path: the file to write (overwritten each time). It may contain
-            ``{epoch}``, formatted with the epoch number, to keep every checkpoint.
+            ``{epoch}``, formatted with the epoch number, to keep every checkpoint;
+            no other placeholder (a literal brace is written ``{{`` or ``}}``).
         every: save after every ``every``-th epoch (counted from 1).
         monitor: an epoch-log key such as "val_loss": save when it improves
             on its best value so far.
@@ -262,6 +307,7 @@ class ModelCheckpoint(Callback):
         if not isinstance(path, str | os.PathLike):
             raise OptionTypeError(f"path must be a file path, got {type(path).__name__}")
         self.path = os.fspath(path)
+        _check_placeholders(self.path)
         if every is not None:
             if isinstance(every, bool) or not isinstance(every, int):
                 raise OptionTypeError(f"every must be a positive integer or None, got {every!r}")
@@ -321,7 +367,7 @@ class ModelCheckpoint(Callback):
         """Write the checkpoint of the epoch just completed."""
         from .persistence import save_checkpoint
 
-        path = self.path.format(epoch=state.epoch) if "{epoch" in self.path else self.path
+        path = self.path.format(epoch=state.epoch)
         save_checkpoint(
             state.network, path, epoch=state.epoch, optimizer=state.optimizer,
             history=state.history,
@@ -333,3 +379,21 @@ class ModelCheckpoint(Callback):
             f"ModelCheckpoint({self.path!r}, every={self.every}, monitor={self.monitor!r}, "
             f"mode={self.mode!r}, save_best_only={self.save_best_only})"
         )
+
+
+def _check_placeholders(path: str) -> None:
+    """A checkpoint path may name {epoch} (with a format, e.g. {epoch:03d}) and nothing else;
+    checked when the callback is made, before any training."""
+    hint = "; the only placeholder is {epoch} (write {{ and }} for a literal brace)"
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(path) if name is not None]
+    except ValueError as error:
+        raise OptionError(f"ModelCheckpoint path {path!r}: {error}{hint}") from None
+    unknown = [name for name in names if name != "epoch"]
+    if unknown:
+        raise OptionError(f"ModelCheckpoint path {path!r} names {{{unknown[0]}}}{hint}")
+    try:
+        path.format(epoch=1)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as error:
+        raise OptionError(f"ModelCheckpoint path {path!r}: bad {{epoch}} format ({error})"
+                          ) from None

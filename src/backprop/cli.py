@@ -6,7 +6,10 @@ traceback: these are the library's :class:`~backprop.errors.BackpropError`,
 argparse's own errors, and OSError for the files the user named. Anything
 else is a bug: its traceback is shown, followed by a line asking to report
 it, and the exit status is 1. Ctrl-C ends with ``backprop: interrupted`` and
-exit status 130. ``--debug`` shows the traceback of a user's mistake too.
+exit status 130, from the first moments on (:mod:`backprop.interrupt`).
+``--debug`` shows the traceback of a user's mistake too. NumPy's
+RuntimeWarnings are not shown (every value is checked by the library); other
+warnings are one line each, ``backprop: warning: ...``.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -33,6 +37,7 @@ from .commands import (
     train,
 )
 from .errors import BackpropError
+from .interrupt import INTERRUPTED, INTERRUPTED_STATUS, raise_keyboard_interrupt
 
 #: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
 SUBCOMMANDS = (
@@ -72,27 +77,40 @@ def user_message(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], filename: str,
+                      lineno: int, file: object = None, line: str | None = None) -> None:
+    print(f"backprop: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
-    words = list(sys.argv[1:] if argv is None else argv)
-    if words[:1] == ["bench"] and words[1:2] != ["-h"]:
-        # bench/run.py parses its own options; hand them over untouched
-        args = parser.parse_args(["bench"])
-        args.bench_args = words[1:]
-    else:
-        args = parser.parse_args(words)
-    run: Command | None = getattr(args, "run", None)
-    if run is None:
-        parser.print_help()
-        return 0
+    debug = False
     try:
-        return run(args)
+        raise_keyboard_interrupt()  # from here on Ctrl-C unwinds, cleaning up as it goes
+        with warnings.catch_warnings():
+            # NumPy's RuntimeWarnings (overflow, ComplexWarning) are noise around the one
+            # error line: the library checks every value itself; its own warnings are one line
+            warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.showwarning = _one_line_warning
+            parser = build_parser()
+            words = list(sys.argv[1:] if argv is None else argv)
+            if words[:1] == ["bench"] and words[1:2] != ["-h"]:
+                # bench/run.py parses its own options; hand them over untouched
+                args = parser.parse_args(["bench"])
+                args.bench_args = words[1:]
+            else:
+                args = parser.parse_args(words)
+            debug = bool(getattr(args, "debug", False))
+            run: Command | None = getattr(args, "run", None)
+            if run is None:
+                parser.print_help()
+                return 0
+            return run(args)
     except KeyboardInterrupt:
-        print("backprop: interrupted", file=sys.stderr)
-        return 130
+        print(INTERRUPTED, file=sys.stderr)
+        return INTERRUPTED_STATUS
     except (BackpropError, OSError) as error:  # the user's mistake
-        if args.debug:
+        if debug:
             raise
         print(f"backprop: error: {user_message(error)}", file=sys.stderr)
         return 2

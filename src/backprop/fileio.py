@@ -12,15 +12,23 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
 import re
 import stat
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import numpy as np
 
 from .limits import limit
+
+#: The deepest nesting of lists/objects accepted in a JSON or TOML file.
+MAX_NESTING = 64
 
 
 def _kind(mode: int) -> str:
@@ -50,7 +58,7 @@ def check_regular_file(
     except FileNotFoundError:
         if path.is_symlink():
             raise error(f"{what} {path} is a symlink to a missing file") from None
-        raise error(f"{what} not found: {path}") from None
+        raise error(f"cannot read {what} {path}: no such file") from None
     except OSError as failure:
         if failure.errno == errno.ELOOP:
             raise error(f"{what} {path} is a symlink loop") from None
@@ -76,6 +84,117 @@ def read_bytes(
         return path.read_bytes()
     except OSError as failure:
         raise error(f"cannot read {what} {path}: {failure.strerror or failure}") from None
+
+
+def read_text(
+    path: str | os.PathLike[str], what: str, error: type[Exception] = ValueError
+) -> str:
+    """A regular file's whole text as UTF-8 (a BOM dropped), within the file-size limit."""
+    raw = read_bytes(path, what, error)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as failure:
+        raise error(
+            f"{what} {path} is not UTF-8 text ({failure.reason} at byte {failure.start})"
+        ) from None
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of [ and { in ``text`` (strings included: an upper bound)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def check_nesting(text: str, what: str, path: object, error: type[Exception]) -> None:
+    """Refuse text nested deeper than MAX_NESTING before a recursive parser sees it."""
+    if "[" not in text and "{" not in text:
+        return
+    if nesting_depth(text) > MAX_NESTING:
+        raise error(f"{what} {path} is nested more than {MAX_NESTING} levels deep")
+
+
+def read_json(
+    path: str | os.PathLike[str], what: str, error: type[Exception] = ValueError
+) -> Any:
+    """A JSON file's value: a regular file, within the size and nesting limits."""
+    text = read_text(path, what, error)
+    check_nesting(text, what, path, error)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as failure:
+        raise error(
+            f"{what} {path} is not valid JSON ({failure.msg}, line {failure.lineno})"
+        ) from None
+    except RecursionError:
+        raise error(f"{what} {path} is nested too deeply to read") from None
+
+
+def gunzip(raw: bytes, what: str, path: object, error: type[Exception] = ValueError) -> bytes:
+    """gzip data inflated, stopped at ``BACKPROP_MAX_ARRAY_BYTES`` (no gzip bomb)."""
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    inflate = zlib.decompressobj(wbits=31)  # 31: a gzip header and trailer
+    try:
+        data = inflate.decompress(raw, most + 1)
+    except zlib.error as failure:
+        raise error(f"{what} {path}: corrupt or truncated gzip data ({failure})") from None
+    if len(data) > most:
+        raise error(
+            f"{what} {path} inflates to more than {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
+    if not inflate.eof:
+        raise error(f"{what} {path}: corrupt or truncated gzip data (it ends early)")
+    return data
+
+
+def check_npy_header(
+    path: object, member: zipfile.ZipInfo, stream: IO[bytes], error: type[Exception]
+) -> int:
+    """The byte size an .npy member of an .npz declares, refused (``error``) when it holds
+    Python objects, exceeds ``BACKPROP_MAX_ARRAY_BYTES`` or claims more than the archive holds."""
+    name = member.filename.removesuffix(".npy")
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        raise error(f"{path}: array {name} is in .npy format {version}, not 1.0 or 2.0")
+    if dtype.hasobject:
+        raise error(f"{path}: array {name} holds Python objects, which are never loaded")
+    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if nbytes > most:
+        raise error(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes), above the "
+            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
+    if nbytes > member.file_size:
+        raise error(
+            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes) but the file "
+            f"holds {member.file_size:,}: it is corrupt or truncated"
+        )
+    return nbytes
+
+
+def check_npz_sizes(path: Path, error: type[Exception]) -> None:
+    """Check every array an .npz archive declares, and their total, before any is read."""
+    total = 0
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.infolist():
+            with archive.open(member) as stream:
+                total += check_npy_header(path, member, stream, error)
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if total > most:
+        raise error(
+            f"{path}: its arrays declare {total:,} bytes in all, above the limit of "
+            f"{most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
 
 
 def _temporary_name(target: Path) -> str:
@@ -106,7 +225,7 @@ def _remove_stale_temporaries(folder: Path, name: str) -> None:
 
 def write_atomically(
     path: str | os.PathLike[str],
-    write: Callable[[IO[bytes]], None],
+    write: Callable[[IO[bytes]], object],
     error: type[Exception] = ValueError,
 ) -> None:
     """Write a file by ``write(file)`` into a temporary beside it, then rename it over ``path``.

@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike
 
 from .dropout import Dropout
 from .network import Network
+from .validation import check_positive_number
 
 
 def central_difference(loss: Callable[[], float], params: np.ndarray, i: int,
@@ -189,8 +190,8 @@ def gradcheck(
             (for large networks); ``None`` checks every entry.
         seed: chooses that subset.
     """
-    if step <= 0 or tolerance <= 0:
-        raise ValueError("step and tolerance must be > 0")
+    step = check_positive_number(step, "gradcheck step")
+    tolerance = check_positive_number(tolerance, "gradcheck tolerance")
     copy = net.copy(dtype="float64")
     X64 = copy.check_inputs(X)
     Y64, _ = copy.prepare_targets(y, X64.shape[0])

@@ -10,6 +10,7 @@ for a user who truly needs more:
 * ``BACKPROP_MAX_UNITS``: the widest layer (1,000,000 units).
 * ``BACKPROP_MAX_PARAMETERS``: the most parameters of one network (500 million).
 * ``BACKPROP_MAX_PIXELS``: the largest image decoded (16 megapixels).
+* ``BACKPROP_MAX_EPOCHS``: the most epochs a command or config may ask for (1,000,000).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ LIMITS: dict[str, int] = {
     "BACKPROP_MAX_UNITS": 1_000_000,
     "BACKPROP_MAX_PARAMETERS": 500_000_000,
     "BACKPROP_MAX_PIXELS": 16_000_000,
+    "BACKPROP_MAX_EPOCHS": 1_000_000,
 }
 
 

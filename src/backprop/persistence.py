@@ -33,13 +33,12 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from .errors import ModelFileError, OptionError
-from .fileio import check_regular_file, write_atomically
-from .limits import limit
+from .fileio import check_npz_sizes, check_regular_file, write_atomically
 from .optimizers import Optimizer, get_optimizer
 from .training_state import TrainingCheckpoint
 from .version import __version__
@@ -103,10 +102,7 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     if not zipfile.is_zipfile(path):
         raise ModelFileError(f"{path} is not a backprop model file (not an .npz archive)")
     try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                with archive.open(member) as stream:
-                    _check_declared_size(path, member, stream)
+        check_npz_sizes(path, ModelFileError)
         with np.load(path, allow_pickle=False) as archive:
             return {name: archive[name] for name in archive.files}
     except ModelFileError:
@@ -119,32 +115,6 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
         raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
     except OSError as error:
         raise ModelFileError(f"cannot read model file {path}: {error}") from None
-
-
-def _check_declared_size(path: Path, member: zipfile.ZipInfo, stream: IO[bytes]) -> None:
-    """Refuse an array whose header claims more than the file holds or than the limit allows."""
-    name = member.filename.removesuffix(".npy")
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version == (2, 0):
-        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
-        raise ModelFileError(f"{path}: array {name} is in .npy format {version}, not 1.0 or 2.0")
-    if dtype.hasobject:
-        raise ModelFileError(f"{path}: array {name} holds Python objects, which are never loaded")
-    nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    most = limit("BACKPROP_MAX_ARRAY_BYTES")
-    if nbytes > most:
-        raise ModelFileError(
-            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes), above the "
-            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
-        )
-    if nbytes > member.file_size:
-        raise ModelFileError(
-            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes) but the file "
-            f"holds {member.file_size:,}: it is corrupt or truncated"
-        )
 
 
 @dataclass

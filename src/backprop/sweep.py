@@ -231,8 +231,8 @@ def train_arguments(dataset: str, options: Mapping[str, Any], out: str | Path) -
         if isinstance(value, bool):
             if value:
                 argv.append(flag)
-        elif isinstance(value, list):
-            argv.append(f"{flag}={','.join(str(v) for v in value)}")
+        elif isinstance(value, list):  # an empty list of widths is written "none"
+            argv.append(f"{flag}={','.join(str(v) for v in value) or 'none'}")
         else:
             argv.append(f"{flag}={value}")
     return [*argv, f"--out={out}", "--quiet", "--no-plots"]

@@ -23,7 +23,7 @@ import numpy as np
 from ._typing import Array, IntArray
 from .batching import Batches, Labelled, split_validation
 from .batchnorm import BatchNorm
-from .callbacks import Callback, History, PrintProgress, TrainingState
+from .callbacks import Callback, History, TrainingState, fit_callbacks
 from .clipping import clip_grad_norm
 from .errors import DataError, DivergenceError, OptionError, OptionTypeError
 from .optimizers import SGD, Optimizer
@@ -109,7 +109,8 @@ def fit(
             at their last finite values (the optimizer's moments may hold the
             failed step when the update itself overflowed). A checkpoint
             written by :class:`~backprop.callbacks.ModelCheckpoint` is the one
-            of the last completed epoch.
+            of the last completed epoch. Also when the epoch loss grows over
+            1000 times its start (:class:`~backprop.callbacks.LossExplosion`).
     """
     plan = plan_training(net, X, y, epochs, batch_size, lr, optimizer, shuffle, validation_data,
                          validation_split, schedule, clip_norm, callbacks, verbose, resume_from)
@@ -314,7 +315,7 @@ def plan_training(
         schedule=schedule,
         base_lr=base_lr,
         clip_norm=clip_norm,
-        callbacks=[history, *callbacks, *([PrintProgress()] if verbose else [])],
+        callbacks=fit_callbacks(history, callbacks, verbose),
         history=history,
         first_epoch=first_epoch,
         epochs=epochs,

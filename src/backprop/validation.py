@@ -72,9 +72,24 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X")
             f"{name} has {array.shape[1]} features per sample but the network's "
             f"first layer expects {n_features}"
         )
-    with np.errstate(over="ignore"):  # 1e39 becomes inf in float32: caught just below
+    check_finite(array, name)
+    return cast_finite(array, dtype, name)
+
+
+def cast_finite(array: np.ndarray, dtype: Any, name: str) -> Array:
+    """A finite ``array`` as ``dtype``, refusing a value the cast would overflow to inf."""
+    with np.errstate(over="ignore"):  # 1e39 becomes inf in float32: named just below
         converted = np.ascontiguousarray(array, dtype=dtype)
-    check_finite(converted, name)
+    if _surely_finite(converted):
+        return converted
+    finite = np.isfinite(converted)
+    if not finite.all():
+        bad = array[tuple(np.argwhere(~finite)[0])]
+        largest = float(np.finfo(converted.dtype).max)
+        raise DataError(
+            f"{name} holds {bad:g} at {_first_bad_position(finite)}, which overflows "
+            f"{np.dtype(dtype).name} (largest {largest:.3g})"
+        )
     return converted
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
+import io
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, OptionError
 
 
 def _suite_root() -> Path:
@@ -22,8 +25,29 @@ def _suite_root() -> Path:
     )
 
 
+def _check_options(root: Path, options: list[str]) -> None:
+    """Parse ``options`` with bench/run.py's own parser first, so a bad one is one line
+    (OptionError) instead of the suite's whole usage text."""
+    if any(option in ("-h", "--help") for option in options):
+        return  # the suite prints its help itself
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    parse_args = importlib.import_module("bench.run").parse_args  # the suite's own parser
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors), contextlib.redirect_stdout(io.StringIO()):
+            parse_args(options)
+    except SystemExit as exit_:
+        if exit_.code in (0, None):
+            return
+        lines = errors.getvalue().strip().splitlines()
+        reason = lines[-1].split("error: ", 1)[-1] if lines else "bad options"
+        raise OptionError(f"bench: {reason} (see backprop bench --help)") from None
+
+
 def run(args: argparse.Namespace) -> int:
     root = _suite_root()
+    _check_options(root, list(args.bench_args))
     command = [sys.executable, str(root / "bench" / "run.py"), *args.bench_args]
     return subprocess.call(command, cwd=root)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import numpy as np
 
 from ..datasets import Dataset, Scaler, load_dataset, subset_classes
 from ..errors import DataError, ModelFileError, OptionError
+from ..fileio import write_atomically
 from ..network import Network
 from .streamed import is_streamed_spec, streamed_arrays
 
@@ -67,6 +71,10 @@ def training_arrays(
     X, y = data.X_train, data.y_train
     if o["train_samples"] is not None:
         X, y = X[: o["train_samples"]], y[: o["train_samples"]]
+    if data.task == "classification" and len(np.unique(y)) < 2:
+        only = data.class_name(int(y[0])) if len(y) else "none"
+        raise DataError(f"{data.name}: the data has one class (label {only}); "
+                        "a classifier needs samples of at least two")
     X_test, y_test = data.X_test, data.y_test
     scaler = None
     if o["scale"] != "none":
@@ -78,26 +86,65 @@ def training_arrays(
 
 
 def prepare_out(out: str) -> Path:
-    """The output directory, created; OptionError (one line) when it cannot be written to."""
+    """The output directory, created; OptionError (one line) when it cannot be written to.
+
+    The write test uses a probe file of its own unique name, so runs sharing a folder
+    never trip over each other's probe."""
+    if not str(out).strip():
+        raise OptionError("--out is empty; give a folder (. for the current one)")
     path = Path(out)
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".backprop-write-test"
-        probe.write_text("")
-        probe.unlink()
+        handle, probe = tempfile.mkstemp(prefix=".backprop-write-test.", dir=path)
+        os.close(handle)
+        os.unlink(probe)
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise OptionError(f"cannot write to output directory {out}: {reason}") from None
     return path
 
 
+def write_json(path: Path, value: Any) -> None:
+    """``value`` as indented JSON, written atomically (never half a file)."""
+    text = (json.dumps(value, indent=2) + "\n").encode("utf-8")
+    write_atomically(path, lambda file: file.write(text), OptionError)
+
+
 def load_model(path: str) -> Network:
-    """A model file, with a one-line error when it is missing."""
+    """A model file, with a one-line error when it is missing; its saved scaler checked."""
     from ..loading import load
 
-    if not Path(path).is_file():
+    if not Path(path).exists() and not Path(path).is_symlink():
         raise ModelFileError(f"{path}: no such model file")
-    return load(path)
+    net = load(path)
+    try:
+        saved_scaler(net)
+    except DataError as error:
+        raise ModelFileError(f"model file {path}: its saved scaler is unusable: {error}") from None
+    return net
+
+
+def saved_scaler(net: Network) -> Scaler | None:
+    """The scaler fitted at training time (net.metadata["scaler"]), or None;
+    DataError naming the key at fault when the saved state is malformed."""
+    state = net.metadata.get("scaler")
+    if state is None:
+        return None
+    if not isinstance(state, dict):
+        raise DataError(f"metadata scaler is a {type(state).__name__}, not an object")
+    arrays: dict[str, Any] = dict(state)
+    for key in ("offset", "scale"):
+        if key in state:
+            try:
+                arrays[key] = np.asarray(state[key], dtype=np.float64)
+            except (ValueError, TypeError):
+                raise DataError(f"metadata scaler {key} is not a list of numbers") from None
+    scaler = Scaler.from_state(arrays)
+    assert scaler.offset is not None
+    if scaler.offset.shape != (net.n_inputs,):
+        raise DataError(f"metadata scaler has {scaler.offset.shape[0]} features but the model "
+                        f"takes {net.n_inputs} inputs")
+    return scaler
 
 
 def scaler_state(scaler: Scaler) -> dict[str, Any]:
@@ -120,17 +167,52 @@ def prepare_inputs(net: Network, X: np.ndarray, source: str) -> np.ndarray:
         )
     if not np.isfinite(X).all():
         raise DataError(f"{source}: the data contains NaN or infinite values")
-    state = net.metadata.get("scaler")
-    if state:
-        scaler = Scaler.from_state(
-            {
-                "kind": str(state["kind"]),
-                "offset": np.asarray(state["offset"], dtype=np.float64),
-                "scale": np.asarray(state["scale"], dtype=np.float64),
-            }
-        )
+    scaler = saved_scaler(net)
+    if scaler is not None:
         X = np.asarray(scaler.transform(X), dtype=np.float32)
     return X
+
+
+def trained_class_names(net: Network) -> list[str] | None:
+    """The names of the classes a saved classifier was trained on, in its output order;
+    None for a regression model or one saved without a task."""
+    if net.metadata.get("task") != "classification":
+        return None
+    names = net.metadata.get("class_names")
+    if isinstance(names, list) and names:
+        return [str(name) for name in names]
+    return [str(i) for i in range(net.n_outputs if net.n_outputs > 1 else 2)]
+
+
+def labels_for_model(
+    net: Network, data: Dataset, X: np.ndarray, y: np.ndarray, *, keep_trained: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """(X, y) with y's labels mapped through the classes the model was trained with, by
+    name, so a file holding only some of them is read right; a label the model never saw
+    is a DataError naming it, unless ``keep_trained`` drops its samples (a model trained
+    on some classes, evaluated on a set holding more)."""
+    trained = trained_class_names(net)
+    if trained is None or data.task != "classification":
+        return X, y
+    position = {name: i for i, name in enumerate(trained)}
+    codes = np.asarray(y, dtype=np.int64)
+    present = [int(v) for v in np.unique(codes)]
+    lookup = np.full(max(present, default=0) + 1, -1, dtype=np.int64)
+    for code in present:
+        name = data.class_name(code)
+        if name in position:
+            lookup[code] = position[name]
+        elif not keep_trained:
+            raise DataError(
+                f"{data.name}: label {name!r} is not one of the classes the model was "
+                f"trained with ({', '.join(trained)})"
+            )
+    mapped = lookup[codes]
+    kept = mapped >= 0
+    if not kept.any():
+        raise DataError(f"{data.name}: no sample has a class the model was trained with "
+                        f"({', '.join(trained)})")
+    return X[kept], mapped[kept]
 
 
 def check_targets(net: Network, data: Dataset) -> None:

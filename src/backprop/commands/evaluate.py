@@ -10,7 +10,14 @@ import argparse
 import json
 from typing import Any
 
-from .common import check_targets, load_data, load_model, prepare_inputs
+from .common import (
+    check_targets,
+    labels_for_model,
+    load_data,
+    load_model,
+    prepare_inputs,
+    trained_class_names,
+)
 from .train import metric_label
 
 
@@ -34,16 +41,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     net = load_model(args.model)
-    classes = args.classes
-    if classes is None and net.metadata.get("classes"):
-        classes = list(net.metadata["classes"])
-    data = load_data(args.dataset, classes)
+    data = load_data(args.dataset, args.classes)
     if data.X_test is not None and data.y_test is not None:
         X, y, split = data.X_test, data.y_test, "test"
     else:
         X, y, split = data.X_train, data.y_train, "all"
+    if trained_class_names(net) is None:
+        check_targets(net, data)
+    # labels by name through the model's own classes: a file may hold only some of them
+    trained_on_some = args.classes is None and bool(net.metadata.get("classes"))
+    X, y = labels_for_model(net, data, X, y, keep_trained=trained_on_some)
     X = prepare_inputs(net, X, data.name)
-    check_targets(net, data)
     metrics = net.evaluate(X, y)
     result = {"model": args.model, "dataset": data.name, "split": split,
               "n_samples": int(X.shape[0]), **metrics}

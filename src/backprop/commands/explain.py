@@ -9,13 +9,12 @@ message, which the ``backprop`` command turns into exit status 2.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import OptionError
+from ..fileio import read_json
 from ..worked_step.naming import NOTATIONS
 from .building import network_widths
 from .common import parse_list
@@ -102,13 +101,7 @@ def _numbers(text: str, option: str) -> list[float]:
 
 
 def _read_weights(path: str) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise OptionError(f"--weights {path}: cannot read it ({error.strerror})") from None
-    except json.JSONDecodeError as error:
-        raise OptionError(f"--weights {path}: not valid JSON ({error.msg}, line {error.lineno})"
-                         ) from None
+    data = read_json(path, "--weights file", OptionError)
     if isinstance(data, dict):
         data = data.get("layers")
     if not isinstance(data, list) or not data or not all(

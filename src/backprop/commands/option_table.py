@@ -20,7 +20,9 @@ from ..losses import loss_names
 from ..optimizers import OPTIMIZERS
 from .options import (
     Option,
+    all_of,
     at_least,
+    at_most_limit,
     choice,
     flag,
     non_negative,
@@ -123,7 +125,8 @@ DTYPE = Option("dtype", choice("float32", "float64"), "float32",
 
 # -- train and diagnose ------------------------------------------------------------------
 TRAIN_OPTIONS: tuple[Option, ...] = (
-    Option("layers", wholes(minimum=1), [32, 32], "hidden layer widths, e.g. 256 or 128,64",
+    Option("layers", wholes(minimum=1, none="no hidden layers"), [32, 32],
+           "hidden layer widths, e.g. 256 or 128,64; none: no hidden layer",
            per_dataset={MNIST: [256]}),
     ACTIVATION,
     OUTPUT_ACTIVATION,
@@ -147,7 +150,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("batch_size", batch_size, 32,
            "samples per update; 1 is online learning; full (or all, 0) is the whole "
            "training set", per_dataset={MNIST: 128}),
-    Option("epochs", whole, 50, "passes over the training data", check=positive,
+    Option("epochs", whole, 50, "passes over the training data",
+           check=all_of(positive, at_most_limit("BACKPROP_MAX_EPOCHS")),
            per_dataset={MNIST: 4}),
     Option("batch_norm", flag, False,
            "batch normalization in each hidden layer: Dense (no bias) → BatchNorm → σ"),

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
+from ..fileio import check_nesting, read_text
+from ..limits import limit
 from .common import parse_list
 
 #: A kind: turns a command-line string or a TOML value into the option's value,
@@ -68,10 +70,17 @@ def real(value: Any, label: str) -> float:
     return number
 
 
-def wholes(minimum: int, fewest: int = 0, fewest_text: str = "") -> Kind:
-    """A list of whole numbers ≥ minimum: "128,64" on the command line, [128, 64] in TOML."""
+def wholes(minimum: int, fewest: int = 0, fewest_text: str = "", none: str = "") -> Kind:
+    """A list of whole numbers ≥ minimum: "128,64" on the command line, [128, 64] in TOML.
+
+    With ``none`` (what an empty list means, e.g. "no hidden layers"), the word "none"
+    gives the empty list and an empty string is refused: an empty list must be asked for."""
 
     def kind(value: Any, label: str) -> list[int]:
+        if none and isinstance(value, str) and value.strip().lower() == "none":
+            return []
+        if none and isinstance(value, str) and not value.replace(",", "").strip():
+            raise OptionError(f"{label} is empty; give {label} none for {none}")
         if isinstance(value, list) and all(
             isinstance(v, int) and not isinstance(v, bool) for v in value
         ):
@@ -110,6 +119,25 @@ def non_negative(value: Any) -> str | None:
 def at_least(minimum: int) -> Check:
     def check(value: Any) -> str | None:
         return None if value is None or value >= minimum else f"must be at least {minimum}"
+
+    return check
+
+
+def at_most_limit(name: str) -> Check:
+    """value ≤ the limit ``name`` of :mod:`backprop.limits` (overridable by its variable)."""
+
+    def check(value: Any) -> str | None:
+        most = limit(name)
+        return None if value is None or value <= most else f"must be at most {most:,} ({name})"
+
+    return check
+
+
+def all_of(*checks: Check) -> Check:
+    """The first problem any of ``checks`` finds."""
+
+    def check(value: Any) -> str | None:
+        return next((problem for c in checks if (problem := c(value)) is not None), None)
 
     return check
 
@@ -215,13 +243,16 @@ def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
     """The values a TOML file sets; keys are option names, with dashes or underscores."""
     import tomllib
 
-    file = Path(path)
-    if not file.is_file():
+    if not Path(path).exists() and not Path(path).is_symlink():
         raise OptionError(f"{path}: no such config file")
+    text = read_text(path, "config file", OptionError)
+    check_nesting(text, "config file", path, OptionError)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
         raise OptionError(f"{path}: not valid TOML ({error})") from None
+    except RecursionError:
+        raise OptionError(f"config file {path} is nested too deeply to read") from None
     by_name = {option.name: option for option in options}
     values: dict[str, Any] = {}
     for key, value in raw.items():

@@ -13,14 +13,26 @@ import argparse
 import csv
 import io
 import math
+import struct
 import sys
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import (
+    check_npz_sizes,
+    check_regular_file,
+    read_bytes,
+    read_text,
+    write_atomically,
+)
+from ..limits import above_limit
 from ..network import Network
+from ..validation import as_numeric_array, cast_finite, check_finite
 from .common import load_model, prepare_inputs
 
 
@@ -55,19 +67,12 @@ def _read_samples(net: Network, path: Path) -> np.ndarray:
     from ..datasets import load_csv, load_npz
 
     if path.suffix.lower() == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                key = "X" if "X" in arrays.files else ("X_test" if "X_test" in arrays.files
-                                                     else None)
-                if key is None:
-                    data = load_npz(path)
-                    return data.X_train
-                return np.asarray(arrays[key], dtype=np.float32).reshape(
-                    len(arrays[key]), -1)
-        except (OSError, ValueError) as error:
-            raise DataError(f"{path}: not a readable .npz file ({error})") from None
-    text = path.read_text(encoding="utf-8", errors="replace")
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+        return _read_npz_samples(path, load_npz)
+    text = read_text(path, "input file", DataError)
+    try:
+        rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+    except csv.Error as error:
+        raise DataError(f"{path}: malformed CSV ({error})") from None
     if not rows:
         raise DataError(f"{path}: the file is empty")
     if len(rows[0]) == net.n_inputs + 1 or not _numeric(rows[0]):
@@ -75,7 +80,9 @@ def _read_samples(net: Network, path: Path) -> np.ndarray:
         if len(rows[0]) == net.n_inputs + 1:
             return load_csv(path).X_train
         rows = rows[1:]
-    values = np.empty((len(rows), len(rows[0])), dtype=np.float32)
+    if not rows:
+        raise DataError(f"{path}: a header row but no data rows")
+    values = np.empty((len(rows), len(rows[0])), dtype=np.float64)
     for i, row in enumerate(rows):
         if len(row) != values.shape[1]:
             raise DataError(f"{path}: row {i + 1} has {len(row)} cells, expected "
@@ -84,9 +91,34 @@ def _read_samples(net: Network, path: Path) -> np.ndarray:
             try:
                 values[i, j] = float(cell)
             except ValueError:
-                raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()!r} "
+                raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()[:40]!r} "
                                 "is not a number") from None
-    return values
+    check_finite(values, str(path))
+    return cast_finite(values, np.float32, str(path))
+
+
+def _read_npz_samples(path: Path, load_npz: Any) -> np.ndarray:
+    """X (or X_test) of an .npz file, each array's declared size checked first."""
+    check_regular_file(path, "input file", DataError)
+    if not zipfile.is_zipfile(path):
+        raise DataError(f"{path}: not an .npz archive; save with np.savez(path, X=X)")
+    try:
+        check_npz_sizes(path, DataError)
+        with np.load(path, allow_pickle=False) as arrays:
+            key = "X" if "X" in arrays.files else ("X_test" if "X_test" in arrays.files
+                                                 else None)
+            if key is None:
+                return np.asarray(load_npz(path).X_train)
+            X = np.asarray(arrays[key])
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    if X.ndim == 0 or X.shape[0] == 0:
+        raise DataError(f"{path}: {key} holds no samples (shape {X.shape})")
+    X = as_numeric_array(X, f"{path}: {key}").reshape(len(X), -1)
+    check_finite(X, f"{path}: {key}")
+    return cast_finite(X, np.float32, f"{path}: {key}")
 
 
 def _numeric(row: list[str]) -> bool:
@@ -97,29 +129,66 @@ def _numeric(row: list[str]) -> bool:
     return True
 
 
+def _check_png(path: Path, data: bytes) -> None:
+    """Refuse a PNG whose header claims more pixels than BACKPROP_MAX_PIXELS, or whose chunks
+    claim more bytes than the file holds (Pillow would allocate what they claim)."""
+    if len(data) < 24 or data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise DataError(f"{path}: not a PNG image (no PNG signature and header)")
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk: width, height first
+    problem = above_limit(f"{path}: the image's pixel count ({width}x{height})",
+                          width * height, "BACKPROP_MAX_PIXELS")
+    if problem is not None:
+        raise DataError(problem)
+    position = 8
+    while position + 8 <= len(data):  # each chunk: length, type, data, CRC
+        length, kind = struct.unpack(">I4s", data[position : position + 8])
+        left = len(data) - position - 12
+        if length > left:
+            raise DataError(f"{path}: corrupt or truncated PNG (chunk {kind!r} claims "
+                            f"{length:,} bytes, the file holds {max(left, 0):,} more)")
+        if kind == b"IEND":
+            return
+        position += 12 + length
+    raise DataError(f"{path}: corrupt or truncated PNG (no IEND chunk)")
+
+
+def _decode_png(path: Path) -> np.ndarray:
+    """The pixels of a PNG as floats in [0, 1], its size and chunks checked before decoding."""
+    try:
+        from PIL import Image
+    except ImportError:
+        raise DataError("reading a PNG needs Pillow: pip install 'backprop[cli]'") from None
+    data = read_bytes(path, "image", DataError)
+    _check_png(path, data)
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            image.load()
+            decoded = image if image.mode in ("L", "LA", "RGB", "RGBA") else image.convert("RGBA")
+            return np.asarray(decoded, dtype=np.float64) / 255.0
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise DataError(f"{path}: not a readable PNG image ({error})") from None
+
+
 def read_image(path: Path, net: Network) -> np.ndarray:
     """A PNG as one row of the model's input: grayscale in [0, 1], digit bright on dark,
     resized (box-average / nearest) to the model's square input."""
-    import matplotlib.image as mpimg
-
     side = math.isqrt(net.n_inputs)
     shape = net.metadata.get("image_shape")
     rows, cols = (int(shape[0]), int(shape[1])) if shape else (side, side)
     if rows * cols != net.n_inputs:
         raise DataError(f"the model takes {net.n_inputs} inputs, not a square image")
-    try:
-        image = np.asarray(mpimg.imread(str(path)), dtype=np.float64)
-    except (OSError, ValueError, SyntaxError) as error:
-        raise DataError(f"{path}: not a readable PNG image ({error})") from None
-    if image.max() > 1.0:
-        image = image / 255.0
-    if image.ndim == 3:
-        rgb = image[..., :3]
-        gray = rgb @ np.array([0.299, 0.587, 0.114]) if rgb.shape[-1] == 3 else rgb[..., 0]
-        if image.shape[-1] == 4:  # transparent pixels count as background (white)
-            gray = gray * image[..., 3] + (1.0 - image[..., 3])
+    image = _decode_png(path)
+    if image.ndim == 3 and image.shape[-1] in (2, 4):  # with alpha: transparent is background
+        alpha = image[..., -1]
+        color = image[..., :-1]
     else:
-        gray = image
+        alpha, color = None, image
+    if color.ndim == 3 and color.shape[-1] == 3:
+        gray = color @ np.array([0.299, 0.587, 0.114])
+    else:
+        gray = color[..., 0] if color.ndim == 3 else color
+    if alpha is not None:  # transparent pixels count as background (white)
+        gray = gray * alpha + (1.0 - alpha)
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     if border.mean() > 0.5:
         gray = 1.0 - gray
@@ -145,9 +214,7 @@ def resize(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
 
 def run(args: argparse.Namespace) -> int:
     net = load_model(args.model)
-    path = Path(args.input)
-    if not path.is_file():
-        raise DataError(f"{args.input}: no such file")
+    path = check_regular_file(args.input, "input file", DataError)
     suffix = path.suffix.lower()
     if suffix == ".png":
         X = prepare_inputs(net, read_image(path, net), args.input)
@@ -180,8 +247,9 @@ def run(args: argparse.Namespace) -> int:
         for row in values:
             writer.writerow([f"{v:.6g}" for v in row])
     if args.output:
+        text = buffer.getvalue().encode("utf-8")
         try:
-            Path(args.output).write_text(buffer.getvalue(), encoding="utf-8")
+            write_atomically(args.output, lambda file: file.write(text), DataError)
         except OSError as error:
             raise DataError(f"cannot write {args.output}: {error.strerror}") from None
     else:

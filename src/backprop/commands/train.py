@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import platform
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -30,7 +30,7 @@ from ..callbacks import Callback
 from ..datasets import Scaler
 from ..network import Network
 from .building import build_network, build_optimizer, build_schedule
-from .common import prepare_out, scaler_state, training_arrays
+from .common import prepare_out, scaler_state, training_arrays, write_json
 from .option_table import TRAIN_OPTIONS
 from .options import add_options, resolve
 from .plots import write_plots
@@ -117,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         "class_names": list(data.class_names) if data.class_names else None,
         "image_shape": list(data.image_shape) if data.image_shape else None,
         "classes": o["classes"],
+        "run_id": uuid.uuid4().hex,  # also in metrics.json: the two files of one run
     })
     if scaler is not None:
         net.metadata["scaler"] = scaler_state(scaler)
@@ -149,6 +150,7 @@ def run(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - start
     net.save(str(out / "model.npz"))
     metrics: dict[str, Any] = {
+        "run_id": net.metadata["run_id"],
         "dataset": data.name,
         "task": data.task,
         "n_train": int(X.shape[0]),
@@ -171,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     affine = linear_model(net, scaler) if data.task == "regression" else None
     if affine is not None:
         metrics["linear_model"] = affine
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_json(out / "metrics.json", metrics)
     if o["plots"] and not interrupted:
         write_plots(out, net, data, progress.rows, X_test, y_test, scaler)
     if affine is not None:

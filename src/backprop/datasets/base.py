@@ -7,7 +7,6 @@ shape (m, n_features), float32; class labels are int64 in 0..k-1, shape
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import KW_ONLY, dataclass
 from typing import Any, Literal, cast
 
@@ -209,6 +208,10 @@ def _features(X: Any, key: str, where: str) -> tuple[Features, tuple[int, int] |
     if array.dtype.kind not in "biuf":
         raise DataError(f"{where}: {key} has dtype {array.dtype}; expected numbers")
     image_shape: tuple[int, int] | None = None
+    if 0 in array.shape:
+        raise DataError(
+            f"{where}: {key} has shape {array.shape}; it needs at least one row and column"
+        )
     if array.ndim == 3:
         image_shape = (int(array.shape[1]), int(array.shape[2]))
         array = array.reshape(array.shape[0], -1)
@@ -295,8 +298,8 @@ def _to_float32(array: np.ndarray, key: str, where: str) -> npt.NDArray[np.float
         index = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         text = ", ".join(str(i) for i in index)
         raise DataError(
-            f"{where}: {key}[{text}] = {array[index]} is too large for float32; "
-            "NaN/inf is not allowed"
+            f"{where}: {key}[{text}] = {array[index]} is too large for float32: it "
+            f"overflows float32 (largest {float(np.finfo(np.float32).max):.3g})"
         )
     return out
 
@@ -364,51 +367,3 @@ def _check_dataset(d: Dataset) -> None:
         raise DataError(
             f"{where}: {len(d.feature_names)} feature_names for {d.X_train.shape[1]} features"
         )
-
-
-def subset_classes(dataset: Dataset, labels: list[int] | tuple[int, ...]) -> Dataset:
-    """Keep only the samples whose label is in ``labels``, relabelled 0..k-1.
-
-    The new label of ``labels[i]`` is i (so the order you give chooses, for
-    example, which class is the positive one), and class_names records each
-    kept class's original name. Works on train and test alike.
-    """
-    if dataset.task != "classification":
-        raise DataError(f"subset_classes: dataset {dataset.name!r} is a regression dataset")
-    wanted = [int(v) for v in labels]
-    if not wanted:
-        raise OptionError("subset_classes: give at least one label")
-    if len(set(wanted)) != len(wanted):
-        raise OptionError(f"subset_classes: labels {wanted} repeat a label")
-    present = np.unique(dataset.y_train)
-    for label in wanted:
-        if label not in present:
-            available = ", ".join(str(int(v)) for v in present)
-            raise DataError(
-                f"subset_classes: label {label} is not in dataset {dataset.name!r} "
-                f"(labels present: {available})"
-            )
-    lookup = np.full(cast(int, dataset.n_classes), -1, dtype=np.int64)
-    lookup[wanted] = np.arange(len(wanted), dtype=np.int64)
-
-    def keep(X: Features, y: Targets) -> tuple[Features, npt.NDArray[np.int64]]:
-        new = lookup[y]
-        mask = new >= 0
-        return X[mask], new[mask]
-
-    X_train, y_train = keep(dataset.X_train, dataset.y_train)
-    X_test: Features | None = None
-    y_test: npt.NDArray[np.int64] | None = None
-    if dataset.X_test is not None and dataset.y_test is not None:
-        X_test, y_test = keep(dataset.X_test, dataset.y_test)
-        if X_test.shape[0] == 0:
-            X_test, y_test = None, None
-    return dataclasses.replace(
-        dataset,
-        X_train=X_train,
-        y_train=y_train,
-        X_test=X_test,
-        y_test=y_test,
-        n_classes=len(wanted),
-        class_names=tuple(dataset.class_name(v) for v in wanted),
-    )

@@ -8,14 +8,17 @@ header name when there is one) and the offending cell.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError, OptionError
+from ..fileio import check_npz_sizes, check_regular_file, read_text
 from .base import TASKS, Dataset, Task, encode_labels
 from .split import check_test_fraction, split_indices
 
@@ -63,25 +66,24 @@ class _Table:
 
 
 def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
+    text = read_text(path, "data file", DataError)
     rows: list[list[str]] = []
     lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        skipinitialspace=True, strict=True)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, skipinitialspace=True, strict=True)
-            try:
-                for row in reader:
-                    if not row or (len(row) == 1 and not row[0].strip()):
-                        continue  # a blank line
-                    rows.append(row)  # cells keep their spaces: float() ignores them
-                    lines.append(reader.line_num)
-            except csv.Error as error:
-                raise DataError(f"{path}, row {reader.line_num}: malformed CSV ({error})") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
+        for row in reader:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue  # a blank line
+            rows.append(row)  # cells keep their spaces: float() ignores them
+            lines.append(reader.line_num)
+    except csv.Error as error:
+        if "field limit" in str(error):
+            raise DataError(
+                f"{path}, row {reader.line_num}: a cell longer than "
+                f"{csv.field_size_limit():,} characters; is this a CSV file?"
+            ) from None
+        raise DataError(f"{path}, row {reader.line_num}: malformed CSV ({error})") from None
     return rows, lines
 
 
@@ -178,7 +180,7 @@ def _to_float32(
         i, k = (int(v) for v in bad[0])
         raise DataError(
             f"{table.at(i, columns[k])}: cell {_cell(cells[i][k])} is too large for "
-            "float32 (it would be inf); NaN/inf is not allowed"
+            f"float32: it overflows float32 (largest {float(np.finfo(np.float32).max):.3g})"
         )
     return out
 
@@ -291,17 +293,23 @@ def load_npz(path: str | Path, *, task: Task | None = None) -> Dataset:
     labels, floating y regression targets, unless ``task`` says otherwise.
     Never unpickles (allow_pickle=False).
     """
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{p}: no such file")
-    try:
-        archive = np.load(p, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"{p}: not a NumPy .npz archive ({error})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+    p = check_regular_file(path, "data file", DataError)
+    if not zipfile.is_zipfile(p):
+        with p.open("rb") as head:
+            single = head.read(6) == b"\x93NUMPY"
         raise DataError(
             f"{p}: holds a single array, not an .npz archive; save with np.savez(path, X=X, y=y)"
+            if single else f"{p}: not a NumPy .npz archive; save with np.savez(path, X=X, y=y)"
         )
+    try:
+        check_npz_sizes(p, DataError)
+        archive = np.load(p, allow_pickle=False)
+    except DataError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError,
+            RuntimeError) as error:
+        raise DataError(f"{p}: not a readable NumPy .npz archive ({error})") from None
+    assert isinstance(archive, np.lib.npyio.NpzFile)
     arrays: dict[str, np.ndarray] = {}
     with archive:
         found = ", ".join(archive.files) or "none"
@@ -318,7 +326,7 @@ def load_npz(path: str | Path, *, task: Task | None = None) -> Dataset:
         for key in ("X", "y", *extra):
             try:
                 arrays[key] = archive[key]
-            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as error:
                 raise DataError(f'{p}: cannot read array "{key}" ({error})') from None
     return Dataset.from_arrays(
         arrays["X"],

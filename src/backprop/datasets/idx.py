@@ -8,16 +8,15 @@ by their content, whatever the name).
 
 from __future__ import annotations
 
-import gzip
 import math
 import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import DataError
+from ..fileio import gunzip, read_bytes
 from .base import Dataset
 
 #: IDX type code -> NumPy dtype (big-endian where it matters).
@@ -38,17 +37,10 @@ MNIST_IDX_FILES = {
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
+    """The file's bytes, inflated when gzipped; a regular file within the size limits."""
+    raw = read_bytes(path, "IDX file", DataError)
     if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as error:
-            raise DataError(f"{path}: corrupt or truncated gzip data ({error})") from None
+        return gunzip(raw, "IDX file", path, DataError)
     return raw
 
 

@@ -71,7 +71,7 @@ def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
         return _call(key, _LOADERS[key], options)
     suffix = Path(text).suffix.lower()
     if suffix in _FILE_LOADERS:
-        if not Path(text).is_file():
+        if not Path(text).exists() and not Path(text).is_symlink():
             raise DataError(f"{text}: no such file")
         return _call(text, _FILE_LOADERS[suffix], options, path=text)
     if Path(text).is_dir():

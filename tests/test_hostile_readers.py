@@ -1,0 +1,375 @@
+"""Every file reader against hostile bytes: truncation, bit flips, header mutations and
+size claims.
+
+A reader either returns something whole or raises one of the library's errors
+(a BackpropError) with a one-line message; it never raises anything else,
+never blocks, and never allocates much more than the file claims within the
+limits. Each case runs under a memory bound (tracemalloc's peak, which sees
+NumPy's buffers) and an alarm that turns a hang into a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import json
+import os
+import signal
+import struct
+import tracemalloc
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import backprop as bp
+from backprop.commands.common import saved_scaler
+from backprop.commands.option_table import TRAIN_OPTIONS
+from backprop.commands.options import read_config
+from backprop.commands.predict import read_image
+from backprop.datasets import load_csv, load_npz, read_idx
+from backprop.errors import BackpropError, DataError, OptionError
+from backprop.fileio import MAX_NESTING, read_json
+
+#: Most bytes one fuzzed case may allocate at its peak.
+MEMORY_BOUND = 64 << 20
+#: Seconds after which a case counts as hung.
+HANG_SECONDS = 20
+
+FUZZ = settings(max_examples=120, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@contextlib.contextmanager
+def bounded() -> Iterator[None]:
+    """Fail when the block allocates more than MEMORY_BOUND or runs past HANG_SECONDS."""
+
+    def hung(signum: int, frame: object) -> None:
+        raise AssertionError(f"a reader ran past {HANG_SECONDS} s: it hangs")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(HANG_SECONDS)
+    tracemalloc.start()
+    try:
+        yield
+        peak = tracemalloc.get_traced_memory()[1]
+        assert peak < MEMORY_BOUND, f"a reader allocated {peak:,} bytes"
+    finally:
+        tracemalloc.stop()
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def read_or_fail_cleanly(read: Callable[[], Any], path: Path) -> Any:
+    """read() within the bounds; a failure must be a BackpropError of one line naming path."""
+    with bounded():
+        try:
+            return read()
+        except BackpropError as error:
+            message = str(error)
+            assert "\n" not in message, message
+            assert path.name in message, message
+            return None
+
+
+def mutate(data: bytes, cut: int, flips: list[tuple[int, int]]) -> bytes:
+    """data cut to ``cut`` bytes (when that is shorter), with bytes XOR-ed at ``flips``."""
+    out = bytearray(data[:cut])
+    for position, mask in flips:
+        if position < len(out):
+            out[position] ^= mask
+    return bytes(out)
+
+
+def mutations(size: int) -> st.SearchStrategy[tuple[int, list[tuple[int, int]]]]:
+    return st.tuples(
+        st.one_of(st.just(size), st.integers(0, size)),
+        st.lists(st.tuples(st.integers(0, max(size - 1, 0)), st.integers(1, 255)), max_size=6),
+    )
+
+
+# -- the valid files the fuzzing starts from ----------------------------------------------
+
+CSV = b"x1,x2,label\n0.5,1.5,cat\n-1,2e3,dog\n3,4,cat\n\"5\",6,dog\n"
+
+
+def npz_bytes(**arrays: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+    return buffer.getvalue()
+
+
+NPZ = npz_bytes(X=np.arange(12, dtype=np.float32).reshape(6, 2), y=np.arange(6) % 2)
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    head = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return head + array.astype(np.uint8).tobytes()
+
+
+IDX = idx_bytes(np.arange(48).reshape(3, 4, 4))
+
+
+def png_bytes(width: int = 8, height: int = 8) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    pixels = (np.arange(width * height).reshape(height, width) % 256).astype(np.uint8)
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+TOML = b'epochs = 3\nlayers = [4, 2]\nlr = 0.1\nactivation = "tanh"\n'
+WEIGHTS = json.dumps([{"W": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], "b": [0, 0, 0]},
+                      {"W": [[1, 2, 3]], "b": [0.5]}]).encode()
+
+
+def write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+# -- fuzzing: truncation and bit flips ----------------------------------------------------
+
+
+@FUZZ
+@given(mutation=mutations(len(CSV)))
+def test_csv_reader_fuzzed(tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]) -> None:
+    path = write(tmp_path, "fuzzed.csv", mutate(CSV, *mutation))
+    data = read_or_fail_cleanly(lambda: load_csv(path), path)
+    if data is not None:
+        assert np.isfinite(data.X_train).all() and len(data.X_train) == len(data.y_train)
+
+
+@FUZZ
+@given(mutation=mutations(len(NPZ)))
+def test_npz_reader_fuzzed(tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]) -> None:
+    path = write(tmp_path, "fuzzed.npz", mutate(NPZ, *mutation))
+    data = read_or_fail_cleanly(lambda: load_npz(path), path)
+    if data is not None:
+        assert np.isfinite(data.X_train).all() and len(data.X_train) == len(data.y_train)
+
+
+@FUZZ
+@given(mutation=mutations(len(IDX)), zipped=st.booleans())
+def test_idx_reader_fuzzed(
+    tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]], zipped: bool
+) -> None:
+    raw = gzip.compress(IDX) if zipped else IDX
+    path = write(tmp_path, "fuzzed.idx", mutate(raw, *mutation[:1], mutation[1]))
+    array = read_or_fail_cleanly(lambda: read_idx(path), path)
+    if array is not None:
+        assert array.size * array.itemsize <= len(IDX) * 8
+
+
+PNG = png_bytes()
+IMAGE_NET = bp.Network([bp.Dense(64, 3, activation="softmax")], loss="cross_entropy", seed=0)
+
+
+@FUZZ
+@given(mutation=mutations(len(PNG)))
+def test_png_reader_fuzzed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mutation: tuple[int, list[tuple[int, int]]]
+) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_PIXELS", "250000")  # the memory bound's share of pixels
+    path = write(tmp_path, "fuzzed.png", mutate(PNG, *mutation))
+    row = read_or_fail_cleanly(lambda: read_image(path, IMAGE_NET), path)
+    if row is not None:
+        assert row.shape == (1, 64) and np.isfinite(row).all()
+
+
+@FUZZ
+@given(mutation=mutations(len(TOML)))
+def test_toml_config_fuzzed(tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]) -> None:
+    path = write(tmp_path, "fuzzed.toml", mutate(TOML, *mutation))
+    values = read_or_fail_cleanly(lambda: read_config(str(path), TRAIN_OPTIONS), path)
+    if values is not None:
+        assert set(values) <= {option.name for option in TRAIN_OPTIONS}
+
+
+@FUZZ
+@given(mutation=mutations(len(WEIGHTS)))
+def test_weights_json_fuzzed(tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]) -> None:
+    path = write(tmp_path, "fuzzed.json", mutate(WEIGHTS, *mutation))
+    read_or_fail_cleanly(lambda: read_json(path, "weights file", OptionError), path)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+
+
+@FUZZ
+@given(
+    kind=st.one_of(JSON_VALUES, st.sampled_from(["standard", "minmax"])),
+    offset=st.one_of(JSON_VALUES, st.lists(st.floats(), min_size=2, max_size=2)),
+    scale=st.one_of(JSON_VALUES, st.lists(st.floats(), min_size=2, max_size=2)),
+    drop=st.sets(st.sampled_from(["kind", "offset", "scale"])),
+)
+def test_saved_scaler_fuzzed(kind: Any, offset: Any, scale: Any, drop: set[str]) -> None:
+    net = bp.Network([bp.Dense(2, 1)], seed=0)
+    state = {key: value for key, value in
+             {"kind": kind, "offset": offset, "scale": scale}.items() if key not in drop}
+    net.metadata["scaler"] = state
+    with bounded():
+        try:
+            scaler = saved_scaler(net)
+        except DataError as error:
+            assert "\n" not in str(error)
+        else:
+            assert scaler is not None
+            assert np.isfinite(scaler.transform(np.ones((1, 2)))).all()
+
+
+# -- header mutations and size claims ------------------------------------------------------
+
+
+def npy_claiming(shape: tuple[int, ...], payload: bytes = b"\0" * 64) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + payload
+
+
+@FUZZ
+@given(shape=st.lists(st.integers(0, 2**40), min_size=1, max_size=3).map(tuple))
+def test_npz_data_size_claims_are_checked_before_reading(
+    tmp_path: Path, shape: tuple[int, ...]
+) -> None:
+    path = tmp_path / "claims.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", npy_claiming(shape))
+        archive.writestr("y.npy", npy_claiming((2,), b"\0" * 8))
+    read_or_fail_cleanly(lambda: load_npz(path), path)
+
+
+def test_an_npz_claiming_terabytes_names_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("X.npy", npy_claiming((1_000_000, 1_000_000)))
+        archive.writestr("y.npy", npy_claiming((2,), b"\0" * 8))
+    with bounded(), pytest.raises(DataError, match=r"array X declares shape .*"
+                                                   r"BACKPROP_MAX_ARRAY_BYTES"):
+        load_npz(path)
+
+
+def test_an_npz_that_inflates_past_the_limit_is_refused_unread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_ARRAY_BYTES", str(1 << 20))
+    path = tmp_path / "bomb.npz"
+    path.write_bytes(npz_bytes(X=np.zeros((1 << 20, 2), np.float32), y=np.zeros(1 << 20)))
+    assert path.stat().st_size < 100_000  # 16 MiB of zeros inflates from a few kB
+    with bounded(), pytest.raises(DataError, match="BACKPROP_MAX_ARRAY_BYTES"):
+        load_npz(path)
+    monkeypatch.delenv("BACKPROP_MAX_ARRAY_BYTES")
+    assert load_npz(path).n_train == 1 << 20  # under the default limit it is fine
+
+
+def test_random_bytes_and_a_single_npy_are_named(tmp_path: Path) -> None:
+    noise = write(tmp_path, "noise.npz", bytes(range(256)) * 4)
+    with pytest.raises(DataError, match=r"noise\.npz: not a NumPy \.npz archive"):
+        load_npz(noise)
+    single = tmp_path / "single.npz"
+    with single.open("wb") as file:
+        np.save(file, np.zeros(3))
+    with pytest.raises(DataError, match="holds a single array"):
+        load_npz(single)
+
+
+def test_a_gzip_bomb_idx_is_stopped_at_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_ARRAY_BYTES", str(1 << 20))
+    path = write(tmp_path, "bomb-idx3-ubyte.gz",
+                 gzip.compress(idx_bytes(np.zeros((64, 256, 256), np.uint8))))
+    with bounded(), pytest.raises(DataError, match=r"inflates to more than 1,048,576 bytes"):
+        read_idx(path)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height grey pixels, with almost no data."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))
+
+
+def test_a_png_claiming_225_megapixels_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = write(tmp_path, "huge.png", png_claiming(15_000, 15_000))
+    assert path.stat().st_size < 200
+    with bounded(), pytest.raises(DataError, match=r"15000x15000.*BACKPROP_MAX_PIXELS"):
+        read_image(path, IMAGE_NET)
+
+
+@pytest.mark.parametrize(("reader", "suffix"), [
+    (lambda p: load_csv(p), ".csv"), (lambda p: load_npz(p), ".npz"),
+    (lambda p: read_idx(p), ".idx"), (lambda p: read_image(p, IMAGE_NET), ".png"),
+    (lambda p: read_config(str(p), TRAIN_OPTIONS), ".toml"),
+    (lambda p: read_json(p, "weights file", OptionError), ".json"),
+])
+def test_every_reader_refuses_a_fifo_a_folder_and_a_device(
+    tmp_path: Path, reader: Callable[[Path], Any], suffix: str
+) -> None:
+    fifo = tmp_path / f"pipe{suffix}"
+    os.mkfifo(fifo)
+    folder = tmp_path / f"folder{suffix}"
+    folder.mkdir()
+    for path, kind in ((fifo, "FIFO"), (folder, "folder"), (Path("/dev/zero"), "device")):
+        with bounded(), pytest.raises(BackpropError, match=kind):
+            reader(path)
+
+
+@pytest.mark.parametrize("text", [
+    "a = " + "[" * 100_000 + "]" * 100_000, "a = " + "{b = " * 5_000 + "1" + "}" * 5_000,
+])
+def test_deeply_nested_toml_is_one_line(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "deep.toml", text.encode())
+    with bounded(), pytest.raises(OptionError, match=f"nested more than {MAX_NESTING} levels"):
+        read_config(str(path), TRAIN_OPTIONS)
+
+
+def test_deeply_nested_json_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.json", b"[" * 100_000 + b"]" * 100_000)
+    with bounded(), pytest.raises(OptionError, match=f"nested more than {MAX_NESTING} levels"):
+        read_json(path, "weights file", OptionError)
+
+
+def test_a_csv_cell_over_the_field_limit_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "long.csv", b"a,b,y\n" + b"1" * 200_000 + b",2,0\n")
+    with pytest.raises(DataError, match=r"long.csv, row 2: a cell longer than 131,072"):
+        load_csv(path)
+
+
+def test_the_file_size_limit_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_FILE_BYTES", "100")
+    path = write(tmp_path, "big.csv", b"1,2,0\n" * 100)
+    with pytest.raises(DataError, match=r"big.csv has 600 bytes.*BACKPROP_MAX_FILE_BYTES"):
+        load_csv(path)
+
+
+@pytest.mark.parametrize("claim", [1 << 26, 1 << 30, (1 << 31) - 1])
+def test_a_png_chunk_claiming_more_than_the_file_holds_is_refused_unallocated(
+    tmp_path: Path, claim: int
+) -> None:
+    data = bytearray(PNG)
+    start = 33  # the chunk after IHDR (8 signature + 25 IHDR bytes)
+    data[start : start + 4] = struct.pack(">I", claim)
+    path = write(tmp_path, "claims.png", bytes(data[:80]))
+    with bounded(), pytest.raises(DataError, match=rf"claims {claim:,} bytes"):
+        read_image(path, IMAGE_NET)
