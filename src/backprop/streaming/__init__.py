@@ -71,12 +71,10 @@ def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
         source = X
     elif isinstance(X, str | Path):
         path = Path(X)
-        if path.is_dir():
+        if path.suffix.lower() == ".npy":
+            source = NpyFile(path)  # refuses a folder, FIFO, device or link loop, naming it
+        elif path.is_dir():
             source = NpyShards(path)
-        elif path.suffix.lower() == ".npy":
-            if not path.is_file():
-                raise DataError(f"{path}: no such file")
-            source = NpyFile(path)
         else:
             raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
     elif y is None:
