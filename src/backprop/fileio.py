@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -178,7 +179,7 @@ def read_npy_header(
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
         elif version == (2, 0):
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
-    except (ValueError, TypeError, SyntaxError, OverflowError) as failure:
+    except (ValueError, TypeError, SyntaxError, OverflowError, tokenize.TokenError) as failure:
         raise error(f"{subject} has no valid .npy header ({failure})") from None
     if version not in ((1, 0), (2, 0)):
         raise error(f"{subject} is in .npy format {version}, not 1.0 or 2.0")

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import check_regular_file
 from .batches import StreamBatches, buffer_rows, shuffled_batches
 from .npy import NpyFile, NpyShards
 from .sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
@@ -76,6 +77,7 @@ def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
         elif path.is_dir():
             source = NpyShards(path)
         else:
+            check_regular_file(path, "data file", DataError)  # names a device, FIFO, loop
             raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
     elif y is None:
         source = BatchIterable(X)
