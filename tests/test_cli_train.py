@@ -172,7 +172,7 @@ def test_regression_says_how_it_scales_and_reports_the_line_in_the_data_units(
     nothing of the standardized inputs; its model held W 1.209, b −0.784 (the line in
     standardized x) for y = 2x − 1, and "test loss" was half of "test mse" unexplained."""
     out = tmp_path / "line"
-    result = run("train", "line", "--layers", "", "--optimizer", "sgd", "--lr", "0.1",
+    result = run("train", "line", "--layers", "none", "--optimizer", "sgd", "--lr", "0.1",
                  "--batch-size", "full", "--epochs", "300", "--no-plots", "--out", str(out))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
