@@ -103,6 +103,8 @@ def write(path: Path, text: str) -> str:
         (["predict", "/dev/zero", "moons"], ["/dev/zero", "is a character device"]),
         (["evaluate", "/", "moons"], ["is a folder"]),
         (["train", "/dev/zero"], ["/dev/zero"]),
+        (["sweep", "/dev/zero"], ["sweep config file /dev/zero", "is a character device"]),
+        (["sweep", "/"], ["sweep config file /", "is a folder"]),
         (["bench", "--bogus"], ["bench: unrecognized arguments: --bogus"]),
         (["bench", "--epochs", "0"], ["bench: --epochs must be at least 1"]),
     ],
@@ -497,3 +499,59 @@ def test_warnings_around_the_error_line_are_not_printed(
         "backprop: warning: the cache is corrupt; fetching again",
         "backprop: error: data.csv, row 3: the one line",
     ]
+
+
+def npy_claiming(shape: tuple[int, ...]) -> bytes:
+    """An .npy header declaring float32 ``shape``, followed by 64 bytes of data."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": "<f4", "fortran_order": False, "shape": shape})
+    return buffer.getvalue() + b"\0" * 64
+
+
+X3, Y3 = np.zeros((3, 2), np.float32), np.array([0, 1, 0])
+
+
+@pytest.mark.parametrize(
+    ("files", "spec", "fragments"),
+    [
+        ({"data.npy": "fifo"}, "data.npy", ["data.npy is a FIFO (named pipe), not a file"]),
+        ({"data.npy": "folder"}, "data.npy", ["data.npy is a folder, not a file"]),
+        ({"data.npy": "loop"}, "data.npy", ["data.npy is a symlink loop"]),
+        ({"data.npy": npy_claiming((1000, 3))}, "data.npy",
+         ["data.npy declares shape (1000, 3)", "corrupt or truncated"]),
+        ({"data.npy": npy_claiming((10**6, 10**6))}, "data.npy",
+         ["data.npy declares shape", "BACKPROP_MAX_ARRAY_BYTES"]),
+        ({"shards": "folder"}, "shards", ["shards is an empty folder"]),
+        ({"shards/X_0.npy": X3, "shards/y_0.npy": Y3, "shards/y_1.npy": Y3}, "shards",
+         ["y_1.npy: no features file X_1.npy beside it"]),
+        ({"shards/X_0.npy": X3, "shards/y_0.npy": np.zeros(4)}, "shards",
+         ["X_0.npy has 3 rows but y_0.npy has 4"]),
+        ({"shards/X_0.npy": X3, "shards/y_0.npy": Y3, "shards/X_1.npy": np.zeros((3, 5)),
+          "shards/y_1.npy": Y3}, "shards", ["X_1.npy has 5 features but X_0.npy has 2"]),
+        ({"shards/X_0.npy": X3, "shards/y_0.npy": Y3, "shards/X_1.npy": X3,
+          "shards/y_1.npy": Y3 + 0.5}, "shards", ["y_1.npy holds floats", "y_0.npy"]),
+        ({"shards/X_0.npy": "fifo", "shards/y_0.npy": Y3}, "shards", ["X_0.npy is a FIFO"]),
+    ],
+)
+def test_streamed_training_data_is_refused_in_one_line(
+    tmp_path: Path, files: dict[str, object], spec: str, fragments: list[str]
+) -> None:
+    for name, content in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, np.ndarray):
+            np.save(path, content)
+        elif isinstance(content, bytes):
+            path.write_bytes(content)
+        elif content == "fifo":
+            os.mkfifo(path)
+        elif content == "folder":
+            path.mkdir()
+        elif content == "loop":
+            path.symlink_to(path.name)
+    result = run("train", str(tmp_path / spec), "--epochs", "1", "--no-plots",
+                 "--out", str(tmp_path / "out"))
+    assert_user_error(result, *fragments)

@@ -37,6 +37,8 @@ from backprop.commands.predict import read_image
 from backprop.datasets import load_csv, load_npz, read_idx
 from backprop.errors import BackpropError, DataError, OptionError
 from backprop.fileio import MAX_NESTING, read_json
+from backprop.streaming import BatchIterable, NpyFile, Source, open_source, scan, shuffled_batches
+from backprop.sweep import SweepConfigError, load_config
 
 #: Most bytes one fuzzed case may allocate at its peak.
 MEMORY_BOUND = 64 << 20
@@ -322,6 +324,7 @@ def test_a_png_claiming_225_megapixels_is_refused_before_decoding(tmp_path: Path
     (lambda p: read_idx(p), ".idx"), (lambda p: read_image(p, IMAGE_NET), ".png"),
     (lambda p: read_config(str(p), TRAIN_OPTIONS), ".toml"),
     (lambda p: read_json(p, "weights file", OptionError), ".json"),
+    (lambda p: open_source(p), ".npy"), (lambda p: load_config(p), ".toml"),
 ])
 def test_every_reader_refuses_a_fifo_a_folder_and_a_device(
     tmp_path: Path, reader: Callable[[Path], Any], suffix: str
@@ -330,7 +333,10 @@ def test_every_reader_refuses_a_fifo_a_folder_and_a_device(
     os.mkfifo(fifo)
     folder = tmp_path / f"folder{suffix}"
     folder.mkdir()
-    for path, kind in ((fifo, "FIFO"), (folder, "folder"), (Path("/dev/zero"), "device")):
+    loop = tmp_path / f"loop{suffix}"
+    loop.symlink_to(loop.name)
+    for path, kind in ((fifo, "FIFO"), (folder, "folder"), (Path("/dev/zero"), "device"),
+                       (loop, "symlink loop")):
         with bounded(), pytest.raises(BackpropError, match=kind):
             reader(path)
 
@@ -373,3 +379,171 @@ def test_a_png_chunk_claiming_more_than_the_file_holds_is_refused_unallocated(
     path = write(tmp_path, "claims.png", bytes(data[:80]))
     with bounded(), pytest.raises(DataError, match=rf"claims {claim:,} bytes"):
         read_image(path, IMAGE_NET)
+
+
+# -- the streaming readers: a large .npy file, a folder of shards, batches; a sweep config ----
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+NPY = npy_bytes(np.arange(18, dtype=np.float32).reshape(6, 3) % 5)
+SHARDS = {"X_000.npy": npy_bytes(np.arange(8, dtype=np.float32).reshape(4, 2)),
+          "y_000.npy": npy_bytes(np.arange(4) % 2),
+          "X_001.npy": npy_bytes(np.ones((3, 2), np.float64)),
+          "y_001.npy": npy_bytes(np.array([1, 0, 1]))}
+SWEEP = (b'dataset = "xor"\nmetric = "loss"\nn_trials = 2\n[fixed]\nepochs = 3\n'
+         b'[search]\nlr = { log_uniform = [0.001, 0.1] }\nlayers = [[4], [8, 8]]\n')
+
+
+def stream_everything(source: Any) -> None:
+    """Read a streaming source as fit does: its targets, then one shuffled epoch."""
+    if isinstance(source, Source):
+        source.targets()
+    for X, y in shuffled_batches(source, 2, buffer_size=8, rng=np.random.default_rng(0)):
+        assert len(X) == len(y) and np.isfinite(X).all()
+
+
+def read_cleanly_naming_one_of(read: Callable[[], Any], names: list[str]) -> None:
+    """read() within the bounds; a failure is a one-line BackpropError naming one of names."""
+    with bounded():
+        try:
+            read()
+        except BackpropError as error:
+            message = str(error)
+            assert "\n" not in message, message
+            assert any(name in message for name in names), message
+
+
+@FUZZ
+@given(mutation=mutations(len(NPY)))
+def test_a_large_npy_file_fuzzed(
+    tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]
+) -> None:
+    path = write(tmp_path, "fuzzed.npy", mutate(NPY, *mutation))
+    read_cleanly_naming_one_of(lambda: stream_everything(open_source(path)), [path.name])
+
+
+@FUZZ
+@given(victim=st.sampled_from(sorted(SHARDS)), mutation=mutations(len(SHARDS["X_000.npy"])))
+def test_a_shard_folder_fuzzed(
+    tmp_path: Path, victim: str, mutation: tuple[int, list[tuple[int, int]]]
+) -> None:
+    folder = tmp_path / "shards"
+    folder.mkdir(exist_ok=True)
+    for name, data in SHARDS.items():
+        write(folder, name, mutate(data, *mutation) if name == victim else data)
+    read_cleanly_naming_one_of(lambda: stream_everything(open_source(folder)), list(SHARDS))
+
+
+@FUZZ
+@given(shape=st.lists(st.integers(0, 2**40), min_size=1, max_size=3).map(tuple))
+def test_npy_size_claims_are_checked_before_reading(
+    tmp_path: Path, shape: tuple[int, ...]
+) -> None:
+    path = write(tmp_path, "claims.npy", npy_claiming(shape))
+    read_cleanly_naming_one_of(lambda: stream_everything(NpyFile(path)), [path.name])
+
+
+def test_an_npy_claiming_terabytes_or_more_than_it_holds_is_refused_unread(
+    tmp_path: Path
+) -> None:
+    huge = write(tmp_path, "huge.npy", npy_claiming((1_000_000, 1_000_000)))
+    with bounded(), pytest.raises(DataError, match=r"huge\.npy declares shape .*"
+                                                   r"BACKPROP_MAX_ARRAY_BYTES"):
+        NpyFile(huge)
+    short = write(tmp_path, "short.npy", npy_claiming((1000, 3)))
+    with bounded(), pytest.raises(DataError, match=r"short\.npy declares shape \(1000, 3\) "
+                                                   r"\(12,000 bytes\) but the file holds 64"):
+        NpyFile(short)
+
+
+@st.composite
+def batches(draw: st.DrawFn) -> list[Any]:
+    """Lists of (X, y) batches of odd shapes, dtypes and kinds of item."""
+    dtypes = st.sampled_from(["f4", "f8", "i8", "u1", "?", "c8", "U3", "O"])
+    shapes = st.lists(st.integers(0, 4), max_size=3).map(tuple)
+    arrays = st.builds(lambda dtype, shape: np.zeros(shape, dtype), dtypes, shapes)
+    item = st.one_of(st.tuples(arrays, arrays), st.tuples(arrays), arrays, st.none(),
+                     st.tuples(arrays, arrays, arrays))
+    return draw(st.lists(item, max_size=3))
+
+
+@FUZZ
+@given(items=batches())
+def test_an_iterable_of_batches_fuzzed(items: list[Any]) -> None:
+    read_cleanly_naming_one_of(lambda: stream_everything(open_source(items)),
+                               ["batch", "batches"])
+    read_cleanly_naming_one_of(lambda: scan(BatchIterable(items)), ["batch", "batches"])
+
+
+@FUZZ
+@given(mutation=mutations(len(SWEEP)))
+def test_a_sweep_config_fuzzed(tmp_path: Path, mutation: tuple[int, list[tuple[int, int]]]) -> None:
+    path = write(tmp_path, "fuzzed.toml", mutate(SWEEP, *mutation))
+    read_or_fail_cleanly(lambda: load_config(path), path)
+
+
+def test_a_deeply_nested_sweep_config_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "deep.toml", b"dataset = " + b"[" * 100_000 + b"]" * 100_000)
+    with bounded(), pytest.raises(SweepConfigError, match=f"nested more than {MAX_NESTING}"):
+        load_config(path)
+
+
+def test_a_sweep_config_over_the_file_size_limit_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKPROP_MAX_FILE_BYTES", "100")
+    path = write(tmp_path, "big.toml", SWEEP + b"#" * 100)
+    with pytest.raises(SweepConfigError, match=r"big\.toml has .*\(BACKPROP_MAX_FILE_BYTES\)"):
+        load_config(path)
+
+
+def shard_folder(folder: Path, files: dict[str, Any]) -> Path:
+    """A folder of shard files: an array is saved, "fifo", "folder" and "loop" make those."""
+    folder.mkdir()
+    for name, content in files.items():
+        if isinstance(content, np.ndarray):
+            np.save(folder / name, content)
+        elif content == "fifo":
+            os.mkfifo(folder / name)
+        elif content == "folder":
+            (folder / name).mkdir()
+        elif content == "loop":
+            (folder / name).symlink_to(name)
+    return folder
+
+
+X3, Y3 = np.zeros((3, 2), np.float32), np.array([0, 1, 0])
+BAD_SHARDS: list[tuple[dict[str, Any], str]] = [
+    ({}, "shards is an empty folder"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "y_1.npy": Y3}, "y_1.npy: no features file X_1.npy"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "y_test.npy": Y3}, "y_test.npy: no features file"),
+    ({"X_0.npy": X3, "y_0.npy": np.zeros(4)}, "X_0.npy has 3 rows but y_0.npy has 4"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "X_1.npy": np.zeros((3, 5)), "y_1.npy": Y3},
+     "X_1.npy has 5 features but X_0.npy has 2"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "X_1.npy": X3, "y_1.npy": np.zeros((3, 2))},
+     "y_1.npy has targets of shape (2,) per row but y_0.npy has ()"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "X_1.npy": X3, "y_1.npy": Y3 + 0.5},
+     "y_1.npy holds floats (float64) but y_0.npy holds whole numbers"),
+    ({"X_0.npy": X3, "y_0.npy": np.array(["a", "b", "c"])}, "y_0.npy: dtype <U1"),
+    ({"X_0.npy": np.zeros((3, 0)), "y_0.npy": Y3}, "X_0.npy: shape (3, 0)"),
+    ({"X_0.npy": X3, "y_0.npy": Y3, "X_test.npy": np.zeros((2, 4)), "y_test.npy": Y3[:2]},
+     "X_test.npy has 4 features but X_0.npy has 2"),
+    ({"X_0.npy": "fifo", "y_0.npy": Y3}, "X_0.npy is a FIFO (named pipe), not a file"),
+    ({"X_0.npy": X3, "y_0.npy": "folder"}, "y_0.npy is a folder, not a file"),
+    ({"X_0.npy": X3, "y_0.npy": "loop"}, "y_0.npy is a symlink loop"),
+]
+
+
+@pytest.mark.parametrize(("files", "message"), BAD_SHARDS)
+def test_a_bad_shard_folder_is_one_line_naming_the_file(
+    tmp_path: Path, files: dict[str, Any], message: str
+) -> None:
+    folder = shard_folder(tmp_path / "shards", files)
+    with bounded(), pytest.raises(DataError) as caught:
+        open_source(folder)
+    assert message in str(caught.value) and "\n" not in str(caught.value)

@@ -17,9 +17,11 @@ import os
 import re
 import stat
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -152,34 +154,94 @@ def gunzip(raw: bytes, what: str, path: object, error: type[Exception] = ValueEr
     return data
 
 
-def check_npy_header(
-    path: object, member: zipfile.ZipInfo, stream: IO[bytes], error: type[Exception]
-) -> int:
-    """The byte size an .npy member of an .npz declares, refused (``error``) when it holds
-    Python objects, exceeds ``BACKPROP_MAX_ARRAY_BYTES`` or claims more than the archive holds."""
-    name = member.filename.removesuffix(".npy")
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
-    elif version == (2, 0):
-        shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
-    else:
-        raise error(f"{path}: array {name} is in .npy format {version}, not 1.0 or 2.0")
+@dataclass(frozen=True)
+class NpyHeader:
+    """What an .npy header declares: shape, order, dtype, data size, where the data starts."""
+
+    shape: tuple[int, ...]
+    fortran_order: bool
+    dtype: np.dtype[Any]
+    nbytes: int
+    offset: int
+
+
+def read_npy_header(
+    stream: IO[bytes], path: object, name: str, available: int, error: type[Exception]
+) -> NpyHeader:
+    """The header of the .npy data in ``stream`` (array ``name`` of ``path``), refused
+    (``error``) when malformed, holding Python objects, above ``BACKPROP_MAX_ARRAY_BYTES``,
+    or declaring more than the ``available`` bytes after its header."""
+    subject = f"{path}: array {name}" if name else str(path)
+    start = stream.tell()
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    except (ValueError, TypeError, SyntaxError, OverflowError, tokenize.TokenError) as failure:
+        raise error(f"{subject} has no valid .npy header ({failure})") from None
+    if version not in ((1, 0), (2, 0)):
+        raise error(f"{subject} is in .npy format {version}, not 1.0 or 2.0")
     if dtype.hasobject:
-        raise error(f"{path}: array {name} holds Python objects, which are never loaded")
+        raise error(f"{subject} holds Python objects, which are never loaded")
+    if any(size < 0 for size in shape):
+        raise error(f"{subject} declares a negative size in its shape {shape}")
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
     most = limit("BACKPROP_MAX_ARRAY_BYTES")
     if nbytes > most:
         raise error(
-            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes), above the "
+            f"{subject} declares shape {shape} ({nbytes:,} bytes), above the "
             f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
         )
-    if nbytes > member.file_size:
+    offset = stream.tell()
+    held = available - (offset - start)
+    if nbytes > held:
         raise error(
-            f"{path}: array {name} declares shape {shape} ({nbytes:,} bytes) but the file "
-            f"holds {member.file_size:,}: it is corrupt or truncated"
+            f"{subject} declares shape {shape} ({nbytes:,} bytes) but the file "
+            f"holds {max(held, 0):,}: it is corrupt or truncated"
         )
-    return nbytes
+    return NpyHeader(tuple(int(size) for size in shape), bool(fortran), dtype, nbytes, offset)
+
+
+def check_npy_header(
+    path: object, member: zipfile.ZipInfo, stream: IO[bytes], error: type[Exception]
+) -> int:
+    """The byte size an .npy member of an .npz declares, checked as :func:`read_npy_header`
+    does (the member's inflated size is what it holds)."""
+    name = member.filename.removesuffix(".npy")
+    header = read_npy_header(stream, path, name, member.file_size, error)
+    return header.nbytes
+
+
+def open_npy(
+    path: str | os.PathLike[str], what: str, error: type[Exception] = ValueError
+) -> NpyHeader:
+    """The checked header of a regular .npy file (see :func:`read_npy_header`); its data
+    is then read from ``header.offset`` on, by window."""
+    path = check_regular_file(path, what, error)
+    try:
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            return read_npy_header(stream, path, "", size, error)
+    except OSError as failure:
+        raise error(f"cannot read {what} {path}: {failure.strerror or failure}") from None
+
+
+def read_toml(
+    path: str | os.PathLike[str], what: str, error: type[Exception] = ValueError
+) -> dict[str, Any]:
+    """A TOML file's table: a regular file, within the size and nesting limits."""
+    import tomllib
+
+    text = read_text(path, what, error)
+    check_nesting(text, what, path, error)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as failure:
+        raise error(f"{path}: not valid TOML ({failure})") from None
+    except RecursionError:
+        raise error(f"{what} {path} is nested too deeply to read") from None
 
 
 def check_npz_sizes(path: Path, error: type[Exception]) -> None:

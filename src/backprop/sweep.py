@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import OptionError
+from .fileio import read_toml
+
 #: train options that the sweep sets itself, for every trial.
 RESERVED = ("out", "quiet", "json_lines", "plots", "config")
 TOP_LEVEL = ("dataset", "metric", "n_trials", "seed", "fixed", "search")
@@ -52,7 +55,7 @@ DISTRIBUTIONS = ("uniform", "log_uniform", "int_uniform", "choice")
 MAXIMIZED = ("accuracy", "r2")
 
 
-class SweepConfigError(ValueError):
+class SweepConfigError(OptionError):
     """A sweep configuration that cannot be run; the message names the file and key."""
 
 
@@ -104,15 +107,10 @@ class TrialResult:
 # -- the configuration ----------------------------------------------------------
 def load_config(path: str | Path) -> SweepConfig:
     """Read and check a sweep TOML file; SweepConfigError names the key at fault."""
-    import tomllib
-
     file = Path(path)
-    if not file.is_file():
+    if not file.exists() and not file.is_symlink():
         raise SweepConfigError(f"{path}: no such sweep config file")
-    try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SweepConfigError(f"{path}: not valid TOML ({error})") from None
+    raw = read_toml(file, "sweep config file", SweepConfigError)
     return parse_config(raw, source=str(path), base=file.parent)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import OptionError
-from ..fileio import check_nesting, read_text
+from ..fileio import read_toml
 from ..limits import limit
 from .common import parse_list
 
@@ -241,18 +241,9 @@ def add_options(parser: argparse.ArgumentParser, options: Sequence[Option]) -> N
 
 def read_config(path: str, options: Sequence[Option]) -> dict[str, Any]:
     """The values a TOML file sets; keys are option names, with dashes or underscores."""
-    import tomllib
-
     if not Path(path).exists() and not Path(path).is_symlink():
         raise OptionError(f"{path}: no such config file")
-    text = read_text(path, "config file", OptionError)
-    check_nesting(text, "config file", path, OptionError)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise OptionError(f"{path}: not valid TOML ({error})") from None
-    except RecursionError:
-        raise OptionError(f"config file {path} is nested too deeply to read") from None
+    raw = read_toml(path, "config file", OptionError)
     by_name = {option.name: option for option in options}
     values: dict[str, Any] = {}
     for key, value in raw.items():

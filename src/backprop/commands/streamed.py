@@ -27,11 +27,14 @@ SAMPLE_ROWS = 1000
 
 def is_streamed_spec(spec: str) -> bool:
     """Whether a dataset argument names data to stream: a .npy file, or a directory
-    holding X*.npy shards."""
+    holding .npy shards (or nothing at all, which the shard reader then names)."""
     path = Path(spec)
     if path.suffix.lower() == ".npy":
         return True
-    return path.is_dir() and any(path.glob("X*.npy"))
+    try:
+        return path.is_dir() and (any(path.glob("*.npy")) or not any(path.iterdir()))
+    except OSError:  # an unreadable folder: the dataset reader names it
+        return False
 
 
 @dataclasses.dataclass(frozen=True, eq=False, repr=False)

@@ -117,8 +117,9 @@ class Scaler:
         offset, scale = arrays
         if offset.shape != scale.shape:
             raise DataError(f"Scaler state: offset {offset.shape} and scale {scale.shape} differ")
-        if not (scale > 0).all():
-            raise DataError("Scaler state: every scale must be > 0")
+        if not (scale >= np.finfo(np.float64).tiny).all():  # x / subnormal overflows
+            raise DataError("Scaler state: every scale must be > 0 and not subnormal "
+                            "(at least 2.2e-308)")
         scaler = cls(kind)
         scaler.offset, scaler.scale = offset, scale
         return scaler

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import check_regular_file
 from .batches import StreamBatches, buffer_rows, shuffled_batches
 from .npy import NpyFile, NpyShards
 from .sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
@@ -71,13 +72,12 @@ def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
         source = X
     elif isinstance(X, str | Path):
         path = Path(X)
-        if path.is_dir():
+        if path.suffix.lower() == ".npy":
+            source = NpyFile(path)  # refuses a folder, FIFO, device or link loop, naming it
+        elif path.is_dir():
             source = NpyShards(path)
-        elif path.suffix.lower() == ".npy":
-            if not path.is_file():
-                raise DataError(f"{path}: no such file")
-            source = NpyFile(path)
         else:
+            check_regular_file(path, "data file", DataError)  # names a device, FIFO, loop
             raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
     elif y is None:
         source = BatchIterable(X)

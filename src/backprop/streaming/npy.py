@@ -11,15 +11,24 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..errors import DataError
+from ..fileio import open_npy
 from .sources import DEFAULT_BUFFER_BYTES, Source, check_block
 
 #: A shard's features file: X<key>.npy, its targets y<key>.npy.
 SHARD_NAME = re.compile(r"^X(?P<key>.*)\.npy$")
 TEST_KEY = "_test"
+#: A shard's targets file.
+TARGETS_NAME = re.compile(r"^y(?P<key>.*)\.npy$")
+
+
+def _number_kind(dtype: np.dtype[Any]) -> str:
+    """Whether an array of ``dtype`` holds whole numbers (labels) or floats (values)."""
+    return "floats" if dtype.kind == "f" else "whole numbers"
 
 
 class _NpyReader:
@@ -27,24 +36,18 @@ class _NpyReader:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            with path.open("rb") as file:
-                version = np.lib.format.read_magic(file)
-                shape, fortran, dtype = (np.lib.format.read_array_header_1_0(file)
-                                         if version == (1, 0)
-                                         else np.lib.format.read_array_header_2_0(file))
-                self.offset = file.tell()
-        except (OSError, ValueError) as error:
-            raise DataError(f"{path}: not a NumPy .npy file ({error})") from None
-        if fortran and len(shape) > 1:
+        header = open_npy(path, ".npy file", DataError)  # a regular file, its size checked
+        self.offset = header.offset
+        shape, dtype = header.shape, header.dtype
+        if header.fortran_order and len(shape) > 1:
             raise DataError(f"{path}: stored in Fortran order; save it with "
                             "np.save(path, np.ascontiguousarray(X))")
-        if dtype.hasobject or dtype.kind not in "biuf":
+        if dtype.kind not in "biuf":
             raise DataError(f"{path}: dtype {dtype}; expected numbers")
-        self.shape: tuple[int, ...] = tuple(int(s) for s in shape)
+        self.shape: tuple[int, ...] = shape
         self.dtype = dtype
-        if len(self.shape) not in (1, 2) or self.shape[0] == 0:
-            raise DataError(f"{path}: shape {self.shape}; expected (samples, columns)")
+        if len(shape) not in (1, 2) or 0 in shape:
+            raise DataError(f"{path}: shape {shape}; expected (samples, columns), none empty")
 
     @property
     def rows(self) -> int:
@@ -53,9 +56,13 @@ class _NpyReader:
     def read(self, start: int, stop: int) -> np.ndarray:
         """Rows [start, stop) as an in-memory array: one window mapped, copied, unmapped."""
         row_items = int(np.prod(self.shape[1:], dtype=np.int64))
-        window = np.memmap(self.path, dtype=self.dtype, mode="r",
-                           offset=self.offset + start * row_items * self.dtype.itemsize,
-                           shape=(stop - start, *self.shape[1:]))
+        try:
+            window = np.memmap(self.path, dtype=self.dtype, mode="r",
+                               offset=self.offset + start * row_items * self.dtype.itemsize,
+                               shape=(stop - start, *self.shape[1:]))
+        except (OSError, ValueError) as error:  # the file changed since its header was read
+            raise DataError(f"{self.path}: cannot read rows {start} to {stop} ({error})"
+                            ) from None
         rows = np.array(window)
         del window  # unmap now: only one window is ever mapped
         return rows
@@ -96,33 +103,50 @@ class NpyShards(Source):
         self.where = str(folder)
         if not folder.is_dir():
             raise DataError(f"{folder}: no such directory of .npy shards")
-        keys = sorted(m["key"] for f in folder.iterdir() if (m := SHARD_NAME.match(f.name))
-                      and m["key"] != TEST_KEY)
-        if not keys:
+        try:
+            names = [f.name for f in folder.iterdir()]
+        except OSError as error:
+            raise DataError(f"cannot read folder {folder}: {error.strerror or error}") from None
+        if not names:
+            raise DataError(f"{folder} is an empty folder; expected .npy shards (X_000.npy "
+                            "with y_000.npy, X_001.npy with y_001.npy, ...)")
+        keys = {m["key"] for name in names if (m := SHARD_NAME.match(name))}
+        for name in names:  # a targets file without its features is a shard half missing
+            if (m := TARGETS_NAME.match(name)) and m["key"] not in keys:
+                raise DataError(f"{folder / name}: no features file X{m['key']}.npy beside it")
+        if not keys - {TEST_KEY}:
             raise DataError(f"{folder}: no X*.npy shards (name them X_000.npy with "
                             "y_000.npy, X_001.npy with y_001.npy, ...)")
         self.shards: list[tuple[_NpyReader, _NpyReader]] = []
-        for key in keys:
-            X, y = self._pair(folder, key)
-            if len(X.shape) != 2:
-                raise DataError(f"{X.path}: shape {X.shape}; expected (samples, features)")
-            if self.shards and X.shape[1] != self.shards[0][0].shape[1]:
-                raise DataError(f"{X.path} has {X.shape[1]} features but "
-                                f"{self.shards[0][0].path.name} has {self.shards[0][0].shape[1]}")
-            self.shards.append((X, y))
+        for key in sorted(keys - {TEST_KEY}):
+            self.shards.append(self._pair(folder, key))
         self.n_features = self.shards[0][0].shape[1]
         self.dtype = self.shards[0][0].dtype
         self.n_samples = sum(X.rows for X, _ in self.shards)
-        self.test = self._pair(folder, TEST_KEY) if (folder / "X_test.npy").exists() else None
+        self.test = self._pair(folder, TEST_KEY) if TEST_KEY in keys else None
 
-    @staticmethod
-    def _pair(folder: Path, key: str) -> tuple[_NpyReader, _NpyReader]:
+    def _pair(self, folder: Path, key: str) -> tuple[_NpyReader, _NpyReader]:
+        """Shard ``key``'s files, checked against each other and against the first shard."""
         y_path = folder / f"y{key}.npy"
-        if not y_path.is_file():
+        if not y_path.exists() and not y_path.is_symlink():
             raise DataError(f"{folder / f'X{key}.npy'}: no targets file {y_path.name} beside it")
         X, y = _NpyReader(folder / f"X{key}.npy"), _NpyReader(y_path)
+        if len(X.shape) != 2:
+            raise DataError(f"{X.path}: shape {X.shape}; expected (samples, features)")
         if X.rows != y.rows:
             raise DataError(f"{X.path} has {X.rows} rows but {y.path.name} has {y.rows}")
+        if self.shards:
+            first_X, first_y = self.shards[0]
+            if X.shape[1] != first_X.shape[1]:
+                raise DataError(f"{X.path} has {X.shape[1]} features but "
+                                f"{first_X.path.name} has {first_X.shape[1]}")
+            if y.shape[1:] != first_y.shape[1:]:
+                raise DataError(f"{y.path} has targets of shape {y.shape[1:]} per row but "
+                                f"{first_y.path.name} has {first_y.shape[1:]}")
+            if _number_kind(y.dtype) != _number_kind(first_y.dtype):
+                raise DataError(f"{y.path} holds {_number_kind(y.dtype)} ({y.dtype}) but "
+                                f"{first_y.path.name} holds {_number_kind(first_y.dtype)} "
+                                f"({first_y.dtype}); save every y shard with one dtype")
         return X, y
 
     def parts(self) -> list[int]:

@@ -161,8 +161,10 @@ class BatchIterable:
                 raise DataError(f"batch {number}: expected a pair (X, y), got "
                                 f"{type(item).__name__}")
             X, y = np.asarray(item[0]), np.asarray(item[1])
-            if X.ndim != 2 or len(y) != X.shape[0]:
+            if X.ndim != 2 or y.ndim not in (1, 2) or len(y) != X.shape[0] or 0 in X.shape:
                 raise DataError(f"batch {number}: X has shape {X.shape} and y {y.shape}; "
                                 "expected (m, n_features) and m targets")
+            if X.dtype.kind not in "biuf":  # y may hold labels of any kind
+                raise DataError(f"batch {number}: X has dtype {X.dtype}; expected numbers")
             check_block(X, f"batch {number}", 0)
             yield X, y if self.target_transform is None else self.target_transform(y)
