@@ -139,6 +139,14 @@ def test_widths_and_parameter_counts_have_limits_in_the_api_too() -> None:
         bp.Network([bp.Dense(1_000_000, 1_000)])
 
 
+def test_the_number_of_layers_has_a_limit() -> None:
+    """`backprop diagnose --compare --depths 100000 --width 4` built its networks for minutes."""
+    many = [bp.Dense(4, 4) for _ in range(1001)]
+    with pytest.raises(ValueError, match=r"number of layers is 1,001, above the limit of 1,000 \(BACKPROP_MAX_LAYERS\)"):
+        bp.Network(many)
+    assert len(bp.Network(many[:1000]).layers) == 1000
+
+
 # -- parseable but malformed ----------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ for a user who truly needs more:
 * ``BACKPROP_MAX_FILE_BYTES``: the largest text or image file read whole (256 MiB).
 * ``BACKPROP_MAX_UNITS``: the widest layer (1,000,000 units).
 * ``BACKPROP_MAX_PARAMETERS``: the most parameters of one network (500 million).
+* ``BACKPROP_MAX_LAYERS``: the most layers of one network (1,000).
 * ``BACKPROP_MAX_PIXELS``: the largest image decoded (16 megapixels).
 * ``BACKPROP_MAX_EPOCHS``: the most epochs a command or config may ask for (1,000,000).
 """
@@ -25,6 +26,7 @@ LIMITS: dict[str, int] = {
     "BACKPROP_MAX_FILE_BYTES": 256 << 20,
     "BACKPROP_MAX_UNITS": 1_000_000,
     "BACKPROP_MAX_PARAMETERS": 500_000_000,
+    "BACKPROP_MAX_LAYERS": 1_000,
     "BACKPROP_MAX_PIXELS": 16_000_000,
     "BACKPROP_MAX_EPOCHS": 1_000_000,
 }
@@ -50,3 +52,10 @@ def above_limit(what: str, value: int, name: str) -> str | None:
     if value <= most:
         return None
     return f"{what} is {value:,}, above the limit of {most:,} ({name})"
+
+
+def enforce_limit(what: str, value: int, name: str) -> None:
+    """An OptionError with :func:`above_limit`'s line when ``value`` exceeds the limit ``name``."""
+    problem = above_limit(what, value, name)
+    if problem:
+        raise OptionError(problem)

@@ -27,7 +27,7 @@ from ._typing import Array, IntArray, float_dtype
 from .errors import OptionError, OptionTypeError
 from .initializers import INIT_NAMES
 from .layers import Dense, Layer
-from .limits import above_limit
+from .limits import enforce_limit
 from .losses import Loss, check_output_pairing, get_loss
 from .metrics import regression_metrics
 from .validation import check_inputs, prepare_targets
@@ -66,6 +66,7 @@ class Network:
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
             raise OptionTypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
+        enforce_limit("the number of layers", len(layers), "BACKPROP_MAX_LAYERS")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 raise OptionTypeError(f"layers[{i}] is a {type(layer).__name__}, not a Layer")
@@ -108,9 +109,7 @@ class Network:
         """One contiguous buffer for every parameter, one for every gradient."""
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
-        too_many = above_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
-        if too_many:
-            raise OptionError(too_many)
+        enforce_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
         self.params: Array = np.zeros(total, dtype=self.dtype)
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.
