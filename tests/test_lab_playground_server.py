@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import math
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,30 +13,13 @@ import pytest
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
-with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx works the same
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from backprop.lab.app import create_app
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
-
-
-class Socket:
-    """A /ws/playground connection: ``ask`` sends one message and returns the one reply."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-        self.first = ws.receive_json()
-
-    def ask(self, message: dict[str, Any] | str) -> dict[str, Any]:
-        self.ws.send_text(message if isinstance(message, str) else json.dumps(message))
-        reply: dict[str, Any] = self.ws.receive_json()
-        return reply
+from lab_client import Socket, TestClient, new_client
 
 
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(create_app(idle_timeout=60))
+    return new_client()
 
 
 @pytest.fixture

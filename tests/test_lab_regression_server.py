@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from typing import Any
 
 import pytest
@@ -11,23 +10,14 @@ import pytest
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
-with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx works the same
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
-
-from backprop.lab.app import create_app
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
+from lab_client import TestClient, new_client, send
 
 
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(create_app(idle_timeout=60))
+    return new_client()
 
-
-def send(ws: Any, message: dict[str, Any] | str) -> dict[str, Any]:
-    ws.send_text(message if isinstance(message, str) else json.dumps(message))
-    reply: dict[str, Any] = ws.receive_json()
-    return reply
 
 
 # (message, the field its error must name); each breaks exactly one rule

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
-
-with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx works the same
-    warnings.simplefilter("ignore")
-    from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from backprop.lab.app import PAGES, create_app
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
 from backprop.lab.session import IDLE_CLOSE_CODE
+from lab_client import TestClient, new_client
 
 
 @pytest.fixture
 def client() -> TestClient:
-    return TestClient(create_app(idle_timeout=60))
+    return new_client()
 
 
 def test_index_links_every_page(client: TestClient) -> None:
@@ -101,7 +97,7 @@ def test_unknown_page_socket_is_refused(client: TestClient) -> None:
 
 
 def test_an_idle_session_is_closed() -> None:
-    client = TestClient(create_app(idle_timeout=0.3))
+    client = new_client(idle_timeout=0.3)
     with client.websocket_connect("/ws/regression") as ws:
         assert ws.receive_json()["type"] == "state"
         with pytest.raises(WebSocketDisconnect) as closed:
