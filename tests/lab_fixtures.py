@@ -31,6 +31,14 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 URL_PREFIX = "backprop lab: serving on "
 
 
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 @dataclass
 class LabServer:
     """A running `backprop lab` subprocess and the URL it printed."""

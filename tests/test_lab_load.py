@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_fixtures import start_lab
+from lab_fixtures import rss_mib, start_lab
 
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 websockets_client = pytest.importorskip(
@@ -30,14 +30,6 @@ RSS_GROWTH_LIMIT_MIB = 40.0
 #: The longest a playing session may go without an update (the play loop sends 30 a second;
 #: a machine shared with other work can hold a process back for a moment, not for seconds).
 MAX_GAP_S = 2.0
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 async def play(url: str, seconds: float, counts: list[int], gaps: list[float]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_fixtures import start_lab
+from lab_fixtures import rss_mib, start_lab
 
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 websockets_client = pytest.importorskip(
@@ -31,14 +31,6 @@ SECONDS = float(os.environ.get("BACKPROP_LAB_LOAD_SECONDS", "5"))
 MIN_RATE = 5.0
 #: Most the server's RSS may grow from the first to the last second of play.
 RSS_GROWTH_LIMIT_MIB = 40.0
-
-
-def rss_mib(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
 
 
 async def play(url: str, seconds: float, counts: list[int], setup: dict[str, object]) -> None:
