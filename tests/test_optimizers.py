@@ -447,7 +447,7 @@ def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.Mon
     from backprop import compiled_steps
 
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
-    monkeypatch.setattr(compiled_steps, "_kernel", None)
+    monkeypatch.setattr(compiled_steps, "_kernels", {})
     opt = bp.Adam()
     opt.compiled_step = True
     with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop\[numba\]'"):

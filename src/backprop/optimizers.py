@@ -228,7 +228,7 @@ class Adam(Optimizer):
 
     def _compiled_update(self, block: Block) -> None:
         """What :meth:`_update` computes, in one compiled pass over the block."""
-        decoupled = self.decoupled_decay
+        decoupled, decays = self.decoupled_decay, bool(self.weight_decay)
         constants = adam_constants(
             block.params.dtype,
             self.betas,
@@ -237,8 +237,11 @@ class Adam(Optimizer):
             0.0 if decoupled else self.weight_decay,
             self.lr * self.weight_decay if decoupled else 0.0,
         )
+        kernel = adam_kernel(
+            l2=decays and not decoupled, decay=decays and decoupled, flush=self._flushes()
+        )
         m, v = block.state["exp_avg"], block.state["exp_avg_sq"]
-        adam_kernel()(block.params, block.grads, m, v, block.step, constants, self._flushes())
+        kernel(block.params, block.grads, m, v, block.step, constants)
 
     def config(self) -> dict[str, Any]:
         return {
