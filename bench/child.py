@@ -78,7 +78,7 @@ def blas_threads() -> list[dict[str, Any]]:
 
 def turn_taker(fds: str | None) -> Callable[[], None]:
     """The wait before each timed part: none, or with ``--turns GO_FD,READY_FD`` the
-    parent's go (see bench.run.run_interleaved).
+    parent's go (see bench.turns.run_interleaved).
 
     Writing "r" on READY_FD says: whatever this process did since its last
     go is finished and it is ready for its next timed part. It then blocks

@@ -74,7 +74,7 @@ def run(
     """Train epoch by epoch (timed), test after each (untimed), then time inference.
 
     ``take_turn`` is called before every epoch and before the inference
-    runs; it returns when this process may go on (see bench.run.run_interleaved).
+    runs; it returns when this process may go on (see bench.turns.run_interleaved).
     The wall-clock span of each timed part is kept, so a test can see
     that no two systems' timed parts overlapped.
     """

@@ -25,7 +25,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: python bench/profile.py
     sys.path.insert(0, str(_ROOT))
 
-from bench.run import child_env  # noqa: E402
+from bench.launch import child_env  # noqa: E402
 from bench.workloads import HEADLINE, by_name  # noqa: E402
 
 #: What the child runs: one workload's backprop trainer, epoch by epoch.

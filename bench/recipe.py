@@ -28,8 +28,11 @@ from typing import Any
 _ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: python bench/recipe.py
     sys.path.insert(0, str(_ROOT))
+if str(_ROOT / "src") not in sys.path:  # the backprop machine_info reports
+    sys.path.insert(0, str(_ROOT / "src"))
 
-from bench.run import DEFAULT_OUT, machine_info  # noqa: E402
+from bench.machine import machine_info  # noqa: E402
+from bench.options import DEFAULT_OUT  # noqa: E402
 from bench.targets import RECIPE_ACCURACY, RECIPE_SECONDS  # noqa: E402
 
 #: The accuracy the recipe promises for every seed (≥ 98.0 % on the 10k test set).

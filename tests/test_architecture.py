@@ -1,8 +1,9 @@
 """The package's shape: imports go one way, modules stay small, private names stay private.
 
-These read the source with ``ast``; nothing is imported. An import counts
-wherever it stands (module level or inside a function), except under
-``if TYPE_CHECKING:``, which never runs.
+The same rules hold for the benchmark suite (bench/, beside src/), read as
+the package ``bench``. These read the source with ``ast``; nothing is
+imported. An import counts wherever it stands (module level or inside a
+function), except under ``if TYPE_CHECKING:``, which never runs.
 """
 
 from __future__ import annotations
@@ -12,17 +13,25 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "src" / "backprop"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "src" / "backprop"
+#: The packages the rules cover: the library, and the benchmark suite beside it.
+PACKAGES = (PACKAGE, ROOT / "bench")
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+
+def _module_name(path: Path, package: Path) -> str:
+    parts = path.relative_to(package.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 #: The most lines a module of the package may have.
 MAX_LINES = 400
 
-MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+MODULES = {
+    _module_name(path, package): path
+    for package in PACKAGES
+    for path in sorted(package.rglob("*.py"))
+}
 
 
 def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:

@@ -262,7 +262,8 @@ def _cells(section: str, first_cell: str) -> list[str]:
 
 
 def test_the_targets_section_marks_met_missed_and_below_the_floor() -> None:
-    from bench.report import BELOW_FLOOR, markdown
+    from bench.report import markdown
+    from bench.report_targets import BELOW_FLOOR
 
     systems = ["backprop", "torch", "torch-fused", "jax", "sklearn"]
     doc = {
