@@ -8,7 +8,10 @@ from the library), and from torch.optim when PyTorch is installed.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -398,9 +401,6 @@ def test_the_worker_thread_keeps_the_callers_floating_point_error_handling() -> 
     assert np.all(update[:6] != 0) and np.all(update[6:] == 0)  # there: m / √v with v = ∞
 
 
-ADAM_CASES = [case for case in CASES if case[0].startswith("adam")]
-
-
 @settings(max_examples=20, deadline=None)
 @given(
     size=st.integers(1, 40),
@@ -410,23 +410,24 @@ ADAM_CASES = [case for case in CASES if case[0].startswith("adam")]
     scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3]),
     seed=st.integers(0, 2**16),
 )
-def test_the_compiled_adam_step_equals_the_numpy_passes_bit_for_bit(
+def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
     size: int, block_size: int, threads: int, dtype: type, scale: float, seed: int
 ) -> None:
-    """Δθ, m and v of the compiled pass equal the NumPy passes' to the last bit, for
-    Adam, Adam with L2 and AdamW, over enough steps to flush subnormals twice."""
+    """Δθ and the state of the compiled pass equal the NumPy passes' to the last bit, for
+    every optimizer configuration (SGD with and without momentum, dampening, Nesterov and
+    L2; RMSProp; Adam, Adam with L2 and AdamW), over enough steps to flush subnormals twice."""
     pytest.importorskip("numba", reason="numba not installed (the numba extra): compiled step not tested")
     rng = np.random.default_rng(seed)
     start = rng.standard_normal(size).astype(dtype)
     grads = [(scale * rng.standard_normal(size)).astype(dtype) for _ in range(3)]
     steps = 2 * bp.optimizers.FLUSH_EVERY + 1
-    for name, make, *_ in ADAM_CASES:
+    for name, make, *_ in CASES:
         results = []
         for compiled in (False, True):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(bp.optimizer_base, "BLOCK_SIZE", block_size)
                 opt, params = make(), start.copy()
-                opt.compiled_step, opt.step_threads = compiled, threads  # type: ignore[attr-defined]
+                opt.compiled_step, opt.step_threads = compiled, threads
                 updates = []
                 for t in range(steps):
                     g = grads[t % 3] if t < 3 else np.zeros(size, dtype) + grads[0] * (t % 2)
@@ -452,3 +453,46 @@ def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.Mon
     opt.compiled_step = True
     with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop\[numba\]'"):
         opt.step(np.zeros(3), np.ones(3))
+
+
+def test_an_optimizer_without_a_compiled_pass_says_so() -> None:
+    class Halving(bp.Optimizer):
+        def _update(self, block: bp.optimizers.Block) -> None:
+            np.multiply(block.grads, 0.5, out=block.step)
+
+    opt = Halving(lr=1.0)
+    opt.step(params := np.ones(3), np.ones(3))
+    assert np.array_equal(params, np.full(3, 0.5))
+    opt.compiled_step = True
+    with pytest.raises(bp.OptionError, match="Halving has no compiled step"):
+        opt.step(params, np.ones(3))
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "momentum", "rmsprop"])
+def test_train_with_the_compiled_step_gives_the_same_model(tmp_path: Path, optimizer: str) -> None:
+    """`backprop train --compiled-step` writes the same weights, to the last bit, as without."""
+    pytest.importorskip("numba", reason="numba not installed (the numba extra): compiled step not tested")
+    models = []
+    for compiled in (False, True):
+        out = tmp_path / f"compiled-{compiled}"
+        command = [sys.executable, "-m", "backprop", "train", "xor", "--layers", "4", "--epochs",
+                   "20", "--optimizer", optimizer, "--no-plots", "--quiet", "--out", str(out)]
+        result = subprocess.run(command + ["--compiled-step"] * compiled,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        models.append(bp.load(str(out / "model.npz")))
+    assert models[0].params.size > 0
+    np.testing.assert_array_equal(models[0].params, models[1].params)
+
+
+def test_train_with_the_compiled_step_without_numba_names_the_extra(tmp_path: Path) -> None:
+    """Without numba, --compiled-step is refused in one line before any training."""
+    code = ("import sys; sys.modules['numba'] = None; from backprop.cli import main; "
+            "sys.exit(main(['train', 'xor', '--compiled-step', '--quiet', '--out', sys.argv[1]]))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "backprop: error: --compiled-step needs numba: pip install 'backprop[numba]'"
+    )
+    assert not (tmp_path / "run" / "model.npz").exists()

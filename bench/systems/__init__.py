@@ -32,7 +32,7 @@ LEVERS: dict[str, tuple[str, dict[str, str]]] = {
         "the data copied once per epoch in its order (batching.PERMUTED_COPY_MAX_BYTES = 2 GiB)",
         {},
     ),
-    "numba": ("Adam's step in one compiled pass per block (Adam.compiled_step = True)", {}),
+    "numba": ("the optimizer's step in one compiled pass per block (compiled_step = True)", {}),
     "blas-sleep": (
         "OpenBLAS's idle workers sleep at once instead of spinning (OPENBLAS_THREAD_TIMEOUT=4)",
         {"OPENBLAS_THREAD_TIMEOUT": "4"},

@@ -66,7 +66,7 @@ class BackpropTrainer:
         self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
         if "step2" in levers:
             self.opt.step_threads = 2
-        if "numba" in levers and isinstance(self.opt, bp.Adam):
+        if "numba" in levers:
             self.opt.compiled_step = True
         if "permuted" in levers:
             bp.batching.PERMUTED_COPY_MAX_BYTES = 2 << 30

@@ -1,41 +1,106 @@
-"""Adam's update as one compiled pass per block (numba), the same numbers as the NumPy passes.
+"""Each optimizer's update as one compiled pass per block (numba), the same numbers as NumPy's.
 
-:class:`backprop.optimizers.Adam` computes Δθ of a block in about eleven
-NumPy passes, each reading and writing whole arrays. The kernel here makes
-one pass and, per entry, the same floating-point operations in the same
-order and precision (constants rounded to the arrays' dtype, as NumPy does
-with a Python float beside a float32 array; no fused multiply-add, no fast
-math), so Δθ and the moments agree to the last bit. It is used only when
-``Adam.compiled_step`` is set, and needs numba: ``pip install 'backprop[numba]'``.
+The rules in :mod:`backprop.optimizers` compute Δθ of a block in three to
+eleven NumPy passes, each reading and writing whole arrays. A kernel here
+makes one pass and, per entry, the same floating-point operations in the
+same order and precision (constants rounded to the arrays' dtype, as NumPy
+does with a Python float beside a float32 array; no fused multiply-add, no
+fast math), so Δθ and the state agree to the last bit. A kernel is used only
+when the optimizer's ``compiled_step`` is set, and needs numba:
+``pip install 'backprop[numba]'``.
+
+Each kernel is compiled once per combination of its switches (weight decay,
+momentum, flushing, ...): the switches are constants of the compiled loop,
+so the loop has no branch left for them and the compiler vectorizes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from ._typing import Array
+from .errors import OptionError
 
 INSTALL_HINT = "pip install 'backprop[numba]'"
 
-#: Compiled passes, one per (coupled L2, decoupled decay, flush) combination.
-_kernels: dict[tuple[bool, bool, bool], Callable[..., None]] = {}
+#: Compiled passes by (rule, switches).
+_kernels: dict[tuple[str, tuple[bool, ...]], Callable[..., None]] = {}
+
+
+def _sgd_pass_for(
+    l2: bool, momentum: bool, first: bool, dampening: bool, nesterov: bool, flush: bool
+) -> Callable[..., None]:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """SGD's pass for one combination of switches, as plain Python for numba to compile."""
+
+    def sgd_pass(params: Any, grads: Any, buf: Any, step: Any, c: Any) -> None:
+        """Δθ into ``step`` and the momentum buffer in place.
+
+        c holds, in the arrays' dtype: η, λ, μ, 1 − dampening, the smallest normal number, 0.
+        """
+        lr, lam, mu, undamped, tiny, zero = c[0], c[1], c[2], c[3], c[4], c[5]
+        for i in range(params.size):
+            g = grads[i]
+            if l2:
+                g = params[i] * lam + g  # g + λ w
+            if momentum:
+                if first:
+                    b = g  # buf = g at the first step
+                elif dampening:
+                    b = buf[i] * mu + g * undamped  # buf = μ buf + (1 − dampening) g
+                else:
+                    b = buf[i] * mu + g
+                if flush and abs(b) < tiny:
+                    b = zero
+                buf[i] = b
+                g = g + b * mu if nesterov else b  # Nesterov: g + μ buf
+            step[i] = g * lr  # Δw = η g
+
+    return sgd_pass
+
+
+def _rmsprop_pass_for(
+    l2: bool, momentum: bool, flush: bool
+) -> Callable[..., None]:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """RMSProp's pass for one combination of switches, as plain Python for numba to compile."""
+
+    def rmsprop_pass(params: Any, grads: Any, v: Any, buf: Any, step: Any, c: Any) -> None:
+        """Δθ into ``step``, the square average v and the momentum buffer in place.
+
+        c holds, in the arrays' dtype: η, λ, α, 1 − α, ε, μ, the smallest normal number, 0.
+        """
+        lr, lam, alpha, one_minus_alpha, eps, mu, tiny, zero = (
+            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+        )
+        for i in range(params.size):
+            g = grads[i]
+            if l2:
+                g = params[i] * lam + g  # g + λ w
+            v_i = v[i] * alpha + (g * g) * one_minus_alpha  # v = α v + (1 − α) g²
+            if flush and abs(v_i) < tiny:
+                v_i = zero
+            v[i] = v_i
+            d = g / (np.sqrt(v_i) + eps)  # g / (√v + ε)
+            if momentum:
+                b = buf[i] * mu + d  # buf = μ buf + g / (√v + ε)
+                if flush and abs(b) < tiny:
+                    b = zero
+                buf[i] = b
+                d = b
+            step[i] = d * lr  # Δw = η d
+
+    return rmsprop_pass
 
 
 def _adam_pass_for(
     l2: bool, decay: bool, flush: bool
 ) -> Callable[..., None]:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
-    """The pass for one combination of options, as plain Python for numba to compile.
-
-    The three switches are constants of the compiled loop, so a pass without
-    weight decay or flushing has no branch inside the loop and the compiler
-    vectorizes it.
-    """
+    """Adam's pass for one combination of switches, as plain Python for numba to compile."""
 
     def adam_pass(params: Any, grads: Any, m: Any, v: Any, step: Any, c: Any) -> None:
-        """Δθ into ``step`` and the moments m, v in place, one entry at a time.
+        """Δθ into ``step`` and the moments m, v in place.
 
         c holds, in the arrays' dtype: β₁, 1 − β₁, β₂, 1 − β₂, ε̂, α_t, λ (coupled L2),
         η λ (decoupled decay), the smallest normal number, and 0.
@@ -63,30 +128,42 @@ def _adam_pass_for(
     return adam_pass
 
 
-def adam_kernel(l2: bool, decay: bool, flush: bool) -> Callable[..., None]:
-    """The compiled pass for these options, compiled at first use; ImportError naming the
-    extra without numba. Call it as ``kernel(params, grads, m, v, step, constants)``."""
-    key = (bool(l2), bool(decay), bool(flush))
-    kernel = _kernels.get(key)
-    if kernel is None:
+_PASSES: dict[str, Callable[..., Callable[..., None]]] = {
+    "sgd": _sgd_pass_for,
+    "rmsprop": _rmsprop_pass_for,
+    "adam": _adam_pass_for,
+}
+
+
+def kernel(rule: str, *switches: bool) -> Callable[..., None]:
+    """The compiled pass of ``rule`` ("sgd", "rmsprop", "adam") for these switches,
+    compiled at first use; an ImportError naming the extra when numba is missing.
+
+    Call it with the block's arrays and :func:`constants`: SGD as
+    ``(params, grads, buf, step, c)``, RMSProp as ``(params, grads, v, buf, step, c)``,
+    Adam as ``(params, grads, m, v, step, c)``.
+    """
+    key = (rule, tuple(bool(s) for s in switches))
+    compiled = _kernels.get(key)
+    if compiled is None:
         try:
             import numba
         except ImportError:
-            raise ImportError(f"Adam's compiled step needs numba: {INSTALL_HINT}") from None
+            raise ImportError(f"the compiled step needs numba: {INSTALL_HINT}") from None
         compile_pass = numba.njit(nogil=True, fastmath=False, error_model="numpy")
-        kernel = _kernels[key] = compile_pass(_adam_pass_for(*key))
-    return kernel
+        compiled = _kernels[key] = compile_pass(_PASSES[rule](*key[1]))
+    return compiled
 
 
-def adam_constants(
-    dtype: np.dtype[Any],
-    betas: tuple[float, float],
-    eps_hat: float,
-    alpha_t: float,
-    l2: float,
-    decay: float,
-) -> Array:
-    """The kernel's constants, each rounded to ``dtype`` as NumPy rounds a Python float."""
-    beta1, beta2 = betas
-    values = (beta1, 1.0 - beta1, beta2, 1.0 - beta2, eps_hat, alpha_t, l2, decay)
+def require_numba(what: str) -> None:
+    """Refuse ``what`` (an option asking for the compiled step) when numba is not installed."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        raise OptionError(f"{what} needs numba: {INSTALL_HINT}") from None
+
+
+def constants(dtype: np.dtype[Any], values: Sequence[float]) -> Array:
+    """A kernel's constants, each rounded to ``dtype`` as NumPy rounds a Python float,
+    followed by the smallest normal number and 0."""
     return np.array([*values, np.finfo(dtype).tiny, 0.0], dtype=dtype)

@@ -74,6 +74,9 @@ class Optimizer:
     #: Threads a step runs its blocks on: 1, or 2 to run half of them in a second
     #: thread beside the caller (more act as 2). Either gives the same Δθ, bit for bit.
     step_threads = 1
+    #: Compute each block's Δθ in one compiled pass (numba; :mod:`backprop.compiled_steps`)
+    #: instead of the rule's NumPy passes: the same numbers, to the last bit. Off by default.
+    compiled_step = False
 
     def __init__(self, lr: float) -> None:
         self.lr = check_positive_number(lr, "lr")
@@ -157,8 +160,9 @@ class Optimizer:
                     scratch_row[: min(BLOCK_SIZE, params.size - start)],
                     {name: array[rows] for name, array in state.items()},
                 )
-                self._update(block)
+                update_block(block)
 
+        update_block = self._compiled_update if self.compiled_step else self._update
         half = (len(starts) + 1) // 2
         worker = shared_worker() if threads == 2 else None
         if worker is not None and worker.busy.acquire(blocking=False):
@@ -178,6 +182,10 @@ class Optimizer:
     def _update(self, block: Block) -> None:
         """Write Δθ of ``block`` into ``block.step``, updating its state."""
         raise NotImplementedError
+
+    def _compiled_update(self, block: Block) -> None:
+        """What :meth:`_update` computes, in one compiled pass over the block."""
+        raise OptionError(f"{type(self).__name__} has no compiled step: set compiled_step = False")
 
     def config(self) -> dict[str, Any]:
         """Hyperparameters as JSON-ready data."""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .compiled_steps import adam_constants, adam_kernel
+from .compiled_steps import constants, kernel
 from .errors import OptionError, OptionTypeError
 from .optimizer_base import BLOCK_SIZE, FLUSH_EVERY, Block, Optimizer, flush_subnormals
 from .validation import check_non_negative_number, check_positive_number
@@ -88,6 +88,17 @@ class SGD(Optimizer):
                 g = buf
         np.multiply(g, self.lr, out=step)  # Δw = η g
 
+    def _compiled_update(self, block: Block) -> None:
+        c = constants(
+            block.params.dtype, (self.lr, self.weight_decay, self.momentum, 1.0 - self.dampening)
+        )
+        switches = (
+            bool(self.weight_decay), bool(self.momentum), self.t == 1,
+            bool(self.dampening), self.nesterov, self._flushes(),
+        )
+        buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
+        kernel("sgd", *switches)(block.params, block.grads, buf, block.step, c)
+
     def config(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -148,6 +159,16 @@ class RMSProp(Optimizer):
             flush_subnormals(buf)
         np.multiply(buf, self.lr, out=step)  # Δw = η buf
 
+    def _compiled_update(self, block: Block) -> None:
+        c = constants(
+            block.params.dtype,
+            (self.lr, self.weight_decay, self.alpha, 1.0 - self.alpha, self.eps, self.momentum),
+        )
+        switches = (bool(self.weight_decay), bool(self.momentum), self._flushes())
+        v = block.state["square_avg"]
+        buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
+        kernel("rmsprop", *switches)(block.params, block.grads, v, buf, block.step, c)
+
     def config(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -170,9 +191,6 @@ class Adam(Optimizer):
     name = "adam"
     #: AdamW: weight decay shrinks w directly instead of entering g.
     decoupled_decay = False
-    #: Compute each block's Δθ in one compiled pass (numba; :mod:`backprop.compiled_steps`)
-    #: instead of eleven NumPy passes: the same numbers, to the last bit. Off by default.
-    compiled_step = False
 
     def __init__(
         self,
@@ -203,9 +221,6 @@ class Adam(Optimizer):
         self._eps_hat = self.eps * root_correction2
 
     def _update(self, block: Block) -> None:
-        if self.compiled_step:
-            self._compiled_update(block)
-            return
         beta1, beta2 = self.betas
         m, v, step = block.state["exp_avg"], block.state["exp_avg_sq"], block.step
         g = block.grads if self.decoupled_decay else self._with_l2(block)
@@ -227,21 +242,19 @@ class Adam(Optimizer):
             step += np.multiply(block.params, self.lr * self.weight_decay, out=block.scratch)
 
     def _compiled_update(self, block: Block) -> None:
-        """What :meth:`_update` computes, in one compiled pass over the block."""
+        beta1, beta2 = self.betas
         decoupled, decays = self.decoupled_decay, bool(self.weight_decay)
-        constants = adam_constants(
+        c = constants(
             block.params.dtype,
-            self.betas,
-            self._eps_hat,
-            self._alpha_t,
-            0.0 if decoupled else self.weight_decay,
-            self.lr * self.weight_decay if decoupled else 0.0,
+            (
+                beta1, 1.0 - beta1, beta2, 1.0 - beta2, self._eps_hat, self._alpha_t,
+                0.0 if decoupled else self.weight_decay,  # λ of coupled L2
+                self.lr * self.weight_decay if decoupled else 0.0,  # η λ of decoupled decay
+            ),
         )
-        kernel = adam_kernel(
-            l2=decays and not decoupled, decay=decays and decoupled, flush=self._flushes()
-        )
+        switches = (decays and not decoupled, decays and decoupled, self._flushes())
         m, v = block.state["exp_avg"], block.state["exp_avg_sq"]
-        kernel(block.params, block.grads, m, v, block.step, constants)
+        kernel("adam", *switches)(block.params, block.grads, m, v, block.step, c)
 
     def config(self) -> dict[str, Any]:
         return {

@@ -95,7 +95,13 @@ def build_optimizer(o: dict[str, Any]) -> Any:
         raise OptionError(f"--momentum applies to sgd and momentum, not {name}")
     if o["weight_decay"] is not None:
         options["weight_decay"] = o["weight_decay"]
-    return get_optimizer(name, **options)
+    optimizer = get_optimizer(name, **options)
+    if o.get("compiled_step"):
+        from ..compiled_steps import require_numba
+
+        require_numba("--compiled-step")
+        optimizer.compiled_step = True
+    return optimizer
 
 
 def build_schedule(o: dict[str, Any]) -> Any:

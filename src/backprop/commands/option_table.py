@@ -161,6 +161,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
            check=within(0.0, 1.0, low_open=False)),
     Option("clip_norm", real, None, "clip gradients to this global norm; none: no clipping",
            check=positive),
+    Option("compiled_step", flag, False,
+           "the optimizer's update as one compiled pass (the numba extra); the same numbers"),
     Option("validation_split", real, None,
            "hold out this fraction of the training data, in (0, 1); none: no hold-out",
            check=within(0.0, 1.0, low_open=True)),
