@@ -317,25 +317,22 @@ def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() 
 @given(
     size=st.integers(1, 40),
     block_size=st.integers(1, 45),
-    threads=st.sampled_from([1, 2]),
     dtype=st.sampled_from([np.float32, np.float64]),
     seed=st.integers(0, 2**16),
 )
 def test_a_step_taken_block_by_block_equals_one_taken_whole(
-    size: int, block_size: int, threads: int, dtype: type, seed: int
+    size: int, block_size: int, dtype: type, seed: int
 ) -> None:
-    """Every optimizer gives the same Δθ and state, bit for bit, whatever the block size
-    and whether half the blocks run in the step worker's thread."""
+    """Every optimizer gives the same Δθ and state, bit for bit, whatever the block size."""
     rng = np.random.default_rng(seed)
     start = rng.standard_normal(size).astype(dtype)
     grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
     for name, make, *_ in CASES:
         results = []
-        for blocks, step_threads in ((bp.optimizers.BLOCK_SIZE, 1), (block_size, threads)):
+        for blocks in (bp.optimizers.BLOCK_SIZE, block_size):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(bp.optimizer_base, "BLOCK_SIZE", blocks)
                 opt, params = make(), start.copy()
-                opt.step_threads = step_threads
                 for g in grads:
                     opt.step(params, g.copy())
                 results.append((params, opt.state_dict()["arrays"]))
@@ -364,54 +361,16 @@ def test_params_and_grads_of_different_shapes_are_refused() -> None:
         bp.Adam().step(np.zeros(4), np.zeros(5))
 
 
-def test_a_two_thread_step_runs_half_its_blocks_in_the_worker_thread() -> None:
-    """The second half of the blocks is updated in the worker thread, the first half here."""
-    import threading
-
-    seen: dict[str, set[int]] = {}
-    opt = bp.Adam(lr=0.01)
-    opt.step_threads = 2
-    rule = type(opt)._update
-
-    def spy(self: bp.Adam, block: bp.optimizers.Block) -> None:
-        seen.setdefault(threading.current_thread().name, set()).add(block.params.size)
-        rule(self, block)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 4)
-        patch.setattr(bp.Adam, "_update", spy)
-        opt.step(np.zeros(14), np.ones(14))  # blocks of 4, 4 | 4, 2
-    assert seen[threading.current_thread().name] == {4}
-    assert seen["backprop-step"] == {4, 2}
-
-
-def test_the_worker_thread_keeps_the_callers_floating_point_error_handling() -> None:
-    """np.errstate is per thread: the worker takes the caller's. Only the worker's half
-    (the last blocks) overflows here, so what happens there shows in the caller."""
-    grads = np.ones(10, dtype=np.float32)
-    grads[6:] = 1e30  # g² overflows float32 in the last two blocks of 2, the worker's
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(bp.optimizer_base, "BLOCK_SIZE", 2)
-        ignoring, raising = bp.Adam(lr=0.01), bp.Adam(lr=0.01)
-        ignoring.step_threads = raising.step_threads = 2
-        with np.errstate(over="ignore", invalid="ignore"):
-            update = ignoring.update(np.zeros(10, dtype=np.float32), grads)
-        with pytest.raises(FloatingPointError), np.errstate(over="raise"):
-            raising.update(np.zeros(10, dtype=np.float32), grads)
-    assert np.all(update[:6] != 0) and np.all(update[6:] == 0)  # there: m / √v with v = ∞
-
-
 @settings(max_examples=20, deadline=None)
 @given(
     size=st.integers(1, 40),
     block_size=st.integers(1, 45),
-    threads=st.sampled_from([1, 2]),
     dtype=st.sampled_from([np.float32, np.float64]),
     scale=st.sampled_from([1e-30, 1e-3, 1.0, 1e3]),
     seed=st.integers(0, 2**16),
 )
 def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
-    size: int, block_size: int, threads: int, dtype: type, scale: float, seed: int
+    size: int, block_size: int, dtype: type, scale: float, seed: int
 ) -> None:
     """Δθ and the state of the compiled pass equal the NumPy passes' to the last bit, for
     every optimizer configuration (SGD with and without momentum, dampening, Nesterov and
@@ -427,7 +386,7 @@ def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(bp.optimizer_base, "BLOCK_SIZE", block_size)
                 opt, params = make(), start.copy()
-                opt.compiled_step, opt.step_threads = compiled, threads
+                opt.compiled_step = compiled
                 updates = []
                 for t in range(steps):
                     g = grads[t % 3] if t < 3 else np.zeros(size, dtype) + grads[0] * (t % 2)

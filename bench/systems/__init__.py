@@ -24,14 +24,9 @@ SYSTEMS: dict[str, tuple[str, dict[str, Any]]] = {
 PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
 
 #: Engine levers that are off by default, for measuring them in turns against the default:
-#: ``backprop+step2+permuted`` is backprop with those two levers on. Each lever: what it
+#: ``backprop+numba+blas-sleep`` is backprop with those two levers on. Each lever: what it
 #: does, and the environment its process needs (set before NumPy loads).
 LEVERS: dict[str, tuple[str, dict[str, str]]] = {
-    "step2": ("the optimizer step on two threads (optimizer.step_threads = 2)", {}),
-    "permuted": (
-        "the data copied once per epoch in its order (batching.PERMUTED_COPY_MAX_BYTES = 2 GiB)",
-        {},
-    ),
     "numba": ("the optimizer's step in one compiled pass per block (compiled_step = True)", {}),
     "blas-sleep": (
         "OpenBLAS's idle workers sleep at once instead of spinning (OPENBLAS_THREAD_TIMEOUT=4)",

@@ -64,12 +64,8 @@ class BackpropTrainer:
             k: v for k, v in (("verbose", 0), ("progress", False)) if k in fit_params
         }
         self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
-        if "step2" in levers:
-            self.opt.step_threads = 2
         if "numba" in levers:
             self.opt.compiled_step = True
-        if "permuted" in levers:
-            bp.batching.PERMUTED_COPY_MAX_BYTES = 2 << 30
         if levers:
             from bench.systems import LEVERS
 

@@ -4,12 +4,6 @@
 descent, anything between mini-batch. The samples are shuffled with the
 network's seeded generator by permuting indices; a batch is gathered into a
 buffer allocated once per fit call, and the data itself never moves.
-
-With :data:`PERMUTED_COPY_MAX_BYTES` raised above the data's size, an
-epoch instead gathers the whole data set once, in the epoch's order, into a
-second copy, and its batches are consecutive slices of that copy: the same
-samples in the same batches, one large gather instead of one per batch, at
-the cost of holding the data twice.
 """
 
 from __future__ import annotations
@@ -21,10 +15,6 @@ from .errors import OptionError
 
 #: (X, Y, class labels or None): samples with their targets, checked.
 Labelled = tuple[Array, Array, IntArray | None]
-
-#: Largest X plus Y (bytes) that a shuffled epoch copies whole into its order;
-#: 0, the default, gathers batch by batch instead.
-PERMUTED_COPY_MAX_BYTES = 0
 
 
 class Batches:
@@ -46,43 +36,24 @@ class Batches:
         if no_single_batch and len(self.starts) > 1 and self.m - self.starts[-1] == 1:
             self.starts.pop()
         self.ends = [*self.starts[1:], self.m]
-        #: The epoch's data in its order (X, Y), when the whole set is copied per epoch.
-        self.permuted: tuple[Array, Array] | None = None
-        if self.shuffle and X.nbytes + Y.nbytes <= PERMUTED_COPY_MAX_BYTES:
-            self.permuted = (np.empty_like(X, order="C"), np.empty_like(Y, order="C"))
         rows = max(e - s for s, e in zip(self.starts, self.ends, strict=True))
         self.x_buffer = np.empty((rows, X.shape[1]), dtype=X.dtype)
         self.y_buffer = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
-        # The current epoch's index arrays by id, with their rows in the permuted copy
-        # (the list keeps them alive, so no other array can have their ids meanwhile).
-        self._epoch_batches: list[IntArray | slice] = []
-        self._rows_of: dict[int, slice] = {}
 
     def __len__(self) -> int:
         return len(self.starts)
 
     def epoch(self, rng: np.random.Generator) -> list[IntArray | slice]:
         """The batches of one epoch: index arrays when shuffling, else slices."""
-        bounds = list(zip(self.starts, self.ends, strict=True))
+        bounds = zip(self.starts, self.ends, strict=True)
         if not self.shuffle:
             return [slice(s, e) for s, e in bounds]
         order = rng.permutation(self.m)
-        batches: list[IntArray | slice] = [order[s:e] for s, e in bounds]
-        if self.permuted is not None:
-            X_perm, Y_perm = self.permuted
-            np.take(self.X, order, axis=0, out=X_perm, mode="clip")  # X_perm[i] = X[order[i]]
-            np.take(self.Y, order, axis=0, out=Y_perm, mode="clip")
-            self._epoch_batches = batches
-            self._rows_of = {id(b): slice(s, e) for b, (s, e) in zip(batches, bounds, strict=True)}
-        return batches
+        return [order[s:e] for s, e in bounds]
 
     def gather(self, which: IntArray | slice) -> tuple[Array, Array]:
-        """The batch's samples and targets: views where they lie together, else a gathered copy."""
         if isinstance(which, slice):
             return self.X[which], self.Y[which]  # contiguous views, no copy
-        rows = self._rows_of.get(id(which))
-        if rows is not None and self.permuted is not None:
-            return self.permuted[0][rows], self.permuted[1][rows]  # the epoch's copy, in order
         n = which.shape[0]
         X_b, Y_b = self.x_buffer[:n], self.y_buffer[:n]
         # mode="clip": a permutation's indices are in range, and NumPy then

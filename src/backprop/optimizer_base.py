@@ -4,9 +4,9 @@ An optimizer works on the network's two flat buffers at once (every
 parameter in ``params``, every gradient in ``grads``). :class:`Optimizer`
 cuts them into blocks that fit in the CPU's cache and hands each
 :class:`Block` to the rule's ``_update`` (the rules are in
-:mod:`backprop.optimizers`); with ``step_threads = 2`` half the blocks run
-in a second thread (:mod:`backprop.step_worker`), with the same result to
-the last bit.
+:mod:`backprop.optimizers`), or, with ``compiled_step`` set, to its one
+compiled pass (:mod:`backprop.compiled_steps`), with the same result to the
+last bit.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 
 from ._typing import Array
 from .errors import OptionError
-from .step_worker import shared_worker
 from .validation import check_positive_number
 
 #: How often (in steps) optimizers flush subnormal values out of their state.
@@ -71,9 +70,6 @@ class Optimizer:
     name = "optimizer"
     #: λ of L2 weight decay (each optimizer that supports it sets it).
     weight_decay = 0.0
-    #: Threads a step runs its blocks on: 1, or 2 to run half of them in a second
-    #: thread beside the caller (more act as 2). Either gives the same Δθ, bit for bit.
-    step_threads = 1
     #: Compute each block's Δθ in one compiled pass (numba; :mod:`backprop.compiled_steps`)
     #: instead of the rule's NumPy passes: the same numbers, to the last bit. Off by default.
     compiled_step = False
@@ -104,14 +100,13 @@ class Optimizer:
             )
         return array
 
-    def _work_arrays(self, like: Array, threads: int) -> tuple[Array, Array]:
-        """Δθ, shaped like the parameters, and one block of scratch per thread, allocated once."""
-        block = min(like.size, BLOCK_SIZE)
+    def _work_arrays(self, like: Array) -> tuple[Array, Array]:
+        """Δθ, shaped like the parameters, and one block of scratch, allocated once."""
         if self._step is None or self._step.shape != like.shape or self._step.dtype != like.dtype:
             self._step = np.empty_like(like)
-            self._scratch = None
-        if self._scratch is None or self._scratch.shape != (threads, block):
-            self._scratch = np.empty((threads, block), like.dtype)
+        block = min(like.size, BLOCK_SIZE)
+        if self._scratch is None or self._scratch.shape != (block,) or self._scratch.dtype != like.dtype:
+            self._scratch = np.empty(block, like.dtype)
         return self._step, self._scratch
 
     def _with_l2(self, block: Block) -> Array:
@@ -145,35 +140,19 @@ class Optimizer:
         params, grads = params.reshape(-1), grads.reshape(-1)  # blocks walk one flat axis
         self.t += 1
         state = {name: self._buffer(name, params) for name in self._state_names()}
-        starts = range(0, params.size, BLOCK_SIZE)
-        threads = 2 if self.step_threads > 1 and len(starts) > 1 else 1
-        step, scratch = self._work_arrays(params, threads)
+        step, scratch = self._work_arrays(params)
         self._begin_step()
-
-        def run(blocks: range, scratch_row: Array) -> None:
-            for start in blocks:
-                rows = slice(start, start + BLOCK_SIZE)
-                block = Block(
-                    params[rows],
-                    grads[rows],
-                    step[rows],
-                    scratch_row[: min(BLOCK_SIZE, params.size - start)],
-                    {name: array[rows] for name, array in state.items()},
-                )
-                update_block(block)
-
         update_block = self._compiled_update if self.compiled_step else self._update
-        half = (len(starts) + 1) // 2
-        worker = shared_worker() if threads == 2 else None
-        if worker is not None and worker.busy.acquire(blocking=False):
-            try:  # the first half here, the second in the worker thread
-                worker.run_beside(
-                    lambda: run(starts[half:], scratch[1]), lambda: run(starts[:half], scratch[0])
-                )
-            finally:
-                worker.busy.release()
-        else:
-            run(starts, scratch[0])
+        for start in range(0, params.size, BLOCK_SIZE):
+            rows = slice(start, start + BLOCK_SIZE)
+            block = Block(
+                params[rows],
+                grads[rows],
+                step[rows],
+                scratch[: min(BLOCK_SIZE, params.size - start)],
+                {name: array[rows] for name, array in state.items()},
+            )
+            update_block(block)
         return step.reshape(shape)
 
     def _begin_step(self) -> None:
