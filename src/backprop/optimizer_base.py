@@ -105,9 +105,10 @@ class Optimizer:
         if self._step is None or self._step.shape != like.shape or self._step.dtype != like.dtype:
             self._step = np.empty_like(like)
         block = min(like.size, BLOCK_SIZE)
-        if self._scratch is None or self._scratch.shape != (block,) or self._scratch.dtype != like.dtype:
-            self._scratch = np.empty(block, like.dtype)
-        return self._step, self._scratch
+        scratch = self._scratch
+        if scratch is None or scratch.shape != (block,) or scratch.dtype != like.dtype:
+            self._scratch = scratch = np.empty(block, like.dtype)
+        return self._step, scratch
 
     def _with_l2(self, block: Block) -> Array:
         """g + λ w (coupled L2 weight decay) in the block's scratch, or g itself when λ = 0."""
