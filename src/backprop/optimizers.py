@@ -97,7 +97,7 @@ class SGD(Optimizer):
             bool(self.dampening), self.nesterov, self._flushes(),
         )
         buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
-        kernel("sgd", *switches)(block.params, block.grads, buf, block.step, c)
+        kernel("sgd")(block.params, block.grads, buf, block.step, c, *switches)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -167,7 +167,7 @@ class RMSProp(Optimizer):
         switches = (bool(self.weight_decay), bool(self.momentum), self._flushes())
         v = block.state["square_avg"]
         buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
-        kernel("rmsprop", *switches)(block.params, block.grads, v, buf, block.step, c)
+        kernel("rmsprop")(block.params, block.grads, v, buf, block.step, c, *switches)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -254,7 +254,7 @@ class Adam(Optimizer):
         )
         switches = (decays and not decoupled, decays and decoupled, self._flushes())
         m, v = block.state["exp_avg"], block.state["exp_avg_sq"]
-        kernel("adam", *switches)(block.params, block.grads, m, v, block.step, c)
+        kernel("adam")(block.params, block.grads, m, v, block.step, c, *switches)
 
     def config(self) -> dict[str, Any]:
         return {
