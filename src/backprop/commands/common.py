@@ -67,6 +67,9 @@ def training_arrays(
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
     if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
         return streamed_arrays(spec, o)
+    if o.get("buffer_size") is not None:
+        raise OptionError(f"--buffer-size applies to data streamed from a .npy file or a "
+                          f"folder of .npy shards, not to {spec}")
     data = load_data(spec, o["classes"])
     X, y = data.X_train, data.y_train
     if o["train_samples"] is not None:

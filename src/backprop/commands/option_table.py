@@ -178,6 +178,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("train_samples", whole, None,
            "train on the first N training samples only; none: all", check=at_least(1),
            metavar="N"),
+    Option("buffer_size", whole, None,
+           "data streamed from a .npy file or shard folder: samples in the shuffle buffer; "
+           "none: 32 MiB of features", check=at_least(1), metavar="N"),
     Option("out", text, _run_folder, "output folder", shown="runs/DATASET"),
     Option("quiet", flag, False, "print only errors"),
     Option("json_lines", flag, False, "one JSON object per epoch on stdout"),

@@ -1,11 +1,11 @@
 """``backprop train`` on data streamed from disk: a directory of .npy shards or a .npy file.
 
 The training samples are never loaded whole: the network trains on batches
-that ``fit`` reads through :mod:`backprop.streaming` (its shuffle buffer, its
-default size). What needs every sample is read block by block first: the
-targets (to find the task and the classes; m numbers) and, when --scale asks
-for it, each column's statistics. The test set (X_test.npy / y_test.npy in a
-shard directory) is small and loaded.
+that ``fit`` reads through :mod:`backprop.streaming` (its shuffle buffer, of
+--buffer-size samples or its default size). What needs every sample is read
+block by block first: the targets (to find the task and the classes; m
+numbers) and, when --scale asks for it, each column's statistics. The test
+set (X_test.npy / y_test.npy in a shard directory) is small and loaded.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def streamed_arrays(
         if o[option]:
             raise DataError(f"--{option.replace('_', '-')} does not apply to data streamed "
                              f"from {spec}; write the shards you want to train on")
-    source = open_source(spec)
+    source = open_source(spec, buffer_size=o.get("buffer_size"))
     assert isinstance(source, NpyShards | NpyFile)
     targets = source.targets()
     test = source.test_arrays() if isinstance(source, NpyShards) else None
