@@ -95,6 +95,38 @@ def test_a_loss_that_grows_a_thousandfold_but_stays_finite_is_stopped() -> None:
     assert net.history is not None and net.history["loss"][0] > 1000 * 0.5
 
 
+class FirstBatchLoss(bp.Callback):
+    def __init__(self) -> None:
+        self.loss: float | None = None
+
+    def on_batch_end(self, state: bp.TrainingState, logs: dict[str, float]) -> None:
+        if self.loss is None:
+            self.loss = logs["loss"]
+
+
+def test_a_loss_explosion_in_callbacks_replaces_the_default_guard() -> None:
+    """The same exploding run: LossExplosion(factor=inf) lets it run every epoch; a factor
+    between the first epoch's growth and a later, larger one stops it at that later epoch."""
+    X, y = xor_data()
+    first = FirstBatchLoss()
+    history = relu_net().fit(X, y, epochs=6, batch_size=16, optimizer=bp.SGD(lr=10.0),
+                             callbacks=[first, bp.LossExplosion(factor=math.inf)])
+    assert first.loss is not None
+    growth = [loss / max(first.loss, 1e-3) for loss in history["loss"]]
+    assert len(growth) == 6 and growth[0] > 1000  # the default guard stops after epoch 1
+    later = next(e for e in range(1, 6) if growth[e] > growth[0])
+    counter = CountEpochs()
+    factor = (growth[0] + growth[later]) / 2
+    with pytest.raises(DivergenceError, match=f"training diverged at epoch {later + 1}: .* over "
+                                              f"{factor:g} times its start"):
+        relu_net().fit(X, y, epochs=6, batch_size=16, optimizer=bp.SGD(lr=10.0),
+                       callbacks=[counter, bp.LossExplosion(factor=factor)])
+    assert counter.epochs == later + 1
+    for bad, error in [(1.0, OptionError), (math.nan, OptionError), ("10", OptionTypeError)]:
+        with pytest.raises(error, match="factor must be a number"):
+            bp.LossExplosion(factor=bad)  # type: ignore[arg-type]
+
+
 def test_a_good_run_is_not_stopped_by_the_explosion_check() -> None:
     X, y = xor_data()
     net = relu_net()

@@ -19,7 +19,14 @@ from . import schedules
 from .activation_layer import ActivationLayer
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
-from .callbacks import Callback, EarlyStopping, History, ModelCheckpoint, TrainingState
+from .callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LossExplosion,
+    ModelCheckpoint,
+    TrainingState,
+)
 from .clipping import clip_grad_norm
 from .dropout import Dropout
 from .errors import (
@@ -100,6 +107,7 @@ __all__ = [
     "Layer",
     "LinearWarmup",
     "Loss",
+    "LossExplosion",
     "ModelCheckpoint",
     "ModelFileError",
     "Network",

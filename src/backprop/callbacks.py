@@ -119,11 +119,19 @@ class PrintProgress(Callback):
 class LossExplosion(Callback):
     """Stops a run whose epoch loss grows ``factor`` times over its start (the loss of the
     run's first batch, or 1e-3 when that is smaller): divergence that stays finite.
-    Every ``fit`` runs it, after the other callbacks."""
 
-    factor = 1e3
+    Every ``fit`` runs ``LossExplosion()`` (factor 1000) after the other callbacks, unless
+    its ``callbacks`` hold one already: ``LossExplosion(factor=1e6)`` is more patient,
+    ``LossExplosion(factor=math.inf)`` never stops (non-finite losses still do). Put it
+    last, so the others see the epoch it stops.
+    """
 
-    def __init__(self) -> None:
+    def __init__(self, factor: float = 1e3) -> None:
+        if isinstance(factor, bool) or not isinstance(factor, int | float):
+            raise OptionTypeError(f"factor must be a number, got {factor!r}")
+        if not factor > 1:  # NaN fails this too
+            raise OptionError(f"factor must be a number > 1 (math.inf: never stop), got {factor!r}")
+        self.factor = float(factor)
         self.start: float | None = None
 
     def on_train_begin(self, state: TrainingState) -> None:
@@ -146,7 +154,8 @@ class LossExplosion(Callback):
 def fit_callbacks(history: History, callbacks: object, verbose: bool) -> list[Callback]:
     """The callbacks of one ``fit``: History, the user's ``callbacks`` (each refused, naming
     its position, unless it has every hook of :class:`Callback`), PrintProgress when
-    ``verbose``, and last LossExplosion, so the others see the epoch it stops."""
+    ``verbose``, and last LossExplosion (unless ``callbacks`` hold one), so the others
+    see the epoch it stops."""
     if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple):
         raise OptionTypeError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
     hooks = [name for name in vars(Callback) if name.startswith("on_")]
@@ -156,7 +165,9 @@ def fit_callbacks(history: History, callbacks: object, verbose: bool) -> list[Ca
             raise OptionTypeError(
                 f"callbacks[{i}] is {callback!r}, not a Callback (it has no {missing[0]})"
             )
-    return [history, *callbacks, *([PrintProgress()] if verbose else []), LossExplosion()]
+    own_guard = any(isinstance(callback, LossExplosion) for callback in callbacks)
+    guard = [] if own_guard else [LossExplosion()]
+    return [history, *callbacks, *([PrintProgress()] if verbose else []), *guard]
 
 
 _MAXIMIZED = ("accuracy", "r2")

@@ -110,7 +110,8 @@ def fit(
             failed step when the update itself overflowed). A checkpoint
             written by :class:`~backprop.callbacks.ModelCheckpoint` is the one
             of the last completed epoch. Also when the epoch loss grows over
-            1000 times its start (:class:`~backprop.callbacks.LossExplosion`).
+            1000 times its start (:class:`~backprop.callbacks.LossExplosion`; pass
+            one with another factor in ``callbacks`` to change it).
     """
     plan = plan_training(net, X, y, epochs, batch_size, lr, optimizer, shuffle, validation_data,
                          validation_split, schedule, clip_norm, callbacks, verbose, resume_from)
