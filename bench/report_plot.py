@@ -43,15 +43,19 @@ def plot(doc: dict[str, Any], path: Path) -> str | None:
         (axes[1], _BATCH_AXES, True, "batch size"),
     )
     missing = []
+    # backprop with engine levers (backprop+numba, ...), dashed, where the run has them
+    levered = sorted({system for entry in doc["workloads"] for system in entry["results"]
+                      if system.startswith("backprop+")})
     for ax, kinds, by_batch, xlabel in panels:
-        for system in PLOT_SYSTEMS:
+        for system in (*PLOT_SYSTEMS, *levered):
             pts = _points(doc, kinds, system, by_batch)
             if not pts:
-                if system not in missing:
+                if system not in missing and system in PLOT_SYSTEMS:
                     missing.append(system)
                 continue
             xs, ys, _ = zip(*pts, strict=True)
-            ax.plot(xs, ys, marker="o", label=system)
+            style = "--" if system in levered else "-"
+            ax.plot(xs, ys, marker="o", linestyle=style, label=system)
             if system == next(s for s in PLOT_SYSTEMS if _points(doc, kinds, s, by_batch)):
                 for x, y, name in pts:
                     ax.annotate(name, (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
