@@ -271,7 +271,7 @@ class Dense(Layer):
                 dW *= 1.0 / m
         # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch (Σ over rows of Δ, / m)
         if self._db is not None:
-            np.sum(delta, axis=0, out=self._db)
+            np.add.reduce(delta, axis=0, out=self._db)
             if m > 1 and not scale_delta:
                 self._db *= 1.0 / m
 

@@ -110,7 +110,7 @@ class BinaryCrossEntropy(Loss):
     def value_from_logits(self, z: Array, y: Array) -> float:
         # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
         per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return float(np.sum(per_unit)) / int(z.shape[0])
+        return float(np.add.reduce(per_unit, axis=None)) / int(z.shape[0])
 
 
 class CrossEntropy(Loss):
@@ -137,8 +137,8 @@ class CrossEntropy(Loss):
     def value_from_logits(self, z: Array, y: Array) -> float:
         # log a_k = z_k − logsumexp(z), with the row maximum taken out first
         shifted = z - z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-        return -float(np.sum(y * (shifted - log_sum))) / int(z.shape[0])
+        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+        return -float(np.add.reduce(y * (shifted - log_sum), axis=None)) / int(z.shape[0])
 
 
 _LOSSES: dict[str, Callable[[], Loss]] = {
