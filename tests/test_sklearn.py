@@ -203,6 +203,20 @@ def test_every_solver_fits(solver: str) -> None:
     assert (clf.optimizer_ is None) == (solver == "lbfgs")
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam", "rmsprop", "adamw"])
+def test_the_compiled_step_fits_the_same_network_bit_for_bit(solver: str) -> None:
+    pytest.importorskip("numba", reason="numba not installed (the numba extra): compiled step not tested")
+    X, y = blobs()
+    fitted = [quiet_fit(MLPClassifier((8,), solver=solver, max_iter=20, random_state=0,
+                                      learning_rate_init=0.01, compiled_step=compiled), X, y)
+              for compiled in (False, True)]
+    assert fitted[1].optimizer_ is not None and fitted[1].optimizer_.compiled_step
+    np.testing.assert_array_equal(fitted[0].network_.params, fitted[1].network_.params)
+    assert fitted[0].loss_curve_ == fitted[1].loss_curve_
+    restored = pickle.loads(pickle.dumps(fitted[1]))
+    assert restored.optimizer_ is not None and restored.optimizer_.compiled_step
+
+
 def test_lbfgs_respects_max_iter_and_warns_when_it_stops_there() -> None:
     X, y = blobs()
     with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 3 iteration"):
@@ -343,6 +357,7 @@ BAD_PARAMETERS = [
     ("batch_norm", "on"),
     ("dtype", "float16"),
     ("clip_norm", 0.0),
+    ("compiled_step", 1),
 ]
 
 

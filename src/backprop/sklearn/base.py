@@ -97,6 +97,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         batch_norm: bool = False,
         dtype: str | None = None,
         clip_norm: float | None = None,
+        compiled_step: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -126,6 +127,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.batch_norm = batch_norm
         self.dtype = dtype
         self.clip_norm = clip_norm
+        self.compiled_step = compiled_step
 
     # -- what the subclasses decide ---------------------------------------
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
@@ -391,3 +393,6 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(unpickled_state(state))
+        optimizer = getattr(self, "optimizer_", None)
+        if optimizer is not None and getattr(self, "compiled_step", False):
+            optimizer.compiled_step = True  # the model file keeps the rule, not how it runs

@@ -43,6 +43,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     batch_norm: a BatchNorm layer after each hidden layer.
     dtype: "float32", "float64", or None (X's float type).
     clip_norm: clip the gradients' global norm before each update (None = never).
+    compiled_step: each update as one compiled pass (numba; the same numbers), for
+        the stochastic solvers.
 
     Fitted attributes: classes_, n_features_in_, feature_names_in_ (X with
     string column names), loss_, loss_curve_, best_loss_, validation_scores_,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..activations import activation_names
+from ..compiled_steps import require_numba
 from ..initializers import INIT_NAMES
 from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 
@@ -108,6 +109,7 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "batch_norm": (lambda v: isinstance(v, bool), "True or False"),
     "dtype": (_dtype, "None, 'float32' or 'float64'"),
     "clip_norm": (_clip, "None or a number > 0"),
+    "compiled_step": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 
@@ -126,7 +128,16 @@ def hidden_sizes(value: Any) -> list[int]:
 
 
 def make_optimizer(params: dict[str, Any]) -> Optimizer:
-    """The library's optimizer for a stochastic solver, from the estimator's parameters."""
+    """The library's optimizer for a stochastic solver, from the estimator's parameters,
+    its update compiled when ``compiled_step`` asks (numba)."""
+    optimizer = _optimizer(params)
+    if params.get("compiled_step", False):
+        require_numba("compiled_step=True")
+        optimizer.compiled_step = True
+    return optimizer
+
+
+def _optimizer(params: dict[str, Any]) -> Optimizer:
     solver, lr = params["solver"], float(params["learning_rate_init"])
     if solver == "sgd":
         momentum = float(params["momentum"])
