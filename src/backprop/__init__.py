@@ -19,14 +19,7 @@ from . import schedules
 from .activation_layer import ActivationLayer
 from .activations import Activation, get_activation, register_activation
 from .batchnorm import BatchNorm
-from .callbacks import (
-    Callback,
-    EarlyStopping,
-    History,
-    LossExplosion,
-    ModelCheckpoint,
-    TrainingState,
-)
+from .callbacks import Callback, History, LossExplosion, TrainingState
 from .clipping import clip_grad_norm
 from .dropout import Dropout
 from .errors import (
@@ -44,6 +37,7 @@ from .losses import Loss, get_loss, register_loss
 from .network import Network
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
 from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
+from .steering import EarlyStopping, ModelCheckpoint
 from .version import __version__
 
 if TYPE_CHECKING:

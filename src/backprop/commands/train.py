@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(quiet=o["quiet"], json_lines=o["json_lines"])
     callbacks: list[Callback] = [progress]
     if o["early_stopping"] is not None:
-        from ..callbacks import EarlyStopping
+        from ..steering import EarlyStopping
 
         monitor = "val_loss" if o["validation_split"] else "loss"
         callbacks.append(EarlyStopping(monitor=monitor, patience=o["early_stopping"],
