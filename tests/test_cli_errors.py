@@ -195,7 +195,8 @@ def test_predict_non_numeric_and_nan(model: Path, tmp_path: Path) -> None:
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:
     result = run("train", "moons", "--lr", "fast", "--debug", "--out", str(tmp_path))
-    assert result.returncode != 0 and "Traceback" in result.stderr
+    assert result.returncode == 2 and "Traceback" in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("backprop: error: ")  # the same last line
 
 
 def test_config_file_is_a_folder_or_unreadable(tmp_path: Path) -> None:

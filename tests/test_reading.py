@@ -226,6 +226,14 @@ def test_learning_rate_too_low_needs_tiny_updates_and_a_flat_loss() -> None:
     assert "lr_low" not in bp.read_diagnostics(one_moves, losses=[2.302, 2.301])
 
 
+def test_weights_that_do_not_move_at_all_are_not_read_as_a_low_learning_rate() -> None:
+    frozen = crafted(steady([0.1, 0.1]), update=[0.0, 0.0])
+    reading = bp.read_diagnostics(frozen, losses=[2.302, 2.302])
+    assert "lr_low" not in reading and reading.kinds[0] == "not_learning"
+    assert "the weights do not move at all (every layer's median update is 0)" in str(reading)
+    assert "more than 0 of their norm" not in str(reading)
+
+
 def test_no_learning_rate_reading_when_gradients_vanish() -> None:
     records = crafted(steady([1e-6, 0.5]), update=[0.0, 0.5])
     reading = bp.read_diagnostics(records, losses=[2.3, 2.3])

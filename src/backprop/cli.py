@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return INTERRUPTED_STATUS
     except (BackpropError, OSError) as error:  # the user's mistake
         if debug:
-            raise
+            traceback.print_exc()  # then the same line and status as without --debug
         print(f"backprop: error: {user_message(error)}", file=sys.stderr)
         return 2
     except Exception:  # a bug: show where it happened

@@ -148,7 +148,8 @@ def learning_rate(medians: dict[int, float], losses: list[float]) -> Finding | N
                        "The learning rate looks too high: " + " and ".join(reasons) + ".",
                        advice.learning_rate("lr_high"))
     flat = len(losses) < 2 or abs(last_loss - first_loss) <= LOSS_FLAT * abs(first_loss)
-    if finite and max(finite.values()) < UPDATE_RATIO_LOW and flat:
+    # 0 < ratio: weights that do not move at all are no question of the learning rate's size
+    if finite and 0 < max(finite.values()) < UPDATE_RATIO_LOW and flat:
         text = (f"The learning rate looks too low: no layer's weights change by more than "
                 f"{number(max(finite.values()))} of their norm per step (median ‖ΔW‖/‖W‖, "
                 f"all below {number(UPDATE_RATIO_LOW)})")
@@ -208,6 +209,11 @@ def likely_cause(others: list[Finding], stats: dict[str, float]) -> str:
                 f"‖∂L/∂W‖ is {number(shrink)} times the last layer's, short of the 1/100 "
                 "of a vanishing finding but enough to stall the early layers.")
     largest = stats.get("update_ratio_max", math.nan)
+    if largest == 0:
+        return ("The likely cause is that the weights do not move at all (every layer's "
+                "median update is 0): their gradients are 0, as when every unit has stopped "
+                "firing (ReLUs left dead by too large a step) or the loss no longer depends "
+                "on the weights.")
     if largest < UPDATE_RATIO_SMALL:
         return (f"The likely cause is a learning rate too low: no layer's weights change by "
                 f"more than {number(largest)} of their norm per step, below the usual "
