@@ -194,3 +194,38 @@ def test_regression_says_how_it_scales_and_reports_the_line_in_the_data_units(
     assert predicted.returncode == 0, predicted.stderr
     values = [float(row.split(",")[0]) for row in predicted.stdout.strip().splitlines()[1:]]
     assert values == pytest.approx([-3.0, -1.0, 0.0, 1.0], abs=0.15)
+
+
+def test_a_csv_of_whole_number_quantities_trains_as_regression_with_task(tmp_path: Path) -> None:
+    """Whole-number targets read as classes by default, with a note when there are many;
+    --task regression, --target and --test-fraction make it a regression with a test set."""
+    rows = ["price,a,b"]
+    for i in range(300):
+        a, b = (i * 37 % 101) / 50 - 1, (i * 53 % 97) / 48 - 1
+        rows.append(f"{round(50 + 20 * a - 10 * b)},{a:.4f},{b:.4f}")
+    path = tmp_path / "prices.csv"
+    path.write_text("\n".join(rows) + "\n")
+    auto = run("train", str(path), "--target", "price", "--epochs", "1", "--no-plots",
+               "--out", str(tmp_path / "auto"))
+    assert auto.returncode == 0, auto.stderr
+    classes = int(re.search(r"classification, (\d+) classes", auto.stdout).group(1))  # type: ignore[union-attr]
+    assert classes > 30
+    assert f"note: {classes} classes for 300 training samples; if the target is a quantity, " \
+           "train with --task regression" in auto.stdout
+    result = run("train", str(path), "--target", "1", "--task", "regression", "--test-fraction",
+                 "0.2", "--layers", "16", "--epochs", "60", "--no-plots",
+                 "--out", str(tmp_path / "reg"))
+    assert result.returncode == 0, result.stderr
+    assert "prices: regression, 1 target, 2 features, 240 train / 60 test" in result.stdout
+    assert "note:" not in result.stdout
+    metrics = json.loads((tmp_path / "reg" / "metrics.json").read_text())
+    assert metrics["task"] == "regression" and metrics["test"]["r2"] > 0.8
+    for args, message in [
+        (["xor", "--task", "regression"], "--task applies to a .csv or .npz file, not to xor"),
+        (["xor", "--test-fraction", "0.2"], "--test-fraction applies to a .csv file, not to xor"),
+        ([str(path), "--test-fraction", "1"], "--test-fraction must be in [0, 1), got 1"),
+        ([str(path), "--task", "counts"], "--task: unknown value 'counts'; valid: auto, "),
+    ]:
+        bad = run("train", *args, "--out", str(tmp_path / "bad"))
+        assert bad.returncode == 2 and bad.stderr.startswith("backprop: error: "), bad.stderr
+        assert message in bad.stderr and bad.stderr.count("\n") == 1

@@ -48,9 +48,29 @@ def parse_list(
     return values
 
 
-def load_data(spec: str, classes: str | list[int] | None = None) -> Dataset:
-    """A dataset by name or path, optionally restricted to some classes."""
-    data = load_dataset(spec)
+def file_options(spec: str, o: dict[str, Any]) -> dict[str, Any]:
+    """--task, --target, --test-fraction as load_dataset's options for a .csv or .npz file;
+    OptionError when one is set for another kind of dataset."""
+    given = {name: o[name] for name, unset in (("task", "auto"), ("target", None),
+                                               ("test_fraction", 0.0))
+             if o.get(name, unset) != unset}
+    suffix = Path(spec).suffix.lower()
+    allowed = {".csv": ("task", "target", "test_fraction"), ".npz": ("task",)}.get(suffix, ())
+    for name in given:
+        if name not in allowed:
+            kinds = "a .csv file" if name != "task" else "a .csv or .npz file"
+            raise OptionError(f"--{name.replace('_', '-')} applies to {kinds}, not to {spec}")
+    if "target" in given:
+        target = given["target"]
+        given["target"] = int(target) if target.lstrip("-").isdigit() else target
+    return given
+
+
+def load_data(spec: str, classes: str | list[int] | None = None,
+              options: dict[str, Any] | None = None) -> Dataset:
+    """A dataset by name or path (with a file's loader ``options``), optionally restricted
+    to some classes."""
+    data = load_dataset(spec, **(options or {}))
     if classes:
         labels = (classes if isinstance(classes, list)
                   else parse_list(classes, "--classes", int, minimum=0))
@@ -65,12 +85,13 @@ def training_arrays(
 ) -> tuple[Dataset, Any, Any, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
+    options = file_options(spec, o)  # refused, in one line, where they do not apply
     if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
         return streamed_arrays(spec, o)
     if o.get("buffer_size") is not None:
         raise OptionError(f"--buffer-size applies to data streamed from a .npy file or a "
                           f"folder of .npy shards, not to {spec}")
-    data = load_data(spec, o["classes"])
+    data = load_data(spec, o["classes"], options)
     X, y = data.X_train, data.y_train
     if o["train_samples"] is not None:
         X, y = X[: o["train_samples"]], y[: o["train_samples"]]

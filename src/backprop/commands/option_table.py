@@ -175,6 +175,15 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
            f"feature scaling fitted on the training data: {', '.join(SCALES)}",
            per_dataset={MNIST: "none"}),
     Option("classes", wholes(minimum=0), None, "keep only these classes, e.g. 0,1; none: all"),
+    Option("task", choice("auto", "classification", "regression"), "auto",
+           "a .csv or .npz file's target: auto is classes when every target is a whole "
+           "number or a label, else regression"),
+    Option("target", text, None,
+           "a .csv file's target column: its header name or 1-based number (negative from "
+           "the end); none: the last column"),
+    Option("test_fraction", real, 0.0,
+           "a .csv file: share of its rows held out as the test set, in [0, 1)",
+           check=within(0.0, 1.0, low_open=False)),
     Option("train_samples", whole, None,
            "train on the first N training samples only; none: all", check=at_least(1),
            metavar="N"),

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import __version__
 from ..callbacks import Callback
-from ..datasets import Scaler
+from ..datasets import Dataset, Scaler
 from ..network import Network
 from .building import build_network, build_optimizer, build_schedule
 from .common import prepare_out, scaler_state, training_arrays, write_json
@@ -70,6 +70,18 @@ def scaling_line(kind: str, task: str) -> str:
                if task == "regression" else "")
     return (f"inputs {how} with the training data's statistics, kept in the model file: "
             f"evaluate and predict take inputs in the data's own units{targets}")
+
+
+def many_classes_hint(data: Dataset, o: dict[str, Any]) -> str | None:
+    """A note when a file's whole-number targets were taken as more classes than a tenth of
+    the samples: a quantity (a price, a count) is more likely than so many classes."""
+    n_classes, m = data.n_classes or 0, data.n_train
+    if o.get("task", "auto") != "auto" or data.task != "classification" or n_classes <= 10:
+        return None
+    if n_classes * 10 <= m:
+        return None
+    return (f"note: {n_classes} classes for {m} training samples; if the target is a quantity, "
+            "train with --task regression")
 
 
 def metric_label(name: str, loss: str) -> str:
@@ -125,6 +137,9 @@ def run(args: argparse.Namespace) -> int:
         (lambda _text: None) if o["quiet"] or o["json_lines"] else print
     )
     say(f"{data.summary()}")
+    hint = many_classes_hint(data, o)
+    if hint:
+        say(hint)
     if scaler is not None:
         say(scaling_line(scaler.kind, data.task))
     say(f"network: {'-'.join(str(w) for w in [net.n_inputs, *o['layers'], net.n_outputs])}, "
