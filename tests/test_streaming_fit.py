@@ -129,6 +129,13 @@ def test_backprop_train_on_a_directory_of_shards(tmp_path: Path) -> None:
     assert np.allclose(scaler["offset"], (X * 10 + 5).astype(np.float64).mean(axis=0), atol=1e-3)
     assert np.allclose(scaler["scale"], (X * 10 + 5).astype(np.float64).std(axis=0), rtol=1e-4)
     assert model.metadata["class_names"] == ["1", "2", "3"]
+    evaluate = subprocess.run(
+        [sys.executable, "-m", "backprop", "evaluate", str(tmp_path / "run" / "model.npz"),
+         str(shards)], capture_output=True, text=True, timeout=120)
+    assert evaluate.returncode == 2
+    assert evaluate.stderr == (f"backprop: error: {shards}: a folder of .npy shards, which "
+                               "`backprop train` streams; here give a dataset name or a .csv "
+                               "or .npz file (np.savez(path, X=..., y=...))\n")
 
 
 def test_backprop_train_on_one_large_npy_file_and_its_errors(tmp_path: Path) -> None:

@@ -75,6 +75,11 @@ def load_dataset(name_or_path: str | Path, **options: Any) -> Dataset:
             raise DataError(f"{text}: no such file")
         return _call(text, _FILE_LOADERS[suffix], options, path=text)
     if Path(text).is_dir():
+        if any(Path(text).glob("*.npy")) and not any(Path(text).glob("*-ubyte*")):
+            raise DataError(
+                f"{text}: a folder of .npy shards, which `backprop train` streams; here give "
+                "a dataset name or a .csv or .npz file (np.savez(path, X=..., y=...))"
+            )
         return _call(text, load_mnist_idx, options, path=text)
     if Path(text).exists():
         raise DataError(
