@@ -45,7 +45,8 @@ def write(path: Path, text: str) -> str:
     ("args", "fragments"),
     [
         (["train", "nosuchset"], ["unknown dataset 'nosuchset'"]),
-        (["train", "moons", "--frobnicate"], ["unrecognized arguments: --frobnicate"]),
+        (["train", "moons", "--frobnicate"],
+         ["unrecognized arguments: --frobnicate (see backprop train --help)"]),
         (["train", "moons", "--activation", "wiggle"], ["wiggle"]),
         (["train", "moons", "--output-activation", "wiggle"], ["wiggle"]),
         (["train", "moons", "--loss", "hinge"], ["hinge"]),

@@ -148,7 +148,8 @@ def test_backprop_train_on_one_large_npy_file_and_its_errors(tmp_path: Path) -> 
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["n_train"] == 2000 and metrics["task"] == "classification"
     assert metrics["final"]["accuracy"] > 0.9
-    for extra, message in [(["--validation-split", "0.2"], "validation_split needs the data"),
+    for extra, message in [(["--validation-split", "0.2"],
+                            "--validation-split does not apply to data streamed from"),
                            (["--classes", "0,1"], "--classes does not apply to data streamed")]:
         result = subprocess.run(run + extra, capture_output=True, text=True, timeout=120)
         assert result.returncode == 2

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in SUBCOMMANDS:
         command.add_parser(commands)
+    for command_parser in commands.choices.values():  # so an error can name its --help
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -99,7 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args = parser.parse_args(["bench"])
                 args.bench_args = words[1:]
             else:
-                args = parser.parse_args(words)
+                args, unknown = parser.parse_known_args(words)
+                if unknown:  # named by the subcommand's parser: its --help lists the options
+                    command_parser = getattr(args, "command_parser", parser)
+                    command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
             debug = bool(getattr(args, "debug", False))
             run: Command | None = getattr(args, "run", None)
             if run is None:

@@ -79,6 +79,10 @@ def streamed_arrays(
         if o[option]:
             raise DataError(f"--{option.replace('_', '-')} does not apply to data streamed "
                              f"from {spec}; write the shards you want to train on")
+    if o.get("validation_split") is not None:
+        raise DataError(f"--validation-split does not apply to data streamed from {spec}: "
+                        "nothing is held back from a stream; a shard folder's X_test.npy and "
+                        "y_test.npy are its test set")
     source = open_source(spec, buffer_size=o.get("buffer_size"))
     assert isinstance(source, NpyShards | NpyFile)
     targets = source.targets()
