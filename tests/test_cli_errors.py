@@ -179,6 +179,10 @@ def test_feature_count_mismatch(model: Path, tmp_path: Path) -> None:
     path = write(tmp_path / "wide.csv", "1,2,3,4,5\n5,6,7,8,9\n")
     assert_user_error(run("predict", str(model), path), "5 features", "expects 2 inputs")
     assert_user_error(run("evaluate", str(model), "line"), "1 features", "expects 2 inputs")
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("x,y\n1,0\n3,1\n")
+    assert_user_error(run("evaluate", str(model), str(narrow)),
+                      f"{narrow} has 1 features", "expects 2 inputs")
 
 
 def test_predict_missing_input_and_wrong_suffix(model: Path, tmp_path: Path) -> None:
@@ -339,7 +343,7 @@ def test_data_with_one_class(tmp_path: Path) -> None:
     path = tmp_path / "one.npz"
     np.savez(path, X=np.arange(20.0).reshape(10, 2), y=np.full(10, 3))
     assert_user_error(run("train", str(path), "--out", str(tmp_path / "o")),
-                      "the data has one class (label 3)")
+                      f"{path}: the data has one class (label 3)")  # the file as given
 
 
 def test_a_finite_value_beyond_float32_is_called_an_overflow(model: Path, tmp_path: Path) -> None:

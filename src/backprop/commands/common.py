@@ -97,7 +97,7 @@ def training_arrays(
         X, y = X[: o["train_samples"]], y[: o["train_samples"]]
     if data.task == "classification" and len(np.unique(y)) < 2:
         only = data.class_name(int(y[0])) if len(y) else "none"
-        raise DataError(f"{data.name}: the data has one class (label {only}); "
+        raise DataError(f"{spec}: the data has one class (label {only}); "
                         "a classifier needs samples of at least two")
     X_test, y_test = data.X_test, data.y_test
     scaler = None

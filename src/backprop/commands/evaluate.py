@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     # labels by name through the model's own classes: a file may hold only some of them
     trained_on_some = args.classes is None and bool(net.metadata.get("classes"))
     X, y = labels_for_model(net, data, X, y, keep_trained=trained_on_some)
-    X = prepare_inputs(net, X, data.name)
+    X = prepare_inputs(net, X, args.dataset)
     metrics = net.evaluate(X, y)
     result = {"model": args.model, "dataset": data.name, "split": split,
               "n_samples": int(X.shape[0]), **metrics}
