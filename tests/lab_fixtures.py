@@ -90,6 +90,14 @@ def start_lab(*options: str, timeout: float = 30.0) -> LabServer:
     return LabServer(process, found[0], lines)
 
 
+@pytest.fixture
+def client() -> Any:
+    """A Starlette TestClient of the lab app (the test module skips first without the extra)."""
+    from lab_client import new_client
+
+    return new_client()
+
+
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[LabServer]:
     """One `backprop lab` for the whole test session, stopped with Ctrl-C at the end."""

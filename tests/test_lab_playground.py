@@ -21,7 +21,7 @@ from backprop.lab.playground import PlaygroundPage
 from backprop.lab.playground_data import features, from_csv, generate, to_csv
 from backprop.lab.playground_model import build_network, build_optimizer, dense_layers
 from backprop.lab.playground_run import BLOWUP, STABILITY_STEPS, Run
-from backprop.lab.protocol import FieldError
+from backprop.lab.protocol import FieldError, Play
 from backprop.lab.protocol_playground import (
     DATASETS,
     FEATURES,
@@ -32,7 +32,6 @@ from backprop.lab.protocol_playground import (
     ExportPython,
     LoadCsv,
     LoadModel,
-    Play,
     RemovePoint,
     Reset,
     Setup,

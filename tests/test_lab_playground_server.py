@@ -14,12 +14,7 @@ pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
-from lab_client import Socket, TestClient, new_client
-
-
-@pytest.fixture
-def client() -> TestClient:
-    return new_client()
+from lab_client import Socket, TestClient
 
 
 @pytest.fixture

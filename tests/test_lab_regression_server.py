@@ -11,14 +11,7 @@ pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
-from lab_client import TestClient, new_client, send
-
-
-@pytest.fixture
-def client() -> TestClient:
-    return new_client()
-
-
+from lab_client import TestClient, send
 
 # (message, the field its error must name); each breaks exactly one rule
 BAD_MESSAGES: list[tuple[Any, str]] = [

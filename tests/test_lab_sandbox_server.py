@@ -15,12 +15,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 import backprop as bp
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
 from backprop.reference import MISTAKES
-from lab_client import Socket, TestClient, new_client
-
-
-@pytest.fixture
-def client() -> TestClient:
-    return new_client()
+from lab_client import Socket, TestClient
 
 
 @pytest.fixture

@@ -16,11 +16,6 @@ from backprop.lab.session import IDLE_CLOSE_CODE
 from lab_client import TestClient, new_client
 
 
-@pytest.fixture
-def client() -> TestClient:
-    return new_client()
-
-
 def test_index_links_every_page(client: TestClient) -> None:
     response = client.get("/")
     assert response.status_code == 200

@@ -26,7 +26,7 @@ from .playground_export import python_script
 from .playground_model import build_optimizer, dense_layers, output_head
 from .playground_replay import Replay
 from .playground_run import Run
-from .protocol import FieldError, Message, Ping, Reply, message_union
+from .protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
 from .protocol_playground import (
     ACTIVATIONS,
     DATASETS,
@@ -45,8 +45,6 @@ from .protocol_playground import (
     GradientCheck,
     LoadCsv,
     LoadModel,
-    Pause,
-    Play,
     RemovePoint,
     Reset,
     Rewind,

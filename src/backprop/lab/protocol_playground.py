@@ -87,14 +87,6 @@ class Configure(Message, SetupFields):
     type: Literal["configure"]
 
 
-class Play(Message):
-    type: Literal["play"]
-
-
-class Pause(Message):
-    type: Literal["pause"]
-
-
 class Step(Message):
     type: Literal["step"]
     count: int = Field(default=1, ge=1, le=MAX_STEP_COUNT)
