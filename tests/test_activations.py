@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from backprop.activations import (
+from backprop.nn.activations import (
     Activation,
     LeakyReLU,
     activation_names,

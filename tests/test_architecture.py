@@ -64,7 +64,7 @@ def _imports_of(name: str, path: Path) -> set[str]:
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
-            # `from . import training` imports the submodule backprop.training
+            # `from . import training` imports the submodule backprop.training.fit
             submodules = {f"{module}.{alias.name}" for alias in node.names}
             found.update(submodules & MODULES.keys() or {module})
     return {module for module in found if module in MODULES and module != name}
@@ -107,10 +107,10 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
-        "from .layers import Dense\n"
-        "from . import training\n"
+        "from .nn.layers import Dense\n"
+        "from .training import fit\n"
         "if TYPE_CHECKING:\n    from .network import Network\n"
-        "def f():\n    from .persistence import save\n"
+        "def f():\n    from .files.model_file import save\n"
     )
     path = PACKAGE / "_probe_.py"
     tree_nodes = _runtime_nodes(ast.parse(source))
@@ -122,7 +122,7 @@ def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
         imports = _imports_of("backprop._probe_", path)
     finally:
         path.unlink()
-    assert imports == {"backprop.layers", "backprop.training", "backprop.persistence"}
+    assert imports == {"backprop.nn.layers", "backprop.training.fit", "backprop.files.model_file"}
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

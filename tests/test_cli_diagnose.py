@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from backprop.commands.diagnose_plots import (
+from backprop.cli.diagnose_plots import (
     GRADIENTS_SIZE,
     UNITS_SIZE,
     UPDATES_SIZE,
     compare_size,
 )
-from backprop.commands.plots import DPI
+from backprop.cli.plots import DPI
 from test_cli_errors import assert_user_error
 from test_cli_train import png_size
 
@@ -266,7 +266,7 @@ def test_batch_norm_columns_start_from_the_same_weights() -> None:
     import numpy as np
 
     import backprop as bp
-    from backprop.commands.diagnose import with_batch_norm
+    from backprop.cli.diagnose import with_batch_norm
 
     net = bp.Network([bp.Dense(3, 5, activation="relu"), bp.Dense(5, 5, activation="relu"),
                       bp.Dense(5, 2, activation="softmax")], loss="cross_entropy", seed=4)

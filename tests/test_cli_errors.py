@@ -222,8 +222,8 @@ def test_divergence_is_a_user_error(tmp_path: Path) -> None:
 
 def test_oserror_on_a_named_file_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    from backprop import cli
-    from backprop.commands import train
+    from backprop.cli import entry as cli
+    from backprop.cli import train
 
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path / "metrics.json"))
@@ -241,7 +241,7 @@ def test_a_bug_in_the_engine_shows_its_traceback_and_asks_for_a_report(
     error: Exception, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from backprop import cli
+    from backprop.cli import entry as cli
     from backprop.network import Network
 
     def broken(self: Network, X: object, Y: object) -> float:
@@ -263,7 +263,7 @@ def test_a_bug_is_not_mistaken_for_a_user_error_in_a_subprocess(tmp_path: Path) 
     script = tmp_path / "broken.py"
     script.write_text(
         "import sys\n"
-        "from backprop import cli\n"
+        "from backprop.cli import entry as cli\n"
         "from backprop.network import Network\n"
         "def broken(*args, **kwargs):\n"
         "    raise ValueError('operands could not be broadcast together')\n"
@@ -280,8 +280,8 @@ def test_a_bug_is_not_mistaken_for_a_user_error_in_a_subprocess(tmp_path: Path) 
 
 def test_ctrl_c_outside_training_is_interrupted_130(monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    from backprop import cli
-    from backprop.commands import gradcheck
+    from backprop.cli import entry as cli
+    from backprop.cli import gradcheck
 
     def interrupted(*_args: object, **_kwargs: object) -> None:
         raise KeyboardInterrupt
@@ -463,7 +463,7 @@ def test_racing_runs_on_one_folder_both_succeed(tmp_path: Path) -> None:
 def test_the_write_probe_never_trips_over_another_run(tmp_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from backprop.commands.common import prepare_out
+    from backprop.cli.common import prepare_out
 
     with ThreadPoolExecutor(8) as pool:
         done = list(pool.map(lambda _: prepare_out(str(tmp_path)), range(800)))
@@ -492,8 +492,8 @@ def test_warnings_around_the_error_line_are_not_printed(
 ) -> None:
     import warnings
 
-    from backprop import cli
-    from backprop.commands import train
+    from backprop.cli import entry as cli
+    from backprop.cli import train
     from backprop.errors import DataError
 
     def noisy(*_args: object, **_kwargs: object) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from backprop.commands.options import Option, add_options, real, resolve, whole, wholes
+from backprop.cli.options import Option, add_options, real, resolve, whole, wholes
 from backprop.errors import OptionError
 from test_cli_errors import assert_user_error, run
 
@@ -64,7 +64,7 @@ def as_shown(value: Any) -> str:
 
 
 def test_every_default_in_train_help_is_the_value_used(tmp_path: Path) -> None:
-    from backprop.commands.option_table import TRAIN_OPTIONS
+    from backprop.cli.option_table import TRAIN_OPTIONS
 
     shown = help_defaults("train")
     # every option of the table shows its default (all but --config and --debug)
@@ -87,7 +87,7 @@ def test_every_default_in_train_help_is_the_value_used(tmp_path: Path) -> None:
 
 
 def test_mnist_defaults_in_the_help_are_the_ones_resolved() -> None:
-    from backprop.commands.option_table import TRAIN_OPTIONS
+    from backprop.cli.option_table import TRAIN_OPTIONS
 
     shown = help_defaults("train")
     parser = argparse.ArgumentParser()

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.commands.common import load_data
+from backprop.cli.common import load_data
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backprop.commands.predict import resize
+from backprop.cli.predict import resize
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from backprop.commands.plots import (
+from backprop.cli.plots import (
     BOUNDARY_SIZE,
     CONFUSION_SIZE,
     CURVES_SIZE,

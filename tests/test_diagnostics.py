@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.diagnostics import (
+from backprop.teaching.diagnostics import (
     DEAD_Z,
     METRICS,
     SIGMOID_SATURATION,

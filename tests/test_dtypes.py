@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.activations import activation_names, get_activation
-from backprop.losses import get_loss
+from backprop.nn.activations import activation_names, get_activation
+from backprop.nn.losses import get_loss
 
 F32 = np.dtype(np.float32)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from backprop import datasets
-from backprop.commands.explain import CLASSIC_WEIGHTS, CLASSIC_X, CLASSIC_Y
+from backprop.cli.explain import CLASSIC_WEIGHTS, CLASSIC_X, CLASSIC_Y
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NUMBER = r"-?\d+(?:\.\d+)?(?:e-?\d+)?"

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.nn.activations import LeakyReLU
 
 
 def fmt(value: float) -> str:
@@ -181,7 +182,7 @@ def test_binary_cross_entropy_shows_both_terms_for_a_soft_target() -> None:
 
 def test_leaky_relu_shows_its_slope_in_the_derivative_line() -> None:
     """`backprop explain --activation leaky_relu --seed 0` said "1 if z > 0 else slope"."""
-    net = bp.Network([bp.Dense(2, 2, activation=bp.activations.LeakyReLU(0.2)),
+    net = bp.Network([bp.Dense(2, 2, activation=LeakyReLU(0.2)),
                       bp.Dense(2, 1)], seed=0, dtype="float64")
     text = str(bp.explain(net, [0.5, -1.0], [0.3]))
     assert "For leaky_relu: σ'(z) = 1 if z > 0 else 0.2." in text

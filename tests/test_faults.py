@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import fileio
 from backprop.errors import ModelFileError
+from backprop.files import io as fileio
 
 
 def wide_net(seed: int) -> bp.Network:

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
-from backprop import persistence
 from backprop.errors import ModelFileError
+from backprop.files import model_file as persistence
 
 
 def _net(dtype: str = "float32") -> bp.Network:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 
 import backprop as bp
-from backprop.gradcheck import central_difference, relative_error
+from backprop.teaching.gradcheck import central_difference, relative_error
 from nets import Case, cases
 
 

@@ -30,13 +30,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
-from backprop.commands.common import saved_scaler
-from backprop.commands.option_table import TRAIN_OPTIONS
-from backprop.commands.options import read_config
-from backprop.commands.predict import read_image
+from backprop.cli.common import saved_scaler
+from backprop.cli.option_table import TRAIN_OPTIONS
+from backprop.cli.options import read_config
+from backprop.cli.predict import read_image
 from backprop.datasets import load_csv, load_npz, read_idx
 from backprop.errors import BackpropError, DataError, OptionError
-from backprop.fileio import MAX_NESTING, read_json
+from backprop.files.io import MAX_NESTING, read_json
 from backprop.streaming import BatchIterable, NpyFile, Source, open_source, scan, shuffled_batches
 from backprop.sweep import SweepConfigError, load_config
 

@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from backprop.cli import main
-from backprop.commands import lab as lab_command
+from backprop.cli import lab as lab_command
+from backprop.cli.entry import main
 from lab_fixtures import start_lab
 
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")

@@ -12,10 +12,10 @@ import pytest
 pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
 import backprop as bp
-from backprop.cli import main
+from backprop.cli.entry import main
 from backprop.lab.sandbox import Architecture, Sandbox, SandboxError
 from backprop.lab.sandbox_text import entry_texts
-from backprop.reference import MISTAKES
+from backprop.teaching.reference import MISTAKES
 
 #: The well-known 2-2-2 example: loss before the step, w5 after one step at η = 0.5.
 MAZUR_LOSS = 0.298371109
@@ -61,7 +61,7 @@ def test_classic_preset_is_explains_default_network() -> None:
     assert state["architecture"]["bias"] is False
     assert all(layer["b"] is None for layer in state["layers"])
     # the same network as `backprop explain` without options: compare with its JSON trace
-    from backprop.commands.explain import CLASSIC_WEIGHTS
+    from backprop.cli.explain import CLASSIC_WEIGHTS
 
     assert [layer["W"] for layer in state["layers"]] == CLASSIC_WEIGHTS
     assert state["X"] == [[0.35, 0.9]] and state["Y"] == [[0.5]] and state["lr"] == 0.5

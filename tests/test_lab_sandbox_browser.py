@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import backprop as bp
-from backprop.reference import MISTAKES
+from backprop.teaching.reference import MISTAKES
 
 MAZUR_W = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
 MAZUR_B = [[0.35, 0.35], [0.60, 0.60]]
@@ -30,7 +30,7 @@ def mazur_trace(weights: list[list[list[float]]] = MAZUR_W) -> bp.Trace:
 
 
 def classic_trace() -> bp.Trace:
-    from backprop.commands.explain import CLASSIC_WEIGHTS
+    from backprop.cli.explain import CLASSIC_WEIGHTS
 
     net = bp.Network([bp.Dense(2, 3, activation="sigmoid", bias=False),
                       bp.Dense(3, 1, activation="sigmoid", bias=False)], dtype="float64")

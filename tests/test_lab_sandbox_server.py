@@ -14,7 +14,7 @@ pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 import backprop as bp
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
-from backprop.reference import MISTAKES
+from backprop.teaching.reference import MISTAKES
 from lab_client import Socket, TestClient
 
 

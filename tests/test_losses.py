@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop.activations import get_activation
-from backprop.losses import get_loss
+from backprop.nn.activations import get_activation
+from backprop.nn.losses import get_loss
 
 RNG = np.random.default_rng(7)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.initializers import INITIALIZERS
+from backprop.nn.initializers import INITIALIZERS
 
 
 def test_parameters_live_in_one_flat_buffer_with_per_layer_views() -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.cli import main
+from backprop.cli.entry import main
 
 onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
 ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop[onnx]'")
@@ -134,7 +134,7 @@ def test_backprop_export_command_writes_a_graph_with_the_training_scaling(tmp_pa
     assert f"wrote {out / 'model.onnx'}" in capsys.readouterr().out
     net = bp.load(str(model))
     assert net.metadata.get("scaler"), "train stores its input scaling"
-    from backprop.commands.common import prepare_inputs
+    from backprop.cli.common import prepare_inputs
 
     expected = net.forward(prepare_inputs(net, X, "data"))
     outputs = run_onnx(out / "model.onnx", X.astype(net.dtype))  # raw inputs: the graph scales them
@@ -158,7 +158,7 @@ def test_without_onnx_the_error_names_the_extra_and_the_command_says_it_in_one_l
     net.save(str(tmp_path / "m.npz"))
     code = (
         "import sys; sys.modules['onnx'] = None\n"
-        "from backprop.cli import main\n"
+        "from backprop.cli.entry import main\n"
         f"sys.exit(main(['export', {str(tmp_path / 'm.npz')!r}, '--format', 'onnx']))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

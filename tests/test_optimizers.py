@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.optim import rules
 
 P0 = np.array([0.5, -1.2, 2.0, 0.0, -0.3])
 GRADS = [
@@ -293,11 +294,11 @@ def test_moments_that_decay_into_subnormals_are_flushed_to_zero(
     params = np.ones(4, dtype=np.float32)
     opt.step(params, np.array([1e-3, 1e-30, 1e-20, 0.0], dtype=np.float32))
     ever_subnormal = False
-    for _ in range(3 * bp.optimizers.FLUSH_EVERY):
+    for _ in range(3 * rules.FLUSH_EVERY):
         opt.step(params, np.zeros(4, dtype=np.float32))
         state = np.concatenate([np.abs(a) for a in opt.state_dict()["arrays"].values()])
         ever_subnormal |= bool(np.any((state > 0) & (state < tiny)))
-        if opt.t % bp.optimizers.FLUSH_EVERY == 0:
+        if opt.t % rules.FLUSH_EVERY == 0:
             assert not np.any((state > 0) & (state < tiny)), f"subnormal state after step {opt.t}"
     assert ever_subnormal  # the decay really went through the subnormal range
     assert np.all(np.isfinite(params))
@@ -308,7 +309,7 @@ def test_flush_subnormals_zeroes_exactly_the_values_below_the_smallest_normal() 
         tiny = np.finfo(dtype).tiny
         moment = np.array([tiny, tiny / 2, -tiny / 4, -tiny, 1.0, 0.0, 5e-324], dtype=dtype)
         expected = np.where(np.abs(moment) < tiny, 0.0, moment).astype(dtype)
-        bp.optimizers.flush_subnormals(moment)
+        rules.flush_subnormals(moment)
         np.testing.assert_array_equal(moment, expected)
         assert moment[0] == tiny and moment[3] == -tiny and moment[1] == 0.0
 
@@ -329,7 +330,7 @@ def test_a_step_taken_block_by_block_equals_one_taken_whole(
     grads = [rng.standard_normal(size).astype(dtype) for _ in range(3)]
     for name, make, *_ in CASES:
         results = []
-        for blocks in (bp.optimizers.BLOCK_SIZE, block_size):
+        for blocks in (rules.BLOCK_SIZE, block_size):
             with pytest.MonkeyPatch.context() as patch:
                 patch.setattr(bp.optimizer_base, "BLOCK_SIZE", blocks)
                 opt, params = make(), start.copy()
@@ -379,7 +380,7 @@ def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
     rng = np.random.default_rng(seed)
     start = rng.standard_normal(size).astype(dtype)
     grads = [(scale * rng.standard_normal(size)).astype(dtype) for _ in range(3)]
-    steps = 2 * bp.optimizers.FLUSH_EVERY + 1
+    steps = 2 * rules.FLUSH_EVERY + 1
     for name, make, *_ in CASES:
         results = []
         for compiled in (False, True):
@@ -404,7 +405,7 @@ def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
 def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from backprop import compiled_steps
+    from backprop.optim import compiled as compiled_steps
 
     monkeypatch.setitem(sys.modules, "numba", None)  # import numba now fails
     monkeypatch.setattr(compiled_steps, "_kernels", {})
@@ -416,7 +417,7 @@ def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.Mon
 
 def test_an_optimizer_without_a_compiled_pass_says_so() -> None:
     class Halving(bp.Optimizer):
-        def _update(self, block: bp.optimizers.Block) -> None:
+        def _update(self, block: rules.Block) -> None:
             np.multiply(block.grads, 0.5, out=block.step)
 
     opt = Halving(lr=1.0)
@@ -446,7 +447,7 @@ def test_train_with_the_compiled_step_gives_the_same_model(tmp_path: Path, optim
 
 def test_train_with_the_compiled_step_without_numba_names_the_extra(tmp_path: Path) -> None:
     """Without numba, --compiled-step is refused in one line before any training."""
-    code = ("import sys; sys.modules['numba'] = None; from backprop.cli import main; "
+    code = ("import sys; sys.modules['numba'] = None; from backprop.cli.entry import main; "
             "sys.exit(main(['train', 'xor', '--compiled-step', '--quiet', '--out', sys.argv[1]]))")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "run")],
                             capture_output=True, text=True, timeout=120)

@@ -8,11 +8,11 @@ import sys
 import backprop as bp
 
 LAZY_MODULES = (
-    "backprop.reading",
-    "backprop.diagnostics",
-    "backprop.persistence",
-    "backprop.loading",
-    "backprop.worked_step",
+    "backprop.teaching.reading",
+    "backprop.teaching.diagnostics",
+    "backprop.files.model_file",
+    "backprop.files.loading",
+    "backprop.teaching.worked_step",
     "numpy.random",
 )
 
@@ -24,7 +24,7 @@ def test_import_backprop_leaves_inspection_files_and_random_numbers_unloaded() -
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = set(done.stdout.strip().split(","))
-    assert "backprop.network" in loaded and "backprop.optimizers" in loaded
+    assert "backprop.network" in loaded and "backprop.optim.rules" in loaded
     assert not loaded & set(LAZY_MODULES), f"loaded eagerly: {sorted(loaded & set(LAZY_MODULES))}"
 
 
@@ -32,10 +32,10 @@ def test_every_public_name_resolves() -> None:
     for name in bp.__all__:
         assert getattr(bp, name) is not None, name
     assert callable(bp.explain) and callable(bp.gradcheck)  # functions, not their modules
-    assert bp.Diagnostics.__module__ == "backprop.diagnostics"
-    assert bp.read_diagnostics.__module__ == "backprop.reading"
-    assert bp.load.__module__ == "backprop.loading"
-    assert bp.explain.__module__ == "backprop.worked_step"
+    assert bp.Diagnostics.__module__ == "backprop.teaching.diagnostics"
+    assert bp.read_diagnostics.__module__ == "backprop.teaching.reading"
+    assert bp.load.__module__ == "backprop.files.loading"
+    assert bp.explain.__module__ == "backprop.teaching.worked_step"
 
 
 def test_an_unknown_attribute_is_an_attribute_error() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop import persistence
+from backprop.files import model_file as persistence
 
 
 def _trained() -> tuple[bp.Network, np.ndarray]:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
-from backprop.reading import (
+from backprop.teaching.reading import (
     DEAD_FRACTION,
     EXPLODING_GROWTH,
     EXPLODING_NORM,

@@ -1,4 +1,4 @@
-"""The in-place engine against the per-sample, out-of-place equations of backprop.reference,
+"""The in-place engine against the per-sample, out-of-place equations of backprop.teaching.reference,
 and the known-wrong backward rules against central differences."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 
 import backprop as bp
-from backprop.gradcheck import central_difference, relative_error
-from backprop.reference import MISTAKES, ReferenceStep, reference_step
+from backprop.teaching.gradcheck import central_difference, relative_error
+from backprop.teaching.reference import MISTAKES, ReferenceStep, reference_step
 from nets import Case, cases
 
 
@@ -138,7 +138,7 @@ def sigmoid(z: float) -> float:
 
 def test_stale_weights_on_the_classic_network() -> None:
     """Updating v before propagating through it: δ_1^[1] 0.0028878 instead of 0.00304937."""
-    from backprop.commands.explain import CLASSIC_WEIGHTS
+    from backprop.cli.explain import CLASSIC_WEIGHTS
 
     (w, (v,)) = CLASSIC_WEIGHTS
     net = bp.Network([bp.Dense(2, 3, activation="sigmoid", bias=False),
@@ -187,7 +187,7 @@ def test_reference_gradients_of_batchnorm_dropout_and_activation_layers_are_the_
         loss: str, output: str) -> None:
     """Before, the reference refused any layer but Dense ("the reference handles Dense
     layers only"), so `backprop explain` could not show a batch-norm network."""
-    from backprop.reference import reference_gradients
+    from backprop.teaching.reference import reference_gradients
 
     net = bp.Network([bp.Dense(3, 4, activation=None, bias=False), bp.BatchNorm(4),
                       bp.ActivationLayer(4, "tanh"), bp.Dropout(4, rate=0.3),
@@ -212,7 +212,7 @@ def test_reference_gradients_of_batchnorm_dropout_and_activation_layers_are_the_
 
 
 def test_reference_gradients_match_reference_step_on_dense_networks() -> None:
-    from backprop.reference import reference_gradients, reference_step
+    from backprop.teaching.reference import reference_gradients, reference_step
 
     net = bp.Network([bp.Dense(2, 3, activation="sigmoid"), bp.Dense(3, 2, activation="tanh")],
                      loss="mse", seed=3, dtype="float64")

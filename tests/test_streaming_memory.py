@@ -43,7 +43,7 @@ CHILD = textwrap.dedent("""
     import json, resource, sys
     import numpy as np
     import backprop as bp
-    from backprop import cli
+    from backprop.cli import entry as cli
 
     def status(key):
         for line in open("/proc/self/status"):

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from backprop import cli
-from backprop.commands.sweep import check_train_options, run_trial
+from backprop.cli import entry as cli
+from backprop.cli.sweep import check_train_options, run_trial
 from backprop.sweep import (
     SweepConfigError,
     TrialResult,

@@ -17,7 +17,7 @@ pytest.importorskip("threadpoolctl", reason="the sweep pins BLAS threads with th
 
 from distributed import Client, LocalCluster
 
-import backprop.commands.sweep as sweep_command
+import backprop.cli.sweep as sweep_command
 from backprop.sweep import parse_config, run_sweep
 
 CONFIG = """

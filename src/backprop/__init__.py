@@ -8,21 +8,16 @@
 """
 
 # ruff: noqa: E402 (the handler below is installed before the slow imports)
-from .interrupt import install_early
+from backprop.interrupt import install_early
+from backprop.moved import install as install_moved_module_finder
+from backprop.moved import moved_module, new_path
 
 install_early()  # Ctrl-C while the command loads: one line, exit 130 (see backprop.interrupt)
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from . import schedules
-from .activation_layer import ActivationLayer
-from .activations import Activation, get_activation, register_activation
-from .batchnorm import BatchNorm
-from .callbacks import Callback, History, LossExplosion, TrainingState
-from .clipping import clip_grad_norm
-from .dropout import Dropout
-from .errors import (
+from backprop.errors import (
     BackpropError,
     DataError,
     DataTypeError,
@@ -31,40 +26,55 @@ from .errors import (
     OptionError,
     OptionTypeError,
 )
-from .gradcheck import GradcheckReport, gradcheck
-from .layers import Dense, Layer
-from .losses import Loss, get_loss, register_loss
-from .network import Network
-from .optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
-from .schedules import Constant, CosineAnnealing, ExponentialDecay, LinearWarmup, StepDecay
-from .steering import EarlyStopping, ModelCheckpoint
-from .version import __version__
+from backprop.network import Network
+from backprop.nn.activation_layer import ActivationLayer
+from backprop.nn.activations import Activation, get_activation, register_activation
+from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.dropout import Dropout
+from backprop.nn.layers import Dense, Layer
+from backprop.nn.losses import Loss, get_loss, register_loss
+from backprop.optim import schedules
+from backprop.optim.clipping import clip_grad_norm
+from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
+from backprop.optim.schedules import (
+    Constant,
+    CosineAnnealing,
+    ExponentialDecay,
+    LinearWarmup,
+    StepDecay,
+)
+from backprop.teaching.gradcheck import GradcheckReport, gradcheck
+from backprop.training.callbacks import Callback, History, LossExplosion, TrainingState
+from backprop.training.steering import EarlyStopping, ModelCheckpoint
+from backprop.version import __version__
+
+install_moved_module_finder()
 
 if TYPE_CHECKING:
-    from .diagnostics import Diagnostics, diagnose_network
-    from .export.from_torch import from_torch
-    from .loading import load, load_checkpoint
-    from .persistence import save, save_checkpoint
-    from .reading import Finding, Reading, read_diagnostics
-    from .training_state import TrainingCheckpoint
-    from .worked_step import Trace, explain
+    from backprop.export.from_torch import from_torch
+    from backprop.files.loading import load, load_checkpoint
+    from backprop.files.model_file import save, save_checkpoint
+    from backprop.teaching.diagnostics import Diagnostics, diagnose_network
+    from backprop.teaching.reading import Finding, Reading, read_diagnostics
+    from backprop.teaching.worked_step import Trace, explain
+    from backprop.training.state import TrainingCheckpoint
 
 #: Names whose modules load on first use, so `import backprop` stays fast. (A
 #: name equal to its module's cannot be among them: importing the submodule
 #: binds the module object to the package attribute. Hence worked_step, not explain.)
 _LAZY = {
-    "Diagnostics": "diagnostics",
-    "diagnose_network": "diagnostics",
-    "Finding": "reading",
-    "Reading": "reading",
-    "read_diagnostics": "reading",
-    "TrainingCheckpoint": "training_state",
-    "load": "loading",
-    "load_checkpoint": "loading",
-    "save": "persistence",
-    "save_checkpoint": "persistence",
-    "Trace": "worked_step",
-    "explain": "worked_step",
+    "Diagnostics": "teaching.diagnostics",
+    "diagnose_network": "teaching.diagnostics",
+    "Finding": "teaching.reading",
+    "Reading": "teaching.reading",
+    "read_diagnostics": "teaching.reading",
+    "TrainingCheckpoint": "training.state",
+    "load": "files.loading",
+    "load_checkpoint": "files.loading",
+    "save": "files.model_file",
+    "save_checkpoint": "files.model_file",
+    "Trace": "teaching.worked_step",
+    "explain": "teaching.worked_step",
     "from_torch": "export.from_torch",
 }
 
@@ -74,6 +84,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value  # later lookups skip this function
         return value
+    if new_path(f"{__name__}.{name}") is not None:  # a module path from before the move
+        return moved_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [

@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import OptionError
+from backprop.errors import OptionError
 
 #: A floating-point array: float32 by default, float64 on request.
 Array = npt.NDArray[np.floating[Any]]

@@ -1,7 +1,7 @@
 """Ctrl-C in the first moments of the ``backprop`` command: one line, exit status 130.
 
 Importing the package (NumPy and every module) takes a noticeable time
-before :func:`backprop.cli.main` can catch KeyboardInterrupt. When the
+before :func:`backprop.cli.entry.main` can catch KeyboardInterrupt. When the
 process is the command (``backprop ...`` or ``python -m backprop ...``),
 :func:`install_early` — run by the package's first lines — answers SIGINT by
 printing ``backprop: interrupted`` and exiting with 130 at once (nothing

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import OptionError
+from backprop.errors import OptionError
 
 #: name → default; :func:`limit` reads the environment variable of that name first.
 LIMITS: dict[str, int] = {

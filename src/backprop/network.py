@@ -10,7 +10,7 @@ For layers l = 1..L, with a^[0] = x (docs/architecture.md):
     (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ
 
 :meth:`Network.backprop` runs the forward pass, then these four top to bottom, each line
-naming its equation; :class:`~backprop.layers.Dense` holds each factor's arithmetic.
+naming its equation; :class:`~backprop.nn.layers.Dense` holds each factor's arithmetic.
 """
 
 from __future__ import annotations
@@ -22,18 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import training
-from ._typing import Array, IntArray, float_dtype
-from .errors import OptionError, OptionTypeError
-from .initializers import INIT_NAMES
-from .layers import Dense, Layer
-from .limits import enforce_limit
-from .losses import Loss, check_output_pairing, get_loss
-from .metrics import regression_metrics
-from .validation import check_inputs, prepare_targets
+from backprop._typing import Array, IntArray, float_dtype
+from backprop.errors import OptionError, OptionTypeError
+from backprop.limits import enforce_limit
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.layers import Dense, Layer
+from backprop.nn.losses import Loss, check_output_pairing, get_loss
+from backprop.nn.metrics import regression_metrics
+from backprop.training.fit import fit as fit_network
+from backprop.validation import check_inputs, prepare_targets
 
 if TYPE_CHECKING:
-    from .callbacks import History
+    from backprop.training.callbacks import History
 
 #: Rows per block when predicting, so memory stays bounded for any X.
 INFERENCE_CHUNK = 2048
@@ -42,11 +42,11 @@ class Network:
     """A multi-layer perceptron.
 
     Arguments:
-        layers: the layers, input side first: :class:`~backprop.layers.Dense`,
-            :class:`~backprop.dropout.Dropout`, :class:`~backprop.batchnorm.BatchNorm`;
+        layers: the layers, input side first: :class:`~backprop.nn.layers.Dense`,
+            :class:`~backprop.nn.dropout.Dropout`, :class:`~backprop.nn.batchnorm.BatchNorm`;
             the last must be a Dense (its activation is σ_L).
         loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
-        init: default weight initialization (see :mod:`backprop.initializers`).
+        init: default weight initialization (see :mod:`backprop.nn.initializers`).
         seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
         dtype: "float32" (default) or "float64".
 
@@ -339,25 +339,25 @@ class Network:
         return self.evaluate(X, y)["loss"]
 
     # -- training, persistence --------------------------------------------
-    #: Train by backpropagation: :func:`backprop.training.fit`, with this network as ``net``
+    #: Train by backpropagation: :func:`backprop.training.fit.fit`, with this network as ``net``
     #: (its arguments are defined once, there).
-    fit = training.fit
+    fit = fit_network
 
     def save(self, path: str) -> None:
         """Write the model to ``path`` (.npz arrays + JSON architecture, atomically)."""
-        from .persistence import save
+        from backprop.files.model_file import save
 
         save(self, path)
 
     def to_onnx(self, path: str | os.PathLike[str]) -> None:
         """Write the network as an ONNX graph; see :func:`backprop.export.onnx.to_onnx`."""
-        from .export.onnx import to_onnx
+        from backprop.export.onnx import to_onnx
 
         to_onnx(self, path)
 
     def to_torch(self) -> Any:
         """This network as a torch.nn.Sequential, weights copied (see backprop.export)."""
-        from .export.to_torch import to_torch
+        from backprop.export.to_torch import to_torch
 
         return to_torch(self)
 

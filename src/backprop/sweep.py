@@ -44,8 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OptionError
-from .fileio import read_toml
+from backprop.errors import OptionError
+from backprop.files.io import read_toml
 
 #: train options that the sweep sets itself, for every trial.
 RESERVED = ("out", "quiet", "json_lines", "plots", "config")

@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ._typing import Array, IntArray
-from .errors import DataError, DataTypeError, OptionError, OptionTypeError
+from backprop._typing import Array, IntArray
+from backprop.errors import DataError, DataTypeError, OptionError, OptionTypeError
 
 
 def _first_bad_position(finite: np.ndarray) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from backprop.errors import DataError
 
 
 def cache_dir() -> Path:

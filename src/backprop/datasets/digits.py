@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
-from .base import Dataset
-from .split import check_test_fraction, split_indices
+from backprop.datasets.base import Dataset
+from backprop.datasets.split import check_test_fraction, split_indices
+from backprop.errors import DataError
 
 
 def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> Dataset:

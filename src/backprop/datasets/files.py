@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError, OptionError
-from ..fileio import check_npz_sizes, check_regular_file, read_text
-from .base import TASKS, Dataset, Task, encode_labels
-from .split import check_test_fraction, split_indices
+from backprop.datasets.base import TASKS, Dataset, Task, encode_labels
+from backprop.datasets.split import check_test_fraction, split_indices
+from backprop.errors import DataError, OptionError
+from backprop.files.io import check_npz_sizes, check_regular_file, read_text
 
 _INTEGER = re.compile(r"[+-]?\d+")
 

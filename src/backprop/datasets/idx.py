@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError
-from ..fileio import gunzip, read_bytes
-from .base import Dataset
+from backprop.datasets.base import Dataset
+from backprop.errors import DataError
+from backprop.files.io import gunzip, read_bytes
 
 #: IDX type code -> NumPy dtype (big-endian where it matters).
 IDX_TYPES: dict[int, np.dtype[np.generic]] = {

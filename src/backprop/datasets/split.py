@@ -8,7 +8,7 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import OptionError
+from backprop.errors import OptionError
 
 Index = npt.NDArray[np.intp]
 

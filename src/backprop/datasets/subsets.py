@@ -8,8 +8,8 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DataError, OptionError
-from .base import Dataset, Features, Targets
+from backprop.datasets.base import Dataset, Features, Targets
+from backprop.errors import DataError, OptionError
 
 
 def subset_classes(dataset: Dataset, labels: list[int] | tuple[int, ...]) -> Dataset:

@@ -16,9 +16,9 @@ import numbers
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import OptionError
-from .base import Dataset
-from .split import check_test_fraction, split_indices
+from backprop.datasets.base import Dataset
+from backprop.datasets.split import check_test_fraction, split_indices
+from backprop.errors import OptionError
 
 F64 = npt.NDArray[np.float64]
 

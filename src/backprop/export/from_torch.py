@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import Activation, get_activation
-from ..batchnorm import BatchNorm
-from ..dropout import Dropout
-from ..errors import OptionError, OptionTypeError
-from ..layers import Dense, Layer
-from ..network import Network
-from .to_torch import torch_module
+from backprop.errors import OptionError, OptionTypeError
+from backprop.export.to_torch import torch_module
+from backprop.network import Network
+from backprop.nn.activations import Activation, get_activation
+from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.dropout import Dropout
+from backprop.nn.layers import Dense, Layer
 
 SUPPORTED = "Linear, BatchNorm1d, Dropout, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax(dim=1), Identity"
 #: The loss a network gets from its last activation when none is given.

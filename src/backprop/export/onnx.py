@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..batchnorm import BatchNorm
-from ..dropout import Dropout
-from ..layers import Dense
-from ..version import __version__
+from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.dropout import Dropout
+from backprop.nn.layers import Dense
+from backprop.version import __version__
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from backprop.network import Network
 
 OPSET = 17
 IR_VERSION = 8

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..batchnorm import BatchNorm
-from ..dropout import Dropout
-from ..errors import OptionError
-from ..layers import Dense
+from backprop.errors import OptionError
+from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.dropout import Dropout
+from backprop.nn.layers import Dense
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from backprop.network import Network
 
 
 def torch_module() -> Any:

@@ -18,10 +18,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from .playground import PlaygroundPage
-from .regression import RegressionPage
-from .sandbox_page import SandboxPage
-from .session import DEFAULT_IDLE_TIMEOUT, Page, Session
+from backprop.lab.playground import PlaygroundPage
+from backprop.lab.regression import RegressionPage
+from backprop.lab.sandbox_page import SandboxPage
+from backprop.lab.session import DEFAULT_IDLE_TIMEOUT, Page, Session
 
 #: The folder every page and asset is served from, and nothing outside it.
 STATIC = Path(__file__).resolve().parent / "static"

@@ -15,19 +15,27 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from . import playground_compare as compare
-from . import playground_files as files
-from . import playground_insight as insight
-from . import playground_surface as surface
-from . import playground_view as view
-from .playground_compare import Comparison
-from .playground_data import Data, add_point, from_csv, generate, remove_point, to_csv, view_box
-from .playground_export import python_script
-from .playground_model import build_optimizer, dense_layers, output_head
-from .playground_replay import Replay
-from .playground_run import Run
-from .protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
-from .protocol_playground import (
+from backprop.lab import playground_compare as compare
+from backprop.lab import playground_files as files
+from backprop.lab import playground_insight as insight
+from backprop.lab import playground_surface as surface
+from backprop.lab import playground_view as view
+from backprop.lab.playground_compare import Comparison
+from backprop.lab.playground_data import (
+    Data,
+    add_point,
+    from_csv,
+    generate,
+    remove_point,
+    to_csv,
+    view_box,
+)
+from backprop.lab.playground_export import python_script
+from backprop.lab.playground_model import build_optimizer, dense_layers, output_head
+from backprop.lab.playground_replay import Replay
+from backprop.lab.playground_run import Run
+from backprop.lab.protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
+from backprop.lab.protocol_playground import (
     ACTIVATIONS,
     DATASETS,
     FEATURES,
@@ -55,7 +63,7 @@ from .protocol_playground import (
     StopCompare,
     Surface,
 )
-from .session import Page
+from backprop.lab.session import Page
 
 #: Most rows of the loss history kept, and weight vectors of the path; beyond, every other goes.
 MAX_HISTORY = 400

@@ -12,12 +12,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..network import Network
-from .playground_data import Data
-from .playground_model import output_head
-from .playground_run import Run
-from .protocol import FieldError
-from .protocol_playground import Setup
+from backprop.lab.playground_data import Data
+from backprop.lab.playground_model import output_head
+from backprop.lab.playground_run import Run
+from backprop.lab.protocol import FieldError
+from backprop.lab.protocol_playground import Setup
+from backprop.network import Network
 
 #: Most steps one batch mode may take (online learning on many points is long).
 MAX_MODE_STEPS = 4000

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import make_circles, make_gaussians, make_moons, make_spirals, make_xor
-from ..datasets.split import split_indices
-from .protocol import MAX_POINTS, FieldError
-from .protocol_playground import MAX_COORDINATE, Setup
+from backprop.datasets import make_circles, make_gaussians, make_moons, make_spirals, make_xor
+from backprop.datasets.split import split_indices
+from backprop.lab.protocol import MAX_POINTS, FieldError
+from backprop.lab.protocol_playground import MAX_COORDINATE, Setup
 
 #: Each classification set: its library generator and keyword arguments besides the
 #: common ones (n_samples, noise, seed, test_fraction).

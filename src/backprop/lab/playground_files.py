@@ -7,14 +7,14 @@ import base64
 import tempfile
 from pathlib import Path
 
-from ..errors import ModelFileError
-from ..loading import load
-from ..network import Network
-from ..persistence import save
-from .playground_data import Data
-from .playground_model import check_drawable, dense_layers
-from .protocol import FieldError, Reply
-from .protocol_playground import ACTIVATIONS, FEATURES, Setup
+from backprop.errors import ModelFileError
+from backprop.files.loading import load
+from backprop.files.model_file import save
+from backprop.lab.playground_data import Data
+from backprop.lab.playground_model import check_drawable, dense_layers
+from backprop.lab.protocol import FieldError, Reply
+from backprop.lab.protocol_playground import ACTIVATIONS, FEATURES, Setup
+from backprop.network import Network
 
 
 def model_file(net: Network, setup: Setup) -> Reply:

@@ -2,7 +2,7 @@
 and the gradient check per edge.
 
 * explain: ``bp.explain`` (the library's worked step, computed by
-  ``backprop.reference``) on the batch the next step will use, or on one training
+  ``backprop.teaching.reference``) on the batch the next step will use, or on one training
   point; for the chosen w_jk: δ_j·a_k per point, their mean ḡ, the L2 term λ·w,
   and the optimizer's actual Δw from a copy of the run taking that step.
 * histograms: per layer, a^[l] and δ^[l] over the training set (one reference
@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ..gradcheck import central_difference, gradcheck, relative_error
-from ..reference import reference_step
-from ..worked_step import explain
-from .playground_model import dense_layers
-from .playground_run import Run
-from .protocol import FieldError
+from backprop.lab.playground_model import dense_layers
+from backprop.lab.playground_run import Run
+from backprop.lab.protocol import FieldError
+from backprop.teaching.gradcheck import central_difference, gradcheck, relative_error
+from backprop.teaching.reference import reference_step
+from backprop.teaching.worked_step import explain
 
 #: Bins of each histogram.
 BINS = 24

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import SGD, Adam, Dense, Dropout, Network, RMSProp
-from ..layers import Layer
-from ..optimizers import Optimizer
-from .protocol import FieldError
-from .protocol_playground import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
+from backprop import SGD, Adam, Dense, Dropout, Network, RMSProp
+from backprop.lab.protocol import FieldError
+from backprop.lab.protocol_playground import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
+from backprop.nn.layers import Layer
+from backprop.optim.rules import Optimizer
 
 #: μ of the momentum and Nesterov choices.
 MOMENTUM = 0.9

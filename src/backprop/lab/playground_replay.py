@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .playground_run import Run
-from .protocol import FieldError
+from backprop.lab.playground_run import Run
+from backprop.lab.protocol import FieldError
 
 #: Most snapshots held, and the first spacing between two.
 MAX_SNAPSHOTS = 64

@@ -19,18 +19,18 @@ from typing import Any
 
 import numpy as np
 
-from ..datasets import Scaler
-from ..network import Network
-from ..optimizers import Optimizer
-from .playground_data import Data, features
-from .playground_model import (
+from backprop.datasets import Scaler
+from backprop.lab.playground_data import Data, features
+from backprop.lab.playground_model import (
     build_network,
     build_optimizer,
     dense_layers,
     gradient_norms,
     probe_of,
 )
-from .protocol_playground import Setup
+from backprop.lab.protocol_playground import Setup
+from backprop.network import Network
+from backprop.optim.rules import Optimizer
 
 #: A training loss this many times its start value counts as diverged.
 BLOWUP = 10.0

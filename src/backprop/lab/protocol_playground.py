@@ -11,7 +11,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .protocol import MAX_MESSAGE_BYTES, MAX_POINTS, Message
+from backprop.lab.protocol import MAX_MESSAGE_BYTES, MAX_POINTS, Message
 
 #: Most hidden layers, and units per hidden layer.
 MAX_HIDDEN_LAYERS = 8

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from .protocol import MAX_LAYERS, MAX_UNITS, Message, Ping, message_union
+from backprop.lab.protocol import MAX_LAYERS, MAX_UNITS, Message, Ping, message_union
 
 PRESETS = ("classic-231", "mazur-222", "custom")
 #: Most samples in the sandbox's batch.

@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import TypeAdapter
 
-from .. import SGD, Dense, Network
-from . import regression_math as rm
-from . import regression_text as text
-from .protocol import (
+from backprop import SGD, Dense, Network
+from backprop.lab import regression_math as rm
+from backprop.lab import regression_text as text
+from backprop.lab.protocol import (
     MAX_POINTS,
     AddPoint,
     DownloadCsv,
@@ -39,8 +39,8 @@ from .protocol import (
     Step,
     message_union,
 )
-from .regression_text import Evaluation
-from .session import Page
+from backprop.lab.regression_text import Evaluation
+from backprop.lab.session import Page
 
 #: Most (step, w, b, L) entries kept for the path and the loss curve; beyond, every other goes.
 MAX_TRACE = 1200

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .protocol import MAX_COORDINATE, MAX_POINTS, FieldError
+from backprop.lab.protocol import MAX_COORDINATE, MAX_POINTS, FieldError
 
 #: Points on each contour ellipse (the first repeated at the end).
 CONTOUR_POINTS = 97

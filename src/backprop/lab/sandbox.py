@@ -4,7 +4,7 @@ Pure Python (no server): a :class:`Sandbox` holds a float64 network, a batch
 of samples, the learning rate η and the chosen backward rule, and answers
 the page's requests. Every number it reports comes from the library: the
 trace of ``bp.explain`` (z, a, δ, ∂L/∂w and the text of each), the
-optimizer ``bp.SGD`` for "Step", ``bp.gradcheck`` and ``backprop.reference``
+optimizer ``bp.SGD`` for "Step", ``bp.gradcheck`` and ``backprop.teaching.reference``
 for "Check" (see :mod:`backprop.lab.sandbox_check`). A bad request raises
 :class:`SandboxError` naming the field at fault; the sandbox is unchanged.
 """
@@ -16,18 +16,18 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import activation_names
-from ..initializers import INIT_NAMES
-from ..layers import Dense
-from ..losses import loss_names
-from ..network import Network
-from ..optimizers import SGD
-from ..reference import MISTAKES
-from ..worked_step import Trace, explain
-from .protocol import MAX_LAYERS, MAX_UNITS
-from .protocol_sandbox import MAX_SAMPLES, PRESETS
-from .sandbox_check import parameter_id, run_check
-from .sandbox_text import entry_texts
+from backprop.lab.protocol import MAX_LAYERS, MAX_UNITS
+from backprop.lab.protocol_sandbox import MAX_SAMPLES, PRESETS
+from backprop.lab.sandbox_check import parameter_id, run_check
+from backprop.lab.sandbox_text import entry_texts
+from backprop.network import Network
+from backprop.nn.activations import activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.layers import Dense
+from backprop.nn.losses import loss_names
+from backprop.optim.rules import SGD
+from backprop.teaching.reference import MISTAKES
+from backprop.teaching.worked_step import Trace, explain
 
 #: Rules that only show with a batch: with one sample, 1/m = 1.
 BATCH_RULES = ("forget-1/m", "sum-not-mean")
@@ -67,7 +67,7 @@ class Preset:
 
 def presets() -> dict[str, Preset]:
     """The three starting points; classic-231 is ``backprop explain``'s default network."""
-    from ..commands.explain import CLASSIC_WEIGHTS, CLASSIC_X, CLASSIC_Y
+    from backprop.cli.explain import CLASSIC_WEIGHTS, CLASSIC_X, CLASSIC_Y
 
     classic = Preset(
         Architecture([2, 3, 1], ["sigmoid", "sigmoid"], bias=False),

@@ -2,7 +2,7 @@
 
 With the rule "none" the gradients checked are the engine's own
 (``Network.backprop``) and the per-layer table is ``bp.gradcheck``'s report.
-With a broken rule the gradients come from ``backprop.reference`` with that
+With a broken rule the gradients come from ``backprop.teaching.reference`` with that
 known-wrong backward rule swapped in (the engine is never altered), and each
 tensor they change is compared with the same central differences. Per edge,
 the numerical gradient is the worked step's estimate (``bp.explain``: float64,
@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from ..gradcheck import GradcheckReport, gradcheck, relative_error
-from ..layers import Dense
-from ..network import Network
-from ..reference import reference_step
-from ..worked_step import Trace
+from backprop.network import Network
+from backprop.nn.layers import Dense
+from backprop.teaching.gradcheck import GradcheckReport, gradcheck, relative_error
+from backprop.teaching.reference import reference_step
+from backprop.teaching.worked_step import Trace
 
 #: gradcheck's warning about an entry at a kink: "layer 2 W[0, 1]: ..." (0-based entry).
 _KINK_WARNING = re.compile(r"layer (\d+) (W|b)\[(\d+)(?:, (\d+))?\]:")
@@ -60,7 +60,7 @@ def engine_gradients(net: Network, X: np.ndarray, Y: np.ndarray) -> list[dict[st
 
 def broken_gradients(net: Network, X: np.ndarray, Y: np.ndarray, mistake: str,
                      lr: float) -> list[dict[str, np.ndarray]]:
-    """The same gradients computed with a known-wrong backward rule (``backprop.reference``)."""
+    """The same gradients computed with a known-wrong backward rule (``teaching.reference``)."""
     step = reference_step(net, X, Y, mistake=mistake, lr=lr)
     result = []
     for dW, db in zip(step.dW, step.db, strict=True):
@@ -84,7 +84,7 @@ def run_check(net: Network, X: np.ndarray, Y: np.ndarray, trace: Trace, *,
     """The check's result as JSON-ready data: verdict, per-layer table and per-edge errors.
 
     ``trace`` is ``bp.explain(net, X, Y, lr=lr)``; ``mistake`` is "none" or a
-    key of ``backprop.reference.MISTAKES``.
+    key of ``backprop.teaching.reference.MISTAKES``.
     """
     report = gradcheck(net, X, Y)
     kinks = kink_ids(report.warnings)

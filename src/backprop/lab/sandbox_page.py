@@ -7,10 +7,10 @@ from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 
-from . import protocol_sandbox as msg
-from .protocol import Message, Reply, error_reply
-from .sandbox import Architecture, Sandbox, SandboxError
-from .session import Page
+from backprop.lab import protocol_sandbox as msg
+from backprop.lab.protocol import Message, Reply, error_reply
+from backprop.lab.sandbox import Architecture, Sandbox, SandboxError
+from backprop.lab.session import Page
 
 
 class SandboxPage(Page):

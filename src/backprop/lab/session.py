@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from .protocol import Message, Ping, Reply, error_reply, parse_message
+from backprop.lab.protocol import Message, Ping, Reply, error_reply, parse_message
 
 #: Close code and reason of a session closed for lack of input.
 IDLE_CLOSE_CODE = 4000

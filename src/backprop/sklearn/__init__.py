@@ -20,7 +20,7 @@ except ImportError:
         "backprop.sklearn needs scikit-learn and SciPy: pip install 'backprop[sklearn]'"
     ) from None
 
-from .classifier import MLPClassifier
-from .regressor import MLPRegressor
+from backprop.sklearn.classifier import MLPClassifier
+from backprop.sklearn.regressor import MLPRegressor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]

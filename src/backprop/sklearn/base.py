@@ -31,23 +31,23 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .._typing import Array
-from ..batchnorm import BatchNorm
-from ..dropout import Dropout
-from ..layers import Dense, Layer
-from ..network import Network
-from ..optimizers import Optimizer
-from ..streaming import is_streamed, open_source, scan
-from .lbfgs import minimize_lbfgs
-from .objective import StreamedData, run_epoch
-from .params import (
+from backprop._typing import Array
+from backprop.network import Network
+from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.dropout import Dropout
+from backprop.nn.layers import Dense, Layer
+from backprop.optim.rules import Optimizer
+from backprop.sklearn.lbfgs import minimize_lbfgs
+from backprop.sklearn.objective import StreamedData, run_epoch
+from backprop.sklearn.params import (
     OUT_ACTIVATION_NAMES,
     check_parameters,
     hidden_sizes,
     library_activation,
     make_optimizer,
 )
-from .pickling import pickled_state, unpickled_state
+from backprop.sklearn.pickling import pickled_state, unpickled_state
+from backprop.streaming import is_streamed, open_source, scan
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
 FLOAT_TYPES = (np.float64, np.float32)

@@ -17,9 +17,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from .._typing import Array
-from .base import BaseMLP
-from .params import has_stochastic_solver
+from backprop._typing import Array
+from backprop.sklearn.base import BaseMLP
+from backprop.sklearn.params import has_stochastic_solver
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
@@ -38,7 +38,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     n_iter_no_change, max_fun (lbfgs). This library's own:
 
     init: weight initialization ("auto": He for ReLU-type units, Xavier
-        otherwise; see :mod:`backprop.initializers`).
+        otherwise; see :mod:`backprop.nn.initializers`).
     dropout: rate of a Dropout layer after each hidden layer (0 = none).
     batch_norm: a BatchNorm layer after each hidden layer.
     dtype: "float32", "float64", or None (X's float type).

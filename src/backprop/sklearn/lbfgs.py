@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .._typing import Array
-from ..network import Network
-from .objective import penalized_backprop
+from backprop._typing import Array
+from backprop.network import Network
+from backprop.sklearn.objective import penalized_backprop
 
 
 def minimize_lbfgs(

@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
-from .._typing import Array
-from ..clipping import clip_grad_norm
-from ..errors import DivergenceError
-from ..layers import Dense
-from ..network import Network
-from ..optimizers import Optimizer
-from ..streaming import BatchIterable, Source, StreamBatches
+from backprop._typing import Array
+from backprop.errors import DivergenceError
+from backprop.network import Network
+from backprop.nn.layers import Dense
+from backprop.optim.clipping import clip_grad_norm
+from backprop.optim.rules import Optimizer
+from backprop.streaming import BatchIterable, Source, StreamBatches
 
 
 def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float) -> float:

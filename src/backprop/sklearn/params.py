@@ -13,10 +13,10 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
-from ..activations import activation_names
-from ..compiled_steps import require_numba
-from ..initializers import INIT_NAMES
-from ..optimizers import SGD, Adam, AdamW, Optimizer, RMSProp
+from backprop.nn.activations import activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.optim.compiled import require_numba
+from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
 
 #: scikit-learn's activation names → the library's.
 SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}

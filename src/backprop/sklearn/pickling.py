@@ -13,10 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..loading import load_checkpoint
-from ..network import Network
-from ..optimizers import Optimizer, get_optimizer
-from ..persistence import save_checkpoint
+from backprop.files.loading import load_checkpoint
+from backprop.files.model_file import save_checkpoint
+from backprop.network import Network
+from backprop.optim.rules import Optimizer, get_optimizer
 
 
 def network_to_bytes(net: Network, optimizer: Optimizer | None) -> bytes:

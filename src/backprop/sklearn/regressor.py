@@ -16,8 +16,8 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.metaestimators import available_if
 
-from .base import BaseMLP
-from .params import has_stochastic_solver
+from backprop.sklearn.base import BaseMLP
+from backprop.sklearn.params import has_stochastic_solver
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]

@@ -37,11 +37,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
-from ..fileio import check_regular_file
-from .batches import StreamBatches, buffer_rows, shuffled_batches
-from .npy import NpyFile, NpyShards
-from .sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
+from backprop.errors import DataError
+from backprop.files.io import check_regular_file
+from backprop.streaming.batches import StreamBatches, buffer_rows, shuffled_batches
+from backprop.streaming.npy import NpyFile, NpyShards
+from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
 
 __all__ = [
     "DEFAULT_BUFFER_BYTES",

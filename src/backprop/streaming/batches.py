@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._typing import Array, IntArray
-from ..errors import DataError
-from .sources import DEFAULT_BUFFER_BYTES, BatchIterable, Source
+from backprop._typing import Array, IntArray
+from backprop.errors import DataError
+from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, BatchIterable, Source
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from backprop.network import Network
 
 #: Blocks are at most this fraction of the buffer, so that a buffer mixes ≥ 8 blocks.
 BLOCKS_PER_BUFFER = 8
@@ -95,7 +95,7 @@ def _chunks(source: Source | BatchIterable, batch_size: int, buffer_size: int | 
 
 
 class StreamBatches:
-    """``fit``'s batches from a source, with the interface of :class:`backprop.batching.Batches`.
+    """``fit``'s batches from a source, with the interface of ``training.batching.Batches``.
 
     ``epoch(rng)`` reads the source through :func:`shuffled_batches`; each
     batch it yields is the slice [0, n) of the current batch, which

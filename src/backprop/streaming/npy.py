@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
-from ..fileio import open_npy
-from .sources import DEFAULT_BUFFER_BYTES, Source, check_block
+from backprop.errors import DataError
+from backprop.files.io import open_npy
+from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, Source, check_block
 
 #: A shard's features file: X<key>.npy, its targets y<key>.npy.
 SHARD_NAME = re.compile(r"^X(?P<key>.*)\.npy$")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from backprop.errors import DataError
 
 #: The shuffle buffer's default size, in bytes of features.
 DEFAULT_BUFFER_BYTES = 32 * 2**20

@@ -1,0 +1,334 @@
+"""``backprop diagnose DATASET``: train while recording diagnostics, and say what they mean.
+
+    backprop diagnose digits --layers 32,32 --activation sigmoid --init small_random
+    backprop diagnose digits --compare                       # the classic experiment
+    backprop diagnose digits --compare sigmoid:small_random,tanh:xavier_uniform,relu:he \\
+        --depths 2,5,10 --width 32
+    backprop diagnose digits --compare optimizer:sgd,momentum,adam
+    backprop diagnose digits --compare batch-norm --activation sigmoid --init small_random
+    backprop diagnose digits --compare batch-size:1,32,full
+
+One network (train's options, train's defaults) is trained with a
+:class:`Diagnostics` callback; the command prints the reading of
+:func:`read_diagnostics` and writes into --out: report.html (or report.md
+with --format markdown), gradients.png, update_ratio.png, units.png and
+diagnostics.json (the raw records, the loss per epoch and the reading).
+
+--compare trains one network per configuration (a column: activation × init,
+an optimizer, without or with batch norm, a batch size; see
+:mod:`.diagnose_compare`) and depth (the number of weight layers: depth − 1
+hidden layers of --width units), each on the same data from the same seed,
+and writes compare.png (a grid of gradient-norm curves, depths down,
+configurations across, one shared log scale), a table of each one's verdict
+and advice drawn from that table. With no value it runs the classic
+vanishing-gradient experiment: sigmoid with small random weights against ReLU
+with He initialization, at depths 2, 5 and 10; a compare run defaults to plain
+SGD (lr 0.1) for 5 epochs, so that what the gradients do is what the weights
+do. Bad values raise OptionError with a one-line message (exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backprop.cli import diagnose_plots as plots
+from backprop.cli.building import build_network, build_optimizer, build_schedule
+from backprop.cli.common import parse_list, prepare_out, pyplot, training_arrays
+from backprop.cli.diagnose_compare import (
+    DEFAULT_COMPARE,
+    Axis,
+    compare_table,
+    parse_compare,
+    run_grid,
+)
+from backprop.cli.diagnose_compare import table_advice as advise
+from backprop.cli.diagnose_output import (
+    Run,
+    dense_layers,
+    every_text,
+    final,
+    fraction,
+    run_json,
+    setup_text,
+    short,
+    text_table,
+    thresholds,
+    write_json,
+    wrote,
+)
+from backprop.cli.option_table import DIAGNOSE_OPTIONS as OPTIONS
+from backprop.cli.options import add_options, resolve
+from backprop.cli.progress import Progress
+from backprop.cli.report import FORMATS, Block, Heading, Image, Paragraph, Table, write_report
+from backprop.datasets import Dataset
+from backprop.errors import DivergenceError, OptionError
+from backprop.network import Network
+from backprop.teaching.diagnostics import Diagnostics
+from backprop.teaching.reading import read_diagnostics
+
+DEFAULT_DEPTHS = "2,5,10"
+DEFAULT_WIDTH = 32
+#: A compare run's defaults where train's differ (the options still win).
+COMPARE_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "epochs": 5}
+#: --every by default: about this many recorded batches over the run.
+RECORDS = 200
+COMPARE_FORMS = ("ACT:INIT,... | optimizer:sgd,momentum,adam[@LR] | batch-norm | "
+                 "batch-size:1,32,full")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``diagnose`` subcommand to an argparse subparsers object."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "diagnose",
+        help="train while recording per-layer diagnostics; report what they mean",
+        description="Train a network (train's options) while recording per-layer gradient "
+        "norms, update/weight ratios and dead/saturated units; print a reading of them and "
+        "write a report with plots into --out. --compare trains several configurations "
+        "(activation × init, optimizers, batch norm, batch sizes) at several depths on the "
+        "same data and seed, side by side.",
+    )
+    parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
+                        ".csv/.npz path")
+    add_options(parser, OPTIONS)
+    parser.add_argument("--every", type=int, default=None, metavar="N",
+                        help=f"record every N-th batch (default: about {RECORDS} records)")
+    parser.add_argument("--format", choices=FORMATS, default="html",
+                        help="report.html or report.md (default: html)")
+    compare_defaults = ", ".join(f"--{name.replace('_', '-')} {value}"
+                                 for name, value in COMPARE_DEFAULTS.items())
+    parser.add_argument("--compare", nargs="?", const=DEFAULT_COMPARE, default=None,
+                        metavar="WHAT",
+                        help=f"compare configurations, one of {COMPARE_FORMS} (with no value: "
+                        f"{DEFAULT_COMPARE}); a compare run's defaults are {compare_defaults}; "
+                        "optimizer columns without @LR or --lr take sgd 0.1, momentum 0.01, "
+                        "others 0.001")
+    parser.add_argument("--depths", default=None,
+                        help="with --compare: numbers of weight layers "
+                        f"(default: {DEFAULT_DEPTHS})")
+    parser.add_argument("--width", default=None,
+                        help=f"with --compare: units per hidden layer (default: {DEFAULT_WIDTH})")
+    parser.set_defaults(run=run)
+    return parser
+
+
+# -- options ---------------------------------------------------------------------------
+def compare_options(args: argparse.Namespace) -> tuple[Axis, list[int], int]:
+    """The compare axis, the depths and the width; OptionError on a bad or clashing value."""
+    lr = None if args.lr is None else float(args.lr) if _is_number(args.lr) else None
+    axis = parse_compare(args.compare, lr)
+    clashing = ["layers", *(("activation", "init") if axis.sets_network else ())]
+    for name in clashing:
+        if getattr(args, name) is not None:
+            raise OptionError(f"--{name} does not go with --compare {args.compare}, which sets "
+                              "each network's layers from --depths and --width"
+                              + (" and its activation and init" if axis.sets_network else ""))
+    if axis.kind == "batch_size" and args.batch_size is not None:
+        raise OptionError("--batch-size does not go with --compare batch-size:...")
+    if axis.kind == "optimizer" and args.optimizer is not None:
+        raise OptionError("--optimizer does not go with --compare optimizer:...")
+    depths = parse_list(args.depths or DEFAULT_DEPTHS, "--depths", int, minimum=2, fewest=1,
+                        fewest_text="one depth, e.g. 2,5,10")
+    widths = parse_list(args.width or str(DEFAULT_WIDTH), "--width", int, minimum=1)
+    if len(widths) != 1:
+        raise OptionError(f"--width {args.width!r}: give one number of units")
+    return axis, depths, widths[0]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_every(every: int | None) -> None:
+    if every is not None and every < 1:
+        raise OptionError(f"--every must be at least 1, got {every}")
+
+
+# -- training ----------------------------------------------------------------------------
+def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
+    if every is not None:
+        return every
+    batch_size = o["batch_size"] or n_samples  # None: the whole training set
+    batches = int(o["epochs"]) * math.ceil(n_samples / int(batch_size))
+    return max(1, round(batches / RECORDS))
+
+
+def with_batch_norm(net: Network) -> Network:
+    """The same network with a BatchNorm after each hidden Dense layer, same initial weights."""
+    from backprop.nn.batchnorm import BatchNorm
+    from backprop.nn.layers import Dense, Layer
+
+    layers: list[Layer] = []
+    dense = dense_layers(net)
+    for layer in net.layers:
+        copy: Layer = (Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias,
+                             init=layer.init) if isinstance(layer, Dense) else layer)
+        layers.append(copy)
+        if isinstance(layer, Dense) and layer is not dense[-1]:
+            layers.append(BatchNorm(layer.n_out))
+    out = Network(layers, loss=net.loss.name, init=net.init, seed=0, dtype=net.dtype)
+    for old, new in zip(dense, dense_layers(out), strict=True):
+        new.W = old.W
+        if old.b is not None:
+            new.b = old.b
+    return out
+
+
+def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: int,
+              label: str, *, verbose: bool, batch_norm: bool = False) -> Run:
+    """Train the network ``o`` describes on arrays = (X, y, X_test, y_test), recording."""
+    X, y, X_test, y_test = arrays
+    net = build_network(o, data)
+    if batch_norm:
+        net = with_batch_norm(net)
+    diag = Diagnostics(every=every)
+    progress = Progress(quiet=not verbose, json_lines=False)
+    diverged = None
+    start = time.perf_counter()
+    try:
+        # overflow on the way to a divergence is a finding here, not a warning
+        with np.errstate(over="ignore", invalid="ignore"):
+            net.fit(X, y, epochs=o["epochs"], batch_size=o["batch_size"],
+                    optimizer=build_optimizer(o), schedule=build_schedule(o),
+                    clip_norm=o["clip_norm"], callbacks=[progress, diag])
+    except DivergenceError as error:
+        diverged = str(error)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+    with np.errstate(over="ignore", invalid="ignore"):  # weights left by a divergence
+        trained = net.evaluate(X, y)
+        test = None if X_test is None or y_test is None else net.evaluate(X_test, y_test)
+    reading = read_diagnostics(diag.records, [row["loss"] for row in progress.rows],
+                               diverged=diverged, accuracy=trained.get("accuracy"),
+                               n_classes=data.n_classes if net.is_classifier else None,
+                               r2=trained.get("r2"), network=net)
+    return Run(label, len(dense_layers(net)), net, diag, progress.rows, reading, seconds, test,
+               diverged)
+
+
+# -- the reports ---------------------------------------------------------------------------
+def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
+                   images: list[Path]) -> list[Block]:
+    widths = "-".join(str(w) for w in [run.net.n_inputs, *o["layers"], run.net.n_outputs])
+    records = int(run.reading.stats["records"])
+    blocks: list[Block] = [
+        Heading(f"backprop diagnose: {data.name}", 1),
+        Paragraph(f"A {widths} network ({o['activation']} hidden layers, init {o['init']}): "
+                  f"{setup_text(o, X)}; diagnostics recorded {every_text(run.diagnostics.every)} "
+                  f"({records} batches). {final(run)}; {run.seconds:.1f} s."),
+        Heading("Reading"),
+        Paragraph(run.reading.paragraph),
+        Paragraph(f"Verdict: {run.reading.verdict}."),
+        Heading("Per layer"),
+        Paragraph("Medians over the recorded batches; dead and saturated fractions are means "
+                  "over the second half of training."),
+        Table(["layer", "units", "median ‖∂L/∂W‖", "median ‖ΔW‖/‖W‖", "dead", "saturated"],
+              [[f"{int(row['layer'])}", f"{layer.n_in} → {layer.n_out} "
+                f"{layer.activation.name}", short(row["grad_norm_W"]),
+                short(row["update_ratio"]), fraction(row["dead_fraction"]),
+                fraction(row["saturated_fraction"])]
+               # (no rows when training diverged before a batch was recorded)
+               for row, layer in zip(run.reading.layers, dense_layers(run.net), strict=False)]),
+    ]
+    for path, title in zip(images, ("Gradient norms", "Update/weight ratio",
+                                    "Dead and saturated units"), strict=False):
+        blocks += [Heading(title), Image(path.name, title)]
+    return blocks + thresholds()
+
+
+def _compare_report(runs: list[Run], advice: list[dict[str, Any]], data: Dataset,
+                    o: dict[str, Any], X: np.ndarray, width: int,
+                    image: Path | None) -> list[Block]:
+    header, rows = compare_table(runs)
+    blocks: list[Block] = [
+        Heading(f"backprop diagnose --compare: {data.name}", 1),
+        Paragraph(f"Every network trained on the same data from the same seed and the same "
+                  f"initial weights: {setup_text(o, X)} unless its column says otherwise. "
+                  f"Depth is the number of weight layers: depth − 1 hidden layers of {width} "
+                  "units, then the output layer. The gradient-norm curves share one log "
+                  "scale; layer 1 is the darkest."),
+    ]
+    if image is not None:
+        blocks.append(Image(image.name, "gradient norms per layer, by configuration and depth"))
+    blocks += [Table(header, rows), Heading("What the table advises")]
+    blocks += [Paragraph(piece["text"]) for piece in advice]
+    blocks.append(Heading("Readings"))
+    for run in runs:
+        blocks += [Heading(f"{run.label}, depth {run.depth}", 3), Paragraph(run.reading.facts)]
+    return blocks + thresholds()
+
+
+# -- the command ---------------------------------------------------------------------------
+def _run_single(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
+                arrays: tuple[Any, ...], every: int, plt: Any) -> None:
+    one = train_one(o, data, arrays, every, data.name, verbose=True)
+    images = ([] if plt is None else
+              [f(out, one.diagnostics.as_arrays(), plt) for f in
+               (plots.gradients_figure, plots.updates_figure, plots.units_figure)])
+    report = write_report(out, _single_report(one, data, o, arrays[0], images), args.format,
+                          f"backprop diagnose: {data.name}")
+    document = write_json(out, {"dataset": data.name,
+                                "config": {"dataset": args.dataset, **o}, **run_json(one)})
+    print(f"\n{one.reading.paragraph}\n\nverdict: {one.reading.verdict}")
+    print(wrote([report, *images, document]))
+
+
+def _run_compare(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
+                 arrays: tuple[Any, ...], plt: Any) -> None:
+    axis, depths, width = compare_options(args)
+    n_samples = arrays[0].shape[0]
+
+    def train(options: dict[str, Any], label: str, batch_norm: bool) -> Run:
+        every = _every(options, n_samples, args.every)
+        return train_one(options, data, arrays, every, label, verbose=False,
+                         batch_norm=batch_norm)
+
+    grid = run_grid(axis, depths, width, o, n_samples, train)
+    runs = [one for row in grid for one in row]
+    advice = advise(grid)
+    image = None if plt is None else plots.compare_figure(
+        out, [[(f"{r.label}, depth {r.depth}", r.diagnostics.as_arrays(), r.reading.verdict)
+               for r in row] for row in grid], plt)
+    report = write_report(out, _compare_report(runs, advice, data, o, arrays[0], width, image),
+                          args.format, f"backprop diagnose --compare: {data.name}")
+    document = write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
+                                "axis": axis.kind, "compare": [c.spec for c in axis.columns],
+                                "depths": depths, "width": width, "advice": advice,
+                                "runs": [run_json(r) for r in runs]})
+    header, rows = compare_table(runs)
+    print(f"\n{text_table(header, rows)}\n")
+    for piece in advice:
+        print(piece["text"])
+    print()
+    for one in runs:
+        print(f"{one.label}, depth {one.depth}: {one.reading.facts}\n")
+    print(wrote([report, *([image] if image else []), document]))
+
+
+def run(args: argparse.Namespace) -> int:
+    _check_every(args.every)
+    compare = args.compare is not None
+    if compare:
+        compare_options(args)  # check them before anything is written or trained
+    elif args.depths is not None or args.width is not None:
+        raise OptionError("--depths and --width go with --compare")
+    o = resolve(args, OPTIONS, args.dataset, COMPARE_DEFAULTS if compare else None)
+    out = prepare_out(o["out"])
+    data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
+    print(data.summary())
+    if compare:
+        _run_compare(args, o, out, data, (X, y, X_test, y_test), pyplot())
+    else:
+        _run_single(args, o, out, data, (X, y, X_test, y_test),
+                    _every(o, X.shape[0], args.every), pyplot())
+    return 0

@@ -1,0 +1,1 @@
+"""Files: reading within limits, atomic writes, and the model file format."""

@@ -1,0 +1,1 @@
+"""The network's parts: activations, losses, initializers, and the layer kinds."""

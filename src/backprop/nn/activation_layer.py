@@ -1,0 +1,65 @@
+"""ActivationLayer: σ applied as a layer of its own, a = σ(x), elementwise (softmax: per row).
+
+A Dense layer usually carries its activation (z = W a + b, a = σ(z)). To put
+something between the two, as batch normalization is placed in its paper
+(Dense → BatchNorm → σ), give the Dense no activation (``activation=None``,
+i.e. linear) and follow the BatchNorm with ``ActivationLayer(n, "relu")``.
+
+Its backward pass is the ⊙ σ'(x) factor of equation (2) on its own:
+∂L/∂x = ∂L/∂a ⊙ σ'(x). It has no parameters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop._typing import Array
+from backprop.nn.activations import Activation, get_activation
+from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
+
+
+class ActivationLayer(Layer):
+    """σ of n features, as a layer.
+
+    Arguments:
+        n: features (the width of the layer below; n_in = n_out = n).
+        activation: a name from :func:`backprop.nn.activations.activation_names`, a
+            config dict (``{"name": "leaky_relu", "slope": 0.2}``) or an
+            :class:`~backprop.nn.activations.Activation`.
+    """
+
+    def __init__(self, n: int, activation: str | Activation | dict[str, Any] = "relu") -> None:
+        self.n_in = self.n_out = check_width("n", n)
+        self.activation = get_activation(activation)
+        self._work: dict[int, Array] = {}
+        self.z: Array | None = None  # the input x, which plays z's part for σ'
+        self.a: Array | None = None
+
+    def forward(self, a_prev: Array, training: bool = False) -> Array:
+        """a = σ(x) for a batch x of shape (m, n)."""
+        m = a_prev.shape[0]
+        out = self._work.get(m)
+        if out is None or out.dtype != a_prev.dtype:
+            if len(self._work) >= MAX_CACHED_BATCH_SIZES:
+                self._work.pop(next(iter(self._work)))
+            out = self._work[m] = np.empty((m, self.n_in), a_prev.dtype)
+        self.activation.function(a_prev, out=out)
+        self.z, self.a = a_prev, out
+        return out
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        """∂L/∂x = ∂L/∂a ⊙ σ'(x), folded into ``grad_a`` in place (None when not needed)."""
+        if not need_input_gradient:
+            return None
+        if self.z is None or self.a is None:
+            raise RuntimeError("backward called before forward")
+        return self.activation.backward(grad_a, self.z, self.a)
+
+    def config(self) -> dict[str, Any]:
+        return {"kind": "ActivationLayer", "n": self.n_in,
+                "activation": self.activation.config()}
+
+    def __repr__(self) -> str:
+        return f"ActivationLayer({self.n_in}, {self.activation.name!r})"

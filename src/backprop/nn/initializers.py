@@ -1,0 +1,107 @@
+"""Weight initialization schemes for W^[l] of shape (n_out, n_in).
+
+Each draws in float64 from the network's seeded generator and is then cast
+to the network's dtype, so float32 and float64 networks built from the
+same seed start from the same weights (up to rounding). Biases start at 0.
+
+    zero            0 everywhere             every unit alike: the symmetry never breaks
+    uniform         U(±0.5)                  a fixed range, whatever the layer's width
+    normal          N(0, 1)                  unit variance, whatever the layer's width
+    small_random    N(0, 1) × 0.01           the classic textbook choice
+    xavier_uniform  U(±√(6 / (n_in + n_out)))  Glorot & Bengio 2010
+    xavier_normal   N(0, 2 / (n_in + n_out))
+    he              N(0, 2 / n_in)            He et al. 2015, for ReLU
+    he_uniform      U(±√(6 / n_in))
+    lecun           N(0, 1 / n_in)            LeCun et al. 1998
+    lecun_uniform   U(±√(3 / n_in))
+    auto            he for relu and leaky_relu, xavier_uniform otherwise
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from backprop.errors import OptionError, OptionTypeError
+
+Shape = tuple[int, int]
+# np.random as a string: evaluating it here would load numpy.random at import
+Initializer = Callable[["np.random.Generator", Shape], np.ndarray]
+
+
+def zero(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.zeros(shape)
+
+
+def uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return rng.uniform(-0.5, 0.5, shape)
+
+
+def normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.standard_normal(shape))
+
+
+def small_random(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.standard_normal(shape) * 0.01)
+
+
+def xavier_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    n_out, n_in = shape
+    limit = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-limit, limit, shape)
+
+
+def xavier_normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    n_out, n_in = shape
+    return np.asarray(rng.standard_normal(shape) * np.sqrt(2.0 / (n_in + n_out)))
+
+
+def he_normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.standard_normal(shape) * np.sqrt(2.0 / shape[1]))
+
+
+def he_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    limit = np.sqrt(6.0 / shape[1])
+    return rng.uniform(-limit, limit, shape)
+
+
+def lecun_normal(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    return np.asarray(rng.standard_normal(shape) * np.sqrt(1.0 / shape[1]))
+
+
+def lecun_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    limit = np.sqrt(3.0 / shape[1])
+    return rng.uniform(-limit, limit, shape)
+
+
+INITIALIZERS: dict[str, Initializer] = {
+    "small_random": small_random,
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "glorot_uniform": xavier_uniform,
+    "glorot_normal": xavier_normal,
+    "he": he_normal,
+    "he_normal": he_normal,
+    "he_uniform": he_uniform,
+    "lecun": lecun_normal,
+    "lecun_normal": lecun_normal,
+    "lecun_uniform": lecun_uniform,
+    "zero": zero,
+    "uniform": uniform,
+    "normal": normal,
+}
+
+#: Names accepted by :func:`get_initializer`, "auto" included.
+INIT_NAMES: tuple[str, ...] = ("auto", *INITIALIZERS)
+
+
+def get_initializer(name: str, activation_name: str) -> Initializer:
+    """The scheme called ``name``; "auto" picks He for ReLU-type units, Xavier otherwise."""
+    if not isinstance(name, str):
+        raise OptionTypeError(f"init must be a name, got {type(name).__name__}")
+    if name == "auto":
+        name = "he" if activation_name in ("relu", "leaky_relu") else "xavier_uniform"
+    if name not in INITIALIZERS:
+        raise OptionError(f"unknown init {name!r}; valid: {', '.join(INIT_NAMES)}")
+    return INITIALIZERS[name]

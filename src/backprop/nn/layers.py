@@ -1,0 +1,317 @@
+"""Layers: each forward caches what its backward needs.
+
+The protocol every layer keeps (docs/architecture.md):
+
+* ``forward(a_prev)`` takes the previous layer's activations, (m, n_in),
+  and returns this layer's, (m, n_out), caching what backward needs.
+* ``backward(grad_a)`` takes ∂L/∂a of this layer's output, (m, n_out),
+  fills the layer's own parameter gradients (of the *mean* loss over the
+  batch) and returns ∂L/∂a of the layer below, (m, n_in) — or ``None``
+  when told that nothing below needs it (the first layer).
+
+Parameters and their gradients live in the owning network's two flat
+buffers; a layer only holds views into them, given by ``bind``.
+Non-trainable state (BatchNorm's running statistics) is the layer's own,
+exposed by ``state_arrays`` so model files can save it; randomness during
+training (Dropout's masks) comes from the network's generator, handed over
+by ``set_rng``, so one seed reproduces a whole run bit for bit.
+
+Layer kinds: :class:`Dense` here, :class:`~backprop.nn.dropout.Dropout` and
+:class:`~backprop.nn.batchnorm.BatchNorm` in their own modules; the table of
+kinds that model files name is :mod:`backprop.nn.layer_kinds`. Work
+arrays are allocated once per batch size and reused, so a training step
+allocates (almost) nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from backprop._typing import Array
+from backprop.errors import DataError, OptionError, OptionTypeError
+from backprop.limits import above_limit
+from backprop.nn.activations import Activation, get_activation
+from backprop.nn.initializers import get_initializer
+
+#: How many batch sizes a layer keeps work arrays for (training batch,
+#: last partial batch, inference chunk, ...).
+MAX_CACHED_BATCH_SIZES = 4
+
+
+def check_width(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise OptionTypeError(f"{name} must be an integer, got {value!r}")
+    if value <= 0:
+        raise OptionError(f"{name} must be positive, got {value}")
+    too_wide = above_limit(name, int(value), "BACKPROP_MAX_UNITS")
+    if too_wide:
+        raise OptionError(too_wide)
+    return int(value)
+
+
+class Layer:
+    """Base class of all layer kinds."""
+
+    n_in: int
+    n_out: int
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name → shape of each trainable tensor, in storage order."""
+        return {}
+
+    def frozen_parameters(self) -> tuple[str, ...]:
+        """Names of the tensors that keep their values in training (no optimizer moves them)."""
+        return ()
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        """Receive the views of the network's parameter and gradient buffers."""
+
+    def initialize(self, rng: np.random.Generator, init: str) -> None:
+        """Fill the bound parameters with their initial values."""
+
+    def set_rng(self, rng: np.random.Generator) -> None:
+        """Receive the network's generator, for randomness during training."""
+
+    def state_arrays(self) -> dict[str, Array]:
+        """Name → non-trainable state saved with the model (e.g. running statistics)."""
+        return {}
+
+    def load_state_arrays(self, arrays: dict[str, Array]) -> None:
+        """Restore the arrays of :meth:`state_arrays` (same names and shapes)."""
+        own = self.state_arrays()
+        for name, value in arrays.items():
+            if name not in own:
+                raise ValueError(f"{type(self).__name__} has no state array {name!r}")
+            assign_parameter(own[name], value, name)
+
+    def forward(self, a_prev: Array, training: bool = False) -> Array:
+        """a of this layer, (m, n_out), for a batch a_prev, (m, n_in).
+
+        ``training`` is True in fit, gradients and gradcheck, False in
+        forward, predict and evaluate (Dropout and BatchNorm behave differently).
+        """
+        raise NotImplementedError
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """JSON description from which :func:`layer_from_config` rebuilds the layer."""
+        raise NotImplementedError
+
+
+class Dense(Layer):
+    """A fully connected layer: z = W a_prev + b, a = σ(z).
+
+    Arguments:
+        n_in: inputs per sample (the width of the layer below).
+        n_out: units in this layer.
+        activation: a name from :func:`backprop.nn.activations.activation_names`
+            or an :class:`~backprop.nn.activations.Activation`; ``None`` is linear
+            (z itself, e.g. before a BatchNorm and an
+            :class:`~backprop.nn.activation_layer.ActivationLayer`).
+        bias: whether the layer has a bias b (``False`` reproduces textbook
+            networks without biases).
+        train_bias: whether training updates b (``False`` keeps the bias at
+            the value it is given, as derivations that hold the biases fixed
+            do; its gradient is still computed, but no optimizer moves it,
+            weight decay included).
+        init: weight initialization for this layer; ``None`` uses the network's.
+
+    After the layer joins a :class:`~backprop.Network`, ``W`` has shape
+    (n_out, n_in) and ``b`` shape (n_out,); ``dW`` and ``db`` hold the
+    gradients of the mean loss from the last backward pass.
+    """
+
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation | dict[str, Any] | None = "linear",
+        *,
+        bias: bool = True,
+        train_bias: bool = True,
+        init: str | None = None,
+    ) -> None:
+        self.n_in = check_width("n_in", n_in)
+        self.n_out = check_width("n_out", n_out)
+        self.activation = get_activation("linear" if activation is None else activation)
+        self.bias = bool(bias)
+        self.train_bias = bool(train_bias)
+        if init is not None:
+            get_initializer(init, self.activation.name)  # fail now on a bad name
+        self.init = init
+        self._W: Array | None = None
+        self._b: Array | None = None
+        self._dW: Array | None = None
+        self._db: Array | None = None
+        self._work: dict[int, tuple[Array, Array, Array]] = {}
+        self.a_prev: Array | None = None
+        self.z: Array | None = None
+        self.a: Array | None = None
+
+    # -- parameters -------------------------------------------------------
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+        shapes: dict[str, tuple[int, ...]] = {"W": (self.n_out, self.n_in)}
+        if self.bias:
+            shapes["b"] = (self.n_out,)
+        return shapes
+
+    def frozen_parameters(self) -> tuple[str, ...]:
+        return ("b",) if self.bias and not self.train_bias else ()
+
+    def bind(self, params: dict[str, Array], grads: dict[str, Array]) -> None:
+        self._W, self._dW = params["W"], grads["W"]
+        self._b, self._db = params.get("b"), grads.get("b")
+        self._work.clear()
+
+    def initialize(self, rng: np.random.Generator, init: str) -> None:
+        scheme = get_initializer(self.init or init, self.activation.name)
+        self.W = scheme(rng, (self.n_out, self.n_in))
+        if self._b is not None:
+            self._b[...] = 0.0
+
+    def _bound(self, array: Array | None) -> Array:
+        if array is None:
+            raise RuntimeError("this Dense layer is not part of a Network yet")
+        return array
+
+    @property
+    def W(self) -> Array:
+        """Weights W^[l], shape (n_out, n_in): W[j, k] connects input k to unit j."""
+        return self._bound(self._W)
+
+    @W.setter
+    def W(self, value: Any) -> None:
+        assign_parameter(self._bound(self._W), value, "W")
+
+    @property
+    def b(self) -> Array | None:
+        """Biases b^[l], shape (n_out,), or ``None`` for a layer without bias."""
+        return self._b
+
+    @b.setter
+    def b(self, value: Any) -> None:
+        if self._b is None:
+            raise OptionError("this layer was built with bias=False and has no b")
+        assign_parameter(self._b, value, "b")
+
+    @property
+    def dW(self) -> Array:
+        """∂L/∂W^[l] of the mean loss, from the last backward pass."""
+        return self._bound(self._dW)
+
+    @property
+    def db(self) -> Array | None:
+        """∂L/∂b^[l] of the mean loss, or ``None`` without bias."""
+        return self._db
+
+    # -- the two passes ---------------------------------------------------
+    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array]:
+        """Z and A, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
+        work = self._work.get(m)
+        if work is None or work[0].dtype != dtype:
+            if len(self._work) >= MAX_CACHED_BATCH_SIZES:
+                self._work.pop(next(iter(self._work)))
+            work = (
+                np.empty((m, self.n_out), dtype),
+                np.empty((m, self.n_out), dtype),
+                np.empty((m, self.n_in), dtype),
+            )
+            self._work[m] = work
+        return work
+
+    def forward(self, a_prev: Array, training: bool = False) -> Array:
+        """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in)."""
+        W = self.W
+        z, a, _ = self._work_arrays(a_prev.shape[0], W.dtype)
+        # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
+        np.matmul(a_prev, W.T, out=z)
+        if self._b is not None:
+            z += self._b
+        # a^[l] = σ(z^[l])
+        self.activation.function(z, out=a)
+        self.a_prev, self.z, self.a = a_prev, z, a
+        return a
+
+    # The backward pass of equations (2)–(4), one piece per factor, called in
+    # this order by Network.backprop (which shows the equations side by side).
+    def activation_gradient(self, grad_a: Array) -> Array:
+        """δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), (m, n_out), folded into ``grad_a`` in place."""
+        return self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
+
+    def propagate(self, delta: Array) -> Array:
+        """W^[l]ᵀ δ^[l], ∂L/∂a^[l-1] of the layer below, (m, n_in); batched: Δ W."""
+        _, _, grad_input = self._work_arrays(delta.shape[0], delta.dtype)
+        return np.matmul(delta, self.W, out=grad_input)
+
+    def parameter_gradients(self, delta: Array) -> None:
+        """Fill db (3) and dW (4), the means over the batch, from δ^[l] (m, n_out).
+
+        ``delta`` may be scaled in place by the batch mean's 1/m: take
+        :meth:`propagate` of it first.
+        """
+        a_prev = self._cached(self.a_prev)
+        m = delta.shape[0]
+        dW = self.dW
+        # The 1/m of the batch mean goes on Δ or on dW, whichever is smaller.
+        scale_delta = m > 1 and delta.size < dW.size
+        if scale_delta:
+            delta *= 1.0 / m
+        if m == 1:
+            # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ for one sample: the outer product itself
+            #     (a broadcast multiply; BLAS is several times slower at inner dimension 1)
+            np.multiply(delta.T, a_prev, out=dW)
+        else:
+            # (4) summed over the batch and averaged: with one sample per row, dW = Δᵀ A_prev / m
+            np.matmul(delta.T, a_prev, out=dW)
+            if not scale_delta:
+                dW *= 1.0 / m
+        # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch (Σ over rows of Δ, / m)
+        if self._db is not None:
+            np.add.reduce(delta, axis=0, out=self._db)
+            if m > 1 and not scale_delta:
+                self._db *= 1.0 / m
+
+    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+        """The layer protocol: from ∂L/∂a^[l] (m, n_out), fill dW, db; return ∂L/∂a^[l-1].
+
+        ``grad_a`` is overwritten with δ^[l] (then possibly scaled by 1/m).
+        """
+        delta = self.activation_gradient(grad_a)
+        grad_input = self.propagate(delta) if need_input_gradient else None
+        self.parameter_gradients(delta)
+        return grad_input
+
+    def _cached(self, array: Array | None) -> Array:
+        if array is None:
+            raise RuntimeError("backward called before forward")
+        return array
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "kind": "Dense",
+            "n_in": self.n_in,
+            "n_out": self.n_out,
+            "activation": self.activation.config(),
+            "bias": self.bias,
+            "train_bias": self.train_bias,
+            "init": self.init,
+        }
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        extra += "" if self.train_bias or not self.bias else ", train_bias=False"
+        return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
+
+
+def assign_parameter(target: Array, value: Any, name: str) -> None:
+    """Copy ``value`` into a parameter view, keeping the network's buffer and dtype."""
+    array = np.asarray(value)
+    if array.shape != target.shape:
+        raise DataError(f"{name} must have shape {target.shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise DataError(f"{name} contains NaN or inf")
+    target[...] = array

@@ -1,0 +1,194 @@
+"""Loss functions: the value, ∂L/∂a, and the fused δ^[L] of canonical pairs.
+
+Conventions (docs/architecture.md): a batch has one sample per row; the per-sample
+loss sums over the output units; the loss L is the mean of the per-sample
+losses over the batch. ``gradient`` returns the per-sample ∂ℓ/∂a, shape
+(m, n_out), *without* the 1/m: the mean is taken where equations (3) and
+(4) sum over the batch, so δ^[L] stays the textbook per-sample error.
+
+Like Nielsen's cost classes, a loss that has a canonical output activation
+(sigmoid for binary cross-entropy, softmax for cross-entropy) provides the
+fused output error δ^[L] = a^[L] − y and a value computed from the logits
+z^[L], which stays finite where log a would not.
+
+Mean squared error here is ½ Σ_k (a_k − y_k)² per sample, the textbook
+convention whose derivative is a − y. PyTorch's ``MSELoss`` has no ½ and
+also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from backprop._typing import Array
+from backprop.errors import OptionError, OptionTypeError
+
+if TYPE_CHECKING:
+    from backprop.nn.activations import Activation
+
+
+def _clip_probabilities(a: Array) -> Array:
+    """a kept inside [ε, 1 − ε] so log a and 1/a stay finite (ε: the dtype's resolution)."""
+    eps = float(np.finfo(a.dtype).eps)
+    return np.clip(a, eps, 1.0 - eps)
+
+
+class Loss:
+    """A loss L(a, y) = (1/m) Σ_samples ℓ(a, y)."""
+
+    name: ClassVar[str] = "loss"
+    #: The output activation whose pairing gives δ^[L] = a − y, if any.
+    canonical_activation: ClassVar[str | None] = None
+    #: Whether outputs must lie in (0, 1) (they are probabilities).
+    needs_probabilities: ClassVar[bool] = False
+    #: The per-sample loss ℓ written out (the right-hand side of ℓ = ...) for the worked
+    #: step (:func:`backprop.explain`): plain text and TeX. ``None``: "name(a^[L], y)".
+    formula: ClassVar[str | None] = None
+    formula_tex: ClassVar[str | None] = None
+
+    def value(self, a: Array, y: Array) -> float:
+        """L: the mean over the batch of the per-sample loss."""
+        raise NotImplementedError
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        """∂ℓ/∂a per sample, (m, n_out), written into ``out``."""
+        raise NotImplementedError
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        """L computed from z^[L] for the canonical pair (numerically stable)."""
+        raise NotImplementedError(f"{self.name} has no canonical output activation")
+
+    def config(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """ℓ = ½ Σ_k (a_k − y_k)²,  ∂ℓ/∂a = a − y."""
+
+    name = "mse"
+    formula = "½ Σ_k (a_k^[L] − y_k)²"
+    formula_tex = r"\frac{1}{2}\sum_{k} \left(a_{k}^{[L]} - y_{k}\right)^2"
+
+    def value(self, a: Array, y: Array) -> float:
+        diff = a - y
+        return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        return np.subtract(a, y, out=out)
+
+
+class BinaryCrossEntropy(Loss):
+    """ℓ = −Σ_k [y_k log a_k + (1 − y_k) log(1 − a_k)],  ∂ℓ/∂a = (a − y) / (a (1 − a)).
+
+    With a sigmoid output, a = σ(z) and δ^[L] = ∂ℓ/∂a ⊙ a(1 − a) = a − y.
+    """
+
+    name = "binary_cross_entropy"
+    canonical_activation = "sigmoid"
+    needs_probabilities = True
+    formula = "−Σ_k [y_k log a_k^[L] + (1 − y_k) log(1 − a_k^[L])]"
+    formula_tex = (r"-\sum_{k} \left[y_{k} \log a_{k}^{[L]} + \left(1 - y_{k}\right) "
+                   r"\log\left(1 - a_{k}^{[L]}\right)\right]")
+
+    def value(self, a: Array, y: Array) -> float:
+        p = _clip_probabilities(a)
+        total = np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+        return -float(total) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        p = _clip_probabilities(a)
+        np.subtract(p, y, out=out)
+        out /= p * (1.0 - p)
+        return out
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
+        per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        return float(np.add.reduce(per_unit, axis=None)) / int(z.shape[0])
+
+
+class CrossEntropy(Loss):
+    """ℓ = −Σ_k y_k log a_k,  ∂ℓ/∂a = −y / a.
+
+    With a softmax output, δ^[L] = a ⊙ (g − ⟨g, a⟩) with g = −y/a gives
+    −y + a Σ_k y_k = a − y whenever the targets of a sample sum to 1.
+    """
+
+    name = "cross_entropy"
+    canonical_activation = "softmax"
+    needs_probabilities = True
+    formula = "−Σ_k y_k log a_k^[L]"
+    formula_tex = r"-\sum_{k} y_{k} \log a_{k}^{[L]}"
+
+    def value(self, a: Array, y: Array) -> float:
+        return -float(np.sum(y * np.log(_clip_probabilities(a)))) / int(a.shape[0])
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        np.negative(y, out=out)
+        out /= _clip_probabilities(a)
+        return out
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        # log a_k = z_k − logsumexp(z), with the row maximum taken out first
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+        return -float(np.add.reduce(y * (shifted - log_sum), axis=None)) / int(z.shape[0])
+
+
+_LOSSES: dict[str, Callable[[], Loss]] = {
+    "mse": MeanSquaredError,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+}
+
+
+def loss_names() -> list[str]:
+    """The names :func:`get_loss` accepts."""
+    return list(_LOSSES)
+
+
+def register_loss(name: str, factory: Callable[[], Loss]) -> None:
+    """Make a user-defined loss available by name (and loadable from model files)."""
+    if not name or not isinstance(name, str):
+        raise OptionError(f"loss name must be a non-empty string, got {name!r}")
+    _LOSSES[name] = factory
+
+
+def get_loss(spec: str | Loss | dict[str, Any]) -> Loss:
+    """A :class:`Loss` from a name, a config dict, or an instance (returned as is)."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, dict):
+        spec = str(spec.get("name"))
+    if not isinstance(spec, str):
+        raise OptionTypeError(f"loss must be a name or a Loss, got {type(spec).__name__}")
+    if spec not in _LOSSES:
+        raise OptionError(f"unknown loss {spec!r}; valid: {', '.join(_LOSSES)}")
+    return _LOSSES[spec]()
+
+
+def check_output_pairing(activation: Activation, units: int, loss: Loss) -> None:
+    """Refuse output activation / loss pairings whose math makes no sense."""
+    name = activation.name
+    if name == "softmax" and units == 1:
+        raise OptionError(
+            "softmax on a single output unit always outputs 1 and cannot learn; "
+            "use 1 sigmoid unit with binary_cross_entropy, or ≥ 2 softmax units"
+        )
+    if loss.name == "cross_entropy" and units == 1:
+        raise OptionError(
+            "cross_entropy needs one output unit per class (≥ 2); for two classes use "
+            "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
+        )
+    low, high = activation.output_range
+    if loss.needs_probabilities and (low < 0.0 or high > 1.0):
+        raise OptionError(
+            f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "
+            f"({low:g}, {high:g}); use a sigmoid or softmax output layer"
+        )

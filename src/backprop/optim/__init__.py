@@ -1,0 +1,1 @@
+"""Optimizers: the update rules, their compiled passes, learning-rate schedules, clipping."""

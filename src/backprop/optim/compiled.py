@@ -1,0 +1,161 @@
+"""Each optimizer's update as one compiled pass per block (numba), the same numbers as NumPy's.
+
+The rules in :mod:`backprop.optim.rules` compute Δθ of a block in three to
+eleven NumPy passes, each reading and writing whole arrays. A kernel here
+makes one pass and, per entry, the same floating-point operations in the
+same order and precision (constants rounded to the arrays' dtype, as NumPy
+does with a Python float beside a float32 array; no fused multiply-add, no
+fast math), so Δθ and the state agree to the last bit. A kernel is used only
+when the optimizer's ``compiled_step`` is set, and needs numba:
+``pip install 'backprop[numba]'``.
+
+Each kernel is compiled at its first use and cached on disk by numba (next
+to this file, or in numba's cache folder where that is read-only), so a
+later process loads it instead of compiling it again. Its switches (weight
+decay, momentum, flushing, ...) are arguments that stay the same for the
+whole loop, and the compiler takes the branches out of the loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from backprop._typing import Array
+from backprop.errors import OptionError
+
+INSTALL_HINT = "pip install 'backprop[numba]'"
+
+#: Compiled passes by rule.
+_kernels: dict[str, Callable[..., None]] = {}
+
+
+def _sgd_pass(
+    params: Any, grads: Any, buf: Any, step: Any, c: Any,
+    l2: bool, momentum: bool, first: bool, dampening: bool, nesterov: bool, flush: bool,
+) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """SGD: Δθ into ``step`` and the momentum buffer in place.
+
+    c holds, in the arrays' dtype: η, λ, μ, 1 − dampening, the smallest normal number, 0.
+    """
+    lr, lam, mu, undamped, tiny, zero = c[0], c[1], c[2], c[3], c[4], c[5]
+    for i in range(params.size):
+        g = grads[i]
+        if l2:
+            g = params[i] * lam + g  # g + λ w
+        if momentum:
+            if first:
+                b = g  # buf = g at the first step
+            elif dampening:
+                b = buf[i] * mu + g * undamped  # buf = μ buf + (1 − dampening) g
+            else:
+                b = buf[i] * mu + g
+            if flush and abs(b) < tiny:
+                b = zero
+            buf[i] = b
+            g = g + b * mu if nesterov else b  # Nesterov: g + μ buf
+        step[i] = g * lr  # Δw = η g
+
+
+
+def _rmsprop_pass(
+    params: Any, grads: Any, v: Any, buf: Any, step: Any, c: Any,
+    l2: bool, momentum: bool, flush: bool,
+) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """RMSProp: Δθ into ``step``, the square average v and the momentum buffer in place.
+
+    c holds, in the arrays' dtype: η, λ, α, 1 − α, ε, μ, the smallest normal number, 0.
+    """
+    lr, lam, alpha, one_minus_alpha, eps, mu, tiny, zero = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    )
+    for i in range(params.size):
+        g = grads[i]
+        if l2:
+            g = params[i] * lam + g  # g + λ w
+        v_i = v[i] * alpha + (g * g) * one_minus_alpha  # v = α v + (1 − α) g²
+        if flush and abs(v_i) < tiny:
+            v_i = zero
+        v[i] = v_i
+        d = g / (np.sqrt(v_i) + eps)  # g / (√v + ε)
+        if momentum:
+            b = buf[i] * mu + d  # buf = μ buf + g / (√v + ε)
+            if flush and abs(b) < tiny:
+                b = zero
+            buf[i] = b
+            d = b
+        step[i] = d * lr  # Δw = η d
+
+
+
+def _adam_pass(
+    params: Any, grads: Any, m: Any, v: Any, step: Any, c: Any,
+    l2: bool, decay: bool, flush: bool,
+) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """Adam: Δθ into ``step`` and the moments m, v in place.
+
+    c holds, in the arrays' dtype: β₁, 1 − β₁, β₂, 1 − β₂, ε̂, α_t, λ (coupled L2),
+    η λ (decoupled decay), the smallest normal number, and 0.
+    """
+    beta1, one_minus_beta1, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
+    eps_hat, alpha_t, lam, eta_lam, tiny, zero = c[4], c[5], c[6], c[7], c[8], c[9]
+    for i in range(params.size):
+        g = grads[i]
+        if l2:
+            g = params[i] * lam + g  # g + λ w
+        m_i = m[i] * beta1 + g * one_minus_beta1  # m = β₁ m + (1 − β₁) g
+        v_i = v[i] * beta2 + (g * g) * one_minus_beta2  # v = β₂ v + (1 − β₂) g²
+        if flush:
+            if abs(m_i) < tiny:
+                m_i = zero
+            if abs(v_i) < tiny:
+                v_i = zero
+        m[i] = m_i
+        v[i] = v_i
+        d = (m_i / (np.sqrt(v_i) + eps_hat)) * alpha_t  # Δw = α_t m / (√v + ε̂)
+        if decay:
+            d = d + params[i] * eta_lam  # AdamW: + η λ w
+        step[i] = d
+
+
+_PASSES: dict[str, Callable[..., None]] = {
+    "sgd": _sgd_pass,
+    "rmsprop": _rmsprop_pass,
+    "adam": _adam_pass,
+}
+
+
+def kernel(rule: str) -> Callable[..., None]:
+    """The compiled pass of ``rule`` ("sgd", "rmsprop", "adam"), compiled (or loaded from
+    numba's cache) at first use; an ImportError naming the extra when numba is missing.
+
+    Call it with the block's arrays, :func:`constants` and the switches: SGD as
+    ``(params, grads, buf, step, c, l2, momentum, first, dampening, nesterov, flush)``,
+    RMSProp as ``(params, grads, v, buf, step, c, l2, momentum, flush)``, Adam as
+    ``(params, grads, m, v, step, c, l2, decay, flush)``.
+    """
+    compiled = _kernels.get(rule)
+    if compiled is None:
+        try:
+            import numba
+        except ImportError:
+            raise ImportError(f"the compiled step needs numba: {INSTALL_HINT}") from None
+        compile_pass = numba.njit(nogil=True, fastmath=False, error_model="numpy", cache=True)
+        compiled = _kernels[rule] = compile_pass(_PASSES[rule])
+    return compiled
+
+
+def require_numba(what: str) -> None:
+    """Refuse ``what`` (an option asking for the compiled step) when numba is not installed."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        raise OptionError(f"{what} needs numba: {INSTALL_HINT}") from None
+
+
+def constants(dtype: np.dtype[Any], values: Sequence[float]) -> Array:
+    """A kernel's constants, each rounded to ``dtype`` as NumPy rounds a Python float,
+    followed by the smallest normal number and 0."""
+    return np.array([*values, np.finfo(dtype).tiny, 0.0], dtype=dtype)

@@ -1,0 +1,1 @@
+"""Teaching: the reference equations, gradcheck, the worked step, diagnostics and their reading."""
