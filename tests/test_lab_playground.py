@@ -141,11 +141,12 @@ def test_zero_initialization_keeps_hidden_units_identical() -> None:
 
 def test_optimizers_and_l2_are_the_library_ones() -> None:
     made = {name: build_optimizer(Setup(optimizer=name, l2=0.01))  # type: ignore[arg-type]
-            for name in ("sgd", "momentum", "nesterov", "rmsprop", "adam")}
+            for name in ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")}
     assert isinstance(made["sgd"], bp.SGD) and made["sgd"].momentum == 0
     assert isinstance(made["momentum"], bp.SGD) and made["momentum"].momentum == 0.9
     assert isinstance(made["nesterov"], bp.SGD) and made["nesterov"].nesterov
     assert isinstance(made["rmsprop"], bp.RMSProp) and isinstance(made["adam"], bp.Adam)
+    assert isinstance(made["adamw"], bp.AdamW)  # its weight decay the L2 rate, decoupled
     assert all(optimizer.weight_decay == 0.01 for optimizer in made.values())
 
 

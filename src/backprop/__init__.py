@@ -43,6 +43,7 @@ from backprop.optim.schedules import (
     LinearWarmup,
     StepDecay,
 )
+from backprop.spec import NetworkSpec, OptimizerSpec, build_network, build_optimizer
 from backprop.teaching.gradcheck import GradcheckReport, gradcheck
 from backprop.training.callbacks import Callback, History, LossExplosion, TrainingState
 from backprop.training.steering import EarlyStopping, ModelCheckpoint
@@ -117,7 +118,9 @@ __all__ = [
     "ModelCheckpoint",
     "ModelFileError",
     "Network",
+    "NetworkSpec",
     "Optimizer",
+    "OptimizerSpec",
     "OptionError",
     "OptionTypeError",
     "RMSProp",
@@ -127,6 +130,8 @@ __all__ = [
     "TrainingCheckpoint",
     "TrainingState",
     "__version__",
+    "build_network",
+    "build_optimizer",
     "clip_grad_norm",
     "diagnose_network",
     "explain",

@@ -1,23 +1,22 @@
-"""The network, optimizer and schedule that train's options describe (train and diagnose)."""
+"""train's options in the library's words: the network and optimizer specs (built by
+:mod:`backprop.spec`) and the schedule (train and diagnose)."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
+from backprop import spec
 from backprop.cli.common import error_line
 from backprop.datasets import Dataset
 from backprop.errors import OptionError
 from backprop.network import Network
+from backprop.optim.base import Optimizer
+from backprop.spec import NetworkSpec, OptimizerSpec
 
 
-def build_network(o: dict[str, Any], data: Dataset) -> Network:
-    """The network the options ``o`` describe, its input and output widths fitted to ``data``."""
-    from backprop.nn.activation_layer import ActivationLayer
-    from backprop.nn.batchnorm import BatchNorm
-    from backprop.nn.dropout import Dropout
-    from backprop.nn.layers import Dense, Layer
-
+def network_spec(o: dict[str, Any], data: Dataset) -> NetworkSpec:
+    """The network train's options ``o`` describe, its input and output widths fitted to
+    ``data``: "auto" output activation and loss follow the task."""
     classification = data.task == "classification"
     output = o["output_activation"]
     if output == "auto":
@@ -31,23 +30,16 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
         n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
-    widths = [data.n_features, *o["layers"]]
-    train_bias = not o.get("freeze_biases", False)
-    layers: list[Layer] = []
-    for n_in, n_out_hidden in itertools.pairwise(widths):
-        if o.get("batch_norm", False):
-            # as the batch-norm paper places it: z = W a (β takes the bias's place), then
-            # normalize, then σ
-            layers.extend([Dense(n_in, n_out_hidden, activation=None, bias=False),
-                           BatchNorm(n_out_hidden),
-                           ActivationLayer(n_out_hidden, o["activation"])])
-        else:
-            layers.append(Dense(n_in, n_out_hidden, activation=o["activation"],
-                                train_bias=train_bias))
-        if o["dropout"] > 0:
-            layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
-    layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
-    return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
+    return NetworkSpec(
+        n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o["layers"]),
+        activation=o["activation"], output_activation=output, loss=loss,
+        train_bias=not o.get("freeze_biases", False), batch_norm=o.get("batch_norm", False),
+        dropout=o["dropout"], init=o["init"], seed=o["seed"], dtype=o["dtype"])
+
+
+def build_network(o: dict[str, Any], data: Dataset) -> Network:
+    """The network the options ``o`` describe (:func:`network_spec`), built."""
+    return spec.build_network(network_spec(o, data))
 
 
 def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
@@ -80,28 +72,25 @@ def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
     return [n_in, *hidden, n_out]
 
 
-def build_optimizer(o: dict[str, Any]) -> Any:
-    """The optimizer --optimizer names, with --lr, --momentum and --weight-decay."""
-    from backprop.optim.rules import get_optimizer
-
-    name = o["optimizer"]
-    options: dict[str, Any] = {"lr": o["lr"]}
-    if name == "momentum":
-        name = "sgd"
-        options["momentum"] = o["momentum"] or 0.9
-    elif name == "sgd":
-        options["momentum"] = o["momentum"]
-    elif o["momentum"]:
-        raise OptionError(f"--momentum applies to sgd and momentum, not {name}")
-    if o["weight_decay"] is not None:
-        options["weight_decay"] = o["weight_decay"]
-    optimizer = get_optimizer(name, **options)
-    if o.get("compiled_step"):
+def optimizer_spec(o: dict[str, Any]) -> OptimizerSpec:
+    """The optimizer --optimizer names, with --lr, --momentum, --nesterov and --weight-decay;
+    --optimizer momentum is sgd with momentum 0.9 (or --momentum when given)."""
+    if o.get("compiled_step", False):
         from backprop.optim.compiled import require_numba
 
-        require_numba("--compiled-step")
-        optimizer.compiled_step = True
-    return optimizer
+        require_numba("--compiled-step")  # before the spec, to name the flag
+    name, momentum = o["optimizer"], o["momentum"]
+    if name == "momentum":
+        name, momentum = "sgd", momentum or 0.9
+    return OptimizerSpec(name, lr=o["lr"], momentum=momentum or None,
+                         nesterov=o.get("nesterov", False) or None,
+                         weight_decay=o["weight_decay"],
+                         compiled_step=o.get("compiled_step", False))
+
+
+def build_optimizer(o: dict[str, Any]) -> Optimizer:
+    """The optimizer the options ``o`` describe (:func:`optimizer_spec`), built."""
+    return spec.build_optimizer(optimizer_spec(o))
 
 
 def build_schedule(o: dict[str, Any]) -> Any:

@@ -32,11 +32,13 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from backprop import spec
 from backprop.cli import diagnose_plots as plots
 from backprop.cli.building import build_network, build_optimizer, build_schedule
 from backprop.cli.common import parse_list, prepare_out, pyplot, training_arrays
@@ -163,24 +165,15 @@ def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
 
 
 def with_batch_norm(net: Network) -> Network:
-    """The same network with a BatchNorm after each hidden Dense layer, same initial weights."""
-    from backprop.nn.batchnorm import BatchNorm
-    from backprop.nn.layers import Dense, Layer
-
-    layers: list[Layer] = []
+    """The same network with batch norm in each hidden layer (Dense without bias → BatchNorm
+    → σ, as :mod:`backprop.spec` places it), from the same initial weights W."""
+    normed = spec.build_network(replace(spec.network_spec_of(net), batch_norm=True, seed=0))
     dense = dense_layers(net)
-    for layer in net.layers:
-        copy: Layer = (Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias,
-                             init=layer.init) if isinstance(layer, Dense) else layer)
-        layers.append(copy)
-        if isinstance(layer, Dense) and layer is not dense[-1]:
-            layers.append(BatchNorm(layer.n_out))
-    out = Network(layers, loss=net.loss.name, init=net.init, seed=0, dtype=net.dtype)
-    for old, new in zip(dense, dense_layers(out), strict=True):
+    for old, new in zip(dense, dense_layers(normed), strict=True):
         new.W = old.W
-        if old.b is not None:
+        if new.b is not None and old.b is not None:
             new.b = old.b
-    return out
+    return normed
 
 
 def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: int,

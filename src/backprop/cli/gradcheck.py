@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop import Dense, Network, gradcheck
+from backprop import gradcheck
 from backprop.cli.building import network_widths
 from backprop.cli.option_table import (
     ACTIVATION,
@@ -21,6 +21,7 @@ from backprop.cli.option_table import (
     SEED,
 )
 from backprop.cli.options import Option, add_options, at_least, flag, positive, real, resolve, whole
+from backprop.spec import NetworkSpec, build_network
 
 #: The options: the network's (train's, with their own defaults) and the check's.
 OPTIONS = (
@@ -70,12 +71,10 @@ def run(args: argparse.Namespace) -> int:
     widths = network_widths(o["layers"], o["inputs"] if given["inputs"] else None,
                             o["outputs"] if given["outputs"] else None, None, None,
                             defaults=(o["inputs"], o["outputs"]))
-    activations = [o["activation"]] * (len(widths) - 2) + [o["output_activation"]]
-    layers = [
-        Dense(widths[i], widths[i + 1], activation=activations[i], bias=o["bias"])
-        for i in range(len(widths) - 1)
-    ]
-    net = Network(layers, loss=o["loss"], init=o["init"], seed=o["seed"], dtype="float64")
+    net = build_network(NetworkSpec(
+        n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
+        activation=o["activation"], output_activation=o["output_activation"], loss=o["loss"],
+        bias=o["bias"], init=o["init"], seed=o["seed"], dtype="float64"))
     rng = np.random.default_rng(o["seed"])
     X = rng.normal(size=(o["batch"], widths[0]))
     report = gradcheck(net, X, _targets(o["loss"], o["batch"], widths[-1], rng),

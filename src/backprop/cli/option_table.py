@@ -135,7 +135,8 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("optimizer", choice(*OPTIMIZER_NAMES), "adam",
            f"{', '.join(OPTIMIZER_NAMES)}; momentum is sgd with --momentum (0.9 when 0)"),
     Option("lr", real, 0.01, "learning rate η", check=positive, per_dataset={MNIST: 0.003}),
-    Option("momentum", real, 0.0, "momentum of sgd", check=non_negative),
+    Option("momentum", real, 0.0, "momentum of sgd (and rmsprop)", check=non_negative),
+    Option("nesterov", flag, False, "Nesterov momentum (sgd with momentum > 0)"),
     Option("weight_decay", real, None,
            "weight decay; none: the optimizer's own (adamw 0.01, others 0)", check=non_negative),
     Option("schedule", choice(*SCHEDULES), "constant",
@@ -208,9 +209,9 @@ def _diagnose_folder(dataset: str) -> str:
 DIAGNOSE_OPTIONS: tuple[Option, ...] = (
     *(train_option(name) for name in (
         "layers", "activation", "output_activation", "loss", "init", "optimizer", "lr",
-        "momentum", "weight_decay", "schedule", "step_size", "gamma", "eta_min", "warmup",
-        "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale", "classes",
-        "train_samples",
+        "momentum", "nesterov", "weight_decay", "schedule", "step_size", "gamma", "eta_min",
+        "warmup", "batch_size", "epochs", "dropout", "clip_norm", "seed", "dtype", "scale",
+        "classes", "train_samples",
     )),
     train_option("out").replace(default=_diagnose_folder, shown="runs/DATASET-diagnose"),
 )

@@ -33,7 +33,7 @@ FeatureName = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
 ActivationName = Literal["tanh", "relu", "sigmoid", "linear", "leaky_relu"]
 LossName = Literal["auto", "binary_cross_entropy", "mse", "cross_entropy"]
 InitName = Literal["zero", "uniform", "normal", "small_random", "xavier_uniform", "he"]
-OptimizerName = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"]
+OptimizerName = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"]
 
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 FEATURES: tuple[str, ...] = get_args(FeatureName)

@@ -1,11 +1,13 @@
 """What MLPClassifier and MLPRegressor share: parameters, the network, fitting, pickling.
 
-The network (``network_``, a :class:`backprop.Network`) is, input side first,
-for each width h of ``hidden_layer_sizes``: ``Dense(·, h, activation)``, then
-``BatchNorm(h)`` when ``batch_norm``, then ``Dropout(h, dropout)`` when
-``dropout > 0``; and an output Dense layer whose activation and loss the
-estimator chooses (softmax + cross-entropy, sigmoid + binary cross-entropy,
-or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
+The network (``network_``, a :class:`backprop.Network`) is the one
+:func:`backprop.build_network` makes of the parameters (a
+:class:`~backprop.NetworkSpec`): input side first, for each width h of
+``hidden_layer_sizes``, ``Dense(·, h, activation)`` (with ``batch_norm``:
+``Dense(·, h)`` without bias, ``BatchNorm(h)``, then the activation), then
+``Dropout(h, dropout)`` when ``dropout > 0``; and an output Dense layer whose
+activation and loss the estimator chooses (softmax + cross-entropy, sigmoid +
+binary cross-entropy, or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
 None (float32 stays float32, anything else becomes float64), as scikit-learn's
 MLP keeps X's float type.
 
@@ -34,8 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from backprop._typing import Array
 from backprop.network import Network
 from backprop.nn.batchnorm import BatchNorm
-from backprop.nn.dropout import Dropout
-from backprop.nn.layers import Dense, Layer
+from backprop.nn.layers import Dense
 from backprop.optim.rules import Optimizer
 from backprop.sklearn.lbfgs import minimize_lbfgs
 from backprop.sklearn.objective import StreamedData, run_epoch
@@ -47,6 +48,7 @@ from backprop.sklearn.params import (
     make_optimizer,
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
+from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
@@ -146,21 +148,19 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
-    def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
-        activation = library_activation(self.activation)
-        layers: list[Layer] = []
-        width = n_inputs
-        for units in hidden_sizes(self.hidden_layer_sizes):
-            layers.append(Dense(width, units, activation))
-            if self.batch_norm:
-                layers.append(BatchNorm(units))
-            if self.dropout:
-                layers.append(Dropout(units, rate=float(self.dropout)))
-            width = units
+    def _network_spec(self, n_inputs: int, n_outputs: int, x_dtype: Any,
+                      seed: int) -> NetworkSpec:
+        """The estimator's parameters in the library's words: the network of ``fit``."""
         out_activation, loss = self._output_layer(n_outputs)
-        layers.append(Dense(width, n_outputs, out_activation))
-        dtype = x_dtype if self.dtype is None else self.dtype
-        return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
+        return NetworkSpec(
+            n_inputs=n_inputs, n_outputs=n_outputs,
+            hidden=tuple(hidden_sizes(self.hidden_layer_sizes)),
+            activation=library_activation(self.activation), output_activation=out_activation,
+            loss=loss, batch_norm=bool(self.batch_norm), dropout=float(self.dropout),
+            init=self.init, seed=seed, dtype=x_dtype if self.dtype is None else self.dtype)
+
+    def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
+        return build_network(self._network_spec(n_inputs, n_outputs, x_dtype, seed))
 
     def output_activations(self, X: Any) -> Array:
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,

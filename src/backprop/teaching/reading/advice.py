@@ -55,10 +55,13 @@ def setup_of(net: Network | None) -> Setup:
         return Setup()
     from backprop.nn.batchnorm import BatchNorm
     from backprop.nn.layers import Dense
+    from backprop.teaching.diagnostics import units_of
 
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    indices = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
     hidden = dense[:-1]
-    activations = {layer.activation.name for layer in hidden}
+    # σ of each hidden layer's units (after its batch norm, where there is one)
+    activations = {units_of(net, i).activation.name for i in indices[:-1]}
     activation = activations.pop() if len(activations) == 1 else None
     inits = set()
     for layer in hidden:
