@@ -289,3 +289,21 @@ def test_the_builder_makes_the_optimizer_the_spec_names(spec: OptimizerSpec) -> 
     assert type(optimizer) is OPTIMIZERS[spec.name]
     assert optimizer.config() == spec.config()
     assert optimizer.compiled_step is False
+
+
+@pytest.mark.parametrize(("make", "field"), [
+    (lambda: net_spec(hidden=(3, 0)), "hidden"),
+    (lambda: net_spec(hidden=(3,), activation="nope"), "activation"),
+    (lambda: net_spec(output_activation=2), "output_activation"),
+    (lambda: net_spec(dropout=2.0), "dropout"),
+    (lambda: net_spec(dtype="int8"), "dtype"),
+    (lambda: OptimizerSpec("adam", momentum=0.9), "momentum"),
+    (lambda: OptimizerSpec("sgd", nesterov=True), "nesterov"),
+    (lambda: OptimizerSpec("nadam"), "name"),
+    (lambda: net_spec(output_activation="softmax"), None),  # two fields together
+])
+def test_a_refusal_names_its_field_for_the_front_ends_to_word(
+        make: Callable[[], object], field: str | None) -> None:
+    with pytest.raises(bp.OptionError) as error:
+        make()
+    assert error.value.field == field

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from backprop import spec
@@ -12,6 +14,30 @@ from backprop.errors import OptionError
 from backprop.network import Network
 from backprop.optim.base import Optimizer
 from backprop.spec import NetworkSpec, OptimizerSpec
+
+#: Spec fields the command calls by another name (None: no flag sets it, e.g. the data's).
+FLAGS: dict[str, str | None] = {"hidden": "--layers", "name": "--optimizer",
+                                "train_bias": "--freeze-biases", "n_inputs": None,
+                                "n_outputs": None}
+
+
+@contextmanager
+def in_flags() -> Iterator[None]:
+    """A spec's refusal in the command's words: the field at fault named by its flag
+    ("--momentum applies to sgd, rmsprop, not adam (got 0.5)")."""
+    try:
+        yield
+    except OptionError as error:
+        field = error.field
+        flag = FLAGS.get(field, f"--{field.replace('_', '-')}") if field else None
+        if field is None or flag is None:
+            raise
+        message = str(error)
+        message = (flag + message[len(field):] if message.startswith(field)
+                   else f"{flag}: {message}")
+        worded = type(error)(message)
+        worded.field = field
+        raise worded from None
 
 
 def network_spec(o: dict[str, Any], data: Dataset) -> NetworkSpec:
@@ -30,11 +56,13 @@ def network_spec(o: dict[str, Any], data: Dataset) -> NetworkSpec:
         n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
-    return NetworkSpec(
-        n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o["layers"]),
-        activation=o["activation"], output_activation=output, loss=loss,
-        train_bias=not o.get("freeze_biases", False), batch_norm=o.get("batch_norm", False),
-        dropout=o["dropout"], init=o["init"], seed=o["seed"], dtype=o["dtype"])
+    with in_flags():
+        return NetworkSpec(
+            n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o["layers"]),
+            activation=o["activation"], output_activation=output, loss=loss,
+            train_bias=not o.get("freeze_biases", False),
+            batch_norm=o.get("batch_norm", False), dropout=o["dropout"], init=o["init"],
+            seed=o["seed"], dtype=o["dtype"])
 
 
 def build_network(o: dict[str, Any], data: Dataset) -> Network:
@@ -82,10 +110,11 @@ def optimizer_spec(o: dict[str, Any]) -> OptimizerSpec:
     name, momentum = o["optimizer"], o["momentum"]
     if name == "momentum":
         name, momentum = "sgd", momentum or 0.9
-    return OptimizerSpec(name, lr=o["lr"], momentum=momentum or None,
-                         nesterov=o.get("nesterov", False) or None,
-                         weight_decay=o["weight_decay"],
-                         compiled_step=o.get("compiled_step", False))
+    with in_flags():
+        return OptimizerSpec(name, lr=o["lr"], momentum=momentum or None,
+                             nesterov=o.get("nesterov", False) or None,
+                             weight_decay=o["weight_decay"],
+                             compiled_step=o.get("compiled_step", False))
 
 
 def build_optimizer(o: dict[str, Any]) -> Optimizer:

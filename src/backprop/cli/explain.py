@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from backprop import spec
-from backprop.cli.building import network_widths
+from backprop.cli.building import in_flags, network_widths
 from backprop.cli.common import parse_list
 from backprop.cli.option_table import (
     ACTIVATION,
@@ -175,10 +175,12 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Network:
         bias = all(has_bias)
     if o["batch_norm"] and o["seed"] is None:
         raise OptionError("--batch-norm needs --seed N (random initial weights)")
-    net = spec.build_network(NetworkSpec(
-        n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
-        activation=o["activation"], output_activation=o["output_activation"], loss=o["loss"],
-        bias=bias, batch_norm=o["batch_norm"], seed=o["seed"], dtype="float64"))
+    with in_flags():
+        network = NetworkSpec(
+            n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
+            activation=o["activation"], output_activation=o["output_activation"],
+            loss=o["loss"], bias=bias, batch_norm=o["batch_norm"], seed=o["seed"], dtype="float64")
+    net = spec.build_network(network)
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     if classic:
         for layer, values in zip(dense, CLASSIC_WEIGHTS, strict=True):

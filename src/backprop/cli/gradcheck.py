@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from backprop import gradcheck
-from backprop.cli.building import network_widths
+from backprop.cli.building import in_flags, network_widths
 from backprop.cli.option_table import (
     ACTIVATION,
     HIDDEN_WIDTHS,
@@ -71,10 +71,12 @@ def run(args: argparse.Namespace) -> int:
     widths = network_widths(o["layers"], o["inputs"] if given["inputs"] else None,
                             o["outputs"] if given["outputs"] else None, None, None,
                             defaults=(o["inputs"], o["outputs"]))
-    net = build_network(NetworkSpec(
-        n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
-        activation=o["activation"], output_activation=o["output_activation"], loss=o["loss"],
-        bias=o["bias"], init=o["init"], seed=o["seed"], dtype="float64"))
+    with in_flags():
+        network = NetworkSpec(
+            n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
+            activation=o["activation"], output_activation=o["output_activation"],
+            loss=o["loss"], bias=o["bias"], init=o["init"], seed=o["seed"], dtype="float64")
+    net = build_network(network)
     rng = np.random.default_rng(o["seed"])
     X = rng.normal(size=(o["batch"], widths[0]))
     report = gradcheck(net, X, _targets(o["loss"], o["batch"], widths[-1], rng),

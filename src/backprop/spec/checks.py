@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, cast
 
 from backprop.errors import OptionError, OptionTypeError
+
+
+@contextmanager
+def naming(field: str) -> Iterator[None]:
+    """Tag an OptionError raised inside with the field it is about (``error.field``)."""
+    try:
+        yield
+    except OptionError as error:
+        if error.field is None:
+            error.field = field
+        raise
 
 
 def set_field(spec: object, name: str, value: object) -> None:

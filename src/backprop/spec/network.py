@@ -13,7 +13,7 @@ from backprop.nn.activations import Activation, get_activation
 from backprop.nn.initializers import INIT_NAMES
 from backprop.nn.layers import check_width
 from backprop.nn.losses import Loss, check_output_pairing, get_loss, loss_names
-from backprop.spec.checks import flag, set_field, unit_interval
+from backprop.spec.checks import flag, naming, set_field, unit_interval
 
 #: An activation as every front end may give it: a registered name ("relu"), a config
 #: ({"name": "leaky_relu", "slope": 0.2}) or an :class:`Activation` object.
@@ -71,47 +71,60 @@ class NetworkSpec:
     dtype: str = "float32"
 
     def __post_init__(self) -> None:
-        check_width("n_inputs", self.n_inputs)
-        check_width("n_outputs", self.n_outputs)
-        set_field(self, "n_inputs", int(self.n_inputs))
-        set_field(self, "n_outputs", int(self.n_outputs))
+        for name in ("n_inputs", "n_outputs"):
+            with naming(name):
+                set_field(self, name, check_width(name, getattr(self, name)))
+        with naming("hidden"):
+            set_field(self, "hidden", self._hidden())
+        with naming("activation"):
+            set_field(self, "activation", self._activations())
+        with naming("output_activation"):
+            set_field(self, "output_activation",
+                      _activation(self.output_activation, "output_activation"))
+        with naming("loss"):
+            if not isinstance(self.loss, str | Loss):
+                raise OptionTypeError(f"loss must be a name or a Loss, got {self.loss!r}")
+            if isinstance(self.loss, str) and self.loss not in loss_names():
+                raise OptionError(f"unknown loss {self.loss!r}; valid: {', '.join(loss_names())}")
+        # the output layer and the loss together (softmax on one unit, ...)
+        check_output_pairing(self.output, self.n_outputs, get_loss(self.loss))
+        for name in ("bias", "train_bias", "batch_norm"):
+            with naming(name):
+                flag(getattr(self, name), name)
+        with naming("dropout"):
+            set_field(self, "dropout", unit_interval(self.dropout, "dropout"))
+        with naming("init"):
+            if not isinstance(self.init, str):
+                raise OptionTypeError(f"init must be a name, got {self.init!r}")
+            if self.init not in INIT_NAMES:
+                raise OptionError(f"unknown init {self.init!r}; valid: {', '.join(INIT_NAMES)}")
+        with naming("seed"):
+            if isinstance(self.seed, bool) or not isinstance(self.seed, int | None):
+                raise OptionTypeError(f"seed must be a whole number or None, got {self.seed!r}")
+            if self.seed is not None and self.seed < 0:
+                raise OptionError(f"seed must be ≥ 0, got {self.seed}")
+        with naming("dtype"):
+            set_field(self, "dtype", float_dtype(self.dtype).name)
+
+    def _hidden(self) -> tuple[int, ...]:
         if isinstance(self.hidden, str | bytes) or not isinstance(self.hidden, Sequence):
             raise OptionTypeError(f"hidden must be a list of widths, got {self.hidden!r}")
         hidden = tuple(check_width(f"hidden[{i}]", width) for i, width in enumerate(self.hidden))
         enforce_limit("the number of layers", len(hidden) + 1, "BACKPROP_MAX_LAYERS")
-        set_field(self, "hidden", hidden)
-        given = self.activation
+        return hidden
+
+    def _activations(self) -> tuple[Activation, ...]:
+        """One Activation per hidden layer, from one for all or one per layer."""
+        given, layers = self.activation, len(self.hidden)
         if isinstance(given, str | Mapping | Activation):
-            activations = (_activation(given, "activation"),) * len(hidden)
-        elif isinstance(given, Sequence):
-            if len(given) != len(hidden):
-                raise OptionError(f"activation gives {len(given)} activation(s) for "
-                                  f"{len(hidden)} hidden layer(s); give one, or one per layer")
-            activations = tuple(_activation(a, f"activation[{i}]") for i, a in enumerate(given))
-        else:
+            return (_activation(given, "activation"),) * layers
+        if not isinstance(given, Sequence):
             raise OptionTypeError(f"activation must be an activation or a list of them, "
                                   f"got {given!r}")
-        set_field(self, "activation", activations)
-        output = _activation(self.output_activation, "output_activation")
-        set_field(self, "output_activation", output)
-        if isinstance(self.loss, str) and self.loss not in loss_names():
-            raise OptionError(f"unknown loss {self.loss!r}; valid: {', '.join(loss_names())}")
-        if not isinstance(self.loss, str | Loss):
-            raise OptionTypeError(f"loss must be a name or a Loss, got {self.loss!r}")
-        check_output_pairing(output, self.n_outputs, get_loss(self.loss))
-        for name in ("bias", "train_bias", "batch_norm"):
-            flag(getattr(self, name), name)
-        set_field(self, "dropout", unit_interval(self.dropout, "dropout"))
-        if not isinstance(self.init, str):
-            raise OptionTypeError(f"init must be a name, got {self.init!r}")
-        if self.init not in INIT_NAMES:
-            raise OptionError(f"unknown init {self.init!r}; valid: {', '.join(INIT_NAMES)}")
-        if self.seed is not None:
-            if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-                raise OptionTypeError(f"seed must be a whole number or None, got {self.seed!r}")
-            if self.seed < 0:
-                raise OptionError(f"seed must be ≥ 0, got {self.seed}")
-        set_field(self, "dtype", float_dtype(self.dtype).name)
+        if len(given) != layers:
+            raise OptionError(f"activation gives {len(given)} activation(s) for {layers} "
+                              "hidden layer(s); give one, or one per layer")
+        return tuple(_activation(a, f"activation[{i}]") for i, a in enumerate(given))
 
     @property
     def hidden_activations(self) -> tuple[Activation, ...]:

@@ -10,7 +10,7 @@ from typing import Any
 from backprop.errors import OptionError, OptionTypeError
 from backprop.optim.base import Optimizer
 from backprop.optim.rules import OPTIMIZERS
-from backprop.spec.checks import flag, set_field, unit_interval
+from backprop.spec.checks import flag, naming, set_field, unit_interval
 from backprop.validation import check_non_negative_number, check_positive_number
 
 
@@ -75,26 +75,32 @@ class OptimizerSpec:
     compiled_step: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str):
-            raise OptionTypeError(f"optimizer must be a name, got {self.name!r}")
-        if self.name not in OPTIMIZERS:
-            raise OptionError(f"unknown optimizer {self.name!r}; valid: {', '.join(OPTIMIZERS)}")
+        with naming("name"):
+            if not isinstance(self.name, str):
+                raise OptionTypeError(f"optimizer must be a name, got {self.name!r}")
+            if self.name not in OPTIMIZERS:
+                raise OptionError(f"unknown optimizer {self.name!r}; valid: "
+                                  f"{', '.join(OPTIMIZERS)}")
         takes = _takes(OPTIMIZERS[self.name])
         for field, check in _HYPERPARAMETERS.items():
             value = getattr(self, field)
-            if value is None:
-                value = takes.get(field)
+            with naming(field):
                 if value is None:
-                    continue
-            elif field not in takes:
-                users = [n for n, kind in OPTIMIZERS.items() if field in _takes(kind)]
-                raise OptionError(f"{field} applies to {', '.join(users)}, not {self.name} "
-                                  f"(got {value!r})")
-            set_field(self, field, check(value, field))
-        flag(self.compiled_step, "compiled_step")
-        if self.nesterov and (not self.momentum or self.dampening):
-            raise OptionError(f"nesterov momentum needs momentum > 0 and dampening = 0, got "
-                              f"momentum {self.momentum!r} and dampening {self.dampening!r}")
+                    value = takes.get(field)
+                    if value is None:
+                        continue
+                elif field not in takes:
+                    users = [n for n, kind in OPTIMIZERS.items() if field in _takes(kind)]
+                    raise OptionError(f"{field} applies to {', '.join(users)}, not {self.name} "
+                                      f"(got {value!r})")
+                set_field(self, field, check(value, field))
+        with naming("compiled_step"):
+            flag(self.compiled_step, "compiled_step")
+        with naming("nesterov"):
+            if self.nesterov and (not self.momentum or self.dampening):
+                raise OptionError(f"nesterov momentum needs momentum > 0 and dampening = 0, "
+                                  f"got momentum {self.momentum!r} and dampening "
+                                  f"{self.dampening!r}")
 
     def hyperparameters(self) -> dict[str, Any]:
         """The keyword arguments of the optimizer's class (every one it takes, set)."""
