@@ -307,3 +307,26 @@ def test_a_refusal_names_its_field_for_the_front_ends_to_word(
     with pytest.raises(bp.OptionError) as error:
         make()
     assert error.value.field == field
+
+
+def test_a_batch_norm_network_of_the_builder_exports_to_onnx_and_torch(tmp_path: Any) -> None:
+    """Batch norm before σ puts σ in a layer of its own; both exporters write it."""
+    spec = net_spec(n_outputs=3, hidden=(6, 4), activation=["relu", {"name": "leaky_relu",
+                                                                     "slope": 0.2}],
+                    output_activation="softmax", loss="cross_entropy", batch_norm=True,
+                    dropout=0.1, seed=0, dtype="float64")
+    net = build_network(spec)
+    X, y = np.random.default_rng(1).normal(size=(30, 2)), np.arange(30) % 3
+    net.fit(X, y, epochs=3, batch_size=10, lr=0.1)  # running statistics away from 0 and 1
+    expected = net.forward(X)
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    net.to_onnx(str(tmp_path / "net.onnx"))
+    session = onnxruntime.InferenceSession(str(tmp_path / "net.onnx"))
+    (got,) = session.run(None, {"X": X})
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-12)  # BN: rsqrt kernels
+    torch = pytest.importorskip("torch")
+    module = net.to_torch().eval()
+    with torch.no_grad():
+        np.testing.assert_allclose(module(torch.from_numpy(X)).numpy(), expected, rtol=1e-9,
+                                   atol=1e-12)

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from backprop.nn.activation_layer import ActivationLayer
+from backprop.nn.activations import Activation
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
 from backprop.nn.layers import Dense
@@ -59,6 +61,27 @@ def _onnx() -> Any:
     return onnx
 
 
+def _activation_node(helper: Any, nodes: list[Any], activation: Activation, z: str,
+                     index: int) -> str:
+    """Append σ of layer ``index`` applied to the tensor ``z``; the name of its output."""
+    name = activation.name
+    if name not in ACTIVATION_OPS:
+        raise ValueError(
+            f"layer {index}: activation {name!r} has no ONNX operator here; "
+            f"exportable: {', '.join(ACTIVATION_OPS)}"
+        )
+    op = ACTIVATION_OPS[name]
+    if op is None:
+        return z
+    attributes: dict[str, Any] = {}
+    if name == "leaky_relu":
+        attributes["alpha"] = float(activation.config()["slope"])
+    if name == "softmax":
+        attributes["axis"] = 1
+    nodes.append(helper.make_node(op, [z], [f"layers.{index}.a"], **attributes))
+    return f"layers.{index}.a"
+
+
 def build_model(
     net: Network, input_offset: Any = None, input_scale: Any = None
 ) -> Any:
@@ -85,28 +108,16 @@ def build_model(
         current = "input.scaled"
     for index, layer in enumerate(net.layers):
         prefix = f"layers.{index}"
+
         if isinstance(layer, Dense):
             inputs = [current, constant(f"{prefix}.W", layer.W)]
             if layer.b is not None:
                 inputs.append(constant(f"{prefix}.b", layer.b))
             # z = a Wᵀ + b, one sample per row
             nodes.append(helper.make_node("Gemm", inputs, [f"{prefix}.z"], transB=1))
-            current = f"{prefix}.z"
-            name = layer.activation.name
-            if name not in ACTIVATION_OPS:
-                raise ValueError(
-                    f"layer {index}: activation {name!r} has no ONNX operator here; "
-                    f"exportable: {', '.join(ACTIVATION_OPS)}"
-                )
-            op = ACTIVATION_OPS[name]
-            if op is not None:
-                attributes: dict[str, Any] = {}
-                if name == "leaky_relu":
-                    attributes["alpha"] = float(layer.activation.config()["slope"])
-                if name == "softmax":
-                    attributes["axis"] = 1
-                nodes.append(helper.make_node(op, [current], [f"{prefix}.a"], **attributes))
-                current = f"{prefix}.a"
+            current = _activation_node(helper, nodes, layer.activation, f"{prefix}.z", index)
+        elif isinstance(layer, ActivationLayer):  # σ on its own, e.g. after a BatchNorm
+            current = _activation_node(helper, nodes, layer.activation, current, index)
         elif isinstance(layer, BatchNorm):
             # y = γ (x − μ) / √(σ² + ε) + β with the running statistics (inference mode)
             inputs = [current, constant(f"{prefix}.gamma", layer.gamma),

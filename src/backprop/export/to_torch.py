@@ -9,9 +9,12 @@ The two libraries store a layer the same way (W is (n_out, n_in), as
                                   nothing (or Identity) for linear
     BatchNorm(n, momentum, eps)   BatchNorm1d(n, eps, momentum): γ, β and running statistics
     Dropout(n, rate)              Dropout(rate)
+    ActivationLayer(n, σ)         σ's module (to_torch only)
 
-In the library an activation belongs to its Dense layer, so in the
-``nn.Sequential`` every activation module must directly follow a ``Linear``.
+In the library an activation belongs to its Dense layer (or, after a
+BatchNorm, to an ActivationLayer, which ``to_torch`` writes but ``from_torch``
+does not yet read), so in the ``nn.Sequential`` that ``from_torch`` reads every
+activation module must directly follow a ``Linear``.
 PyTorch is optional (``pip install torch``) and imported only here.
 """
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from backprop.errors import OptionError
+from backprop.nn.activation_layer import ActivationLayer
+from backprop.nn.activations import Activation
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
 from backprop.nn.layers import Dense
@@ -35,6 +40,21 @@ def torch_module() -> Any:
     except ImportError:
         raise ImportError("PyTorch exchange needs PyTorch: pip install torch") from None
     return torch
+
+
+def _activation_module(nn: Any, activation: Activation, index: int) -> list[Any]:
+    """σ of layer ``index`` as a torch.nn module ([] for linear)."""
+    name = activation.name
+    activations = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
+    if name in activations:
+        return [activations[name]()]
+    if name == "leaky_relu":
+        return [nn.LeakyReLU(float(activation.config()["slope"]))]
+    if name == "softmax":
+        return [nn.Softmax(dim=1)]
+    if name != "linear":
+        raise OptionError(f"layer {index}: activation {name!r} has no torch.nn module here")
+    return []
 
 
 def to_torch(net: Network) -> Any:
@@ -54,16 +74,9 @@ def to_torch(net: Network) -> Any:
                 if layer.b is not None:
                     linear.bias.copy_(torch.from_numpy(layer.b.copy()))
             modules.append(linear)
-            name = layer.activation.name
-            activations = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
-            if name in activations:
-                modules.append(activations[name]())
-            elif name == "leaky_relu":
-                modules.append(nn.LeakyReLU(float(layer.activation.config()["slope"])))
-            elif name == "softmax":
-                modules.append(nn.Softmax(dim=1))
-            elif name != "linear":
-                raise OptionError(f"layer {index}: activation {name!r} has no torch.nn module here")
+            modules += _activation_module(nn, layer.activation, index)
+        elif isinstance(layer, ActivationLayer):  # σ on its own, e.g. after a BatchNorm
+            modules += _activation_module(nn, layer.activation, index)
         elif isinstance(layer, BatchNorm):
             norm = nn.BatchNorm1d(layer.n_in, eps=layer.eps, momentum=layer.momentum, dtype=dtype)
             with torch.no_grad():
