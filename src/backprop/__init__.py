@@ -31,6 +31,7 @@ from backprop.nn.activation_layer import ActivationLayer
 from backprop.nn.activations import Activation, get_activation, register_activation
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
+from backprop.nn.layer_kinds import register_layer_kind
 from backprop.nn.layers import Dense, Layer
 from backprop.nn.losses import Loss, get_loss, register_loss
 from backprop.optim import schedules
@@ -138,6 +139,7 @@ __all__ = [
     "load_checkpoint",
     "read_diagnostics",
     "register_activation",
+    "register_layer_kind",
     "register_loss",
     "save",
     "save_checkpoint",

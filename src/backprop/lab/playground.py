@@ -36,7 +36,6 @@ from backprop.lab.playground_replay import Replay
 from backprop.lab.playground_run import Run
 from backprop.lab.protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
 from backprop.lab.protocol_playground import (
-    ACTIVATIONS,
     DATASETS,
     FEATURES,
     INITS,
@@ -64,6 +63,7 @@ from backprop.lab.protocol_playground import (
     Surface,
 )
 from backprop.lab.session import Page
+from backprop.nn.activations import hidden_activation_names
 
 #: Most rows of the loss history kept, and weight vectors of the path; beyond, every other goes.
 MAX_HISTORY = 400
@@ -363,6 +363,6 @@ class PlaygroundPage(Page):
                        "test": [[*p, float(t)] for p, t in zip(data.X_test.tolist(),
                                                                data.y_test, strict=True)]},
             "options": {"dataset": list(DATASETS), "features": list(FEATURES),
-                        "activation": list(ACTIVATIONS), "loss": list(LOSSES),
+                        "activation": hidden_activation_names(), "loss": list(LOSSES),
                         "init": list(INITS), "optimizer": list(OPTIMIZERS)},
         }

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backprop.lab.protocol import MAX_MESSAGE_BYTES, MAX_POINTS, Message
+from backprop.nn.activations import hidden_activation_names
 
 #: Most hidden layers, and units per hidden layer.
 MAX_HIDDEN_LAYERS = 8
@@ -30,18 +31,28 @@ MIN_POINTS = 10
 DatasetName = Literal["circles", "xor", "gaussians", "spirals", "moons", "three-class",
                       "regression"]
 FeatureName = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
-ActivationName = Literal["tanh", "relu", "sigmoid", "linear", "leaky_relu"]
 LossName = Literal["auto", "binary_cross_entropy", "mse", "cross_entropy"]
 InitName = Literal["zero", "uniform", "normal", "small_random", "xavier_uniform", "he"]
 OptimizerName = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"]
 
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 FEATURES: tuple[str, ...] = get_args(FeatureName)
-ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
 LOSSES: tuple[str, ...] = get_args(LossName)
 INITS: tuple[str, ...] = get_args(InitName)
 OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
 
+
+
+def _hidden_activation(name: str) -> str:
+    """A name from the activation registry's hidden-layer menu (a user's own included)."""
+    if name not in hidden_activation_names():
+        raise ValueError(f"unknown activation {name!r}; valid: "
+                         f"{', '.join(hidden_activation_names())}")
+    return name
+
+
+#: The hidden activation: any elementwise one registered when the message arrives.
+ActivationName = Annotated[str, AfterValidator(_hidden_activation)]
 Units = Annotated[int, Field(ge=1, le=MAX_HIDDEN_UNITS)]
 Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
 

@@ -11,13 +11,17 @@ Its backward pass is the ⊙ σ'(x) factor of equation (2) on its own:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop._typing import Array
-from backprop.nn.activations import Activation, get_activation
-from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
+from backprop.errors import OptionError
+from backprop.nn.activations import Activation, Linear, activation_from_torch, get_activation
+from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Dense, Layer, check_width
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 class ActivationLayer(Layer):
@@ -63,3 +67,28 @@ class ActivationLayer(Layer):
 
     def __repr__(self) -> str:
         return f"ActivationLayer({self.n_in}, {self.activation.name!r})"
+
+    # -- forms in other runtimes: σ's own ---------------------------------
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        return self.activation.onnx_form(graph, x, f"{name}.a")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        sigma = self.activation.torch_form(torch)
+        return [torch.nn.Identity() if sigma is None else sigma]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        """An activation module that a registered activation recognises."""
+        activation = activation_from_torch(module, torch)
+        if activation is None:
+            return None
+        if n_in is None:
+            raise OptionError("an activation cannot be the first module: its width is unknown")
+        return cls(n_in, activation)
+
+    def merge_into(self, below: Layer) -> Layer | None:
+        """A Dense layer without σ takes this σ as its own (PyTorch's Linear then σ)."""
+        if not isinstance(below, Dense) or not isinstance(below.activation, Linear):
+            return None
+        return Dense(below.n_in, below.n_out, self.activation, bias=below.bias,
+                     train_bias=below.train_bias, init=below.init)

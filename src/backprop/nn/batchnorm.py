@@ -29,13 +29,16 @@ cancelled by the mean subtraction, β takes its place).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
 from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, assign_parameter, check_width
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 def _check_positive_float(name: str, value: object, upper: float | None = None) -> float:
@@ -226,4 +229,41 @@ class BatchNorm(Layer):
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum:g}, eps={self.eps:g})"
+
+    # -- forms in other runtimes ------------------------------------------
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """BatchNormalization: y = γ (x − μ) / √(σ² + ε) + β with the running statistics."""
+        inputs = [x, graph.constant(f"{name}.gamma", self.gamma),
+                  graph.constant(f"{name}.beta", self.beta),
+                  graph.constant(f"{name}.running_mean", self.running_mean),
+                  graph.constant(f"{name}.running_var", self.running_var)]
+        return graph.node("BatchNormalization", inputs, f"{name}.a", epsilon=float(self.eps))
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """``nn.BatchNorm1d(n, eps, momentum)`` with γ, β and the running statistics."""
+        norm = torch.nn.BatchNorm1d(self.n_in, eps=self.eps, momentum=self.momentum, dtype=dtype)
+        own = self.gamma.dtype
+        with torch.no_grad():
+            norm.weight.copy_(torch.from_numpy(self.gamma.copy()))
+            norm.bias.copy_(torch.from_numpy(self.beta.copy()))
+            norm.running_mean.copy_(torch.from_numpy(self.running_mean.astype(own)))
+            norm.running_var.copy_(torch.from_numpy(self.running_var.astype(own)))
+        return [norm]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        if not isinstance(module, torch.nn.BatchNorm1d):
+            return None
+        if not module.track_running_stats or module.running_mean is None:
+            raise OptionError("BatchNorm1d needs track_running_stats=True")
+        if module.momentum is None:
+            raise OptionError("BatchNorm1d with momentum=None is not supported")
+        return cls(module.num_features, momentum=module.momentum, eps=module.eps)
+
+    def load_torch(self, module: Any) -> None:
+        if module.affine:
+            self.gamma = module.weight.detach().cpu().numpy()
+            self.beta = module.bias.detach().cpu().numpy()
+        self.load_state_arrays({"running_mean": module.running_mean.detach().cpu().numpy(),
+                                "running_var": module.running_var.detach().cpu().numpy()})
 

@@ -15,13 +15,16 @@ mask, and :func:`backprop.teaching.gradcheck` sets it on its own copy of the net
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
 from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 class Dropout(Layer):
@@ -101,4 +104,19 @@ class Dropout(Layer):
 
     def __repr__(self) -> str:
         return f"Dropout({self.n_in}, rate={self.rate:g})"
+
+    # -- forms in other runtimes: inverted dropout changes nothing at predict time --
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        return graph.node("Identity", [x], f"{name}.a")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        return [torch.nn.Dropout(self.rate)]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        if not isinstance(module, torch.nn.Dropout):
+            return None
+        if n_in is None:
+            raise OptionError("Dropout cannot be the first module here")
+        return cls(n_in, rate=float(module.p))
 

@@ -25,7 +25,7 @@ allocates (almost) nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
 from backprop.nn.initializers import get_initializer
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 #: How many batch sizes a layer keeps work arrays for (training batch,
 #: last partial batch, inference chunk, ...).
@@ -101,6 +104,47 @@ class Layer:
         """JSON description from which :func:`layer_from_config` rebuilds the layer."""
         raise NotImplementedError
 
+    # -- forms in other runtimes (onnx and torch are handed in, never imported here) --
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """Add this layer, in inference mode, to an ONNX graph: nodes reading tensor ``x``.
+
+        Returns the name of the layer's output tensor. ``name`` ("layers.3") starts the
+        names of the tensors and constants it adds (see
+        :class:`~backprop.export.onnx.OnnxGraph`).
+        """
+        raise OptionError(f"no ONNX form; define {type(self).__name__}.onnx_form(graph, x, "
+                          "name) to export it")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """The ``torch.nn`` modules computing this layer, with copies of its arrays.
+
+        ``torch`` is the torch package and ``dtype`` the torch dtype of the network.
+        """
+        raise OptionError(f"no PyTorch form; define {type(self).__name__}.torch_form(torch, "
+                          "dtype) to convert it")
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        """A layer of this kind that computes the ``torch.nn`` module, else None (the default).
+
+        ``n_in`` is the width of the layer below (None for the first module). The layer's
+        arrays are copied afterwards, by :meth:`load_torch`. Raises
+        :class:`~backprop.errors.OptionError` for a module of this kind that the library
+        cannot follow.
+        """
+        return None
+
+    def load_torch(self, module: Any) -> None:
+        """Copy the arrays of the module :meth:`from_torch` recognised, once in a Network."""
+
+    def merge_into(self, below: Layer) -> Layer | None:
+        """One layer that does ``below`` and then this one, or None: they stay two (default).
+
+        :func:`~backprop.from_torch` asks it of each layer, so that PyTorch's Linear then
+        ReLU becomes one ``Dense(..., "relu")``.
+        """
+        return None
+
 
 class Dense(Layer):
     """A fully connected layer: z = W a_prev + b, a = σ(z).
@@ -141,7 +185,7 @@ class Dense(Layer):
         self.bias = bool(bias)
         self.train_bias = bool(train_bias)
         if init is not None:
-            get_initializer(init, self.activation.name)  # fail now on a bad name
+            get_initializer(init, self.activation)  # fail now on a bad name
         self.init = init
         self._W: Array | None = None
         self._b: Array | None = None
@@ -168,7 +212,7 @@ class Dense(Layer):
         self._work.clear()
 
     def initialize(self, rng: np.random.Generator, init: str) -> None:
-        scheme = get_initializer(self.init or init, self.activation.name)
+        scheme = get_initializer(self.init or init, self.activation)
         self.W = scheme(rng, (self.n_out, self.n_in))
         if self._b is not None:
             self._b[...] = 0.0
@@ -305,6 +349,37 @@ class Dense(Layer):
         extra = "" if self.bias else ", bias=False"
         extra += "" if self.train_bias or not self.bias else ", train_bias=False"
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
+
+    # -- forms in other runtimes ------------------------------------------
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """Gemm(a, W, b, transB=1): z = a Wᵀ + b (W is (n_out, n_in)); then σ's own nodes."""
+        inputs = [x, graph.constant(f"{name}.W", self.W)]
+        if self._b is not None:
+            inputs.append(graph.constant(f"{name}.b", self._b))
+        z = graph.node("Gemm", inputs, f"{name}.z", transB=1)
+        return self.activation.onnx_form(graph, z, f"{name}.a")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """``nn.Linear`` (the same W, (n_out, n_in), and b), then σ's module unless linear."""
+        linear = torch.nn.Linear(self.n_in, self.n_out, bias=self._b is not None, dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(self.W.copy()))
+            if self._b is not None:
+                linear.bias.copy_(torch.from_numpy(self._b.copy()))
+        sigma = self.activation.torch_form(torch)
+        return [linear] if sigma is None else [linear, sigma]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        """``nn.Linear``, as a Dense layer without σ (an activation module after it merges in)."""
+        if not isinstance(module, torch.nn.Linear):
+            return None
+        return cls(module.in_features, module.out_features, bias=module.bias is not None)
+
+    def load_torch(self, module: Any) -> None:
+        self.W = module.weight.detach().cpu().numpy()
+        if module.bias is not None:
+            self.b = module.bias.detach().cpu().numpy()
 
 
 def assign_parameter(target: Array, value: Any, name: str) -> None:
