@@ -10,7 +10,6 @@ import pytest
 
 pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
-from backprop.lab import regression_math as rm
 from backprop.lab.protocol import (
     AddPoint,
     FieldError,
@@ -24,8 +23,9 @@ from backprop.lab.protocol import (
     Settings,
     Step,
 )
-from backprop.lab.regression import MAX_TRACE, RegressionPage
-from backprop.lab.regression_text import number, operand
+from backprop.lab.regression import math as rm
+from backprop.lab.regression.page import MAX_TRACE, RegressionPage
+from backprop.lab.regression.text import number, operand
 
 
 def page_with(**settings: object) -> RegressionPage:

@@ -13,8 +13,8 @@ pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
 import backprop as bp
 from backprop.cli.entry import main
-from backprop.lab.sandbox import Architecture, Sandbox, SandboxError
-from backprop.lab.sandbox_text import entry_texts
+from backprop.lab.sandbox.state import Architecture, Sandbox, SandboxError
+from backprop.lab.sandbox.text import entry_texts
 from backprop.teaching.reference import MISTAKES
 
 #: The well-known 2-2-2 example: loss before the step, w5 after one step at η = 0.5.

@@ -5,7 +5,7 @@ of samples, the learning rate η and the chosen backward rule, and answers
 the page's requests. Every number it reports comes from the library: the
 trace of ``bp.explain`` (z, a, δ, ∂L/∂w and the text of each), the
 optimizer ``bp.SGD`` for "Step", ``bp.gradcheck`` and ``backprop.teaching.reference``
-for "Check" (see :mod:`backprop.lab.sandbox_check`). A bad request raises
+for "Check" (see :mod:`backprop.lab.sandbox.check`). A bad request raises
 :class:`SandboxError` naming the field at fault; the sandbox is unchanged.
 """
 
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from backprop.lab.protocol import MAX_LAYERS, MAX_UNITS
-from backprop.lab.protocol_sandbox import MAX_SAMPLES, PRESETS
-from backprop.lab.sandbox_check import parameter_id, run_check
-from backprop.lab.sandbox_text import entry_texts
+from backprop.lab.sandbox.check import parameter_id, run_check
+from backprop.lab.sandbox.protocol import MAX_SAMPLES, PRESETS
+from backprop.lab.sandbox.text import entry_texts
 from backprop.network import Network
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES

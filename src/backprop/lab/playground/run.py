@@ -20,15 +20,15 @@ from typing import Any
 import numpy as np
 
 from backprop.datasets import Scaler
-from backprop.lab.playground_data import Data, features
-from backprop.lab.playground_model import (
+from backprop.lab.playground.data import Data, features
+from backprop.lab.playground.model import (
     build_network,
     build_optimizer,
     dense_layers,
     gradient_norms,
     probe_of,
 )
-from backprop.lab.protocol_playground import Setup
+from backprop.lab.playground.protocol import Setup
 from backprop.network import Network
 from backprop.optim.rules import Optimizer
 

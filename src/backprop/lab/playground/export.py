@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.playground_data import GENERATORS
-from backprop.lab.playground_model import MOMENTUM, optimizer_options, output_head
-from backprop.lab.playground_run import Run
+from backprop.lab.playground.data import GENERATORS
+from backprop.lab.playground.model import MOMENTUM, optimizer_options, output_head
+from backprop.lab.playground.run import Run
 
 FEATURE_CODE = {
     "x1": "P[:, 0]", "x2": "P[:, 1]", "x1^2": "P[:, 0] ** 2", "x2^2": "P[:, 1] ** 2",

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
 
-from backprop.lab import protocol_sandbox as msg
 from backprop.lab.protocol import Message, Reply, error_reply
-from backprop.lab.sandbox import Architecture, Sandbox, SandboxError
+from backprop.lab.sandbox import protocol as msg
+from backprop.lab.sandbox.state import Architecture, Sandbox, SandboxError
 from backprop.lab.session import Page
 
 
 class SandboxPage(Page):
     name = "sandbox"
+    static = Path(__file__).resolve().parent / "static"
     title = "Sandbox: the four equations, number by number"
     summary = ("a small network with every z, a, δ, w and ∂L/∂w shown; step, download the "
                "trace, check against central differences, break the backward pass")

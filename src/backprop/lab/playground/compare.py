@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from backprop.lab.playground_data import Data
-from backprop.lab.playground_model import output_head
-from backprop.lab.playground_run import Run
+from backprop.lab.playground.data import Data
+from backprop.lab.playground.model import output_head
+from backprop.lab.playground.protocol import Setup
+from backprop.lab.playground.run import Run
 from backprop.lab.protocol import FieldError
-from backprop.lab.protocol_playground import Setup
 from backprop.network import Network
 
 #: Most steps one batch mode may take (online learning on many points is long).

@@ -10,18 +10,15 @@ library: the data generators, the initializers, ``Network.backprop``, the optimi
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from backprop.lab import playground_compare as compare
-from backprop.lab import playground_files as files
-from backprop.lab import playground_insight as insight
-from backprop.lab import playground_surface as surface
-from backprop.lab import playground_view as view
-from backprop.lab.playground_compare import Comparison
-from backprop.lab.playground_data import (
+from backprop.lab.playground import compare, files, insight, surface, view
+from backprop.lab.playground.compare import Comparison
+from backprop.lab.playground.data import (
     Data,
     add_point,
     from_csv,
@@ -30,12 +27,9 @@ from backprop.lab.playground_data import (
     to_csv,
     view_box,
 )
-from backprop.lab.playground_export import python_script
-from backprop.lab.playground_model import build_optimizer, dense_layers, output_head
-from backprop.lab.playground_replay import Replay
-from backprop.lab.playground_run import Run
-from backprop.lab.protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
-from backprop.lab.protocol_playground import (
+from backprop.lab.playground.export import python_script
+from backprop.lab.playground.model import build_optimizer, dense_layers, output_head
+from backprop.lab.playground.protocol import (
     ACTIVATIONS,
     DATASETS,
     FEATURES,
@@ -63,6 +57,9 @@ from backprop.lab.protocol_playground import (
     StopCompare,
     Surface,
 )
+from backprop.lab.playground.replay import Replay
+from backprop.lab.playground.run import Run
+from backprop.lab.protocol import FieldError, Message, Pause, Ping, Play, Reply, message_union
 from backprop.lab.session import Page
 
 #: Most rows of the loss history kept, and weight vectors of the path; beyond, every other goes.
@@ -80,6 +77,7 @@ OPTIMIZER_FIELDS = frozenset({"optimizer", "l2"})
 
 class PlaygroundPage(Page):
     name = "playground"
+    static = Path(__file__).resolve().parent / "static"
     title = "Network playground"
     summary = ("train a small network on 2-D data and watch it learn: the decision boundary, "
                "every neuron, the weights, and the backward pass with δ and ∂L/∂w")

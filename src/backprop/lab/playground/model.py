@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from backprop import SGD, Adam, Dense, Dropout, Network, RMSProp
+from backprop.lab.playground.protocol import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
 from backprop.lab.protocol import FieldError
-from backprop.lab.protocol_playground import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
 from backprop.nn.layers import Layer
 from backprop.optim.rules import Optimizer
 

@@ -19,8 +19,8 @@ import numpy as np
 
 from backprop.datasets import make_circles, make_gaussians, make_moons, make_spirals, make_xor
 from backprop.datasets.split import split_indices
+from backprop.lab.playground.protocol import MAX_COORDINATE, Setup
 from backprop.lab.protocol import MAX_POINTS, FieldError
-from backprop.lab.protocol_playground import MAX_COORDINATE, Setup
 
 #: Each classification set: its library generator and keyword arguments besides the
 #: common ones (n_samples, noise, seed, test_fraction).

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab import playground_insight as insight
-from backprop.lab.playground_run import Run
+from backprop.lab.playground import insight
+from backprop.lab.playground.protocol import Surface
+from backprop.lab.playground.run import Run
 from backprop.lab.protocol import FieldError
-from backprop.lab.protocol_playground import Surface
 
 #: Points per side of the grid.
 SURFACE_GRID = 31

@@ -10,10 +10,10 @@ from pathlib import Path
 from backprop.errors import ModelFileError
 from backprop.files.loading import load
 from backprop.files.model_file import save
-from backprop.lab.playground_data import Data
-from backprop.lab.playground_model import check_drawable, dense_layers
+from backprop.lab.playground.data import Data
+from backprop.lab.playground.model import check_drawable, dense_layers
+from backprop.lab.playground.protocol import ACTIVATIONS, FEATURES, Setup
 from backprop.lab.protocol import FieldError, Reply
-from backprop.lab.protocol_playground import ACTIVATIONS, FEATURES, Setup
 from backprop.network import Network
 
 

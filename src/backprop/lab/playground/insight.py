@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.playground_model import dense_layers
-from backprop.lab.playground_run import Run
+from backprop.lab.playground.model import dense_layers
+from backprop.lab.playground.run import Run
 from backprop.lab.protocol import FieldError
 from backprop.teaching.gradcheck import central_difference, gradcheck, relative_error
 from backprop.teaching.reference import reference_step

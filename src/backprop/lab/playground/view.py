@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.playground_model import dense_layers, gradient_norms
-from backprop.lab.playground_run import Run
+from backprop.lab.playground.model import dense_layers, gradient_norms
+from backprop.lab.playground.run import Run
 
 #: Cells per side of the output heat map and of each neuron's map.
 OUTPUT_GRID = 48

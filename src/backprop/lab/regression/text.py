@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.regression_math import Scaling, Stability
+from backprop.lab.regression.math import Scaling, Stability
 
 #: Samples written out term by term in a formula before "…".
 TERMS_SHOWN = 3

@@ -11,14 +11,13 @@ original ones. The exact picture (θ*, H, contours) is in regression_math.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import TypeAdapter
 
 from backprop import SGD, Dense, Network
-from backprop.lab import regression_math as rm
-from backprop.lab import regression_text as text
 from backprop.lab.protocol import (
     MAX_POINTS,
     AddPoint,
@@ -39,7 +38,9 @@ from backprop.lab.protocol import (
     Step,
     message_union,
 )
-from backprop.lab.regression_text import Evaluation
+from backprop.lab.regression import math as rm
+from backprop.lab.regression import text
+from backprop.lab.regression.text import Evaluation
 from backprop.lab.session import Page
 
 #: Most (step, w, b, L) entries kept for the path and the loss curve; beyond, every other goes.
@@ -48,6 +49,7 @@ MAX_TRACE = 1200
 
 class RegressionPage(Page):
     name = "regression"
+    static = Path(__file__).resolve().parent / "static"
     title = "Gradient descent on a line"
     summary = ("fit y = w·x + b by gradient descent: the loss surface and the path on it, "
                "the closed-form solution, and when the learning rate makes it diverge")

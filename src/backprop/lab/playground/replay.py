@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backprop.lab.playground_run import Run
+from backprop.lab.playground.run import Run
 from backprop.lab.protocol import FieldError
 
 #: Most snapshots held, and the first spacing between two.
