@@ -1,9 +1,9 @@
 """/playground: a network learning 2-D data, drawn live, forward and backward.
 
-The page holds a :class:`~backprop.lab.protocol_playground.Setup` (everything a link
-carries), the data it generates, and a :class:`~backprop.lab.playground_run.Run`.
+The page holds a :class:`~backprop.lab.playground.protocol.Setup` (everything a link
+carries), the data it generates, and a :class:`~backprop.lab.playground.run.Run`.
 Play takes ``speed`` steps per update; every update carries the readouts, the heat
-maps and the network picture (playground_view). Everything is computed by the
+maps and the network picture (:mod:`backprop.lab.playground.view`). Everything is computed by the
 library: the data generators, the initializers, ``Network.backprop``, the optimizers.
 """
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from backprop.lab.protocol import MAX_COORDINATE, MAX_POINTS, FieldError
+from backprop.lab.protocol import MAX_POINTS, FieldError
+from backprop.lab.regression.protocol import MAX_COORDINATE
 
 #: Points on each contour ellipse (the first repeated at the end).
 CONTOUR_POINTS = 97

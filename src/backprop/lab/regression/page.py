@@ -5,7 +5,7 @@ with loss "mse" (L = (1/n) Σ ½ (aᵢ − yᵢ)²) in float64, trained by
 ``Network.backprop`` and ``SGD(lr, momentum)``'s Δθ, on the full batch, mini-batches
 or one sample at a time. With scaling on, the network sees x' = (x − μ)/σ; the
 surface, path and stability are in those units and w, b are also shown in the
-original ones. The exact picture (θ*, H, contours) is in regression_math.
+original ones. The exact picture (θ*, H, contours) is in :mod:`backprop.lab.regression.math`.
 """
 
 from __future__ import annotations
@@ -20,26 +20,28 @@ from pydantic import TypeAdapter
 from backprop import SGD, Dense, Network
 from backprop.lab.protocol import (
     MAX_POINTS,
-    AddPoint,
-    DownloadCsv,
     FieldError,
-    Generate,
-    LoadCsv,
     Message,
-    MovePoint,
     Pause,
     Ping,
     Play,
-    RemovePoint,
     Reply,
-    Reset,
-    SetStart,
-    Settings,
-    Step,
     message_union,
 )
 from backprop.lab.regression import math as rm
 from backprop.lab.regression import text
+from backprop.lab.regression.protocol import (
+    AddPoint,
+    DownloadCsv,
+    Generate,
+    LoadCsv,
+    MovePoint,
+    RemovePoint,
+    Reset,
+    SetStart,
+    Settings,
+    Step,
+)
 from backprop.lab.regression.text import Evaluation
 from backprop.lab.session import Page
 

@@ -1,7 +1,7 @@
 """/regression's readouts: the numbers, the gradient formulas with them, the status line.
 
 Every number here comes from the engine's evaluation (L, ∂L/∂w, ∂L/∂b, δᵢ) or
-from regression_math's exact results; this module only arranges them.
+from :mod:`backprop.lab.regression.math`'s exact results; this module only arranges them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""/sandbox's page class: the messages of :mod:`protocol_sandbox` acted on by a Sandbox."""
+"""/sandbox's page class: the messages of :mod:`backprop.lab.sandbox.protocol` acted on by a
+:class:`~backprop.lab.sandbox.state.Sandbox`."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Ranges and sizes are checked here (layers, units, samples, values, η); what
 depends on the current network (a unit that does not exist, an output the
-loss cannot use) is checked by :class:`~backprop.lab.sandbox.Sandbox`, whose
+loss cannot use) is checked by :class:`~backprop.lab.sandbox.state.Sandbox`, whose
 errors name the field the same way.
 """
 
@@ -12,9 +12,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from backprop.lab.protocol import MAX_LAYERS, MAX_UNITS, Message, Ping, message_union
+from backprop.lab.protocol import Message, Ping, message_union
 
 PRESETS = ("classic-231", "mazur-222", "custom")
+#: Most weight layers in the sandbox's custom network.
+MAX_LAYERS = 4
+#: Most units per layer in the sandbox's custom network.
+MAX_UNITS = 8
 #: Most samples in the sandbox's batch.
 MAX_SAMPLES = 8
 #: Largest |value| of a weight, bias, input or target typed into the sandbox.

@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.protocol import MAX_LAYERS, MAX_UNITS
 from backprop.lab.sandbox.check import parameter_id, run_check
-from backprop.lab.sandbox.protocol import MAX_SAMPLES, PRESETS
+from backprop.lab.sandbox.protocol import MAX_LAYERS, MAX_SAMPLES, MAX_UNITS, PRESETS
 from backprop.lab.sandbox.text import entry_texts
 from backprop.network import Network
 from backprop.nn.activations import activation_names
