@@ -25,6 +25,7 @@ from backprop.nn.initializers import INIT_NAMES
 from backprop.nn.layers import Dense
 from backprop.nn.losses import loss_names
 from backprop.optim.rules import SGD
+from backprop.teaching import classic
 from backprop.teaching.reference import MISTAKES
 from backprop.teaching.worked_step import Trace, explain
 
@@ -66,12 +67,9 @@ class Preset:
 
 def presets() -> dict[str, Preset]:
     """The three starting points; classic-231 is ``backprop explain``'s default network."""
-    from backprop.cli.explain import CLASSIC_WEIGHTS, CLASSIC_X, CLASSIC_Y
-
-    classic = Preset(
-        Architecture([2, 3, 1], ["sigmoid", "sigmoid"], bias=False),
-        [{"W": W} for W in CLASSIC_WEIGHTS],
-        [[float(v) for v in CLASSIC_X.split(",")]], [[float(CLASSIC_Y)]])
+    classic_231 = Preset(
+        Architecture(list(classic.LAYERS), ["sigmoid", "sigmoid"], bias=False),
+        [{"W": W} for W in classic.WEIGHTS], [list(classic.X)], [[classic.Y]], lr=classic.LR)
     # the well-known 2-2-2 example: i = (0.05, 0.10), targets (0.01, 0.99), η = 0.5
     mazur = Preset(
         Architecture([2, 2, 2], ["sigmoid", "sigmoid"]),
@@ -80,7 +78,7 @@ def presets() -> dict[str, Preset]:
         [[0.05, 0.10]], [[0.01, 0.99]])
     custom = Preset(Architecture([2, 4, 3, 1], ["tanh", "tanh", "sigmoid"]), None,
                     [default_x(2)], [[0.8]], lr=0.5)
-    return {"classic-231": classic, "mazur-222": mazur, "custom": custom}
+    return {"classic-231": classic_231, "mazur-222": mazur, "custom": custom}
 
 
 def default_x(n: int) -> list[float]:
