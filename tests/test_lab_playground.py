@@ -38,6 +38,10 @@ from backprop.lab.playground.protocol import (
 )
 from backprop.lab.playground.run import BLOWUP, STABILITY_STEPS, Run
 from backprop.lab.protocol import FieldError, Play
+from backprop.nn.activations import activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.losses import loss_names
+from backprop.optim.rules import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +63,12 @@ def test_the_full_state_is_plain_json_with_every_option() -> None:
     json.dumps(state, allow_nan=False)
     assert state["setup"] == Setup().model_dump()
     assert state["options"]["dataset"] == list(DATASETS)
-    assert state["options"]["init"] == ["zero", "uniform", "normal", "small_random",
-                                        "xavier_uniform", "he"]
+    # the menus are the library's registries (with the playground's "auto" loss and SGD's forms)
+    assert state["options"]["activation"] == activation_names()
+    assert state["options"]["loss"] == ["auto", *loss_names()]
+    assert state["options"]["init"] == list(INIT_NAMES)
+    assert state["options"]["optimizer"] == [
+        "sgd", "momentum", "nesterov", *(name for name in OPTIMIZERS if name != "sgd")]
     assert state["step"] == 0 and state["status"] == "ready"
     assert len(state["points"]["train"]) + len(state["points"]["test"]) == 200
 

@@ -5,15 +5,35 @@ a union per page discriminated on ``type`` (each page's models are in its own
 ``protocol`` module; the verbs every page shares are here). Server → client:
 ``{"type": "state", ...}`` and ``{"type": "error", "field": ..., "message": ...}``.
 Every model forbids unknown fields, rejects NaN and infinity, and checks ranges
-and sizes against the named caps below.
+and sizes against the named caps below. Names of activations, losses,
+initializations and optimizers are the library's registries as they are when a
+message arrives (:class:`Registered`), so a kind a user registered before starting
+the lab is offered and accepted like a built-in one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from backprop.nn.activations import activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.losses import loss_names
+from backprop.optim.rules import OPTIMIZERS
 
 #: Largest client frame accepted, in bytes (UTF-8).
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -106,3 +126,57 @@ class Pause(Message):
     """Stop the play loop."""
 
     type: Literal["pause"]
+
+
+# -- names from the library's registries ------------------------------------------------
+
+@dataclass(frozen=True)
+class Registered:
+    """Marks a string field that must be one of ``names()``, read when a message is checked:
+    ``Annotated[str, Registered("activation", activation_names)]``.
+
+    Its JSON schema lists ``names()`` as they are when the schema is asked for, so the
+    schema and the menus built from the same function always agree.
+    """
+
+    what: str
+    names: Callable[[], Sequence[str]]
+
+    def check(self, value: str) -> str:
+        valid = list(self.names())
+        if value not in valid:
+            text = f"unknown {self.what} {value!r}; valid: {', '.join(valid)}"
+            raise PydanticCustomError("unknown_name", "{text}", {"text": text})
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        field = handler(schema)
+        field["enum"] = list(self.names())
+        return field
+
+
+#: SGD's forms the lab offers beside the registry's names: momentum μ = 0.9, and Nesterov's.
+SGD_FORMS = ("momentum", "nesterov")
+
+
+def optimizer_names() -> list[str]:
+    """The optimizers a lab page offers: the registry's, with SGD's forms right after sgd."""
+    names = list(OPTIMIZERS)
+    after = names.index("sgd") + 1 if "sgd" in names else len(names)
+    return [*names[:after], *SGD_FORMS, *names[after:]]
+
+
+def init_names() -> list[str]:
+    """The initializations, "auto" (the activation's usual one) first."""
+    return list(INIT_NAMES)
+
+
+ActivationName = Annotated[str, Registered("activation", activation_names)]
+LossName = Annotated[str, Registered("loss", loss_names)]
+InitName = Annotated[str, Registered("init", init_names)]
+OptimizerName = Annotated[str, Registered("optimizer", optimizer_names)]

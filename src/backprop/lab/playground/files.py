@@ -12,9 +12,10 @@ from backprop.files.loading import load
 from backprop.files.model_file import save
 from backprop.lab.playground.data import Data
 from backprop.lab.playground.model import check_drawable, dense_layers
-from backprop.lab.playground.protocol import ACTIVATIONS, FEATURES, Setup
+from backprop.lab.playground.protocol import FEATURES, Setup
 from backprop.lab.protocol import FieldError, Reply
 from backprop.network import Network
+from backprop.nn.activations import activation_names
 
 
 def model_file(net: Network, setup: Setup) -> Reply:
@@ -57,4 +58,4 @@ def read_model(encoded: str, setup: Setup, data: Data) -> tuple[Network, Setup]:
     activation = hidden[0].activation.name if hidden else setup.activation
     return net, setup.model_copy(update={
         "features": features, "layers": [layer.n_out for layer in hidden],
-        "activation": activation if activation in ACTIVATIONS else setup.activation})
+        "activation": activation if activation in activation_names() else setup.activation})

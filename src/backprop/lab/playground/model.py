@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from backprop import SGD, Adam, Dense, Dropout, Network, RMSProp
+from backprop import SGD, Dense, Dropout, Network
 from backprop.lab.playground.protocol import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
 from backprop.lab.protocol import FieldError
 from backprop.nn.layers import Layer
-from backprop.optim.rules import Optimizer
+from backprop.optim.rules import OPTIMIZERS, Optimizer
 
 #: μ of the momentum and Nesterov choices.
 MOMENTUM = 0.9
@@ -64,9 +64,7 @@ def optimizer_options(setup: Setup) -> tuple[type[Optimizer], dict[str, Any]]:
         return SGD, {"lr": setup.lr, "momentum": MOMENTUM, **decay}
     if setup.optimizer == "nesterov":
         return SGD, {"lr": setup.lr, "momentum": MOMENTUM, "nesterov": True, **decay}
-    if setup.optimizer == "rmsprop":
-        return RMSProp, {"lr": setup.lr, **decay}
-    return Adam, {"lr": setup.lr, **decay}
+    return OPTIMIZERS[setup.optimizer], {"lr": setup.lr, **decay}
 
 
 def build_optimizer(setup: Setup) -> Optimizer:

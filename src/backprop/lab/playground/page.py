@@ -30,12 +30,6 @@ from backprop.lab.playground.data import (
 from backprop.lab.playground.export import python_script
 from backprop.lab.playground.model import build_optimizer, dense_layers, output_head
 from backprop.lab.playground.protocol import (
-    ACTIVATIONS,
-    DATASETS,
-    FEATURES,
-    INITS,
-    LOSSES,
-    OPTIMIZERS,
     AddPoint,
     BatchModes,
     Compare,
@@ -56,6 +50,7 @@ from backprop.lab.playground.protocol import (
     Step,
     StopCompare,
     Surface,
+    options,
 )
 from backprop.lab.playground.replay import Replay
 from backprop.lab.playground.run import Run
@@ -360,7 +355,5 @@ class PlaygroundPage(Page):
                                                                 data.y_train, strict=True)],
                        "test": [[*p, float(t)] for p, t in zip(data.X_test.tolist(),
                                                                data.y_test, strict=True)]},
-            "options": {"dataset": list(DATASETS), "features": list(FEATURES),
-                        "activation": list(ACTIVATIONS), "loss": list(LOSSES),
-                        "init": list(INITS), "optimizer": list(OPTIMIZERS)},
+            "options": options(),
         }

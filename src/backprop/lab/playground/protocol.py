@@ -1,7 +1,10 @@
 """/playground's messages: the setup (everything a shared link carries) and the verbs.
 
 A :class:`Setup` is the whole experiment: data, input features, layers, training
-settings and stop conditions. ``configure`` changes any of its fields (those sent;
+settings and stop conditions. The activation, loss, initialization and optimizer
+are checked against the library's registries when a message arrives (see
+:class:`~backprop.lab.protocol.Registered`), and :func:`options` sends the same
+names to fill the page's menus. ``configure`` changes any of its fields (those sent;
 the rest stay); the other messages act on the run.
 """
 
@@ -11,7 +14,19 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from backprop.lab.protocol import MAX_MESSAGE_BYTES, MAX_POINTS, Message
+from backprop.lab.protocol import (
+    MAX_MESSAGE_BYTES,
+    MAX_POINTS,
+    ActivationName,
+    InitName,
+    Message,
+    OptimizerName,
+    Registered,
+    init_names,
+    optimizer_names,
+)
+from backprop.nn.activations import activation_names
+from backprop.nn.losses import loss_names
 
 #: Most hidden layers, and units per hidden layer.
 MAX_HIDDEN_LAYERS = 8
@@ -30,17 +45,25 @@ MIN_POINTS = 10
 DatasetName = Literal["circles", "xor", "gaussians", "spirals", "moons", "three-class",
                       "regression"]
 FeatureName = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
-ActivationName = Literal["tanh", "relu", "sigmoid", "linear", "leaky_relu"]
-LossName = Literal["auto", "binary_cross_entropy", "mse", "cross_entropy"]
-InitName = Literal["zero", "uniform", "normal", "small_random", "xavier_uniform", "he"]
-OptimizerName = Literal["sgd", "momentum", "nesterov", "rmsprop", "adam"]
-
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 FEATURES: tuple[str, ...] = get_args(FeatureName)
-ACTIVATIONS: tuple[str, ...] = get_args(ActivationName)
-LOSSES: tuple[str, ...] = get_args(LossName)
-INITS: tuple[str, ...] = get_args(InitName)
-OPTIMIZERS: tuple[str, ...] = get_args(OptimizerName)
+
+
+def playground_loss_names() -> list[str]:
+    """"auto" (the task's own loss: binary or categorical cross-entropy, or mse), then the
+    registry's."""
+    return ["auto", *loss_names()]
+
+
+#: The loss menu: "auto" and every registered loss (the output layer follows the task).
+PlaygroundLossName = Annotated[str, Registered("loss", playground_loss_names)]
+
+
+def options() -> dict[str, list[str]]:
+    """Every menu of the page, as the page fills it: the registries as they are now."""
+    return {"dataset": list(DATASETS), "features": list(FEATURES),
+            "activation": activation_names(), "loss": playground_loss_names(),
+            "init": init_names(), "optimizer": optimizer_names()}
 
 Units = Annotated[int, Field(ge=1, le=MAX_HIDDEN_UNITS)]
 Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
@@ -59,7 +82,7 @@ class SetupFields(BaseModel):
     features: list[FeatureName] = Field(default=["x1", "x2"], min_length=1, max_length=7)
     layers: list[Units] = Field(default=[4, 4], max_length=MAX_HIDDEN_LAYERS)
     activation: ActivationName = "tanh"
-    loss: LossName = "auto"
+    loss: PlaygroundLossName = "auto"
     init: InitName = "xavier_uniform"
     optimizer: OptimizerName = "momentum"
     lr: float = Field(default=0.1, gt=0.0, le=MAX_LR)

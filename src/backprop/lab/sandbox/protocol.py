@@ -1,6 +1,7 @@
 """/sandbox's messages: one pydantic model per verb (see :mod:`backprop.lab.protocol`).
 
-Ranges and sizes are checked here (layers, units, samples, values, η); what
+Ranges and sizes are checked here (layers, units, samples, values, η), and the
+activation, loss and init names against the library's registries; what
 depends on the current network (a unit that does not exist, an output the
 loss cannot use) is checked by :class:`~backprop.lab.sandbox.state.Sandbox`, whose
 errors name the field the same way.
@@ -12,7 +13,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, TypeAdapter
 
-from backprop.lab.protocol import Message, Ping, message_union
+from backprop.lab.protocol import (
+    ActivationName,
+    InitName,
+    LossName,
+    Message,
+    Ping,
+    message_union,
+)
 
 PRESETS = ("classic-231", "mazur-222", "custom")
 #: Most weight layers in the sandbox's custom network.
@@ -25,7 +33,7 @@ MAX_SAMPLES = 8
 MAX_ABS_VALUE = 1e4
 #: Largest learning rate η.
 MAX_LR = 100.0
-#: Longest name (activation, loss, init, rule).
+#: Longest name of a backward rule.
 MAX_NAME = 40
 
 Value = Annotated[float, Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
@@ -48,10 +56,10 @@ class Configure(Message):
 
     type: Literal["configure"]
     widths: Annotated[list[Unit], Field(min_length=2, max_length=MAX_LAYERS + 1)]
-    activations: Annotated[list[Name], Field(min_length=1, max_length=MAX_LAYERS)]
-    loss: Name = "mse"
+    activations: Annotated[list[ActivationName], Field(min_length=1, max_length=MAX_LAYERS)]
+    loss: LossName = "mse"
     bias: bool = True
-    init: Name = "auto"
+    init: InitName = "auto"
     seed: Annotated[int, Field(ge=0, le=2**32 - 1)] = 0
 
 
