@@ -435,6 +435,24 @@ def test_the_gradient_check_passes_per_edge_for_the_engine() -> None:
     assert "gradcheck PASS" in check["report"]
 
 
+def test_the_server_says_which_entries_pass_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop.lab.playground import insight
+
+    real = insight.gradcheck  # a tolerance tight enough that some entries fall outside it
+    monkeypatch.setattr(insight, "gradcheck", lambda *a, **k: real(*a, tolerance=1e-9, **k))
+    page = page_with(activation="sigmoid", layers=[5, 3])
+    step(page, 20)
+    check = insight.gradient_check(page.run)
+    assert check["tolerance"] == 1e-9
+    flags: list[bool] = []
+    for layer in check["layers"]:
+        assert layer["W_passed"] == [[e <= 1e-9 for e in row] for row in layer["W"]]
+        assert layer["b_passed"] == [e <= 1e-9 for e in layer["b"]]
+        flags += [f for row in layer["W_passed"] for f in row] + layer["b_passed"]
+    assert True in flags and False in flags
+    assert check["verdict"] == ("PASS" if check["passed"] else "FAIL")
+
+
 def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
     from backprop.lab.playground.protocol import Rewind
     from backprop.lab.playground.replay import MAX_SNAPSHOTS

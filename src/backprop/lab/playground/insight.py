@@ -109,7 +109,8 @@ def histograms(run: Run) -> list[dict[str, Any]]:
 
 
 def gradient_check(run: Run) -> dict[str, Any]:
-    """The engine's gradient against central differences, per entry, and gradcheck's verdict."""
+    """The engine's gradient against central differences, per entry, and gradcheck's verdict;
+    whether each entry is within the tolerance is said here too (``W_passed``, ``b_passed``)."""
     probe = run.sync_probe()
     rows = np.arange(min(len(run.Y), CHECK_POINTS))
     X, Y = run.X[rows], run.Y[rows]
@@ -129,9 +130,12 @@ def gradient_check(run: Run) -> dict[str, Any]:
         index = probe.layers.index(layer)
         entries = {name: errors[where] for owner, name, where in probe.parameter_slices
                    if owner == index}
-        layers.append({"W": entries["W"].reshape(layer.n_out, layer.n_in).tolist(),
-                       "b": entries["b"].tolist()})
+        W, b = entries["W"].reshape(layer.n_out, layer.n_in), entries["b"]
+        layers.append({"W": W.tolist(), "b": b.tolist(),
+                       "W_passed": (W <= report.tolerance).tolist(),
+                       "b_passed": (b <= report.tolerance).tolist()})
     worst = float(errors.max()) if errors.size else 0.0
     return {"layers": layers, "max_error": worst if math.isfinite(worst) else None,
-            "tolerance": report.tolerance, "passed": report.passed, "points": len(rows),
+            "tolerance": report.tolerance, "passed": report.passed,
+            "verdict": "PASS" if report.passed else "FAIL", "points": len(rows),
             "report": str(report)}

@@ -9,6 +9,10 @@ the numerical gradient is the worked step's estimate (``bp.explain``: float64,
 h = 1e-5), the relative error is |g_num − g| / (|g_num| + |g|), and an entry
 whose ±h step crosses a ReLU kink (named in gradcheck's warnings) is flagged
 and left out of the verdict.
+
+Every judgement is made here, not on the page: the verdict, each tensor's
+result, and each edge's grade (:func:`edge_grade`), whose thresholds the page's
+legend also receives (:func:`grade_legend`).
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ from backprop.teaching.gradcheck import GradcheckReport, gradcheck, relative_err
 from backprop.teaching.reference import reference_step
 from backprop.teaching.worked_step import Trace
 
+#: The largest relative error that passes (per tensor, and per edge for the grade "ok").
+TOLERANCE = 1e-6
+#: An edge's relative error above the tolerance but at most this is graded "warn" (close,
+#: as rounding or a nearby kink can make it), above it "bad".
+WARN_ERROR = 1e-3
+
 #: gradcheck's warning about an entry at a kink: "layer 2 W[0, 1]: ..." (0-based entry).
 _KINK_WARNING = re.compile(r"layer (\d+) (W|b)\[(\d+)(?:, (\d+))?\]:")
 
@@ -31,6 +41,24 @@ _KINK_WARNING = re.compile(r"layer (\d+) (W|b)\[(\d+)(?:, (\d+))?\]:")
 def parameter_id(layer: int, name: str, unit: int, source: int | None) -> str:
     """"w-L-J-K" for w_jk^[l], "b-L-J" for b_j^[l] (all counted from 1)."""
     return f"w-{layer}-{unit}-{source}" if name == "W" else f"b-{layer}-{unit}"
+
+
+def edge_grade(relative_error: float, kink: bool) -> str:
+    """One entry's grade, as the page paints it: "kink" (left out of the verdict), "ok"
+    (within :data:`TOLERANCE`), "warn" (within :data:`WARN_ERROR`) or "bad"."""
+    if kink:
+        return "kink"
+    if relative_error <= TOLERANCE:
+        return "ok"
+    return "warn" if relative_error <= WARN_ERROR else "bad"
+
+
+def grade_legend() -> list[dict[str, str]]:
+    """Each grade and what it means, for the page's legend."""
+    return [{"grade": "ok", "text": f"≤ {TOLERANCE:g}"},
+            {"grade": "warn", "text": f"≤ {WARN_ERROR:g}"},
+            {"grade": "bad", "text": "larger"},
+            {"grade": "kink", "text": "at a ReLU kink"}]
 
 
 def kink_ids(warnings: list[str]) -> set[str]:
@@ -86,7 +114,7 @@ def run_check(net: Network, X: np.ndarray, Y: np.ndarray, trace: Trace, *,
     ``trace`` is ``bp.explain(net, X, Y, lr=lr)``; ``mistake`` is "none" or a
     key of ``backprop.teaching.reference.MISTAKES``.
     """
-    report = gradcheck(net, X, Y)
+    report = gradcheck(net, X, Y, tolerance=TOLERANCE)
     kinks = kink_ids(report.warnings)
     numeric = numeric_gradients(trace)
     engine = engine_gradients(net, X, Y)
@@ -112,8 +140,9 @@ def run_check(net: Network, X: np.ndarray, Y: np.ndarray, trace: Trace, *,
             flat = grad.reshape(-1)
             kinked = np.array([i in kinks for i in ids], dtype=bool)
             for i, n, g, k in zip(ids, num, flat, kinked, strict=True):
+                edge = relative_error(n, g)
                 edges[i] = {"numeric": float(n), "analytic": float(g), "kink": bool(k),
-                            "relative_error": relative_error(n, g)}
+                            "relative_error": edge, "grade": edge_grade(edge, bool(k))}
             tensors.append(_tensor_row(report, number, name, num, flat, kinked,
                                        same_as_engine=_same(grad, engines[name])))
     passed = all(row["passed"] for row in tensors)
@@ -133,10 +162,19 @@ def _tensor_row(report: GradcheckReport, layer: int, name: str, numeric: np.ndar
         own = next(t for t in report.tensors if t.layer == layer and t.name == name)
         return {"layer": layer, "name": name, "relative_error": own.relative_error,
                 "max_abs_error": own.max_abs_error, "kink_entries": own.kink_entries,
-                "passed": own.passed, "below_resolution": own.below_resolution}
+                "passed": own.passed, "below_resolution": own.below_resolution,
+                "result": _result(own.passed, own.below_resolution)}
     keep = ~kinked
     error = relative_error(numeric[keep], analytic[keep])
+    passed = error <= report.tolerance
     return {"layer": layer, "name": name, "relative_error": error,
             "max_abs_error": float(np.max(np.abs(numeric - analytic), initial=0.0)),
-            "kink_entries": int(kinked.sum()), "passed": error <= report.tolerance,
-            "below_resolution": False}
+            "kink_entries": int(kinked.sum()), "passed": passed,
+            "below_resolution": False, "result": _result(passed, below_resolution=False)}
+
+
+def _result(passed: bool, below_resolution: bool) -> str:
+    """A tensor's result as the table reads it."""
+    if not passed:
+        return "FAIL"
+    return "ok (below resolution)" if below_resolution else "ok"

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop.lab.sandbox.check import parameter_id, run_check
+from backprop.lab.sandbox.check import grade_legend, parameter_id, run_check
 from backprop.lab.sandbox.protocol import MAX_LAYERS, MAX_SAMPLES, MAX_UNITS, PRESETS
 from backprop.lab.sandbox.text import entry_texts
 from backprop.network import Network
@@ -380,5 +380,5 @@ class Sandbox:
             "options": {"presets": list(PRESETS), "activations": activation_names(),
                         "losses": loss_names(), "inits": list(INIT_NAMES),
                         "max_layers": MAX_LAYERS, "max_units": MAX_UNITS,
-                        "max_samples": MAX_SAMPLES},
+                        "max_samples": MAX_SAMPLES, "grades": grade_legend()},
         }

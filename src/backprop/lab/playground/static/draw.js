@@ -135,9 +135,10 @@ pg.drawNetwork = function (state) {
       context.globalAlpha = 0.25 + 0.75 * Math.min(1, Math.abs(value) / largest);
       context.lineWidth = 0.5 + 5.5 * Math.min(1, Math.abs(value) / largest);
       if (check && check.layers[l] && check.layers[l].W[j]) {
-        // the check painted: green within the tolerance, red beyond; width grows with log error
+        // the check painted: green within the tolerance, red beyond (the server's call);
+        // width grows with log error
         const error = check.layers[l].W[j][k];
-        context.strokeStyle = error <= check.tolerance ? "#15803d" : "#b91c1c";
+        context.strokeStyle = check.layers[l].W_passed[j][k] ? "#15803d" : "#b91c1c";
         context.globalAlpha = 0.9;
         context.lineWidth = 1 + Math.max(0, Math.min(5, (Math.log10(Math.max(error, 1e-16)) + 16) / 3));
       }

@@ -79,7 +79,7 @@ pg.showExplanation = function (e) {
 };
 
 pg.showCheck = function (check) {
-  lab.setText("pg-check-verdict", check.passed ? "PASS" : "FAIL");
+  lab.setText("pg-check-verdict", check.verdict);
   $("check-verdict").className = check.passed ? "status good" : "status bad";
   $("check-verdict").dataset.value = String(check.max_error);
   $("check-report").textContent = `largest relative error per entry: ${lab.format(check.max_error, 3)} on ${check.points} points, step ${check.step}\n${check.report}`;

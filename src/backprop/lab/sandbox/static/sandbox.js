@@ -25,11 +25,9 @@ function signClass(value) {
   return value > 0 ? "sb-pos" : value < 0 ? "sb-neg" : "";
 }
 
+// The class of an edge the check graded (the grade, and its thresholds, are the server's).
 function errorClass(edge) {
-  if (!edge) return "";
-  if (edge.kink) return "sb-kink";
-  if (edge.relative_error <= 1e-6) return "sb-ok";
-  return edge.relative_error <= 1e-3 ? "sb-warn" : "sb-bad";
+  return edge ? `sb-${edge.grade}` : "";
 }
 
 const ERROR_COLOURS = { "sb-ok": "#15803d", "sb-warn": "#d97706", "sb-bad": "#dc2626",
@@ -248,6 +246,19 @@ function numbers(text, field) {
   return values;
 }
 
+// The legend of the check's grades ("≤ 1e-06", ...), as the server grades the edges.
+function showGrades(grades) {
+  const parts = [];
+  grades.forEach((entry, i) => {
+    const span = document.createElement("span");
+    span.className = `sb-${entry.grade}`;
+    span.textContent = entry.text;
+    if (i) parts.push(", ");
+    parts.push(span);
+  });
+  $("sb-grades").replaceChildren(...parts);
+}
+
 function showCheck(state) {
   const check = state.check;
   const verdict = $("sb-check-verdict");
@@ -271,10 +282,9 @@ function showCheck(state) {
     for (const t of check.tensors) {
       const row = document.createElement("tr");
       const id = `${t.layer}-${t.name}`;
-      const result = t.passed ? (t.below_resolution ? "ok (below resolution)" : "ok") : "FAIL";
       const cells = [String(t.layer), t.name,
         number(`sb-check-error-${id}`, t.relative_error, null, t.passed ? "sb-ok" : "sb-bad"),
-        number(`sb-check-max-${id}`, t.max_abs_error, null), String(t.kink_entries), result];
+        number(`sb-check-max-${id}`, t.max_abs_error, null), String(t.kink_entries), t.result];
       for (const content of cells) {
         const cell = document.createElement("td");
         cell.append(content);
@@ -340,6 +350,8 @@ function render(state) {
   const arch = state.architecture;
   $("sb-custom").hidden = state.preset !== "custom";
   fillSelect($("sb-loss-fn"), state.options.losses);
+  showGrades(state.options.grades);
+  $("sb-activation-names").textContent = `each one of ${state.options.activations.join(", ")}`;
   fillSelect($("sb-init"), state.options.inits);
   setIfIdle($("sb-widths"), arch.widths.join(","));
   setIfIdle($("sb-activations"), arch.activations.join(","));
