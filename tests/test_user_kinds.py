@@ -223,7 +223,7 @@ def test_the_labs_menu_offers_the_activation() -> None:
     pytest.importorskip("pydantic", reason="the lab needs pydantic: pip install 'backprop[lab]'")
     from pydantic import ValidationError
 
-    from backprop.lab.protocol_playground import Setup
+    from backprop.lab.playground.protocol import Setup
     from backprop.nn.activations import hidden_activation_names
 
     assert "softplus" in hidden_activation_names()

@@ -37,13 +37,13 @@ from backprop.cli.options import (
 )
 from backprop.errors import OptionError
 from backprop.files.io import read_json
+from backprop.teaching import classic
 from backprop.teaching.worked_step.naming import NOTATIONS
 
-#: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
-CLASSIC_LAYERS = [2, 3, 1]
-CLASSIC_WEIGHTS = [[[0.1, 0.8], [0.4, 0.6], [0.3, 0.2]], [[0.3, 0.9, 0.5]]]
-CLASSIC_X = "0.35,0.9"
-CLASSIC_Y = "0.5"
+#: The classic network (:mod:`backprop.teaching.classic`), its sample as --x and --y read it.
+CLASSIC_LAYERS, CLASSIC_WEIGHTS = classic.LAYERS, classic.WEIGHTS
+CLASSIC_X = ",".join(map(repr, classic.X))
+CLASSIC_Y = repr(classic.Y)
 
 #: The options: the network's (train's, with the classic network's defaults) and η.
 OPTIONS = (

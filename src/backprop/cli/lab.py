@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import ipaddress
+import os
 import socket
 import sys
 import webbrowser
@@ -35,8 +37,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--idle-timeout", type=float, default=15 * 60.0, metavar="SECONDS",
         help="close a tab's session after this many seconds without input (900)",
     )
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="import this Python module first (repeatable; the current folder is searched "
+        "too), e.g. one whose bp.register_activation calls the lab's menus should offer",
+    )
     parser.set_defaults(run=run)
     return parser
+
+
+def import_modules(names: list[str]) -> None:
+    """Import each ``--import`` module, so that what it registers (an activation, a loss)
+    is in the library's registries before the lab reads them."""
+    if names and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in names:
+        if not name.strip():
+            raise OptionError("--import needs a module name, got an empty one")
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            missing = error.name or ""
+            if missing and (name == missing or name.startswith(missing + ".")):
+                raise OptionError(f"--import {name}: no module named {missing!r} in the "
+                                  "current folder or on the Python path") from None
+            raise  # the module itself imports something missing: its own traceback
 
 
 def is_loopback(host: str) -> bool:
@@ -82,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.idle_timeout <= 0:
         raise OptionError(f"--idle-timeout must be positive, got {args.idle_timeout}")
+    import_modules(args.imports)
     import uvicorn
 
     from backprop.lab.app import create_app
