@@ -34,6 +34,7 @@ from backprop.nn.dropout import Dropout
 from backprop.nn.layer_kinds import register_layer_kind
 from backprop.nn.layers import Dense, Layer
 from backprop.nn.losses import Loss, get_loss, register_loss
+from backprop.nn.reference_form import ReferenceBackward
 from backprop.optim import schedules
 from backprop.optim.clipping import clip_grad_norm
 from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
@@ -123,6 +124,7 @@ __all__ = [
     "OptionTypeError",
     "RMSProp",
     "Reading",
+    "ReferenceBackward",
     "StepDecay",
     "Trace",
     "TrainingCheckpoint",

@@ -6,9 +6,15 @@ a = σ(z) that the forward pass already computed, and each function uses
 whichever is cheaper (sigmoid' = a(1 − a) needs only a; relu' = [z > 0]
 needs only z). Arrays have one sample per row: z and a are (m, n_units).
 
-``backward(grad_a, z, a)`` turns ∂L/∂a into δ = ∂L/∂z **in place**: for an
+``multiply_by_derivative(grad_a, z, a, out)`` turns ∂L/∂a into δ = ∂L/∂z,
+written into ``out`` (the caller's buffer; it may be ``grad_a`` itself): for an
 elementwise σ that is the ⊙ σ'(z) of equations (1) and (2); softmax, whose
 Jacobian is not diagonal, overrides it with the full Jacobian product.
+``vector_jacobian_product(g, z, a)`` is the same product for one sample, out of
+place, as the equations read: the reference form (:mod:`backprop.teaching.reference`).
+
+The old ``backward(grad_a, z, a)``, which folded σ' into ``grad_a`` in place,
+still works with a DeprecationWarning, and so does a subclass that overrides it.
 
 An activation carries everything the rest of the library needs to know
 about it, so adding one is one class and one :func:`register_activation`:
@@ -31,6 +37,7 @@ command, the estimators, the lab and saved models find it by name.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -88,10 +95,41 @@ class Activation:
         """σ'(z), elementwise, given z and a = σ(z)."""
         raise NotImplementedError
 
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        """δ = ∂L/∂a ⊙ σ'(z) for a batch, (m, n_units), written into ``out`` and returned.
+
+        ``out`` may be ``grad_a`` itself (then the product is taken in place). An
+        activation whose σ' is 1 returns ``grad_a`` unchanged and leaves ``out`` alone.
+        """
+        return np.multiply(grad_a, self.derivative(z, a), out=out)
+
+    def vector_jacobian_product(self, g: Array, z: Array, a: Array) -> Array:
+        """g ⊙ σ'(z) for one sample (1-D arrays), out of place: the reference form of
+        :meth:`multiply_by_derivative`, written as the equations read."""
+        return np.asarray(g * self.derivative(z, a))
+
     def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        """δ = ∂L/∂a ⊙ σ'(z), computed in place in ``grad_a`` and returned."""
-        grad_a *= self.derivative(z, a)
-        return grad_a
+        """Deprecated: ``multiply_by_derivative(grad_a, z, a, out=grad_a)``, which says that
+        it writes into ``grad_a``."""
+        warnings.warn(
+            "Activation.backward(grad_a, z, a) is deprecated: call "
+            "multiply_by_derivative(grad_a, z, a, out=grad_a)", DeprecationWarning, stacklevel=2)
+        # the nearest multiply_by_derivative of the class's own, not one that calls back here
+        for cls in type(self).__mro__:
+            method = cls.__dict__.get("multiply_by_derivative")
+            if method is not None and method is not _through_backward:
+                return method(self, grad_a, z, a, out=grad_a)  # type: ignore[no-any-return]
+        raise AssertionError("Activation defines multiply_by_derivative")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__ and "multiply_by_derivative" not in cls.__dict__:
+            # written for the old protocol: its in-place backward is still the one used
+            warnings.warn(
+                f"{cls.__name__} overrides Activation.backward(grad_a, z, a), which is "
+                f"deprecated: override multiply_by_derivative(grad_a, z, a, out) instead",
+                DeprecationWarning, stacklevel=2)
+            cls.multiply_by_derivative = _through_backward  # type: ignore[method-assign]
 
     def config(self) -> dict[str, Any]:
         """The JSON description that :func:`get_activation` rebuilds this from."""
@@ -157,8 +195,8 @@ class Linear(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return np.ones_like(z)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        return grad_a  # ⊙ 1 changes nothing
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        return grad_a  # ⊙ 1 changes nothing: no copy into out
 
     def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
         return x  # a = z: no node
@@ -186,10 +224,10 @@ class Sigmoid(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        grad_a *= a
-        grad_a *= 1.0 - a  # ⊙ σ'(z) = a (1 − a)
-        return grad_a
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        np.multiply(grad_a, a, out=out)
+        out *= 1.0 - a  # ⊙ σ'(z) = a (1 − a)
+        return out
 
 
 class Tanh(Activation):
@@ -228,9 +266,8 @@ class ReLU(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return (z > 0).astype(z.dtype)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        np.multiply(grad_a, z > 0, out=grad_a)  # ⊙ σ'(z) = [z > 0]
-        return grad_a
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        return np.multiply(grad_a, z > 0, out=out)  # ⊙ σ'(z) = [z > 0]
 
 
 class LeakyReLU(Activation):
@@ -294,15 +331,20 @@ class Softmax(Activation):
         return out
 
     def derivative(self, z: Array, a: Array) -> Array:
-        """The diagonal ∂a_i/∂z_i = a_i (1 − a_i) only; :meth:`backward` uses the full Jacobian."""
+        """The diagonal ∂a_i/∂z_i = a_i (1 − a_i) only; :meth:`multiply_by_derivative`
+        and :meth:`vector_jacobian_product` use the full Jacobian."""
         return a * (1.0 - a)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
         # δ = a ⊙ (g − ⟨g, a⟩), one inner product per sample (row)
         inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        grad_a -= inner
-        grad_a *= a
-        return grad_a
+        np.subtract(grad_a, inner, out=out)
+        out *= a
+        return out
+
+    def vector_jacobian_product(self, g: Array, z: Array, a: Array) -> Array:
+        # δ_j = Σ_i g_i ∂a_i/∂z_j = a_j (g_j − Σ_i g_i a_i)
+        return np.asarray(a * (g - g @ a))
 
     def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
         return graph.node("Softmax", [x], out, axis=1)  # over the units of each sample
@@ -317,6 +359,16 @@ class Softmax(Activation):
         if module.dim not in (1, -1):
             raise OptionError(f"Softmax(dim={module.dim}) must act over dim=1 (features)")
         return cls()
+
+
+def _through_backward(self: Activation, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+    """multiply_by_derivative of a subclass that overrides the deprecated in-place
+    ``backward``: ∂L/∂a copied into ``out``, then that backward folds σ' into it."""
+    if out is not grad_a:
+        np.copyto(out, grad_a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # said once, when the class was made
+        return self.backward(out, z, a)
 
 
 _ACTIVATIONS: dict[str, Callable[..., Activation]] = {

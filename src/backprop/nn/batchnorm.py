@@ -35,7 +35,13 @@ import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
-from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, assign_parameter, check_width
+from backprop.nn.layers import (
+    MAX_CACHED_BATCH_SIZES,
+    Layer,
+    assign_parameter,
+    check_width,
+)
+from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
 
 if TYPE_CHECKING:
     from backprop.export.onnx import OnnxGraph
@@ -186,7 +192,7 @@ class BatchNorm(Layer):
         self.x_hat, self.inv_std, self._last_training = x_hat, inv_std, training
         return y
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+    def backward(self, grad_a: Array) -> Array | None:
         """From ∂L/∂y, (m, n): fill dgamma, dbeta; return ∂L/∂x, (m, n).
 
         As everywhere in backprop, the rows of ``grad_a`` are per-sample
@@ -206,7 +212,7 @@ class BatchNorm(Layer):
         np.multiply(sum_dy, 1.0 / m, out=self.dbeta)
         # ∂L/∂γ = (1/m) Σ_i dy_i ⊙ x̂_i
         np.multiply(sum_dy_xhat, 1.0 / m, out=self.dgamma)
-        if not need_input_gradient:
+        if not self.needs_input_gradient:
             return None
         _, _, dx = self._work_arrays(m, dy.dtype)
         if not self._last_training:
@@ -223,6 +229,28 @@ class BatchNorm(Layer):
         # times (1/m) · γ/√(σ² + ε), per feature
         dx *= self.gamma * inv_std * (1.0 / m)
         return dx
+
+    def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
+        """y = γ x̂ + β with the batch's own μ_B and σ²_B (as in training), in float64.
+
+        The batch statistics couple the samples, so this works on the whole batch.
+        """
+        inv_std = 1.0 / np.sqrt(a_prev.var(axis=0) + self.eps)  # 1 / √(σ²_B + ε)
+        x_hat = (a_prev - a_prev.mean(axis=0)) * inv_std
+        gamma = np.array(self.gamma, dtype=np.float64)
+        y = gamma * x_hat + np.array(self.beta, dtype=np.float64)
+        return y, {"x_hat": x_hat, "inv_std": inv_std, "gamma": gamma}
+
+    def reference_backward(self, grad_a: np.ndarray, saved: Saved,
+                           rule: BackwardRule = RIGHT) -> ReferenceBackward:
+        """From g_i = ∂ℓ_i/∂y_i: ∂L/∂β = mean_B(g), ∂L/∂γ = mean_B(g ⊙ x̂), and
+        ∂ℓ_i/∂x_i = γ/√(σ²_B + ε) · (g_i − mean_B(g) − x̂_i · mean_B(g ⊙ x̂))."""
+        g, x_hat, inv_std, gamma = grad_a, saved["x_hat"], saved["inv_std"], saved["gamma"]
+        gradients = {"gamma": (g * x_hat).mean(axis=0), "beta": g.mean(axis=0)}
+        if not self.needs_input_gradient:
+            return ReferenceBackward(None, gradients)
+        grad_input = gamma * inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+        return ReferenceBackward(grad_input, gradients)
 
     def config(self) -> dict[str, Any]:
         return {"kind": "BatchNorm", "n": self.n_in, "momentum": self.momentum, "eps": self.eps}
