@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop.cli.common import error_line
 from backprop.datasets import Dataset
 from backprop.errors import OptionError
 from backprop.network import Network
 
+if TYPE_CHECKING:
+    from backprop.cli.option_table import TrainingOptions
 
-def build_network(o: dict[str, Any], data: Dataset) -> Network:
+
+def build_network(o: TrainingOptions, data: Dataset) -> Network:
     """The network the options ``o`` describe, its input and output widths fitted to ``data``."""
     from backprop.nn.activation_layer import ActivationLayer
     from backprop.nn.batchnorm import BatchNorm
@@ -19,10 +22,10 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
     from backprop.nn.layers import Dense, Layer
 
     classification = data.task == "classification"
-    output = o["output_activation"]
+    output = o.output_activation
     if output == "auto":
         output = "softmax" if classification else "linear"
-    loss = o["loss"]
+    loss = o.loss
     if loss == "auto":
         loss = "cross_entropy" if classification else "mse"
     if output == "sigmoid" and loss == "binary_cross_entropy" and classification:
@@ -31,23 +34,23 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
         n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
-    widths = [data.n_features, *o["layers"]]
-    train_bias = not o.get("freeze_biases", False)
+    widths = [data.n_features, *o.layers]
+    train_bias = not o.freeze_biases
     layers: list[Layer] = []
     for n_in, n_out_hidden in itertools.pairwise(widths):
-        if o.get("batch_norm", False):
+        if o.batch_norm:
             # as the batch-norm paper places it: z = W a (β takes the bias's place), then
             # normalize, then σ
             layers.extend([Dense(n_in, n_out_hidden, activation=None, bias=False),
                            BatchNorm(n_out_hidden),
-                           ActivationLayer(n_out_hidden, o["activation"])])
+                           ActivationLayer(n_out_hidden, o.activation)])
         else:
-            layers.append(Dense(n_in, n_out_hidden, activation=o["activation"],
+            layers.append(Dense(n_in, n_out_hidden, activation=o.activation,
                                 train_bias=train_bias))
-        if o["dropout"] > 0:
-            layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
+        if o.dropout > 0:
+            layers.append(Dropout(n_out_hidden, rate=o.dropout))
     layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
-    return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
+    return Network(layers, loss=loss, init=o.init, seed=o.seed, dtype=o.dtype)
 
 
 def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
@@ -80,23 +83,23 @@ def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
     return [n_in, *hidden, n_out]
 
 
-def build_optimizer(o: dict[str, Any]) -> Any:
+def build_optimizer(o: TrainingOptions) -> Any:
     """The optimizer --optimizer names, with --lr, --momentum and --weight-decay."""
     from backprop.optim.rules import get_optimizer
 
-    name = o["optimizer"]
-    options: dict[str, Any] = {"lr": o["lr"]}
+    name = o.optimizer
+    options: dict[str, Any] = {"lr": o.lr}
     if name == "momentum":
         name = "sgd"
-        options["momentum"] = o["momentum"] or 0.9
+        options["momentum"] = o.momentum or 0.9
     elif name == "sgd":
-        options["momentum"] = o["momentum"]
-    elif o["momentum"]:
+        options["momentum"] = o.momentum
+    elif o.momentum:
         raise OptionError(f"--momentum applies to sgd and momentum, not {name}")
-    if o["weight_decay"] is not None:
-        options["weight_decay"] = o["weight_decay"]
+    if o.weight_decay is not None:
+        options["weight_decay"] = o.weight_decay
     optimizer = get_optimizer(name, **options)
-    if o.get("compiled_step"):
+    if o.compiled_step:
         from backprop.optim.compiled import require_numba
 
         require_numba("--compiled-step")
@@ -104,19 +107,19 @@ def build_optimizer(o: dict[str, Any]) -> Any:
     return optimizer
 
 
-def build_schedule(o: dict[str, Any]) -> Any:
+def build_schedule(o: TrainingOptions) -> Any:
     """The learning-rate schedule of --schedule (None: constant), after --warmup epochs."""
     from backprop.optim import schedules as s
 
     base: Any
-    if o["schedule"] == "constant":
+    if o.schedule == "constant":
         base = None
-    elif o["schedule"] == "step":
-        base = s.StepDecay(o["step_size"], gamma=o["gamma"] if o["gamma"] is not None else 0.1)
-    elif o["schedule"] == "exponential":
-        base = s.ExponentialDecay(o["gamma"] if o["gamma"] is not None else 0.95)
+    elif o.schedule == "step":
+        base = s.StepDecay(o.step_size, gamma=o.gamma if o.gamma is not None else 0.1)
+    elif o.schedule == "exponential":
+        base = s.ExponentialDecay(o.gamma if o.gamma is not None else 0.95)
     else:
-        base = s.CosineAnnealing(max(1, o["epochs"] - o["warmup"]), eta_min=o["eta_min"])
-    if o["warmup"]:
-        return s.LinearWarmup(o["warmup"], after=base)
+        base = s.CosineAnnealing(max(1, o.epochs - o.warmup), eta_min=o.eta_min)
+    if o.warmup:
+        return s.LinearWarmup(o.warmup, after=base)
     return base
