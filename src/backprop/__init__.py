@@ -46,8 +46,14 @@ from backprop.optim.schedules import (
     StepDecay,
 )
 from backprop.teaching.gradcheck import GradcheckReport, gradcheck
-from backprop.training.callbacks import Callback, History, LossExplosion, TrainingState
-from backprop.training.steering import EarlyStopping, ModelCheckpoint
+from backprop.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LossExplosion,
+    ModelCheckpoint,
+    TrainingState,
+)
 from backprop.version import __version__
 
 install_moved_module_finder()
