@@ -8,11 +8,13 @@ import numpy as np
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.nn.activations import activation_names
 
-HIDDEN_ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"]
+#: Every registered activation (read once, when the tests are collected).
+HIDDEN_ACTIVATIONS = activation_names()
 #: Output activations each loss accepts (the pairings the math allows).
 OUTPUTS_FOR_LOSS = {
-    "mse": ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"],
+    "mse": HIDDEN_ACTIVATIONS,
     "binary_cross_entropy": ["sigmoid", "softmax"],
     "cross_entropy": ["softmax", "sigmoid"],
 }

@@ -45,7 +45,15 @@ def test_softmax_backward_is_the_jacobian_product(z: np.ndarray, g: np.ndarray) 
     expected = np.stack(
         [(np.diag(row) - np.outer(row, row)) @ grad for row, grad in zip(a, g, strict=True)]
     )
-    np.testing.assert_allclose(softmax.backward(g.copy(), z, a), expected, atol=1e-12)
+    before = g.copy()
+    out = np.empty_like(g)
+    assert softmax.multiply_by_derivative(g, z, a, out=out) is out
+    np.testing.assert_allclose(out, expected, atol=1e-12)
+    np.testing.assert_array_equal(g, before)  # the argument is read, not written
+    # the reference form, one sample at a time
+    for row_g, row_z, row_a, row_expected in zip(g, z, a, expected, strict=True):
+        np.testing.assert_allclose(softmax.vector_jacobian_product(row_g, row_z, row_a),
+                                   row_expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", activation_names())
@@ -102,3 +110,68 @@ def test_user_activation_plugs_into_the_table() -> None:
     h = 1e-6
     numeric = (_apply(softplus, z + h) - _apply(softplus, z - h)) / (2 * h)
     np.testing.assert_allclose(softplus.derivative(z, _apply(softplus, z)), numeric, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", activation_names())
+def test_multiply_by_derivative_leaves_its_argument_alone_and_agrees_in_place(name: str) -> None:
+    """Out of place into ``out``, or in place when ``out`` is the argument: the same numbers."""
+    activation = get_activation(name)
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(5, 4))
+    a = _apply(activation, z)
+    g = rng.normal(size=(5, 4))
+    before = g.copy()
+    delta = activation.multiply_by_derivative(g, z, a, out=np.empty_like(g))
+    np.testing.assert_array_equal(g, before)
+    in_place = activation.multiply_by_derivative(g, z, a, out=g)
+    np.testing.assert_array_equal(in_place, delta)
+    rows = [activation.vector_jacobian_product(gi, zi, ai)
+            for gi, zi, ai in zip(before, z, a, strict=True)]
+    np.testing.assert_allclose(np.array(rows), delta, rtol=1e-15, atol=1e-15)
+
+
+def test_the_old_in_place_backward_still_works_with_a_deprecation_warning() -> None:
+    sigmoid = get_activation("sigmoid")
+    z = np.array([[-1.0, 0.5, 2.0]])
+    a = _apply(sigmoid, z)
+    g = np.array([[1.0, -2.0, 0.5]])
+    expected = g * a * (1.0 - a)
+    with pytest.warns(DeprecationWarning, match="multiply_by_derivative"):
+        result = sigmoid.backward(g, z, a)
+    assert result is g  # in place, as it always was
+    np.testing.assert_allclose(g, expected, rtol=1e-15)
+
+
+def test_a_subclass_overriding_the_old_backward_is_still_used_by_the_engine() -> None:
+    """An activation written for the old protocol (an in-place ``backward``) trains as before:
+    its backward is the one the engine calls, and defining the class says it is deprecated."""
+    import backprop as bp
+
+    calls: list[int] = []
+    with pytest.warns(DeprecationWarning, match="override multiply_by_derivative"):
+        class OldTanh(Activation):
+            name = "old_tanh_test"
+            output_range = (-1.0, 1.0)
+
+            def function(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+                return np.tanh(z, out=out)
+
+            def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+                return 1.0 - a * a
+
+            def backward(self, grad_a: np.ndarray, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+                calls.append(grad_a.shape[0])
+                return super().backward(grad_a, z, a)  # the base rule, in place
+
+    def network(activation: Activation | str) -> bp.Network:
+        return bp.Network([bp.Dense(3, 4, activation=activation), bp.Dense(4, 2)], loss="mse",
+                          seed=2, dtype="float64")
+
+    old, new = network(OldTanh()), network("tanh")
+    X = np.random.default_rng(0).normal(size=(6, 3))
+    Y = np.random.default_rng(1).normal(size=(6, 2))
+    old.backprop(X, Y)
+    new.backprop(X, Y)
+    assert calls == [6]
+    np.testing.assert_allclose(old.grads, new.grads, rtol=1e-15)
+    assert bp.gradcheck(old, X, Y)

@@ -1,4 +1,4 @@
-"""The package's shape: imports go one way, modules stay small, private names stay private.
+"""The package's shape: imports go one way between modules and between parts, private names stay private.
 
 The same rules hold for the benchmark suite (bench/, beside src/), read as
 the package ``bench``. These read the source with ``ast``; nothing is
@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "backprop"
 #: The packages the rules cover: the library, and the benchmark suite beside it.
@@ -23,9 +21,6 @@ def _module_name(path: Path, package: Path) -> str:
     parts = path.relative_to(package.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
-
-#: The most lines a module of the package may have.
-MAX_LINES = 400
 
 MODULES = {
     _module_name(path, package): path
@@ -125,10 +120,56 @@ def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
     assert imports == {"backprop.nn.layers", "backprop.training.fit", "backprop.files.model_file"}
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_no_module_is_longer_than_the_limit(name: str) -> None:
-    lines = len(MODULES[name].read_text(encoding="utf-8").splitlines())
-    assert lines <= MAX_LINES, f"{name} has {lines} lines (limit {MAX_LINES})"
+#: The foundation: modules at the package's top that every other part may import.
+FOUNDATION = {"_typing", "version", "errors", "limits", "validation", "interrupt", "moved"}
+ENGINE = {"nn", "optim", "training", "files", "datasets", "streaming", "network", "export", "spec"}
+FRONT_ENDS = {"cli", "lab", "sklearn", "sweep"}
+
+#: What each part of the library may import besides the foundation and itself (the
+#: picture in docs/architecture.md). The teaching modules sit above the engine, the front
+#: ends above both; nothing imports a front end but the command's launchers of two of them.
+MAY_IMPORT: dict[str, set[str]] = {
+    "foundation": set(),
+    "nn": set(),
+    "optim": set(),
+    "files": {"nn", "optim", "training", "network"},
+    "datasets": {"files"},
+    "streaming": {"files", "datasets"},
+    "training": {"nn", "optim", "files", "streaming"},
+    "network": {"nn", "training", "files", "export"},
+    "export": {"nn", "network"},
+    "spec": {"nn", "optim", "network", "training"},
+    "teaching": ENGINE,
+    "package": ENGINE | {"teaching"},
+    "__main__": {"cli"},
+    **{front_end: ENGINE | {"teaching", "package"} for front_end in FRONT_ENDS},
+}
+#: The only imports of one front end by another: the subcommands that start the lab and the sweep.
+LAUNCHERS = {("backprop.cli.lab", "lab"), ("backprop.cli.sweep", "sweep")}
+
+
+def _part(module: str) -> str:
+    """The part of the library a module belongs to: its package under backprop, or foundation."""
+    parts = module.split(".")
+    if len(parts) == 1:
+        return "package"
+    return "foundation" if parts[1] in FOUNDATION else parts[1]
+
+
+def test_every_part_imports_only_what_it_may() -> None:
+    """Imports go one way between the parts; front ends (cli, lab, sklearn, sweep) never
+    import each other, but for the command's two launchers."""
+    offences = []
+    library = {name: path for name, path in MODULES.items() if name.startswith("backprop")}
+    for name, path in library.items():
+        part = _part(name)
+        assert part in MAY_IMPORT, f"{name}: its part {part!r} has no place in MAY_IMPORT"
+        allowed = MAY_IMPORT[part] | {part, "foundation"}
+        for target in sorted(_imports_of(name, path)):
+            other = _part(target)
+            if other not in allowed and (name, other) not in LAUNCHERS:
+                offences.append(f"{name} imports {target} ({part} may not import {other})")
+    assert not offences, "\n".join(offences)
 
 
 def _private_names_defined(tree: ast.AST) -> set[str]:

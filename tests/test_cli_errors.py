@@ -71,7 +71,8 @@ def write(path: Path, text: str) -> str:
          ["cross_entropy", "linear"]),
         (["diagnose", "moons", "--every", "0"], ["--every"]),
         (["diagnose", "moons", "--compare", "relu:nope"], ["nope"]),
-        (["evaluate", "missing.npz", "moons", "--classes", "x"], ["missing.npz"]),
+        (["evaluate", "missing.npz", "moons", "--classes", "x"],
+         ["--classes 'x'", "not a whole number"]),  # options are checked before any file
         (["gradcheck", "--step", "0"], ["--step", "positive"]),
         (["gradcheck", "--tolerance", "-1"], ["--tolerance", "positive"]),
         (["gradcheck", "--loss", "hinge"], ["hinge"]),

@@ -9,12 +9,16 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from backprop.cli.options import Option, add_options, real, resolve, whole, wholes
+from backprop.cli.entry import build_parser
+from backprop.cli.option_kinds import real, whole, wholes
+from backprop.cli.options import Options, add_command, argument, option
+from backprop.cli.train import TrainOptions
 from backprop.errors import OptionError
 from test_cli_errors import assert_user_error, run
 
@@ -64,11 +68,10 @@ def as_shown(value: Any) -> str:
 
 
 def test_every_default_in_train_help_is_the_value_used(tmp_path: Path) -> None:
-    from backprop.cli.option_table import TRAIN_OPTIONS
-
     shown = help_defaults("train")
-    # every option of the table shows its default (all but --config and --debug)
-    assert len(shown) == len(TRAIN_OPTIONS) >= 31, sorted(shown)
+    # every declared option shows its default (all but --config and --debug)
+    options = [o for o in TrainOptions.declaration() if not o.positional]
+    assert len(shown) == len(options) >= 31, sorted(shown)
     # a run with no options at all, in an empty folder: every value is a default
     result = subprocess.run([sys.executable, "-m", "backprop", "train", "xor"],
                             capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -87,12 +90,8 @@ def test_every_default_in_train_help_is_the_value_used(tmp_path: Path) -> None:
 
 
 def test_mnist_defaults_in_the_help_are_the_ones_resolved() -> None:
-    from backprop.cli.option_table import TRAIN_OPTIONS
-
     shown = help_defaults("train")
-    parser = argparse.ArgumentParser()
-    add_options(parser, TRAIN_OPTIONS)
-    used = resolve(parser.parse_args([]), TRAIN_OPTIONS, "mnist")
+    used = TrainOptions.from_args(build_parser().parse_args(["train", "mnist"])).values()
     differing = {name: mnist for name, (_, mnist) in shown.items() if mnist is not None}
     assert set(differing) == {"layers", "lr", "schedule", "batch_size", "epochs", "scale"}
     for name, mnist in differing.items():
@@ -134,25 +133,42 @@ def test_gradcheck_reads_a_config_file_and_the_command_line_wins(tmp_path: Path)
     assert len(report["tensors"]) == 4  # W and b of two layers: 3-4-2
 
 
-def test_resolve_order_and_checks() -> None:
-    options = (
-        Option("epochs", whole, 5, "passes", check=lambda v: None if v > 0 else "must be > 0",
-               per_dataset={"mnist": 4}),
-        Option("lr", real, 0.1, "rate"),
-        Option("layers", wholes(minimum=1), [8], "widths"),
-    )
+@dataclass(frozen=True, kw_only=True)
+class TinyOptions(Options):
+    dataset: str = argument("the data")
+    epochs: int = option(whole, 5, "passes", check=lambda v: None if v > 0 else "must be > 0",
+                         per_dataset={"mnist": 4})
+    lr: float = option(real, 0.1, "rate")
+    layers: list[int] = option(wholes(minimum=1), [8], "widths")
+
+
+def tiny(*words: str) -> TinyOptions:
     parser = argparse.ArgumentParser()
-    add_options(parser, options)
-    assert resolve(parser.parse_args([]), options, "xor") == {"epochs": 5, "lr": 0.1,
-                                                               "layers": [8]}
-    assert resolve(parser.parse_args([]), options, "MNIST")["epochs"] == 4
-    given = resolve(parser.parse_args(["--lr", "0.5", "--layers", "4,2"]), options, "x",
-                    overrides={"lr": 0.3, "epochs": 2})
-    assert given == {"epochs": 2, "lr": 0.5, "layers": [4, 2]}
+    add_command(parser.add_subparsers(), "tiny", TinyOptions, lambda o: 0, help="a test")
+    return TinyOptions.from_args(parser.parse_args(["tiny", *words]))
+
+
+def test_resolve_order_and_checks(tmp_path: Path) -> None:
+    assert tiny("xor").values() == {"dataset": "xor", "epochs": 5, "lr": 0.1, "layers": [8]}
+    assert tiny("xor").given == frozenset()
+    assert tiny("MNIST").epochs == 4  # the per-dataset default
+    config = tmp_path / "c.toml"
+    config.write_text("lr = 0.2\nepochs = 7\n")
+    given = tiny("x", "--lr", "0.5", "--layers", "4,2", "--config", str(config))
+    assert (given.epochs, given.lr, given.layers) == (7, 0.5, [4, 2])  # command line wins
+    assert given.given == {"lr", "layers", "epochs"}
+    # other defaults (diagnose --compare's) give way to what the user set
+    other = given.with_defaults({"lr": 0.3, "epochs": 2, "layers": [1]})
+    assert (other.epochs, other.lr, other.layers) == (7, 0.5, [4, 2])
+    assert tiny("x").with_defaults({"lr": 0.3}).lr == 0.3
     with pytest.raises(OptionError, match=r"--epochs must be > 0, got 0"):
-        resolve(parser.parse_args(["--epochs", "0"]), options)
+        tiny("x", "--epochs", "0")
     with pytest.raises(OptionError, match=r"--layers '4,x': 'x' is not a whole number"):
-        resolve(parser.parse_args(["--layers", "4,x"]), options)
+        tiny("x", "--layers", "4,x")
+    config.write_text("batch = 3\n")
+    with pytest.raises(OptionError, match=r"c.toml: unknown key 'batch'; valid keys: epochs, "
+                                          r"lr, layers$"):
+        tiny("x", "--config", str(config))
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def test_predict_is_deterministic_and_equals_the_network_without_dropout() -> No
 @pytest.mark.parametrize("rate", [0.1, 0.3, 0.5, 0.8])
 def test_training_drops_about_rate_and_scales_the_kept_units(rate: float) -> None:
     layer = bp.Dropout(200, rate)
-    net = bp.Network([layer, bp.Dense(200, 1)], seed=0, dtype="float64")
+    net = bp.Network([bp.Dense(200, 200), layer, bp.Dense(200, 1)], seed=0, dtype="float64")
     X = np.random.default_rng(0).uniform(1.0, 2.0, size=(500, 200))
     a = layer.forward(X, training=True)
     dropped = a == 0.0
@@ -88,10 +88,19 @@ def test_training_drops_about_rate_and_scales_the_kept_units(rate: float) -> Non
 
 def test_predict_time_dropout_is_the_identity() -> None:
     layer = bp.Dropout(3, 0.5)
-    bp.Network([layer, bp.Dense(3, 1)], seed=0)
+    bp.Network([bp.Dense(3, 3), layer, bp.Dense(3, 1)], seed=0)
     X = np.ones((4, 3), dtype=np.float32)
     assert layer.forward(X, training=False) is X
     assert layer.backward(X) is X
+
+
+def test_dropout_on_the_inputs_passes_no_gradient_down_to_the_data() -> None:
+    layer = bp.Dropout(3, 0.5)
+    net = bp.Network([layer, bp.Dense(3, 1)], seed=0, dtype="float64")
+    X = np.ones((4, 3))
+    net.gradients(X, np.zeros(4))
+    assert not layer.needs_input_gradient
+    assert layer.backward(X) is None
 
 
 def test_seed_reproduces_training_bit_for_bit() -> None:

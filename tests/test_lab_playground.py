@@ -16,13 +16,11 @@ import pytest
 pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
 import backprop as bp
-from backprop.lab import playground_view as view
-from backprop.lab.playground import PlaygroundPage
-from backprop.lab.playground_data import features, from_csv, generate, to_csv
-from backprop.lab.playground_model import build_network, build_optimizer, dense_layers
-from backprop.lab.playground_run import BLOWUP, STABILITY_STEPS, Run
-from backprop.lab.protocol import FieldError, Play
-from backprop.lab.protocol_playground import (
+from backprop.lab.playground import view
+from backprop.lab.playground.data import features, from_csv, generate, to_csv
+from backprop.lab.playground.model import build_network, build_optimizer, dense_layers
+from backprop.lab.playground.page import PlaygroundPage
+from backprop.lab.playground.protocol import (
     DATASETS,
     FEATURES,
     AddPoint,
@@ -38,6 +36,12 @@ from backprop.lab.protocol_playground import (
     SetWeight,
     Step,
 )
+from backprop.lab.playground.run import BLOWUP, STABILITY_STEPS, Run
+from backprop.lab.protocol import FieldError, Play
+from backprop.nn.activations import hidden_activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.losses import loss_names
+from backprop.optim.rules import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +63,12 @@ def test_the_full_state_is_plain_json_with_every_option() -> None:
     json.dumps(state, allow_nan=False)
     assert state["setup"] == Setup().model_dump()
     assert state["options"]["dataset"] == list(DATASETS)
-    assert state["options"]["init"] == ["zero", "uniform", "normal", "small_random",
-                                        "xavier_uniform", "he"]
+    # the menus are the library's registries (with the playground's "auto" loss and SGD's forms)
+    assert state["options"]["activation"] == hidden_activation_names()  # softmax: output only
+    assert state["options"]["loss"] == ["auto", *loss_names()]
+    assert state["options"]["init"] == list(INIT_NAMES)
+    assert state["options"]["optimizer"] == [
+        "sgd", "momentum", "nesterov", *(name for name in OPTIMIZERS if name != "sgd")]
     assert state["step"] == 0 and state["status"] == "ready"
     assert len(state["points"]["train"]) + len(state["points"]["test"]) == 200
 
@@ -372,7 +380,7 @@ def test_reset_draws_the_same_weights_and_settings_apply_mid_run() -> None:
 
 
 def test_explain_is_the_next_steps_arithmetic_for_one_weight() -> None:
-    from backprop.lab.playground_insight import explain_weight
+    from backprop.lab.playground.insight import explain_weight
 
     for optimizer in ("sgd", "adam"):
         page = page_with(optimizer=optimizer, l2=0.01, lr=0.2)
@@ -401,7 +409,7 @@ def test_explain_is_the_next_steps_arithmetic_for_one_weight() -> None:
 
 
 def test_histograms_show_a_bad_initialization_before_training() -> None:
-    from backprop.lab.playground_insight import histograms
+    from backprop.lab.playground.insight import histograms
 
     spread = {}
     for init in ("zero", "small_random", "xavier_uniform", "normal"):
@@ -418,7 +426,7 @@ def test_histograms_show_a_bad_initialization_before_training() -> None:
 
 
 def test_the_gradient_check_passes_per_edge_for_the_engine() -> None:
-    from backprop.lab.playground_insight import gradient_check
+    from backprop.lab.playground.insight import gradient_check
 
     page = page_with(activation="sigmoid", layers=[5, 3])
     step(page, 20)
@@ -428,9 +436,27 @@ def test_the_gradient_check_passes_per_edge_for_the_engine() -> None:
     assert "gradcheck PASS" in check["report"]
 
 
+def test_the_server_says_which_entries_pass_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop.lab.playground import insight
+
+    real = insight.gradcheck  # a tolerance tight enough that some entries fall outside it
+    monkeypatch.setattr(insight, "gradcheck", lambda *a, **k: real(*a, tolerance=1e-9, **k))
+    page = page_with(activation="sigmoid", layers=[5, 3])
+    step(page, 20)
+    check = insight.gradient_check(page.run)
+    assert check["tolerance"] == 1e-9
+    flags: list[bool] = []
+    for layer in check["layers"]:
+        assert layer["W_passed"] == [[e <= 1e-9 for e in row] for row in layer["W"]]
+        assert layer["b_passed"] == [e <= 1e-9 for e in layer["b"]]
+        flags += [f for row in layer["W_passed"] for f in row] + layer["b_passed"]
+    assert True in flags and False in flags
+    assert check["verdict"] == ("PASS" if check["passed"] else "FAIL")
+
+
 def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
-    from backprop.lab.playground_replay import MAX_SNAPSHOTS
-    from backprop.lab.protocol_playground import Rewind
+    from backprop.lab.playground.protocol import Rewind
+    from backprop.lab.playground.replay import MAX_SNAPSHOTS
 
     page = page_with(dropout=0.1, optimizer="adam", lr=0.02)
     seen = {}
@@ -461,8 +487,8 @@ def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
 
 
 def test_the_loss_surface_is_the_networks_loss_on_the_plane_with_the_path() -> None:
-    from backprop.lab.playground_surface import SURFACE_GRID, filter_normalised
-    from backprop.lab.protocol_playground import Surface, WeightRef
+    from backprop.lab.playground.protocol import Surface, WeightRef
+    from backprop.lab.playground.surface import SURFACE_GRID, filter_normalised
 
     page = PlaygroundPage()
     step(page, 60)
@@ -513,7 +539,7 @@ def insightless_index(run: Run, layer: int, name: str, j: int, k: int) -> int:
 
 
 def test_batch_modes_start_from_the_same_weights_and_count_their_updates() -> None:
-    from backprop.lab.protocol_playground import BatchModes
+    from backprop.lab.playground.protocol import BatchModes
 
     page = page_with(optimizer="sgd", lr=0.3)
     modes = page.handle(BatchModes(type="batch_modes", epochs=6))[0]["batch_modes"]["modes"]
@@ -531,7 +557,7 @@ def test_batch_modes_start_from_the_same_weights_and_count_their_updates() -> No
 
 
 def test_ab_compare_trains_b_beside_a_from_the_same_seed() -> None:
-    from backprop.lab.protocol_playground import Compare, StopCompare
+    from backprop.lab.playground.protocol import Compare, StopCompare
 
     page = PlaygroundPage()
     page.handle(Compare(type="compare", lr=0.5, activation="relu"))

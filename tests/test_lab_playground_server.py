@@ -27,7 +27,7 @@ def test_the_page_and_its_link_are_served(client: TestClient) -> None:
     page = client.get("/playground")
     assert page.status_code == 200 and 'data-page="playground"' in page.text
     assert 'data-testid="index-playground"' in client.get("/").text
-    assert client.get("/static/playground.js").status_code == 200
+    assert client.get("/static/playground/playground.js").status_code == 200
 
 
 def test_the_first_frame_is_the_full_state(playground: Socket) -> None:

@@ -10,22 +10,21 @@ import pytest
 
 pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
-from backprop.lab import regression_math as rm
-from backprop.lab.protocol import (
+from backprop.lab.protocol import FieldError, Play
+from backprop.lab.regression import math as rm
+from backprop.lab.regression.page import MAX_TRACE, RegressionPage
+from backprop.lab.regression.protocol import (
     AddPoint,
-    FieldError,
     Generate,
     LoadCsv,
     MovePoint,
-    Play,
     RemovePoint,
     Reset,
     SetStart,
     Settings,
     Step,
 )
-from backprop.lab.regression import MAX_TRACE, RegressionPage
-from backprop.lab.regression_text import number, operand
+from backprop.lab.regression.text import number, operand
 
 
 def page_with(**settings: object) -> RegressionPage:

@@ -13,8 +13,8 @@ pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
 
 import backprop as bp
 from backprop.cli.entry import main
-from backprop.lab.sandbox import Architecture, Sandbox, SandboxError
-from backprop.lab.sandbox_text import entry_texts
+from backprop.lab.sandbox.state import Architecture, Sandbox, SandboxError
+from backprop.lab.sandbox.text import entry_texts
 from backprop.teaching.reference import MISTAKES
 
 #: The well-known 2-2-2 example: loss before the step, w5 after one step at η = 0.5.
@@ -149,6 +149,29 @@ def test_every_broken_rule_fails_the_check_on_mazur(rule: str) -> None:
                    for j in (1, 2) for k in (1, 2))
         assert all(check["edges"][f"w-1-{j}-{k}"]["relative_error"] > 1e-3
                    for j in (1, 2) for k in (1, 2))
+
+
+def test_the_server_grades_each_edge_and_sends_the_legend_of_its_grades() -> None:
+    from backprop.lab.sandbox.check import TOLERANCE, WARN_ERROR, edge_grade
+
+    assert TOLERANCE == 1e-6 and WARN_ERROR == 1e-3
+    assert [edge_grade(e, False) for e in (0.0, 1e-6, 1.1e-6, 1e-3, 1.1e-3)] == [
+        "ok", "ok", "warn", "warn", "bad"]
+    assert edge_grade(0.5, True) == "kink"
+    sandbox = Sandbox("mazur-222")
+    sandbox.set_rule("drop-sigma-prime")
+    check = sandbox.run_check()
+    expected = {key: "ok" if edge["relative_error"] <= 1e-6 else
+                "warn" if edge["relative_error"] <= 1e-3 else "bad"
+                for key, edge in check["edges"].items()}
+    assert {key: edge["grade"] for key, edge in check["edges"].items()} == expected
+    assert {"ok", "bad"} <= set(expected.values())  # the output layer right, the hidden wrong
+    assert {t["result"] for t in check["tensors"]} == {"ok", "FAIL"}
+    assert all(t["result"] == ("ok" if t["passed"] else "FAIL") for t in check["tensors"])
+    legend = sandbox.state()["options"]["grades"]
+    assert legend == [{"grade": "ok", "text": "≤ 1e-06"}, {"grade": "warn", "text": "≤ 0.001"},
+                      {"grade": "bad", "text": "larger"},
+                      {"grade": "kink", "text": "at a ReLU kink"}]
 
 
 def test_forget_one_over_m_errs_by_the_batch_size() -> None:

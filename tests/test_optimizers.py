@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import backprop as bp
+from backprop.optim import base as optimizer_base
 from backprop.optim import rules
 
 P0 = np.array([0.5, -1.2, 2.0, 0.0, -0.3])
@@ -332,7 +333,7 @@ def test_a_step_taken_block_by_block_equals_one_taken_whole(
         results = []
         for blocks in (rules.BLOCK_SIZE, block_size):
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", blocks)
+                patch.setattr(optimizer_base, "BLOCK_SIZE", blocks)
                 opt, params = make(), start.copy()
                 for g in grads:
                     opt.step(params, g.copy())
@@ -385,7 +386,7 @@ def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
         results = []
         for compiled in (False, True):
             with pytest.MonkeyPatch.context() as patch:
-                patch.setattr(bp.optimizer_base, "BLOCK_SIZE", block_size)
+                patch.setattr(optimizer_base, "BLOCK_SIZE", block_size)
                 opt, params = make(), start.copy()
                 opt.compiled_step = compiled
                 updates = []

@@ -165,30 +165,31 @@ def test_stale_weights_on_the_classic_network() -> None:
 def test_transpose_needs_square_weights() -> None:
     net = network([2, 3, 1], "tanh", "linear", "mse", seed=0)
     X, Y = batch(net, 2, seed=0)
-    with pytest.raises(ValueError, match=r"square weights, but W\^\[2\] is 1×3"):
+    with pytest.raises(ValueError, match=r"transpose-W at layer 2: .*square weights, but W is 1×3"):
         reference_step(net, X, Y, mistake="transpose-W")
 
 
 def test_bad_requests_are_one_line_errors() -> None:
-    net = bp.Network([bp.Dense(2, 3, activation="tanh"), bp.Dropout(3, 0.5),
-                      bp.Dense(3, 1)], dtype="float64")
-    X, Y = np.ones((2, 2)), np.ones((2, 1))
-    with pytest.raises(ValueError, match="the reference handles Dense layers only"):
-        reference_step(net, X, Y)
     dense = network([2, 3, 1], "tanh", "linear", "mse", seed=0)
+    X, Y = np.ones((2, 2)), np.ones((2, 1))
     with pytest.raises(ValueError, match="unknown mistake 'nope'; valid: drop-sigma-prime"):
         reference_step(dense, X, Y, mistake="nope")
     with pytest.raises(ValueError, match="stale-weights mistake needs lr"):
         reference_step(dense, X, Y, mistake="stale-weights")
 
 
-@pytest.mark.parametrize(("loss", "output"), [("cross_entropy", "softmax"), ("mse", "sigmoid")])
-def test_reference_gradients_of_batchnorm_dropout_and_activation_layers_are_the_engine(
-        loss: str, output: str) -> None:
-    """Before, the reference refused any layer but Dense ("the reference handles Dense
-    layers only"), so `backprop explain` could not show a batch-norm network."""
-    from backprop.teaching.reference import reference_gradients
+def test_the_dense_view_of_a_mixed_stack_says_which_layer_lacks_it() -> None:
+    net = bp.Network([bp.Dense(2, 3, activation="tanh"), bp.Dropout(3, 0.5),
+                      bp.Dense(3, 1)], dtype="float64", seed=0)
+    step = reference_step(net, np.ones((2, 2)), np.ones((2, 1)))
+    with pytest.raises(ValueError, match="layer 2 has no z"):
+        step.zs  # noqa: B018
+    with pytest.raises(ValueError, match="layer 2 has no W"):
+        step.dW  # noqa: B018
+    assert step.backward[1].gradients == {} and step.backward[1].delta is None
 
+
+def _mixed_network(loss: str, output: str) -> tuple[bp.Network, np.ndarray, np.ndarray]:
     net = bp.Network([bp.Dense(3, 4, activation=None, bias=False), bp.BatchNorm(4),
                       bp.ActivationLayer(4, "tanh"), bp.Dropout(4, rate=0.3),
                       bp.Dense(4, 3, activation="relu"), bp.Dropout(3, rate=0.5),
@@ -204,23 +205,50 @@ def test_reference_gradients_of_batchnorm_dropout_and_activation_layers_are_the_
         if isinstance(layer, bp.Dropout):
             layer.freeze_mask = True
             assert layer.mask is not None and np.any(layer.mask == 0)
+    return net, X, Y
+
+
+@pytest.mark.parametrize(("loss", "output"), [("cross_entropy", "softmax"), ("mse", "sigmoid")])
+def test_the_reference_of_batchnorm_dropout_and_activation_layers_is_the_engine(
+        loss: str, output: str) -> None:
+    """One reference for every stack: each layer kind brings its own reference form."""
+    net, X, Y = _mixed_network(loss, output)
     engine_loss = net.backprop(X, Y)
-    loss_value, gradient = reference_gradients(net, X, Y)
-    assert loss_value == pytest.approx(engine_loss, rel=1e-12)
-    np.testing.assert_allclose(gradient, net.grads, rtol=1e-9, atol=1e-13)
-    assert np.any(gradient[net.parameter_slices[1][2]] != 0)  # γ's gradient is not trivial
+    step = reference_step(net, X, Y)
+    assert step.loss == pytest.approx(engine_loss, rel=1e-12)
+    np.testing.assert_allclose(step.gradient, net.grads, rtol=1e-9, atol=1e-13)
+    assert np.any(step.gradient[net.parameter_slices[1][2]] != 0)  # γ's gradient is not trivial
+    np.testing.assert_allclose(step.activations[-1], net.output_layer.a, rtol=1e-12)
 
 
-def test_reference_gradients_match_reference_step_on_dense_networks() -> None:
-    from backprop.teaching.reference import reference_gradients, reference_step
+def test_the_reference_is_numerically_right_on_a_mixed_stack() -> None:
+    net, X, Y = _mixed_network("cross_entropy", "softmax")
+    step = reference_step(net, X, Y)
+    assert relative_error(numeric_gradients(net, X, Y), step.gradient) < 1e-7
 
+
+def test_the_flat_gradient_is_the_per_layer_one_on_dense_networks() -> None:
     net = bp.Network([bp.Dense(2, 3, activation="sigmoid"), bp.Dense(3, 2, activation="tanh")],
                      loss="mse", seed=3, dtype="float64")
     X = np.array([[0.3, -0.2], [1.0, 0.4], [-0.5, 0.9]])
     Y = np.array([[0.1, 0.2], [0.0, -0.3], [0.5, 0.5]])
     step = reference_step(net, X, Y)
-    loss_value, gradient = reference_gradients(net, X, Y)
-    assert loss_value == pytest.approx(step.loss, rel=1e-14)
-    expected = np.concatenate([np.ravel(t) for pair in zip(step.dW, step.db, strict=True)
-                               for t in pair if t is not None])
-    np.testing.assert_allclose(gradient, expected, rtol=1e-13)
+    np.testing.assert_array_equal(step.gradient, flat_gradients(net, step))
+    np.testing.assert_allclose(step.sample_losses.mean(), step.loss, rtol=1e-15)
+
+
+def test_a_layer_kind_without_a_reference_form_says_what_to_define() -> None:
+    class Scale(bp.Layer):
+        def __init__(self, n: int) -> None:
+            self.n_in = self.n_out = n
+
+        def forward(self, a_prev: np.ndarray, training: bool = False) -> np.ndarray:
+            return 2.0 * a_prev
+
+        def backward(self, grad_a: np.ndarray) -> np.ndarray | None:
+            return 2.0 * grad_a if self.needs_input_gradient else None
+
+    net = bp.Network([bp.Dense(2, 2), Scale(2), bp.Dense(2, 1)], dtype="float64", seed=0)
+    with pytest.raises(NotImplementedError, match="Scale has no reference form: define "
+                                                   "reference_forward and reference_backward"):
+        reference_step(net, np.ones((2, 2)), np.ones((2, 1)))

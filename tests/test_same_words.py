@@ -24,14 +24,13 @@ from backprop.cli import entry
 from backprop.cli.building import network_spec as command_network
 from backprop.cli.building import optimizer_spec as command_optimizer
 from backprop.cli.common import load_data
-from backprop.cli.option_table import TRAIN_OPTIONS
-from backprop.cli.options import resolve
 from backprop.cli.sweep import run_trial
-from backprop.lab.playground_data import generate
-from backprop.lab.playground_model import network_spec as lab_network
-from backprop.lab.playground_model import optimizer_spec as lab_optimizer
-from backprop.lab.playground_run import Run
-from backprop.lab.protocol_playground import Setup
+from backprop.cli.train import TrainOptions
+from backprop.lab.playground.data import generate
+from backprop.lab.playground.model import network_spec as lab_network
+from backprop.lab.playground.model import optimizer_spec as lab_optimizer
+from backprop.lab.playground.protocol import Setup
+from backprop.lab.playground.run import Run
 from backprop.sklearn import MLPClassifier
 from backprop.sklearn.params import optimizer_spec as estimator_optimizer
 from backprop.spec import NetworkSpec, OptimizerSpec, build_network, build_optimizer
@@ -85,9 +84,8 @@ def train_options(word: str, batch_norm: bool) -> dict[str, Any]:
 
 def from_command_line(argv: list[str]) -> tuple[NetworkSpec, OptimizerSpec]:
     """The specs of ``backprop train ARGV``, through the command's own parser."""
-    args = entry.build_parser().parse_args(["train", *argv])
-    o = resolve(args, TRAIN_OPTIONS, args.dataset)
-    return command_network(o, load_data(args.dataset)), command_optimizer(o)
+    o = TrainOptions.from_args(entry.build_parser().parse_args(["train", *argv]))
+    return command_network(o, load_data(o.dataset)), command_optimizer(o)
 
 
 def from_sweep(word: str, batch_norm: bool, out: Path) -> list[str]:

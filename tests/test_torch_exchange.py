@@ -119,8 +119,9 @@ def test_a_trained_network_goes_to_torch_in_its_dtype() -> None:
 
 @pytest.mark.parametrize(("module", "message"), [
     (nn.Sequential(nn.Linear(2, 3), nn.GELU(), nn.Linear(3, 1)), r"module 1 \(GELU\) is not supported"),
-    (nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.ReLU(), nn.Linear(3, 1)),
-     r"module 2 \(ReLU\): an activation must directly follow a Linear"),
+    (nn.Sequential(nn.ReLU(), nn.Linear(2, 1)),
+     r"module 0 \(ReLU\): an activation cannot be the first module"),
+    (nn.Sequential(nn.Dropout(0.1), nn.Linear(2, 1)), r"module 0 \(Dropout\): Dropout cannot be the first"),
     (nn.Sequential(nn.Linear(2, 3), nn.Softmax(dim=0)), r"module 1 \(Softmax\): Softmax\(dim=0\)"),
     (nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.1)), "the last layer must be a Linear"),
     (nn.Sequential(nn.Conv1d(1, 1, 1)), r"module 0 \(Conv1d\) is not supported"),
@@ -128,6 +129,21 @@ def test_a_trained_network_goes_to_torch_in_its_dtype() -> None:
 def test_unsupported_modules_are_named_with_their_position(module: nn.Module, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         bp.from_torch(module)
+
+
+def test_an_activation_after_batchnorm_becomes_sigma_as_a_layer_and_travels_back() -> None:
+    torch.manual_seed(3)
+    module = nn.Sequential(nn.Linear(3, 4, bias=False), nn.BatchNorm1d(4), nn.ReLU(),
+                           nn.Linear(4, 2), nn.Sigmoid()).double().eval()
+    net = bp.from_torch(module)
+    assert [repr(layer) for layer in net.layers] == [
+        "Dense(3, 4, activation='linear', bias=False)", "BatchNorm(4, momentum=0.1, eps=1e-05)",
+        "ActivationLayer(4, 'relu')", "Dense(4, 2, activation='sigmoid')"]
+    X = np.random.default_rng(0).normal(size=(7, 3))
+    np.testing.assert_allclose(net.forward(X), module(torch.from_numpy(X)).detach().numpy(), rtol=1e-12)
+    back = net.to_torch().eval()
+    assert [type(m).__name__ for m in back] == [type(m).__name__ for m in module]
+    assert torch.equal(back(torch.from_numpy(X)), module(torch.from_numpy(X)))
 
 
 def test_from_torch_takes_a_sequential() -> None:

@@ -31,8 +31,10 @@ from backprop.nn.activation_layer import ActivationLayer
 from backprop.nn.activations import Activation, get_activation, register_activation
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
+from backprop.nn.layer_kinds import register_layer_kind
 from backprop.nn.layers import Dense, Layer
 from backprop.nn.losses import Loss, get_loss, register_loss
+from backprop.nn.reference_form import ReferenceBackward
 from backprop.optim import schedules
 from backprop.optim.clipping import clip_grad_norm
 from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
@@ -45,8 +47,14 @@ from backprop.optim.schedules import (
 )
 from backprop.spec import NetworkSpec, OptimizerSpec, build_network, build_optimizer
 from backprop.teaching.gradcheck import GradcheckReport, gradcheck
-from backprop.training.callbacks import Callback, History, LossExplosion, TrainingState
-from backprop.training.steering import EarlyStopping, ModelCheckpoint
+from backprop.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LossExplosion,
+    ModelCheckpoint,
+    TrainingState,
+)
 from backprop.version import __version__
 
 install_moved_module_finder()
@@ -125,6 +133,7 @@ __all__ = [
     "OptionTypeError",
     "RMSProp",
     "Reading",
+    "ReferenceBackward",
     "StepDecay",
     "Trace",
     "TrainingCheckpoint",
@@ -143,6 +152,7 @@ __all__ = [
     "load_checkpoint",
     "read_diagnostics",
     "register_activation",
+    "register_layer_kind",
     "register_loss",
     "save",
     "save_checkpoint",

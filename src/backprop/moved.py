@@ -32,7 +32,7 @@ MOVED = {
     "backprop.clipping": "backprop.optim.clipping",
     "backprop.batching": "backprop.training.batching",
     "backprop.callbacks": "backprop.training.callbacks",
-    "backprop.steering": "backprop.training.steering",
+    "backprop.steering": "backprop.training.callbacks",
     "backprop.training_state": "backprop.training.state",
     "backprop.fileio": "backprop.files.io",
     "backprop.persistence": "backprop.files.model_file",
@@ -79,6 +79,8 @@ class MovedModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install() -> None:
-    """Put the finder at the end of sys.meta_path, once."""
+    """Put the finder first in sys.meta_path, once: a module inside a moved package
+    (backprop.commands.train) must not be found again, as a second copy, through the
+    old package's path."""
     if not any(isinstance(finder, MovedModuleFinder) for finder in sys.meta_path):
-        sys.meta_path.append(MovedModuleFinder())
+        sys.meta_path.insert(0, MovedModuleFinder())

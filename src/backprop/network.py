@@ -9,8 +9,9 @@ For layers l = 1..L, with a^[0] = x (docs/architecture.md):
     (3) ∂L/∂b^[l] = δ^[l]
     (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ
 
-:meth:`Network.backprop` runs the forward pass, then these four top to bottom, each line
-naming its equation; :class:`~backprop.nn.layers.Dense` holds each factor's arithmetic.
+:meth:`Network.backprop` runs the forward pass, asks the loss where (1) begins, and hands
+∂L/∂a down the layers from the top, each layer's ``backward`` filling its own gradients;
+the four equations are four lines of :meth:`Dense.backward <backprop.nn.layers.Dense.backward>`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -43,8 +44,9 @@ class Network:
 
     Arguments:
         layers: the layers, input side first: :class:`~backprop.nn.layers.Dense`,
-            :class:`~backprop.nn.dropout.Dropout`, :class:`~backprop.nn.batchnorm.BatchNorm`;
-            the last must be a Dense (its activation is σ_L).
+            :class:`~backprop.nn.dropout.Dropout`, :class:`~backprop.nn.batchnorm.BatchNorm`,
+            :class:`~backprop.nn.activation_layer.ActivationLayer` or a kind of one's own
+            (a :class:`~backprop.nn.layers.Layer`); the last must be a Dense (its σ is σ_L).
         loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
         init: default weight initialization (see :mod:`backprop.nn.initializers`).
         seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
@@ -89,20 +91,21 @@ class Network:
         self.init = init
         self.dtype = float_dtype(dtype)
         #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
-        self.fused_output = self.loss.canonical_activation == output.activation.name
+        self.fused_output = self.loss.fuses_with(output.activation)
         self._seed_sequence = np.random.SeedSequence(seed)
         self.seed = seed
         init_seed, shuffle_seed = self._seed_sequence.spawn(2)
         #: Drives shuffling (and anything else random during training).
         self.rng = np.random.default_rng(shuffle_seed)
-        for layer in self.layers:  # Dropout draws its masks from the same generator
-            layer.set_rng(self.rng)
+        for index, layer in enumerate(self.layers):
+            layer.set_rng(self.rng)  # Dropout draws its masks from the same generator
+            # nothing needs ∂L/∂x of the data: the first layer skips its Wᵀδ
+            layer.needs_input_gradient = index > 0
         self.history: History | None = None
         self.metadata: dict[str, Any] = {}
         self._allocate_parameters()
         self.initialize(np.random.default_rng(init_seed))
-        self._delta_work: dict[int, Array] = {}
-        self._backward_plan = self._plan_backward()
+        self._output_work: dict[int, Array] = {}
 
     # -- parameters -------------------------------------------------------
     def _allocate_parameters(self) -> None:
@@ -152,9 +155,8 @@ class Network:
 
     @property
     def output_layer(self) -> Dense:
-        output = self.layers[-1]
-        assert isinstance(output, Dense)
-        return output
+        """The last layer, which holds σ_L (the constructor made sure it is a Dense)."""
+        return cast(Dense, self.layers[-1])
 
     @property
     def is_classifier(self) -> bool:
@@ -262,61 +264,31 @@ class Network:
     def backprop(self, X: Array, Y: Array) -> float:
         """One step's gradients: the forward pass, the loss, and equations (1)–(4).
 
-        Arguments:
-            X: a checked batch, (m, n_inputs), in the network's dtype (:meth:`check_inputs`).
-            Y: its targets, (m, n_outputs) (:meth:`prepare_targets`).
-
-        Returns:
-            L, the mean loss over the batch. Afterwards ``grads`` (each Dense
-            layer's dW, db, each BatchNorm's dgamma, dbeta) holds the gradients
-            of that mean loss. The forward pass runs in training mode.
+        X is a checked batch, (m, n_inputs), in the network's dtype (:meth:`check_inputs`);
+        Y its targets, (m, n_outputs) (:meth:`prepare_targets`). Returns L, the mean loss;
+        afterwards ``grads`` holds every gradient of that mean loss (each layer's own).
+        The forward pass runs in training mode.
         """
         # the forward pass, l = 1..L: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = σ_l(z^[l])
         a_L = self.forward_batch(X, training=True)
         loss = self.batch_loss(Y)
-        delta = self._output_error_buffer(X.shape[0])
-        if self.fused_output:
-            # (1) for a canonical pair, σ_L' cancels: δ^[L] = a^[L] − y
-            np.subtract(a_L, Y, out=delta)
-        else:
-            # (1) δ^[L] = ∂L/∂a^[L] ⊙ σ_L'(z^[L])
-            self.loss.gradient(a_L, Y, out=delta)
-            self.output_layer.activation_gradient(delta)
-        for layer, between, below in self._backward_plan:
-            # W^[l]ᵀ δ^[l], the first factor of (2) for the layers below (before (3)–(4) scale δ)
-            grad_a = layer.propagate(delta) if between or below else None
-            # (3) ∂L/∂b^[l] = δ^[l] and (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, means over the batch
-            layer.parameter_gradients(delta)
-            for other, need_input_gradient in between:
-                # a Dropout or BatchNorm layer passes ∂L/∂a down (and fills its dγ, dβ)
-                assert grad_a is not None
-                grad_a = other.backward(grad_a, need_input_gradient)
-            if below is not None:
-                assert grad_a is not None
-                # (2) δ^[l-1] = (W^[l]ᵀ δ^[l]) ⊙ σ_{l-1}'(z^[l-1])
-                delta = below.activation_gradient(grad_a)
+        output = self.output_layer
+        # (1) begins in the loss: ∂L/∂a^[L], or δ^[L] = a^[L] − y itself for a canonical pair
+        grad, is_delta = self.loss.output_gradient(output.activation, a_L, Y,
+                                                   out=self._output_buffer(X.shape[0]))
+        # l = L..1: ∂L/∂a of each layer's output in, of its input out; its own gradients filled
+        grad_a = output.backward(grad, delta_given=is_delta)
+        for layer in reversed(self.layers[:-1]):
+            assert grad_a is not None  # only the first layer, the last called, gives None
+            grad_a = layer.backward(grad_a)
         return loss
 
-    def _plan_backward(self) -> list[tuple[Dense, list[tuple[Layer, bool]], Dense | None]]:
-        """Per Dense layer, top first: itself, the other layers below it down to the next
-        Dense (each with whether ∂L/∂a must go further down), and that next Dense."""
-        plan: list[tuple[Dense, list[tuple[Layer, bool]], Dense | None]] = []
-        for index in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[index]
-            if isinstance(layer, Dense):
-                if plan:
-                    plan[-1] = (plan[-1][0], plan[-1][1], layer)
-                plan.append((layer, [], None))
-            else:
-                plan[-1][1].append((layer, index > 0))
-        return plan
-
-    def _output_error_buffer(self, m: int) -> Array:
-        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size."""
-        delta = self._delta_work.get(m)
-        if delta is None or delta.dtype != self.dtype:
-            delta = self._delta_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
-        return delta
+    def _output_buffer(self, m: int) -> Array:
+        """The (m, n_outputs) array the backward pass begins in, allocated once per batch size."""
+        start = self._output_work.get(m)
+        if start is None or start.dtype != self.dtype:
+            start = self._output_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
+        return start
 
     def gradients(self, X: Any, y: Any) -> list[tuple[Array, Array | None]]:
         """[(dW, db), ...] per Dense layer: the gradients of the mean loss on (X, y).
@@ -379,7 +351,7 @@ class Network:
         # deepcopy copies each view on its own: rebuild the shared buffers and views
         clone._allocate_parameters()
         clone.params[...] = self.params
-        clone._delta_work = {}
+        clone._output_work = {}
         return clone
 
     def summary(self) -> str:

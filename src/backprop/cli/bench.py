@@ -8,9 +8,12 @@ import importlib
 import io
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backprop.cli.option_kinds import texts
+from backprop.cli.options import Options, add_command, argument
 from backprop.errors import DataError, OptionError
 
 
@@ -45,18 +48,21 @@ def _check_options(root: Path, options: list[str]) -> None:
         raise OptionError(f"bench: {reason} (see backprop bench --help)") from None
 
 
-def run(args: argparse.Namespace) -> int:
+@dataclass(frozen=True, kw_only=True)
+class BenchOptions(Options):
+    bench_args: list[str] = argument("options for bench/run.py", texts, [], rest=True)
+
+
+def run(o: BenchOptions) -> int:
     root = _suite_root()
-    _check_options(root, list(args.bench_args))
-    command = [sys.executable, str(root / "bench" / "run.py"), *args.bench_args]
+    _check_options(root, o.bench_args)
+    command = [sys.executable, str(root / "bench" / "run.py"), *o.bench_args]
     return subprocess.call(command, cwd=root)
 
 
-def add_parser(commands: Any) -> None:
-    parser = commands.add_parser(
-        "bench",
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    return add_command(
+        commands, "bench", BenchOptions, run,
         help="benchmark against PyTorch and scikit-learn (bench/run.py --help for options)",
         description="Run bench/run.py with the given options, e.g. --quick --data synthetic.",
     )
-    parser.add_argument("bench_args", nargs=argparse.REMAINDER, help="options for bench/run.py")
-    parser.set_defaults(run=run)

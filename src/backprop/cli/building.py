@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from backprop import spec
 from backprop.cli.common import error_line
@@ -14,6 +14,9 @@ from backprop.errors import OptionError
 from backprop.network import Network
 from backprop.optim.base import Optimizer
 from backprop.spec import NetworkSpec, OptimizerSpec
+
+if TYPE_CHECKING:
+    from backprop.cli.option_table import TrainingOptions
 
 #: Spec fields the command calls by another name (None: no flag sets it, e.g. the data's).
 FLAGS: dict[str, str | None] = {"hidden": "--layers", "name": "--optimizer",
@@ -40,14 +43,14 @@ def in_flags() -> Iterator[None]:
         raise worded from None
 
 
-def network_spec(o: dict[str, Any], data: Dataset) -> NetworkSpec:
+def network_spec(o: TrainingOptions, data: Dataset) -> NetworkSpec:
     """The network train's options ``o`` describe, its input and output widths fitted to
     ``data``: "auto" output activation and loss follow the task."""
     classification = data.task == "classification"
-    output = o["output_activation"]
+    output = o.output_activation
     if output == "auto":
         output = "softmax" if classification else "linear"
-    loss = o["loss"]
+    loss = o.loss
     if loss == "auto":
         loss = "cross_entropy" if classification else "mse"
     if output == "sigmoid" and loss == "binary_cross_entropy" and classification:
@@ -58,14 +61,13 @@ def network_spec(o: dict[str, Any], data: Dataset) -> NetworkSpec:
         n_out = data.n_outputs
     with in_flags():
         return NetworkSpec(
-            n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o["layers"]),
-            activation=o["activation"], output_activation=output, loss=loss,
-            train_bias=not o.get("freeze_biases", False),
-            batch_norm=o.get("batch_norm", False), dropout=o["dropout"], init=o["init"],
-            seed=o["seed"], dtype=o["dtype"])
+            n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o.layers),
+            activation=o.activation, output_activation=output, loss=loss,
+            train_bias=not o.freeze_biases, batch_norm=o.batch_norm, dropout=o.dropout,
+            init=o.init, seed=o.seed, dtype=o.dtype)
 
 
-def build_network(o: dict[str, Any], data: Dataset) -> Network:
+def build_network(o: TrainingOptions, data: Dataset) -> Network:
     """The network the options ``o`` describe (:func:`network_spec`), built."""
     return spec.build_network(network_spec(o, data))
 
@@ -100,41 +102,40 @@ def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
     return [n_in, *hidden, n_out]
 
 
-def optimizer_spec(o: dict[str, Any]) -> OptimizerSpec:
+def optimizer_spec(o: TrainingOptions) -> OptimizerSpec:
     """The optimizer --optimizer names, with --lr, --momentum, --nesterov and --weight-decay;
     --optimizer momentum is sgd with momentum 0.9 (or --momentum when given)."""
-    if o.get("compiled_step", False):
+    if o.compiled_step:
         from backprop.optim.compiled import require_numba
 
         require_numba("--compiled-step")  # before the spec, to name the flag
-    name, momentum = o["optimizer"], o["momentum"]
+    name, momentum = o.optimizer, o.momentum
     if name == "momentum":
         name, momentum = "sgd", momentum or 0.9
     with in_flags():
-        return OptimizerSpec(name, lr=o["lr"], momentum=momentum or None,
-                             nesterov=o.get("nesterov", False) or None,
-                             weight_decay=o["weight_decay"],
-                             compiled_step=o.get("compiled_step", False))
+        return OptimizerSpec(name, lr=o.lr, momentum=momentum or None,
+                             nesterov=o.nesterov or None, weight_decay=o.weight_decay,
+                             compiled_step=o.compiled_step)
 
 
-def build_optimizer(o: dict[str, Any]) -> Optimizer:
+def build_optimizer(o: TrainingOptions) -> Optimizer:
     """The optimizer the options ``o`` describe (:func:`optimizer_spec`), built."""
     return spec.build_optimizer(optimizer_spec(o))
 
 
-def build_schedule(o: dict[str, Any]) -> Any:
+def build_schedule(o: TrainingOptions) -> Any:
     """The learning-rate schedule of --schedule (None: constant), after --warmup epochs."""
     from backprop.optim import schedules as s
 
     base: Any
-    if o["schedule"] == "constant":
+    if o.schedule == "constant":
         base = None
-    elif o["schedule"] == "step":
-        base = s.StepDecay(o["step_size"], gamma=o["gamma"] if o["gamma"] is not None else 0.1)
-    elif o["schedule"] == "exponential":
-        base = s.ExponentialDecay(o["gamma"] if o["gamma"] is not None else 0.95)
+    elif o.schedule == "step":
+        base = s.StepDecay(o.step_size, gamma=o.gamma if o.gamma is not None else 0.1)
+    elif o.schedule == "exponential":
+        base = s.ExponentialDecay(o.gamma if o.gamma is not None else 0.95)
     else:
-        base = s.CosineAnnealing(max(1, o["epochs"] - o["warmup"]), eta_min=o["eta_min"])
-    if o["warmup"]:
-        return s.LinearWarmup(o["warmup"], after=base)
+        base = s.CosineAnnealing(max(1, o.epochs - o.warmup), eta_min=o.eta_min)
+    if o.warmup:
+        return s.LinearWarmup(o.warmup, after=base)
     return base

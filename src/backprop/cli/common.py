@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -17,6 +17,10 @@ from backprop.datasets import Dataset, Scaler, load_dataset, subset_classes
 from backprop.errors import DataError, ModelFileError, OptionError
 from backprop.files.io import write_atomically
 from backprop.network import Network
+
+if TYPE_CHECKING:
+    from backprop.cli.option_table import TrainingOptions
+    from backprop.datasets.scaling import ScalerKind
 
 
 def parse_list(
@@ -48,12 +52,14 @@ def parse_list(
     return values
 
 
-def file_options(spec: str, o: dict[str, Any]) -> dict[str, Any]:
+def file_options(spec: str, o: TrainingOptions) -> dict[str, Any]:
     """--task, --target, --test-fraction as load_dataset's options for a .csv or .npz file;
     OptionError when one is set for another kind of dataset."""
-    given = {name: o[name] for name, unset in (("task", "auto"), ("target", None),
-                                               ("test_fraction", 0.0))
-             if o.get(name, unset) != unset}
+    given: dict[str, Any] = {
+        name: value for name, value, unset in (("task", o.task, "auto"),
+                                               ("target", o.target, None),
+                                               ("test_fraction", o.test_fraction, 0.0))
+        if value != unset}
     suffix = Path(spec).suffix.lower()
     allowed = {".csv": ("task", "target", "test_fraction"), ".npz": ("task",)}.get(suffix, ())
     for name in given:
@@ -81,28 +87,28 @@ def load_data(spec: str, classes: str | list[int] | None = None,
 
 
 def training_arrays(
-    spec: str, o: dict[str, Any]
+    spec: str, o: TrainingOptions
 ) -> tuple[Dataset, Any, Any, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
     options = file_options(spec, o)  # refused, in one line, where they do not apply
     if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
         return streamed_arrays(spec, o)
-    if o.get("buffer_size") is not None:
+    if o.buffer_size is not None:
         raise OptionError(f"--buffer-size applies to data streamed from a .npy file or a "
                           f"folder of .npy shards, not to {spec}")
-    data = load_data(spec, o["classes"], options)
+    data = load_data(spec, o.classes, options)
     X, y = data.X_train, data.y_train
-    if o["train_samples"] is not None:
-        X, y = X[: o["train_samples"]], y[: o["train_samples"]]
+    if o.train_samples is not None:
+        X, y = X[: o.train_samples], y[: o.train_samples]
     if data.task == "classification" and len(np.unique(y)) < 2:
         only = data.class_name(int(y[0])) if len(y) else "none"
         raise DataError(f"{spec}: the data has one class (label {only}); "
                         "a classifier needs samples of at least two")
     X_test, y_test = data.X_test, data.y_test
     scaler = None
-    if o["scale"] != "none":
-        scaler = Scaler(o["scale"]).fit(X)
+    if o.scale != "none":
+        scaler = Scaler(cast("ScalerKind", o.scale)).fit(X)
         X = np.asarray(scaler.transform(X), dtype=np.float32)
         if X_test is not None:
             X_test = np.asarray(scaler.transform(X_test), dtype=np.float32)

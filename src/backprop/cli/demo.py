@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from backprop.cli.option_table import SEED
+from backprop.cli.options import Options, add_command, option
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoOptions(Options):
+    seed: int = option(SEED, help="random seed")
+
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``demo`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "demo", help="train small networks on toy problems and report")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.set_defaults(run=run)
-    return parser
+    return add_command(subparsers, "demo", DemoOptions, run,
+                       help="train small networks on toy problems and report")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(o: DemoOptions) -> int:
     """Train an XOR network and a line, printing what happened."""
     from backprop import NetworkSpec, build_network, gradcheck
 
@@ -26,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     y = np.array([0, 1, 1, 0])
     net = build_network(NetworkSpec(n_inputs=2, n_outputs=1, hidden=(4,), activation="tanh",
                                     output_activation="sigmoid", loss="binary_cross_entropy",
-                                    seed=args.seed))
+                                    seed=o.seed))
     report = gradcheck(net, X, y)
     print(f"  gradient check before training: {'PASS' if report else 'FAIL'} "
           f"(relative error {report.relative_error:.1e})")
@@ -39,10 +45,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"  x = {x.astype(int).tolist()}  target {target}  output {out:.3f}")
 
     print("\nNoisy line y = 2x − 1 with one linear unit (mse, mini-batches of 16)")
-    rng = np.random.default_rng(args.seed)
+    rng = np.random.default_rng(o.seed)
     x_line = rng.uniform(-1.0, 1.0, size=(256, 1))
     y_line = 2.0 * x_line[:, 0] - 1.0 + rng.normal(0.0, 0.1, size=256)
-    line = build_network(NetworkSpec(n_inputs=1, n_outputs=1, loss="mse", seed=args.seed))
+    line = build_network(NetworkSpec(n_inputs=1, n_outputs=1, loss="mse", seed=o.seed))
     line_history = line.fit(x_line, y_line, epochs=100, batch_size=16, lr=0.1)
     unit = line.output_layer
     assert unit.b is not None

@@ -32,7 +32,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +41,7 @@ import numpy as np
 from backprop import spec
 from backprop.cli import diagnose_plots as plots
 from backprop.cli.building import build_network, build_optimizer, build_schedule
-from backprop.cli.common import parse_list, prepare_out, pyplot, training_arrays
+from backprop.cli.common import prepare_out, pyplot, training_arrays
 from backprop.cli.diagnose_compare import (
     DEFAULT_COMPARE,
     Axis,
@@ -64,8 +64,9 @@ from backprop.cli.diagnose_output import (
     write_json,
     wrote,
 )
-from backprop.cli.option_table import DIAGNOSE_OPTIONS as OPTIONS
-from backprop.cli.options import add_options, resolve
+from backprop.cli.option_kinds import at_least, choice, text, whole, wholes
+from backprop.cli.option_table import TrainingOptions
+from backprop.cli.options import add_command, option
 from backprop.cli.progress import Progress
 from backprop.cli.report import FORMATS, Block, Heading, Image, Paragraph, Table, write_report
 from backprop.datasets import Dataset
@@ -74,8 +75,6 @@ from backprop.network import Network
 from backprop.teaching.diagnostics import Diagnostics
 from backprop.teaching.reading import read_diagnostics
 
-DEFAULT_DEPTHS = "2,5,10"
-DEFAULT_WIDTH = 32
 #: A compare run's defaults where train's differ (the options still win).
 COMPARE_DEFAULTS: dict[str, Any] = {"optimizer": "sgd", "lr": 0.1, "epochs": 5}
 #: --every by default: about this many recorded batches over the run.
@@ -84,10 +83,41 @@ COMPARE_FORMS = ("ACT:INIT,... | optimizer:sgd,momentum,adam[@LR] | batch-norm |
                  "batch-size:1,32,full")
 
 
+def _diagnose_folder(dataset: str) -> str:
+    return str(Path("runs") / f"{Path(dataset).stem}-diagnose")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiagnoseOptions(TrainingOptions):
+    """diagnose's options: train's shared ones (its own output folder) and its own; the
+    network is trained as train's, without the few train options fixed here."""
+
+    batch_norm: bool = False  # --compare batch-norm adds it, before each hidden layer's σ
+    freeze_biases: bool = False
+    compiled_step: bool = False
+    validation_split: float | None = None
+    buffer_size: int | None = None
+    out: str = option(text, _diagnose_folder, "output folder", shown="runs/DATASET-diagnose")
+    every: int | None = option(whole, None, "record every N-th batch", check=at_least(1),
+                               shown=f"about {RECORDS} records", metavar="N")
+    format: str = option(choice(*FORMATS), "html", "report.html or report.md")
+    compare: str | None = option(
+        text, None,
+        f"compare configurations, one of {COMPARE_FORMS} (with no value: {DEFAULT_COMPARE}); "
+        "a compare run's defaults are "
+        + ", ".join(f"--{name.replace('_', '-')} {value}"
+                    for name, value in COMPARE_DEFAULTS.items())
+        + "; optimizer columns without @LR or --lr take sgd 0.1, momentum 0.01, others 0.001",
+        const=DEFAULT_COMPARE, metavar="WHAT")
+    depths: list[int] = option(wholes(minimum=2, fewest=1, fewest_text="one depth, e.g. 2,5,10"),
+                               [2, 5, 10], "with --compare: numbers of weight layers")
+    width: int = option(whole, 32, "with --compare: units per hidden layer", check=at_least(1))
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``diagnose`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "diagnose",
+    return add_command(
+        subparsers, "diagnose", DiagnoseOptions, run,
         help="train while recording per-layer diagnostics; report what they mean",
         description="Train a network (train's options) while recording per-layer gradient "
         "norms, update/weight ratios and dead/saturated units; print a reading of them and "
@@ -95,72 +125,31 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(activation × init, optimizers, batch norm, batch sizes) at several depths on the "
         "same data and seed, side by side.",
     )
-    parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
-                        ".csv/.npz path")
-    add_options(parser, OPTIONS)
-    parser.add_argument("--every", type=int, default=None, metavar="N",
-                        help=f"record every N-th batch (default: about {RECORDS} records)")
-    parser.add_argument("--format", choices=FORMATS, default="html",
-                        help="report.html or report.md (default: html)")
-    compare_defaults = ", ".join(f"--{name.replace('_', '-')} {value}"
-                                 for name, value in COMPARE_DEFAULTS.items())
-    parser.add_argument("--compare", nargs="?", const=DEFAULT_COMPARE, default=None,
-                        metavar="WHAT",
-                        help=f"compare configurations, one of {COMPARE_FORMS} (with no value: "
-                        f"{DEFAULT_COMPARE}); a compare run's defaults are {compare_defaults}; "
-                        "optimizer columns without @LR or --lr take sgd 0.1, momentum 0.01, "
-                        "others 0.001")
-    parser.add_argument("--depths", default=None,
-                        help="with --compare: numbers of weight layers "
-                        f"(default: {DEFAULT_DEPTHS})")
-    parser.add_argument("--width", default=None,
-                        help=f"with --compare: units per hidden layer (default: {DEFAULT_WIDTH})")
-    parser.set_defaults(run=run)
-    return parser
 
 
 # -- options ---------------------------------------------------------------------------
-def compare_options(args: argparse.Namespace) -> tuple[Axis, list[int], int]:
-    """The compare axis, the depths and the width; OptionError on a bad or clashing value."""
-    lr = None if args.lr is None else float(args.lr) if _is_number(args.lr) else None
-    axis = parse_compare(args.compare, lr)
+def compare_axis(o: DiagnoseOptions, compare: str) -> Axis:
+    """What --compare varies; OptionError on a bad value or an option that clashes with it."""
+    axis = parse_compare(compare, o.lr if "lr" in o.given else None)
     clashing = ["layers", *(("activation", "init") if axis.sets_network else ())]
     for name in clashing:
-        if getattr(args, name) is not None:
-            raise OptionError(f"--{name} does not go with --compare {args.compare}, which sets "
+        if name in o.given:
+            raise OptionError(f"--{name} does not go with --compare {compare}, which sets "
                               "each network's layers from --depths and --width"
                               + (" and its activation and init" if axis.sets_network else ""))
-    if axis.kind == "batch_size" and args.batch_size is not None:
+    if axis.kind == "batch_size" and "batch_size" in o.given:
         raise OptionError("--batch-size does not go with --compare batch-size:...")
-    if axis.kind == "optimizer" and args.optimizer is not None:
+    if axis.kind == "optimizer" and "optimizer" in o.given:
         raise OptionError("--optimizer does not go with --compare optimizer:...")
-    depths = parse_list(args.depths or DEFAULT_DEPTHS, "--depths", int, minimum=2, fewest=1,
-                        fewest_text="one depth, e.g. 2,5,10")
-    widths = parse_list(args.width or str(DEFAULT_WIDTH), "--width", int, minimum=1)
-    if len(widths) != 1:
-        raise OptionError(f"--width {args.width!r}: give one number of units")
-    return axis, depths, widths[0]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_every(every: int | None) -> None:
-    if every is not None and every < 1:
-        raise OptionError(f"--every must be at least 1, got {every}")
+    return axis
 
 
 # -- training ----------------------------------------------------------------------------
-def _every(o: dict[str, Any], n_samples: int, every: int | None) -> int:
+def _every(o: TrainingOptions, n_samples: int, every: int | None) -> int:
     if every is not None:
         return every
-    batch_size = o["batch_size"] or n_samples  # None: the whole training set
-    batches = int(o["epochs"]) * math.ceil(n_samples / int(batch_size))
+    batch_size = o.batch_size or n_samples  # None: the whole training set
+    batches = int(o.epochs) * math.ceil(n_samples / int(batch_size))
     return max(1, round(batches / RECORDS))
 
 
@@ -176,7 +165,7 @@ def with_batch_norm(net: Network) -> Network:
     return normed
 
 
-def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: int,
+def train_one(o: TrainingOptions, data: Dataset, arrays: tuple[Any, ...], every: int,
               label: str, *, verbose: bool, batch_norm: bool = False) -> Run:
     """Train the network ``o`` describes on arrays = (X, y, X_test, y_test), recording."""
     X, y, X_test, y_test = arrays
@@ -190,9 +179,9 @@ def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: 
     try:
         # overflow on the way to a divergence is a finding here, not a warning
         with np.errstate(over="ignore", invalid="ignore"):
-            net.fit(X, y, epochs=o["epochs"], batch_size=o["batch_size"],
+            net.fit(X, y, epochs=o.epochs, batch_size=o.batch_size,
                     optimizer=build_optimizer(o), schedule=build_schedule(o),
-                    clip_norm=o["clip_norm"], callbacks=[progress, diag])
+                    clip_norm=o.clip_norm, callbacks=[progress, diag])
     except DivergenceError as error:
         diverged = str(error)
     finally:
@@ -210,13 +199,13 @@ def train_one(o: dict[str, Any], data: Dataset, arrays: tuple[Any, ...], every: 
 
 
 # -- the reports ---------------------------------------------------------------------------
-def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
+def _single_report(run: Run, data: Dataset, o: DiagnoseOptions, X: np.ndarray,
                    images: list[Path]) -> list[Block]:
-    widths = "-".join(str(w) for w in [run.net.n_inputs, *o["layers"], run.net.n_outputs])
+    widths = "-".join(str(w) for w in [run.net.n_inputs, *o.layers, run.net.n_outputs])
     records = int(run.reading.stats["records"])
     blocks: list[Block] = [
         Heading(f"backprop diagnose: {data.name}", 1),
-        Paragraph(f"A {widths} network ({o['activation']} hidden layers, init {o['init']}): "
+        Paragraph(f"A {widths} network ({o.activation} hidden layers, init {o.init}): "
                   f"{setup_text(o, X)}; diagnostics recorded {every_text(run.diagnostics.every)} "
                   f"({records} batches). {final(run)}; {run.seconds:.1f} s."),
         Heading("Reading"),
@@ -240,14 +229,13 @@ def _single_report(run: Run, data: Dataset, o: dict[str, Any], X: np.ndarray,
 
 
 def _compare_report(runs: list[Run], advice: list[dict[str, Any]], data: Dataset,
-                    o: dict[str, Any], X: np.ndarray, width: int,
-                    image: Path | None) -> list[Block]:
+                    o: DiagnoseOptions, X: np.ndarray, image: Path | None) -> list[Block]:
     header, rows = compare_table(runs)
     blocks: list[Block] = [
         Heading(f"backprop diagnose --compare: {data.name}", 1),
         Paragraph(f"Every network trained on the same data from the same seed and the same "
                   f"initial weights: {setup_text(o, X)} unless its column says otherwise. "
-                  f"Depth is the number of weight layers: depth − 1 hidden layers of {width} "
+                  f"Depth is the number of weight layers: depth − 1 hidden layers of {o.width} "
                   "units, then the output layer. The gradient-norm curves share one log "
                   "scale; layer 1 is the darkest."),
     ]
@@ -262,41 +250,40 @@ def _compare_report(runs: list[Run], advice: list[dict[str, Any]], data: Dataset
 
 
 # -- the command ---------------------------------------------------------------------------
-def _run_single(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
-                arrays: tuple[Any, ...], every: int, plt: Any) -> None:
+def _run_single(o: DiagnoseOptions, out: Path, data: Dataset, arrays: tuple[Any, ...],
+                plt: Any) -> None:
+    every = _every(o, arrays[0].shape[0], o.every)
     one = train_one(o, data, arrays, every, data.name, verbose=True)
     images = ([] if plt is None else
               [f(out, one.diagnostics.as_arrays(), plt) for f in
                (plots.gradients_figure, plots.updates_figure, plots.units_figure)])
-    report = write_report(out, _single_report(one, data, o, arrays[0], images), args.format,
+    report = write_report(out, _single_report(one, data, o, arrays[0], images), o.format,
                           f"backprop diagnose: {data.name}")
-    document = write_json(out, {"dataset": data.name,
-                                "config": {"dataset": args.dataset, **o}, **run_json(one)})
+    document = write_json(out, {"dataset": data.name, "config": o.values(), **run_json(one)})
     print(f"\n{one.reading.paragraph}\n\nverdict: {one.reading.verdict}")
     print(wrote([report, *images, document]))
 
 
-def _run_compare(args: argparse.Namespace, o: dict[str, Any], out: Path, data: Dataset,
+def _run_compare(o: DiagnoseOptions, axis: Axis, out: Path, data: Dataset,
                  arrays: tuple[Any, ...], plt: Any) -> None:
-    axis, depths, width = compare_options(args)
     n_samples = arrays[0].shape[0]
 
-    def train(options: dict[str, Any], label: str, batch_norm: bool) -> Run:
-        every = _every(options, n_samples, args.every)
+    def train(options: DiagnoseOptions, label: str, batch_norm: bool) -> Run:
+        every = _every(options, n_samples, o.every)
         return train_one(options, data, arrays, every, label, verbose=False,
                          batch_norm=batch_norm)
 
-    grid = run_grid(axis, depths, width, o, n_samples, train)
+    grid = run_grid(axis, o.depths, o.width, o, n_samples, train)
     runs = [one for row in grid for one in row]
     advice = advise(grid)
     image = None if plt is None else plots.compare_figure(
         out, [[(f"{r.label}, depth {r.depth}", r.diagnostics.as_arrays(), r.reading.verdict)
                for r in row] for row in grid], plt)
-    report = write_report(out, _compare_report(runs, advice, data, o, arrays[0], width, image),
-                          args.format, f"backprop diagnose --compare: {data.name}")
-    document = write_json(out, {"dataset": data.name, "config": {"dataset": args.dataset, **o},
+    report = write_report(out, _compare_report(runs, advice, data, o, arrays[0], image),
+                          o.format, f"backprop diagnose --compare: {data.name}")
+    document = write_json(out, {"dataset": data.name, "config": o.values(),
                                 "axis": axis.kind, "compare": [c.spec for c in axis.columns],
-                                "depths": depths, "width": width, "advice": advice,
+                                "depths": o.depths, "width": o.width, "advice": advice,
                                 "runs": [run_json(r) for r in runs]})
     header, rows = compare_table(runs)
     print(f"\n{text_table(header, rows)}\n")
@@ -308,20 +295,17 @@ def _run_compare(args: argparse.Namespace, o: dict[str, Any], out: Path, data: D
     print(wrote([report, *([image] if image else []), document]))
 
 
-def run(args: argparse.Namespace) -> int:
-    _check_every(args.every)
-    compare = args.compare is not None
-    if compare:
-        compare_options(args)  # check them before anything is written or trained
-    elif args.depths is not None or args.width is not None:
+def run(o: DiagnoseOptions) -> int:
+    axis = None if o.compare is None else compare_axis(o, o.compare)
+    if axis is None and not o.given.isdisjoint({"depths", "width"}):
         raise OptionError("--depths and --width go with --compare")
-    o = resolve(args, OPTIONS, args.dataset, COMPARE_DEFAULTS if compare else None)
-    out = prepare_out(o["out"])
-    data, X, y, X_test, y_test, _ = training_arrays(args.dataset, o)
+    if axis is not None:
+        o = o.with_defaults(COMPARE_DEFAULTS)
+    out = prepare_out(o.out)
+    data, X, y, X_test, y_test, _ = training_arrays(o.dataset, o)
     print(data.summary())
-    if compare:
-        _run_compare(args, o, out, data, (X, y, X_test, y_test), pyplot())
+    if axis is not None:
+        _run_compare(o, axis, out, data, (X, y, X_test, y_test), pyplot())
     else:
-        _run_single(args, o, out, data, (X, y, X_test, y_test),
-                    _every(o, X.shape[0], args.every), pyplot())
+        _run_single(o, out, data, (X, y, X_test, y_test), pyplot())
     return 0

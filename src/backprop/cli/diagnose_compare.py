@@ -18,12 +18,13 @@ only configurations that the table shows training at that depth.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from backprop.cli.diagnose_output import Run, short
-from backprop.cli.option_table import OPTIMIZER_NAMES
+from backprop.cli.option_table import OPTIMIZER_NAMES, TrainingOptions
 from backprop.errors import OptionError
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
@@ -151,23 +152,26 @@ def parse_compare(text: str, lr: float | None = None) -> Axis:
     return _activations(text)
 
 
-def column_options(o: dict[str, Any], column: Column, n_samples: int) -> dict[str, Any]:
+GridOptions = TypeVar("GridOptions", bound=TrainingOptions)
+
+
+def column_options(o: GridOptions, column: Column, n_samples: int) -> GridOptions:
     """The options of one column: ``o`` with the column's changes (full batch = all samples)."""
-    options = {**o, **column.changes}
-    if options["batch_size"] == 0:
-        options["batch_size"] = n_samples
+    options = dataclasses.replace(o, **column.changes)
+    if options.batch_size == 0:
+        options = dataclasses.replace(options, batch_size=n_samples)
     return options
 
 
-def run_grid(axis: Axis, depths: list[int], width: int, o: dict[str, Any], n_samples: int,
-             train: Callable[[dict[str, Any], str, bool], Run]) -> list[list[Run]]:
+def run_grid(axis: Axis, depths: list[int], width: int, o: GridOptions, n_samples: int,
+             train: Callable[[GridOptions, str, bool], Run]) -> list[list[Run]]:
     """Train every (depth, column): rows by depth, columns by configuration."""
     grid = []
     for depth in depths:
         row = []
         for column in axis.columns:
-            options = column_options(o, column, n_samples)
-            options["layers"] = [width] * (depth - 1)
+            options = dataclasses.replace(column_options(o, column, n_samples),
+                                          layers=[width] * (depth - 1))
             one = train(options, column.label, column.batch_norm)
             print(f"{column.label}, depth {depth}: {one.reading.verdict} ({one.seconds:.2f} s)")
             row.append(one)

@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -14,6 +14,9 @@ from backprop.cli.report import Block, Heading, Paragraph, Table
 from backprop.network import Network
 from backprop.teaching.diagnostics import Diagnostics
 from backprop.teaching.reading import THRESHOLDS, Reading, number, percent
+
+if TYPE_CHECKING:
+    from backprop.cli.option_table import TrainingOptions
 
 
 @dataclass
@@ -87,9 +90,9 @@ def thresholds() -> list[Block]:
                   [[name, number(value, 3), meaning] for name, value, meaning in THRESHOLDS])]
 
 
-def setup_text(o: dict[str, Any], X: np.ndarray) -> str:
-    return (f"{X.shape[0]} training samples, {o['optimizer']} (lr {o['lr']:g}), "
-            f"{o['epochs']} epochs of batches of {o['batch_size']}, seed {o['seed']}")
+def setup_text(o: TrainingOptions, X: np.ndarray) -> str:
+    return (f"{X.shape[0]} training samples, {o.optimizer} (lr {o.lr:g}), "
+            f"{o.epochs} epochs of batches of {o.batch_size}, seed {o.seed}")
 
 
 def text_table(header: list[str], rows: list[list[str]]) -> str:

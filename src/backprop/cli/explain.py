@@ -9,6 +9,7 @@ message, which the ``backprop`` command turns into exit status 2.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy as np
 from backprop import spec
 from backprop.cli.building import in_flags, network_widths
 from backprop.cli.common import parse_list
+from backprop.cli.option_kinds import at_least, choice, flag, non_negative, real, texts, whole
+from backprop.cli.option_kinds import text as string
 from backprop.cli.option_table import (
     ACTIVATION,
     HIDDEN_WIDTHS,
@@ -24,80 +27,77 @@ from backprop.cli.option_table import (
     OUTPUT_ACTIVATION,
     OUTPUTS,
     SEED,
+    ActivationSpec,
 )
-from backprop.cli.options import (
-    Option,
-    add_options,
-    at_least,
-    choice,
-    flag,
-    non_negative,
-    real,
-    resolve,
-    whole,
-)
+from backprop.cli.options import Options, add_command, option
 from backprop.errors import OptionError
 from backprop.files.io import read_json
 from backprop.network import Network
 from backprop.nn.layers import Dense
 from backprop.spec import NetworkSpec
+from backprop.teaching import classic
 from backprop.teaching.worked_step.naming import NOTATIONS
 
-#: The classic network: w[j][k] connects input k to hidden unit j; v to the output.
-CLASSIC_LAYERS = [2, 3, 1]
-CLASSIC_WEIGHTS = [[[0.1, 0.8], [0.4, 0.6], [0.3, 0.2]], [[0.3, 0.9, 0.5]]]
-CLASSIC_X = "0.35,0.9"
-CLASSIC_Y = "0.5"
+#: The classic network (:mod:`backprop.teaching.classic`), its sample as --x and --y read it.
+CLASSIC_LAYERS, CLASSIC_WEIGHTS = classic.LAYERS, classic.WEIGHTS
+CLASSIC_X = ",".join(map(repr, classic.X))
+CLASSIC_Y = repr(classic.Y)
 
-#: The options: the network's (train's, with the classic network's defaults) and η.
-OPTIONS = (
-    Option("layers", HIDDEN_WIDTHS, None, "hidden layer widths, e.g. 3 or 4,4 (the old form "
-           "with the input and output widths, e.g. 2,3,1, is read for one more release)",
-           shown="3 or the widths of --weights"),
-    INPUTS.replace(help="input width; none: the width of --x (2 for the classic sample)"),
-    OUTPUTS.replace(help="output width; none: the width of --y (1 for a number or a label)"),
-    ACTIVATION.replace(default="sigmoid"),
-    OUTPUT_ACTIVATION.replace(default="sigmoid", help="output activation",
-                              aliases=("--output",)),
-    LOSS.replace(default="mse", help=LOSS.help.partition(";")[0]),
-    Option("bias", flag, True, "layers without biases (the classic network has none)"),
-    Option("batch_norm", flag, False, "Dense (no bias) → BatchNorm → σ in each hidden layer "
-           "(needs --seed; shown per tensor)"),
-    SEED.replace(default=None, help="random initial weights from this seed",
-                 shown="none: the classic weights"),
-    Option("lr", real, 0.5, "learning rate η; 0: the gradients only, no update",
-           check=non_negative),
-    Option("steps", whole, 1, "consecutive steps of gradient descent to write out",
-           check=at_least(1)),
-    Option("notation", choice(*NOTATIONS), "layered",
-           "how quantities are named: layered (input = layer 0, w_jk^[l]), from-to (input = "
-           "layer 1, w_ij[k] from node i of layer k to node j of layer k+1) or mazur (w1…w8, "
-           "2-2-2 networks)"),
-    Option("stale_weights", flag, False,
-           "also show each hidden δ as a loop that updates the weights above first gets it "
-           "(wrong on purpose)"),
-)
+@dataclass(frozen=True, kw_only=True)
+class ExplainOptions(Options):
+    """The network's options (train's, with the classic network's defaults), η, the
+    samples and the output's format."""
+
+    layers: list[int] | None = option(
+        HIDDEN_WIDTHS, None, "hidden layer widths, e.g. 3 or 4,4 (the old form with the input "
+        "and output widths, e.g. 2,3,1, is read for one more release)",
+        shown="3 or the widths of --weights")
+    inputs: int | None = option(INPUTS,
+        help="input width; none: the width of --x (2 for the classic sample)")
+    outputs: int | None = option(OUTPUTS,
+        help="output width; none: the width of --y (1 for a number or a label)")
+    activation: ActivationSpec = option(ACTIVATION, default="sigmoid")
+    output_activation: str = option(OUTPUT_ACTIVATION, default="sigmoid",
+                                                       help="output activation",
+                                                       aliases=("--output",))
+    loss: str = option(LOSS, default="mse", help=LOSS.help.partition(";")[0])
+    bias: bool = option(flag, True, "layers without biases (the classic network has none)")
+    batch_norm: bool = option(flag, False, "Dense (no bias) → BatchNorm → σ in each hidden "
+                              "layer (needs --seed; shown per tensor)")
+    seed: int | None = option(SEED, default=None, help="random initial weights from this seed",
+                                    shown="none: the classic weights")
+    lr: float = option(real, 0.5, "learning rate η; 0: the gradients only, no update",
+                       check=non_negative)
+    steps: int = option(whole, 1, "consecutive steps of gradient descent to write out",
+                        check=at_least(1))
+    notation: str = option(
+        choice(*NOTATIONS), "layered",
+        "how quantities are named: layered (input = layer 0, w_jk^[l]), from-to (input = "
+        "layer 1, w_ij[k] from node i of layer k to node j of layer k+1) or mazur (w1…w8, "
+        "2-2-2 networks)")
+    stale_weights: bool = option(
+        flag, False, "also show each hidden δ as a loop that updates the weights above first "
+        "gets it (wrong on purpose)")
+    weights: str | None = option(string, None, 'JSON file: [{"W": [[...]], "b": [...]}, ...], '
+                                 "one object per layer (not with --seed)")
+    x: list[str] | None = option(texts, None, 'a sample, e.g. "0.35,0.9"; repeat for a batch; '
+                                 "write --x=-1,2 when the first value is negative",
+                                 repeat=True, shown=f"the classic sample {CLASSIC_X}")
+    y: list[str] | None = option(texts, None, 'its target, e.g. "0.5" (or a class label); '
+                                 "repeat for a batch", repeat=True,
+                                 shown=f"{CLASSIC_Y} with the classic sample")
+    format: str = option(choice("text", "markdown", "json"), "text",
+                         "text, markdown (with LaTeX) or json")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``explain`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "explain",
+    return add_command(
+        subparsers, "explain", ExplainOptions, run,
         help="one training step, number by number",
         description="One step of plain gradient descent written out with the four equations "
         "and the actual numbers. Default: the classic 2-3-1 sigmoid network, mse, no biases.",
     )
-    add_options(parser, OPTIONS)
-    parser.add_argument("--weights", help='JSON file: [{"W": [[...]], "b": [...]}, ...], '
-                        "one object per layer (not with --seed)")
-    parser.add_argument("--x", action="append", help='a sample, e.g. "0.35,0.9"; repeat for '
-                        'a batch; write --x=-1,2 when the first value is negative')
-    parser.add_argument("--y", action="append", help='its target, e.g. "0.5" (or a class '
-                        "label); repeat for a batch")
-    parser.add_argument("--format", choices=["text", "markdown", "json"], default="text",
-                        help="text, markdown (with LaTeX) or json (default: text)")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def _numbers(text: str, option: str) -> list[float]:
@@ -126,18 +126,17 @@ def _matrix(value: Any, where: str) -> np.ndarray:
     return array
 
 
-def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Network:
-    """The network the options ``o`` (and --weights) describe, in float64."""
-
-    if o["seed"] is not None and args.weights is not None:
+def build_network(o: ExplainOptions) -> Network:
+    """The network the options ``o`` (--weights among them) describe, in float64."""
+    if o.seed is not None and o.weights is not None:
         raise OptionError("give --seed or --weights, not both")
     weights: list[dict[str, Any]] | None = None
     # the input and output widths the samples show (None: a lone number, maybe a label)
-    x_width = len(_numbers(args.x[0], "--x")) if args.x else len(CLASSIC_X.split(","))
-    y_widths = {len(_numbers(text, "--y")) for text in (args.y or [CLASSIC_Y])}
+    x_width = len(_numbers(o.x[0], "--x")) if o.x else len(CLASSIC_X.split(","))
+    y_widths = {len(_numbers(text, "--y")) for text in (o.y or [CLASSIC_Y])}
     y_width = max(y_widths) if max(y_widths) > 1 else None
-    if args.weights is not None:
-        weights = _read_weights(args.weights)
+    if o.weights is not None:
+        weights = _read_weights(o.weights)
         matrices = [_matrix(layer["W"], f"--weights: layer {i + 1} W")
                     for i, layer in enumerate(weights)]
         for i, W in enumerate(matrices):
@@ -148,38 +147,36 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Network:
                 raise OptionError(f"--weights: layer {i + 1} W has {W.shape[1]} columns but "
                                  f"layer {i} has {matrices[i - 1].shape[0]} units")
         inferred = [matrices[0].shape[1]] + [W.shape[0] for W in matrices]
-        widths = (inferred if o["layers"] is None else network_widths(
-            o["layers"], args.inputs and o["inputs"], args.outputs and o["outputs"],
-            inferred[0], inferred[-1]))
+        widths = (inferred if o.layers is None else network_widths(
+            o.layers, o.inputs, o.outputs, inferred[0], inferred[-1]))
         if widths != inferred:
             raise OptionError(f"--weights give layers {','.join(map(str, inferred))} but "
                               f"the options say {','.join(map(str, widths))}")
     else:
-        if o["seed"] is None:  # the classic weights: 2 inputs, whatever --x says
+        if o.seed is None:  # the classic weights: 2 inputs, whatever --x says
             x_width = CLASSIC_LAYERS[0]
-        widths = network_widths(o["layers"] or [CLASSIC_LAYERS[1]],
-                                args.inputs and o["inputs"], args.outputs and o["outputs"],
-                                x_width, y_width, defaults=(x_width, 1))
-    classic = weights is None and o["seed"] is None
+        widths = network_widths(o.layers or [CLASSIC_LAYERS[1]],
+                                o.inputs, o.outputs, x_width, y_width, defaults=(x_width, 1))
+    classic = weights is None and o.seed is None
     if classic and widths != CLASSIC_LAYERS:
         raise OptionError("give --seed N or --weights FILE for a network other than the "
                           "classic 2-3-1")
     # the classic network has no biases, as in the textbook derivations
-    bias = o["bias"] and not classic
+    bias = o.bias and not classic
     if weights is not None:
         has_bias = ["b" in layer for layer in weights]
-        if not o["bias"] and any(has_bias):
+        if not o.bias and any(has_bias):
             raise OptionError("--weights give biases b but --no-bias was asked for")
         if any(has_bias) and not all(has_bias):
             raise OptionError("--weights: give b for every layer or for none")
         bias = all(has_bias)
-    if o["batch_norm"] and o["seed"] is None:
+    if o.batch_norm and o.seed is None:
         raise OptionError("--batch-norm needs --seed N (random initial weights)")
     with in_flags():
         network = NetworkSpec(
             n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
-            activation=o["activation"], output_activation=o["output_activation"],
-            loss=o["loss"], bias=bias, batch_norm=o["batch_norm"], seed=o["seed"], dtype="float64")
+            activation=o.activation, output_activation=o.output_activation, loss=o.loss,
+            bias=bias, batch_norm=o.batch_norm, seed=o.seed, dtype="float64")
     net = spec.build_network(network)
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     if classic:
@@ -193,18 +190,17 @@ def build_network(args: argparse.Namespace, o: dict[str, Any]) -> Network:
     return net
 
 
-def run(args: argparse.Namespace) -> int:
+def run(o: ExplainOptions) -> int:
     from backprop import explain
 
-    o = resolve(args, OPTIONS)
-    net = build_network(args, o)
-    xs: list[str] = args.x if args.x else [CLASSIC_X]
+    net = build_network(o)
+    xs: list[str] = o.x if o.x else [CLASSIC_X]
     X = [_numbers(text, "--x") for text in xs]
     for text, row in zip(xs, X, strict=True):
         if len(row) != net.n_inputs:
             raise OptionError(f"--x {text!r} has {len(row)} value{'s' if len(row) != 1 else ''} "
                              f"but the network has {net.n_inputs} inputs")
-    ys: list[str] | None = args.y if args.y else ([CLASSIC_Y] if not args.x else None)
+    ys: list[str] | None = o.y if o.y else ([CLASSIC_Y] if not o.x else None)
     if ys is None:
         raise OptionError("give a target --y for each --x")
     if len(xs) != len(ys):
@@ -222,15 +218,15 @@ def run(args: argparse.Namespace) -> int:
             raise OptionError(f"--y {text!r} has {len(row)} values but the network has "
                              f"{net.n_outputs} outputs")
         targets.append(row)
-    if o["stale_weights"] and o["lr"] == 0:
+    if o.stale_weights and o.lr == 0:
         raise OptionError("--stale-weights needs --lr > 0: with no update no weight is stale")
-    if o["steps"] > 100:
-        raise OptionError(f"--steps must be at most 100, got {o['steps']}")
-    trace = explain(net, np.array(X), np.array(targets), lr=o["lr"], steps=o["steps"],
-                    stale_weights=o["stale_weights"], notation=o["notation"])
-    if args.format == "markdown":
+    if o.steps > 100:
+        raise OptionError(f"--steps must be at most 100, got {o.steps}")
+    trace = explain(net, np.array(X), np.array(targets), lr=o.lr, steps=o.steps,
+                    stale_weights=o.stale_weights, notation=o.notation)
+    if o.format == "markdown":
         print(trace.to_markdown())
-    elif args.format == "json":
+    elif o.format == "json":
         print(trace.to_json())
     else:
         print(trace.to_text())

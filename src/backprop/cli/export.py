@@ -8,37 +8,41 @@ as its first two nodes, so X goes in as it came from the data file.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from backprop.cli.common import load_model
+from backprop.cli.option_kinds import REQUIRED, choice, text
+from backprop.cli.options import Options, add_command, argument, option
 from backprop.errors import OptionError
 
 FORMATS = ("onnx",)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExportOptions(Options):
+    model: str = argument("a model file (model.npz)")
+    format: str = option(choice(*FORMATS), REQUIRED, f"the output format: {', '.join(FORMATS)}")
+    out: str | None = option(text, None, "the output file",
+                             shown="MODEL with the format's suffix")
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``export`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "export",
+    return add_command(
+        subparsers, "export", ExportOptions, run,
         help="write a saved model in another format (ONNX)",
         description="Write MODEL (a model file written by `backprop train` or net.save) as an "
         "ONNX graph (opset 17) that onnxruntime and other runtimes can run.",
     )
-    parser.add_argument("model", help="a model file (model.npz)")
-    parser.add_argument("--format", choices=FORMATS, required=True, help="the output format")
-    parser.add_argument("--out", help="the output file (default: MODEL with the format's suffix)")
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks of errors")
-    parser.set_defaults(run=run)
-    return parser
 
 
-def run(args: argparse.Namespace) -> int:
-    net = load_model(args.model)
-    out = Path(args.out) if args.out else Path(args.model).with_suffix(f".{args.format}")
+def run(o: ExportOptions) -> int:
+    net = load_model(o.model)
+    out = Path(o.out) if o.out else Path(o.model).with_suffix(f".{o.format}")
     scaler = net.metadata.get("scaler") or {}
     from backprop.export.onnx import to_onnx
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import ipaddress
+import os
 import socket
 import sys
 import webbrowser
+from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any
 
+from backprop.cli.option_kinds import between, flag, positive, real, text, texts, whole
+from backprop.cli.options import Options, add_command, option
 from backprop.errors import OptionError
 
 #: The modules of the optional extra ``backprop[lab]``.
@@ -20,23 +25,46 @@ INSTALL_HINT = "pip install 'backprop[lab]'"
 WS_MAX_FRAME_BYTES = 1024 * 1024
 
 
+@dataclass(frozen=True, kw_only=True)
+class LabOptions(Options):
+    host: str = option(text, "127.0.0.1", "address to bind")
+    port: int = option(whole, 8765, "port; 0 picks a free one", check=between(0, 65535))
+    open: bool = option(flag, False, "open the index in a web browser")
+    idle_timeout: float = option(
+        real, 15 * 60.0, "close a tab's session after this many seconds without input",
+        check=positive, metavar="SECONDS")
+    imports: list[str] = option(
+        texts, [], "import this Python module first (repeatable; the current folder is "
+        "searched too), e.g. one whose bp.register_activation calls the lab's menus should offer",
+        repeat=True, metavar="MODULE", aliases=("--import",), shown="none")
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "lab",
+    return add_command(
+        subparsers, "lab", LabOptions, run,
         help="serve the lab: gradient descent on a live canvas, equations checked in the browser",
         description="Start the lab's local web server and print its URL. Every number on "
         "its pages is computed by this library in Python and streamed over a WebSocket. "
         "Ctrl-C stops it.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port; 0 picks a free one (8765)")
-    parser.add_argument("--open", action="store_true", help="open the index in a web browser")
-    parser.add_argument(
-        "--idle-timeout", type=float, default=15 * 60.0, metavar="SECONDS",
-        help="close a tab's session after this many seconds without input (900)",
-    )
-    parser.set_defaults(run=run)
-    return parser
+
+
+def import_modules(names: list[str]) -> None:
+    """Import each ``--import`` module, so that what it registers (an activation, a loss)
+    is in the library's registries before the lab reads them."""
+    if names and "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    for name in names:
+        if not name.strip():
+            raise OptionError("--import needs a module name, got an empty one")
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            missing = error.name or ""
+            if missing and (name == missing or name.startswith(missing + ".")):
+                raise OptionError(f"--import {name}: no module named {missing!r} in the "
+                                  "current folder or on the Python path") from None
+            raise  # the module itself imports something missing: its own traceback
 
 
 def is_loopback(host: str) -> bool:
@@ -51,8 +79,6 @@ def is_loopback(host: str) -> bool:
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on (host, port); port 0 lets the system pick a free one."""
-    if not 0 <= port <= 65535:
-        raise OptionError(f"--port must be between 0 and 65535, got {port}")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as error:
@@ -74,30 +100,29 @@ def url_of(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(o: LabOptions) -> int:
     missing = [name for name in LAB_MODULES if find_spec(name) is None]
     if missing:
         print(f"backprop: error: the lab needs {', '.join(missing)}: {INSTALL_HINT}",
               file=sys.stderr)
         return 2
-    if args.idle_timeout <= 0:
-        raise OptionError(f"--idle-timeout must be positive, got {args.idle_timeout}")
+    import_modules(o.imports)
     import uvicorn
 
     from backprop.lab.app import create_app
 
-    sock = bind(args.host, args.port)
-    if not is_loopback(args.host):
-        print(f"backprop lab: warning: listening on {args.host}, not loopback: anyone who can "
+    sock = bind(o.host, o.port)
+    if not is_loopback(o.host):
+        print(f"backprop lab: warning: listening on {o.host}, not loopback: anyone who can "
               "reach this machine can use the lab", file=sys.stderr, flush=True)
     url = url_of(sock)
     config = uvicorn.Config(
-        create_app(idle_timeout=args.idle_timeout), log_level="warning",
+        create_app(idle_timeout=o.idle_timeout), log_level="warning",
         timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
     )
     server = uvicorn.Server(config)
     print(f"backprop lab: serving on {url}", flush=True)
-    if args.open:
+    if o.open:
         webbrowser.open(url)
     try:
         server.run(sockets=[sock])

@@ -17,12 +17,15 @@ import struct
 import sys
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from backprop.cli.common import load_model, prepare_inputs
+from backprop.cli.option_kinds import text
+from backprop.cli.options import Options, add_command, argument, option
 from backprop.errors import DataError
 from backprop.files.io import (
     check_npz_sizes,
@@ -36,21 +39,22 @@ from backprop.network import Network
 from backprop.validation import as_numeric_array, cast_finite, check_finite
 
 
+@dataclass(frozen=True, kw_only=True)
+class PredictOptions(Options):
+    model: str = argument("a model file written by `backprop train` (model.npz)")
+    input: str = argument("a .csv or .npz file of samples, or a .png image")
+    output: str | None = option(text, None, "write the CSV here", shown="stdout",
+                                aliases=("-o",))
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``predict`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "predict",
+    return add_command(
+        subparsers, "predict", PredictOptions, run,
         help="predictions of a saved model for a CSV/NPZ file or a PNG image",
         description="CSV/NPZ in, CSV out (one row per sample: the prediction, and class "
         "probabilities for a classifier); or a PNG of a digit: its label and probabilities.",
     )
-    parser.add_argument("model", help="a model file written by `backprop train` (model.npz)")
-    parser.add_argument("input", help="a .csv or .npz file of samples, or a .png image")
-    parser.add_argument("--output", "-o", help="write the CSV here instead of stdout")
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks of errors")
-    parser.set_defaults(run=run)
-    return parser
 
 
 def _class_names(net: Network) -> list[str]:
@@ -212,12 +216,12 @@ def resize(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    net = load_model(args.model)
-    path = check_regular_file(args.input, "input file", DataError)
+def run(o: PredictOptions) -> int:
+    net = load_model(o.model)
+    path = check_regular_file(o.input, "input file", DataError)
     suffix = path.suffix.lower()
     if suffix == ".png":
-        X = prepare_inputs(net, read_image(path, net), args.input)
+        X = prepare_inputs(net, read_image(path, net), o.input)
         probabilities = np.asarray(net.forward(X))[0]
         label = int(np.asarray(net.predict(X))[0])
         names = _class_names(net)
@@ -228,8 +232,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:>6}: {p:.4f}")
         return 0
     if suffix not in (".csv", ".npz"):
-        raise DataError(f"{args.input}: give a .csv, .npz or .png file")
-    X = prepare_inputs(net, _read_samples(net, path), args.input)
+        raise DataError(f"{o.input}: give a .csv, .npz or .png file")
+    X = prepare_inputs(net, _read_samples(net, path), o.input)
     predictions = np.asarray(net.predict(X))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -246,12 +250,12 @@ def run(args: argparse.Namespace) -> int:
         writer.writerow([f"y{k}" if values.shape[1] > 1 else "y" for k in range(values.shape[1])])
         for row in values:
             writer.writerow([f"{v:.6g}" for v in row])
-    if args.output:
-        text = buffer.getvalue().encode("utf-8")
+    if o.output:
+        encoded = buffer.getvalue().encode("utf-8")
         try:
-            write_atomically(args.output, lambda file: file.write(text), DataError)
+            write_atomically(o.output, lambda file: file.write(encoded), DataError)
         except OSError as error:
-            raise DataError(f"cannot write {args.output}: {error.strerror}") from None
+            raise DataError(f"cannot write {o.output}: {error.strerror}") from None
     else:
         sys.stdout.write(buffer.getvalue())
     return 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from backprop.datasets import Dataset, Scaler
 from backprop.datasets.base import Task
 from backprop.errors import DataError
 from backprop.streaming import NpyFile, NpyShards, Source, open_source
+
+if TYPE_CHECKING:
+    from backprop.cli.option_table import TrainingOptions
 
 #: Rows of the training data kept in memory as its sample (the boundary plot's points).
 SAMPLE_ROWS = 1000
@@ -71,19 +74,19 @@ def _scaler(source: Source, kind: str) -> Scaler:
 
 
 def streamed_arrays(
-    spec: str, o: dict[str, Any]
+    spec: str, o: TrainingOptions
 ) -> tuple[Dataset, Source, None, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, source, None, X_test, y_test, scaler), as ``training_arrays`` gives for data
     in memory; the source goes to ``fit`` in place of X (with y None)."""
-    for option in ("classes", "train_samples"):
-        if o[option]:
-            raise DataError(f"--{option.replace('_', '-')} does not apply to data streamed "
-                             f"from {spec}; write the shards you want to train on")
-    if o.get("validation_split") is not None:
+    for flag, value in (("--classes", o.classes), ("--train-samples", o.train_samples)):
+        if value:
+            raise DataError(f"{flag} does not apply to data streamed from {spec}; write the "
+                            "shards you want to train on")
+    if o.validation_split is not None:
         raise DataError(f"--validation-split does not apply to data streamed from {spec}: "
                         "nothing is held back from a stream; a shard folder's X_test.npy and "
                         "y_test.npy are its test set")
-    source = open_source(spec, buffer_size=o.get("buffer_size"))
+    source = open_source(spec, buffer_size=o.buffer_size)
     assert isinstance(source, NpyShards | NpyFile)
     targets = source.targets()
     test = source.test_arrays() if isinstance(source, NpyShards) else None
@@ -115,8 +118,8 @@ def streamed_arrays(
         sample_y = np.asarray(sample_y, dtype=np.float32)
         y_test = None if y_test is None else np.asarray(y_test, dtype=np.float32)
     scaler = None
-    if o["scale"] != "none":
-        scaler = _scaler(source, o["scale"])
+    if o.scale != "none":
+        scaler = _scaler(source, o.scale)
         fitted = scaler
         source.transform = lambda X: np.asarray(fitted.transform(X), dtype=np.float32)
         if X_test is not None:

@@ -18,11 +18,14 @@ import logging
 import sys
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from backprop.cli import train
 from backprop.cli.common import prepare_out
+from backprop.cli.option_kinds import at_least, flag, text, whole
+from backprop.cli.options import Options, add_command, argument, option
 from backprop.errors import DataError, DivergenceError, ModelFileError
 from backprop.sweep import (
     MAXIMIZED,
@@ -126,34 +129,41 @@ def check_train_options(config: SweepConfig, source: str = "config") -> None:
                                "train (see backprop train --help)")
 
 
+def _sweep_folder(config_file: str) -> str:
+    return str(Path("runs") / f"sweep-{Path(config_file).stem}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SweepOptions(Options):
+    """Where the trials run (one of --scheduler, --workers, --serial) and what is written."""
+
+    config_file: str = argument("the sweep's TOML file", metavar="CONFIG.toml")
+    scheduler: str | None = option(text, None, "a running Dask scheduler, e.g. tcp://host:8786",
+                                   metavar="ADDRESS", exclusive="cluster")
+    workers: int | None = option(whole, None, "local cluster of N worker processes, 1 thread "
+                                 "each", check=at_least(1), shown="one per core", metavar="N",
+                                 exclusive="cluster")
+    serial: bool = option(flag, False, "run the trials here one after another, without Dask",
+                          exclusive="cluster")
+    out: str = option(text, _sweep_folder, "output directory", shown="runs/sweep-CONFIG")
+    quiet: bool = option(flag, False, "print only the best trial")
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``sweep`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "sweep",
+    return add_command(
+        subparsers, "sweep", SweepOptions, run,
         help="grid or random search over train's options, on a Dask cluster",
         description="Run a grid or random search over backprop train's options, each trial "
         "a training run, on a Dask cluster (a local one by default). Writes sweep.json "
         "and one folder per trial into --out.",
     )
-    parser.add_argument("config_file", metavar="CONFIG.toml", help="the sweep's TOML file")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="a running Dask scheduler, e.g. tcp://host:8786")
-    where.add_argument("--workers", type=int, metavar="N",
-                       help="local cluster of N worker processes, 1 thread each "
-                       "(default: one per core)")
-    where.add_argument("--serial", action="store_true",
-                       help="run the trials here one after another, without Dask")
-    parser.add_argument("--out", help="output directory (runs/sweep-CONFIG)")
-    parser.add_argument("--quiet", action="store_true", help="print only the best trial")
-    parser.set_defaults(run=run)
-    return parser
 
 
 @contextlib.contextmanager
-def dask_client(args: argparse.Namespace) -> Iterator[Any]:
+def dask_client(o: SweepOptions) -> Iterator[Any]:
     """A Client of the cluster the options name (None with --serial), closed afterwards."""
-    if args.serial:
+    if o.serial:
         yield None
         return
     try:
@@ -161,19 +171,17 @@ def dask_client(args: argparse.Namespace) -> Iterator[Any]:
         from distributed import Client, LocalCluster
     except ImportError:
         raise SweepConfigError(DASK_MISSING) from None
-    if args.scheduler:
+    if o.scheduler:
         try:
-            client = Client(args.scheduler, timeout="10s")  # type: ignore[no-untyped-call]
+            client = Client(o.scheduler, timeout="10s")  # type: ignore[no-untyped-call]
         except (OSError, TimeoutError, ValueError) as error:
             raise SweepConfigError(
-                f"--scheduler {args.scheduler}: cannot reach a Dask scheduler there ({error})"
+                f"--scheduler {o.scheduler}: cannot reach a Dask scheduler there ({error})"
             ) from None
         with client:
             yield client
         return
-    workers = CPU_COUNT if args.workers is None else args.workers
-    if workers < 1:
-        raise SweepConfigError(f"--workers must be at least 1, got {workers}")
+    workers = CPU_COUNT if o.workers is None else o.workers
     cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
         silence_logs=logging.ERROR)
@@ -258,13 +266,13 @@ class Display:
         self.console.print(table)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(o: SweepOptions) -> int:
     try:
-        config = load_config(args.config_file)
-        check_train_options(config, source=args.config_file)
-        out = prepare_out(args.out or str(Path("runs") / f"sweep-{Path(args.config_file).stem}"))
+        config = load_config(o.config_file)
+        check_train_options(config, source=o.config_file)
+        out = prepare_out(o.out)
         total = len(trial_params(config))
-        with dask_client(args) as client, Display(config, total, quiet=args.quiet) as display:
+        with dask_client(o) as client, Display(config, total, quiet=o.quiet) as display:
             results = run_sweep(config, out, run_trial, client=client, on_result=display)
     except SweepConfigError as error:
         print(f"backprop: error: {error}", file=sys.stderr)

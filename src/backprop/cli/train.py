@@ -2,9 +2,11 @@
 
 Options come from the command line, or from a TOML file (--config) whose
 keys are the long option names (dashes or underscores); the command line
-wins. Their defaults are in :mod:`.option_table`, and ``backprop train
---help`` shows each one. A bad value raises OptionError with a one-line
-message, which the ``backprop`` command turns into exit status 2.
+wins. They are declared once, in :class:`TrainOptions` (its shared part,
+:class:`~backprop.cli.option_table.TrainingOptions`, with diagnose), and
+``backprop train --help`` shows each one's default. A bad value raises
+OptionError with a one-line message, which the ``backprop`` command turns
+into exit status 2.
 
 On MNIST the defaults give a 784-256-10 network (relu, softmax output,
 He init) trained by Adam at lr 0.003 with a cosine schedule, batches of
@@ -21,6 +23,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,8 +31,9 @@ import numpy as np
 from backprop import __version__
 from backprop.cli.building import build_network, build_optimizer, build_schedule
 from backprop.cli.common import prepare_out, scaler_state, training_arrays, write_json
-from backprop.cli.option_table import TRAIN_OPTIONS
-from backprop.cli.options import add_options, resolve
+from backprop.cli.option_kinds import flag, non_negative, whole
+from backprop.cli.option_table import TrainingOptions
+from backprop.cli.options import add_command, option
 from backprop.cli.plots import write_plots
 from backprop.cli.progress import Progress
 from backprop.datasets import Dataset, Scaler
@@ -37,19 +41,26 @@ from backprop.network import Network
 from backprop.training.callbacks import Callback
 
 
+@dataclass(frozen=True, kw_only=True)
+class TrainOptions(TrainingOptions):
+    """train's options: the shared ones (the network, optimizer, schedule, data) and its own."""
+
+    early_stopping: int | None = option(
+        whole, None, "stop after PATIENCE epochs without improvement; none: never",
+        check=non_negative, metavar="PATIENCE")
+    quiet: bool = option(flag, False, "print only errors")
+    json_lines: bool = option(flag, False, "one JSON object per epoch on stdout")
+    plots: bool = option(flag, True, "write no PNG plots")
+
+
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to an argparse subparsers object."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "train",
+    return add_command(
+        subparsers, "train", TrainOptions, run,
         help="train a network on a dataset; save model, metrics and plots",
         description="Train an MLP on a named dataset or a .csv/.npz file. Writes model.npz, "
         "metrics.json and PNG plots into --out. Defaults marked mnist apply to mnist.",
     )
-    parser.add_argument("dataset", help="a dataset name (see `backprop datasets`) or a "
-                        ".csv/.npz path")
-    add_options(parser, TRAIN_OPTIONS)
-    parser.set_defaults(run=run)
-    return parser
 
 
 # -- the command ---------------------------------------------------------------
@@ -72,11 +83,11 @@ def scaling_line(kind: str, task: str) -> str:
             f"evaluate and predict take inputs in the data's own units{targets}")
 
 
-def many_classes_hint(data: Dataset, o: dict[str, Any]) -> str | None:
+def many_classes_hint(data: Dataset, o: TrainingOptions) -> str | None:
     """A note when a file's whole-number targets were taken as more classes than a tenth of
     the samples: a quantity (a price, a count) is more likely than so many classes."""
     n_classes, m = data.n_classes or 0, data.n_train
-    if o.get("task", "auto") != "auto" or data.task != "classification" or n_classes <= 10:
+    if o.task != "auto" or data.task != "classification" or n_classes <= 10:
         return None
     if n_classes * 10 <= m:
         return None
@@ -116,10 +127,9 @@ def linear_model_line(affine: dict[str, Any]) -> str:
     return "linear model in the data's own units: " + ";  ".join(equations)
 
 
-def run(args: argparse.Namespace) -> int:
-    o = resolve(args, TRAIN_OPTIONS, args.dataset)
-    out = prepare_out(o["out"])
-    data, X, y, X_test, y_test, scaler = training_arrays(args.dataset, o)
+def run(o: TrainOptions) -> int:
+    out = prepare_out(o.out)
+    data, X, y, X_test, y_test, scaler = training_arrays(o.dataset, o)
     net = build_network(o, data)
     optimizer = build_optimizer(o)
     schedule = build_schedule(o)
@@ -128,13 +138,13 @@ def run(args: argparse.Namespace) -> int:
         "task": data.task,
         "class_names": list(data.class_names) if data.class_names else None,
         "image_shape": list(data.image_shape) if data.image_shape else None,
-        "classes": o["classes"],
+        "classes": o.classes,
         "run_id": uuid.uuid4().hex,  # also in metrics.json: the two files of one run
     })
     if scaler is not None:
         net.metadata["scaler"] = scaler_state(scaler)
     say: Callable[[str], None] = (
-        (lambda _text: None) if o["quiet"] or o["json_lines"] else print
+        (lambda _text: None) if o.quiet or o.json_lines else print
     )
     say(f"{data.summary()}")
     hint = many_classes_hint(data, o)
@@ -142,22 +152,22 @@ def run(args: argparse.Namespace) -> int:
         say(hint)
     if scaler is not None:
         say(scaling_line(scaler.kind, data.task))
-    say(f"network: {'-'.join(str(w) for w in [net.n_inputs, *o['layers'], net.n_outputs])}, "
+    say(f"network: {'-'.join(str(w) for w in [net.n_inputs, *o.layers, net.n_outputs])}, "
         f"{net.n_params:,} parameters; {optimizer!r}")
-    progress = Progress(quiet=o["quiet"], json_lines=o["json_lines"])
+    progress = Progress(quiet=o.quiet, json_lines=o.json_lines)
     callbacks: list[Callback] = [progress]
-    if o["early_stopping"] is not None:
-        from backprop.training.steering import EarlyStopping
+    if o.early_stopping is not None:
+        from backprop.training.callbacks import EarlyStopping
 
-        monitor = "val_loss" if o["validation_split"] else "loss"
-        callbacks.append(EarlyStopping(monitor=monitor, patience=o["early_stopping"],
+        monitor = "val_loss" if o.validation_split else "loss"
+        callbacks.append(EarlyStopping(monitor=monitor, patience=o.early_stopping,
                                        restore_best_weights=True))
     interrupted = False
     start = time.perf_counter()
     try:
-        net.fit(X, y, epochs=o["epochs"], batch_size=o["batch_size"], optimizer=optimizer,
-                validation_split=o["validation_split"], schedule=schedule,
-                clip_norm=o["clip_norm"], callbacks=callbacks)
+        net.fit(X, y, epochs=o.epochs, batch_size=o.batch_size, optimizer=optimizer,
+                validation_split=o.validation_split, schedule=schedule,
+                clip_norm=o.clip_norm, callbacks=callbacks)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -180,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         "final": {k: v for k, v in (progress.rows[-1] if progress.rows else {}).items()
                   if k not in ("epoch", "seconds", "samples_per_s")},
         "test": None,
-        "config": {"dataset": args.dataset, **o},
+        "config": o.values(),
         "versions": _versions(),
     }
     if X_test is not None and y_test is not None:
@@ -189,7 +199,7 @@ def run(args: argparse.Namespace) -> int:
     if affine is not None:
         metrics["linear_model"] = affine
     write_json(out / "metrics.json", metrics)
-    if o["plots"] and not interrupted:
+    if o.plots and not interrupted:
         write_plots(out, net, data, progress.rows, X_test, y_test, scaler)
     if affine is not None:
         say(linear_model_line(affine))

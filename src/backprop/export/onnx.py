@@ -1,13 +1,17 @@
 """A trained network as a standard ONNX graph (opset 17), built with the ``onnx`` package.
 
 The graph computes what :meth:`backprop.Network.forward` computes, in
-inference mode, layer by layer:
+inference mode. There is no table of layer kinds here: each layer adds its
+own nodes (``Layer.onnx_form``) and a Dense layer asks its activation for
+σ's (``Activation.onnx_form``), so a user's own layer kind or activation
+exports when it declares its form. The built-in ones give:
 
-    Dense        Gemm(a, W, b, transB=1)       z = a Wᵀ + b  (W is (n_out, n_in))
-                 then Sigmoid, Tanh, Relu, LeakyRelu(alpha=slope), Softmax(axis=1),
-                 or nothing for linear
-    BatchNorm    BatchNormalization(a, γ, β, running mean, running var, epsilon)
-    Dropout      Identity (inverted dropout changes nothing at predict time)
+    Dense           Gemm(a, W, b, transB=1)     z = a Wᵀ + b  (W is (n_out, n_in)), then σ:
+                    Sigmoid, Tanh, Relu, LeakyRelu(alpha=slope), Softmax(axis=1),
+                    nothing for linear
+    ActivationLayer σ's nodes alone
+    BatchNorm       BatchNormalization(a, γ, β, running mean, running var, epsilon)
+    Dropout         Identity (inverted dropout changes nothing at predict time)
 
 Input ``X`` has shape (batch, n_inputs) and the network's dtype (float32 or
 float64); the output is ``probabilities`` for a classifier (the output
@@ -24,16 +28,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop.nn.activation_layer import ActivationLayer
-from backprop.nn.activations import Activation
-from backprop.nn.batchnorm import BatchNorm
-from backprop.nn.dropout import Dropout
-from backprop.nn.layers import Dense
+from backprop.errors import OptionError
 from backprop.version import __version__
 
 if TYPE_CHECKING:
@@ -41,16 +42,6 @@ if TYPE_CHECKING:
 
 OPSET = 17
 IR_VERSION = 8
-
-#: The library's activation → (ONNX operator, its attributes); linear has none.
-ACTIVATION_OPS: dict[str, str | None] = {
-    "linear": None,
-    "sigmoid": "Sigmoid",
-    "tanh": "Tanh",
-    "relu": "Relu",
-    "leaky_relu": "LeakyRelu",
-    "softmax": "Softmax",
-}
 
 
 def _onnx() -> Any:
@@ -61,25 +52,32 @@ def _onnx() -> Any:
     return onnx
 
 
-def _activation_node(helper: Any, nodes: list[Any], activation: Activation, z: str,
-                     index: int) -> str:
-    """Append σ of layer ``index`` applied to the tensor ``z``; the name of its output."""
-    name = activation.name
-    if name not in ACTIVATION_OPS:
-        raise ValueError(
-            f"layer {index}: activation {name!r} has no ONNX operator here; "
-            f"exportable: {', '.join(ACTIVATION_OPS)}"
-        )
-    op = ACTIVATION_OPS[name]
-    if op is None:
-        return z
-    attributes: dict[str, Any] = {}
-    if name == "leaky_relu":
-        attributes["alpha"] = float(activation.config()["slope"])
-    if name == "softmax":
-        attributes["axis"] = 1
-    nodes.append(helper.make_node(op, [z], [f"layers.{index}.a"], **attributes))
-    return f"layers.{index}.a"
+class OnnxGraph:
+    """The graph being built, as the layers and activations see it.
+
+    Attributes:
+        onnx: the onnx package (for anything beyond :meth:`node` and :meth:`constant`).
+        dtype: the network's dtype, which every constant takes.
+        nodes, initializers: what has been added, in order.
+    """
+
+    def __init__(self, onnx: Any, dtype: Any) -> None:
+        self.onnx = onnx
+        self.dtype = np.dtype(dtype)
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def node(self, op_type: str, inputs: Sequence[str], output: str, **attributes: Any) -> str:
+        """Add the node ``output = op_type(*inputs, **attributes)``; return ``output``."""
+        self.nodes.append(self.onnx.helper.make_node(op_type, list(inputs), [output],
+                                                     **attributes))
+        return output
+
+    def constant(self, name: str, array: Any) -> str:
+        """Add ``array`` (in the network's dtype) as the constant tensor ``name``; return it."""
+        tensor = np.asarray(array, dtype=self.dtype)
+        self.initializers.append(self.onnx.numpy_helper.from_array(tensor, name))
+        return name
 
 
 def build_model(
@@ -87,63 +85,34 @@ def build_model(
 ) -> Any:
     """The onnx.ModelProto of ``net`` (see the module's docstring for the graph)."""
     onnx = _onnx()
-    helper, numpy_helper = onnx.helper, onnx.numpy_helper
-    dtype = net.dtype
-    nodes: list[Any] = []
-    weights: list[Any] = []
-
-    def constant(name: str, array: Any) -> str:
-        weights.append(numpy_helper.from_array(np.asarray(array, dtype=dtype), name))
-        return name
-
+    helper = onnx.helper
+    graph = OnnxGraph(onnx, net.dtype)
     current = "X"
     if input_offset is not None or input_scale is not None:
         offset = np.zeros(net.n_inputs) if input_offset is None else input_offset
         scale = np.ones(net.n_inputs) if input_scale is None else input_scale
         # x ← (x − offset) / scale, as the model was trained
-        nodes.append(helper.make_node("Sub", [current, constant("input.offset", offset)],
-                                      ["input.centered"]))
-        nodes.append(helper.make_node("Div", ["input.centered", constant("input.scale", scale)],
-                                      ["input.scaled"]))
-        current = "input.scaled"
+        centered = graph.node("Sub", [current, graph.constant("input.offset", offset)],
+                              "input.centered")
+        current = graph.node("Div", [centered, graph.constant("input.scale", scale)],
+                             "input.scaled")
     for index, layer in enumerate(net.layers):
-        prefix = f"layers.{index}"
-
-        if isinstance(layer, Dense):
-            inputs = [current, constant(f"{prefix}.W", layer.W)]
-            if layer.b is not None:
-                inputs.append(constant(f"{prefix}.b", layer.b))
-            # z = a Wᵀ + b, one sample per row
-            nodes.append(helper.make_node("Gemm", inputs, [f"{prefix}.z"], transB=1))
-            current = _activation_node(helper, nodes, layer.activation, f"{prefix}.z", index)
-        elif isinstance(layer, ActivationLayer):  # σ on its own, e.g. after a BatchNorm
-            current = _activation_node(helper, nodes, layer.activation, current, index)
-        elif isinstance(layer, BatchNorm):
-            # y = γ (x − μ) / √(σ² + ε) + β with the running statistics (inference mode)
-            inputs = [current, constant(f"{prefix}.gamma", layer.gamma),
-                      constant(f"{prefix}.beta", layer.beta),
-                      constant(f"{prefix}.running_mean", layer.running_mean),
-                      constant(f"{prefix}.running_var", layer.running_var)]
-            nodes.append(helper.make_node("BatchNormalization", inputs, [f"{prefix}.a"],
-                                          epsilon=float(layer.eps)))
-            current = f"{prefix}.a"
-        elif isinstance(layer, Dropout):
-            nodes.append(helper.make_node("Identity", [current], [f"{prefix}.a"]))
-            current = f"{prefix}.a"
-        else:
-            raise ValueError(f"layer {index}: {type(layer).__name__} has no ONNX export")
+        try:
+            current = layer.onnx_form(graph, current, f"layers.{index}")
+        except OptionError as error:
+            raise OptionError(f"layer {index} ({type(layer).__name__}): {error}") from None
     output_name = "probabilities" if net.is_classifier else "values"
-    nodes.append(helper.make_node("Identity", [current], [output_name]))
-    element = helper.np_dtype_to_tensor_dtype(dtype)
-    graph = helper.make_graph(
-        nodes,
+    graph.node("Identity", [current], output_name)
+    element = helper.np_dtype_to_tensor_dtype(graph.dtype)
+    proto = helper.make_graph(
+        graph.nodes,
         "backprop_network",
         [helper.make_tensor_value_info("X", element, ["batch", net.n_inputs])],
         [helper.make_tensor_value_info(output_name, element, ["batch", net.n_outputs])],
-        initializer=weights,
+        initializer=graph.initializers,
     )
     model = helper.make_model(
-        graph,
+        proto,
         opset_imports=[helper.make_opsetid("", OPSET)],
         producer_name="backprop",
         producer_version=__version__,

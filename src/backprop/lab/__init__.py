@@ -1,7 +1,10 @@
 """The lab: a local web app (``backprop lab``) that drives this library's engine live.
 
 Python computes every number (the Network, the optimizers, ``bp.explain``,
-``bp.gradcheck``); the pages in ``static/`` only draw what the server streams
-over one WebSocket per tab. Needs the optional extra ``backprop[lab]``
-(starlette, uvicorn, pydantic); import :func:`backprop.lab.app.create_app`.
+``bp.gradcheck``); the pages only draw what the server streams over one
+WebSocket per tab. Each page is a package (``regression/``, ``sandbox/``,
+``playground/``) holding its server code, its message schemas and its static
+files; ``app``, ``session``, ``protocol`` and ``static/`` are what they share.
+Needs the optional extra ``backprop[lab]`` (starlette, uvicorn, pydantic);
+import :func:`backprop.lab.app.create_app`.
 """

@@ -2,8 +2,9 @@
 
 Register a page with one line in :data:`PAGES` (its URL name → its
 :class:`~backprop.lab.session.Page` class); ``/NAME`` then serves
-``static/NAME.html`` and ``/ws/NAME`` runs a :class:`~backprop.lab.session.Session`
-of that class per connection.
+``NAME.html`` from the page's own folder of static files, ``/static/NAME/`` serves
+that folder, and ``/ws/NAME`` runs a :class:`~backprop.lab.session.Session` of that
+class per connection. ``/static/`` serves what every page shares (``lab/static/``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
-from backprop.lab.playground import PlaygroundPage
-from backprop.lab.regression import RegressionPage
-from backprop.lab.sandbox_page import SandboxPage
+from backprop.lab.playground.page import PlaygroundPage
+from backprop.lab.regression.page import RegressionPage
+from backprop.lab.sandbox.page import SandboxPage
 from backprop.lab.session import DEFAULT_IDLE_TIMEOUT, Page, Session
 
-#: The folder every page and asset is served from, and nothing outside it.
+#: The assets every page shares (the index, common.js, style.css).
 STATIC = Path(__file__).resolve().parent / "static"
 
 #: The pages: URL name → the class that holds one tab's state and logic.
@@ -58,7 +59,7 @@ def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> Starlette:
         name = request.path_params["name"]
         if name not in PAGES:
             return HTMLResponse(f"no lab page named {html.escape(name)}", status_code=404)
-        return FileResponse(STATIC / f"{name}.html", media_type="text/html")
+        return FileResponse(PAGES[name].static / f"{name}.html", media_type="text/html")
 
     async def socket(websocket: WebSocket) -> None:
         name = websocket.path_params["name"]
@@ -69,6 +70,8 @@ def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> Starlette:
 
     routes = [
         Route("/", index),
+        *(Mount(f"/static/{name}", app=StaticFiles(directory=page.static), name=f"static-{name}")
+          for name, page in PAGES.items()),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         WebSocketRoute("/ws/{name}", socket),
         Route("/{name}", page),

@@ -1,34 +1,44 @@
 """The lab's message schemas and the one parser every page's frames go through.
 
 Client → server: ``{"type": "<verb>", ...fields}``, one pydantic model per verb,
-a union per page discriminated on ``type``. Server → client:
+a union per page discriminated on ``type`` (each page's models are in its own
+``protocol`` module; the verbs every page shares are here). Server → client:
 ``{"type": "state", ...}`` and ``{"type": "error", "field": ..., "message": ...}``.
 Every model forbids unknown fields, rejects NaN and infinity, and checks ranges
-and sizes against the named caps below.
+and sizes against the named caps below. Names of activations, losses,
+initializations and optimizers are the library's registries as they are when a
+message arrives (:class:`Registered`), so a kind a user registered before starting
+the lab is offered and accepted like a built-in one.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    ValidationError,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
+
+from backprop.nn.activations import activation_names, hidden_activation_names
+from backprop.nn.initializers import INIT_NAMES
+from backprop.nn.losses import loss_names
+from backprop.optim.rules import OPTIMIZERS
 
 #: Largest client frame accepted, in bytes (UTF-8).
 MAX_MESSAGE_BYTES = 64 * 1024
 #: Most data points a page holds.
 MAX_POINTS = 2000
-#: Most weight layers in the sandbox's custom network.
-MAX_LAYERS = 4
-#: Most units per layer in the sandbox's custom network.
-MAX_UNITS = 8
-
-#: Largest |x|, |y|, w, b a message may carry on /regression.
-MAX_COORDINATE = 1e4
-#: Largest learning rate the regression page accepts.
-MAX_LR = 100.0
-#: Most optimizer steps per second (and per "step" message).
-MAX_SPEED = 1000.0
 
 #: Error replies use this field name for a frame that is not one JSON object.
 FRAME_FIELD = "frame"
@@ -106,90 +116,69 @@ def message_union(*models: type[Message]) -> TypeAdapter[Any]:
     return TypeAdapter(union)
 
 
-# -- /regression ------------------------------------------------------------------------
-
-Coordinate = Annotated[float, Field(ge=-MAX_COORDINATE, le=MAX_COORDINATE)]
-PointIndex = Annotated[int, Field(ge=0, lt=MAX_POINTS)]
-
-
-class Generate(Message):
-    """Replace the data by n points y = w*·x + b* + noise, x uniform in [x_min, x_max]."""
-
-    type: Literal["generate"]
-    w_true: Coordinate = 1.5
-    b_true: Coordinate = -1.0
-    noise: float = Field(default=0.5, ge=0.0, le=MAX_COORDINATE)
-    n: int = Field(default=40, ge=1, le=MAX_POINTS)
-    x_min: Coordinate = 0.0
-    x_max: Coordinate = 4.0
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
-
-
-class AddPoint(Message):
-    type: Literal["add_point"]
-    x: Coordinate
-    y: Coordinate
-
-
-class MovePoint(Message):
-    type: Literal["move_point"]
-    index: PointIndex
-    x: Coordinate
-    y: Coordinate
-
-
-class RemovePoint(Message):
-    type: Literal["remove_point"]
-    index: PointIndex
-
-
-class LoadCsv(Message):
-    """Replace the data by the rows of a CSV text: x,y per line (a header line is allowed)."""
-
-    type: Literal["load_csv"]
-    text: str = Field(max_length=MAX_MESSAGE_BYTES)
-
-
-class DownloadCsv(Message):
-    type: Literal["download_csv"]
-
-
-class Settings(Message):
-    """Change any of the training settings; fields left out stay as they are."""
-
-    type: Literal["set"]
-    lr: float | None = Field(default=None, gt=0.0, le=MAX_LR)
-    momentum: float | None = Field(default=None, ge=0.0, lt=1.0)
-    batch_mode: Literal["full", "mini", "online"] | None = None
-    batch_size: int | None = Field(default=None, ge=1, le=MAX_POINTS)
-    speed: float | None = Field(default=None, ge=1.0, le=MAX_SPEED)
-    scale: bool | None = None
-
-
 class Play(Message):
+    """Start the page's play loop (a page that plays)."""
+
     type: Literal["play"]
 
 
 class Pause(Message):
+    """Stop the play loop."""
+
     type: Literal["pause"]
 
 
-class Step(Message):
-    """Take ``count`` optimizer steps now (paused)."""
+# -- names from the library's registries ------------------------------------------------
 
-    type: Literal["step"]
-    count: int = Field(default=1, ge=1, le=int(MAX_SPEED))
+@dataclass(frozen=True)
+class Registered:
+    """Marks a string field that must be one of ``names()``, read when a message is checked:
+    ``Annotated[str, Registered("activation", activation_names)]``.
+
+    Its JSON schema lists ``names()`` as they are when the schema is asked for, so the
+    schema and the menus built from the same function always agree.
+    """
+
+    what: str
+    names: Callable[[], Sequence[str]]
+
+    def check(self, value: str) -> str:
+        valid = list(self.names())
+        if value not in valid:
+            text = f"unknown {self.what} {value!r}; valid: {', '.join(valid)}"
+            raise PydanticCustomError("unknown_name", "{text}", {"text": text})
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        field = handler(schema)
+        field["enum"] = list(self.names())
+        return field
 
 
-class Reset(Message):
-    """Parameters back to the start point, optimizer state, path and step count cleared."""
-
-    type: Literal["reset"]
+#: SGD's forms the lab offers beside the registry's names: momentum μ = 0.9, and Nesterov's.
+SGD_FORMS = ("momentum", "nesterov")
 
 
-class SetStart(Message):
-    """Move the start point (w, b in the units being trained) and reset the run there."""
+def optimizer_names() -> list[str]:
+    """The optimizers a lab page offers: the registry's, with SGD's forms right after sgd."""
+    names = list(OPTIMIZERS)
+    after = names.index("sgd") + 1 if "sgd" in names else len(names)
+    return [*names[:after], *SGD_FORMS, *names[after:]]
 
-    type: Literal["set_start"]
-    w: Coordinate
-    b: Coordinate
+
+def init_names() -> list[str]:
+    """The initializations, "auto" (the activation's usual one) first."""
+    return list(INIT_NAMES)
+
+
+ActivationName = Annotated[str, Registered("activation", activation_names)]
+#: An activation a hidden layer may have: the elementwise ones (softmax only at the output).
+HiddenActivationName = Annotated[str, Registered("activation", hidden_activation_names)]
+LossName = Annotated[str, Registered("loss", loss_names)]
+InitName = Annotated[str, Registered("init", init_names)]
+OptimizerName = Annotated[str, Registered("optimizer", optimizer_names)]

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 from asyncio import FIRST_COMPLETED
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import TypeAdapter
@@ -30,8 +31,9 @@ DEFAULT_IDLE_TIMEOUT = 15 * 60.0
 class Page:
     """A page's logic for one tab: its state, its messages, its play step.
 
-    A subclass sets ``name``, ``title``, ``summary`` (for the index),
-    ``messages`` (the TypeAdapter of its message union, from
+    A subclass sets ``name``, ``title``, ``summary`` (for the index), ``static``
+    (its folder: ``NAME.html`` and its scripts and styles), ``messages`` (the
+    TypeAdapter of its message union, from
     :func:`~backprop.lab.protocol.message_union`) and implements
     :meth:`state` and :meth:`handle`; a page that plays sets ``playing`` and
     implements :meth:`tick`. Everything here is plain synchronous Python,
@@ -41,6 +43,8 @@ class Page:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     summary: ClassVar[str] = ""
+    #: The page's own static files, served under /static/NAME/.
+    static: ClassVar[Path]
     messages: ClassVar[TypeAdapter[Any]]
     #: Seconds between two calls of :meth:`tick` while playing.
     tick_interval: ClassVar[float] = 1 / 30

@@ -6,24 +6,48 @@ a = σ(z) that the forward pass already computed, and each function uses
 whichever is cheaper (sigmoid' = a(1 − a) needs only a; relu' = [z > 0]
 needs only z). Arrays have one sample per row: z and a are (m, n_units).
 
-``backward(grad_a, z, a)`` turns ∂L/∂a into δ = ∂L/∂z **in place**: for an
+``multiply_by_derivative(grad_a, z, a, out)`` turns ∂L/∂a into δ = ∂L/∂z,
+written into ``out`` (the caller's buffer; it may be ``grad_a`` itself): for an
 elementwise σ that is the ⊙ σ'(z) of equations (1) and (2); softmax, whose
 Jacobian is not diagonal, overrides it with the full Jacobian product.
+``vector_jacobian_product(g, z, a)`` is the same product for one sample, out of
+place, as the equations read: the reference form (:mod:`backprop.teaching.reference`).
+
+The old ``backward(grad_a, z, a)``, which folded σ' into ``grad_a`` in place,
+still works with a DeprecationWarning, and so does a subclass that overrides it.
+
+An activation carries everything the rest of the library needs to know
+about it, so adding one is one class and one :func:`register_activation`:
+
+* its function σ and derivative σ' (``function``, ``derivative``), and the
+  derivative's formula for the worked step (``derivative_formula``, ``_tex``);
+* its forms in other runtimes: ``onnx_form`` (the ONNX nodes of σ),
+  ``torch_form`` (the ``torch.nn`` module) and ``from_torch`` (recognising
+  that module); one-operator activations just name the operator
+  (``onnx_op``, ``torch_class``). onnx and torch are handed in by the
+  exporters (:mod:`backprop.export`), never imported here;
+* what the diagnostics and defaults read: ``kinks``, ``can_die``,
+  ``derivative_peak``, ``auto_init``, ``elementwise``, ``output_range``.
 
 A user-supplied activation is a subclass of :class:`Activation` that
-implements ``function`` and ``derivative``; pass the object where a name
-is accepted, or :func:`register_activation` it so saved models find it.
+implements ``function`` and ``derivative`` (and, to export, its forms); pass
+the object where a name is accepted, or :func:`register_activation` it so the
+command, the estimators, the lab and saved models find it by name.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 class Activation:
@@ -44,6 +68,24 @@ class Activation:
     #: plain text and TeX. ``None`` makes the worked step say "the layer's derivative".
     derivative_formula: str | None = None
     derivative_formula_tex: str | None = None
+    #: ReLU-like: σ' is 0 (or, leaky, small) for z ≤ 0, so a unit whose z ≤ 0 for a whole
+    #: batch passes (almost) no gradient and may never recover. Diagnostics count such units.
+    can_die: ClassVar[bool] = False
+    #: The largest σ'(z) of an activation that saturates (σ' → 0 as |z| grows): 1/4 for
+    #: sigmoid, 1 for tanh. Diagnostics call a unit saturated where σ' is below 1 % of it.
+    #: None: σ does not saturate.
+    derivative_peak: ClassVar[float | None] = None
+    #: The weight initialization that init="auto" picks for a layer with this σ.
+    auto_init: ClassVar[str] = "xavier_uniform"
+    #: Whether σ acts on each unit alone; softmax couples the units of a sample (False),
+    #: so menus of hidden activations leave it out.
+    elementwise: ClassVar[bool] = True
+    #: The ONNX operator that computes σ with no attributes (e.g. "Tanh"), used by the
+    #: default :meth:`onnx_form`; None: override :meth:`onnx_form` to export.
+    onnx_op: ClassVar[str | None] = None
+    #: The ``torch.nn`` class that computes σ with its default arguments (e.g. "Tanh"), used
+    #: by the default :meth:`torch_form` and :meth:`from_torch`; None: override them.
+    torch_class: ClassVar[str | None] = None
 
     def function(self, z: Array, out: Array) -> Array:
         """a = σ(z), written into ``out`` (which may be ``z`` itself)."""
@@ -53,14 +95,78 @@ class Activation:
         """σ'(z), elementwise, given z and a = σ(z)."""
         raise NotImplementedError
 
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        """δ = ∂L/∂a ⊙ σ'(z) for a batch, (m, n_units), written into ``out`` and returned.
+
+        ``out`` may be ``grad_a`` itself (then the product is taken in place). An
+        activation whose σ' is 1 returns ``grad_a`` unchanged and leaves ``out`` alone.
+        """
+        return np.multiply(grad_a, self.derivative(z, a), out=out)
+
+    def vector_jacobian_product(self, g: Array, z: Array, a: Array) -> Array:
+        """g ⊙ σ'(z) for one sample (1-D arrays), out of place: the reference form of
+        :meth:`multiply_by_derivative`, written as the equations read."""
+        return np.asarray(g * self.derivative(z, a))
+
     def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        """δ = ∂L/∂a ⊙ σ'(z), computed in place in ``grad_a`` and returned."""
-        grad_a *= self.derivative(z, a)
-        return grad_a
+        """Deprecated: ``multiply_by_derivative(grad_a, z, a, out=grad_a)``, which says that
+        it writes into ``grad_a``."""
+        warnings.warn(
+            "Activation.backward(grad_a, z, a) is deprecated: call "
+            "multiply_by_derivative(grad_a, z, a, out=grad_a)", DeprecationWarning, stacklevel=2)
+        # the nearest multiply_by_derivative of the class's own, not one that calls back here
+        for cls in type(self).__mro__:
+            method = cls.__dict__.get("multiply_by_derivative")
+            if method is not None and method is not _through_backward:
+                return method(self, grad_a, z, a, out=grad_a)  # type: ignore[no-any-return]
+        raise AssertionError("Activation defines multiply_by_derivative")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__ and "multiply_by_derivative" not in cls.__dict__:
+            # written for the old protocol: its in-place backward is still the one used
+            warnings.warn(
+                f"{cls.__name__} overrides Activation.backward(grad_a, z, a), which is "
+                f"deprecated: override multiply_by_derivative(grad_a, z, a, out) instead",
+                DeprecationWarning, stacklevel=2)
+            cls.multiply_by_derivative = _through_backward  # type: ignore[method-assign]
 
     def config(self) -> dict[str, Any]:
         """The JSON description that :func:`get_activation` rebuilds this from."""
         return {"name": self.name}
+
+    # -- forms in other runtimes (onnx and torch are handed in, never imported here) --
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        """Add a = σ(x) to an ONNX graph: nodes reading tensor ``x``; return a's tensor name.
+
+        Name the result ``out`` (and any tensor in between ``out`` + a suffix), e.g.
+        ``return graph.node("Softplus", [x], out)``. By default the operator :attr:`onnx_op`.
+        """
+        if self.onnx_op is None:
+            raise OptionError(f"activation {self.name!r} has no ONNX form; define "
+                              f"{type(self).__name__}.onnx_form(graph, x, out) to export it")
+        return graph.node(self.onnx_op, [x], out)
+
+    def torch_form(self, torch: Any) -> Any:
+        """The ``torch.nn`` module computing σ (None for the identity: no module needed).
+
+        ``torch`` is the torch package. By default ``torch.nn.<torch_class>()``.
+        """
+        if self.torch_class is None:
+            raise OptionError(f"activation {self.name!r} has no PyTorch form; define "
+                              f"{type(self).__name__}.torch_form(torch) to convert it")
+        return getattr(torch.nn, self.torch_class)()
+
+    @classmethod
+    def from_torch(cls, module: Any, torch: Any) -> Activation | None:
+        """This activation when the ``torch.nn`` module computes it, else None.
+
+        Raises :class:`~backprop.errors.OptionError` for a module of this kind set up in a
+        way the library cannot follow. By default: a ``torch.nn.<torch_class>`` instance.
+        """
+        if cls.torch_class is not None and type(module) is getattr(torch.nn, cls.torch_class):
+            return cls()
+        return None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
@@ -79,6 +185,7 @@ class Linear(Activation):
     name = "linear"
     derivative_formula = "1"
     derivative_formula_tex = "1"
+    torch_class = "Identity"
 
     def function(self, z: Array, out: Array) -> Array:
         if out is not z:
@@ -88,8 +195,14 @@ class Linear(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return np.ones_like(z)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        return grad_a  # ⊙ 1 changes nothing
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        return grad_a  # ⊙ 1 changes nothing: no copy into out
+
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        return x  # a = z: no node
+
+    def torch_form(self, torch: Any) -> Any:
+        return None  # nothing to add after a Linear module
 
 
 class Sigmoid(Activation):
@@ -97,6 +210,8 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     output_range = (0.0, 1.0)
+    derivative_peak = 0.25  # σ'(0) = 1/4
+    onnx_op = torch_class = "Sigmoid"
     derivative_formula = "a(1 − a)"
     derivative_formula_tex = "a(1 - a)"
 
@@ -109,10 +224,10 @@ class Sigmoid(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        grad_a *= a
-        grad_a *= 1.0 - a  # ⊙ σ'(z) = a (1 − a)
-        return grad_a
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        np.multiply(grad_a, a, out=out)
+        out *= 1.0 - a  # ⊙ σ'(z) = a (1 − a)
+        return out
 
 
 class Tanh(Activation):
@@ -120,6 +235,8 @@ class Tanh(Activation):
 
     name = "tanh"
     output_range = (-1.0, 1.0)
+    derivative_peak = 1.0  # tanh'(0) = 1
+    onnx_op = torch_class = "Tanh"
     derivative_formula = "1 − a²"
     derivative_formula_tex = "1 - a^2"
 
@@ -136,6 +253,10 @@ class ReLU(Activation):
     name = "relu"
     output_range = (0.0, np.inf)
     kinks = (0.0,)
+    can_die = True
+    auto_init = "he"
+    onnx_op = "Relu"
+    torch_class = "ReLU"
     derivative_formula = "1 if z > 0 else 0"
     derivative_formula_tex = "[z > 0]"
 
@@ -145,9 +266,8 @@ class ReLU(Activation):
     def derivative(self, z: Array, a: Array) -> Array:
         return (z > 0).astype(z.dtype)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
-        np.multiply(grad_a, z > 0, out=grad_a)  # ⊙ σ'(z) = [z > 0]
-        return grad_a
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        return np.multiply(grad_a, z > 0, out=out)  # ⊙ σ'(z) = [z > 0]
 
 
 class LeakyReLU(Activation):
@@ -156,6 +276,8 @@ class LeakyReLU(Activation):
     name = "leaky_relu"
     output_range = (-np.inf, np.inf)
     kinks = (0.0,)
+    can_die = True
+    auto_init = "he"
     derivative_formula = "1 if z > 0 else slope"
     derivative_formula_tex = r"1 \text{ if } z > 0 \text{ else the slope}"
 
@@ -177,6 +299,18 @@ class LeakyReLU(Activation):
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "slope": self.slope}
 
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        return graph.node("LeakyRelu", [x], out, alpha=self.slope)
+
+    def torch_form(self, torch: Any) -> Any:
+        return torch.nn.LeakyReLU(self.slope)
+
+    @classmethod
+    def from_torch(cls, module: Any, torch: Any) -> Activation | None:
+        if isinstance(module, torch.nn.LeakyReLU):
+            return cls(float(module.negative_slope))
+        return None
+
 
 class Softmax(Activation):
     """a_i = e^(z_i) / Σ_j e^(z_j) over the units of one sample.
@@ -187,6 +321,7 @@ class Softmax(Activation):
 
     name = "softmax"
     output_range = (0.0, 1.0)
+    elementwise = False
 
     def function(self, z: Array, out: Array) -> Array:
         # Subtracting the row maximum (log-sum-exp trick) keeps exp ≤ 1.
@@ -196,15 +331,44 @@ class Softmax(Activation):
         return out
 
     def derivative(self, z: Array, a: Array) -> Array:
-        """The diagonal ∂a_i/∂z_i = a_i (1 − a_i) only; :meth:`backward` uses the full Jacobian."""
+        """The diagonal ∂a_i/∂z_i = a_i (1 − a_i) only; :meth:`multiply_by_derivative`
+        and :meth:`vector_jacobian_product` use the full Jacobian."""
         return a * (1.0 - a)
 
-    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
         # δ = a ⊙ (g − ⟨g, a⟩), one inner product per sample (row)
         inner = np.einsum("ij,ij->i", grad_a, a)[:, None]
-        grad_a -= inner
-        grad_a *= a
-        return grad_a
+        np.subtract(grad_a, inner, out=out)
+        out *= a
+        return out
+
+    def vector_jacobian_product(self, g: Array, z: Array, a: Array) -> Array:
+        # δ_j = Σ_i g_i ∂a_i/∂z_j = a_j (g_j − Σ_i g_i a_i)
+        return np.asarray(a * (g - g @ a))
+
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        return graph.node("Softmax", [x], out, axis=1)  # over the units of each sample
+
+    def torch_form(self, torch: Any) -> Any:
+        return torch.nn.Softmax(dim=1)
+
+    @classmethod
+    def from_torch(cls, module: Any, torch: Any) -> Activation | None:
+        if not isinstance(module, torch.nn.Softmax):
+            return None
+        if module.dim not in (1, -1):
+            raise OptionError(f"Softmax(dim={module.dim}) must act over dim=1 (features)")
+        return cls()
+
+
+def _through_backward(self: Activation, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+    """multiply_by_derivative of a subclass that overrides the deprecated in-place
+    ``backward``: ∂L/∂a copied into ``out``, then that backward folds σ' into it."""
+    if out is not grad_a:
+        np.copyto(out, grad_a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # said once, when the class was made
+        return self.backward(out, z, a)
 
 
 _ACTIVATIONS: dict[str, Callable[..., Activation]] = {
@@ -218,14 +382,46 @@ _ACTIVATIONS: dict[str, Callable[..., Activation]] = {
 
 
 def activation_names() -> list[str]:
-    """The names :func:`get_activation` accepts."""
+    """The names :func:`get_activation` accepts, built-in and registered, in that order."""
     return list(_ACTIVATIONS)
 
 
+def hidden_activation_names() -> list[str]:
+    """The names a menu of hidden-layer activations offers: the elementwise ones."""
+    return [name for name in _ACTIVATIONS if activation_class(name).elementwise]
+
+
+def activation_class(name: str) -> type[Activation]:
+    """The class registered as ``name`` (for a factory function: the class of what it makes)."""
+    if name not in _ACTIVATIONS:
+        raise OptionError(f"unknown activation {name!r}; valid: {', '.join(_ACTIVATIONS)}")
+    factory = _ACTIVATIONS[name]
+    if isinstance(factory, type) and issubclass(factory, Activation):
+        return factory
+    return type(_ACTIVATIONS[name]())
+
+
+def activation_from_torch(module: Any, torch: Any) -> Activation | None:
+    """The registered activation that recognises the ``torch.nn`` module, or None."""
+    for name in _ACTIVATIONS:
+        found = activation_class(name).from_torch(module, torch)
+        if found is not None:
+            return found
+    return None
+
+
 def register_activation(name: str, factory: Callable[..., Activation]) -> None:
-    """Make a user-defined activation available by name (and loadable from model files)."""
+    """Make a user-defined activation available by name: to the command's and the
+    estimators' choices, the lab's menus, model files and :func:`~backprop.from_torch`.
+
+    ``factory`` is the :class:`Activation` subclass (or a function making one from the
+    options of its config). Registering a name again replaces it.
+    """
     if not name or not isinstance(name, str):
         raise OptionError(f"activation name must be a non-empty string, got {name!r}")
+    if not callable(factory):
+        raise OptionTypeError(f"activation {name!r}: the factory must be an Activation "
+                              f"subclass or a function, got {type(factory).__name__}")
     _ACTIVATIONS[name] = factory
 
 

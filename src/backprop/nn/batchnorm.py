@@ -29,13 +29,22 @@ cancelled by the mean subtraction, β takes its place).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
-from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, assign_parameter, check_width
+from backprop.nn.layers import (
+    MAX_CACHED_BATCH_SIZES,
+    Layer,
+    assign_parameter,
+    check_width,
+)
+from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 def _check_positive_float(name: str, value: object, upper: float | None = None) -> float:
@@ -183,7 +192,7 @@ class BatchNorm(Layer):
         self.x_hat, self.inv_std, self._last_training = x_hat, inv_std, training
         return y
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+    def backward(self, grad_a: Array) -> Array | None:
         """From ∂L/∂y, (m, n): fill dgamma, dbeta; return ∂L/∂x, (m, n).
 
         As everywhere in backprop, the rows of ``grad_a`` are per-sample
@@ -203,7 +212,7 @@ class BatchNorm(Layer):
         np.multiply(sum_dy, 1.0 / m, out=self.dbeta)
         # ∂L/∂γ = (1/m) Σ_i dy_i ⊙ x̂_i
         np.multiply(sum_dy_xhat, 1.0 / m, out=self.dgamma)
-        if not need_input_gradient:
+        if not self.needs_input_gradient:
             return None
         _, _, dx = self._work_arrays(m, dy.dtype)
         if not self._last_training:
@@ -221,9 +230,68 @@ class BatchNorm(Layer):
         dx *= self.gamma * inv_std * (1.0 / m)
         return dx
 
+    def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
+        """y = γ x̂ + β with the batch's own μ_B and σ²_B (as in training), in float64.
+
+        The batch statistics couple the samples, so this works on the whole batch.
+        """
+        inv_std = 1.0 / np.sqrt(a_prev.var(axis=0) + self.eps)  # 1 / √(σ²_B + ε)
+        x_hat = (a_prev - a_prev.mean(axis=0)) * inv_std
+        gamma = np.array(self.gamma, dtype=np.float64)
+        y = gamma * x_hat + np.array(self.beta, dtype=np.float64)
+        return y, {"x_hat": x_hat, "inv_std": inv_std, "gamma": gamma}
+
+    def reference_backward(self, grad_a: np.ndarray, saved: Saved,
+                           rule: BackwardRule = RIGHT) -> ReferenceBackward:
+        """From g_i = ∂ℓ_i/∂y_i: ∂L/∂β = mean_B(g), ∂L/∂γ = mean_B(g ⊙ x̂), and
+        ∂ℓ_i/∂x_i = γ/√(σ²_B + ε) · (g_i − mean_B(g) − x̂_i · mean_B(g ⊙ x̂))."""
+        g, x_hat, inv_std, gamma = grad_a, saved["x_hat"], saved["inv_std"], saved["gamma"]
+        gradients = {"gamma": (g * x_hat).mean(axis=0), "beta": g.mean(axis=0)}
+        if not self.needs_input_gradient:
+            return ReferenceBackward(None, gradients)
+        grad_input = gamma * inv_std * (g - g.mean(axis=0) - x_hat * (g * x_hat).mean(axis=0))
+        return ReferenceBackward(grad_input, gradients)
+
     def config(self) -> dict[str, Any]:
         return {"kind": "BatchNorm", "n": self.n_in, "momentum": self.momentum, "eps": self.eps}
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.n_in}, momentum={self.momentum:g}, eps={self.eps:g})"
+
+    # -- forms in other runtimes ------------------------------------------
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """BatchNormalization: y = γ (x − μ) / √(σ² + ε) + β with the running statistics."""
+        inputs = [x, graph.constant(f"{name}.gamma", self.gamma),
+                  graph.constant(f"{name}.beta", self.beta),
+                  graph.constant(f"{name}.running_mean", self.running_mean),
+                  graph.constant(f"{name}.running_var", self.running_var)]
+        return graph.node("BatchNormalization", inputs, f"{name}.a", epsilon=float(self.eps))
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """``nn.BatchNorm1d(n, eps, momentum)`` with γ, β and the running statistics."""
+        norm = torch.nn.BatchNorm1d(self.n_in, eps=self.eps, momentum=self.momentum, dtype=dtype)
+        own = self.gamma.dtype
+        with torch.no_grad():
+            norm.weight.copy_(torch.from_numpy(self.gamma.copy()))
+            norm.bias.copy_(torch.from_numpy(self.beta.copy()))
+            norm.running_mean.copy_(torch.from_numpy(self.running_mean.astype(own)))
+            norm.running_var.copy_(torch.from_numpy(self.running_var.astype(own)))
+        return [norm]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        if not isinstance(module, torch.nn.BatchNorm1d):
+            return None
+        if not module.track_running_stats or module.running_mean is None:
+            raise OptionError("BatchNorm1d needs track_running_stats=True")
+        if module.momentum is None:
+            raise OptionError("BatchNorm1d with momentum=None is not supported")
+        return cls(module.num_features, momentum=module.momentum, eps=module.eps)
+
+    def load_torch(self, module: Any) -> None:
+        if module.affine:
+            self.gamma = module.weight.detach().cpu().numpy()
+            self.beta = module.bias.detach().cpu().numpy()
+        self.load_state_arrays({"running_mean": module.running_mean.detach().cpu().numpy(),
+                                "running_var": module.running_var.detach().cpu().numpy()})
 

@@ -15,13 +15,21 @@ mask, and :func:`backprop.teaching.gradcheck` sets it on its own copy of the net
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
-from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Layer, check_width
+from backprop.nn.layers import (
+    MAX_CACHED_BATCH_SIZES,
+    Layer,
+    check_width,
+)
+from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 
 class Dropout(Layer):
@@ -85,9 +93,9 @@ class Dropout(Layer):
         # a = x ⊙ mask / (1 − rate)
         return np.multiply(a_prev, self.mask, out=out)
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
-        """∂L/∂x = ∂L/∂a ⊙ mask / (1 − rate) (the identity when not training)."""
-        if not need_input_gradient:
+    def backward(self, grad_a: Array) -> Array | None:
+        """∂L/∂x = ∂L/∂a ⊙ mask / (1 − rate) (the identity when not training); no parameters."""
+        if not self.needs_input_gradient:
             return None
         if not self._last_training or self.rate == 0.0:
             return grad_a
@@ -96,9 +104,35 @@ class Dropout(Layer):
         _, grad_input = self._work_arrays(grad_a.shape[0], grad_a.dtype)
         return np.multiply(grad_a, self.mask, out=grad_input)
 
+    def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
+        """x ⊙ mask / (1 − rate) with the current mask (the last training pass drew it)."""
+        mask = (np.ones_like(a_prev) if self.mask is None or self.rate == 0.0
+                else np.array(self.mask, dtype=np.float64))
+        return a_prev * mask, {"mask": mask}  # the mask holds keep / (1 − rate)
+
+    def reference_backward(self, grad_a: np.ndarray, saved: Saved,
+                           rule: BackwardRule = RIGHT) -> ReferenceBackward:
+        """∂ℓ_i/∂x_i = ∂ℓ_i/∂a_i ⊙ mask_i / (1 − rate)."""
+        return ReferenceBackward(grad_a * saved["mask"] if self.needs_input_gradient else None, {})
+
     def config(self) -> dict[str, Any]:
         return {"kind": "Dropout", "n": self.n_in, "rate": self.rate}
 
     def __repr__(self) -> str:
         return f"Dropout({self.n_in}, rate={self.rate:g})"
+
+    # -- forms in other runtimes: inverted dropout changes nothing at predict time --
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        return graph.node("Identity", [x], f"{name}.a")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        return [torch.nn.Dropout(self.rate)]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        if not isinstance(module, torch.nn.Dropout):
+            return None
+        if n_in is None:
+            raise OptionError("Dropout cannot be the first module here")
+        return cls(n_in, rate=float(module.p))
 

@@ -14,16 +14,21 @@ same seed start from the same weights (up to rounding). Biases start at 0.
     he_uniform      U(±√(6 / n_in))
     lecun           N(0, 1 / n_in)            LeCun et al. 1998
     lecun_uniform   U(±√(3 / n_in))
-    auto            he for relu and leaky_relu, xavier_uniform otherwise
+    auto            the activation's choice (``Activation.auto_init``): he for relu and
+                    leaky_relu, xavier_uniform otherwise
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from backprop.errors import OptionError, OptionTypeError
+
+if TYPE_CHECKING:
+    from backprop.nn.activations import Activation
 
 Shape = tuple[int, int]
 # np.random as a string: evaluating it here would load numpy.random at import
@@ -96,12 +101,16 @@ INITIALIZERS: dict[str, Initializer] = {
 INIT_NAMES: tuple[str, ...] = ("auto", *INITIALIZERS)
 
 
-def get_initializer(name: str, activation_name: str) -> Initializer:
-    """The scheme called ``name``; "auto" picks He for ReLU-type units, Xavier otherwise."""
+def resolve_init(name: str, activation: Activation) -> str:
+    """The scheme's name, "auto" replaced by the activation's choice (He for ReLU-type units)."""
+    return activation.auto_init if name == "auto" else name
+
+
+def get_initializer(name: str, activation: Activation) -> Initializer:
+    """The scheme called ``name``; "auto" picks the activation's (:func:`resolve_init`)."""
     if not isinstance(name, str):
         raise OptionTypeError(f"init must be a name, got {type(name).__name__}")
-    if name == "auto":
-        name = "he" if activation_name in ("relu", "leaky_relu") else "xavier_uniform"
+    name = resolve_init(name, activation)
     if name not in INITIALIZERS:
         raise OptionError(f"unknown init {name!r}; valid: {', '.join(INIT_NAMES)}")
     return INITIALIZERS[name]

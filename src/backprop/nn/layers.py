@@ -2,12 +2,20 @@
 
 The protocol every layer keeps (docs/architecture.md):
 
-* ``forward(a_prev)`` takes the previous layer's activations, (m, n_in),
+* ``forward(a_prev, training)`` takes the previous layer's activations, (m, n_in),
   and returns this layer's, (m, n_out), caching what backward needs.
 * ``backward(grad_a)`` takes ∂L/∂a of this layer's output, (m, n_out),
   fills the layer's own parameter gradients (of the *mean* loss over the
-  batch) and returns ∂L/∂a of the layer below, (m, n_in) — or ``None``
-  when told that nothing below needs it (the first layer).
+  batch) and returns ∂L/∂a of its input, (m, n_in) — or ``None`` when its
+  ``needs_input_gradient`` is False (the network sets it so for the first
+  layer, whose input is the data). ``grad_a`` is read, never written: what
+  a layer computes goes into its own buffers. Its rows are per-sample
+  gradients ∂ℓ_i/∂a_i (no 1/m): a layer takes the batch mean's 1/m where it
+  sums over the samples into its parameter gradients.
+* ``reference_forward(a_prev)`` and ``reference_backward(grad_a, saved)``: the
+  same two passes as the equations read them, out of place, in float64, one
+  sample at a time where the kind allows; :mod:`backprop.teaching.reference`
+  runs them, for the worked step, the lab's sandbox and the tests.
 
 Parameters and their gradients live in the owning network's two flat
 buffers; a layer only holds views into them, given by ``bind``.
@@ -25,7 +33,7 @@ allocates (almost) nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,6 +42,10 @@ from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
 from backprop.nn.initializers import get_initializer
+from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
+
+if TYPE_CHECKING:
+    from backprop.export.onnx import OnnxGraph
 
 #: How many batch sizes a layer keeps work arrays for (training batch,
 #: last partial batch, inference chunk, ...).
@@ -52,10 +64,13 @@ def check_width(name: str, value: object) -> int:
 
 
 class Layer:
-    """Base class of all layer kinds."""
+    """Base class of all layer kinds (the protocol: see the module's docstring)."""
 
     n_in: int
     n_out: int
+    #: Whether backward must return ∂L/∂a of the input; the Network sets it False for the
+    #: first layer, so that no one computes a gradient of the data.
+    needs_input_gradient: bool = True
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name → shape of each trainable tensor, in storage order."""
@@ -94,12 +109,69 @@ class Layer:
         """
         raise NotImplementedError
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
+    def backward(self, grad_a: Array) -> Array | None:
+        """From ∂L/∂a of this layer's output, (m, n_out): fill this layer's parameter
+        gradients (of the mean loss) and return ∂L/∂a of its input, (m, n_in), or None
+        when :attr:`needs_input_gradient` is False. ``grad_a`` is not written to."""
         raise NotImplementedError
+
+    def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
+        """The forward pass as the equations read it, out of place, in float64: the output,
+        (m, n_out), for a_prev, (m, n_in), and what :meth:`reference_backward` needs."""
+        raise NotImplementedError(f"{type(self).__name__} has no reference form: define "
+                                  f"reference_forward and reference_backward")
+
+    def reference_backward(self, grad_a: np.ndarray, saved: Saved,
+                           rule: BackwardRule = RIGHT) -> ReferenceBackward:
+        """The backward pass as the equations read it, in float64: from ∂ℓ_i/∂a of the
+        output per sample, (m, n_out), and what :meth:`reference_forward` saved."""
+        raise NotImplementedError(f"{type(self).__name__} has no reference form: define "
+                                  f"reference_forward and reference_backward")
 
     def config(self) -> dict[str, Any]:
         """JSON description from which :func:`layer_from_config` rebuilds the layer."""
         raise NotImplementedError
+
+    # -- forms in other runtimes (onnx and torch are handed in, never imported here) --
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """Add this layer, in inference mode, to an ONNX graph: nodes reading tensor ``x``.
+
+        Returns the name of the layer's output tensor. ``name`` ("layers.3") starts the
+        names of the tensors and constants it adds (see
+        :class:`~backprop.export.onnx.OnnxGraph`).
+        """
+        raise OptionError(f"no ONNX form; define {type(self).__name__}.onnx_form(graph, x, "
+                          "name) to export it")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """The ``torch.nn`` modules computing this layer, with copies of its arrays.
+
+        ``torch`` is the torch package and ``dtype`` the torch dtype of the network.
+        """
+        raise OptionError(f"no PyTorch form; define {type(self).__name__}.torch_form(torch, "
+                          "dtype) to convert it")
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        """A layer of this kind that computes the ``torch.nn`` module, else None (the default).
+
+        ``n_in`` is the width of the layer below (None for the first module). The layer's
+        arrays are copied afterwards, by :meth:`load_torch`. Raises
+        :class:`~backprop.errors.OptionError` for a module of this kind that the library
+        cannot follow.
+        """
+        return None
+
+    def load_torch(self, module: Any) -> None:
+        """Copy the arrays of the module :meth:`from_torch` recognised, once in a Network."""
+
+    def merge_into(self, below: Layer) -> Layer | None:
+        """One layer that does ``below`` and then this one, or None: they stay two (default).
+
+        :func:`~backprop.from_torch` asks it of each layer, so that PyTorch's Linear then
+        ReLU becomes one ``Dense(..., "relu")``.
+        """
+        return None
 
 
 class Dense(Layer):
@@ -141,13 +213,13 @@ class Dense(Layer):
         self.bias = bool(bias)
         self.train_bias = bool(train_bias)
         if init is not None:
-            get_initializer(init, self.activation.name)  # fail now on a bad name
+            get_initializer(init, self.activation)  # fail now on a bad name
         self.init = init
         self._W: Array | None = None
         self._b: Array | None = None
         self._dW: Array | None = None
         self._db: Array | None = None
-        self._work: dict[int, tuple[Array, Array, Array]] = {}
+        self._work: dict[int, tuple[Array, Array, Array, Array]] = {}
         self.a_prev: Array | None = None
         self.z: Array | None = None
         self.a: Array | None = None
@@ -168,7 +240,7 @@ class Dense(Layer):
         self._work.clear()
 
     def initialize(self, rng: np.random.Generator, init: str) -> None:
-        scheme = get_initializer(self.init or init, self.activation.name)
+        scheme = get_initializer(self.init or init, self.activation)
         self.W = scheme(rng, (self.n_out, self.n_in))
         if self._b is not None:
             self._b[...] = 0.0
@@ -209,13 +281,14 @@ class Dense(Layer):
         return self._db
 
     # -- the two passes ---------------------------------------------------
-    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array]:
-        """Z and A, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
+    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array, Array]:
+        """Z, A and Δ, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
         work = self._work.get(m)
         if work is None or work[0].dtype != dtype:
             if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
             work = (
+                np.empty((m, self.n_out), dtype),
                 np.empty((m, self.n_out), dtype),
                 np.empty((m, self.n_out), dtype),
                 np.empty((m, self.n_in), dtype),
@@ -226,7 +299,7 @@ class Dense(Layer):
     def forward(self, a_prev: Array, training: bool = False) -> Array:
         """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in)."""
         W = self.W
-        z, a, _ = self._work_arrays(a_prev.shape[0], W.dtype)
+        z, a, _, _ = self._work_arrays(a_prev.shape[0], W.dtype)
         # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
         np.matmul(a_prev, W.T, out=z)
         if self._b is not None:
@@ -236,54 +309,91 @@ class Dense(Layer):
         self.a_prev, self.z, self.a = a_prev, z, a
         return a
 
-    # The backward pass of equations (2)–(4), one piece per factor, called in
-    # this order by Network.backprop (which shows the equations side by side).
-    def activation_gradient(self, grad_a: Array) -> Array:
-        """δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l]), (m, n_out), folded into ``grad_a`` in place."""
-        return self.activation.backward(grad_a, self._cached(self.z), self._cached(self.a))
+    def backward(self, grad_a: Array, *, delta_given: bool = False) -> Array | None:
+        """Equations (1)/(2), (3) and (4) of this layer, from ∂L/∂a^[l], (m, n_out).
 
-    def propagate(self, delta: Array) -> Array:
-        """W^[l]ᵀ δ^[l], ∂L/∂a^[l-1] of the layer below, (m, n_in); batched: Δ W."""
-        _, _, grad_input = self._work_arrays(delta.shape[0], delta.dtype)
-        return np.matmul(delta, self.W, out=grad_input)
+        Fills dW and db (the means over the batch) and returns ∂L/∂a^[l-1] = W^[l]ᵀ δ^[l],
+        (m, n_in), or None when :attr:`needs_input_gradient` is False.
 
-    def parameter_gradients(self, delta: Array) -> None:
-        """Fill db (3) and dW (4), the means over the batch, from δ^[l] (m, n_out).
+        ``delta_given``: ``grad_a`` already is δ^[l] = ∂L/∂z^[l], so σ' is not applied
+        again. :meth:`Loss.output_gradient <backprop.nn.losses.Loss.output_gradient>` gives
+        it so for a canonical pair, δ^[L] = a^[L] − y, where σ_L' cancelled in the derivation.
 
-        ``delta`` may be scaled in place by the batch mean's 1/m: take
-        :meth:`propagate` of it first.
+        Rows are samples: Δ stacks the δ_iᵀ, so the equations appear transposed (δ aᵀ is
+        Δᵀ A_prev). ``grad_a`` is read, never written: δ, its 1/m and ∂L/∂a^[l-1] go into
+        this layer's own buffers, in this order (Wᵀδ is taken before Δ is scaled).
         """
-        a_prev = self._cached(self.a_prev)
-        m = delta.shape[0]
-        dW = self.dW
-        # The 1/m of the batch mean goes on Δ or on dW, whichever is smaller.
-        scale_delta = m > 1 and delta.size < dW.size
-        if scale_delta:
-            delta *= 1.0 / m
-        if m == 1:
-            # (4) ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ for one sample: the outer product itself
-            #     (a broadcast multiply; BLAS is several times slower at inner dimension 1)
-            np.multiply(delta.T, a_prev, out=dW)
-        else:
-            # (4) summed over the batch and averaged: with one sample per row, dW = Δᵀ A_prev / m
-            np.matmul(delta.T, a_prev, out=dW)
-            if not scale_delta:
-                dW *= 1.0 / m
-        # (3) ∂L/∂b^[l] = δ^[l], averaged over the batch (Σ over rows of Δ, / m)
-        if self._db is not None:
-            np.add.reduce(delta, axis=0, out=self._db)
-            if m > 1 and not scale_delta:
-                self._db *= 1.0 / m
+        z, a, a_prev = self._cached(self.z), self._cached(self.a), self._cached(self.a_prev)
+        W, dW, db, m = self.W, self.dW, self._db, a_prev.shape[0]
+        _, _, delta_buffer, input_buffer = self._work_arrays(m, W.dtype)
+        # The batch mean's 1/m goes on Δ or on dW and db, whichever has fewer entries.
+        scale_delta = m > 1 and delta_buffer.size < dW.size
+        # For one sample, δ aᵀ is a broadcast multiply (BLAS is several times slower at inner
+        # dimension 1); for a batch, the sum over samples Σ_i δ_i a_iᵀ is the product Δᵀ A_prev.
+        outer = np.multiply if m == 1 else np.matmul
 
-    def backward(self, grad_a: Array, need_input_gradient: bool = True) -> Array | None:
-        """The layer protocol: from ∂L/∂a^[l] (m, n_out), fill dW, db; return ∂L/∂a^[l-1].
+        # (1), (2)  δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
+        delta = grad_a if delta_given else self.activation.multiply_by_derivative(
+            grad_a, z, a, out=delta_buffer)
+        # Wᵀδ       ∂L/∂a^[l-1] = W^[l]ᵀ δ^[l], (2)'s first factor one layer down: Δ W (before 1/m)
+        grad_input = np.matmul(delta, W, out=input_buffer) if self.needs_input_gradient else None
+        mean_delta = np.multiply(delta, 1.0 / m, out=delta_buffer) if scale_delta else delta
+        # (4)       ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, summed over the samples (rows): Δᵀ A_prev (/ m)
+        outer(mean_delta.T, a_prev, out=dW)
+        # (3)       ∂L/∂b^[l] = δ^[l], summed over the samples (rows): Δ's column sums (/ m)
+        if db is not None:
+            np.add.reduce(mean_delta, axis=0, out=db)
 
-        ``grad_a`` is overwritten with δ^[l] (then possibly scaled by 1/m).
-        """
-        delta = self.activation_gradient(grad_a)
-        grad_input = self.propagate(delta) if need_input_gradient else None
-        self.parameter_gradients(delta)
+        if m > 1 and not scale_delta:  # the 1/m that is not on Δ
+            dW *= 1.0 / m
+            if db is not None:
+                db *= 1.0 / m
         return grad_input
+
+    # -- the same two passes as the equations read (teaching.reference) ----
+    def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
+        """z^[l] and a^[l] of each sample, in float64: z = W a_prev + b, a = σ(z)."""
+        W = np.array(self.W, dtype=np.float64)
+        b = None if self._b is None else np.array(self._b, dtype=np.float64)
+        # z^[l] = W^[l] a^[l-1] + b^[l], one sample (a column vector) at a time
+        z = np.array([W @ x if b is None else W @ x + b for x in a_prev]).reshape(-1, self.n_out)
+        # a^[l] = σ(z^[l])
+        a = np.array([self.activation.function(row[np.newaxis, :], out=np.empty((1, self.n_out)))[0]
+                      for row in z]).reshape(-1, self.n_out)
+        return a, {"a_prev": a_prev, "z": z, "a": a, "W": W}
+
+    def reference_backward(self, grad_a: np.ndarray, saved: Saved,
+                           rule: BackwardRule = RIGHT, *,
+                           delta_given: bool = False) -> ReferenceBackward:
+        """δ_i, ∂L/∂W^[l], ∂L/∂b^[l] and W^[l]ᵀ δ_i, one sample at a time, in float64.
+
+        ``delta_given`` as in :meth:`backward`; ``rule`` may swap in a known-wrong step.
+        """
+        a_prev, z, a, W = saved["a_prev"], saved["z"], saved["a"], saved["W"]
+        m = a_prev.shape[0]
+        # (1), (2)  δ_i^[l] = g_i ⊙ σ'(z_i^[l]), g_i = ∂ℓ_i/∂a_i^[l]
+        delta = grad_a if delta_given or not rule.sigma_prime else np.array(
+            [self.activation.vector_jacobian_product(g, zi, ai)
+             for g, zi, ai in zip(grad_a, z, a, strict=True)]).reshape(m, self.n_out)
+        # (4)       ∂L/∂W^[l] = 1/m Σ_i δ_i^[l] a_i^[l-1]ᵀ
+        outer_sum = np.zeros_like(W)
+        for d, x in zip(delta, a_prev, strict=True):
+            outer_sum += np.outer(d, x)
+        gradients = {"W": outer_sum / (float(m) if rule.mean_dW else 1.0)}
+        # (3)       ∂L/∂b^[l] = 1/m Σ_i δ_i^[l]
+        if self._b is not None:
+            gradients["b"] = delta.sum(axis=0) / (float(m) if rule.mean_db else 1.0)
+        if not self.needs_input_gradient:
+            return ReferenceBackward(None, gradients, delta)
+        # Wᵀδ       ∂ℓ_i/∂a_i^[l-1] = W^[l]ᵀ δ_i^[l]
+        if rule.stale_lr is not None:
+            W = W - rule.stale_lr * gradients["W"]
+        if not rule.transpose and W.shape[0] != W.shape[1]:
+            raise ValueError(f"W δ in place of Wᵀ δ needs square weights, but W is "
+                             f"{W.shape[0]}×{W.shape[1]}, so W δ cannot give the layer below its δ")
+        across = W.T if rule.transpose else W
+        return ReferenceBackward(np.array([across @ d for d in delta]).reshape(m, self.n_in),
+                                 gradients, delta)
 
     def _cached(self, array: Array | None) -> Array:
         if array is None:
@@ -305,6 +415,37 @@ class Dense(Layer):
         extra = "" if self.bias else ", bias=False"
         extra += "" if self.train_bias or not self.bias else ", train_bias=False"
         return f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}{extra})"
+
+    # -- forms in other runtimes ------------------------------------------
+    def onnx_form(self, graph: OnnxGraph, x: str, name: str) -> str:
+        """Gemm(a, W, b, transB=1): z = a Wᵀ + b (W is (n_out, n_in)); then σ's own nodes."""
+        inputs = [x, graph.constant(f"{name}.W", self.W)]
+        if self._b is not None:
+            inputs.append(graph.constant(f"{name}.b", self._b))
+        z = graph.node("Gemm", inputs, f"{name}.z", transB=1)
+        return self.activation.onnx_form(graph, z, f"{name}.a")
+
+    def torch_form(self, torch: Any, dtype: Any) -> list[Any]:
+        """``nn.Linear`` (the same W, (n_out, n_in), and b), then σ's module unless linear."""
+        linear = torch.nn.Linear(self.n_in, self.n_out, bias=self._b is not None, dtype=dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(self.W.copy()))
+            if self._b is not None:
+                linear.bias.copy_(torch.from_numpy(self._b.copy()))
+        sigma = self.activation.torch_form(torch)
+        return [linear] if sigma is None else [linear, sigma]
+
+    @classmethod
+    def from_torch(cls, module: Any, n_in: int | None, torch: Any) -> Layer | None:
+        """``nn.Linear``, as a Dense layer without σ (an activation module after it merges in)."""
+        if not isinstance(module, torch.nn.Linear):
+            return None
+        return cls(module.in_features, module.out_features, bias=module.bias is not None)
+
+    def load_torch(self, module: Any) -> None:
+        self.W = module.weight.detach().cpu().numpy()
+        if module.bias is not None:
+            self.b = module.bias.detach().cpu().numpy()
 
 
 def assign_parameter(target: Array, value: Any, name: str) -> None:

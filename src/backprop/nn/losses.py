@@ -9,7 +9,9 @@ losses over the batch. ``gradient`` returns the per-sample ∂ℓ/∂a, shape
 Like Nielsen's cost classes, a loss that has a canonical output activation
 (sigmoid for binary cross-entropy, softmax for cross-entropy) provides the
 fused output error δ^[L] = a^[L] − y and a value computed from the logits
-z^[L], which stays finite where log a would not.
+z^[L], which stays finite where log a would not. Where the backward pass
+begins is the loss's business: :meth:`Loss.output_gradient` gives ∂ℓ/∂a^[L],
+or δ^[L] itself for a canonical pair, and says which.
 
 Mean squared error here is ½ Σ_k (a_k − y_k)² per sample, the textbook
 convention whose derivative is a − y. PyTorch's ``MSELoss`` has no ½ and
@@ -60,6 +62,31 @@ class Loss:
     def value_from_logits(self, z: Array, y: Array) -> float:
         """L computed from z^[L] for the canonical pair (numerically stable)."""
         raise NotImplementedError(f"{self.name} has no canonical output activation")
+
+    def fuses_with(self, activation: Activation) -> bool:
+        """Whether this loss and the output activation σ_L make a canonical pair."""
+        canonical = self.canonical_activation
+        return canonical is not None and canonical == activation.name
+
+    def output_gradient(self, activation: Activation, a: Array, y: Array,
+                        out: Array) -> tuple[Array, bool]:
+        """Where the backward pass begins, per sample (no 1/m), written into ``out``.
+
+        Arguments:
+            activation: the output layer's σ_L.
+            a: its output a^[L], (m, n_out); y: the targets, (m, n_out).
+            out: the (m, n_out) array the result is written into.
+
+        Returns:
+            (g, is_delta). For a canonical pair, g = δ^[L] = ∂ℓ/∂z^[L] = a^[L] − y itself,
+            since σ_L' cancels in the derivation, and is_delta is True: the output layer
+            must not apply σ_L' again (``Dense.backward(g, delta_given=True)``). Otherwise
+            g = ∂ℓ/∂a^[L] and is_delta is False: (1) then multiplies it by σ_L'(z^[L]).
+        """
+        if self.fuses_with(activation):
+            # (1) for a canonical pair: δ^[L] = a^[L] − y
+            return np.subtract(a, y, out=out), True
+        return self.gradient(a, y, out=out), False
 
     def config(self) -> dict[str, Any]:
         return {"name": self.name}

@@ -19,13 +19,14 @@ the whole fit call, from 1):
                         change the optimizer made to W in this step (whatever
                         the optimizer: SGD's η‖∂L/∂W‖, Adam's, with momentum or
                         weight decay alike); NaN in diagnose_network without lr
-    dead_fraction       ReLU-type layers (σ after a batch norm counts as the layer's):
-                        the fraction of the layer's units whose
-                        z ≤ 0 for every sample of the batch (:data:`DEAD_Z`);
-                        NaN for other activations and for batches smaller than
-                        :data:`DEAD_MIN_BATCH`
-    saturated_fraction  sigmoid and tanh layers: the fraction of (sample, unit)
-                        pairs whose σ'(z) is below 1 % of its maximum
+    dead_fraction       ReLU-type layers (an activation with ``can_die``; σ after a
+                        batch norm counts as its Dense layer's): the
+                        fraction of the layer's units whose z ≤ 0 for every sample
+                        of the batch (:data:`DEAD_Z`); NaN for other activations
+                        and for batches smaller than :data:`DEAD_MIN_BATCH`
+    saturated_fraction  saturating layers (an activation with ``derivative_peak``:
+                        sigmoid, tanh): the fraction of (sample, unit) pairs whose
+                        σ'(z) is below :data:`SATURATION` (1 %) of its maximum
                         (:data:`SIGMOID_SATURATION`, :data:`TANH_SATURATION`);
                         NaN for other activations
     unit_spread         how much the layer's units differ: ‖R − 1 r̄ᵀ‖ / ‖R‖ with R =
@@ -61,13 +62,14 @@ import numpy as np
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
 from backprop.nn.activation_layer import ActivationLayer
+from backprop.nn.activations import Sigmoid, Tanh
 from backprop.nn.layers import Dense
 from backprop.training.callbacks import Callback, TrainingState
 
 if TYPE_CHECKING:
     from backprop.network import Network
 
-#: A ReLU-type unit (relu, leaky_relu) counts as dead for a batch when its
+#: A ReLU-type unit (``Activation.can_die``: relu, leaky_relu) counts as dead for a batch when its
 #: z ≤ DEAD_Z for every sample of the batch: a relu unit then passes no
 #: gradient at all. A leaky_relu unit still passes slope × δ there, but is
 #: counted with the same test, as "in its negative regime for the whole batch".
@@ -78,15 +80,17 @@ DEAD_Z = 0.0
 #: that one sample, which says nothing about the unit being dead.
 DEAD_MIN_BATCH = 2
 
-#: A sigmoid unit counts as saturated on a sample when σ'(z) = a(1 − a) <
-#: SIGMOID_SATURATION, i.e. below 1 % of its maximum σ'(0) = 0.25 (a outside
-#: roughly (0.0025, 0.9975), |z| > about 5.99).
-SIGMOID_SATURATION = 0.0025
+#: A unit of a saturating activation (one with ``Activation.derivative_peak``)
+#: counts as saturated on a sample when σ'(z) < SATURATION × its maximum.
+SATURATION = 0.01
 
-#: A tanh unit counts as saturated on a sample when tanh'(z) = 1 − a² <
-#: TANH_SATURATION, i.e. below 1 % of its maximum tanh'(0) = 1 (|a| > 0.99499,
-#: |z| > about 2.99).
-TANH_SATURATION = 0.01
+#: So a sigmoid unit is saturated when σ'(z) = a(1 − a) < 0.0025, 1 % of its
+#: maximum σ'(0) = 0.25 (a outside roughly (0.0025, 0.9975), |z| > about 5.99) ...
+SIGMOID_SATURATION = SATURATION * (Sigmoid.derivative_peak or 0.0)
+
+#: ... and a tanh unit when tanh'(z) = 1 − a² < 0.01, 1 % of its maximum
+#: tanh'(0) = 1 (|a| > 0.99499, |z| > about 2.99).
+TANH_SATURATION = SATURATION * (Tanh.derivative_peak or 0.0)
 
 #: The metric names of every record, in order.
 METRICS: tuple[str, ...] = (
@@ -99,8 +103,6 @@ METRICS: tuple[str, ...] = (
     "unit_spread",
 )
 
-_RELU_TYPES = ("relu", "leaky_relu")
-
 
 def _norm(x: Array) -> float:
     """Euclidean (Frobenius) norm, summed in float64 so float32 squares cannot overflow."""
@@ -111,10 +113,10 @@ def _norm(x: Array) -> float:
 def dead_fraction(layer: Dense | ActivationLayer) -> float:
     """Fraction of the layer's units with z ≤ :data:`DEAD_Z` for every sample of its last batch.
 
-    NaN unless the activation is relu or leaky_relu, and for a batch of fewer than
-    :data:`DEAD_MIN_BATCH` samples. Uses the layer's cached z, (m, n_out).
+    NaN unless the activation can die (``can_die``: relu, leaky_relu), and for a batch of
+    fewer than :data:`DEAD_MIN_BATCH` samples. Uses the layer's cached z, (m, n_out).
     """
-    if layer.activation.name not in _RELU_TYPES or layer.z is None:
+    if not layer.activation.can_die or layer.z is None:
         return math.nan
     if layer.z.shape[0] < DEAD_MIN_BATCH:
         return math.nan
@@ -125,21 +127,16 @@ def dead_fraction(layer: Dense | ActivationLayer) -> float:
 def saturated_fraction(layer: Dense | ActivationLayer) -> float:
     """Fraction of (sample, unit) pairs of the last batch where σ'(z) < 1 % of its maximum.
 
-    sigmoid: a(1 − a) < :data:`SIGMOID_SATURATION`; tanh: 1 − a² <
-    :data:`TANH_SATURATION`; the mean over samples and units of the
-    layer's cached a, (m, n_out). NaN for other activations.
+    The maximum is the activation's ``derivative_peak`` (sigmoid: a(1 − a) <
+    :data:`SIGMOID_SATURATION`; tanh: 1 − a² < :data:`TANH_SATURATION`); the mean
+    over samples and units of σ'(z) from the layer's cached z and a, (m, n_out).
+    NaN for an activation that does not saturate.
     """
-    a = layer.a
-    if a is None:
+    peak = layer.activation.derivative_peak
+    if peak is None or layer.z is None or layer.a is None:
         return math.nan
-    name = layer.activation.name
-    if name == "sigmoid":
-        slope = a * (1.0 - a)
-        return float(np.mean(slope < SIGMOID_SATURATION))
-    if name == "tanh":
-        slope = 1.0 - a * a
-        return float(np.mean(slope < TANH_SATURATION))
-    return math.nan
+    slope = layer.activation.derivative(layer.z, layer.a)
+    return float(np.mean(slope < SATURATION * peak))
 
 
 def unit_spread(layer: Dense) -> float:

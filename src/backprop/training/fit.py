@@ -91,7 +91,7 @@ def fit(
         callbacks: :class:`Callback` objects; any may stop training.
         verbose: print one line per epoch.
         resume_from: a checkpoint written by
-            :class:`~backprop.training.steering.ModelCheckpoint` (or
+            :class:`~backprop.training.callbacks.ModelCheckpoint` (or
             :func:`~backprop.files.model_file.save_checkpoint`). Before training,
             ``net`` gets its weights (and BatchNorm running statistics), the
             RNG state (shuffling, dropout masks), the epoch counter and the
@@ -108,7 +108,7 @@ def fit(
             finite, naming the epoch, batch and layer; the parameters are left
             at their last finite values (the optimizer's moments may hold the
             failed step when the update itself overflowed). A checkpoint
-            written by :class:`~backprop.training.steering.ModelCheckpoint` is the one
+            written by :class:`~backprop.training.callbacks.ModelCheckpoint` is the one
             of the last completed epoch. Also when the epoch loss grows over
             1000 times its start (:class:`~backprop.training.callbacks.LossExplosion`; pass
             one with another factor in ``callbacks`` to change it).

@@ -21,7 +21,6 @@ SIGMOID_DEEP = 5
 #: Depth (weight layers) up to which tanh with Xavier initialization was measured healthy.
 MODERATE_DEPTH = 10
 
-RELU_TYPES = ("relu", "leaky_relu")
 XAVIER = ("xavier_uniform", "xavier_normal", "glorot_uniform", "glorot_normal")
 HE = ("he", "he_normal", "he_uniform")
 
@@ -31,14 +30,17 @@ class Setup:
     """How the network is built, as far as advice needs it.
 
     ``activation`` and ``init`` are those of the hidden layers (None when
-    unknown or mixed); ``init`` is resolved ("auto" becomes he or xavier_uniform);
-    ``depth`` counts the Dense (weight) layers.
+    unknown or mixed); ``init`` is resolved ("auto" becomes the activation's
+    choice, he or xavier_uniform); ``depth`` counts the Dense (weight) layers;
+    ``relu_like`` says that the hidden activation's units can die
+    (``Activation.can_die``: relu, leaky_relu).
     """
 
     activation: str | None = None
     init: str | None = None
     depth: int = 0
     batch_norm: bool = False
+    relu_like: bool = False
 
     @property
     def uses_xavier(self) -> bool:
@@ -54,6 +56,7 @@ def setup_of(net: Network | None) -> Setup:
     if net is None:
         return Setup()
     from backprop.nn.batchnorm import BatchNorm
+    from backprop.nn.initializers import resolve_init
     from backprop.nn.layers import Dense
     from backprop.teaching.diagnostics import units_of
 
@@ -61,17 +64,14 @@ def setup_of(net: Network | None) -> Setup:
     indices = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
     hidden = dense[:-1]
     # σ of each hidden layer's units (after its batch norm, where there is one)
-    activations = {units_of(net, i).activation.name for i in indices[:-1]}
-    activation = activations.pop() if len(activations) == 1 else None
-    inits = set()
-    for layer in hidden:
-        init = layer.init or net.init
-        if init == "auto":
-            init = "he" if layer.activation.name in RELU_TYPES else "xavier_uniform"
-        inits.add(init)
+    units = [units_of(net, i).activation for i in indices[:-1]]
+    activations = {sigma.name: sigma for sigma in units}
+    activation = next(iter(activations.values())) if len(activations) == 1 else None
+    inits = {resolve_init(layer.init or net.init, layer.activation) for layer in hidden}
     init_name = inits.pop() if len(inits) == 1 else None
     batch_norm = any(isinstance(layer, BatchNorm) for layer in net.layers)
-    return Setup(activation, init_name, len(dense), batch_norm)
+    return Setup(None if activation is None else activation.name, init_name, len(dense),
+                 batch_norm, relu_like=activation is not None and activation.can_die)
 
 
 def vanishing(setup: Setup) -> str:
@@ -95,7 +95,7 @@ def vanishing(setup: Setup) -> str:
                     f"such as this one ({depth} layers); ReLU with He initialization does too.")
         return ("ReLU with He initialization keeps the gradients alive, and so does a "
                 "shallower network.")
-    if act in RELU_TYPES:
+    if setup.relu_like:
         if not setup.uses_he:
             return "He initialization keeps ReLU's gradient norms steady across layers."
         return ("With ReLU and He initialization this is unusual: dead units or a too high "

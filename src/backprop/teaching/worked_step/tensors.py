@@ -2,7 +2,7 @@
 
 Such layers do not fit the unit-by-unit equations (BatchNorm couples the samples
 of the batch), so the step is shown per parameter tensor: its gradient from
-:func:`backprop.teaching.reference.reference_gradients` (float64, out of place), the
+:func:`backprop.teaching.reference.reference_step` (float64, out of place), the
 central-difference check of every entry (kinks flagged as gradcheck flags them)
 and the update. Each Dropout layer keeps one mask for the whole trace.
 """
@@ -15,7 +15,7 @@ from backprop.network import Network
 from backprop.nn.dropout import Dropout
 from backprop.nn.layers import Dense
 from backprop.teaching.gradcheck import kink_warning, relative_error
-from backprop.teaching.reference import reference_gradients
+from backprop.teaching.reference import reference_step
 from backprop.teaching.worked_step.records import STEP, LayerInfo, SampleLoss, StepRecord, TensorRow
 from backprop.teaching.worked_step.units import FUSED_NOTES, range_warnings
 from backprop.teaching.worked_step.units import numerical_estimates as estimates_of
@@ -49,10 +49,8 @@ def describe(net: Network) -> list[LayerInfo]:
 def tensor_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float,
                 digits: int) -> tuple[StepRecord, np.ndarray]:
     """The record of one step shown per tensor, and the full gradient (as net.params)."""
-    loss, gradient = reference_gradients(net, X, Y)
-    clone = net.copy(dtype="float64")
-    outputs = clone.forward_batch(X, training=True).astype(np.float64)
-    sample_losses = [net.loss.value(outputs[i:i + 1], Y[i:i + 1]) for i in range(X.shape[0])]
+    step = reference_step(net, X, Y)
+    loss, gradient, outputs = step.loss, step.gradient, step.activations[-1]
     numeric = estimates_of(net, X, Y, list(range(net.params.size)))
     frozen = net.frozen_slices
     rows, kinks = [], []
@@ -80,7 +78,7 @@ def tensor_step(net: Network, X: np.ndarray, Y: np.ndarray, lr: float,
         X=[[float(v) for v in row] for row in X], Y=[[float(v) for v in row] for row in Y],
         fused=fused, fused_note=FUSED_NOTES.get(output.activation.name) if fused else None,
         forward=[], losses=[SampleLoss(i + 1, [float(a) for a in outputs[i]],
-                                       [float(t) for t in Y[i]], float(sample_losses[i]))
+                                       [float(t) for t in Y[i]], float(step.sample_losses[i]))
                             for i in range(X.shape[0])],
         loss_value=loss, deltas=[], gradients=[], summaries=[], summarized=True,
         summary_reason=("it has layers besides Dense ones (batch normalization couples the "
