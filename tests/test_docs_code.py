@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from docs_blocks import ROOT, Block, blocks, documents, write
 
 RUNNER = Path(__file__).resolve().parent / "docs_blocks.py"

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop-mlp[lab]")
 
 from backprop.lab import regression_math as rm
 from backprop.lab.protocol import (

@@ -3,6 +3,8 @@
 - ``reference/command.md``: the command reference, read from the parser that
   ``backprop --help`` prints (``backprop.cli.entry.build_parser``), so it lists
   exactly the options, metavars and help texts of the command, whatever declares them.
+- the table of ``bp.*`` names on the API page (``<!-- public names -->``), each
+  linked to its documentation, from ``backprop.__all__``.
 - ``img/bench.png``: the benchmark's plot, taken from bench/reported as it is.
 - ``<!-- include: PATH#HEADING -->`` in a page becomes that section of the Markdown
   file PATH (relative to the repository): its body up to the next heading of the
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMMAND_PAGE = "reference/command.md"
 #: Files of the repository served by the site as they are: site path -> repository path.
 COPIED = {"img/bench.png": "bench/reported/bench.png"}
+PUBLIC_NAMES = "<!-- public names -->"
 INCLUDE = re.compile(r"<!-- include: (?P<path>[^#\s]+)#(?P<heading>[^>]+?) -->")
 #: What the notebook template adds for MathJax and Mermaid, both loaded from other hosts.
 NOTEBOOK_SCRIPTS = re.compile(
@@ -37,8 +40,8 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
 
 
 def _cell(text: str) -> str:
-    """Text for one Markdown table cell: one line, pipes escaped."""
-    return " ".join(text.split()).replace("|", "\\|")
+    """Text for one Markdown table cell: one line, pipes and angle brackets escaped."""
+    return " ".join(text.split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def option_rows(parser: argparse.ArgumentParser) -> list[tuple[str, str, str]]:
@@ -78,12 +81,29 @@ def command_reference(parser: argparse.ArgumentParser) -> str:
         for title, invocation, help_text in option_rows(sub):
             if title != group:
                 group = title
-                lines += ["", f"**{title.capitalize()}**", "", "| argument | meaning |", "|---|---|"]
+                lines += ["", f"**{title.capitalize()}**", ""]
+                lines += ["| argument | meaning |", "|---|---|"]
             lines.append(f"| `{_cell(invocation)}` | {_cell(help_text)} |")
         if sub.epilog:
             lines += ["", sub.epilog.strip()]
         lines.append("")
     return "\n".join(lines)
+
+
+def public_names() -> str:
+    """A table of ``bp.*``: each name linked to where its module documents it."""
+    import backprop
+
+    rows = ["| name | what it is |", "|---|---|"]
+    for name in sorted(backprop.__all__, key=str.lower):
+        value = getattr(backprop, name)
+        module = getattr(value, "__module__", None)
+        if module is None or not (callable(value) or isinstance(value, type)):
+            rows.append(f"| `bp.{name}` | {_cell(repr(value))} |")
+            continue
+        summary = (value.__doc__ or "").strip().split("\n\n")[0]
+        rows.append(f"| [`bp.{name}`][{module}.{name}] | {_cell(summary)} |")
+    return "\n".join(rows)
 
 
 def section(path: Path, heading: str) -> str:
@@ -125,6 +145,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     def include(match: re.Match[str]) -> str:
         return section(ROOT / match.group("path"), match.group("heading"))
 
+    if PUBLIC_NAMES in markdown:
+        markdown = markdown.replace(PUBLIC_NAMES, public_names())
     return INCLUDE.sub(include, markdown)
 
 
