@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import json
 import re
 import subprocess
 import sys
@@ -169,3 +170,28 @@ def test_every_page_in_chromium(site: Path, served: str, chromium: Any) -> None:
     assert elsewhere == [], f"requests to other hosts: {elsewhere}"
     for path in MATH_PAGES:
         assert math_seen.get(path, 0) > 0, f"{path}: no math rendered"
+
+
+def test_the_readme_is_a_five_minute_read() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    for heading in ("## Set up", "## In Python", "## On the command line", "## Results",
+                    "## Documentation"):
+        assert heading in readme, heading
+    assert "make demo" in readme and "make test" in readme and "](docs/img/" in readme
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", readme):
+        assert (ROOT / target).exists(), f"the README links to a missing file: {target}"
+
+
+def test_the_readme_results_are_the_reported_ones() -> None:
+    results = (ROOT / "README.md").read_text(encoding="utf-8").split("## Results", 1)[1]
+    recipe = json.loads((ROOT / "bench" / "reported" / "recipe.json").read_text())
+    accuracies = ", ".join(f"{100 * run['test_accuracy']:.2f}%" for run in recipe["runs"])
+    seconds = ", ".join(f"{run['train_s']:.2f}" for run in recipe["runs"])
+    assert f"{accuracies} test accuracy in {seconds} s of training" in results
+    headline = next(w for w in json.loads((ROOT / "bench" / "reported" / "bench.json").read_text())
+                    ["workloads"] if w["workload"]["name"] == "headline")
+    assert f"{headline['results']['backprop']['steady']['median']:.3f} s" in results
+    for peer, label in (("torch", "PyTorch"), ("torch-fused", "PyTorch fused Adam"),
+                        ("jax", "JAX (jit)"), ("sklearn", "scikit-learn")):
+        assert f"{label} {headline['ratios'][peer]['epoch']:.2f}" in results, peer
