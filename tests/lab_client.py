@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 with warnings.catch_warnings():  # Starlette would rather have httpx2; httpx works the same

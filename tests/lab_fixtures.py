@@ -102,7 +102,7 @@ def client() -> Any:
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[LabServer]:
     """One `backprop lab` for the whole test session, stopped with Ctrl-C at the end."""
-    pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+    pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
     server = start_lab()
     yield server
     server.stop()

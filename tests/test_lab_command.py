@@ -10,7 +10,7 @@ from backprop.cli import lab as lab_command
 from backprop.cli.entry import main
 from lab_fixtures import start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 
 def test_port_0_prints_a_free_port_serves_and_stops_on_ctrl_c() -> None:
@@ -43,7 +43,7 @@ def test_missing_extra_names_the_install_command(
                         lambda name: None if name == "uvicorn" else real(name))
     assert main(["lab", "--port", "0"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == "backprop: error: the lab needs uvicorn: pip install 'backprop[lab]'"
+    assert err == "backprop: error: the lab needs uvicorn: pip install 'backprop-mlp[lab]'"
 
 
 @pytest.mark.parametrize(("argv", "message"), [

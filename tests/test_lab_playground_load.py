@@ -20,7 +20,7 @@ import pytest
 
 from lab_fixtures import rss_mib, start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 websockets_client = pytest.importorskip(
     "websockets.asyncio.client", reason="the load test needs websockets")
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop-mlp[lab]")
 
 from backprop.lab.protocol import FieldError, Play
 from backprop.lab.regression import math as rm

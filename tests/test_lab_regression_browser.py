@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 READOUTS = ["reg-w", "reg-b", "reg-loss", "reg-step-count", "reg-closed-w", "reg-closed-b",
             "reg-lambda-max", "reg-condition", "reg-bound"]

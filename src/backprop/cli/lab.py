@@ -16,10 +16,11 @@ from typing import Any
 from backprop.cli.option_kinds import between, flag, positive, real, text, texts, whole
 from backprop.cli.options import Options, add_command, option
 from backprop.errors import OptionError
+from backprop.version import install_hint
 
-#: The modules of the optional extra ``backprop[lab]``.
+#: The modules of the optional extra ``backprop-mlp[lab]``.
 LAB_MODULES = ("starlette", "uvicorn", "websockets", "pydantic")
-INSTALL_HINT = "pip install 'backprop[lab]'"
+INSTALL_HINT = install_hint("lab")
 #: Frames up to this size reach the lab's parser (which refuses those over 64 KiB with an
 #: error reply and keeps the session); larger ones close the connection.
 WS_MAX_FRAME_BYTES = 1024 * 1024

@@ -5,6 +5,6 @@ Python computes every number (the Network, the optimizers, ``bp.explain``,
 WebSocket per tab. Each page is a package (``regression/``, ``sandbox/``,
 ``playground/``) holding its server code, its message schemas and its static
 files; ``app``, ``session``, ``protocol`` and ``static/`` are what they share.
-Needs the optional extra ``backprop[lab]`` (starlette, uvicorn, pydantic);
+Needs the optional extra ``backprop-mlp[lab]`` (starlette, uvicorn, pydantic);
 import :func:`backprop.lab.app.create_app`.
 """
