@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import ipaddress
 import os
 import socket
 import sys
@@ -13,6 +12,8 @@ from importlib.util import find_spec
 from typing import Any
 
 from backprop.errors import OptionError
+from backprop.lab.access import Access, is_loopback, parse_origin
+from backprop.lab.capacity import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CLIENT
 
 #: The modules of the optional extra ``backprop[lab]``.
 LAB_MODULES = ("starlette", "uvicorn", "websockets", "pydantic")
@@ -42,6 +43,24 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="import this Python module first (repeatable; the current folder is searched "
         "too), e.g. one whose bp.register_activation calls the lab's menus should offer",
     )
+    parser.add_argument(
+        "--allow-origin", dest="allow_origins", action="append", default=[], metavar="URL",
+        help="also admit pages from this origin, e.g. a course site that embeds the lab "
+        "(repeatable; by default only the lab's own pages may open sessions)",
+    )
+    parser.add_argument(
+        "--require-token", action="store_true",
+        help="ask for the printed link's token on loopback too (always asked beyond loopback)",
+    )
+    parser.add_argument(
+        "--max-sessions", type=int, default=DEFAULT_MAX_SESSIONS, metavar="N",
+        help=f"most sessions (tabs) open at once ({DEFAULT_MAX_SESSIONS})",
+    )
+    parser.add_argument(
+        "--max-sessions-per-client", type=int, default=DEFAULT_MAX_SESSIONS_PER_CLIENT,
+        metavar="N",
+        help=f"most sessions open at once from one address ({DEFAULT_MAX_SESSIONS_PER_CLIENT})",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -62,16 +81,6 @@ def import_modules(names: list[str]) -> None:
                 raise OptionError(f"--import {name}: no module named {missing!r} in the "
                                   "current folder or on the Python path") from None
             raise  # the module itself imports something missing: its own traceback
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -107,6 +116,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.idle_timeout <= 0:
         raise OptionError(f"--idle-timeout must be positive, got {args.idle_timeout}")
+    for flag, value in (("--max-sessions", args.max_sessions),
+                        ("--max-sessions-per-client", args.max_sessions_per_client)):
+        if value < 1:
+            raise OptionError(f"{flag} must be at least 1, got {value}")
+    origins = [parse_origin(origin) for origin in args.allow_origins]
     import_modules(args.imports)
     import uvicorn
 
@@ -115,16 +129,27 @@ def run(args: argparse.Namespace) -> int:
     sock = bind(args.host, args.port)
     if not is_loopback(args.host):
         print(f"backprop lab: warning: listening on {args.host}, not loopback: anyone who can "
-              "reach this machine can use the lab", file=sys.stderr, flush=True)
+              "reach this machine and has the link with its token can use the lab",
+              file=sys.stderr, flush=True)
     url = url_of(sock)
-    config = uvicorn.Config(
-        create_app(idle_timeout=args.idle_timeout), log_level="warning",
-        timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
+    access = Access.for_bind(args.host, sock.getsockname()[1], allow_origins=origins,
+                             require_token=args.require_token)
+    app = create_app(idle_timeout=args.idle_timeout, access=access,
+                     max_sessions=args.max_sessions,
+                     max_sessions_per_client=args.max_sessions_per_client)
+    config = uvicorn.Config(  # proxy_headers off: a session's address is the peer's own
+        app, log_level="warning", timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
-    print(f"backprop lab: serving on {url}", flush=True)
+    print(f"backprop lab: serving on {access.link(url)}", flush=True)
+    if access.token is not None:
+        anywhere = args.host in ("0.0.0.0", "::")  # every address of this machine
+        print("backprop lab: every page asks for the token in that link: hand out the whole "
+              "link" + (", with this machine's address on the network in place of "
+                        f"{args.host}" if anywhere else ""), flush=True)
     if args.open:
-        webbrowser.open(url)
+        webbrowser.open(access.link(url))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
