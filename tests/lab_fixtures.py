@@ -76,13 +76,14 @@ class LabServer:
         return self.process.returncode
 
 
-def start_lab(*options: str, timeout: float = 30.0) -> LabServer:
-    """Start `backprop lab --port 0 OPTIONS` on 127.0.0.1; returns once it prints its URL."""
+def start_lab(*options: str, timeout: float = 30.0, cwd: Path = ROOT) -> LabServer:
+    """Start `backprop lab --port 0 OPTIONS` on 127.0.0.1 in the folder ``cwd``; returns once
+    it prints its URL."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT / "src"), *filter(None, [os.environ.get("PYTHONPATH")])]))
     process = subprocess.Popen(
         [sys.executable, "-m", "backprop", "lab", "--host", "127.0.0.1", "--port", "0", *options],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd,
     )
     assert process.stdout is not None
     lines: list[str] = []

@@ -23,12 +23,18 @@ def test_index_links_every_page(client: TestClient) -> None:
         assert f'href="/{name}"' in response.text
 
 
-def test_each_page_is_served_with_the_shared_script(client: TestClient) -> None:
+def test_each_page_is_served_with_its_module_which_imports_the_shared_one(
+    client: TestClient,
+) -> None:
     for name in PAGES:
         response = client.get(f"/{name}")
         assert response.status_code == 200
-        assert "/static/common.js" in response.text
+        assert f'<script type="module" src="/static/{name}/{name}.js"></script>' in response.text
         assert f'data-page="{name}"' in response.text
+        script = client.get(f"/static/{name}/{name}.js")
+        assert script.status_code == 200 and 'from "../common.js";' in script.text
+        # browsers run a module only when it is served as JavaScript
+        assert "javascript" in script.headers["content-type"]
     assert client.get("/no-such-page").status_code == 404
 
 
@@ -39,6 +45,10 @@ def test_each_page_is_served_with_the_shared_script(client: TestClient) -> None:
     "/static/%2e%2e/%2e%2e/cli.py",
     "/static//etc/passwd",
     "/static/../../../../../../etc/passwd",
+    "/static/playground/../page.py",
+    "/static/playground/%2e%2e/page.py",
+    "/static/sandbox/..%2fstate.py",
+    "/static/regression/%2e%2e/%2e%2e/app.py",
 ])
 def test_static_files_never_come_from_outside_the_static_folder(
     client: TestClient, path: str

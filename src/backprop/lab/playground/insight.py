@@ -130,10 +130,11 @@ def gradient_check(run: Run) -> dict[str, Any]:
         index = probe.layers.index(layer)
         entries = {name: errors[where] for owner, name, where in probe.parameter_slices
                    if owner == index}
-        W, b = entries["W"].reshape(layer.n_out, layer.n_in), entries["b"]
-        layers.append({"W": W.tolist(), "b": b.tolist(),
-                       "W_passed": (W <= report.tolerance).tolist(),
-                       "b_passed": (b <= report.tolerance).tolist()})
+        weight_errors = entries["W"].reshape(layer.n_out, layer.n_in)
+        bias_errors = entries["b"]
+        layers.append({"W": weight_errors.tolist(), "b": bias_errors.tolist(),
+                       "W_passed": (weight_errors <= report.tolerance).tolist(),
+                       "b_passed": (bias_errors <= report.tolerance).tolist()})
     worst = float(errors.max()) if errors.size else 0.0
     return {"layers": layers, "max_error": worst if math.isfinite(worst) else None,
             "tolerance": report.tolerance, "passed": report.passed,

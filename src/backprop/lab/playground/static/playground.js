@@ -284,11 +284,7 @@ $("weight-set").addEventListener("click", () => {
 });
 $("weight-cancel").addEventListener("click", () => { pg.selected = null; $("weight-editor").hidden = true; pg.requestDraw(); });
 
-// -- close-ups: explain a weight, histograms, the gradient check ------------------------------
-
-// -- batch modes and A/B ------------------------------------------------------------------
-
-// -- the loss surface -------------------------------------------------------------------
+// (the close-ups, batch modes, A/B and the loss surface are in tools.js; drawing in draw.js)
 
 // -- files ------------------------------------------------------------------------------
 $("csv-download").addEventListener("click", () => lab.send("download_csv"));
