@@ -468,6 +468,7 @@ lab.onState.push((state) => render(state));
 lab.onError.push((error) => {
   $("sb-error").textContent = `${error.field}: ${error.message}`;
 });
+lab.onClose.push((event) => { $("sb-error").textContent = lab.closeMessage(event); });
 const socket = lab.connect("sandbox");
 socket.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
