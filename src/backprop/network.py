@@ -26,7 +26,7 @@ from backprop._typing import Array, IntArray, float_dtype
 from backprop.errors import OptionError, OptionTypeError
 from backprop.limits import enforce_limit
 from backprop.nn.initializers import INIT_NAMES
-from backprop.nn.layers import Dense, Layer
+from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Dense, Layer
 from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
 from backprop.training.fit import fit as fit_network
@@ -312,9 +312,12 @@ class Network:
         return plan
 
     def _output_error_buffer(self, m: int) -> Array:
-        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size."""
+        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size (the
+        last few sizes kept, as the layers keep their work arrays)."""
         delta = self._delta_work.get(m)
         if delta is None or delta.dtype != self.dtype:
+            if len(self._delta_work) >= MAX_CACHED_BATCH_SIZES:
+                self._delta_work.pop(next(iter(self._delta_work)))
             delta = self._delta_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
         return delta
 

@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from backprop._typing import Array
+from backprop.blas_threads import threads_within_limit
 from backprop.network import Network
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
@@ -281,7 +282,6 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         net = self.network_
         if self.optimizer_ is None or not incremental:
             self.optimizer_ = make_optimizer(self.get_params())
-        optimizer = self.optimizer_
         early_stopping = self.early_stopping and not incremental
         X_val = y_val = None
         if early_stopping:
@@ -315,6 +315,17 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         no_single_batch = any(isinstance(layer, BatchNorm) for layer in net.layers)
         if no_single_batch and m < 2:
             raise ValueError("batch_norm needs at least 2 training samples, got 1 sample")
+        with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+            self._run_epochs(X, Y, X_val, y_val, batch_size, no_single_batch, incremental)
+        if early_stopping:
+            self._restore_best()
+
+    def _run_epochs(self, X: Array | StreamedData, Y: Array, X_val: Any, y_val: Any,
+                    batch_size: int, no_single_batch: bool, incremental: bool) -> None:
+        """The epochs of a stochastic solver, with sgd's step-size schedules and the stop
+        once ``n_iter_no_change`` epochs in a row brought no progress by ``tol``."""
+        net, optimizer, m = self.network_, self.optimizer_, X.shape[0]
+        assert optimizer is not None
         for _ in range(1 if incremental else int(self.max_iter)):
             self.loss_ = run_epoch(
                 net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
@@ -347,10 +358,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                     "the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
-        if early_stopping:
-            self._restore_best()
 
     def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
         """After an epoch: count epochs without progress by tol, keep the best so far."""
