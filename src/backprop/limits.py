@@ -16,7 +16,7 @@ for a user who truly needs more:
 * ``BACKPROP_MAX_EPOCHS``: the most epochs a command or config may ask for (1,000,000).
 
 One more is a budget rather than a limit: ``BACKPROP_MEMORY_BUDGET``, the bytes that
-training on data streamed from disk may hold at once (256 MiB): its shuffle buffer, the
+training on data streamed from disk may hold at once (128 MiB): its shuffle buffer, the
 block being read, the statistics being summed (:mod:`backprop.streaming.budget`).
 """
 
@@ -35,7 +35,7 @@ LIMITS: dict[str, int] = {
     "BACKPROP_MAX_LAYERS": 1_000,
     "BACKPROP_MAX_PIXELS": 16_000_000,
     "BACKPROP_MAX_EPOCHS": 1_000_000,
-    "BACKPROP_MEMORY_BUDGET": 256 << 20,
+    "BACKPROP_MEMORY_BUDGET": 128 << 20,
 }
 
 

@@ -224,7 +224,7 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
     Option("memory_budget", byte_size, None,
            "data streamed from disk: the memory it may hold at once (shuffle buffer, block "
            "read, statistics), e.g. 256M or 1G; a CSV file larger than it is streamed, not "
-           "loaded; none: BACKPROP_MEMORY_BUDGET, else 256 MiB", metavar="BYTES"),
+           "loaded; none: BACKPROP_MEMORY_BUDGET, else 128 MiB", metavar="BYTES"),
     Option("out", text, _run_folder, "output folder", shown="runs/DATASET"),
     Option("quiet", flag, False, "print only errors"),
     Option("json_lines", flag, False, "one JSON object per epoch on stdout"),

@@ -8,7 +8,7 @@ read block by block first: the targets (to find the task and the classes; m
 numbers) and, when --scale asks for it, each column's statistics, summed by
 the accumulator that scaling data in memory uses (the same scaler, bit for
 bit). The test set (X_test.npy / y_test.npy in a shard directory) is small
-and loaded. The budget (--memory-budget, BACKPROP_MEMORY_BUDGET, 256 MiB)
+and loaded. The budget (--memory-budget, BACKPROP_MEMORY_BUDGET, 128 MiB)
 bounds every block read and the buffer (:mod:`backprop.streaming.budget`).
 """
 
@@ -33,7 +33,7 @@ SAMPLE_ROWS = 1000
 def is_streamed_spec(spec: str, budget: int | None = None) -> bool:
     """Whether a dataset argument names data to stream: a .npy file, a directory holding
     .npy shards (or nothing at all, which the shard reader then names), or a CSV file
-    larger than the memory budget (``budget``, else BACKPROP_MEMORY_BUDGET or 256 MiB)."""
+    larger than the memory budget (``budget``, else BACKPROP_MEMORY_BUDGET or 128 MiB)."""
     path = Path(spec)
     suffix = path.suffix.lower()
     if suffix == ".npy":

@@ -26,7 +26,7 @@ epoch. A larger buffer mixes better: with buffer_size ≥ the number of
 samples, every epoch is a full random permutation, as in memory.
 
 Memory: a *memory budget* (``memory_budget=``, else the environment variable
-``BACKPROP_MEMORY_BUDGET``, else 256 MiB) bounds what streaming holds at
+``BACKPROP_MEMORY_BUDGET``, else 128 MiB) bounds what streaming holds at
 once: by default the buffer takes half of it, a block being read an eighth of
 the buffer's rows, and every pass outside training (the targets, the column
 statistics) reads blocks of the same size (:mod:`backprop.streaming.budget`).
@@ -74,7 +74,7 @@ def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None,
     directory, a large .npy file or a CSV file (y None); an iterable of (X, y) batches (y
     None); or a source already made (returned as it is). ``buffer_size``: the shuffle
     buffer's samples (default: half the memory budget of rows); ``memory_budget``: the
-    bytes streaming may hold at once (default: BACKPROP_MEMORY_BUDGET, else 256 MiB)."""
+    bytes streaming may hold at once (default: BACKPROP_MEMORY_BUDGET, else 128 MiB)."""
     source: Source | BatchIterable
     if isinstance(X, Source | BatchIterable | str | Path) and y is not None:
         raise ValueError("the targets come with the source here; pass y=None")

@@ -1,7 +1,7 @@
 """How training on data streamed from disk spends its memory budget.
 
 The budget B, in bytes, is ``memory_budget=`` (the command's ``--memory-budget``), else
-the environment variable ``BACKPROP_MEMORY_BUDGET``, else 256 MiB. It is spent on:
+the environment variable ``BACKPROP_MEMORY_BUDGET``, else 128 MiB. It is spent on:
 
 - the shuffle buffer: B/2 of rows as the network trains on them (its features in the
   network's dtype and 8 bytes of target), never fewer rows than one batch;

@@ -39,8 +39,8 @@ from backprop.streaming.sources import Source
 
 #: Every STRIDE-th row's start is noted by the first pass.
 STRIDE = 256
-#: Rows whose target cells are parsed together in the first pass.
-TARGET_ROWS = 65536
+#: Rows whose target cells are parsed together in the first pass (about 1 MB of objects).
+TARGET_ROWS = 8192
 #: About what one parsed cell costs as Python objects (a str and its slot in a list).
 CELL_BYTES = 80
 

@@ -45,7 +45,7 @@ class Source:
     target_transform: Callable[[np.ndarray], np.ndarray] | None = None
     #: The shuffle buffer's samples when fit streams this source (None: the default).
     buffer_size: int | None = None
-    #: The bytes its streaming may hold at once (None: BACKPROP_MEMORY_BUDGET or 256 MiB).
+    #: The bytes its streaming may hold at once (None: BACKPROP_MEMORY_BUDGET or 128 MiB).
     memory_budget: int | None = None
 
     @property
@@ -99,7 +99,8 @@ class Source:
 
     def targets(self) -> np.ndarray:
         """Every target, in order (targets are small: m numbers, not m × n)."""
-        return np.concatenate([self.read_targets(p) for p in range(len(self.parts()))])
+        parts = [self.read_targets(p) for p in range(len(self.parts()))]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def read_targets(self, part: int) -> np.ndarray:
         raise NotImplementedError
