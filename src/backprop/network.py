@@ -312,8 +312,7 @@ class Network:
         return plan
 
     def _output_error_buffer(self, m: int) -> Array:
-        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size (the
-        last few sizes kept, as the layers keep their work arrays)."""
+        """The (m, n_outputs) array δ^[L] is written into, allocated once per batch size."""
         delta = self._delta_work.get(m)
         if delta is None or delta.dtype != self.dtype:
             if len(self._delta_work) >= MAX_CACHED_BATCH_SIZES:

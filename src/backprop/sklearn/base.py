@@ -241,16 +241,15 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     "fit with warm_start=False to start afresh"
                 )
         net = self.network_
-        if isinstance(X, StreamedData):  # batches encoded as they are read
-            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
-            self._fit_stochastic(X, Y, y, rng, incremental)
-            return self
-        X_net = net.check_inputs(X)
-        Y_net = np.ascontiguousarray(Y, dtype=net.dtype)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X_net, Y_net)
-        else:
-            self._fit_stochastic(X_net, Y_net, y, rng, incremental)
+        with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+            if isinstance(X, StreamedData):  # batches encoded as they are read
+                X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+                self._fit_stochastic(X, Y, y, rng, incremental)
+            elif self.solver == "lbfgs":
+                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype))
+            else:
+                self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                                     y, rng, incremental)
         return self
 
     def _fit_lbfgs(self, X: Array, Y: Array) -> None:
@@ -282,6 +281,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         net = self.network_
         if self.optimizer_ is None or not incremental:
             self.optimizer_ = make_optimizer(self.get_params())
+        optimizer = self.optimizer_
         early_stopping = self.early_stopping and not incremental
         X_val = y_val = None
         if early_stopping:
@@ -315,17 +315,6 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         no_single_batch = any(isinstance(layer, BatchNorm) for layer in net.layers)
         if no_single_batch and m < 2:
             raise ValueError("batch_norm needs at least 2 training samples, got 1 sample")
-        with threads_within_limit():  # under a memory limit, BLAS's threads fit it
-            self._run_epochs(X, Y, X_val, y_val, batch_size, no_single_batch, incremental)
-        if early_stopping:
-            self._restore_best()
-
-    def _run_epochs(self, X: Array | StreamedData, Y: Array, X_val: Any, y_val: Any,
-                    batch_size: int, no_single_batch: bool, incremental: bool) -> None:
-        """The epochs of a stochastic solver, with sgd's step-size schedules and the stop
-        once ``n_iter_no_change`` epochs in a row brought no progress by ``tol``."""
-        net, optimizer, m = self.network_, self.optimizer_, X.shape[0]
-        assert optimizer is not None
         for _ in range(1 if incremental else int(self.max_iter)):
             self.loss_ = run_epoch(
                 net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
@@ -358,8 +347,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                     "the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=4,
+                    stacklevel=3,
                 )
+        if early_stopping:
+            self._restore_best()
 
     def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
         """After an epoch: count epochs without progress by tol, keep the best so far."""
