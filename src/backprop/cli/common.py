@@ -17,7 +17,6 @@ from backprop.datasets import Dataset, Scaler, load_dataset, subset_classes
 from backprop.errors import DataError, ModelFileError, OptionError
 from backprop.files.io import write_atomically
 from backprop.network import Network
-from backprop.streaming.budget import memory_budget
 
 
 def parse_list(
@@ -87,9 +86,8 @@ def training_arrays(
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
     options = file_options(spec, o)  # refused, in one line, where they do not apply
-    budget = memory_budget(o.get("memory_budget"))  # BACKPROP_MEMORY_BUDGET checked too
-    if is_streamed_spec(spec, budget):  # X is a source that fit streams
-        return streamed_arrays(spec, o, options, budget)
+    if is_streamed_spec(spec, o.get("memory_budget")):  # X is a source that fit streams
+        return streamed_arrays(spec, o, options)
     streams = ("data streamed from disk (a .npy file, a folder of .npy shards, or a CSV file "
                "larger than the memory budget)")
     if o.get("buffer_size") is not None:

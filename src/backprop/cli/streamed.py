@@ -99,11 +99,11 @@ def _source(spec: str, o: dict[str, Any], options: dict[str, Any], budget: int
 
 
 def streamed_arrays(
-    spec: str, o: dict[str, Any], options: dict[str, Any], budget: int
+    spec: str, o: dict[str, Any], options: dict[str, Any]
 ) -> tuple[Dataset, Source, None, np.ndarray | None, np.ndarray | None, Scaler | None]:
     """(data, source, None, X_test, y_test, scaler), as ``training_arrays`` gives for data
     in memory; the source goes to ``fit`` in place of X (with y None). ``options``: a CSV
-    file's target and task; ``budget``: the memory budget, in bytes."""
+    file's target and task."""
     for option in ("classes", "train_samples"):
         if o[option]:
             raise DataError(f"--{option.replace('_', '-')} does not apply to data streamed "
@@ -112,6 +112,7 @@ def streamed_arrays(
         raise DataError(f"--validation-split does not apply to data streamed from {spec}: "
                         "nothing is held back from a stream; a shard folder's X_test.npy and "
                         "y_test.npy are its test set")
+    budget = memory_budget(o.get("memory_budget"))  # BACKPROP_MEMORY_BUDGET checked too
     source = _source(spec, o, options, budget)
     targets = source.targets()
     test = source.test_arrays() if isinstance(source, NpyShards) else None

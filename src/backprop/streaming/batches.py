@@ -65,7 +65,7 @@ def shuffled_batches(
             rows = plan_rows(X.shape[1], dtype.itemsize, batch_size, buffer_size=buffer_size,
                              budget=budget).buffer_rows
             known = getattr(source, "n_samples", 0)
-            if known:  # never more rows than the data has: the flush below is the same
+            if known:  # never more rows than the data: one flush at the end, as before
                 rows = min(rows, max(known, batch_size))
             X_buf = np.empty((rows, X.shape[1]), dtype=dtype)
             y_buf = np.empty((rows, *y.shape[1:]), dtype=y.dtype)
