@@ -290,7 +290,8 @@ def test_pasted_weights_of_a_new_shape_make_a_new_custom_network_and_say_so() ->
     state = sandbox.state()
     assert state["preset"] == "custom" and state["architecture"]["widths"] == [3, 1]
     assert state["architecture"]["bias"] is False and len(state["X"][0]) == 3
-    assert note is not None and note.startswith("A new 3→1 network without biases")
+    assert note == ("Built a new 3→1 network without biases (every layer sigmoid) from the "
+                    "pasted weights; the batch starts again from one sample.")
     # the same input and output widths keep the batch
     sandbox.add_sample()
     before = sandbox.state()

@@ -172,7 +172,8 @@ def generate(
 ) -> np.ndarray:
     """(n, 2) points y = w*·x + b* + N(0, noise²), x uniform in [x_min, x_max]."""
     if not x_min < x_max:
-        raise FieldError("x_max", f"The end of the x range ({x_max:g}) must be greater than its start ({x_min:g}).")
+        raise FieldError("x_max", f"The end of the x range ({x_max:g}) must be greater than "
+                         f"its start ({x_min:g}).")
     rng = np.random.default_rng(seed)
     x = rng.uniform(x_min, x_max, size=n)
     y = w_true * x + b_true + rng.normal(0.0, noise, size=n)
@@ -187,7 +188,8 @@ def parse_csv(text: str) -> np.ndarray:
     if not rows:
         raise FieldError("text", "The CSV has no data rows; give two numbers x,y per line.")
     if len(rows) > MAX_POINTS:
-        raise FieldError("text", f"The CSV has {len(rows)} rows; the plot holds at most {MAX_POINTS} points.")
+        raise FieldError("text", f"The CSV has {len(rows)} rows; the plot holds at most "
+                         f"{MAX_POINTS} points.")
     points = np.empty((len(rows), 2))
     for i, row in enumerate(rows, start=1):
         if len(row) != 2:

@@ -198,7 +198,8 @@ class RegressionPage(Page):
         """One optimizer step θ ← θ − Δθ; False, pausing, when it diverged: at a non-finite
         value (θ kept), or when it raised the loss past DIVERGENCE_FACTOR × its start."""
         if not len(self.points):
-            raise FieldError("type", "There is no data: click the plot to add points, or generate a set.")
+            raise FieldError("type", "There is no data: click the plot to add points, or "
+                             "generate a set.")
         previous = self.net.params.copy()
         before = None if self.current is None else self.current.loss
         X, Y = self.next_batch()

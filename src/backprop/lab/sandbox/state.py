@@ -282,8 +282,8 @@ class Sandbox:
         batch = ("the batch is kept" if keep_x and keep_y else
                  "the inputs x are kept, the targets y start again" if keep_x else
                  "the batch starts again from one sample")
-        sigmoid = "" if depth else ", every layer sigmoid"
-        return f"A new {shape}{sigmoid} was built from the pasted weights; {batch}."
+        sigmoid = "" if depth else " (every layer sigmoid)"
+        return f"Built a new {shape}{sigmoid} from the pasted weights; {batch}."
 
     def paste_weights(self, text: str) -> str | None:
         """Weights pasted as JSON text: a list of {"W": [[...]], "b": [...]} (or {"layers":

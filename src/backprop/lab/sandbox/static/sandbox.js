@@ -456,6 +456,7 @@ function showAnswers(state) {
   $("sb-answers").hidden = !answer.on;
   for (const box of document.querySelectorAll("#sb-answers [data-kind]")) {
     box.checked = answer.ask.includes(box.dataset.kind);
+    box.disabled = box.dataset.kind === "gb" && !state.architecture.bias;  // no biases
   }
   const layers = $("sb-answer-layers");
   if (layers.children.length !== state.layers.length) {
@@ -513,8 +514,8 @@ function buildInputs(state) {
     if (!kinds.has(kind)) kinds.set(kind, []);
     kinds.get(kind).push({ key, unit: Number(unit), source: source ? Number(source) : null });
   }
-  const titles = { d: "δ_j", gb: "∂L/∂b_j", g: "∂L/∂w_jk", w: "w_jk after the step",
-    b: "b_j after the step" };
+  const titles = { d: ["δ_j", ""], gb: ["∂L/∂b_j", ""], g: ["∂L/∂w_jk", ""],
+    w: ["w_jk", " after the step"], b: ["b_j", " after the step"] };
   const blocks = [];
   for (const [layer, kinds] of groups) {
     const block = document.createElement("fieldset");
@@ -533,7 +534,7 @@ function buildInputs(state) {
         const tr = document.createElement("tr");
         const head = document.createElement("th");
         if (!i) {
-          head.append(`${titles[kind]}^[${layer}] `);
+          head.append(`${titles[kind][0]}^[${layer}]${titles[kind][1]} `);
           const equation = tag(state, row[0].key);
           if (equation) head.append(equation);
         }
@@ -612,7 +613,7 @@ function render(state) {
   $("sb-break").value = state.rule;
   $("sb-rule-note").textContent = state.rule === "none" ? ""
     : state.rules[state.rule] + (state.broken && state.broken.error ? ` ${state.broken.error}` : "");
-  $("sb-broken-legend").hidden = !(state.broken && Object.keys(state.broken.values).length);
+
   lab.setReadout("sb-loss", state.loss);
   const arch = state.architecture;
   $("sb-custom").hidden = state.preset !== "custom";
@@ -630,6 +631,8 @@ function render(state) {
   showEquations(state);
   showAnswers(state);
   draw(state);
+  // the legend of a broken rule's values, while the drawing shows any
+  $("sb-broken-legend").hidden = !document.querySelector('[data-testid^="sb-wrong-"]');
   showEntry(state);
   showCheck(state);
   showLastStep(state);
