@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
@@ -172,8 +172,8 @@ def _parse(key: str) -> Key:
     return parsed
 
 
-def answer_keys(net: Network, kinds: tuple[str, ...] | list[str] = KINDS,
-                layers: list[int] | None = None) -> list[str]:
+def answer_keys(net: Network, kinds: Collection[str] = KINDS,
+                layers: Collection[int] | None = None) -> list[str]:
     """Every key of ``net`` of these kinds (and layers, from 1), from the output layer down:
     per layer its δ, ∂L/∂b, ∂L/∂w, then the updated w and b."""
     dense = _dense_layers(net)
