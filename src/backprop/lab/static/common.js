@@ -75,7 +75,7 @@ lab.format = function (value, digits) {
   const d = digits || 6;
   const text = Math.abs(value) >= 1e6 || (value !== 0 && Math.abs(value) < 1e-4)
     ? value.toExponential(d - 1) : Number(value.toPrecision(d)).toString();
-  return text.replace("-", "−");
+  return text.replace(/-/g, "−");  // every minus sign a real one (U+2212)
 };
 
 // Show a number in the element with this data-testid: short text, full value in data-value.
