@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
-pytest.importorskip("sklearn", reason="the estimators need the extra backprop[sklearn]")
+pytest.importorskip("pydantic", reason="the lab needs the extra: pip install 'backprop-mlp[lab]'")
+pytest.importorskip("sklearn", reason="the estimators need: pip install 'backprop-mlp[sklearn]'")
 
 import backprop as bp
 from backprop.cli import entry

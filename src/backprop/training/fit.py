@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop._typing import Array, IntArray
+from backprop.blas_threads import threads_within_limit
 from backprop.errors import DataError, DivergenceError, OptionError, OptionTypeError
 from backprop.nn.batchnorm import BatchNorm
 from backprop.optim.clipping import clip_grad_norm
@@ -115,7 +116,8 @@ def fit(
     """
     plan = plan_training(net, X, y, epochs, batch_size, lr, optimizer, shuffle, validation_data,
                          validation_split, schedule, clip_norm, callbacks, verbose, resume_from)
-    return run_training(net, plan)
+    with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+        return run_training(net, plan)
 
 
 @dataclass
