@@ -1,10 +1,10 @@
 """/playground's network and optimizer, built from a setup by the library's own classes.
 
-Hidden layers are Dense(units, activation) (each followed by Dropout when the
-rate is above 0); the output layer and loss follow the task: one sigmoid unit
-with binary cross-entropy (or ½ squared error) for two classes, softmax units
-with cross-entropy for three, one linear unit with ½ squared error for the
-regression surface. Networks are float64 and seeded by the setup's seed.
+Hidden layers are Dense(units, activation), each with its own activation (each
+followed by Dropout when the rate is above 0); the output layer and loss follow the
+task: one sigmoid unit with binary cross-entropy (or ½ squared error) for two classes,
+softmax units with cross-entropy for three, one linear unit with ½ squared error for a
+regression set. Networks are float64 and seeded by the setup's seed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from backprop import SGD, Dense, Dropout, Network
-from backprop.lab.playground.protocol import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
+from backprop.lab.playground.protocol import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    REGRESSION_SETS,
+    Setup,
+)
 from backprop.lab.protocol import FieldError
 from backprop.nn.layers import Layer
 from backprop.optim.rules import OPTIMIZERS, Optimizer
@@ -26,9 +31,9 @@ MOMENTUM = 0.9
 
 def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     """(units, output activation, loss name) for the task, or a FieldError naming ``loss``."""
-    if setup.dataset == "regression":
+    if setup.dataset in REGRESSION_SETS:
         if setup.loss not in ("auto", "mse"):
-            raise FieldError("loss", f"the regression surface is fitted with mse, not {setup.loss}")
+            raise FieldError("loss", f"a regression set is fitted with mse, not {setup.loss}")
         return 1, "linear", "mse"
     if n_classes > 2:
         if setup.loss not in ("auto", "cross_entropy"):
@@ -46,8 +51,8 @@ def build_network(setup: Setup, n_classes: int) -> Network:
     units, activation, loss = output_head(setup, n_classes)
     layers: list[Layer] = []
     width = len(setup.features)
-    for size in setup.layers:
-        layers.append(Dense(width, size, activation=setup.activation))
+    for size, hidden in zip(setup.layers, setup.hidden_activations(), strict=True):
+        layers.append(Dense(width, size, activation=hidden))
         if setup.dropout > 0:
             layers.append(Dropout(size, rate=setup.dropout))
         width = size
