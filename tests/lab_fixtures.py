@@ -46,9 +46,11 @@ class LabServer:
     process: subprocess.Popen[str]
     url: str
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     def stop(self) -> int:
-        """Ctrl-C, as a user would; the exit status."""
+        """Ctrl-C, as a user would; the exit status. Once it returns, ``output`` holds
+        everything the server printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -56,6 +58,8 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.reader is not None:
+            self.reader.join(timeout=15)
         return self.process.returncode
 
 
@@ -88,7 +92,7 @@ def start_lab(*options: str, timeout: float = 30.0, cwd: Path = ROOT) -> LabServ
     if not found:
         process.kill()
         raise RuntimeError(f"backprop lab printed no URL: {''.join(lines)!r}")
-    return LabServer(process, found[0], lines)
+    return LabServer(process, found[0], lines, reader)
 
 
 @pytest.fixture
@@ -139,8 +143,11 @@ def lab_page(lab_server: LabServer, chromium: Any) -> Iterator[Callable[[str], A
     contexts: list[Any] = []
     problems: list[str] = []
 
-    def open_page(name: str, width: int = 1400, height: int = 950) -> Any:
+    def open_page(name: str, width: int = 1400, height: int = 950,
+                  init_script: str | None = None) -> Any:
         context = chromium.new_context(viewport={"width": width, "height": height})
+        if init_script is not None:
+            context.add_init_script(init_script)
         contexts.append(context)
         page = context.new_page()
         page.on("console", lambda m: problems.append(f"console: {m.text}")

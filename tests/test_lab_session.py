@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -13,6 +15,13 @@ from starlette.websockets import WebSocketDisconnected, WebSocketState
 
 from backprop.lab.playground.page import PlaygroundPage
 from backprop.lab.session import Session
+
+
+def run_alone(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a coroutine to the end in a thread of its own (Playwright's sync API may hold this
+    thread's event loop when browser tests ran first)."""
+    with ThreadPoolExecutor(1) as worker:
+        worker.submit(asyncio.run, asyncio.wait_for(main(), timeout=60)).result()
 
 
 class ClosingTab:
@@ -53,7 +62,7 @@ def test_a_tab_closed_mid_play_ends_its_session_without_an_error(error: BaseExce
     page.playing = True
     tab = ClosingTab(frames=4, error=error)
     session = Session(tab, page, idle_timeout=60)  # type: ignore[arg-type]
-    asyncio.run(asyncio.wait_for(session.run(), timeout=60))
+    run_alone(session.run)
     assert len(tab.sent) == 4 and page.run.steps > 0  # it played until the tab went
 
 
@@ -63,5 +72,4 @@ def test_a_bug_while_sending_keeps_its_traceback() -> None:
     page.tick = lambda: {"type": "state", "loss": float("nan")}  # type: ignore[method-assign]
     tab = ClosingTab(frames=100, error=RuntimeError("unused"))
     with pytest.raises(ValueError, match="Out of range float values"):
-        asyncio.run(asyncio.wait_for(Session(tab, page, 60).run(),  # type: ignore[arg-type]
-                                     timeout=60))
+        run_alone(Session(tab, page, 60).run)  # type: ignore[arg-type]

@@ -33,6 +33,9 @@ class LabOptions(Options):
     idle_timeout: float = option(
         real, 15 * 60.0, "close a tab's session after this many seconds without input",
         check=positive, metavar="SECONDS")
+    course_url: str | None = option(
+        text, None, "the documentation site's address: the index links each page to its "
+        "course notebook there (URL/course/NAME/)", metavar="URL")
     imports: list[str] = option(
         texts, [], "import this Python module first (repeatable; the current folder is "
         "searched too), e.g. one whose bp.register_activation calls the lab's menus should offer",
@@ -117,7 +120,7 @@ def run(o: LabOptions) -> int:
               "reach this machine can use the lab", file=sys.stderr, flush=True)
     url = url_of(sock)
     config = uvicorn.Config(
-        create_app(idle_timeout=o.idle_timeout), log_level="warning",
+        create_app(idle_timeout=o.idle_timeout, course_url=o.course_url), log_level="warning",
         timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
     )
     server = uvicorn.Server(config)

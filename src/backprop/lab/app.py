@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from backprop.lab.index import index_html as guided_index
 from backprop.lab.playground.page import PlaygroundPage
 from backprop.lab.regression.page import RegressionPage
 from backprop.lab.sandbox.page import SandboxPage
@@ -34,26 +35,21 @@ PAGES: dict[str, type[Page]] = {
     "playground": PlaygroundPage,
 }
 
-_INDEX_SLOT = "<!-- pages -->"
+
+def index_html(course_url: str | None = None) -> str:
+    """The index: where to begin, the path through the registered pages, the others."""
+    return guided_index(PAGES, course_url)
 
 
-def index_html() -> str:
-    """static/index.html with one link per registered page."""
-    links = "\n".join(
-        f'    <li><a href="/{name}" data-testid="index-{name}">{html.escape(page.title)}</a>'
-        f" — {html.escape(page.summary)}</li>"
-        for name, page in PAGES.items()
-    )
-    return (STATIC / "index.html").read_text(encoding="utf-8").replace(_INDEX_SLOT, links)
-
-
-def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> Starlette:
-    """The lab app; a session closes after ``idle_timeout`` seconds without a message."""
+def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+               course_url: str | None = None) -> Starlette:
+    """The lab app; a session closes after ``idle_timeout`` seconds without a message. With
+    ``course_url`` (the documentation site) the index links each page to its notebook."""
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, got {idle_timeout}")
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(index_html())
+        return HTMLResponse(index_html(course_url))
 
     async def page(request: Request) -> Response:
         name = request.path_params["name"]
