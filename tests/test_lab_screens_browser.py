@@ -205,3 +205,14 @@ def test_the_index_says_where_to_begin(lab_page: Callable[..., Any]) -> None:
     page.get_by_test_id("index-regression").click()
     page.wait_for_function("() => window.backpropLab && window.backpropLab.state().type"
                            " === 'state' && window.backpropLab.state().page === 'regression'")
+
+
+@pytest.mark.parametrize("name", ["regression", "playground"])
+def test_space_plays_and_pauses_every_page_that_plays(lab_page: Callable[..., Any],
+                                                      name: str) -> None:
+    page = lab_page(name)
+    page.locator("h1").click()
+    page.keyboard.press(" ")
+    page.wait_for_function("() => window.backpropLab.state().playing")
+    page.keyboard.press(" ")
+    page.wait_for_function("() => !window.backpropLab.state().playing")

@@ -35,7 +35,7 @@ class Step:
 
 PATH: tuple[Step, ...] = (
     Step("regression", "Start with one weight and one bias",
-         "Gradient descent on a line: press play and watch w and b walk down the bowl of the "
+         "Press play and watch w and b walk down the bowl of the "
          "loss. Raise the learning rate past 2/λ_max and the path zig-zags, then blows up; "
          "standardize x and the narrow valley becomes a round one.",
          "01-gradient-descent", "Gradient descent on a line"),
