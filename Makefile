@@ -1,11 +1,12 @@
-# The two jobs of the README: `make demo` (the main job) and `make test` (the whole suite).
+# The two jobs of the README: `make demo` (the main job) and `make test` (the whole suite),
+# and `make docs` (the documentation site, into site/, with no network).
 # Each creates ./.venv on first use and installs what it needs into it.
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint clean
+.PHONY: demo test docs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +16,14 @@ demo: $(BIN)/python
 	$(BIN)/backprop train mnist --out runs/mnist
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask,numba]'
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask,numba,docs]'
+	$(BIN)/ruff check src tests bench examples docs/hooks
 	$(BIN)/mypy
 	$(BIN)/pytest
 
+docs: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build dist site src/*.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

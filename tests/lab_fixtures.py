@@ -2,8 +2,9 @@
 
 Registered for the whole suite in conftest.py (``pytest_plugins``). Browser tests
 use ``lab_page("regression")``: a fresh Chromium tab on that page, connected, whose
-console must stay free of errors (checked when the test ends). Without
-/usr/bin/chromium or Playwright the browser tests skip, saying why.
+console must stay free of errors and which must report no Content-Security-Policy
+violation (both checked when the test ends). Without /usr/bin/chromium or Playwright
+the browser tests skip, saying why.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+#: Run in every tab before the page's own scripts: keeps each CSP violation the page reports.
+CSP_WATCH = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.violatedDirective} blocked ${event.blockedURI || "inline"}`
+    + ` at ${event.sourceFile}:${event.lineNumber}`);
+});
+"""
 #: Where browser tests save screenshots (git-ignored).
 ARTIFACTS = ROOT / "tests" / "artifacts"
 URL_PREFIX = "backprop lab: serving on "
@@ -47,6 +56,14 @@ class LabServer:
     url: str
     output: list[str] = field(default_factory=list)
     reader: threading.Thread | None = None
+
+    @property
+    def origin(self) -> str:
+        """The origin of the lab's own pages (what a browser sends in ``Origin``)."""
+        return self.url.split("?")[0].rstrip("/")
+
+    def ws_url(self, page: str) -> str:
+        return self.origin.replace("http://", "ws://") + f"/ws/{page}"
 
     def stop(self) -> int:
         """Ctrl-C, as a user would; the exit status. Once it returns, ``output`` holds
@@ -106,7 +123,7 @@ def client() -> Any:
 @pytest.fixture(scope="session")
 def lab_server() -> Iterator[LabServer]:
     """One `backprop lab` for the whole test session, stopped with Ctrl-C at the end."""
-    pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+    pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
     server = start_lab()
     yield server
     server.stop()
@@ -137,10 +154,11 @@ def artifacts() -> Path:
 def lab_page(lab_server: LabServer, chromium: Any) -> Iterator[Callable[[str], Any]]:
     """``lab_page(name)``: a new tab on /name with its first state received.
 
-    Every console error and uncaught page error is collected; the test fails at
-    teardown if there was any.
+    Every console error, uncaught page error and CSP violation is collected; the test
+    fails at teardown if there was any.
     """
     contexts: list[Any] = []
+    pages: list[Any] = []
     problems: list[str] = []
 
     def open_page(name: str, width: int = 1400, height: int = 950,
@@ -150,6 +168,8 @@ def lab_page(lab_server: LabServer, chromium: Any) -> Iterator[Callable[[str], A
             context.add_init_script(init_script)
         contexts.append(context)
         page = context.new_page()
+        page.add_init_script(CSP_WATCH)
+        pages.append(page)
         page.on("console", lambda m: problems.append(f"console: {m.text}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -160,6 +180,9 @@ def lab_page(lab_server: LabServer, chromium: Any) -> Iterator[Callable[[str], A
         return page
 
     yield open_page
+    for page in pages:
+        if not page.is_closed():
+            problems.extend(f"CSP: {v}" for v in page.evaluate("window.cspViolations || []"))
     for context in contexts:
         context.close()
     assert problems == [], f"the page reported errors: {problems}"

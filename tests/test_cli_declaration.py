@@ -19,6 +19,7 @@ import pytest
 from backprop.cli import entry
 from backprop.cli.option_kinds import REQUIRED, show
 from backprop.cli.options import Handler, Option, Options
+from backprop.lab.capacity import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CLIENT
 
 CLI = Path(__file__).resolve().parents[1] / "src" / "backprop" / "cli"
 #: The module that builds parsers from declarations; the top-level parser's own module.
@@ -150,7 +151,10 @@ def test_config_values_reach_each_command(tmp_path: Path) -> None:
     o = declared("lab").from_args(entry.build_parser().parse_args(["lab", "--config",
                                                                    str(config)]))
     assert o.values() == {"host": "127.0.0.1", "port": 0, "open": True, "idle_timeout": 5.0,
-                          "course_url": "https://example.org/backprop", "imports": ["mine"]}
+                          "course_url": "https://example.org/backprop", "imports": ["mine"],
+                          "allow_origins": [], "require_token": False,
+                          "max_sessions": DEFAULT_MAX_SESSIONS,
+                          "max_sessions_per_client": DEFAULT_MAX_SESSIONS_PER_CLIENT}
 
 
 @pytest.mark.parametrize(("argv", "message"), [

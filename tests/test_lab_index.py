@@ -8,10 +8,10 @@ import pytest
 
 pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
 
-from backprop.lab.app import PAGES, create_app
+from backprop.lab.app import PAGES
 from backprop.lab.index import PATH, index_html
 from backprop.lab.session import Page
-from lab_client import TestClient
+from lab_client import new_client
 
 
 def test_the_path_goes_regression_sandbox_playground_in_a_few_sentences_each() -> None:
@@ -30,7 +30,7 @@ def test_the_path_goes_regression_sandbox_playground_in_a_few_sentences_each() -
 def test_without_a_site_the_notebooks_are_named_and_with_one_they_are_linked() -> None:
     plain = index_html(PAGES)
     assert "docs/course/01-gradient-descent.ipynb" in plain and "<a href=\"https" not in plain
-    client = TestClient(create_app(course_url="https://example.org/backprop/"))
+    client = new_client(course_url="https://example.org/backprop/")
     page = client.get("/").text
     for step in PATH:
         assert (f'href="https://example.org/backprop/course/{step.notebook}/" '

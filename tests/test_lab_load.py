@@ -19,7 +19,7 @@ import pytest
 
 from lab_fixtures import rss_mib, start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 websockets_client = pytest.importorskip(
     "websockets.asyncio.client", reason="the load test needs websockets")
 
@@ -32,9 +32,10 @@ RSS_GROWTH_LIMIT_MIB = 40.0
 MAX_GAP_S = 2.0
 
 
-async def play(url: str, seconds: float, counts: list[int], gaps: list[float]) -> None:
+async def play(url: str, origin: str, seconds: float, counts: list[int],
+               gaps: list[float]) -> None:
     """One tab: connect, press play, count the state updates per second, note the longest gap."""
-    async with websockets_client.connect(url, max_size=2**22) as socket:
+    async with websockets_client.connect(url, origin=origin, max_size=2**22) as socket:
         first = json.loads(await socket.recv())
         assert first["type"] == "state"
         await socket.send(json.dumps({"type": "play"}))
@@ -51,7 +52,7 @@ async def play(url: str, seconds: float, counts: list[int], gaps: list[float]) -
         await socket.send(json.dumps({"type": "pause"}))
 
 
-async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
+async def run_load(url: str, origin: str, pid: int, seconds: float) -> dict[str, object]:
     windows = int(seconds)
     counts = [[0] * windows for _ in range(SESSIONS)]
     gaps = [[0.0] for _ in range(SESSIONS)]
@@ -65,7 +66,8 @@ async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
 
     sampler = asyncio.create_task(sample())
     try:
-        await asyncio.gather(*(play(url, seconds, counts[i], gaps[i]) for i in range(SESSIONS)))
+        await asyncio.gather(*(play(url, origin, seconds, counts[i], gaps[i])
+                               for i in range(SESSIONS)))
     finally:
         sampler.cancel()
     return {"sessions": SESSIONS, "seconds": seconds, "updates_per_second": counts,
@@ -74,7 +76,7 @@ async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads RSS from /proc (Linux)")
 def test_twenty_sessions_keep_streaming_and_memory_stays_bounded(artifacts: Path) -> None:
-    server = start_lab()
+    server = start_lab("--max-sessions-per-client", str(SESSIONS))  # all from 127.0.0.1
     try:
         assert server.url.startswith("http://127.0.0.1:")
         ws_url = server.url.replace("http://", "ws://") + "ws/regression"
@@ -82,7 +84,7 @@ def test_twenty_sessions_keep_streaming_and_memory_stays_bounded(artifacts: Path
         # a thread of its own: Playwright's sync API may hold this thread's event loop
         with ThreadPoolExecutor(1) as thread:
             figures = thread.submit(
-                asyncio.run, run_load(ws_url, server.process.pid, SECONDS)).result()
+                asyncio.run, run_load(ws_url, server.origin, server.process.pid, SECONDS)).result()
     finally:
         assert server.stop() == 0
     counts, gaps = figures["updates_per_second"], figures["longest_gap_s"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop-mlp[lab]")
 
 import backprop as bp
 from backprop.lab.playground import view

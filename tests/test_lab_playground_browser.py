@@ -15,7 +15,7 @@ import pytest
 
 from lab_fixtures import ROOT
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 HOOKS = ["pg-play", "pg-pause", "pg-step", "pg-reset", "pg-dataset", "pg-lr", "pg-batch-size",
          "pg-activation", "pg-init", "pg-optimizer", "pg-add-layer", "pg-remove-layer",

@@ -20,7 +20,7 @@ import pytest
 
 from lab_fixtures import rss_mib, start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 websockets_client = pytest.importorskip(
     "websockets.asyncio.client", reason="the load test needs websockets")
 
@@ -33,9 +33,10 @@ MIN_RATE = 5.0
 RSS_GROWTH_LIMIT_MIB = 40.0
 
 
-async def play(url: str, seconds: float, counts: list[int], setup: dict[str, object]) -> None:
+async def play(url: str, origin: str, seconds: float, counts: list[int],
+               setup: dict[str, object]) -> None:
     """One tab: connect, choose a data set, press play, count the updates in each second."""
-    async with websockets_client.connect(url, max_size=2**22) as socket:
+    async with websockets_client.connect(url, origin=origin, max_size=2**22) as socket:
         assert json.loads(await socket.recv())["type"] == "state"
         await socket.send(json.dumps({"type": "configure", **setup}))
         assert json.loads(await socket.recv())["setup"]["dataset"] == setup["dataset"]
@@ -51,7 +52,7 @@ async def play(url: str, seconds: float, counts: list[int], setup: dict[str, obj
         assert steps[-1] > steps[0]  # updates carry training, not just frames
 
 
-async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
+async def run_load(url: str, origin: str, pid: int, seconds: float) -> dict[str, object]:
     windows = int(seconds)
     counts = [[0] * windows for _ in range(SESSIONS)]
     datasets = ["circles", "xor", "gaussians", "spirals", "moons", "three-class", "regression"]
@@ -66,7 +67,7 @@ async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
 
     sampler = asyncio.create_task(sample())
     try:
-        await asyncio.gather(*(play(url, seconds, counts[i], setups[i])
+        await asyncio.gather(*(play(url, origin, seconds, counts[i], setups[i])
                                for i in range(SESSIONS)))
     finally:
         sampler.cancel()
@@ -76,14 +77,14 @@ async def run_load(url: str, pid: int, seconds: float) -> dict[str, object]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads RSS from /proc (Linux)")
 def test_twenty_playgrounds_keep_streaming_and_memory_stays_bounded(artifacts: Path) -> None:
-    server = start_lab()
+    server = start_lab("--max-sessions-per-client", str(SESSIONS))  # all from 127.0.0.1
     try:
         ws_url = server.url.replace("http://", "ws://") + "ws/playground"
         idle_rss = rss_mib(server.process.pid)
         # in a thread of its own: Playwright's sync API may hold this thread's event loop
         with ThreadPoolExecutor(1) as worker:
             figures = worker.submit(
-                asyncio.run, run_load(ws_url, server.process.pid, SECONDS)).result()
+                asyncio.run, run_load(ws_url, server.origin, server.process.pid, SECONDS)).result()
     finally:
         assert server.stop() == 0
     counts = figures["updates_per_second"]

@@ -83,7 +83,7 @@ def test_before_registration_the_lab_neither_offers_nor_accepts_it() -> None:
         assert NAME not in playground.first["options"]["activation"]
         error = playground.ask({"type": "configure", "activation": NAME})
         assert error["type"] == "error" and error["field"] == "activation"
-        assert error["message"].startswith(f"unknown activation '{NAME}'; valid: linear, ")
+        assert error["message"].startswith(f"Unknown activation '{NAME}'; choose one of linear, ")
 
 
 def test_a_registered_activation_is_in_the_schemas_and_menus_and_trains(registered: str) -> None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop-mlp[lab]")
 
 from backprop.lab.protocol import FieldError, Play
 from backprop.lab.regression import math as rm
-from backprop.lab.regression.page import MAX_TRACE, RegressionPage
+from backprop.lab.regression import page as regression_page
+from backprop.lab.regression.page import DIVERGENCE_FACTOR, MAX_TRACE, RegressionPage
 from backprop.lab.regression.protocol import (
     AddPoint,
     Generate,
@@ -101,24 +103,113 @@ def test_two_over_lambda_max_separates_convergence_from_divergence(
     assert (distance(page) > start * 2) is not converges
 
 
-def test_above_the_bound_the_run_pauses_at_the_first_non_finite_value() -> None:
+def test_above_the_bound_the_run_pauses_once_the_loss_passes_ten_times_its_start() -> None:
     page = RegressionPage()
     assert page.stability is not None
     bound = page.stability.bound
+    start = page.state()["model"]["loss"]
     page.handle(Settings(type="set", lr=1.5 * bound))
     page.handle(Play(type="play"))
     assert page.playing
+    losses = []
     while page.playing:
         page.tick()
+        losses.append(page.state()["model"]["loss"])
+    state = page.state()
+    assert state["status"]["kind"] == "diverged"
+    assert f"diverging: lr {1.5 * bound:.3g} > 2/λ_max = {bound:.3g}" in state["status"]["text"]
+    assert f"rose past 10 × its starting value {number(start, 3)}" in state["status"]["text"]
+    # it paused at the first step past 10 L0, not hundreds of orders of magnitude later
+    trace = [entry[3] for entry in page.trace]
+    assert trace[-1] > DIVERGENCE_FACTOR * start >= max(trace[:-1])
+    assert trace[-1] < 100 * DIVERGENCE_FACTOR * start
+    assert "10 ×" in state["divergence"]["rule"] and state["divergence"]["factor"] == 10
+    # a new run starts from where the last one paused, with its own starting value
+    page.handle(Step(type="step", count=50))
+    assert page.state()["status"]["kind"] == "diverged"
+    assert page.start_loss == trace[-1] and page.trace[-1][3] > DIVERGENCE_FACTOR * trace[-1]
+
+
+def test_a_step_whose_values_would_not_be_finite_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(regression_page, "DIVERGENCE_FACTOR", sys.float_info.max)
+    page = RegressionPage()
+    assert page.stability is not None
+    page.handle(Settings(type="set", lr=1.5 * page.stability.bound))
+    page.handle(Step(type="step", count=1000))
     state = page.state()
     text = json.dumps(state, allow_nan=False)  # every number finite
     assert state["status"]["kind"] == "diverged"
-    assert f"diverging: lr {1.5 * bound:.3g} > 2/λ_max = {bound:.3g}" in state["status"]["text"]
+    assert "whose values would not be finite" in state["status"]["text"]
     assert all(math.isfinite(v) for v in page.params)
     assert "NaN" not in text and "Infinity" not in text
     stopped = state["step"]
     page.handle(Step(type="step"))  # the next step still cannot be taken
     assert page.state()["step"] == stopped
+
+
+def test_with_momentum_the_bound_is_two_times_one_plus_beta_over_lambda_max() -> None:
+    page = page_with(momentum=0.9)
+    assert page.stability is not None
+    state = page.state()["stability"]
+    assert state["bound"] == pytest.approx(2 * 1.9 / state["lambda_max"], rel=1e-15)
+    assert state["bound_name"] == "2(1+β)/λ_max" and state["zigzag_name"] == "(1+√β)²/λ_max"
+    assert state["zigzag_from"] == pytest.approx((1 + math.sqrt(0.9)) ** 2 / state["lambda_max"])
+    for factor, converges in ((0.9, True), (1.03, False)):
+        page = page_with(momentum=0.9)
+        assert page.stability is not None
+        page.handle(Settings(type="set", lr=factor * page.stability.bound))
+        status = page.state()["status"]
+        # (1+√β)² = 3.797 < 2(1+β) = 3.8: at β = 0.9 the zig-zag band is a sliver
+        assert status["kind"] == ("converging" if converges else "diverging"), status
+        start = distance(page)
+        page.handle(Step(type="step", count=1000))
+        assert (distance(page) < start / 100) is converges, factor
+        assert (page.state()["status"]["kind"] == "diverged") is not converges
+
+
+def test_a_converging_run_that_overshoots_ten_times_says_so_and_goes_on() -> None:
+    page = page_with(momentum=0.9)
+    assert page.stability is not None
+    page.handle(Settings(type="set", lr=0.97 * page.stability.bound))  # below the bound
+    page.handle(Step(type="step", count=1000))
+    status = page.state()["status"]
+    assert status["kind"] == "overshoot" and "still converges" in status["text"], status
+    for _ in range(5):  # each new run starts from where the last one paused
+        page.handle(Step(type="step", count=1000))
+    assert page.closed is not None
+    assert page.params == pytest.approx(page.closed, rel=1e-6)
+
+
+def test_the_surface_zooms_out_to_hold_the_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(regression_page, "DIVERGENCE_FACTOR", 1e12)  # let it wander far
+    page = RegressionPage()
+    assert page.stability is not None
+    first = page.state()["surface"]["view"]
+    # with momentum the path swings far out and back: it must stay in view all the same
+    page.handle(Settings(type="set", momentum=0.9))
+    page.handle(Settings(type="set", lr=0.97 * page.stability.bound))
+    grown = None
+    for _ in range(40):
+        for _ in range(5):  # several steps between two updates, as a tick takes them
+            page.step()
+        reply = page.progress()
+        if "surface" in reply:
+            grown = reply["surface"]["view"]
+        view = page.surface()["view"]  # what the page draws now
+        for _, w, b, _ in page.trace:
+            assert view[0] <= w <= view[1] and view[2] <= b <= view[3]
+    assert grown is not None and grown[1] - grown[0] > first[1] - first[0]
+    page.handle(Reset(type="reset"))
+    assert page.state()["surface"]["view"] == first
+    # a point of the path out of view counts even when the current point is back inside
+    page.steps = 1
+    page._set_params(first[1] + 5.0, first[3] + 5.0)
+    page._record()
+    page._set_params(*page.start)
+    view = page.progress()["surface"]["view"]
+    assert view[1] >= first[1] + 5.0 and view[3] >= first[3] + 5.0
 
 
 def test_status_names_zigzag_between_one_and_two_over_lambda_max() -> None:
@@ -219,7 +310,7 @@ def test_without_points_there_is_nothing_to_train_and_the_state_says_so() -> Non
     state = page.state()
     assert state["status"]["kind"] == "empty" and state["surface"] is None
     json.dumps(state, allow_nan=False)
-    with pytest.raises(FieldError, match="no data"):
+    with pytest.raises(FieldError, match="There is no data"):
         page.handle(Play(type="play"))
 
 
@@ -231,12 +322,12 @@ def test_csv_round_trip_and_errors_naming_row_and_column() -> None:
     page.handle(LoadCsv(type="load_csv", text="1,2\n3,4.5\n"))
     assert page.points.tolist() == [[1.0, 2.0], [3.0, 4.5]]
     cases = {
-        "x,y\n1,2\n3,abc\n": "CSV row 2, column 2: 'abc' is not a number",
-        "1,2,3\n": "CSV row 1: expected 2 values x,y, got 3",
-        "1,nan\n": "CSV row 1, column 2: 'nan' is not a finite number",
-        "x,y\n": "the CSV has no data rows",
-        "1,1e9\n": "CSV row 1, column 2: 1000000000.0 is outside ±10000",
-        "0,0\n" * 2001: "the CSV has 2001 rows; at most 2000 points",
+        "x,y\n1,2\n3,abc\n": "In row 2, column 2 of the CSV, 'abc' is not a number.",
+        "1,2,3\n": "Row 1 of the CSV has 3 values; give two, x,y.",
+        "1,nan\n": "In row 1, column 2 of the CSV, 'nan' is not a finite number.",
+        "x,y\n": "The CSV has no data rows; give two numbers x,y per line.",
+        "1,1e9\n": "In row 1, column 2 of the CSV, 1e+09 is outside ±10000.",
+        "0,0\n" * 2001: "The CSV has 2001 rows; the plot holds at most 2000 points.",
     }
     for bad, message in cases.items():
         with pytest.raises(FieldError) as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 READOUTS = ["reg-w", "reg-b", "reg-loss", "reg-step-count", "reg-closed-w", "reg-closed-b",
             "reg-lambda-max", "reg-condition", "reg-bound"]
@@ -80,11 +81,14 @@ def test_play_reaches_least_squares_within_one_percent(lab_page: Callable[..., A
     assert value(page, "reg-step-count") > 0
 
 
-def test_lr_above_the_bound_shows_divergence_with_finite_readouts(
-    lab_page: Callable[..., Any],
+def test_lr_above_the_bound_pauses_once_the_loss_passes_ten_times_its_start(
+    lab_page: Callable[..., Any], artifacts: Path,
 ) -> None:
     page = lab_page("regression")
     bound = value(page, "reg-bound")
+    start = value(page, "reg-loss")
+    rule = page.get_by_test_id("reg-divergence-rule").inner_text()
+    assert "pauses as diverging once its loss L rises past 10 × its value at the start" in rule
     set_number(page, "reg-lr", 1.5 * bound)
     status = page.get_by_test_id("reg-status")
     wait_until(page, "() => document.querySelector('[data-testid=\"reg-status\"]')"
@@ -94,11 +98,72 @@ def test_lr_above_the_bound_shows_divergence_with_finite_readouts(
     page.dispatch_event("#speed", "change")
     page.get_by_test_id("reg-play").click()
     wait_until(page, "() => window.backpropLab.state().status.kind === 'diverged'")
-    assert "diverg" in status.inner_text()
     assert page.evaluate("() => window.backpropLab.state().playing") is False
+    loss = value(page, "reg-loss")
+    assert 10 * start < loss < 1000 * start  # paused at the threshold, not at 1e285
+    assert "rose past 10 × its starting value" in status.inner_text()
     for testid in ["reg-w", "reg-b", "reg-loss"]:
         assert math.isfinite(value(page, testid)), testid
         assert "NaN" not in page.get_by_test_id(testid).inner_text()
+    # the surface zoomed out to keep the whole path in view
+    state = page.evaluate("() => window.backpropLab.state()")
+    view = state["surface"]["view"]
+    for _, w, b, _ in state["trace"]:
+        assert view[0] <= w <= view[1] and view[2] <= b <= view[3]
+    page.screenshot(path=str(artifacts / "regression-diverged.png"), full_page=True)
+
+
+def test_the_momentum_bound_at_beta_0_9(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("regression")
+    set_number(page, "reg-momentum", 0.9)
+    wait_until(page, "() => window.backpropLab.state().stability.momentum === 0.9")
+    lambda_max = value(page, "reg-lambda-max")
+    assert value(page, "reg-bound") == pytest.approx(2 * (1 + 0.9) / lambda_max, rel=1e-15)
+    assert page.get_by_test_id("reg-bound-label").inner_text() == "2(1+β)/λ_max"
+    assert page.get_by_test_id("reg-half-label").inner_text() == "(1+√β)²/λ_max"
+    # lr 0.5 is above 2/λ_max but below 2(1+β)/λ_max: judged converging, and it converges
+    assert 2 / lambda_max < 0.5 < value(page, "reg-bound")
+    set_number(page, "reg-lr", 0.5)
+    wait_until(page, "() => window.backpropLab.state().settings.lr === 0.5")
+    status = page.get_by_test_id("reg-status")
+    assert status.get_attribute("data-kind") == "converging", status.inner_text()
+    assert "diverg" not in status.inner_text()
+    page.fill("#speed", "1000")
+    page.dispatch_event("#speed", "change")
+    page.get_by_test_id("reg-play").click()
+    wait_until(page, f"""() => {{
+        const w = {value_js("reg-w")}, cw = {value_js("reg-closed-w")};
+        return Math.abs(w - cw) <= 1e-4 * Math.abs(cw);
+    }}""")
+    page.get_by_test_id("reg-pause").click()
+    assert page.evaluate("() => window.backpropLab.state().status.kind") in ("converging",
+                                                                             "converged")
+    set_number(page, "reg-lr", 1.05 * value(page, "reg-bound"))
+    wait_until(page, "() => window.backpropLab.state().status.kind === 'diverging'")
+    assert "lr" in status.inner_text() and "2(1+β)/λ_max = 2(1 + 0.9)/λ_max" in status.inner_text()
+
+
+def test_marks_are_labelled_lambda_max_is_said_and_minus_signs_are_real(
+    lab_page: Callable[..., Any],
+) -> None:
+    page = lab_page("regression")
+    assert page.get_by_test_id("reg-half-label").inner_text() == "1/λ_max"
+    assert page.get_by_test_id("reg-bound-label").inner_text() == "2/λ_max"
+    assert page.get_by_test_id("reg-half-label").is_visible()
+    sentence = page.get_by_test_id("reg-lambda-text").inner_text()
+    assert sentence.startswith("λ_max says how sharply the loss bowl curves")
+    set_number(page, "reg-lr", 0.25)
+    page.evaluate("() => window.backpropLab.send('step', {count: 1000})")
+    wait_until(page, f"() => {value_js('reg-step-count')} === 1000")
+    # the default data has b* = −1, and near θ* the gradients are written with exponents
+    assert abs(value(page, "reg-grad-w")) < 1e-4
+    text = page.locator("body").inner_text()
+    assert "−" in text and "e−" in text
+    hyphen = r"(?<![\w])-\d|\de-\d"  # a minus sign, or an exponent's, written as a hyphen
+    assert re.search(hyphen, text) is None, re.findall(f".{{20}}(?:{hyphen}).{{10}}", text)
+    set_number(page, "reg-momentum", 2)  # refused: the error reads as a sentence
+    wait_until(page, "() => document.querySelector('#error').textContent !== ''")
+    assert page.locator("#error").inner_text() == "“momentum” must be less than 1, not 2."
 
 
 def test_scaling_changes_condition_number_and_bound(lab_page: Callable[..., Any]) -> None:

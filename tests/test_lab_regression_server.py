@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from backprop.lab.protocol import MAX_MESSAGE_BYTES
@@ -63,6 +64,10 @@ BAD_MESSAGES: list[tuple[Any, str]] = [
 ]
 
 
+#: Words of pydantic's own messages, which the lab must never show.
+SCHEMA_WORDS = ("Input should", "Field required", "validation", "Extra inputs", "Unable to")
+
+
 @pytest.mark.parametrize(("message", "field"), BAD_MESSAGES)
 def test_each_bad_message_gets_an_error_naming_its_field(
     client: TestClient, message: Any, field: str
@@ -72,7 +77,9 @@ def test_each_bad_message_gets_an_error_naming_its_field(
         reply = send(ws, message)
         assert reply["type"] == "error", reply
         assert reply["field"] == field, reply
-        assert reply["message"]
+        text = reply["message"]
+        assert text.endswith(".") and not any(word in text for word in SCHEMA_WORDS), text
+        assert re.search(r"(?<!\w)-\d", text) is None, text  # real minus signs
         assert send(ws, {"type": "ping"}) == before  # nothing changed, still alive
 
 
@@ -150,4 +157,4 @@ def test_removing_every_point_while_playing_stops_play_and_keeps_the_session(
         assert state["status"]["kind"] == "empty"
         assert send(ws, {"type": "play"}) == {
             "type": "error", "field": "type",
-            "message": "no data: click the plot to add points, or generate a set"}
+            "message": "There is no data: click the plot to add points, or generate a set."}

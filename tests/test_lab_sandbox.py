@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pydantic", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("pydantic", reason="the lab needs the extra backprop-mlp[lab]")
 
 import backprop as bp
 from backprop.cli.entry import main
 from backprop.lab.sandbox.state import Architecture, Sandbox, SandboxError
 from backprop.lab.sandbox.text import entry_texts
+from backprop.teaching.answers import answer_keys, check_answers, first_hint, step_values
 from backprop.teaching.reference import MISTAKES
 
 #: The well-known 2-2-2 example: loss before the step, w5 after one step at η = 0.5.
@@ -283,12 +284,35 @@ def test_pasted_weights_of_the_same_shape_keep_the_preset() -> None:
     assert state["preset"] == "mazur-222" and state["layers"][1]["W"][0][0] == 0.9
 
 
-def test_pasted_weights_of_a_new_shape_make_a_custom_network() -> None:
-    sandbox = Sandbox("mazur-222")
-    sandbox.set_weights([{"W": [[0.1, 0.2, 0.3]]}])
+def test_pasted_weights_of_a_new_shape_make_a_new_custom_network_and_say_so() -> None:
+    sandbox = Sandbox("custom")
+    note = sandbox.set_weights([{"W": [[0.1, 0.2, 0.3]]}])
     state = sandbox.state()
     assert state["preset"] == "custom" and state["architecture"]["widths"] == [3, 1]
     assert state["architecture"]["bias"] is False and len(state["X"][0]) == 3
+    assert note == ("Built a new 3→1 network without biases (every layer sigmoid) from the "
+                    "pasted weights; the batch starts again from one sample.")
+    # the same input and output widths keep the batch
+    sandbox.add_sample()
+    before = sandbox.state()
+    note = sandbox.set_weights([{"W": [[0.1, 0.2, 0.3], [0.3, 0.2, 0.1]]}, {"W": [[1.0, -1.0]]}])
+    assert note is not None and "the batch is kept" in note
+    after = sandbox.state()
+    assert after["architecture"]["widths"] == [3, 2, 1]
+    assert after["X"] == before["X"] and after["Y"] == before["Y"]
+
+
+def test_pasted_weights_of_another_shape_on_a_preset_are_refused_in_one_sentence() -> None:
+    sandbox = Sandbox("mazur-222")
+    before = sandbox.state()
+    for weights in ([{"W": [[0.1, 0.2, 0.3]]}],  # another shape
+                    [{"W": [[0.15, 0.2], [0.25, 0.3]]}, {"W": [[0.4, 0.45], [0.5, 0.55]]}]):
+        with pytest.raises(SandboxError) as caught:
+            sandbox.set_weights(weights)
+        message = str(caught.value)
+        assert message.startswith("These weights make a ") and message.count(".") == 1, message
+        assert "mazur-222 is a 2→2→2 network with biases" in message
+        assert sandbox.state() == before
 
 
 @pytest.mark.parametrize(("weights", "field"), [
@@ -384,3 +408,177 @@ def test_a_step_that_would_overflow_is_refused_and_changes_nothing() -> None:
     with pytest.raises(SandboxError):
         sandbox.step()
     assert np.array_equal(sandbox.net.params, kept)
+
+
+# -- check my answer, the four equations, a broken rule's values -----------------------------
+
+def typed(sandbox: Sandbox, keys: list[str], digits: int = 6) -> dict[str, str]:
+    """The right numbers of these keys, as a learner would type them."""
+    values = step_values(sandbox.net, sandbox.X, sandbox.Y, sandbox.lr, sample=sandbox.sample)
+    return {key: f"{values[key]:#.{digits}g}" for key in keys}
+
+
+def test_check_my_answer_asks_every_delta_and_gradient_and_fewer_when_chosen() -> None:
+    sandbox = Sandbox("mazur-222")
+    assert sandbox.state()["answer"]["asked"] == []
+    sandbox.set_answer_mode(True, ["d", "gb", "g"], None)
+    asked = sandbox.state()["answer"]["asked"]
+    assert asked == answer_keys(sandbox.net, ("d", "gb", "g"))
+    assert len(asked) == 4 + 4 + 8 and asked[:2] == ["d-2-1", "d-2-2"]  # the output layer first
+    sandbox.set_answer_mode(True, ["d"], [1])
+    assert sandbox.state()["answer"]["asked"] == ["d-1-1", "d-1-2"]
+    sandbox.set_answer_mode(True, ["w", "b"], None)
+    assert sandbox.state()["answer"]["asked"][:4] == ["w-2-1-1", "w-2-1-2", "w-2-2-1", "w-2-2-2"]
+    with pytest.raises(SandboxError) as caught:
+        sandbox.set_answer_mode(True, ["d"], [3])
+    assert caught.value.field == "layers"
+    classic = Sandbox("classic-231")  # no biases: no ∂L/∂b to ask for
+    classic.set_answer_mode(True, ["d", "gb", "g"], None)
+    assert not any(key.startswith("gb-") for key in classic.state()["answer"]["asked"])
+
+
+def test_submitted_answers_are_checked_by_the_checker_and_the_hint_is_its_first() -> None:
+    sandbox = Sandbox("mazur-222")
+    sandbox.set_answer_mode(True, ["d", "gb", "g"], None)
+    answers = typed(sandbox, sandbox.asked())
+    answers["d-1-1"] = "0.0363503"  # σ′ dropped
+    answers["g-2-1-1"] = "0.08"  # too few digits
+    answers["gb-1-2"] = "  "  # left empty
+    sandbox.submit_answers(answers)
+    state = sandbox.state()["answer"]
+    expected = check_answers(sandbox.net, sandbox.X, sandbox.Y, sandbox.lr,
+                             {k: v for k, v in answers.items() if v.strip()})
+    assert {key: v["verdict"] for key, v in state["verdicts"].items()} == \
+        {v.key: v.verdict for v in expected}
+    assert "gb-1-2" not in state["verdicts"] and "gb-1-2" not in state["given"]
+    assert state["verdicts"]["d-1-1"]["mistake"] == "drop-sigma-prime"
+    assert state["hint"] == first_hint(expected) and "σ′ dropped" in state["hint"]
+    assert state["refusals"] == ["∂L/∂w_11^[2]: “0.08” has 1 significant digit; give at least "
+                                 "three."]
+    assert state["summary"] == "13 right, 1 wrong, 1 refused of 15 checked."
+
+
+def test_answers_need_the_mode_on_and_numbers_that_were_asked() -> None:
+    sandbox = Sandbox("mazur-222")
+    with pytest.raises(SandboxError) as caught:
+        sandbox.submit_answers({"d-2-1": "0.138"})
+    assert caught.value.field == "type"
+    sandbox.set_answer_mode(True, ["d"], [2])
+    with pytest.raises(SandboxError) as caught:
+        sandbox.submit_answers({"d-1-1": "0.138"})
+    assert caught.value.field == "answers.d-1-1"
+
+
+def test_a_change_forgets_the_verdicts_and_a_new_network_the_answers() -> None:
+    sandbox = Sandbox("mazur-222")
+    sandbox.set_answer_mode(True, ["d", "gb", "g"], None)
+    sandbox.submit_answers(typed(sandbox, ["d-2-1"]))
+    assert sandbox.state()["answer"]["checked"]
+    sandbox.set_parameter(2, "W", 1, 1, 0.9)
+    assert not sandbox.state()["answer"]["checked"]
+    assert sandbox.state()["answer"]["given"] == typed(Sandbox("mazur-222"), ["d-2-1"])
+    sandbox.add_sample()
+    sandbox.submit_answers(typed(sandbox, ["d-1-1"]))
+    sandbox.select_sample(2)  # the δ answered were sample 1's
+    assert not sandbox.state()["answer"]["checked"]
+    network = sandbox.state()["network"]
+    sandbox.load_preset("classic-231")
+    state = sandbox.state()
+    assert state["network"] == network + 1 and state["answer"]["given"] == {}
+    assert state["answer"]["on"]  # the mode stays on for the new network
+
+
+@pytest.mark.parametrize("setup", ["classic-231", "mazur-222", "custom", "batch", "pasted"])
+def test_the_check_works_on_every_preset_a_custom_network_a_batch_and_pasted_weights(
+    setup: str,
+) -> None:
+    sandbox = Sandbox("mazur-222" if setup in ("batch", "pasted") else setup)
+    if setup == "batch":
+        sandbox.add_sample()
+        sandbox.add_sample()
+        sandbox.select_sample(3)
+    if setup == "pasted":
+        sandbox.paste_weights('{"layers": [{"W": [[0.1, -0.2], [0.3, 0.4]], "b": [0.5, -0.6]},'
+                              ' {"W": [[0.7, -0.8], [0.9, 1.0]], "b": [-1.1, 1.2]}]}')
+        assert sandbox.state()["preset"] == "mazur-222"
+    sandbox.set_answer_mode(True, ["d", "gb", "g", "w", "b"], None)
+    asked = sandbox.asked()
+    sandbox.submit_answers(typed(sandbox, asked))
+    state = sandbox.state()["answer"]
+    assert len(state["verdicts"]) == len(asked) > 0
+    assert {v["verdict"] for v in state["verdicts"].values()} == {"right"}
+    # and what the learner sees checked is what the page showed before the mode was on
+    page = sandbox.state()
+    shown = {f"d-{layer['layer']}-{j + 1}": d for layer in page["layers"]
+             for j, d in enumerate(layer["delta"])}
+    values = step_values(sandbox.net, sandbox.X, sandbox.Y, sandbox.lr, sample=sandbox.sample)
+    assert all(values[key] == value for key, value in shown.items())
+
+
+@pytest.mark.parametrize("rule", list(MISTAKES))
+def test_a_broken_rule_gives_the_wrong_value_of_every_number_it_changes(rule: str) -> None:
+    sandbox = Sandbox("mazur-222")
+    assert sandbox.state()["broken"] is None
+    sandbox.set_rule(rule)  # the 1/m rules add a second sample
+    broken = sandbox.state()["broken"]
+    assert broken["rule"] == rule and broken["error"] is None
+    right = step_values(sandbox.net, sandbox.X, sandbox.Y, sandbox.lr)
+    wrong = step_values(sandbox.net, sandbox.X, sandbox.Y, sandbox.lr, mistake=rule)
+    changed = {key for key in right if key.split("-")[0] in ("d", "g", "gb")
+               and not math.isclose(right[key], wrong[key], rel_tol=1e-12)}
+    assert set(broken["values"]) == changed and changed
+    assert all(broken["values"][key] == wrong[key] for key in changed)
+    # the output layer's error is (1): no backward rule of these changes it
+    assert not any(key.startswith("d-2-") for key in changed)
+
+
+def test_a_broken_rule_that_cannot_apply_says_why() -> None:
+    sandbox = Sandbox("classic-231")
+    sandbox.set_rule("transpose-W")
+    broken = sandbox.state()["broken"]
+    assert broken["values"] == {} and broken["error"].startswith("Transpose-W needs square")
+
+
+def test_the_state_lists_the_equations_and_tags_every_number_with_its_own() -> None:
+    sandbox = Sandbox("mazur-222")
+    state = sandbox.state()
+    assert [e["label"] for e in state["equations"]] == ["forward", "1", "2", "3", "4", "update"]
+    assert state["equations"][1]["text"] == "δ^[L] = ∂ℓ/∂a^[L] ⊙ σ′(z^[L])"
+    labels = state["labels"]
+    assert labels["d-2-1"] == {"name": "δ_1^[2]", "equation": "1"}
+    assert labels["d-1-2"] == {"name": "δ_2^[1]", "equation": "2"}
+    assert labels["gb-1-1"] == {"name": "∂L/∂b_1^[1]", "equation": "3"}
+    assert labels["g-2-1-2"] == {"name": "∂L/∂w_12^[2]", "equation": "4"}
+    assert labels["z-1-1"]["equation"] == labels["a-2-2"]["equation"] == "forward"
+    assert labels["w-1-2-1"]["name"] == "w_21^[1]"  # the notation of the worked step
+    sandbox.configure(Architecture([2, 3], ["softmax"], loss="cross_entropy"))
+    notes = {e["label"]: e["note"] for e in sandbox.state()["equations"]}
+    assert "δ^[L] = a^[L] − y" in notes["1"] and notes["2"] == "this network has no hidden layer"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[{", "The weights are not valid JSON (line 1, column 3): expecting property name "
+           "enclosed in double quotes."),
+    ('{"W": [[1]]}', 'The weights must be a list of layers, each {"W": [[...], ...], "b": [...]}.'),
+    ('[{"b": [1]}]', 'Layer 1 of the weights has no W; give each layer as {"W": [[...], ...], '
+                     '"b": [...]}.'),
+    ('[{"W": [[1, "x"]]}]', 'In row 1 of layer 1\'s W, "x" is not a number.'),
+    ('[{"W": [[1, NaN]]}]', "In row 1 of layer 1's W, nan is not a finite number."),
+    ('[{"W": [[1, 2e4]]}]', "In row 1 of layer 1's W, 20000.0 is outside ±10000."),
+    ('[{"W": [[0.1, 0.2], [0.3]], "b": [0, 0]}, {"W": [[1, 1], [1, 1]], "b": [0, 0]}]',
+     "Layer 1's W has rows of different lengths (1 and 2); every row needs one number per "
+     "unit of the layer below."),
+    ('[{"W": [[0.1, 0.2, 0.3]]}]', "These weights make a 3→1 network without biases, but "
+     "mazur-222 is a 2→2→2 network with biases; choose custom in the network menu to use "
+     "another shape."),
+    ('[{"W": [[1]], "B": [1]}]', "Layer 1 of the weights has 'B', which is neither W nor b."),
+])
+def test_pasted_text_that_is_not_weights_for_this_network_is_refused_in_one_sentence(
+    text: str, message: str,
+) -> None:
+    sandbox = Sandbox("mazur-222")
+    before = sandbox.state()
+    with pytest.raises(SandboxError) as caught:
+        sandbox.paste_weights(text)
+    assert str(caught.value) == message
+    assert sandbox.state() == before

@@ -14,7 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 import backprop as bp
+from backprop.teaching.answers import step_values
 from backprop.teaching.reference import MISTAKES
 
 MAZUR_W = [[[0.15, 0.20], [0.25, 0.30]], [[0.40, 0.45], [0.50, 0.55]]]
@@ -43,6 +46,12 @@ def value(page: Any, testid: str) -> float:
     text = page.get_by_test_id(testid).get_attribute("data-value")
     assert text, f"{testid} has no data-value"
     return float(text)
+
+
+def wait_for_error(page: Any, start: str) -> None:
+    """Wait until the page's error line begins with ``start``."""
+    page.wait_for_function("(start) => document.querySelector('[data-testid=\"sb-error\"]')"
+                           ".textContent.startsWith(start)", arg=start)
 
 
 def choose_preset(page: Any, name: str) -> None:
@@ -186,12 +195,11 @@ def test_downloads_give_the_trace_and_the_weights(lab_page: Callable[..., Any],
     assert [layer["b"] for layer in weights] == MAZUR_B
 
 
-def test_a_bad_value_shows_the_servers_error(lab_page: Callable[..., Any]) -> None:
+def test_a_bad_value_shows_the_servers_error_as_a_sentence(lab_page: Callable[..., Any]) -> None:
     page = lab_page("sandbox")
     page.get_by_test_id("sb-lr").fill("500")
     page.get_by_test_id("sb-lr").dispatch_event("change")
-    page.wait_for_function("() => document.querySelector('[data-testid=\"sb-error\"]')"
-                           ".textContent.startsWith('lr:')")
+    wait_for_error(page, "“lr” must be at most 100, not 500.")
     assert page.evaluate("() => window.backpropLab.state().lr") == 0.5
 
 
@@ -230,11 +238,238 @@ def test_samples_and_pasted_weights(lab_page: Callable[..., Any]) -> None:
         assert value(page, f"sb-z-{unit.layer}-{unit.unit}") == unit.z
     for g in (g for g in trace.gradients if g.name == "w"):  # means over both samples
         assert value(page, f"sb-g-{g.layer}-{g.unit}-{g.input}") == g.value
+    choose_preset(page, "custom")
     page.get_by_test_id("sb-weights-json").fill('{"layers": [{"W": [[0.5, -1.5, 2.0]]}]}')
     page.get_by_test_id("sb-paste").click()
-    page.wait_for_function("() => window.backpropLab.state().preset === 'custom'")
+    page.wait_for_function("() => window.backpropLab.state().architecture.widths.join() === '3,1'")
     assert value(page, "sb-w-1-1-2") == -1.5
     assert page.get_by_test_id("sb-preset").input_value() == "custom"
+    assert page.get_by_test_id("sb-note").inner_text().startswith(
+        "Built a new 3→1 network without biases (every layer sigmoid) from the pasted weights")
     page.get_by_test_id("sb-weights-json").fill("[{")
     page.get_by_test_id("sb-paste").click()
-    assert page.get_by_test_id("sb-error").inner_text().startswith("weights: not valid JSON")
+    wait_for_error(page, "The weights are not valid JSON (line 1, column 3)")
+
+
+# -- check my answer ----------------------------------------------------------------------------
+
+def mazur_network() -> bp.Network:
+    net = bp.Network([bp.Dense(2, 2, activation="sigmoid"), bp.Dense(2, 2, activation="sigmoid")],
+                     loss="mse", dtype="float64")
+    for layer, W, b in zip(net.layers, MAZUR_W, MAZUR_B, strict=True):
+        layer.W, layer.b = W, b  # type: ignore[attr-defined]
+    return net
+
+
+def step_numbers(page: Any, mistake: str | None = None) -> dict[str, float]:
+    """The numbers of the page's step (its batch, η, chosen sample), computed here."""
+    state = page.evaluate("() => window.backpropLab.state()")
+    return step_values(mazur_network(), np.array(state["X"]), np.array(state["Y"]), state["lr"],
+                       sample=state["sample"], mistake=mistake)
+
+
+def answer_mode(page: Any, kinds: tuple[str, ...] = ("d", "gb", "g")) -> list[str]:
+    """Turn on "check my answer" asking for these kinds; the keys asked, output layer first."""
+    if not page.get_by_test_id("sb-answer-mode").is_checked():
+        page.get_by_test_id("sb-answer-mode").check()
+        page.wait_for_function("() => window.backpropLab.state().answer.on")
+    for kind in ("d", "gb", "g", "w"):
+        box = page.get_by_test_id(f"sb-answer-ask-{kind}")
+        if box.is_checked() != (kind in kinds):
+            box.set_checked(kind in kinds)
+            page.wait_for_function("(on) => window.backpropLab.state().answer.ask.includes("
+                                   f"'{kind}') === on", arg=kind in kinds)
+    asked: list[str] = page.evaluate("() => window.backpropLab.state().answer.asked")
+    return asked
+
+
+def submit(page: Any, answers: dict[str, str]) -> dict[str, Any]:
+    """Type the answers (clearing the other inputs), press Check my answers; the answer state."""
+    for key in page.evaluate("() => window.backpropLab.state().answer.asked"):
+        page.get_by_test_id(f"sb-answer-{key}").fill(answers.get(key, ""))
+    given = {key: text.strip() for key, text in answers.items() if text.strip()}
+    page.get_by_test_id("sb-answer-submit").click()
+    page.wait_for_function("""(given) => {
+        const answer = window.backpropLab.state().answer;
+        const keys = Object.keys(given);
+        return answer.checked && keys.length === Object.keys(answer.given).length
+            && keys.every((key) => answer.given[key] === given[key]);
+    }""", arg=given)
+    answer: dict[str, Any] = page.evaluate("() => window.backpropLab.state().answer")
+    return answer
+
+
+def verdicts(page: Any, keys: list[str]) -> dict[str, str | None]:
+    return {key: page.get_by_test_id(f"sb-answer-{key}").get_attribute("data-verdict")
+            for key in keys}
+
+
+def test_check_my_answer_on_mazur_with_every_answer_right(lab_page: Callable[..., Any],
+                                                         artifacts: Path) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    asked = answer_mode(page)
+    assert len(asked) == 16 and asked[0] == "d-2-1"
+    # the numbers worked out are hidden on the drawing, the rest stay
+    assert page.get_by_test_id("sb-d-1-1").inner_text() == "?"
+    assert page.get_by_test_id("sb-g-2-1-1").get_attribute("data-value") == ""
+    assert value(page, "sb-a-2-1") == mazur_trace().forward[-2].a
+    numbers = step_numbers(page)
+    answer = submit(page, {key: f"{numbers[key]:#.6g}" for key in asked})
+    assert verdicts(page, asked) == dict.fromkeys(asked, "right")
+    assert answer["hint"] is None and page.get_by_test_id("sb-answer-hint").inner_text() == ""
+    assert page.get_by_test_id("sb-answer-status").inner_text() == "16 right, 0 wrong of 16 checked."
+    # the textbook's rounded numbers are right to the digits they have
+    answer = submit(page, {"d-2-1": "0.138498562", "d-1-1": "0.00877135", "g-2-1-1": "0.0821670"})
+    assert verdicts(page, ["d-2-1", "d-1-1", "g-2-1-1"]) == dict.fromkeys(
+        ["d-2-1", "d-1-1", "g-2-1-1"], "right")
+    assert verdicts(page, ["d-2-2"]) == {"d-2-2": None}  # left empty: not judged
+    page.get_by_test_id("sb-answer-mode").uncheck()
+    page.wait_for_function("() => !window.backpropLab.state().answer.on")
+    assert value(page, "sb-d-1-1") == numbers["d-1-1"]  # shown again
+
+
+def test_each_known_mistake_is_named_in_the_hint(lab_page: Callable[..., Any],
+                                                 artifacts: Path) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    cases = [("drop-sigma-prime", "d-1-1", "σ′ dropped"),
+             ("transpose-W", "d-1-2", "W instead of Wᵀ"),
+             ("stale-weights", "d-1-1", "the updated weights used in the backward pass")]
+    asked = answer_mode(page)
+    for mistake, key, name in cases:
+        answers = {k: f"{v:#.6g}" for k, v in step_numbers(page).items() if k in asked}
+        answers[key] = f"{step_numbers(page, mistake)[key]:#.6g}"
+        answer = submit(page, answers)
+        assert [k for k, v in verdicts(page, asked).items() if v != "right"] == [key], mistake
+        assert verdicts(page, [key]) == {key: "wrong"}
+        hint = page.get_by_test_id("sb-answer-hint").inner_text()
+        assert hint == answer["hint"] and f"the known mistake “{name}” gives" in hint, hint
+        assert "equation (2)" in hint
+        if mistake == "drop-sigma-prime":
+            page.screenshot(path=str(artifacts / "sandbox-answer-hint.png"), full_page=True)
+    # the 1/m mistakes show on a batch of two samples, where they differ from the right answer
+    page.get_by_test_id("sb-add-sample").click()
+    page.wait_for_function("() => window.backpropLab.state().X.length === 2")
+    right = step_numbers(page)
+    for key, typed, mistake, name in [
+            ("g-2-1-1", right["g-2-1-1"] * 2, "forget-1/m", "1/m forgotten"),
+            ("gb-1-2", right["gb-1-2"] * 2, "sum-not-mean", "1/m forgotten"),
+            ("g-1-2-1", right["g-1-2-1"] / 2, "twice-1/m", "1/m applied twice")]:
+        answers = {k: f"{v:#.6g}" for k, v in right.items() if k in asked}
+        answers[key] = f"{typed:#.6g}"
+        answer = submit(page, answers)
+        assert [k for k, v in verdicts(page, asked).items() if v != "right"] == [key]
+        assert answer["verdicts"][key]["mistake"] == mistake
+        assert f"the known mistake “{name}” gives" in page.get_by_test_id("sb-answer-hint").inner_text()
+    # the sign of the update: ask for the weights after the step too
+    asked = answer_mode(page, ("d", "gb", "g", "w"))
+    assert "w-2-1-1" in asked and "b-1-1" in asked
+    answers = {k: f"{v:#.6g}" for k, v in right.items() if k in asked}
+    answers["w-2-2-1"] = f"{0.5 + 0.5 * right['g-2-2-1']:#.6g}"  # w + η ∂L/∂w
+    answer = submit(page, answers)
+    assert [k for k, v in verdicts(page, asked).items() if v != "right"] == ["w-2-2-1"]
+    hint = page.get_by_test_id("sb-answer-hint").inner_text()
+    assert "the known mistake “the sign of the update” gives" in hint
+    assert "It comes from the update: w_21^[2] ← w_21^[2] − η ∂L/∂w_21^[2]." in hint
+
+
+def test_a_two_digit_answer_is_refused(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    answer_mode(page)
+    answer = submit(page, {"d-2-1": "0.14", "d-2-2": "-0.0381"})
+    assert verdicts(page, ["d-2-1", "d-2-2"]) == {"d-2-1": "refused", "d-2-2": "right"}
+    assert page.get_by_test_id("sb-answer-refusals").inner_text() == (
+        "δ_1^[2]: “0.14” has 2 significant digits; give at least three.")
+    assert answer["hint"] is None
+
+
+def test_the_four_equations_and_a_broken_rules_values_beside_the_right_ones(
+    lab_page: Callable[..., Any], artifacts: Path,
+) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    state = page.evaluate("() => window.backpropLab.state()")
+    for equation in state["equations"]:
+        item = page.get_by_test_id(f"sb-equation-{equation['label']}")
+        assert equation["text"] in item.inner_text()
+    assert "∂L/∂W^[l] = 1/m Σ_i δ_i^[l] a_i^[l−1]ᵀ" in page.get_by_test_id("sb-equation-4").inner_text()
+    # each number on the drawing carries the tag of its equation
+    tags = {"d-2-1": "(1)", "d-1-2": "(2)", "gb-1-1": "(3)", "g-2-1-2": "(4)", "z-1-1": "(f)"}
+    for key, text in tags.items():
+        assert page.get_by_test_id(f"sb-tag-{key}").inner_text() == text
+    page.get_by_test_id("sb-tag-d-1-2").click()
+    assert "sb-eq-on" in page.get_by_test_id("sb-equation-2").get_attribute("class")
+    page.get_by_test_id("sb-g-2-1-2").click()  # choosing a number marks its equation
+    assert "sb-eq-on" in page.get_by_test_id("sb-equation-4").get_attribute("class")
+    assert "sb-eq-on" not in (page.get_by_test_id("sb-equation-2").get_attribute("class") or "")
+    for rule in MISTAKES:
+        page.get_by_test_id("sb-break").select_option(rule)
+        page.wait_for_function("(rule) => { const b = window.backpropLab.state().broken;"
+                               " return b && b.rule === rule; }", arg=rule)
+        wrong = step_numbers(page, rule)
+        right = step_numbers(page)
+        changed = {key for key in right if key.split("-")[0] in ("d", "g", "gb")
+                   and not math.isclose(wrong[key], right[key], rel_tol=1e-12)}
+        assert changed, rule
+        for key in changed:  # the wrong value beside the right one, for every number changed
+            assert value(page, f"sb-wrong-{key}") == wrong[key], (rule, key)
+            assert page.get_by_test_id(f"sb-wrong-{key}").is_visible()
+            assert value(page, f"sb-{key}") == right[key]
+        assert page.locator("[data-testid^=sb-wrong-]").count() == len(changed)
+        assert page.get_by_test_id("sb-broken-legend").is_visible()
+        if rule == "stale-weights":
+            page.screenshot(path=str(artifacts / "sandbox-broken-rule.png"), full_page=True)
+    page.get_by_test_id("sb-break").select_option("none")
+    page.wait_for_function("() => window.backpropLab.state().broken === null")
+    assert page.locator("[data-testid^=sb-wrong-]").count() == 0
+
+
+def test_the_explanation_follows_a_preset_switch(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("sandbox")
+    page.get_by_test_id("sb-d-1-1").click()
+    classic_line = page.get_by_test_id("sb-explain").inner_text()
+    assert classic_line.startswith("δ_1^[1] = ")
+    choose_preset(page, "mazur-222")
+    shown = page.get_by_test_id("sb-explain").inner_text()
+    assert shown != classic_line and not shown.startswith("δ_1^[1]")
+    page.get_by_test_id("sb-d-1-1").click()
+    lines = [line.strip() for line in mazur_trace().to_text().splitlines()]
+    assert page.get_by_test_id("sb-explain").inner_text().strip() in lines
+
+
+def test_a_malformed_weight_list_is_refused_in_one_sentence_and_changes_nothing(
+    lab_page: Callable[..., Any],
+) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    before = page.evaluate("() => window.backpropLab.state()")
+    for text, sentence in [
+            ('[{"W": [[0.1, 0.2, 0.3]]}]', "These weights make a 3→1 network without biases, "
+             "but mazur-222 is a 2→2→2 network with biases; choose custom in the network menu "
+             "to use another shape."),
+            ('[{"W": [[0.1, 0.2], [0.3]], "b": [0, 0]}, {"W": [[1, 1], [1, 1]], "b": [0, 0]}]',
+             "Layer 1's W has rows of different lengths (1 and 2); every row needs one number "
+             "per unit of the layer below."),
+            ('[{"W": [[0.1, "a"], [0.3, 0.4]]}]', "In row 1 of layer 1's W, \"a\" is not a number.")]:
+        page.get_by_test_id("sb-weights-json").fill(text)
+        page.get_by_test_id("sb-paste").click()
+        wait_for_error(page, sentence[:20])
+        assert page.get_by_test_id("sb-error").inner_text() == sentence
+        assert page.evaluate("() => window.backpropLab.state()") == before
+        assert value(page, "sb-loss") == before["loss"]
+
+
+def test_one_weight_notation_on_the_page(lab_page: Callable[..., Any]) -> None:
+    page = lab_page("sandbox")
+    choose_preset(page, "mazur-222")
+    page.get_by_test_id("sb-w-2-1-2").click()
+    assert page.locator("#sb-edit-label").inner_text() == "new value of w_12^[2]"
+    assert page.get_by_test_id("sb-explain").inner_text().startswith("w_12^[2] ← ")
+    page.get_by_test_id("sb-step").click()
+    page.wait_for_function("() => window.backpropLab.state().last_step")
+    names = page.get_by_test_id("sb-last-step").inner_text()
+    assert "w_12^[2]" in names and "b_1^[1]" in names and "w 2-1-2" not in names
+    answer_mode(page)
+    assert page.get_by_test_id("sb-answer-g-2-1-2").get_attribute("placeholder") == "∂L/∂w_12^[2]"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 import backprop as bp
@@ -167,7 +167,22 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"type": "break", "rule": "drop-everything"}, "rule"),
     ({"type": "download", "what": "pdf"}, "what"),
     ({"type": "step", "now": True}, "now"),
+    ({"type": "paste_weights", "text": 5}, "text"),
+    ({"type": "paste_weights", "text": "[{"}, "text"),
+    ({"type": "paste_weights", "text": '[{"W": [[1, 2, 3]]}]'}, "layers"),
+    ({"type": "answer_mode", "on": "yes"}, "on"),
+    ({"type": "answer_mode", "on": True, "ask": []}, "ask"),
+    ({"type": "answer_mode", "on": True, "ask": ["q"]}, "ask.0"),
+    ({"type": "answer_mode", "on": True, "layers": [3]}, "layers"),
+    ({"type": "answers", "answers": {"d-2-1": "0.1"}}, "type"),
+    ({"type": "answers", "answers": {"x-1": "0.1"}}, "answers.x-1"),
+    ({"type": "answers", "answers": {"d-2-1": "1" * 41}}, "answers.d-2-1"),
+    ({"type": "answers", "answers": {"d-2-1": 0.1}}, "answers.d-2-1"),
 ]
+
+#: Words of pydantic's own messages, which the lab must never show.
+SCHEMA_WORDS = ("Input should", "Field required", "validation", "[key]", "Extra inputs",
+                "String should", "List should", "Unable to extract")
 
 
 def test_every_bad_message_names_its_field_and_changes_nothing(sandbox: Socket) -> None:
@@ -176,8 +191,34 @@ def test_every_bad_message_names_its_field_and_changes_nothing(sandbox: Socket) 
         reply = sandbox.ask(message)
         assert reply["type"] == "error", message
         assert reply["field"] == field, (message, reply)
-        assert reply["message"], message
+        text = reply["message"]
+        assert text.endswith("."), (message, text)  # a sentence, in plain words
+        assert not any(word in text for word in SCHEMA_WORDS), (message, text)
     assert sandbox.ask({"type": "ping"}) == before
+
+
+def test_check_my_answer_through_the_socket(sandbox: Socket) -> None:
+    sandbox.ask({"type": "preset", "name": "mazur-222"})
+    state = sandbox.ask({"type": "answer_mode", "on": True})
+    assert state["answer"]["on"] and len(state["answer"]["asked"]) == 16
+    state = sandbox.ask({"type": "answers", "answers": {"d-2-1": "0.138", "d-1-1": "0.0364",
+                                                        "g-1-1-1": "4.4e-4"}})
+    verdicts = {key: v["verdict"] for key, v in state["answer"]["verdicts"].items()}
+    assert verdicts == {"d-2-1": "right", "d-1-1": "wrong", "g-1-1-1": "refused"}
+    assert state["answer"]["hint"].startswith("δ_1^[1] = 0.0364 is not right.")
+    state = sandbox.ask({"type": "answer_mode", "on": True, "ask": ["w", "b"], "layers": [2]})
+    assert state["answer"]["asked"][0] == "w-2-1-1" and state["answer"]["verdicts"] == {}
+
+
+def test_a_broken_rule_and_pasted_weights_through_the_socket(sandbox: Socket) -> None:
+    sandbox.ask({"type": "preset", "name": "mazur-222"})
+    state = sandbox.ask({"type": "break", "rule": "transpose-W"})
+    assert set(state["broken"]["values"]) == {"d-1-1", "d-1-2", "gb-1-1", "gb-1-2", "g-1-1-1",
+                                              "g-1-1-2", "g-1-2-1", "g-1-2-2"}
+    state = sandbox.ask({"type": "paste_weights", "text": json.dumps(
+        [{"W": [[1.0, 2.0], [3.0, 4.0]], "b": [0.0, 0.0]},
+         {"W": [[0.5, 0.5], [0.5, 0.5]], "b": [0.1, 0.1]}])})
+    assert state["layers"][0]["W"] == [[1.0, 2.0], [3.0, 4.0]] and state["preset"] == "mazur-222"
 
 
 def test_nan_and_infinity_are_refused(sandbox: Socket) -> None:

@@ -14,8 +14,8 @@ import backprop as bp
 from backprop.cli.entry import main
 from backprop.nn.activations import activation_names
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
-ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop[onnx]'")
+onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop-mlp[onnx]'")
+ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop-mlp[onnx]'")
 
 ACTIVATIONS = activation_names()
 #: float32 tolerance: the graph and NumPy sum in other orders
@@ -90,7 +90,7 @@ def test_binary_classifier_and_regression_outputs(tmp_path: Path) -> None:
 
 
 def test_the_estimators_export_their_network(tmp_path: Path) -> None:
-    pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop[sklearn]'")
+    pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
     from sklearn.datasets import make_blobs
 
     from backprop.sklearn import MLPClassifier, MLPRegressor
@@ -166,5 +166,5 @@ def test_without_onnx_the_error_names_the_extra_and_the_command_says_it_in_one_l
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2
-    assert done.stderr == "backprop: error: ONNX export needs onnx: pip install 'backprop[onnx]'\n"
+    assert done.stderr == "backprop: error: ONNX export needs onnx: pip install 'backprop-mlp[onnx]'\n"
     assert not (tmp_path / "m.onnx").exists()

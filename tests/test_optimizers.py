@@ -412,7 +412,7 @@ def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.Mon
     monkeypatch.setattr(compiled_steps, "_kernels", {})
     opt = bp.Adam()
     opt.compiled_step = True
-    with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop\[numba\]'"):
+    with pytest.raises(ImportError, match=r"needs numba: pip install 'backprop-mlp\[numba\]'"):
         opt.step(np.zeros(3), np.ones(3))
 
 
@@ -454,6 +454,6 @@ def test_train_with_the_compiled_step_without_numba_names_the_extra(tmp_path: Pa
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "backprop: error: --compiled-step needs numba: pip install 'backprop[numba]'"
+        "backprop: error: --compiled-step needs numba: pip install 'backprop-mlp[numba]'"
     )
     assert not (tmp_path / "run" / "model.npz").exists()

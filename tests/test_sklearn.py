@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop[sklearn]'")
-pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'backprop[sklearn]'")
+pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
+pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'backprop-mlp[sklearn]'")
 
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -462,4 +462,4 @@ def test_missing_scikit_learn_names_the_extra() -> None:
         "try:\n    import backprop.sklearn\nexcept ImportError as e:\n    print(e)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "pip install 'backprop[sklearn]'" in done.stdout
+    assert "pip install 'backprop-mlp[sklearn]'" in done.stdout

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop[sklearn]'")
-pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'backprop[sklearn]'")
+pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
+pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'backprop-mlp[sklearn]'")
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 

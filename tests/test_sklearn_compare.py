@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop[sklearn]'")
+pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
 
 from sklearn import neural_network
 from sklearn.datasets import load_digits, make_regression

@@ -12,7 +12,8 @@ import pytest
 
 import backprop as bp
 from backprop.errors import DataError
-from backprop.streaming import DEFAULT_BUFFER_BYTES, open_source
+from backprop.streaming import open_source
+from backprop.streaming.budget import plan_rows
 
 
 def blobs(m: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -158,12 +159,12 @@ def test_backprop_train_on_one_large_npy_file_and_its_errors(tmp_path: Path) -> 
 
 
 def test_backprop_train_buffer_size_sets_the_shuffle_buffer(tmp_path: Path) -> None:
-    """--buffer-size N with N the default's rows (32 MiB of features) gives the default's run
-    bit for bit; a small buffer another sample order, trained as well; in-memory data
-    refuses the option."""
+    """--buffer-size N with N the default's rows (half the default memory budget) gives the
+    default's run bit for bit; a small buffer another sample order, trained as well;
+    in-memory data refuses the option."""
     X, y = blobs(2000)
     np.save(tmp_path / "data.npy", np.column_stack([X, y.astype(np.float32)]))
-    default_rows = DEFAULT_BUFFER_BYTES // (X.shape[1] * X.itemsize)
+    default_rows = plan_rows(X.shape[1], X.itemsize, 32).buffer_rows
     models = {}
     for name, extra in [("default", []), ("same", ["--buffer-size", str(default_rows)]),
                         ("small", ["--buffer-size", "64"])]:
@@ -178,7 +179,7 @@ def test_backprop_train_buffer_size_sets_the_shuffle_buffer(tmp_path: Path) -> N
     assert np.array_equal(models["same"], models["default"])
     assert not np.array_equal(models["small"], models["default"])
     for dataset, extra, message in [
-        ("xor", ["--buffer-size", "10"], "--buffer-size applies to data streamed from a .npy file"),
+        ("xor", ["--buffer-size", "10"], "--buffer-size applies to data streamed from disk"),
         (str(tmp_path / "data.npy"), ["--buffer-size", "0"], "--buffer-size must be at least 1"),
     ]:
         result = subprocess.run(

@@ -42,7 +42,7 @@ def problem() -> str | None:
     try:
         import jax  # noqa: F401
     except ImportError as exc:
-        return f"jax not importable ({exc}); pip install 'backprop[peers]'"
+        return f"jax not importable ({exc}); pip install 'backprop-mlp[peers]'"
     return None
 
 

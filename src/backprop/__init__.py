@@ -7,12 +7,17 @@
     net.predict(X)
 """
 
-# ruff: noqa: E402 (the handler below is installed before the slow imports)
+# ruff: noqa: E402 (the handler below is installed, and BLAS's threads are fitted to a
+# memory limit, before the slow imports)
 from backprop.interrupt import install_early
 from backprop.moved import install as install_moved_module_finder
 from backprop.moved import moved_module, new_path
 
 install_early()  # Ctrl-C while the command loads: one line, exit 130 (see backprop.interrupt)
+
+from backprop.blas_threads import fit_before_numpy
+
+fit_before_numpy()  # under a memory limit, OpenBLAS starts no more threads than fit it
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
@@ -46,8 +51,14 @@ from backprop.optim.schedules import (
     StepDecay,
 )
 from backprop.teaching.gradcheck import GradcheckReport, gradcheck
-from backprop.training.callbacks import Callback, History, LossExplosion, TrainingState
-from backprop.training.steering import EarlyStopping, ModelCheckpoint
+from backprop.training.callbacks import (
+    Callback,
+    EarlyStopping,
+    History,
+    LossExplosion,
+    ModelCheckpoint,
+    TrainingState,
+)
 from backprop.version import __version__
 
 install_moved_module_finder()

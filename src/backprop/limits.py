@@ -5,13 +5,19 @@ size; each is checked against these limits first, and the error names the
 limit hit. Each is overridable by an environment variable of the same name
 for a user who truly needs more:
 
-* ``BACKPROP_MAX_ARRAY_BYTES``: the largest array a file may declare (2 GiB).
+* ``BACKPROP_MAX_ARRAY_BYTES``: the largest array a file may declare for loading into
+  memory (2 GiB); a file streamed from disk (memory-mapped or read by window) may be of
+  any size.
 * ``BACKPROP_MAX_FILE_BYTES``: the largest text or image file read whole (256 MiB).
 * ``BACKPROP_MAX_UNITS``: the widest layer (1,000,000 units).
 * ``BACKPROP_MAX_PARAMETERS``: the most parameters of one network (500 million).
 * ``BACKPROP_MAX_LAYERS``: the most layers of one network (1,000).
 * ``BACKPROP_MAX_PIXELS``: the largest image decoded (16 megapixels).
 * ``BACKPROP_MAX_EPOCHS``: the most epochs a command or config may ask for (1,000,000).
+
+One more is a budget rather than a limit: ``BACKPROP_MEMORY_BUDGET``, the bytes that
+training on data streamed from disk may hold at once (128 MiB): its shuffle buffer, the
+block being read, the statistics being summed (:mod:`backprop.streaming.budget`).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ LIMITS: dict[str, int] = {
     "BACKPROP_MAX_LAYERS": 1_000,
     "BACKPROP_MAX_PIXELS": 16_000_000,
     "BACKPROP_MAX_EPOCHS": 1_000_000,
+    "BACKPROP_MEMORY_BUDGET": 128 << 20,
 }
 
 

@@ -32,7 +32,7 @@ MOVED = {
     "backprop.clipping": "backprop.optim.clipping",
     "backprop.batching": "backprop.training.batching",
     "backprop.callbacks": "backprop.training.callbacks",
-    "backprop.steering": "backprop.training.steering",
+    "backprop.steering": "backprop.training.callbacks",
     "backprop.training_state": "backprop.training.state",
     "backprop.fileio": "backprop.files.io",
     "backprop.persistence": "backprop.files.model_file",

@@ -27,7 +27,7 @@ from backprop._typing import Array, IntArray, float_dtype
 from backprop.errors import OptionError, OptionTypeError
 from backprop.limits import enforce_limit
 from backprop.nn.initializers import INIT_NAMES
-from backprop.nn.layers import Dense, Layer
+from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Dense, Layer
 from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
 from backprop.training.fit import fit as fit_network
@@ -287,6 +287,8 @@ class Network:
         """The (m, n_outputs) array the backward pass begins in, allocated once per batch size."""
         start = self._output_work.get(m)
         if start is None or start.dtype != self.dtype:
+            if len(self._output_work) >= MAX_CACHED_BATCH_SIZES:
+                self._output_work.pop(next(iter(self._output_work)))
             start = self._output_work[m] = np.empty((m, self.n_outputs), dtype=self.dtype)
         return start
 

@@ -92,11 +92,14 @@ def training_arrays(
     """(data, X, y, X_test, y_test, scaler) as train's options ``o`` ask: the classes
     kept, the first train_samples samples, and the scaler fitted on X and applied to both."""
     options = file_options(spec, o)  # refused, in one line, where they do not apply
-    if is_streamed_spec(spec):  # shards or a .npy file: X is a source that fit streams
-        return streamed_arrays(spec, o)
+    if is_streamed_spec(spec, o.memory_budget):  # X is a source that fit streams
+        return streamed_arrays(spec, o, options)
+    streams = ("data streamed from disk (a .npy file, a folder of .npy shards, or a CSV file "
+               "larger than the memory budget)")
     if o.buffer_size is not None:
-        raise OptionError(f"--buffer-size applies to data streamed from a .npy file or a "
-                          f"folder of .npy shards, not to {spec}")
+        raise OptionError(f"--buffer-size applies to {streams}, not to {spec}")
+    if o.memory_budget is not None and Path(spec).suffix.lower() != ".csv":
+        raise OptionError(f"--memory-budget applies to {streams}, not to {spec}")
     data = load_data(spec, o.classes, options)
     X, y = data.X_train, data.y_train
     if o.train_samples is not None:

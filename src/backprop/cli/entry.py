@@ -119,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()  # then the same line and status as without --debug
         print(f"backprop: error: {user_message(error)}", file=sys.stderr)
         return 2
+    except MemoryError as error:  # the data or the network does not fit: not a bug
+        if debug:
+            traceback.print_exc()
+        print(f"backprop: error: out of memory ({error or 'an allocation failed'}); data "
+              "streamed from disk holds less with a smaller --memory-budget (or "
+              "BACKPROP_MEMORY_BUDGET)", file=sys.stderr)
+        return 2
     except Exception:  # a bug: show where it happened
         traceback.print_exc()
         print(REPORT_LINE, file=sys.stderr)

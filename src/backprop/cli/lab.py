@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import ipaddress
 import os
 import socket
 import sys
@@ -13,13 +12,16 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from typing import Any
 
-from backprop.cli.option_kinds import between, flag, positive, real, text, texts, whole
+from backprop.cli.option_kinds import at_least, between, flag, positive, real, text, texts, whole
 from backprop.cli.options import Options, add_command, option
 from backprop.errors import OptionError
+from backprop.lab.access import Access, is_loopback, parse_origin
+from backprop.lab.capacity import DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_CLIENT
+from backprop.version import install_hint
 
-#: The modules of the optional extra ``backprop[lab]``.
+#: The modules of the optional extra ``backprop-mlp[lab]``.
 LAB_MODULES = ("starlette", "uvicorn", "websockets", "pydantic")
-INSTALL_HINT = "pip install 'backprop[lab]'"
+INSTALL_HINT = install_hint("lab")
 #: Frames up to this size reach the lab's parser (which refuses those over 64 KiB with an
 #: error reply and keeps the session); larger ones close the connection.
 WS_MAX_FRAME_BYTES = 1024 * 1024
@@ -40,6 +42,18 @@ class LabOptions(Options):
         texts, [], "import this Python module first (repeatable; the current folder is "
         "searched too), e.g. one whose bp.register_activation calls the lab's menus should offer",
         repeat=True, metavar="MODULE", aliases=("--import",), shown="none")
+    allow_origins: list[str] = option(
+        texts, [], "also admit pages from this origin, e.g. a course site that embeds the lab "
+        "(repeatable; by default only the lab's own pages may open sessions)",
+        repeat=True, metavar="URL", aliases=("--allow-origin",), shown="none")
+    require_token: bool = option(
+        flag, False, "ask for the printed link's token on loopback too (always asked beyond "
+        "loopback)")
+    max_sessions: int = option(whole, DEFAULT_MAX_SESSIONS, "most sessions (tabs) open at once",
+                               check=at_least(1), metavar="N")
+    max_sessions_per_client: int = option(
+        whole, DEFAULT_MAX_SESSIONS_PER_CLIENT, "most sessions open at once from one address",
+        check=at_least(1), metavar="N")
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -68,16 +82,6 @@ def import_modules(names: list[str]) -> None:
                 raise OptionError(f"--import {name}: no module named {missing!r} in the "
                                   "current folder or on the Python path") from None
             raise  # the module itself imports something missing: its own traceback
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -109,6 +113,7 @@ def run(o: LabOptions) -> int:
         print(f"backprop: error: the lab needs {', '.join(missing)}: {INSTALL_HINT}",
               file=sys.stderr)
         return 2
+    origins = [parse_origin(origin) for origin in o.allow_origins]
     import_modules(o.imports)
     import uvicorn
 
@@ -117,16 +122,28 @@ def run(o: LabOptions) -> int:
     sock = bind(o.host, o.port)
     if not is_loopback(o.host):
         print(f"backprop lab: warning: listening on {o.host}, not loopback: anyone who can "
-              "reach this machine can use the lab", file=sys.stderr, flush=True)
+              "reach this machine and has the link with its token can use the lab",
+              file=sys.stderr, flush=True)
     url = url_of(sock)
-    config = uvicorn.Config(
-        create_app(idle_timeout=o.idle_timeout, course_url=o.course_url), log_level="warning",
-        timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
+    access = Access.for_bind(o.host, sock.getsockname()[1], allow_origins=origins,
+                             require_token=o.require_token)
+    app = create_app(idle_timeout=o.idle_timeout, access=access,
+                     max_sessions=o.max_sessions,
+                     max_sessions_per_client=o.max_sessions_per_client,
+                     course_url=o.course_url)
+    config = uvicorn.Config(  # proxy_headers off: a session's address is the peer's own
+        app, log_level="warning", timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
-    print(f"backprop lab: serving on {url}", flush=True)
+    print(f"backprop lab: serving on {access.link(url)}", flush=True)
+    if access.token is not None:
+        anywhere = o.host in ("0.0.0.0", "::")  # every address of this machine
+        print("backprop lab: every page asks for the token in that link: hand out the whole "
+              "link" + (", with this machine's address on the network in place of "
+                        f"{o.host}" if anywhere else ""), flush=True)
     if o.open:
-        webbrowser.open(url)
+        webbrowser.open(access.link(url))
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,35 @@ def batch_size_kind(value: Any, label: str) -> int | None:
         raise OptionError(f"{label} must be positive, or 0 / full / all for full-batch "
                           f"gradient descent, got {size}")
     return None if size == 0 else size
+
+#: The units a size may be given in: 256M is 256 MiB.
+SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def byte_size(value: Any, label: str) -> int:
+    """A number of bytes: a whole number, or a number with K, M, G or T (binary: 256M is
+    256 MiB; KiB, MB and the like read the same), at least the smallest budget."""
+    from backprop.streaming.budget import SMALLEST_BUDGET
+
+    if isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    elif isinstance(value, str):
+        text = value.strip().lower().removesuffix("b").removesuffix("i")
+        digits, unit = (text[:-1], text[-1]) if text[-1:].isalpha() else (text, "")
+        try:
+            amount = float(digits) if unit in SIZE_UNITS else math.nan
+        except ValueError:
+            amount = math.nan
+        if not math.isfinite(amount) or amount < 0:
+            raise OptionError(f"{label} {value!r} is not a size: give bytes, or a number "
+                              "with K, M or G (256M, 1.5G)")
+        size = int(amount * SIZE_UNITS[unit])
+    else:
+        raise OptionError(f"{label} must be a size such as 256M, got {value!r}")
+    if size < SMALLEST_BUDGET:
+        raise OptionError(f"{label} {value!r} is below the smallest budget, 16M")
+    return size
+
 
 # -- the network -------------------------------------------------------------------------
 ACTIVATION = Option(activation_spec, "relu",
@@ -210,6 +240,12 @@ class TrainingOptions(Options):
         check=at_least(1), metavar="N")
     buffer_size: int | None = option(
         whole, None,
-        "data streamed from a .npy file or shard folder: samples in the shuffle buffer; "
-        "none: 32 MiB of features", check=at_least(1), metavar="N")
+        "data streamed from disk (a .npy file, a shard folder, a CSV file larger than the "
+        "memory budget): samples in the shuffle buffer; none: half the memory budget",
+        check=at_least(1), metavar="N")
+    memory_budget: int | None = option(
+        byte_size, None,
+        "data streamed from disk: the memory it may hold at once (shuffle buffer, block "
+        "read, statistics), e.g. 256M or 1G; a CSV file larger than it is streamed, not "
+        "loaded; none: BACKPROP_MEMORY_BUDGET, else 128 MiB", metavar="BYTES")
     out: str = option(text, _run_folder, "output folder", shown="runs/DATASET")

@@ -37,6 +37,7 @@ from backprop.files.io import (
 from backprop.limits import above_limit
 from backprop.network import Network
 from backprop.validation import as_numeric_array, cast_finite, check_finite
+from backprop.version import install_hint
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -161,7 +162,7 @@ def _decode_png(path: Path) -> np.ndarray:
     try:
         from PIL import Image
     except ImportError:
-        raise DataError("reading a PNG needs Pillow: pip install 'backprop[cli]'") from None
+        raise DataError(f"reading a PNG needs Pillow: {install_hint('cli')}") from None
     data = read_bytes(path, "image", DataError)
     _check_png(path, data)
     try:

@@ -40,8 +40,9 @@ from backprop.sweep import (
     trial_params,
     worker_address,
 )
+from backprop.version import install_hint
 
-DASK_MISSING = "the sweep needs Dask: pip install 'backprop[dask]'"
+DASK_MISSING = f"the sweep needs Dask: {install_hint('dask')}"
 #: What ends a trial as a user mistake (a failed trial, not retried): train's refusals.
 TRIAL_USER_ERRORS: tuple[type[BaseException], ...] = (
     DataError, ModelFileError, DivergenceError, ValueError, TypeError, FileNotFoundError,

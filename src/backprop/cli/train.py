@@ -157,7 +157,7 @@ def run(o: TrainOptions) -> int:
     progress = Progress(quiet=o.quiet, json_lines=o.json_lines)
     callbacks: list[Callback] = [progress]
     if o.early_stopping is not None:
-        from backprop.training.steering import EarlyStopping
+        from backprop.training.callbacks import EarlyStopping
 
         monitor = "val_loss" if o.validation_split else "loss"
         callbacks.append(EarlyStopping(monitor=monitor, patience=o.early_stopping,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from backprop.datasets.statistics import Statistics, column_statistics
 from backprop.errors import DataError, OptionError
 
 ScalerKind = Literal["standard", "minmax"]
@@ -44,23 +45,28 @@ class Scaler:
         return self.offset is not None
 
     def fit(self, X: Any) -> Scaler:
-        """Learn offset and scale, shape (n_features,), from training data X (m, n_features)."""
+        """Learn offset and scale, shape (n_features,), from training data X (m, n_features),
+        read a block of rows at a time (:mod:`backprop.datasets.statistics`, the accumulator
+        that data streamed from disk uses too: the same rows give the same scaler)."""
         array = _as_2d(X, "fit")
         if array.shape[0] == 0:
             raise DataError("Scaler.fit: X has no rows")
-        data = array.astype(np.float64)
-        if not np.isfinite(data).all():
-            i, j = (int(v) for v in np.argwhere(~np.isfinite(data))[0])
-            raise DataError(f"Scaler.fit: X[{i}, {j}] is {data[i, j]}; NaN/inf is not allowed")
-        if self.kind == "standard":
-            offset = data.mean(axis=0)
-            spread = data.std(axis=0)
-        else:
-            offset = data.min(axis=0)
-            spread = data.max(axis=0) - offset
-        self.offset = offset
-        self.scale = np.where(spread > 0, spread, 1.0)
+        fitted = self.from_statistics(self.kind, column_statistics(array, "Scaler.fit: X"))
+        self.offset, self.scale = fitted.offset, fitted.scale
         return self
+
+    @classmethod
+    def from_statistics(cls, kind: ScalerKind, stats: Statistics) -> Scaler:
+        """The Scaler of ``kind`` for data of these column statistics: offset and spread are
+        the mean and standard deviation (standard) or the min and the range (minmax)."""
+        scaler = cls(kind)
+        if kind == "standard":
+            offset, spread = stats.mean, stats.std
+        else:
+            offset, spread = stats.min, stats.max - stats.min
+        scaler.offset = offset
+        scaler.scale = np.where(spread > 0, spread, 1.0)
+        return scaler
 
     def transform(self, X: Any) -> FloatArray:
         """X (m, n_features) scaled; float32 in gives float32 out, else float64."""

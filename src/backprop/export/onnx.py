@@ -21,7 +21,7 @@ input scaling it was trained with; :func:`to_onnx` puts it in front of the
 network when given (``input_offset``, ``input_scale``: x ← (x − offset) / scale).
 
 Opset 17 is supported by onnxruntime since 1.11 and by most other runtimes;
-the IR version is 8. ``pip install 'backprop[onnx]'`` installs onnx and onnxruntime.
+the IR version is 8. ``pip install 'backprop-mlp[onnx]'`` installs onnx and onnxruntime.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop.errors import OptionError
-from backprop.version import __version__
+from backprop.version import __version__, install_hint
 
 if TYPE_CHECKING:
     from backprop.network import Network
@@ -48,7 +48,7 @@ def _onnx() -> Any:
     try:
         import onnx
     except ImportError:
-        raise ImportError("ONNX export needs onnx: pip install 'backprop[onnx]'") from None
+        raise ImportError(f"ONNX export needs onnx: {install_hint('onnx')}") from None
     return onnx
 
 

@@ -166,11 +166,13 @@ class NpyHeader:
 
 
 def read_npy_header(
-    stream: IO[bytes], path: object, name: str, available: int, error: type[Exception]
+    stream: IO[bytes], path: object, name: str, available: int, error: type[Exception],
+    *, allocated: bool = True,
 ) -> NpyHeader:
     """The header of the .npy data in ``stream`` (array ``name`` of ``path``), refused
-    (``error``) when malformed, holding Python objects, above ``BACKPROP_MAX_ARRAY_BYTES``,
-    or declaring more than the ``available`` bytes after its header."""
+    (``error``) when malformed, holding Python objects, declaring more than the
+    ``available`` bytes after its header, or, when the array is to be ``allocated`` (loaded
+    into memory, not read by window from disk), above ``BACKPROP_MAX_ARRAY_BYTES``."""
     subject = f"{path}: array {name}" if name else str(path)
     start = stream.tell()
     try:
@@ -188,12 +190,8 @@ def read_npy_header(
     if any(size < 0 for size in shape):
         raise error(f"{subject} declares a negative size in its shape {shape}")
     nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-    most = limit("BACKPROP_MAX_ARRAY_BYTES")
-    if nbytes > most:
-        raise error(
-            f"{subject} declares shape {shape} ({nbytes:,} bytes), above the "
-            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
-        )
+    if allocated:
+        check_allocation(subject, shape, nbytes, error)
     offset = stream.tell()
     held = available - (offset - start)
     if nbytes > held:
@@ -202,6 +200,18 @@ def read_npy_header(
             f"holds {max(held, 0):,}: it is corrupt or truncated"
         )
     return NpyHeader(tuple(int(size) for size in shape), bool(fortran), dtype, nbytes, offset)
+
+
+def check_allocation(subject: str, shape: tuple[int, ...], nbytes: int,
+                     error: type[Exception]) -> None:
+    """Refuse an array of ``nbytes`` to be loaded into memory above
+    ``BACKPROP_MAX_ARRAY_BYTES``, naming ``subject`` and the shape it declares."""
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if nbytes > most:
+        raise error(
+            f"{subject} declares shape {shape} ({nbytes:,} bytes), above the "
+            f"limit of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
 
 
 def check_npy_header(
@@ -218,12 +228,13 @@ def open_npy(
     path: str | os.PathLike[str], what: str, error: type[Exception] = ValueError
 ) -> NpyHeader:
     """The checked header of a regular .npy file (see :func:`read_npy_header`); its data
-    is then read from ``header.offset`` on, by window."""
+    is then read from ``header.offset`` on, by window, so a file of any size is accepted
+    (one that loads it whole checks :func:`check_allocation` first)."""
     path = check_regular_file(path, what, error)
     try:
         with path.open("rb") as stream:
             size = os.fstat(stream.fileno()).st_size
-            return read_npy_header(stream, path, "", size, error)
+            return read_npy_header(stream, path, "", size, error, allocated=False)
     except OSError as failure:
         raise error(f"cannot read {what} {path}: {failure.strerror or failure}") from None
 

@@ -9,7 +9,7 @@ A model file is an ordinary NumPy .npz archive holding
   running_mean and running_var).
 
 A checkpoint (:func:`save_checkpoint`, written by
-:class:`~backprop.training.steering.ModelCheckpoint`) is a model file with two more
+:class:`~backprop.training.callbacks.ModelCheckpoint`) is a model file with two more
 kinds of entry, so :func:`load` reads it as a plain model:
 
 * ``__training__``: the training state as UTF-8 JSON bytes (epoch, history,

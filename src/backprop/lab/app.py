@@ -5,6 +5,11 @@ Register a page with one line in :data:`PAGES` (its URL name → its
 ``NAME.html`` from the page's own folder of static files, ``/static/NAME/`` serves
 that folder, and ``/ws/NAME`` runs a :class:`~backprop.lab.session.Session` of that
 class per connection. ``/static/`` serves what every page shares (``lab/static/``).
+
+Before any of it, :class:`~backprop.lab.guard.Guard` checks each request against the
+lab's :class:`~backprop.lab.access.Access` (host, origin, token) and adds the security
+headers; a socket past the caps of :class:`~backprop.lab.capacity.Capacity` is closed
+with the reason; the sessions' page work takes turns (:class:`~backprop.lab.turns.Turns`).
 """
 
 from __future__ import annotations
@@ -13,17 +18,27 @@ import html
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from backprop.lab.access import Access
+from backprop.lab.capacity import (
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_MAX_SESSIONS_PER_CLIENT,
+    FULL_CLOSE_CODE,
+    Capacity,
+)
+from backprop.lab.guard import Guard
 from backprop.lab.index import index_html as guided_index
 from backprop.lab.playground.page import PlaygroundPage
 from backprop.lab.regression.page import RegressionPage
 from backprop.lab.sandbox.page import SandboxPage
 from backprop.lab.session import DEFAULT_IDLE_TIMEOUT, Page, Session
+from backprop.lab.turns import Turns
 
 #: The assets every page shares (the index, common.js, style.css).
 STATIC = Path(__file__).resolve().parent / "static"
@@ -41,12 +56,22 @@ def index_html(course_url: str | None = None) -> str:
     return guided_index(PAGES, course_url)
 
 
-def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, access: Access | None = None,
+               max_sessions: int = DEFAULT_MAX_SESSIONS,
+               max_sessions_per_client: int = DEFAULT_MAX_SESSIONS_PER_CLIENT,
                course_url: str | None = None) -> Starlette:
-    """The lab app; a session closes after ``idle_timeout`` seconds without a message. With
-    ``course_url`` (the documentation site) the index links each page to its notebook."""
+    """The lab app; a session closes after ``idle_timeout`` seconds without a message.
+
+    ``access``: whom it answers (by default, as ``backprop lab`` bound to 127.0.0.1:8765);
+    at most ``max_sessions`` sessions at once, ``max_sessions_per_client`` from one address.
+    With ``course_url`` (the documentation site) the index links each page to its notebook.
+    """
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, got {idle_timeout}")
+    if access is None:
+        access = Access.for_bind("127.0.0.1", 8765)
+    capacity = Capacity(max_sessions, max_sessions_per_client)
+    turns = Turns()
 
     async def index(request: Request) -> Response:
         return HTMLResponse(index_html(course_url))
@@ -62,7 +87,17 @@ def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         if name not in PAGES:
             await websocket.close(code=4404, reason=f"no lab page named {name}")
             return
-        await Session(websocket, PAGES[name](), idle_timeout).run()
+        client = websocket.client.host if websocket.client is not None else ""
+        refusal = capacity.admit(client)
+        if refusal is not None:
+            await websocket.accept()
+            await websocket.close(FULL_CLOSE_CODE, refusal)
+            return
+        try:
+            tab = await turns.run(client, PAGES[name])
+            await Session(websocket, tab, idle_timeout, turns, client).run()
+        finally:
+            capacity.release(client)
 
     routes = [
         Route("/", index),
@@ -72,4 +107,6 @@ def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
         WebSocketRoute("/ws/{name}", socket),
         Route("/{name}", page),
     ]
-    return Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(Guard, access=access)])
+    app.state.capacity, app.state.turns = capacity, turns
+    return app

@@ -14,6 +14,7 @@ the lab is offered and accepted like a built-in one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
@@ -61,18 +62,122 @@ class FieldError(ValueError):
 
 
 def error_reply(field: str, message: str) -> Reply:
-    """The error reply: which field (a dotted path) and what is wrong with it."""
-    return {"type": "error", "field": field, "message": message}
+    """The error reply: which field (a dotted path) and what is wrong with it, as a sentence."""
+    return {"type": "error", "field": field, "message": sentence(message)}
+
+
+def sentence(text: str) -> str:
+    """``text`` ending as a sentence does (a full stop added where it has none), its
+    numbers' minus signs real ones (U+2212)."""
+    text = real_minus(text.strip())
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
+#: A hyphen that is a number's minus sign: before a digit, and after no word character
+#: (so "d-1-1" keeps its hyphens), or in an exponent ("1e-05").
+_MINUS = re.compile(r"(?<![\w.\-])-(?=\.?\d)|(?<=\d[eE])-(?=\d)")
+
+
+def real_minus(text: str) -> str:
+    """``text`` with each number's hyphen-minus written as a minus sign, −."""
+    return _MINUS.sub("−", text)
 
 
 def _field_path(error: Any, tag: str | None) -> str:
     """The dotted path of one pydantic error, without the union's tag in front."""
-    loc = list(error["loc"])
-    if tag is not None and loc and loc[0] == tag:
-        loc = loc[1:]
+    loc = _location(error, tag)
     if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
         return "type"
     return ".".join(str(part) for part in loc) or FRAME_FIELD
+
+
+def _location(error: Any, tag: str | None) -> list[str | int]:
+    """Where in the message the error is: field names and list positions (from 0)."""
+    loc = [part for part in error["loc"] if part != "[key]"]
+    if tag is not None and loc and loc[0] == tag:
+        loc = loc[1:]
+    return loc
+
+
+def _shown(value: Any) -> str | None:
+    """A value as a message quotes it, or None when it is too long to quote."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = repr(value) if isinstance(value, str | int) else json.dumps(value)
+    return text if len(text) <= 40 else None
+
+
+#: A pydantic error type → what is wrong, said of "{where}" (the field), with the
+#: error's context ({le}, {expected}, ...) put in.
+_PLAIN: dict[str, str] = {
+    "missing": "{where} is missing",
+    "extra_forbidden": "{where} is not a field of this message",
+    "literal_error": "{where} must be {expected}",
+    "less_than_equal": "{where} must be at most {le}",
+    "less_than": "{where} must be less than {lt}",
+    "greater_than_equal": "{where} must be at least {ge}",
+    "greater_than": "{where} must be greater than {gt}",
+    "too_short": "{where} needs at least {min_length} item{s}",
+    "too_long": "{where} takes at most {max_length} item{s}",
+    "string_too_long": "{where} must be at most {max_length} characters long",
+    "string_too_short": "{where} must be at least {min_length} characters long",
+    "string_pattern_mismatch": "{where} is not one of the names this message takes",
+    "int_type": "{where} must be a whole number",
+    "int_from_float": "{where} must be a whole number",
+    "int_parsing": "{where} must be a whole number",
+    "float_type": "{where} must be a number",
+    "float_parsing": "{where} must be a number",
+    "finite_number": "{where} must be a finite number",
+    "bool_type": "{where} must be true or false",
+    "bool_parsing": "{where} must be true or false",
+    "string_type": "{where} must be text",
+    "list_type": "{where} must be a list",
+    "tuple_type": "{where} must be a list",
+    "dict_type": "{where} must be an object",
+    "model_type": "{where} must be an object",
+    "model_attributes_type": "{where} must be an object",
+}
+#: Error types whose message is not followed by ", not <the value given>".
+_NO_INPUT = {"missing", "extra_forbidden", "too_short", "too_long", "string_too_long",
+             "string_too_short", "finite_number", "string_pattern_mismatch"}
+
+
+def plain_message(error: Any, tag: str | None = None) -> str:
+    """One pydantic error as a plain sentence naming the field: "Item 2 of “widths” must be
+    at most 8, not 9." — the one place the lab turns schema errors into words."""
+    kind = error["type"]
+    context = {name: f"{value:g}" if isinstance(value, float) else value
+               for name, value in (error.get("ctx") or {}).items()}
+    if kind == "union_tag_invalid":
+        return sentence(f"There is no message of type {context.get('tag')!r}; the types are "
+                        f"{context.get('expected_tags')}")
+    if kind == "union_tag_not_found":
+        return "A message needs a “type”, the verb it asks for."
+    if kind == "unknown_name":  # a registry's name (Registered): its own sentence
+        return sentence(str(context.get("text", error["msg"])))
+    where = _where(_location(error, tag))
+    template = _PLAIN.get(kind)
+    if template is None:
+        return sentence(f"{where}: {error['msg']}")
+    count = context.get("min_length", context.get("max_length", 2))
+    text = template.format(where=where, s="" if count == 1 else "s", **context)
+    if kind in ("too_short", "too_long") and "actual_length" in context:
+        text += f", not {context['actual_length']}"
+    elif kind not in _NO_INPUT and (shown := _shown(error.get("input"))) is not None:
+        text += f", not {shown}"
+    return sentence(text[:1].upper() + text[1:])
+
+
+def _where(loc: list[str | int]) -> str:
+    """A field's place in words: “lr”, item 2 of “widths”, item 1 of “W” in item 1 of
+    “layers” (positions counted from 1)."""
+    phrases: list[str] = []
+    for part in loc:
+        if isinstance(part, int) and phrases:
+            phrases[-1] = f"item {part + 1} of {phrases[-1]}"
+        else:
+            phrases.append(f"“{part}”")
+    return " in ".join(reversed(phrases)) or "the message"
 
 
 def parse_message(raw: str | bytes, adapter: TypeAdapter[Any]) -> Message | Reply:
@@ -85,20 +190,21 @@ def parse_message(raw: str | bytes, adapter: TypeAdapter[Any]) -> Message | Repl
     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
     if size > MAX_MESSAGE_BYTES:
         return error_reply(
-            FRAME_FIELD, f"message of {size} bytes is over the limit of {MAX_MESSAGE_BYTES}"
+            FRAME_FIELD, f"The message of {size} bytes is over the limit of {MAX_MESSAGE_BYTES}."
         )
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
-        return error_reply(FRAME_FIELD, f"not JSON: {error}")
+        return error_reply(FRAME_FIELD, f"The message is not JSON: {error}.")
     if not isinstance(data, dict):
-        return error_reply(FRAME_FIELD, f"expected a JSON object, got {type(data).__name__}")
+        return error_reply(FRAME_FIELD,
+                           f"A message must be a JSON object, not {type(data).__name__}.")
     tag = data.get("type") if isinstance(data.get("type"), str) else None
     try:
         message: Message = adapter.validate_json(raw)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
-        return error_reply(_field_path(first, tag), first["msg"])
+        return error_reply(_field_path(first, tag), plain_message(first, tag))
     return message
 
 
@@ -145,7 +251,7 @@ class Registered:
     def check(self, value: str) -> str:
         valid = list(self.names())
         if value not in valid:
-            text = f"unknown {self.what} {value!r}; valid: {', '.join(valid)}"
+            text = f"Unknown {self.what} {value!r}; choose one of {', '.join(valid)}."
             raise PydanticCustomError("unknown_name", "{text}", {"text": text})
         return value
 

@@ -3,16 +3,22 @@
 receive a frame → validate it (:func:`~backprop.lab.protocol.parse_message`)
 → hand it to the page → send the page's replies; meanwhile a play loop calls
 the page's :meth:`Page.tick` at a fixed rate while it plays and sends what it
-returns. The session ends when the tab goes, or after ``idle_timeout``
-seconds without a message from it (closed with code 4000, reason "idle").
+returns. Every call into the page, and the JSON of what it returns, is
+computed in the session's turn (:class:`~backprop.lab.turns.Turns`), in a
+worker thread, so the event loop stays free for the sockets and no session
+takes more than its share. The session ends when the tab goes, or after
+``idle_timeout`` seconds without a message from it (closed with code 4000,
+reason "idle").
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 from asyncio import FIRST_COMPLETED
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +26,7 @@ from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from backprop.lab.protocol import Message, Ping, Reply, error_reply, parse_message
+from backprop.lab.turns import Turns
 
 #: Close code and reason of a session closed for lack of input.
 IDLE_CLOSE_CODE = 4000
@@ -77,30 +84,46 @@ class Page:
         return self.handle(message)
 
 
-class Session:
-    """Runs one page for one WebSocket until the tab goes or it is idle too long."""
+def encode(reply: Reply) -> str:
+    """A reply as the JSON text sent; a NaN or infinity here is a bug, not data."""
+    return json.dumps(reply, allow_nan=False)
 
-    def __init__(self, websocket: WebSocket, page: Page, idle_timeout: float) -> None:
+
+class Session:
+    """Runs one page for one WebSocket until the tab goes or it is idle too long.
+
+    ``turns`` is shared by every session of the lab; ``client`` (the tab's address)
+    is whose turn a call takes.
+    """
+
+    def __init__(self, websocket: WebSocket, page: Page, idle_timeout: float,
+                 turns: Turns | None = None, client: str = "") -> None:
         self.websocket = websocket
         self.page = page
         self.idle_timeout = idle_timeout
-        self._send_lock = asyncio.Lock()
+        self.turns = turns if turns is not None else Turns()
+        self.client = client
+        self._lock = asyncio.Lock()
 
-    async def send(self, reply: Reply) -> None:
-        text = json.dumps(reply, allow_nan=False)  # a NaN or infinity here is a bug, not data
-        async with self._send_lock:
-            try:
-                await self.websocket.send_text(text)
-            except (OSError, RuntimeError) as error:
-                # the tab went (or the socket was closed) while this reply was on its way:
-                # Starlette and uvicorn then refuse the frame with one of these
-                raise WebSocketDisconnect(1006) from error
+    async def serve(self, work: Callable[[], list[Reply]]) -> None:
+        """Compute ``work`` (the page's replies) in this session's turn and send them, before
+        another call of this session begins: the tab gets its answers in the order made."""
+        async with self._lock:
+            texts = await self.turns.run(self.client,
+                                         lambda: [encode(reply) for reply in work()])
+            for text in texts:
+                try:
+                    await self.websocket.send_text(text)
+                except (OSError, RuntimeError) as error:
+                    # the tab went (or the socket was closed) while this reply was on its
+                    # way: Starlette and uvicorn then refuse the frame with one of these
+                    raise WebSocketDisconnect(1006) from error
 
     async def run(self) -> None:
         """Serve the tab: the full state first, then messages and play updates until it ends."""
         await self.websocket.accept()
         try:
-            await self.send(self.page.state())
+            await self.serve(lambda: [self.page.state()])
         except WebSocketDisconnect:
             return
         receiver = asyncio.create_task(self._receive())
@@ -121,7 +144,7 @@ class Session:
                 frame = await asyncio.wait_for(self.websocket.receive(), self.idle_timeout)
             except TimeoutError:
                 if self.websocket.client_state == WebSocketState.CONNECTED:
-                    async with self._send_lock:  # not in the middle of a reply
+                    async with self._lock:  # not in the middle of a reply
                         with contextlib.suppress(OSError, RuntimeError):  # the tab just went
                             await self.websocket.close(IDLE_CLOSE_CODE, IDLE_CLOSE_REASON)
                 return
@@ -130,8 +153,7 @@ class Session:
             raw = frame.get("text")
             if raw is None:
                 raw = frame.get("bytes") or b""
-            for reply in self._replies(raw):
-                await self.send(reply)
+            await self.serve(functools.partial(self._replies, raw))
 
     def _replies(self, raw: str | bytes) -> list[Reply]:
         parsed = parse_message(raw, self.page.messages)
@@ -142,6 +164,16 @@ class Session:
         except ValueError as error:  # valid in form, impossible now
             return [error_reply(getattr(error, "field", "type"), str(error))]
 
+    def _tick(self) -> list[Reply]:
+        if not self.page.playing:  # paused while this call waited for its turn
+            return []
+        try:
+            update = self.page.tick()
+        except ValueError as error:  # e.g. the data went away: stop, say why
+            self.page.playing = False
+            update = error_reply(getattr(error, "field", "type"), str(error))
+        return [] if update is None else [update]
+
     async def _play(self) -> None:
         """Call the page's tick at its rate while it plays; send what it returns."""
         interval = self.page.tick_interval
@@ -149,13 +181,7 @@ class Session:
         deadline = loop.time()
         while True:
             if self.page.playing:
-                try:
-                    update = self.page.tick()
-                except ValueError as error:  # e.g. the data went away: stop, say why
-                    self.page.playing = False
-                    update = error_reply(getattr(error, "field", "type"), str(error))
-                if update is not None:
-                    await self.send(update)
+                await self.serve(self._tick)
                 deadline = max(deadline + interval, loop.time())
                 await asyncio.sleep(deadline - loop.time())
             else:

@@ -7,7 +7,7 @@ same order and precision (constants rounded to the arrays' dtype, as NumPy
 does with a Python float beside a float32 array; no fused multiply-add, no
 fast math), so Δθ and the state agree to the last bit. A kernel is used only
 when the optimizer's ``compiled_step`` is set, and needs numba:
-``pip install 'backprop[numba]'``.
+``pip install 'backprop-mlp[numba]'``.
 
 Each kernel is compiled at its first use and cached on disk by numba (next
 to this file, or in numba's cache folder where that is read-only), so a
@@ -25,8 +25,9 @@ import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError
+from backprop.version import install_hint
 
-INSTALL_HINT = "pip install 'backprop[numba]'"
+INSTALL_HINT = install_hint("numba")
 
 #: Compiled passes by rule.
 _kernels: dict[str, Callable[..., None]] = {}

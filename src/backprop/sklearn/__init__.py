@@ -9,15 +9,17 @@ They take scikit-learn's parameter names, defaults and meanings (those of
 library's own (``init``, ``dropout``, ``batch_norm``, ``dtype``,
 ``clip_norm``, ``compiled_step``), and train a :class:`backprop.Network` (``network_``) with
 its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
-SciPy are an optional extra: ``pip install 'backprop[sklearn]'``.
+SciPy are an optional extra: ``pip install 'backprop-mlp[sklearn]'``.
 """
+
+from backprop.version import install_hint
 
 try:
     import scipy.optimize  # noqa: F401
     import sklearn.base  # noqa: F401
 except ImportError:
     raise ImportError(
-        "backprop.sklearn needs scikit-learn and SciPy: pip install 'backprop[sklearn]'"
+        f"backprop.sklearn needs scikit-learn and SciPy: {install_hint('sklearn')}"
     ) from None
 
 from backprop.sklearn.classifier import MLPClassifier

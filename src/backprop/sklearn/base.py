@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from backprop._typing import Array
+from backprop.blas_threads import threads_within_limit
 from backprop.network import Network
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.dropout import Dropout
@@ -240,16 +241,15 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     "fit with warm_start=False to start afresh"
                 )
         net = self.network_
-        if isinstance(X, StreamedData):  # batches encoded as they are read
-            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
-            self._fit_stochastic(X, Y, y, rng, incremental)
-            return self
-        X_net = net.check_inputs(X)
-        Y_net = np.ascontiguousarray(Y, dtype=net.dtype)
-        if self.solver == "lbfgs":
-            self._fit_lbfgs(X_net, Y_net)
-        else:
-            self._fit_stochastic(X_net, Y_net, y, rng, incremental)
+        with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+            if isinstance(X, StreamedData):  # batches encoded as they are read
+                X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+                self._fit_stochastic(X, Y, y, rng, incremental)
+            elif self.solver == "lbfgs":
+                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype))
+            else:
+                self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                                     y, rng, incremental)
         return self
 
     def _fit_lbfgs(self, X: Array, Y: Array) -> None:

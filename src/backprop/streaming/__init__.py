@@ -12,6 +12,7 @@ Where the samples come from (a *source*):
   (m_i, k) with the same ``<key>``, e.g. ``X_000.npy`` + ``y_000.npy``, or
   ``X.npy`` + ``y.npy`` for one shard; ``X_test.npy`` + ``y_test.npy``, if
   present, are the test set and are not trained on;
+- a CSV file, one sample per row, read a block of rows at a time: :class:`CsvFile`;
 - an iterable of (X, y) batches of any sizes: :class:`BatchIterable` (a list,
   or a function returning a fresh iterator for each epoch).
 
@@ -21,12 +22,16 @@ random order, and their rows are copied into a *shuffle buffer* of
 ``buffer_size`` samples. When the buffer is full its rows are permuted and
 handed out as batches; the rows too few to fill a last batch stay in the
 buffer and mix with the next blocks. Each sample is seen exactly once per
-epoch. Memory: the buffer (buffer_size × n_features numbers of the
-network's dtype), one block being read (at most buffer_size / 8 rows), and
-one batch; y of an array source stays where the caller keeps it. The
-default buffer holds ``DEFAULT_BUFFER_BYTES`` (32 MiB) of features. A larger
-buffer mixes better: with buffer_size ≥ the number of samples, every epoch is
-a full random permutation, as in memory.
+epoch. A larger buffer mixes better: with buffer_size ≥ the number of
+samples, every epoch is a full random permutation, as in memory.
+
+Memory: a *memory budget* (``memory_budget=``, else the environment variable
+``BACKPROP_MEMORY_BUDGET``, else 128 MiB) bounds what streaming holds at
+once: by default the buffer takes half of it, a block being read an eighth of
+the buffer's rows, and every pass outside training (the targets, the column
+statistics) reads blocks of the same size (:mod:`backprop.streaming.budget`).
+A file streamed from disk may be of any size: only what is allocated is held
+to ``BACKPROP_MAX_ARRAY_BYTES``.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ import numpy as np
 from backprop.errors import DataError
 from backprop.files.io import check_regular_file
 from backprop.streaming.batches import StreamBatches, buffer_rows, shuffled_batches
+from backprop.streaming.budget import memory_budget as check_budget
+from backprop.streaming.budget import plan_rows
+from backprop.streaming.csv_file import CsvFile
 from backprop.streaming.npy import NpyFile, NpyShards
 from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, ArraySource, BatchIterable, Source
 
@@ -47,6 +55,7 @@ __all__ = [
     "DEFAULT_BUFFER_BYTES",
     "ArraySource",
     "BatchIterable",
+    "CsvFile",
     "NpyFile",
     "NpyShards",
     "Source",
@@ -59,32 +68,41 @@ __all__ = [
 ]
 
 
-def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None
-                ) -> Source | BatchIterable:
+def open_source(X: Any, y: Any = None, *, buffer_size: int | None = None,
+                memory_budget: int | None = None) -> Source | BatchIterable:
     """A source for ``fit``: an (X, y) pair of arrays or memmaps; a path to a shard
-    directory or a large .npy file (y None); an iterable of (X, y) batches (y None);
-    or a source already made (returned as it is). ``buffer_size``: the shuffle
-    buffer's samples (default: DEFAULT_BUFFER_BYTES of features)."""
+    directory, a large .npy file or a CSV file (y None); an iterable of (X, y) batches (y
+    None); or a source already made (returned as it is). ``buffer_size``: the shuffle
+    buffer's samples (default: half the memory budget of rows); ``memory_budget``: the
+    bytes streaming may hold at once (default: BACKPROP_MEMORY_BUDGET, else 128 MiB)."""
     source: Source | BatchIterable
     if isinstance(X, Source | BatchIterable | str | Path) and y is not None:
         raise ValueError("the targets come with the source here; pass y=None")
+    if memory_budget is not None:
+        check_budget(memory_budget)
     if isinstance(X, Source | BatchIterable):
         source = X
     elif isinstance(X, str | Path):
         path = Path(X)
         if path.suffix.lower() == ".npy":
             source = NpyFile(path)  # refuses a folder, FIFO, device or link loop, naming it
+        elif path.suffix.lower() == ".csv":
+            source = CsvFile(path, memory_budget=memory_budget)
         elif path.is_dir():
             source = NpyShards(path)
         else:
             check_regular_file(path, "data file", DataError)  # names a device, FIFO, loop
-            raise DataError(f"{path}: expected a directory of .npy shards or a .npy file")
+            raise DataError(f"{path}: expected a directory of .npy shards, a .npy file or "
+                            "a .csv file")
     elif y is None:
         source = BatchIterable(X)
     else:
         source = ArraySource(X, y)
+    if memory_budget is not None:
+        source.memory_budget = memory_budget
     if buffer_size is not None:
-        buffer_rows(1, 1, 1, buffer_size)  # checks it
+        width = getattr(source, "n_features", 1)
+        plan_rows(width, 4, 1, buffer_size=buffer_size, budget=source.memory_budget)  # checks it
         source.buffer_size = buffer_size
     return source
 

@@ -1,6 +1,7 @@
 """One epoch of batches from a source, shuffled within a buffer of bounded size.
 
-See :mod:`backprop.streaming` for what the buffer does and what it costs.
+See :mod:`backprop.streaming` for what the buffer does, and
+:mod:`backprop.streaming.budget` for what it costs.
 """
 
 from __future__ import annotations
@@ -12,24 +13,19 @@ import numpy as np
 
 from backprop._typing import Array, IntArray
 from backprop.errors import DataError
-from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, BatchIterable, Source
+from backprop.streaming.budget import StreamPlan, plan_rows
+from backprop.streaming.sources import BatchIterable, Source
 
 if TYPE_CHECKING:
     from backprop.network import Network
 
-#: Blocks are at most this fraction of the buffer, so that a buffer mixes ≥ 8 blocks.
-BLOCKS_PER_BUFFER = 8
-
 
 def buffer_rows(n_features: int, itemsize: int, batch_size: int,
-                buffer_size: int | None) -> int:
-    """The shuffle buffer's rows: ``buffer_size``, or DEFAULT_BUFFER_BYTES of features;
-    never fewer than one batch."""
-    if buffer_size is None:
-        buffer_size = DEFAULT_BUFFER_BYTES // max(1, n_features * itemsize)
-    elif isinstance(buffer_size, bool) or not isinstance(buffer_size, int) or buffer_size < 1:
-        raise ValueError(f"buffer_size must be a whole number ≥ 1, got {buffer_size!r}")
-    return max(buffer_size, batch_size)
+                buffer_size: int | None, memory_budget: int | None = None) -> int:
+    """The shuffle buffer's rows: ``buffer_size``, or half the memory budget of rows;
+    never fewer than one batch (see :func:`backprop.streaming.budget.plan_rows`)."""
+    return plan_rows(n_features, itemsize, batch_size, buffer_size=buffer_size,
+                     budget=memory_budget).buffer_rows
 
 
 def shuffled_batches(
@@ -39,15 +35,17 @@ def shuffled_batches(
     buffer_size: int | None = None,
     rng: np.random.Generator | None = None,
     dtype: Any = np.float32,
+    memory_budget: int | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """One epoch of (X_b, y_b) batches from ``source``, shuffled within a buffer of
-    ``buffer_size`` samples by ``rng`` (None: in order, unshuffled). X_b has ``dtype``."""
+    ``buffer_size`` samples (None: half of ``memory_budget``, or of the source's budget) by
+    ``rng`` (None: in order, unshuffled). X_b has ``dtype``."""
     dtype = np.dtype(dtype)
+    budget = source.memory_budget if memory_budget is None else memory_budget
     X_buf: np.ndarray | None = None
     y_buf: np.ndarray | None = None
     fill = 0
     rows = 0
-    first = True
 
     def flush(final: bool) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         nonlocal fill
@@ -62,36 +60,41 @@ def shuffled_batches(
         y_buf[: rest.size] = y_buf[rest]
         fill = int(rest.size)
 
-    for X, y in _chunks(source, batch_size, buffer_size, dtype, rng):
-        if first:
-            rows = buffer_rows(X.shape[1], dtype.itemsize, batch_size, buffer_size)
+    for X, y in _chunks(source, batch_size, buffer_size, dtype, rng, budget):
+        if X_buf is None:
+            rows = plan_rows(X.shape[1], dtype.itemsize, batch_size, buffer_size=buffer_size,
+                             budget=budget).buffer_rows
+            known = getattr(source, "n_samples", 0)
+            if known:  # never more rows than the data: one flush at the end, as before
+                rows = min(rows, max(known, batch_size))
             X_buf = np.empty((rows, X.shape[1]), dtype=dtype)
             y_buf = np.empty((rows, *y.shape[1:]), dtype=y.dtype)
-            first = False
         assert X_buf is not None and y_buf is not None
         if X.shape[1] != X_buf.shape[1]:
             raise DataError(f"{source.where}: a batch has {X.shape[1]} features, the first "
                             f"had {X_buf.shape[1]}")
         position = 0
         while position < X.shape[0]:
+            if fill == rows:  # full, and more rows to come: hand out its whole batches
+                yield from flush(final=False)
             take = min(rows - fill, X.shape[0] - position)
             X_buf[fill:fill + take] = X[position:position + take]
             y_buf[fill:fill + take] = y[position:position + take]
             fill += take
             position += take
-            if fill == rows:
-                yield from flush(final=False)
+        del X, y  # the block is gone before the next one is read
     if fill:
         yield from flush(final=True)
 
 
 def _chunks(source: Source | BatchIterable, batch_size: int, buffer_size: int | None,
-            dtype: np.dtype[Any], rng: np.random.Generator | None
+            dtype: np.dtype[Any], rng: np.random.Generator | None, budget: int | None
             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     if isinstance(source, BatchIterable):
         return source.chunks(0, None)
-    rows = buffer_rows(source.n_features, dtype.itemsize, batch_size, buffer_size)
-    return source.chunks(max(1, rows // BLOCKS_PER_BUFFER), rng)
+    plan: StreamPlan = plan_rows(source.n_features, dtype.itemsize, batch_size,
+                                 buffer_size=buffer_size, budget=budget)
+    return source.chunks(plan.block_rows, rng)
 
 
 class StreamBatches:
@@ -114,6 +117,7 @@ class StreamBatches:
         self.net, self.source, self.shuffle = net, source, shuffle
         self.batch_size = batch_size
         self.buffer_size = source.buffer_size if buffer_size is None else buffer_size
+        self.memory_budget = source.memory_budget
         self.no_single_batch = no_single_batch
         #: Samples per epoch; 0 when an iterable of batches does not say.
         self.m = getattr(source, "n_samples", 0)
@@ -123,7 +127,8 @@ class StreamBatches:
     def epoch(self, rng: np.random.Generator) -> Iterator[slice]:
         """The epoch's batches, read as they are asked for."""
         batches = shuffled_batches(self.source, self.batch_size, buffer_size=self.buffer_size,
-                                   rng=rng if self.shuffle else None, dtype=self.net.dtype)
+                                   rng=rng if self.shuffle else None, dtype=self.net.dtype,
+                                   memory_budget=self.memory_budget)
         pending = next(batches, None)
         while pending is not None:
             X, y = pending

@@ -2,9 +2,12 @@
 
 A file is read one window of rows at a time (a memory map of just that
 window, copied and unmapped), never mapped whole, so it works under an
-address-space limit. Shards: ``X<key>.npy`` (m_i, n_features) with
-``y<key>.npy`` (m_i,) or (m_i, k), e.g. ``X_000.npy`` + ``y_000.npy``, in
-sorted key order; ``X_test.npy`` + ``y_test.npy`` are the test set.
+address-space limit, and a file of any size is accepted: nothing the header
+declares is allocated (a header that declares more bytes than the file holds
+is refused). Shards: ``X<key>.npy`` (m_i, n_features) with ``y<key>.npy``
+(m_i,) or (m_i, k), e.g. ``X_000.npy`` + ``y_000.npy``, in sorted key order;
+``X_test.npy`` + ``y_test.npy`` are the test set, loaded whole (and so held to
+``BACKPROP_MAX_ARRAY_BYTES``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from backprop.errors import DataError
-from backprop.files.io import open_npy
-from backprop.streaming.sources import DEFAULT_BUFFER_BYTES, Source, check_block
+from backprop.files.io import check_allocation, open_npy
+from backprop.streaming.sources import Source, check_block
 
 #: A shard's features file: X<key>.npy, its targets y<key>.npy.
 SHARD_NAME = re.compile(r"^X(?P<key>.*)\.npy$")
@@ -53,19 +56,37 @@ class _NpyReader:
     def rows(self) -> int:
         return self.shape[0]
 
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Rows [start, stop) as an in-memory array: one window mapped, copied, unmapped."""
+    def _window(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) mapped from the file (not read yet)."""
         row_items = int(np.prod(self.shape[1:], dtype=np.int64))
         try:
-            window = np.memmap(self.path, dtype=self.dtype, mode="r",
-                               offset=self.offset + start * row_items * self.dtype.itemsize,
-                               shape=(stop - start, *self.shape[1:]))
+            return np.memmap(self.path, dtype=self.dtype, mode="r",
+                             offset=self.offset + start * row_items * self.dtype.itemsize,
+                             shape=(stop - start, *self.shape[1:]))
         except (OSError, ValueError) as error:  # the file changed since its header was read
             raise DataError(f"{self.path}: cannot read rows {start} to {stop} ({error})"
                             ) from None
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Rows [start, stop) as an in-memory array: one window mapped, copied, unmapped."""
+        window = self._window(start, stop)
         rows = np.array(window)
         del window  # unmap now: only one window is ever mapped
         return rows
+
+    def read_column(self, start: int, stop: int, column: int) -> np.ndarray:
+        """One column of rows [start, stop), copied out of the window (the rest not read
+        into memory)."""
+        window = self._window(start, stop)
+        values = np.array(window[:, column])
+        del window
+        return values
+
+    def read_all(self) -> np.ndarray:
+        """The whole file in memory, held to BACKPROP_MAX_ARRAY_BYTES."""
+        nbytes = int(np.prod(self.shape, dtype=object)) * self.dtype.itemsize
+        check_allocation(str(self.path), self.shape, nbytes, DataError)
+        return self.read(0, self.rows)
 
 
 class NpyFile(Source):
@@ -87,12 +108,16 @@ class NpyFile(Source):
     def read(self, part: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.reader.read(start, stop)
         check_block(rows, self.where, start)
-        return rows[:, :-1], rows[:, -1]
+        return rows[:, :-1], rows[:, -1].copy()  # the targets outlive the block: a copy
 
     def read_targets(self, part: int) -> np.ndarray:
-        block = max(1, DEFAULT_BUFFER_BYTES // (self.reader.shape[1] * self.reader.dtype.itemsize))
-        return np.concatenate([self.read(0, s, min(s + block, self.n_samples))[1]
-                               for s in range(0, self.n_samples, block)])
+        """The last column, read a window at a time: only the column is copied."""
+        step, last = self.read_rows(), self.reader.shape[1] - 1
+        targets = np.empty(self.n_samples, dtype=self.dtype)
+        for start in range(0, self.n_samples, step):
+            stop = min(start + step, self.n_samples)
+            targets[start:stop] = self.reader.read_column(start, stop, last)
+        return targets
 
 
 class NpyShards(Source):
@@ -167,4 +192,4 @@ class NpyShards(Source):
         if self.test is None:
             return None
         X, y = self.test
-        return X.read(0, X.rows), y.read(0, y.rows)
+        return X.read_all(), y.read_all()

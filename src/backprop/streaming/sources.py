@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from backprop.datasets.statistics import ColumnAccumulator, Statistics
 from backprop.errors import DataError
+from backprop.limits import LIMITS
+from backprop.streaming.budget import BUFFER_SHARE, read_rows
 
-#: The shuffle buffer's default size, in bytes of features.
-DEFAULT_BUFFER_BYTES = 32 * 2**20
+#: The shuffle buffer's size, in bytes of rows, under the default memory budget.
+DEFAULT_BUFFER_BYTES = LIMITS["BACKPROP_MEMORY_BUDGET"] // BUFFER_SHARE
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,8 @@ class Source:
     target_transform: Callable[[np.ndarray], np.ndarray] | None = None
     #: The shuffle buffer's samples when fit streams this source (None: the default).
     buffer_size: int | None = None
+    #: The bytes its streaming may hold at once (None: BACKPROP_MEMORY_BUDGET or 128 MiB).
+    memory_budget: int | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -74,27 +79,28 @@ class Source:
             if self.target_transform is not None:
                 y = self.target_transform(y)
             yield X, y
+            del X, y  # gone before the next block is read
 
-    def column_statistics(self, block_rows: int = 65536) -> dict[str, np.ndarray]:
-        """Per-column mean, standard deviation, min and max over every sample, read
-        block by block and summed in float64 (Chan et al.'s pairwise update)."""
-        count, mean, m2 = 0, np.zeros(self.n_features), np.zeros(self.n_features)
-        low, high = np.full(self.n_features, np.inf), np.full(self.n_features, -np.inf)
-        for block in self.blocks(block_rows):
-            X = self.read(block.part, block.start, block.stop)[0].astype(np.float64)
-            n = X.shape[0]
-            block_mean = X.mean(axis=0)
-            delta = block_mean - mean
-            total = count + n
-            mean = mean + delta * n / total  # combined mean
-            m2 = m2 + ((X - block_mean) ** 2).sum(axis=0) + delta**2 * count * n / total
-            count = total
-            low, high = np.minimum(low, X.min(axis=0)), np.maximum(high, X.max(axis=0))
-        return {"mean": mean, "std": np.sqrt(m2 / count), "min": low, "max": high}
+    def read_rows(self) -> int:
+        """Rows per read in a pass outside training (targets, statistics): a block of the
+        memory budget's size (:func:`backprop.streaming.budget.read_rows`)."""
+        return read_rows(self.n_features + 1, self.dtype.itemsize, self.memory_budget)
+
+    def column_statistics(self) -> Statistics:
+        """Per-column mean, standard deviation, min and max over every sample, read a block
+        at a time into the accumulator that ``Scaler.fit`` uses for data in memory: the
+        same numbers, bit for bit, as the data loaded whole would give."""
+        accumulator = ColumnAccumulator(self.n_features, self.where)
+        for block in self.blocks(self.read_rows()):
+            X = self.read(block.part, block.start, block.stop)[0]
+            accumulator.add(X)
+            del X  # the next block is read only once this one is gone
+        return accumulator.result()
 
     def targets(self) -> np.ndarray:
         """Every target, in order (targets are small: m numbers, not m × n)."""
-        return np.concatenate([self.read_targets(p) for p in range(len(self.parts()))])
+        parts = [self.read_targets(p) for p in range(len(self.parts()))]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
     def read_targets(self, part: int) -> np.ndarray:
         raise NotImplementedError
@@ -142,6 +148,7 @@ class BatchIterable:
         self.where = "the batches"
         self.used = False
         self.buffer_size: int | None = None
+        self.memory_budget: int | None = None
         self.target_transform: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property

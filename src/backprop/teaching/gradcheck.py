@@ -183,7 +183,8 @@ def gradcheck(
             neither its generator nor BatchNorm's running statistics move).
             Forward passes run in training mode: BatchNorm uses the batch's
             statistics, and each Dropout layer draws one mask, then keeps it.
-        X, y: a batch, as for :meth:`Network.gradients`.
+        X: a batch's inputs, as for :meth:`Network.gradients`.
+        y: its targets.
         step: h of the central difference.
         tolerance: the largest relative error that passes.
         max_checks_per_tensor: check a random subset of each tensor's entries

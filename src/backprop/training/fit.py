@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop._typing import Array, IntArray
+from backprop.blas_threads import threads_within_limit
 from backprop.errors import DataError, DivergenceError, OptionError, OptionTypeError
 from backprop.nn.batchnorm import BatchNorm
 from backprop.optim.clipping import clip_grad_norm
@@ -91,7 +92,7 @@ def fit(
         callbacks: :class:`Callback` objects; any may stop training.
         verbose: print one line per epoch.
         resume_from: a checkpoint written by
-            :class:`~backprop.training.steering.ModelCheckpoint` (or
+            :class:`~backprop.training.callbacks.ModelCheckpoint` (or
             :func:`~backprop.files.model_file.save_checkpoint`). Before training,
             ``net`` gets its weights (and BatchNorm running statistics), the
             RNG state (shuffling, dropout masks), the epoch counter and the
@@ -108,14 +109,15 @@ def fit(
             finite, naming the epoch, batch and layer; the parameters are left
             at their last finite values (the optimizer's moments may hold the
             failed step when the update itself overflowed). A checkpoint
-            written by :class:`~backprop.training.steering.ModelCheckpoint` is the one
+            written by :class:`~backprop.training.callbacks.ModelCheckpoint` is the one
             of the last completed epoch. Also when the epoch loss grows over
             1000 times its start (:class:`~backprop.training.callbacks.LossExplosion`; pass
             one with another factor in ``callbacks`` to change it).
     """
     plan = plan_training(net, X, y, epochs, batch_size, lr, optimizer, shuffle, validation_data,
                          validation_split, schedule, clip_norm, callbacks, verbose, resume_from)
-    return run_training(net, plan)
+    with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+        return run_training(net, plan)
 
 
 @dataclass

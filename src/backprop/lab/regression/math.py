@@ -7,6 +7,12 @@ X the (n, 2) matrix of rows (xᵢ, 1) and θ = (w, b):
 
 so the contours are ellipses around θ* with axes along H's eigenvectors, and
 full-batch gradient descent θ ← θ − η ∇L converges iff η < 2/λ_max(H).
+
+With momentum β (heavy ball, as SGD(lr, momentum) steps: v ← β v + ∇L, θ ← θ − η v)
+each eigen-direction of H, with eigenvalue λ, follows e_{t+1} = (1 + β − ηλ) e_t − β e_{t−1},
+whose roots r solve r² − (1 + β − ηλ) r + β = 0. Both lie inside the unit circle iff
+0 < ηλ < 2(1 + β), so the bound becomes η < 2(1 + β)/λ_max; a root is real and negative
+(the path zig-zags, flipping sign each step) iff ηλ > (1 + √β)², which is 1/λ_max at β = 0.
 """
 
 from __future__ import annotations
@@ -60,12 +66,13 @@ class Scaling:
 
 @dataclass(frozen=True)
 class Stability:
-    """The eigenvalues of H = XᵀX/n and what they say about the learning rate."""
+    """The eigenvalues of H = XᵀX/n and what they say about the learning rate at momentum β."""
 
     lambda_max: float
     lambda_min: float
     eigenvectors: np.ndarray  # columns, for λ_min then λ_max
     matrix: np.ndarray  # H itself
+    momentum: float = 0.0  # β
 
     @property
     def condition(self) -> float | None:
@@ -76,13 +83,22 @@ class Stability:
 
     @property
     def bound(self) -> float:
-        """2/λ_max: full-batch gradient descent converges iff lr is below it."""
-        return 2.0 / self.lambda_max
+        """2(1 + β)/λ_max: full-batch gradient descent converges iff lr is below it."""
+        return 2.0 * (1.0 + self.momentum) / self.lambda_max
 
     @property
     def zigzag_from(self) -> float:
-        """1/λ_max: above it the step overshoots along the steepest axis (zig-zag)."""
-        return 1.0 / self.lambda_max
+        """(1 + √β)²/λ_max (1/λ_max without momentum): above it the steepest direction flips
+        sign every step (zig-zag)."""
+        return (1.0 + math.sqrt(self.momentum)) ** 2 / self.lambda_max
+
+    @property
+    def bound_name(self) -> str:
+        return "2(1+β)/λ_max" if self.momentum else "2/λ_max"
+
+    @property
+    def zigzag_name(self) -> str:
+        return "(1+√β)²/λ_max" if self.momentum else "1/λ_max"
 
 
 def hessian(x: np.ndarray) -> np.ndarray:
@@ -91,10 +107,10 @@ def hessian(x: np.ndarray) -> np.ndarray:
     return np.asarray(X.T @ X / x.size)
 
 
-def stability(x: np.ndarray) -> Stability:
+def stability(x: np.ndarray, momentum: float = 0.0) -> Stability:
     H = hessian(x)
     values, vectors = np.linalg.eigh(H)  # ascending
-    return Stability(float(values[1]), max(float(values[0]), 0.0), vectors, H)
+    return Stability(float(values[1]), max(float(values[0]), 0.0), vectors, H, momentum)
 
 
 def least_squares(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -156,7 +172,8 @@ def generate(
 ) -> np.ndarray:
     """(n, 2) points y = w*·x + b* + N(0, noise²), x uniform in [x_min, x_max]."""
     if not x_min < x_max:
-        raise FieldError("x_max", f"x_max ({x_max}) must be greater than x_min ({x_min})")
+        raise FieldError("x_max", f"The end of the x range ({x_max:g}) must be greater than "
+                         f"its start ({x_min:g}).")
     rng = np.random.default_rng(seed)
     x = rng.uniform(x_min, x_max, size=n)
     y = w_true * x + b_true + rng.normal(0.0, noise, size=n)
@@ -169,24 +186,25 @@ def parse_csv(text: str) -> np.ndarray:
     if rows and not _is_number(rows[0][0]):
         rows = rows[1:]  # a header such as "x,y"
     if not rows:
-        raise FieldError("text", "the CSV has no data rows (expected x,y per line)")
+        raise FieldError("text", "The CSV has no data rows; give two numbers x,y per line.")
     if len(rows) > MAX_POINTS:
-        raise FieldError("text", f"the CSV has {len(rows)} rows; at most {MAX_POINTS} points")
+        raise FieldError("text", f"The CSV has {len(rows)} rows; the plot holds at most "
+                         f"{MAX_POINTS} points.")
     points = np.empty((len(rows), 2))
     for i, row in enumerate(rows, start=1):
         if len(row) != 2:
-            raise FieldError("text", f"CSV row {i}: expected 2 values x,y, got {len(row)}")
+            raise FieldError("text", f"Row {i} of the CSV has {len(row)} values; give two, x,y.")
         for j, cell in enumerate(row):
             if not _is_number(cell):
-                raise FieldError("text", f"CSV row {i}, column {j + 1}: {cell.strip()!r} "
-                                 "is not a number")
+                raise FieldError("text", f"In row {i}, column {j + 1} of the CSV, "
+                                 f"{cell.strip()!r} is not a number.")
             value = float(cell)
             if not math.isfinite(value):
-                raise FieldError("text", f"CSV row {i}, column {j + 1}: {cell.strip()!r} "
-                                 "is not a finite number")
+                raise FieldError("text", f"In row {i}, column {j + 1} of the CSV, "
+                                 f"{cell.strip()!r} is not a finite number.")
             if abs(value) > MAX_COORDINATE:
-                raise FieldError("text", f"CSV row {i}, column {j + 1}: {value} is outside "
-                                 f"±{MAX_COORDINATE:g}")
+                raise FieldError("text", f"In row {i}, column {j + 1} of the CSV, {value:g} is "
+                                 f"outside ±{MAX_COORDINATE:g}.")
             points[i - 1, j] = value
     return points
 

@@ -6,11 +6,14 @@ with loss "mse" (L = (1/n) Σ ½ (aᵢ − yᵢ)²) in float64, trained by
 or one sample at a time. With scaling on, the network sees x' = (x − μ)/σ; the
 surface, path and stability are in those units and w, b are also shown in the
 original ones. The exact picture (θ*, H, contours) is in :mod:`backprop.lab.regression.math`.
+A run pauses as diverging once its loss rises past :data:`DIVERGENCE_FACTOR` × its
+starting value, and the surface's view grows to keep the path in it.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,11 +45,18 @@ from backprop.lab.regression.protocol import (
     Settings,
     Step,
 )
-from backprop.lab.regression.text import Evaluation
+from backprop.lab.regression.text import Divergence, Evaluation
 from backprop.lab.session import Page
 
 #: Most (step, w, b, L) entries kept for the path and the loss curve; beyond, every other goes.
 MAX_TRACE = 1200
+#: A run (play, or a batch of steps) pauses as diverging once a step raises the loss past
+#: this many times its value at the run's start (the simulator's own threshold; fit's
+#: LossExplosion waits for 1000).
+DIVERGENCE_FACTOR = 10.0
+#: The surface's view grows when the path comes closer than this fraction of its width to
+#: an edge.
+VIEW_EDGE = 0.04
 
 
 class RegressionPage(Page):
@@ -108,7 +118,7 @@ class RegressionPage(Page):
         self.closed_loss: float | None = None
         if len(y) == 0:
             return
-        self.stability = rm.stability(self.x)
+        self.stability = rm.stability(self.x, self.momentum)
         self.closed = rm.least_squares(self.x, self.y)
         self.closed_loss = rm.loss_at(self.x, self.y, *self.closed)
 
@@ -145,7 +155,7 @@ class RegressionPage(Page):
         self._restart_trace()
 
     def _restart_trace(self) -> None:
-        self.diverged_at: int | None = None
+        self.diverged: Divergence | None = None
         self.current = self._evaluate() if len(self.points) else None
         self.stride = 1
         self.trace: list[list[float]] = []
@@ -153,6 +163,12 @@ class RegressionPage(Page):
         self.rebuilt = True
         self._record()
         self._surface_cache: dict[str, Any] | None = None
+        self._start_run()
+
+    def _start_run(self) -> None:
+        """A run starts (the path, play, a batch of steps): its loss is the reference of the
+        divergence threshold."""
+        self.start_loss = None if self.current is None else self.current.loss
 
     def _evaluate(self) -> Evaluation | None:
         """L and ∇L on all the data at the current θ, by the engine; None if not finite."""
@@ -179,10 +195,13 @@ class RegressionPage(Page):
         return self.X[rows], self.Y[rows]
 
     def step(self) -> bool:
-        """One optimizer step θ ← θ − Δθ; False (and paused, θ kept) at a non-finite value."""
+        """One optimizer step θ ← θ − Δθ; False, pausing, when it diverged: at a non-finite
+        value (θ kept), or when it raised the loss past DIVERGENCE_FACTOR × its start."""
         if not len(self.points):
-            raise FieldError("type", "no data: click the plot to add points, or generate a set")
+            raise FieldError("type", "There is no data: click the plot to add points, or "
+                             "generate a set.")
         previous = self.net.params.copy()
+        before = None if self.current is None else self.current.loss
         X, Y = self.next_batch()
         with np.errstate(all="ignore"):
             loss = self.net.backprop(X, Y)  # fills net.grads with ∂L/∂w, ∂L/∂b of the batch
@@ -195,12 +214,19 @@ class RegressionPage(Page):
             self.net.params[...] = previous  # the last finite θ stays on show
             self.current = self._evaluate()
             self.playing = False
-            self.diverged_at = self.steps + 1
+            self.diverged = Divergence("nonfinite", self.steps + 1, DIVERGENCE_FACTOR)
             return False
         self.current = evaluation
-        self.diverged_at = None
+        self.diverged = None
         self.steps += 1
         self._record()
+        start = self.start_loss
+        if start is not None and evaluation.loss > DIVERGENCE_FACTOR * start \
+                and (before is None or evaluation.loss > before):
+            self.playing = False
+            self.diverged = Divergence("threshold", self.steps, DIVERGENCE_FACTOR, start,
+                                       evaluation.loss)
+            return False
         return True
 
     def _record(self) -> None:
@@ -220,7 +246,7 @@ class RegressionPage(Page):
             self._replace_data(points, view=True)
         elif isinstance(message, AddPoint):
             if len(self.points) >= MAX_POINTS:
-                raise FieldError("x", f"the plot holds at most {MAX_POINTS} points")
+                raise FieldError("x", f"The plot holds at most {MAX_POINTS} points.")
             self._replace_data(np.vstack([self.points, [[message.x, message.y]]]), view=False)
         elif isinstance(message, MovePoint):
             points = self.points.copy()
@@ -238,11 +264,13 @@ class RegressionPage(Page):
         elif isinstance(message, Settings):
             self._apply(message)
         elif isinstance(message, Play):
+            self._start_run()
             self.playing = self.step()  # the first step now; fails with its message without data
         elif isinstance(message, Pause):
             self.playing = False
         elif isinstance(message, Step):
             self.playing = False
+            self._start_run()
             for _ in range(message.count):
                 if not self.step():
                     break
@@ -255,7 +283,7 @@ class RegressionPage(Page):
 
     def _index(self, index: int) -> int:
         if index >= len(self.points):
-            raise FieldError("index", f"no point {index}: there are {len(self.points)}")
+            raise FieldError("index", f"There is no point {index}; there are {len(self.points)}.")
         return index
 
     def _apply(self, settings: Settings) -> None:
@@ -264,6 +292,8 @@ class RegressionPage(Page):
         if settings.momentum is not None and settings.momentum != self.momentum:
             self.momentum = settings.momentum
             self.optimizer = SGD(lr=self.lr, momentum=self.momentum)
+            if self.stability is not None:
+                self.stability = replace(self.stability, momentum=self.momentum)
         if settings.batch_mode is not None:
             self.batch_mode = settings.batch_mode
         if settings.batch_size is not None:
@@ -293,8 +323,14 @@ class RegressionPage(Page):
             **text.readouts(params=self.params, scaling=self.scaling, current=self.current,
                             closed=self.closed, closed_loss=self.closed_loss,
                             stability=self.stability, x=self.x, y=self.y,
-                            lr=self.lr, batch_mode=self.batch_mode, diverged_at=self.diverged_at),
+                            lr=self.lr, batch_mode=self.batch_mode, diverged=self.diverged),
         }
+        fresh = self.trace if self.rebuilt else self.trace[self.sent:]
+        if self._surface_cache is not None and not all(
+                self._in_view(w, b) for _, w, b, _ in [*fresh, [0, *self.params, 0]]):
+            self._surface_cache = None  # the path left the view: zoom out to hold it
+            self.surface_version += 1
+            reply["surface"] = self.surface()
         if self.rebuilt:
             reply["trace"] = self.trace
             self.rebuilt = False
@@ -315,16 +351,29 @@ class RegressionPage(Page):
                          "scale": self.scale},
             "start": list(self.start),
             "surface": self.surface(),
+            "divergence": {"factor": DIVERGENCE_FACTOR,
+                           "rule": text.divergence_rule(DIVERGENCE_FACTOR)},
         }
 
     def surface(self) -> dict[str, Any] | None:
-        """The contour plot in the units trained: view, levels, ellipses, θ* (cached)."""
+        """The contour plot in the units trained: view, levels, ellipses, θ* (cached).
+
+        The view is a square holding θ*, the start point and the whole path so far.
+        """
         if self.closed is None:
             return None
         if self._surface_cache is None:
-            view = rm.square_view([self.closed, self.start])
+            path = [(entry[1], entry[2]) for entry in self.trace]
+            view = rm.square_view([self.closed, self.start, *path, self.params])
             levels, lines = rm.contours(self.x, self.y, view)
             self._surface_cache = {"version": self.surface_version, "view": view,
                                    "levels": levels, "contours": lines,
                                    "minimum": list(self.closed)}
         return self._surface_cache
+
+    def _in_view(self, w: float, b: float) -> bool:
+        """Whether (w, b) lies inside the surface's view, away from its edges."""
+        assert self._surface_cache is not None
+        lo_w, hi_w, lo_b, hi_b = (float(v) for v in self._surface_cache["view"])
+        edge = VIEW_EDGE * (hi_w - lo_w)
+        return lo_w + edge <= w <= hi_w - edge and lo_b + edge <= b <= hi_b - edge

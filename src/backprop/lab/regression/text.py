@@ -72,40 +72,74 @@ def _sub(i: int) -> str:
     return str(i + 1).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
+@dataclass(frozen=True)
+class Divergence:
+    """Why a run paused as diverging: at ``step`` the loss rose past ``factor`` × its value
+    at the start of the run (``kind`` "threshold"), or the next step's values would not be
+    finite numbers ("nonfinite")."""
+
+    kind: str
+    step: int
+    factor: float
+    start_loss: float | None = None
+    loss: float | None = None
+
+
+def divergence_rule(factor: float) -> str:
+    """The page's own rule for calling a run diverging, in one sentence."""
+    return (f"A run (play, or a batch of steps) pauses as diverging once its loss L rises "
+            f"past {factor:g} × its value at the start of the run: this simulator's own "
+            "threshold, stricter than training's guard (fit stops at 1000 ×).")
+
+
 def status(
-    lr: float, stability: Stability | None, batch_mode: str, diverged_at: int | None,
+    lr: float, stability: Stability | None, batch_mode: str, diverged: Divergence | None,
     distance: float | None,
 ) -> dict[str, str]:
     """The run's state in words and numbers: diverging, zig-zag, converging, converged."""
     if stability is None:
         return {"kind": "empty", "text": "no data: click the plot to add points, or generate a set"}
     bound, half = stability.bound, stability.zigzag_from
+    bound_is = f"{stability.bound_name} = {number(bound, 3)}"
+    if stability.momentum:
+        bound_is = (f"{stability.bound_name} = 2(1 + {number(stability.momentum, 3)})/λ_max = "
+                    f"{number(bound, 3)}")
+    half_is = f"{stability.zigzag_name} = {number(half, 3)}"
     note = "" if batch_mode == "full" else " (the bound is for full batches)"
-    if diverged_at is not None:
-        cause = (f"lr {number(lr, 3)} > 2/λ_max = {number(bound, 3)}" if lr > bound
+    if diverged is not None:
+        if diverged.kind == "threshold" and diverged.loss is not None \
+                and diverged.start_loss is not None:
+            why = (f"paused at step {diverged.step}: L = {number(diverged.loss, 3)} rose past "
+                   f"{diverged.factor:g} × its starting value {number(diverged.start_loss, 3)}")
+        else:
+            why = (f"paused before step {diverged.step}, whose values would not be finite "
+                   "numbers")
+        if lr <= bound and batch_mode == "full":
+            return {"kind": "overshoot",
+                    "text": f"overshooting: {why}; lr {number(lr, 3)} < {bound_is}, so "
+                            "full-batch descent still converges: play on to see it"}
+        cause = (f"lr {number(lr, 3)} > {bound_is}" if lr > bound
                  else f"lr {number(lr, 3)}, {batch_mode} batches")
-        return {"kind": "diverged", "text": f"diverging: {cause}; paused before step "
-                f"{diverged_at}, whose values would not be finite numbers"}
+        return {"kind": "diverged", "text": f"diverging: {cause}; {why}"}
     if lr > bound:
         return {"kind": "diverging",
-                "text": f"diverging: lr {number(lr, 3)} > 2/λ_max = {number(bound, 3)}{note}: "
+                "text": f"diverging: lr {number(lr, 3)} > {bound_is}{note}: "
                         "each step overshoots the minimum by more than it started"}
     if distance is not None and distance < 1e-9:
         return {"kind": "converged", "text": "converged: at the least-squares solution"}
     if lr > half:
         return {"kind": "zigzag",
-                "text": f"zig-zag: 1/λ_max = {number(half, 3)} < lr {number(lr, 3)} < "
-                        f"2/λ_max = {number(bound, 3)}{note}: each step overshoots along the "
-                        "steepest direction, and still converges"}
+                "text": f"zig-zag: {half_is} < lr {number(lr, 3)} < {bound_is}{note}: each "
+                        "step overshoots along the steepest direction, and still converges"}
     return {"kind": "converging",
-            "text": f"converging: lr {number(lr, 3)} ≤ 1/λ_max = {number(half, 3)}{note}"}
+            "text": f"converging: lr {number(lr, 3)} ≤ {half_is}{note}"}
 
 
 def readouts(
     *, params: tuple[float, float], scaling: Scaling, current: Evaluation | None,
     closed: tuple[float, float] | None, closed_loss: float | None,
     stability: Stability | None, x: np.ndarray,
-    y: np.ndarray, lr: float, batch_mode: str, diverged_at: int | None,
+    y: np.ndarray, lr: float, batch_mode: str, diverged: Divergence | None,
 ) -> dict[str, Any]:
     """Everything the readout panel shows, as JSON-ready numbers and strings."""
     w_s, b_s = params
@@ -131,6 +165,8 @@ def readouts(
             "lambda_max": stability.lambda_max, "lambda_min": stability.lambda_min,
             "condition": stability.condition, "bound": stability.bound,
             "zigzag_from": stability.zigzag_from, "hessian": stability.matrix.tolist(),
+            "momentum": stability.momentum, "bound_name": stability.bound_name,
+            "zigzag_name": stability.zigzag_name,
         }
-    reply["status"] = status(lr, stability, batch_mode, diverged_at, distance)
+    reply["status"] = status(lr, stability, batch_mode, diverged, distance)
     return reply

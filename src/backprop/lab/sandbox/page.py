@@ -19,8 +19,9 @@ class SandboxPage(Page):
     name = "sandbox"
     static = Path(__file__).resolve().parent / "static"
     title = "Sandbox: the four equations, number by number"
-    summary = ("a small network with every z, a, δ, w and ∂L/∂w shown; step, download the "
-               "trace, check against central differences, break the backward pass")
+    summary = ("a small network with every z, a, δ, w and ∂L/∂w shown; check your own "
+               "answers, step, download the trace, check against central differences, "
+               "break the backward pass")
     messages: ClassVar[TypeAdapter[Any]] = msg.SANDBOX_MESSAGES
 
     def __init__(self) -> None:
@@ -52,7 +53,14 @@ class SandboxPage(Page):
             sandbox.set_parameter(message.layer, message.name, message.unit, message.source,
                                   message.value)
         elif isinstance(message, msg.SetWeights):
-            sandbox.set_weights([layer.model_dump() for layer in message.layers])
+            self.note = sandbox.set_weights([layer.model_dump() for layer in message.layers])
+        elif isinstance(message, msg.PasteWeights):
+            self.note = sandbox.paste_weights(message.text)
+        elif isinstance(message, msg.AnswerMode):
+            sandbox.set_answer_mode(message.on, list(message.ask),
+                                    None if message.layers is None else list(message.layers))
+        elif isinstance(message, msg.SubmitAnswers):
+            sandbox.submit_answers(dict(message.answers))
         elif isinstance(message, msg.SetSample):
             sandbox.set_sample(message.index, list(message.x), list(message.y))
         elif isinstance(message, msg.AddSample):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter
 
 from backprop.lab.protocol import (
+    MAX_MESSAGE_BYTES,
     ActivationName,
     InitName,
     LossName,
@@ -35,6 +36,10 @@ MAX_ABS_VALUE = 1e4
 MAX_LR = 100.0
 #: Longest name of a backward rule.
 MAX_NAME = 40
+#: Longest answer a learner may type.
+MAX_ANSWER = 40
+#: Most answers in one check: every δ, ∂L/∂b, ∂L/∂w and updated w and b of the largest network.
+MAX_ANSWERS = MAX_LAYERS * (3 * MAX_UNITS + 2 * MAX_UNITS**2)
 
 Value = Annotated[float, Field(ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
 Row = Annotated[list[Value], Field(min_length=1, max_length=MAX_UNITS)]
@@ -125,6 +130,37 @@ class BreakBackward(Message):
     rule: Name
 
 
+class PasteWeights(Message):
+    """Weights pasted as JSON text, read by the sandbox (which names any fault in one sentence)."""
+
+    type: Literal["paste_weights"]
+    text: Annotated[str, Field(max_length=MAX_MESSAGE_BYTES)]
+
+
+AnswerKind = Literal["d", "gb", "g", "w", "b"]
+#: What "check my answer" asks for at first: every δ and every gradient of the step.
+DEFAULT_ASK: tuple[AnswerKind, ...] = ("d", "gb", "g")
+AnswerKey = Annotated[str, Field(pattern=r"^(?:(?:d|gb|b)-[1-9]-[1-9]|(?:g|w)-[1-9]-[1-9]-[1-9])$")]
+
+
+class AnswerMode(Message):
+    """"Check my answer" on or off: which kinds of number become inputs (δ "d", ∂L/∂b "gb",
+    ∂L/∂w "g", the updated "w" and "b"), in which layers (all when left out)."""
+
+    type: Literal["answer_mode"]
+    on: bool
+    ask: Annotated[tuple[AnswerKind, ...], Field(min_length=1, max_length=5)] = DEFAULT_ASK
+    layers: Annotated[list[Layer], Field(min_length=1, max_length=MAX_LAYERS)] | None = None
+
+
+class SubmitAnswers(Message):
+    """The learner's numbers, as typed, by key (d-L-J, gb-L-J, g-L-J-K, w-L-J-K, b-L-J)."""
+
+    type: Literal["answers"]
+    answers: Annotated[dict[AnswerKey, Annotated[str, Field(max_length=MAX_ANSWER)]],
+                       Field(max_length=MAX_ANSWERS)]
+
+
 class Step(Message):
     """One step of gradient descent: w ← w − η ∂L/∂w."""
 
@@ -147,4 +183,5 @@ class Download(Message):
 SANDBOX_MESSAGES: TypeAdapter[Any] = message_union(
     Ping, ChoosePreset, Configure, SetParameter, SetWeights, SetSample, AddSample,
     RemoveSample, SelectSample, SetLearningRate, BreakBackward, Step, Check, Download,
+    PasteWeights, AnswerMode, SubmitAnswers,
 )

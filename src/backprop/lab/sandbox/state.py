@@ -5,19 +5,30 @@ of samples, the learning rate η and the chosen backward rule, and answers
 the page's requests. Every number it reports comes from the library: the
 trace of ``bp.explain`` (z, a, δ, ∂L/∂w and the text of each), the
 optimizer ``bp.SGD`` for "Step", ``bp.gradcheck`` and ``backprop.teaching.reference``
-for "Check" (see :mod:`backprop.lab.sandbox.check`). A bad request raises
-:class:`SandboxError` naming the field at fault; the sandbox is unchanged.
+for "Check" (see :mod:`backprop.lab.sandbox.check`), the wrong values of a broken
+rule and the check of a learner's own answers from
+:mod:`backprop.teaching.answers`. A bad request raises :class:`SandboxError`
+naming the field at fault, in one sentence; the sandbox is unchanged.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from backprop.lab.sandbox.check import grade_legend, parameter_id, run_check
-from backprop.lab.sandbox.protocol import MAX_LAYERS, MAX_SAMPLES, MAX_UNITS, PRESETS
+from backprop.lab.sandbox.protocol import (
+    DEFAULT_ASK,
+    MAX_ABS_VALUE,
+    MAX_LAYERS,
+    MAX_SAMPLES,
+    MAX_UNITS,
+    PRESETS,
+)
 from backprop.lab.sandbox.text import entry_texts
 from backprop.network import Network
 from backprop.nn.activations import activation_names
@@ -26,6 +37,17 @@ from backprop.nn.layers import Dense
 from backprop.nn.losses import loss_names
 from backprop.optim.rules import SGD
 from backprop.teaching import classic
+from backprop.teaching.answers import (
+    KINDS,
+    Verdict,
+    answer_keys,
+    check_answers,
+    equation_lines,
+    equation_of,
+    first_hint,
+    quantity_name,
+    step_values,
+)
 from backprop.teaching.reference import MISTAKES
 from backprop.teaching.worked_step import Trace, explain
 
@@ -91,26 +113,46 @@ def default_y(n: int, loss: str) -> list[float]:
     return [0.8, 0.2, 0.6, 0.4, 0.7, 0.3, 0.9, 0.1][:n]
 
 
+def _shape(widths: list[int], bias: bool) -> str:
+    """A network's shape in words: "2→2→2 network with biases"."""
+    return "→".join(map(str, widths)) + (" network with biases" if bias else
+                                         " network without biases")
+
+
+def _numbers(values: list[Any], what: str) -> list[float]:
+    """A pasted list of numbers, each finite and within ±MAX_ABS_VALUE."""
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SandboxError("text", f"In {what}, {json.dumps(value)} is not a number.")
+        if not math.isfinite(value):
+            raise SandboxError("text", f"In {what}, {value!r} is not a finite number.")
+        if abs(value) > MAX_ABS_VALUE:
+            raise SandboxError("text", f"In {what}, {value!r} is outside ±{MAX_ABS_VALUE:g}.")
+    return [float(value) for value in values]
+
+
 def check_architecture(arch: Architecture) -> Network:
     """A float64 network of this shape, or SandboxError naming the field at fault."""
     layers = len(arch.widths) - 1
     if not 1 <= layers <= MAX_LAYERS:
-        raise SandboxError("widths", f"give 2 to {MAX_LAYERS + 1} widths (input first), "
-                           f"got {len(arch.widths)}")
+        raise SandboxError("widths", f"Give 2 to {MAX_LAYERS + 1} widths (input first), not "
+                           f"{len(arch.widths)}.")
     for i, width in enumerate(arch.widths):
         if not 1 <= width <= MAX_UNITS:
-            raise SandboxError(f"widths.{i}", f"a layer has 1 to {MAX_UNITS} units, got {width}")
+            raise SandboxError(f"widths.{i}", f"A layer has 1 to {MAX_UNITS} units, not {width}.")
     if len(arch.activations) != layers:
-        raise SandboxError("activations", f"give one activation per layer ({layers}), "
-                           f"got {len(arch.activations)}")
+        raise SandboxError("activations", f"Give one activation per layer ({layers}), not "
+                           f"{len(arch.activations)}.")
     for i, name in enumerate(arch.activations):
         if name not in activation_names():
-            raise SandboxError(f"activations.{i}", f"unknown activation {name!r}; valid: "
-                               f"{', '.join(activation_names())}")
+            raise SandboxError(f"activations.{i}", f"Unknown activation {name!r}; choose one of "
+                               f"{', '.join(activation_names())}.")
     if arch.loss not in loss_names():
-        raise SandboxError("loss", f"unknown loss {arch.loss!r}; valid: {', '.join(loss_names())}")
+        raise SandboxError("loss", f"Unknown loss {arch.loss!r}; "
+                                   f"choose one of {', '.join(loss_names())}.")
     if arch.init not in INIT_NAMES:
-        raise SandboxError("init", f"unknown init {arch.init!r}; valid: {', '.join(INIT_NAMES)}")
+        raise SandboxError("init", f"Unknown init {arch.init!r}; "
+                                   f"choose one of {', '.join(INIT_NAMES)}.")
     dense = [Dense(arch.widths[i], arch.widths[i + 1], activation=arch.activations[i],
                    bias=arch.bias) for i in range(layers)]
     try:
@@ -125,12 +167,20 @@ class Sandbox:
     def __init__(self, preset: str = "classic-231") -> None:
         self.rule = "none"
         self.sample = 1  # the sample whose z, a, δ are drawn, from 1
+        self.network = 0  # counts the networks installed, so the page knows a new one
+        # "check my answer": on or off, which kinds of number and which layers are asked
+        self.answer_on = False
+        self.ask: list[str] = list(DEFAULT_ASK)
+        self.ask_layers: list[int] | None = None  # None: every layer
+        self.given: dict[str, str] = {}
+        self.verdicts: list[Verdict] | None = None
         self.load_preset(preset)
 
     # -- choosing the network -----------------------------------------------
     def load_preset(self, name: str) -> None:
         if name not in PRESETS:
-            raise SandboxError("name", f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+            raise SandboxError("name", f"Unknown preset {name!r}; "
+                                       f"choose one of {', '.join(PRESETS)}.")
         preset = presets()[name]
         net = check_architecture(preset.architecture)
         if preset.weights is not None:
@@ -149,12 +199,15 @@ class Sandbox:
         self.preset, self.architecture, self.net = preset, arch, net
         self.X, self.Y = self._checked_batch(net, X, Y)
         self.sample = 1
+        self.network += 1
+        self.given, self.ask_layers = {}, None
         self._changed()
 
     def _changed(self) -> None:
         """Forget what the last change made stale: the trace, the step's old values, the check."""
         self.last_step: dict[str, list[float]] | None = None
         self.check: dict[str, Any] | None = None
+        self.verdicts = None
         self._trace: Trace | None = None
 
     # -- editing ----------------------------------------------------------------
@@ -163,41 +216,55 @@ class Sandbox:
         """Set w_jk^[l] (name "W", source k) or b_j^[l] (name "b") to ``value``."""
         dense = self._dense()
         if not 1 <= layer <= len(dense):
-            raise SandboxError("layer", f"layer {layer} does not exist (1..{len(dense)})")
+            raise SandboxError("layer", f"There is no layer {layer}; "
+                                        f"the layers are 1 to {len(dense)}.")
         target = dense[layer - 1]
         if not 1 <= unit <= target.n_out:
-            raise SandboxError("unit", f"layer {layer} has units 1..{target.n_out}, got {unit}")
+            raise SandboxError("unit", f"Layer {layer} has no unit {unit}; "
+                                       f"its units are 1 to {target.n_out}.")
         if name == "b":
             if target.b is None:
-                raise SandboxError("name", f"layer {layer} has no biases")
+                raise SandboxError("name", f"Layer {layer} has no biases.")
             target.b[unit - 1] = value
         else:
             if source is None or not 1 <= source <= target.n_in:
-                raise SandboxError("source", f"layer {layer} has inputs 1..{target.n_in}, "
-                                   f"got {source}")
+                raise SandboxError("source", f"Layer {layer} has no input {source}; its inputs are "
+                                   f"1 to {target.n_in}.")
             target.W[unit - 1, source - 1] = value
         self._changed()
 
-    def set_weights(self, weights: list[dict[str, Any]]) -> None:
-        """Weights as ``backprop explain --weights`` reads them; a new shape makes a custom net."""
+    def set_weights(self, weights: list[dict[str, Any]]) -> str | None:
+        """Weights as ``backprop explain --weights`` reads them, for the network as it is.
+
+        On a preset the weights must have its shape; on the custom network a new shape
+        builds a new network, and the returned note says what changed with it.
+        """
         widths = [len(weights[0]["W"][0])]
         for i, layer in enumerate(weights):
-            if len({len(row) for row in layer["W"]}) != 1:
-                raise SandboxError(f"layers.{i}.W", f"layer {i + 1}: every row of W needs the "
-                                   "same number of columns")
-            if len(layer["W"][0]) != widths[-1]:
-                raise SandboxError(f"layers.{i}.W", f"layer {i + 1}: W has "
-                                   f"{len(layer['W'][0])} columns but the layer below has "
-                                   f"{widths[-1]} units")
+            lengths = sorted({len(row) for row in layer["W"]})
+            if len(lengths) != 1:
+                raise SandboxError(f"layers.{i}.W", f"Layer {i + 1}'s W has rows of different "
+                                   f"lengths ({' and '.join(map(str, lengths))}); every row "
+                                   "needs one number per unit of the layer below.")
+            if lengths[0] != widths[-1]:
+                below = "inputs" if i == 0 else f"units in layer {i}"
+                raise SandboxError(f"layers.{i}.W", f"Layer {i + 1}'s W has {lengths[0]} "
+                                   f"columns, but there are {widths[-1]} {below}.")
             if layer.get("b") is not None and len(layer["b"]) != len(layer["W"]):
-                raise SandboxError(f"layers.{i}.b", f"layer {i + 1}: b has {len(layer['b'])} "
-                                   f"values but W has {len(layer['W'])} rows")
+                raise SandboxError(f"layers.{i}.b", f"Layer {i + 1}'s b has "
+                                   f"{len(layer['b'])} values, but its W has "
+                                   f"{len(layer['W'])} rows (one per unit).")
             widths.append(len(layer["W"]))
         has_bias = ["b" in layer and layer["b"] is not None for layer in weights]
         if any(has_bias) and not all(has_bias):
-            raise SandboxError("layers", "give b for every layer or for none")
+            raise SandboxError("layers", "Give b for every layer or for none.")
         arch = self.architecture
+        shape = _shape(widths, all(has_bias))
         if widths != arch.widths or all(has_bias) != arch.bias:
+            if self.preset != "custom":
+                raise SandboxError("layers", f"These weights make a {shape}, but "
+                                   f"{self.preset} is a {_shape(arch.widths, arch.bias)}; "
+                                   "choose custom in the network menu to use another shape.")
             same_depth = len(widths) == len(arch.widths)
             arch = replace(arch, widths=widths, bias=all(has_bias), activations=(
                 arch.activations if same_depth else ["sigmoid"] * (len(widths) - 1)))
@@ -206,9 +273,60 @@ class Sandbox:
         if arch == self.architecture:
             self.net = net
             self._changed()
-        else:
-            self._install("custom", arch, net, [default_x(widths[0])],
-                          [default_y(widths[-1], arch.loss)])
+            return None
+        keep_x, keep_y = widths[0] == self.net.n_inputs, widths[-1] == self.net.n_outputs
+        X = self.X.tolist() if keep_x else [default_x(widths[0])]
+        Y = self.Y.tolist() if keep_y else [default_y(widths[-1], arch.loss)] * len(X)
+        depth = len(widths) == len(self.architecture.widths)
+        self._install("custom", arch, net, X, Y)
+        batch = ("the batch is kept" if keep_x and keep_y else
+                 "the inputs x are kept, the targets y start again" if keep_x else
+                 "the batch starts again from one sample")
+        sigmoid = "" if depth else " (every layer sigmoid)"
+        return f"Built a new {shape}{sigmoid} from the pasted weights; {batch}."
+
+    def paste_weights(self, text: str) -> str | None:
+        """Weights pasted as JSON text: a list of {"W": [[...]], "b": [...]} (or {"layers":
+        that list}); refused in one sentence, changing nothing, unless every layer fits."""
+        try:
+            data = json.loads(text)
+        except ValueError as error:
+            where = (f" (line {error.lineno}, column {error.colno})"
+                     if isinstance(error, json.JSONDecodeError) else "")
+            reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+            raise SandboxError("text", f"The weights are not valid JSON{where}: "
+                               f"{reason[:1].lower() + reason[1:]}.") from None
+        if isinstance(data, dict) and set(data) == {"layers"}:
+            data = data["layers"]
+        if not isinstance(data, list) or not data:
+            raise SandboxError("text", 'The weights must be a list of layers, each '
+                               '{"W": [[...], ...], "b": [...]}.')
+        if len(data) > MAX_LAYERS:
+            raise SandboxError("text", f"The weights have {len(data)} layers; the sandbox "
+                               f"takes at most {MAX_LAYERS}.")
+        layers = []
+        for i, layer in enumerate(data, start=1):
+            if not isinstance(layer, dict) or "W" not in layer:
+                raise SandboxError("text", f'Layer {i} of the weights has no W; give each '
+                                   'layer as {"W": [[...], ...], "b": [...]}.')
+            for name in layer:
+                if name not in ("W", "b"):
+                    raise SandboxError("text", f"Layer {i} of the weights has {name!r}, "
+                                       "which is neither W nor b.")
+            W = layer["W"]
+            if not isinstance(W, list) or not W or not all(isinstance(r, list) and r for r in W):
+                raise SandboxError("text", f"Layer {i}'s W must be a list of rows, each a "
+                                   "list of numbers.")
+            rows = [_numbers(row, f"row {r} of layer {i}'s W") for r, row in enumerate(W, 1)]
+            b = layer.get("b")
+            if b is not None and not isinstance(b, list):
+                raise SandboxError("text", f"Layer {i}'s b must be a list of numbers.")
+            biases = None if b is None else _numbers(b, f"layer {i}'s b")
+            if len(rows) > MAX_UNITS or len(rows[0]) > MAX_UNITS:
+                raise SandboxError("text", f"Layer {i}'s W is {len(rows)}×{len(rows[0])}; a "
+                                   f"layer has at most {MAX_UNITS} units.")
+            layers.append({"W": rows, "b": biases})
+        return self.set_weights(layers)
 
     @staticmethod
     def _assign(net: Network, weights: list[dict[str, Any]], where: str) -> None:
@@ -219,7 +337,7 @@ class Sandbox:
                 if given.get("b") is not None:
                     layer.b = given["b"]
             except ValueError as error:
-                raise SandboxError(f"{where}.{i}", f"layer {i + 1}: {error}") from None
+                raise SandboxError(f"{where}.{i}", f"Layer {i + 1}: {error}") from None
 
     def weights_json(self) -> list[dict[str, Any]]:
         """The weights in the JSON that ``backprop explain --weights`` reads."""
@@ -235,7 +353,8 @@ class Sandbox:
         rows_x = [list(row) for row in self.X]
         rows_y = [list(row) for row in self.Y]
         if not 1 <= index <= len(rows_x):
-            raise SandboxError("index", f"sample {index} does not exist (1..{len(rows_x)})")
+            raise SandboxError("index", f"There is no sample {index}; "
+                                        f"the samples are 1 to {len(rows_x)}.")
         rows_x[index - 1], rows_y[index - 1] = list(x), list(y)
         self.X, self.Y = self._checked_batch(self.net, rows_x, rows_y)
         self._changed()
@@ -243,7 +362,7 @@ class Sandbox:
     def add_sample(self) -> None:
         """A second (third, ...) sample: 1 − x, and the targets mirrored (classes rotated)."""
         if len(self.X) >= MAX_SAMPLES:
-            raise SandboxError("samples", f"the batch holds at most {MAX_SAMPLES} samples")
+            raise SandboxError("samples", f"The batch holds at most {MAX_SAMPLES} samples.")
         x, y = self.X[-1], self.Y[-1]
         new_y = np.roll(y, 1) if self.net.loss.name == "cross_entropy" else 1.0 - y
         # rounded, so that 1 − 0.99 reads 0.01 rather than 0.010000000000000009
@@ -253,16 +372,20 @@ class Sandbox:
 
     def remove_sample(self, index: int) -> None:
         if len(self.X) == 1:
-            raise SandboxError("index", "the batch needs at least one sample")
+            raise SandboxError("index", "The batch needs at least one sample.")
         if not 1 <= index <= len(self.X):
-            raise SandboxError("index", f"sample {index} does not exist (1..{len(self.X)})")
+            raise SandboxError("index", f"There is no sample {index}; "
+                                        f"the samples are 1 to {len(self.X)}.")
         self.X, self.Y = np.delete(self.X, index - 1, 0), np.delete(self.Y, index - 1, 0)
         self.sample = min(self.sample, len(self.X))
         self._changed()
 
     def select_sample(self, index: int) -> None:
         if not 1 <= index <= len(self.X):
-            raise SandboxError("index", f"sample {index} does not exist (1..{len(self.X)})")
+            raise SandboxError("index", f"There is no sample {index}; the samples are 1 to "
+                               f"{len(self.X)}.")
+        if index != self.sample:
+            self.verdicts = None  # the δ answered were the other sample's
         self.sample = index
 
     @staticmethod
@@ -272,7 +395,7 @@ class Sandbox:
             for row in rows:
                 if len(row) != width:
                     raise SandboxError(name, f"{name} needs {width} value"
-                                       f"{'s' if width != 1 else ''}, got {len(row)}")
+                                       f"{'s' if width != 1 else ''}, not {len(row)}.")
         try:
             checked_X = net.check_inputs(np.array(X, dtype=np.float64))
             checked_Y, _ = net.prepare_targets(np.array(Y, dtype=np.float64), len(X))
@@ -282,7 +405,7 @@ class Sandbox:
 
     def set_lr(self, lr: float) -> None:
         if not lr > 0 or not np.isfinite(lr):
-            raise SandboxError("lr", f"η must be a finite number > 0, got {lr}")
+            raise SandboxError("lr", f"η must be a finite number above 0, not {lr}.")
         self.lr = float(lr)
         self._changed()
 
@@ -292,7 +415,8 @@ class Sandbox:
         Returns a note when the batch grew: the 1/m rules only show with ≥ 2 samples.
         """
         if rule != "none" and rule not in MISTAKES:
-            raise SandboxError("rule", f"unknown rule {rule!r}; valid: none, {', '.join(MISTAKES)}")
+            raise SandboxError("rule", f"Unknown rule {rule!r}; "
+                                       f"choose none or one of {', '.join(MISTAKES)}.")
         self.rule = rule
         self.check = None
         if rule in BATCH_RULES and len(self.X) == 1:
@@ -300,6 +424,85 @@ class Sandbox:
             return (f"{rule} only shows with a batch (with one sample 1/m = 1), "
                     "so a second sample was added")
         return None
+
+    # -- check my answer --------------------------------------------------------------------
+    def set_answer_mode(self, on: bool, ask: list[str], layers: list[int] | None) -> None:
+        """Turn "check my answer" on or off; ``ask``: the kinds of number asked (d, gb, g, w,
+        b), ``layers``: the layers asked (None: all)."""
+        count = len(self._dense())
+        for layer in layers or []:
+            if not 1 <= layer <= count:
+                raise SandboxError("layers", f"There is no layer {layer}; the layers are 1 to "
+                                   f"{count}.")
+        self.answer_on = on
+        self.ask = [kind for kind in KINDS if kind in ask]
+        self.ask_layers = None if layers is None or len(set(layers)) == count \
+            else sorted(set(layers))
+        self.verdicts = None
+
+    def asked(self) -> list[str]:
+        """The keys of the numbers the learner is asked for, from the output layer down."""
+        return answer_keys(self.net, self.ask, self.ask_layers) if self.answer_on else []
+
+    def submit_answers(self, answers: dict[str, str]) -> None:
+        """Check the learner's filled answers (empty ones are left out) against the step."""
+        if not self.answer_on:
+            raise SandboxError("type", "Turn on “check my answer” first.")
+        asked = self.asked()
+        for key in answers:
+            if key not in asked:
+                raise SandboxError(f"answers.{key}", f"{key} is not one of the numbers "
+                                   "asked for.")
+        self.given = {key: text.strip() for key, text in answers.items() if text.strip()}
+        self.verdicts = check_answers(self.net, self.X, self.Y, self.lr, self.given,
+                                      sample=self.sample)
+
+    def _answer_state(self) -> dict[str, Any]:
+        verdicts = self.verdicts or []
+        counts = {kind: sum(v.verdict == kind for v in verdicts)
+                  for kind in ("right", "wrong", "refused")}
+        summary = None
+        if self.verdicts is not None:
+            summary = (f"{counts['right']} right, {counts['wrong']} wrong"
+                       + (f", {counts['refused']} refused" if counts["refused"] else "")
+                       + f" of {len(verdicts)} checked." if verdicts
+                       else "Nothing to check: fill in at least one number.")
+        return {
+            "on": self.answer_on, "ask": self.ask, "layers": self.ask_layers,
+            "asked": self.asked(), "sample": self.sample, "given": self.given,
+            "checked": self.verdicts is not None,
+            "verdicts": {v.key: {"verdict": v.verdict, "message": v.message,
+                                 "mistake": v.mistake} for v in verdicts},
+            "refusals": [v.message for v in verdicts if v.verdict == "refused"],
+            "hint": first_hint(verdicts), "summary": summary,
+        }
+
+    # -- a broken rule's numbers ---------------------------------------------------------------
+    def broken(self) -> dict[str, Any] | None:
+        """Under a broken rule: each number it changes (δ of the shown sample, ∂L/∂w, ∂L/∂b),
+        by id, with the value the rule gives; or the sentence saying why it cannot apply."""
+        if self.rule == "none":
+            return None
+        right = step_values(self.net, self.X, self.Y, self.lr, sample=self.sample)
+        try:
+            wrong = step_values(self.net, self.X, self.Y, self.lr, sample=self.sample,
+                                mistake=self.rule)
+        except ValueError as error:
+            message = str(error)
+            return {"rule": self.rule, "values": {}, "error": message[:1].upper() + message[1:]}
+        values = {key: value for key, value in wrong.items()
+                  if key.split("-")[0] in ("d", "g", "gb")
+                  and abs(value - right[key]) > 1e-12 * max(abs(value), abs(right[key]))}
+        return {"rule": self.rule, "values": values, "error": None}
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Each number's name (as the worked step writes it) and the equation giving it."""
+        count = len(self._dense())
+        ids = [f"{kind}-{number}-{j}" for number, layer in enumerate(self._dense(), start=1)
+               for j in range(1, layer.n_out + 1) for kind in ("z", "a")]
+        ids += answer_keys(self.net)
+        return {key: {"name": quantity_name(key), "equation": equation_of(key, count)}
+                for key in ids}
 
     # -- the step and the check ---------------------------------------------------
     def trace(self) -> Trace:
@@ -322,8 +525,8 @@ class Sandbox:
         if not finite:
             self.net.params[...] = before
             self._changed()
-            raise SandboxError("lr", f"this step at η = {self.lr:g} would make the loss or a "
-                               "weight infinite; lower η or start over from a preset")
+            raise SandboxError("lr", f"This step at η = {self.lr:g} would make the loss or a "
+                               "weight infinite; lower η or start over from a preset.")
         new = self._parameters()
         self._changed()
         self.last_step = {key: [old[key], new[key]] for key in old}
@@ -376,6 +579,8 @@ class Sandbox:
             "loss": trace.loss_value, "layers": layers,
             "texts": entry_texts(trace.to_text(), s),
             "last_step": self.last_step, "check": self.check,
+            "network": self.network, "equations": equation_lines(self.net),
+            "labels": self.labels(), "broken": self.broken(), "answer": self._answer_state(),
             "rules": {"none": "the right backward rule (the engine's)"} | dict(MISTAKES),
             "options": {"presets": list(PRESETS), "activations": activation_names(),
                         "losses": loss_names(), "inits": list(INIT_NAMES),

@@ -40,6 +40,16 @@ lab.connect = function (page) {
   return socket;
 };
 
+// Why the session ended, in a sentence for the page's status line: the server's reason
+// when it gave one (a cap on sessions reached, a long time without input).
+lab.closeMessage = function (event) {
+  if (event.code === 4000) {
+    return "session closed after a long time without input: reload the page to start again";
+  }
+  if (event.reason) return `the lab closed this session: ${event.reason}`;
+  return "disconnected from the lab server: reload the page to start again";
+};
+
 // Send one message {type: verb, ...fields}; queued until the socket is open.
 lab.send = function (verb, fields) {
   const text = JSON.stringify(Object.assign({ type: verb }, fields || {}));
@@ -65,7 +75,7 @@ lab.format = function (value, digits) {
   const d = digits || 6;
   const text = Math.abs(value) >= 1e6 || (value !== 0 && Math.abs(value) < 1e-4)
     ? value.toExponential(d - 1) : Number(value.toPrecision(d)).toString();
-  return text.replace("-", "−");
+  return text.replace(/-/g, "−");  // every minus sign a real one (U+2212)
 };
 
 // Show a number in the element with this data-testid: short text, full value in data-value.

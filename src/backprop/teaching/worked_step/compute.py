@@ -43,7 +43,7 @@ from backprop.teaching.worked_step.units import (
 )
 
 
-def _as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+def as_batch(net: Network, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """(X, Y) in float64 from one sample (1-D x) or a batch (2-D X)."""
     from backprop.validation import as_numeric_array, check_inputs
 
@@ -123,7 +123,7 @@ def explain(
     dense = _check_arguments(net, lr, digits, steps, stale_weights)
     get_naming(notation).check([dense[0].n_in] + [layer.n_out for layer in dense])
     lr = float(lr)
-    X, Y = _as_batch(net, x, y)
+    X, Y = as_batch(net, x, y)
     work = net.copy(dtype="float64")  # the weights of the current step
     only_dense = len(dense) == len(net.layers)
     if not only_dense:

@@ -100,9 +100,7 @@ lab.onState.push((state, message) => {
 });
 lab.onError.push((error) => { $("error").textContent = `${error.field}: ${error.message}`; });
 lab.onClose.push((event) => {
-  $("status").textContent = event.code === 4000
-    ? "session closed after a long time without input: reload the page to start again"
-    : "disconnected from the lab server: reload the page to start again";
+  $("status").textContent = lab.closeMessage(event);
   $("status").className = "status bad";
 });
 

@@ -20,12 +20,10 @@ lab.onState.push((state, message) => {
   requestDraw();
 });
 lab.onError.push((error) => {
-  $("error").textContent = `${error.field}: ${error.message}`;
+  $("error").textContent = error.message;
 });
 lab.onClose.push((event) => {
-  $("status").textContent = event.code === 4000
-    ? "session closed after a long time without input: reload the page to start again"
-    : "disconnected from the lab server: reload the page to start again";
+  $("status").textContent = lab.closeMessage(event);
   $("status").className = "status bad";
 });
 lab.onState.push((state, message) => {
@@ -69,7 +67,8 @@ function showReadouts(state, message) {
   statusElement.textContent = status.text;
   statusElement.dataset.kind = status.kind;
   statusElement.className = "status " + ({ diverging: "bad", diverged: "bad", zigzag: "warn",
-    converged: "good" }[status.kind] || "");
+    overshoot: "warn", converged: "good" }[status.kind] || "");
+  if (state.divergence) $("divergence-rule").textContent = state.divergence.rule;
   $("play").disabled = !!state.playing;
   $("pause").disabled = !state.playing;
   if (message.settings) {
@@ -89,6 +88,11 @@ function showReadouts(state, message) {
   }
   placeSliderMark("mark-bound", s.bound);
   placeSliderMark("mark-half", s.zigzag_from);
+  if (s.bound_name) {
+    $("mark-bound-label").textContent = s.bound_name;
+    $("mark-half-label").textContent = s.zigzag_name;
+    $("bound-name").textContent = s.bound_name;
+  }
 }
 
 // The slider is log10(lr) from −4 to 2; a mark sits at log10 of its value.
@@ -369,7 +373,7 @@ spacePlays();
 function sendNumber(id, field, integer) {
   const value = Number($(id).value);
   if ($(id).value === "" || !Number.isFinite(value)) {
-    $("error").textContent = `${field}: not a number`;
+    $("error").textContent = `The ${field.replace("_", " ")} must be a number.`;
     return;
   }
   lab.send("set", { [field]: integer ? Math.round(value) : value });

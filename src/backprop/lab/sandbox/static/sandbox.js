@@ -8,6 +8,12 @@ let focus = null;      // "L-J": the unit whose edges keep their numbers in a cr
 //: A layer with more edges than this shows edge numbers only around the focused unit.
 const CROWDED = 9;
 let editing = null;    // {layer, name, unit, source} of the parameter being edited
+let network = null;    // the server's count of networks: a new one drops what the old had
+const typed = {};      // "check my answer": the learner's numbers as typed, by key
+let inputsFor = null;  // the asked keys the answer inputs were built for
+const EXPLAIN = { title: $("sb-explain-title").textContent, text: $("sb-explain").textContent };
+//: How the tag before a number, and the list of equations, write each equation's label.
+const TAG = { forward: "f", update: "u" };
 
 // -- readouts ---------------------------------------------------------------------
 // A number element: short text, full value in data-value, clickable for its equation.
@@ -23,6 +29,47 @@ function number(testid, value, entry, extraClass) {
 
 function signClass(value) {
   return value > 0 ? "sb-pos" : value < 0 ? "sb-neg" : "";
+}
+
+// The keys the learner is working out ("check my answer"), whose numbers the page hides.
+function askedKeys(state) {
+  return new Set(state.answer && state.answer.on ? state.answer.asked : []);
+}
+
+// A number the learner is working out: a question mark, no value.
+function asked(testid, entry) {
+  const span = document.createElement("span");
+  span.className = "num sb-click sb-asked";
+  span.setAttribute("data-testid", testid);
+  span.textContent = "?";
+  span.dataset.value = "";
+  span.dataset.entry = entry;
+  span.title = "you are working this one out (check my answer)";
+  return span;
+}
+
+// The tag of the equation that gives the number with this id: "(2)", "(f)", ...
+function tag(state, id) {
+  const label = state.labels[id] ? state.labels[id].equation : null;
+  if (!label) return null;
+  const element = document.createElement("span");
+  element.className = "sb-tag";
+  element.dataset.equation = label;
+  element.setAttribute("data-testid", `sb-tag-${id}`);
+  element.textContent = `(${TAG[label] || label})`;
+  element.title = state.equations.find((e) => e.label === label).text;
+  return element;
+}
+
+// Under a broken rule, the value it gives for this number, to sit beside the right one.
+function wrong(state, id, hidden) {
+  if (!state.broken || hidden.has(id)) return null;
+  const value = state.broken.values[id];
+  if (value === undefined) return null;
+  const span = number(`sb-wrong-${id}`, value, null, "sb-wrong");
+  span.textContent = `✗ ${lab.format(value)}`;
+  span.title = `what the broken rule ${state.broken.rule} gives; the right value is beside it`;
+  return span;
 }
 
 // The class of an edge the check graded (the grade, and its thresholds, are the server's).
@@ -79,6 +126,7 @@ function draw(state) {
   const width = canvas.clientWidth, height = canvas.clientHeight;
   context.clearRect(0, 0, width, height);
   const spots = layout(state, width, height);
+  const hidden = askedKeys(state);
   const labels = $("sb-labels");
   labels.replaceChildren();
   const check = state.check && state.check.edges && Object.keys(state.check.edges).length
@@ -127,17 +175,24 @@ function draw(state) {
       label.append(`x${j + 1} `, number(`sb-x-${state.sample}-${j + 1}`, a, null));
     } else {
       const id = `${l}-${j + 1}`;
-      const rows = [["z", layer.z[j], `z-${id}`, `sb-z-${id}`],
-        ["a", layer.a[j], `a-${id}`, `sb-a-${id}`], ["δ", layer.delta[j], `d-${id}`, `sb-d-${id}`]];
+      const rows = [["z", layer.z[j], `z-${id}`, `sb-z-${id}`, `z-${id}`],
+        ["a", layer.a[j], `a-${id}`, `sb-a-${id}`, `a-${id}`],
+        ["δ", layer.delta[j], `d-${id}`, `sb-d-${id}`, `d-${id}`]];
       if (layer.b) {
-        rows.push(["b", layer.b[j], `ub-${id}`, `sb-b-${id}`],
-          ["∂b", layer.db[j], `gb-${id}`, `sb-gb-${id}`]);
+        rows.push(["b", layer.b[j], `ub-${id}`, `sb-b-${id}`, null],
+          ["∂b", layer.db[j], `gb-${id}`, `sb-gb-${id}`, `gb-${id}`]);
       }
-      rows.forEach(([name, value, entry, testid], i) => {
+      rows.forEach(([name, value, entry, testid, key], i) => {
         if (i) label.append(document.createElement("br"));
-        const readout = number(testid, value, entry, name === "δ" ? signClass(value) : "");
+        const readout = key && hidden.has(key) ? asked(testid, entry)
+          : number(testid, value, entry, name === "δ" ? signClass(value) : "");
         if (name === "b") Object.assign(readout.dataset, { layer: l, name: "b", unit: j + 1 });
-        label.append(`${name} `, readout);
+        label.append(`${name} `);
+        const equation = key ? tag(state, key) : null;
+        if (equation) label.append(equation, " ");
+        label.append(readout);
+        const other = key ? wrong(state, key, hidden) : null;
+        if (other) label.append(" ", other);
       });
       const edge = check && layer.b ? check.edges[`b-${id}`] : null;
       if (edge) {
@@ -160,7 +215,11 @@ function draw(state) {
       label.className = "sb-label";
       const weight = number(`sb-w-${id}`, w, `u-${id}`, signClass(w));
       Object.assign(weight.dataset, { layer: layer.layer, name: "W", unit: j + 1, source: k + 1 });
-      label.append(weight, " ", number(`sb-g-${id}`, layer.dW[j][k], `g-${id}`, "sb-g"));
+      const gradient = hidden.has(`g-${id}`) ? asked(`sb-g-${id}`, `g-${id}`)
+        : number(`sb-g-${id}`, layer.dW[j][k], `g-${id}`, "sb-g");
+      label.append(weight, " ", tag(state, `g-${id}`) || "", gradient);
+      const other = wrong(state, `g-${id}`, hidden);
+      if (other) label.append(" ", other);
       if (edge) {
         const error = number(`sb-e-${id}`, edge.relative_error, `g-${id}`,
           "sb-err " + errorClass(edge));
@@ -240,7 +299,8 @@ function numbers(text, field) {
   const values = parts.map(Number);
   const bad = parts.find((part, i) => !Number.isFinite(values[i]));
   if (bad !== undefined || !parts.length) {
-    $("sb-error").textContent = `${field}: ${bad === undefined ? "empty" : `"${bad}" is not a number`}`;
+    $("sb-error").textContent = bad === undefined ? `Give the ${field} as numbers, such as 0.35, 0.9.`
+      : `In the ${field}, “${bad}” is not a number.`;
     return null;
   }
   return values;
@@ -311,7 +371,7 @@ function showLastStep(state) {
   }
   const rows = Object.entries(step).map(([id, [old, now]]) => {
     const row = document.createElement("tr");
-    const name = id.startsWith("w-") ? `w ${id.slice(2)}` : `b ${id.slice(2)}`;
+    const name = state.labels[id] ? state.labels[id].name : id;
     const cells = [name, number(`sb-old-${id}`, old, null), "→", number(`sb-new-${id}`, now, null)];
     for (const content of cells) {
       const cell = document.createElement("td");
@@ -333,19 +393,227 @@ function markSelected() {
   }
 }
 
+// The key of the answer a clicked number is ("u-…", the update line of w, is "w-…").
+function answerKey(entry) {
+  return entry.replace(/^u-/, "w-").replace(/^ub-/, "b-");
+}
+
 function showEntry(state) {
-  if (!selected) return;
-  const text = state.texts[selected];
-  $("sb-explain").textContent = text || "(no line of the worked step for this number)";
+  if (!selected || (!state.texts[selected] && !state.labels[answerKey(selected)])) {
+    selected = null;
+    $("sb-explain-title").textContent = EXPLAIN.title;
+    $("sb-explain").textContent = EXPLAIN.text;
+    markEquation(null);
+    return;
+  }
+  const label = state.labels[answerKey(selected)];
+  markEquation(label ? label.equation : null);
+  $("sb-explain-title").textContent = "The worked step's line for this number";
+  if (askedKeys(state).has(answerKey(selected))) {
+    const equation = state.equations.find((e) => e.label === label.equation);
+    $("sb-explain").textContent = `You are working out ${label.name}: ` +
+      `${label.equation.length === 1 ? `equation (${label.equation})` : `the ${label.equation}`}` +
+      `, ${equation.text}, gives it.`;
+    return;
+  }
+  $("sb-explain").textContent = state.texts[selected] || "(no line of the worked step for this number)";
+}
+
+// -- the four equations -----------------------------------------------------------------
+function showEquations(state) {
+  const list = $("sb-equations");
+  const wanted = JSON.stringify(state.equations);
+  if (list.dataset.shown !== wanted) {
+    list.replaceChildren(...state.equations.map((equation) => {
+      const item = document.createElement("li");
+      item.dataset.equation = equation.label;
+      item.setAttribute("data-testid", `sb-equation-${equation.label}`);
+      const label = document.createElement("span");
+      label.className = "sb-tag";
+      label.textContent = `(${TAG[equation.label] || equation.label})`;
+      const text = document.createElement("code");
+      text.textContent = equation.text;
+      const role = document.createElement("div");
+      role.className = "formula";
+      role.textContent = equation.role + (equation.note ? `; ${equation.note}` : "");
+      item.append(label, " ", text, role);
+      return item;
+    }));
+    list.dataset.shown = wanted;
+  }
+}
+
+function markEquation(label) {
+  for (const item of $("sb-equations").children) {
+    item.classList.toggle("sb-eq-on", item.dataset.equation === label);
+  }
+}
+
+// -- check my answer ------------------------------------------------------------------------
+function showAnswers(state) {
+  const answer = state.answer;
+  $("sb-answer-mode").checked = answer.on;
+  $("sb-answers").hidden = !answer.on;
+  for (const box of document.querySelectorAll("#sb-answers [data-kind]")) {
+    box.checked = answer.ask.includes(box.dataset.kind);
+    box.disabled = box.dataset.kind === "gb" && !state.architecture.bias;  // no biases
+  }
+  const layers = $("sb-answer-layers");
+  if (layers.children.length !== state.layers.length) {
+    layers.replaceChildren(...state.layers.map((layer) => {
+      const label = document.createElement("label");
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.dataset.layer = layer.layer;
+      box.setAttribute("data-testid", `sb-answer-layer-${layer.layer}`);
+      box.addEventListener("change", sendAnswerMode);
+      label.append(box, ` ${layer.layer}`);
+      return label;
+    }));
+  }
+  for (const box of layers.querySelectorAll("input")) {
+    box.checked = answer.layers === null || answer.layers.includes(Number(box.dataset.layer));
+  }
+  const keys = answer.asked.join(",");
+  if (keys !== inputsFor) {
+    buildInputs(state);
+    inputsFor = keys;
+  }
+  for (const input of $("sb-answer-inputs").querySelectorAll("input[data-key]")) {
+    const key = input.dataset.key;
+    const verdict = answer.verdicts[key];
+    // a verdict belongs to the text it judged: editing the answer since clears it
+    if (verdict && (typed[key] || "").trim() === answer.given[key]) {
+      input.dataset.verdict = verdict.verdict;
+      input.title = verdict.message || `${state.labels[key].name}: right`;
+    } else {
+      delete input.dataset.verdict;
+      input.title = state.labels[key].name;
+    }
+  }
+  $("sb-answer-status").textContent = answer.summary || "";
+  $("sb-answer-status").className = "status " + (!answer.checked ? ""
+    : Object.values(answer.verdicts).every((v) => v.verdict === "right") && answer.summary
+      && Object.keys(answer.verdicts).length ? "good" : "warn");
+  $("sb-answer-refusals").replaceChildren(...answer.refusals.map((text) => {
+    const item = document.createElement("li");
+    item.textContent = text;
+    return item;
+  }));
+  $("sb-answer-hint").textContent = answer.hint || "";
+}
+
+// The inputs of the asked numbers, layer by layer from the output down: δ, ∂L/∂b, ∂L/∂w (as
+// the matrix it is), then w and b after the step.
+function buildInputs(state) {
+  const groups = new Map();
+  for (const key of state.answer.asked) {
+    const [kind, layer, unit, source] = key.split("-");
+    if (!groups.has(layer)) groups.set(layer, new Map());
+    const kinds = groups.get(layer);
+    if (!kinds.has(kind)) kinds.set(kind, []);
+    kinds.get(kind).push({ key, unit: Number(unit), source: source ? Number(source) : null });
+  }
+  const titles = { d: ["δ_j", ""], gb: ["∂L/∂b_j", ""], g: ["∂L/∂w_jk", ""],
+    w: ["w_jk", " after the step"], b: ["b_j", " after the step"] };
+  const blocks = [];
+  for (const [layer, kinds] of groups) {
+    const block = document.createElement("fieldset");
+    const legend = document.createElement("legend");
+    legend.textContent = `layer ${layer}` + (Number(layer) === state.layers.length ? " (output)" : "");
+    block.append(legend);
+    const table = document.createElement("table");
+    for (const [kind, entries] of kinds) {
+      const rows = new Map();
+      for (const entry of entries) {
+        if (!rows.has(entry.unit)) rows.set(entry.unit, []);
+        rows.get(entry.unit).push(entry);
+      }
+      const matrix = kind === "g" || kind === "w";
+      [...(matrix ? rows.values() : [entries])].forEach((row, i) => {
+        const tr = document.createElement("tr");
+        const head = document.createElement("th");
+        if (!i) {
+          head.append(`${titles[kind][0]}^[${layer}]${titles[kind][1]} `);
+          const equation = tag(state, row[0].key);
+          if (equation) head.append(equation);
+        }
+        tr.append(head);
+        for (const entry of row) {
+          const cell = document.createElement("td");
+          cell.append(answerInput(state, entry.key));
+          tr.append(cell);
+        }
+        table.append(tr);
+      });
+    }
+    block.append(table);
+    blocks.push(block);
+  }
+  $("sb-answer-inputs").replaceChildren(...blocks);
+}
+
+function answerInput(state, key) {
+  const input = document.createElement("input");
+  input.dataset.key = key;
+  input.setAttribute("data-testid", `sb-answer-${key}`);
+  input.placeholder = state.labels[key].name;
+  input.setAttribute("aria-label", state.labels[key].name);
+  input.autocomplete = "off";
+  input.spellcheck = false;
+  input.value = typed[key] || "";
+  input.addEventListener("input", () => {
+    typed[key] = input.value;
+    delete input.dataset.verdict;
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") submitAnswers();
+  });
+  return input;
+}
+
+function sendAnswerMode() {
+  const kinds = [...document.querySelectorAll("#sb-answers [data-kind]")]
+    .filter((box) => box.checked).map((box) => box.dataset.kind);
+  const ask = kinds.flatMap((kind) => (kind === "w" ? ["w", "b"] : [kind]));
+  const layers = [...$("sb-answer-layers").querySelectorAll("input")]
+    .filter((box) => box.checked).map((box) => Number(box.dataset.layer));
+  const on = $("sb-answer-mode").checked;
+  if (on && lab.last.answer.on && (!kinds.length || !layers.length)) {
+    $("sb-error").textContent = !kinds.length ? "Tick at least one kind of number to work out."
+      : "Tick at least one layer to work out.";
+    showAnswers(lab.last);
+    return;
+  }
+  lab.send("answer_mode", lab.last.answer.on ? { on, ask, layers: layers.length ? layers : null }
+    : { on });
+}
+
+function submitAnswers() {
+  const answers = {};
+  for (const key of lab.last.answer.asked) {
+    const text = (typed[key] || "").trim();
+    if (text) answers[key] = text;
+  }
+  lab.send("answers", { answers });
 }
 
 function render(state) {
+  if (state.network !== network) {  // a new network: what was typed and chosen was the old one's
+    network = state.network;
+    selected = null;
+    focus = null;
+    for (const key of Object.keys(typed)) delete typed[key];
+    inputsFor = null;
+  }
   $("sb-preset").value = state.preset;
   setIfIdle($("sb-lr"), state.lr);
   fillSelect($("sb-break"), Object.keys(state.rules),
     (rule) => rule === "none" ? "none (the right rule)" : `${rule} (wrong)`);
   $("sb-break").value = state.rule;
-  $("sb-rule-note").textContent = state.rule === "none" ? "" : state.rules[state.rule];
+  $("sb-rule-note").textContent = state.rule === "none" ? ""
+    : state.rules[state.rule] + (state.broken && state.broken.error ? ` ${state.broken.error}` : "");
+
   lab.setReadout("sb-loss", state.loss);
   const arch = state.architecture;
   $("sb-custom").hidden = state.preset !== "custom";
@@ -360,7 +628,11 @@ function render(state) {
   $("sb-bias").checked = arch.bias;
   setIfIdle($("sb-seed"), arch.seed);
   showBatch(state);
+  showEquations(state);
+  showAnswers(state);
   draw(state);
+  // the legend of a broken rule's values, while the drawing shows any
+  $("sb-broken-legend").hidden = !document.querySelector('[data-testid^="sb-wrong-"]');
   showEntry(state);
   showCheck(state);
   showLastStep(state);
@@ -372,6 +644,11 @@ function render(state) {
 
 // -- the learner's actions ----------------------------------------------------------------
 $("sb-labels").addEventListener("click", (event) => {
+  const equation = event.target.closest(".sb-tag");
+  if (equation) {
+    markEquation(equation.dataset.equation);
+    return;
+  }
   const target = event.target.closest("[data-entry]");
   if (!target) return;
   choose(target);
@@ -387,7 +664,6 @@ function choose(target) {
     focus = `${unit[1]}-${unit[2]}`;
     draw(lab.last);
   }
-  $("sb-explain-title").textContent = "The worked step's line for this number";
   showEntry(lab.last);
   markSelected();
   const editable = target.dataset.name === "W" || target.dataset.name === "b";
@@ -396,7 +672,9 @@ function choose(target) {
     editing = { layer: Number(target.dataset.layer), name: target.dataset.name,
       unit: Number(target.dataset.unit) };
     if (target.dataset.name === "W") editing.source = Number(target.dataset.source);
-    $("sb-edit-label").textContent = `new value of ${target.getAttribute("data-testid").slice(3)}`;
+    const id = target.dataset.name === "W"
+      ? `w-${editing.layer}-${editing.unit}-${editing.source}` : `b-${editing.layer}-${editing.unit}`;
+    $("sb-edit-label").textContent = `new value of ${lab.last.labels[id].name}`;
     $("sb-edit-value").value = target.dataset.value;
     $("sb-edit-value").focus();
   } else {
@@ -407,7 +685,7 @@ function choose(target) {
 function applyEdit() {
   const value = Number($("sb-edit-value").value);
   if (!editing || $("sb-edit-value").value.trim() === "" || !Number.isFinite(value)) {
-    $("sb-error").textContent = "value: give a number";
+    $("sb-error").textContent = "Give the new value as a number.";
     return;
   }
   lab.send("set_parameter", Object.assign({ value }, editing));
@@ -424,7 +702,7 @@ $("sb-preset").addEventListener("change", (event) => {
 $("sb-lr").addEventListener("change", (event) => {
   const lr = Number(event.target.value);
   if (event.target.value.trim() === "" || !Number.isFinite(lr)) {
-    $("sb-error").textContent = "lr: give a number";
+    $("sb-error").textContent = "Give η as a number.";
     return;
   }
   lab.send("set_lr", { lr });
@@ -444,19 +722,16 @@ $("sb-configure").addEventListener("click", () => {
   });
 });
 $("sb-paste").addEventListener("click", () => {
-  let data;
-  try {
-    data = JSON.parse($("sb-weights-json").value);
-  } catch (error) {
-    $("sb-error").textContent = `weights: not valid JSON (${error.message})`;
-    return;
-  }
-  if (data && !Array.isArray(data) && Array.isArray(data.layers)) data = data.layers;
-  if (!Array.isArray(data)) {
-    $("sb-error").textContent = 'weights: expected a list of {"W": [[...]], "b": [...]} objects';
-    return;
-  }
-  lab.send("set_weights", { layers: data });
+  lab.send("paste_weights", { text: $("sb-weights-json").value });
+});
+$("sb-answer-mode").addEventListener("change", sendAnswerMode);
+for (const box of document.querySelectorAll("#sb-answers [data-kind]")) {
+  box.addEventListener("change", sendAnswerMode);
+}
+$("sb-answer-submit").addEventListener("click", submitAnswers);
+$("sb-equations").addEventListener("click", (event) => {
+  const item = event.target.closest("[data-equation]");
+  if (item) markEquation(item.dataset.equation);
 });
 for (const [id, what] of [["sb-download-weights", "weights"], ["sb-download-md", "trace-markdown"],
   ["sb-download-json", "trace-json"]]) {
@@ -466,8 +741,9 @@ for (const [id, what] of [["sb-download-weights", "weights"], ["sb-download-md",
 // -- the server's replies ----------------------------------------------------------------
 lab.onState.push((state) => render(state));
 lab.onError.push((error) => {
-  $("sb-error").textContent = `${error.field}: ${error.message}`;
+  $("sb-error").textContent = error.message;
 });
+lab.onClose.push((event) => { $("sb-error").textContent = lab.closeMessage(event); });
 const socket = lab.connect("sandbox");
 socket.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
