@@ -31,7 +31,7 @@ def _array(values: np.ndarray) -> str:
 
 def _data_code(run: Run) -> list[str]:
     setup, data = run.setup, run.data
-    if data.custom or setup.dataset == "regression":
+    if data.custom or data.task == "regression":
         dtype = "np.int64" if data.task == "classification" else "np.float64"
         return [
             "# the points as they were in the playground (x1, x2) and their targets",
@@ -126,6 +126,8 @@ def python_script(run: Run, steps: list[int] | None = None) -> str:
         "        batches = [order[i:i + size] for i in range(0, len(order), size)]",
         "    rows = batches.pop(0)",
         "    net.backprop(X[rows], Y[rows])  # fills net.grads with ∂L/∂θ of the batch",
+        *([f"    net.grads += {setup.l1!r} * np.sign(net.params)  # L1: λ₁·sign(θ)"]
+          if setup.l1 else []),
         "    net.params -= optimizer.update(net.params, net.grads)  # θ ← θ − Δθ",
         "    step += 1",
         "    apply_edits(step)",

@@ -2,11 +2,11 @@
 :class:`~backprop.NetworkSpec` and an :class:`~backprop.OptimizerSpec`), built by
 :mod:`backprop.spec`.
 
-Hidden layers are Dense(units, activation) (each followed by Dropout when the
-rate is above 0); the output layer and loss follow the task: one sigmoid unit
-with binary cross-entropy (or ½ squared error) for two classes, softmax units
-with cross-entropy for three, one linear unit with ½ squared error for the
-regression surface. Networks are float64 and seeded by the setup's seed.
+Hidden layers are Dense(units, activation), each with its own activation (each
+followed by Dropout when the rate is above 0); the output layer and loss follow the
+task: one sigmoid unit with binary cross-entropy (or ½ squared error) for two classes,
+softmax units with cross-entropy for three, one linear unit with ½ squared error for a
+regression set. Networks are float64 and seeded by the setup's seed.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import math
 import numpy as np
 
 from backprop import Dense, Dropout, Network, spec
-from backprop.lab.playground.protocol import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
+from backprop.lab.playground.protocol import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    REGRESSION_SETS,
+    Setup,
+)
 from backprop.lab.protocol import FieldError
 from backprop.optim.base import Optimizer
 from backprop.spec import NetworkSpec, OptimizerSpec
@@ -27,9 +32,9 @@ MOMENTUM = 0.9
 
 def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     """(units, output activation, loss name) for the task, or a FieldError naming ``loss``."""
-    if setup.dataset == "regression":
+    if setup.dataset in REGRESSION_SETS:
         if setup.loss not in ("auto", "mse"):
-            raise FieldError("loss", f"the regression surface is fitted with mse, not {setup.loss}")
+            raise FieldError("loss", f"a regression set is fitted with mse, not {setup.loss}")
         return 1, "linear", "mse"
     if n_classes > 2:
         if setup.loss not in ("auto", "cross_entropy"):
@@ -46,7 +51,7 @@ def network_spec(setup: Setup, n_classes: int) -> NetworkSpec:
     """The setup's network: its hidden layers, the output head of the task, float64."""
     units, activation, loss = output_head(setup, n_classes)
     return NetworkSpec(n_inputs=len(setup.features), n_outputs=units,
-                       hidden=tuple(setup.layers), activation=setup.activation,
+                       hidden=tuple(setup.layers), activation=tuple(setup.hidden_activations()),
                        output_activation=activation, loss=loss, dropout=setup.dropout,
                        init=setup.init, seed=setup.seed, dtype="float64")
 
