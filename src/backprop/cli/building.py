@@ -47,7 +47,13 @@ def build_network(o: dict[str, Any], data: Dataset) -> Network:
         if o["dropout"] > 0:
             layers.append(Dropout(n_out_hidden, rate=o["dropout"]))
     layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
-    return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"])
+    compiled = bool(o.get("compiled", False))
+    if compiled:
+        from backprop.jit import require_numba
+
+        require_numba("--compiled")
+    return Network(layers, loss=loss, init=o["init"], seed=o["seed"], dtype=o["dtype"],
+                   compiled=compiled)
 
 
 def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
@@ -97,7 +103,7 @@ def build_optimizer(o: dict[str, Any]) -> Any:
         options["weight_decay"] = o["weight_decay"]
     optimizer = get_optimizer(name, **options)
     if o.get("compiled_step"):
-        from backprop.optim.compiled import require_numba
+        from backprop.jit import require_numba
 
         require_numba("--compiled-step")
         optimizer.compiled_step = True

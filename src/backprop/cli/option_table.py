@@ -163,6 +163,9 @@ TRAIN_OPTIONS: tuple[Option, ...] = (
            check=positive),
     Option("compiled_step", flag, False,
            "the optimizer's update as one compiled pass (the numba extra); the same numbers"),
+    Option("compiled", flag, False,
+           "the step's elementwise work as fused compiled passes (the numba extra); the same "
+           "numbers to rounding"),
     Option("validation_split", real, None,
            "hold out this fraction of the training data, in (0, 1); none: no hold-out",
            check=within(0.0, 1.0, low_open=True)),

@@ -13,9 +13,9 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from backprop.jit import require_numba
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
-from backprop.optim.compiled import require_numba
 from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
 
 #: scikit-learn's activation names → the library's.
@@ -110,6 +110,7 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dtype": (_dtype, "None, 'float32' or 'float64'"),
     "clip_norm": (_clip, "None or a number > 0"),
     "compiled_step": (lambda v: isinstance(v, bool), "True or False"),
+    "compiled": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 
@@ -129,10 +130,10 @@ def hidden_sizes(value: Any) -> list[int]:
 
 def make_optimizer(params: dict[str, Any]) -> Optimizer:
     """The library's optimizer for a stochastic solver, from the estimator's parameters,
-    its update compiled when ``compiled_step`` asks (numba)."""
+    its update compiled when ``compiled_step`` or ``compiled`` asks (numba)."""
     optimizer = _optimizer(params)
-    if params.get("compiled_step", False):
-        require_numba("compiled_step=True")
+    if params.get("compiled_step", False) or params.get("compiled", False):
+        require_numba("compiled_step=True" if params.get("compiled_step") else "compiled=True")
         optimizer.compiled_step = True
     return optimizer
 
