@@ -17,6 +17,7 @@ is wanted: :func:`require_numba` only asks whether it is installed.
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,6 +27,11 @@ from backprop._typing import Array
 from backprop.errors import OptionError
 
 INSTALL_HINT = "pip install 'backprop[numba]'"
+
+#: The engine lever that runs the compiled passes on numba's own thread pool, cut in parts
+#: (rows, or units where a pass sums over the rows), one per thread: off by default, for the
+#: benchmark to measure (its ``numba2`` lever); read when the first pass is compiled.
+THREADS_ENVIRONMENT = "BACKPROP_COMPILED_THREADS"
 
 #: How every kernel is compiled: no fast math (the same operations, in the same order and
 #: precision as NumPy's), NumPy's error model (x / 0 is inf, not an exception), the GIL
@@ -49,23 +55,36 @@ def require_numba(what: str) -> None:
         raise OptionError(f"{what} needs numba: {INSTALL_HINT}")
 
 
+def compiled_threads() -> int:
+    """The threads the compiled passes run on: ``$BACKPROP_COMPILED_THREADS`` (1 or 2)."""
+    value = os.environ.get(THREADS_ENVIRONMENT, "1").strip() or "1"
+    if value not in ("1", "2"):
+        raise OptionError(f"{THREADS_ENVIRONMENT} must be 1 or 2, got {value!r}")
+    return int(value)
+
+
 def compile_kernel(function: Callable[..., Any], what: str,
-                   helpers: dict[str, Any] | None = None) -> Callable[..., Any]:
+                   namespace: dict[str, Any]) -> Callable[..., Any]:
     """``function`` compiled by numba (or loaded from its cache); an ImportError naming the
     extra when numba is missing, which ``what`` ("the compiled step") needs.
 
-    ``helpers``: the module namespace whose plain functions ``function`` calls, named with
-    a leading ``_`` and listed in its ``__all_helpers__``; each is replaced there by its
-    compiled form first, as a numba kernel can call only compiled functions.
+    ``namespace``: the globals of ``function``'s module. Its plain functions that kernels
+    call, listed in its ``__all_helpers__``, are replaced there by their compiled forms
+    first (a kernel calls only compiled functions), and its ``prange``, the loop over the
+    parts a pass is cut in, becomes numba's: with one thread (the default) an ordinary
+    loop, with :func:`compiled_threads` two, one part per thread of numba's pool (the
+    passes are then compiled anew in each process, not cached).
     """
     try:
         import numba
     except ImportError:
         raise ImportError(f"{what} needs numba: {INSTALL_HINT}") from None
-    if helpers is not None:
-        for name in helpers.get("__all_helpers__", ()):
-            if not hasattr(helpers[name], "py_func"):  # not yet compiled
-                helpers[name] = numba.njit(**JIT_OPTIONS)(helpers[name])
+    namespace["prange"] = numba.prange
+    for name in namespace.get("__all_helpers__", ()):
+        if not hasattr(namespace[name], "py_func"):  # not yet compiled
+            namespace[name] = numba.njit(**JIT_OPTIONS)(namespace[name])
+    if compiled_threads() > 1 and "prange" in function.__code__.co_names:
+        return numba.njit(**{**JIT_OPTIONS, "parallel": True, "cache": False})(function)  # type: ignore[no-any-return]
     return numba.njit(**JIT_OPTIONS)(function)  # type: ignore[no-any-return]
 
 

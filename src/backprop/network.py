@@ -149,12 +149,13 @@ class Network:
         self.output_passes.prepare(self.dtype)
 
     # -- parameters -------------------------------------------------------
-    def _allocate_parameters(self) -> None:
-        """One contiguous buffer for every parameter, one for every gradient."""
+    def _allocate_parameters(self, params: Array | None = None) -> None:
+        """One contiguous buffer for every parameter (``params``, when given), one for every
+        gradient."""
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
         enforce_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
-        self.params: Array = np.zeros(total, dtype=self.dtype)
+        self.params: Array = np.zeros(total, dtype=self.dtype) if params is None else params
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.
         self.parameter_slices: list[tuple[int, str, slice]] = []
@@ -395,6 +396,15 @@ class Network:
         # deepcopy copies each view on its own: rebuild the shared buffers and views
         clone._allocate_parameters()
         clone.params[...] = self.params
+        clone._output_work = {}
+        return clone
+
+    def replica(self) -> Network:
+        """A network that shares this one's parameters (the same ``params`` buffer, which an
+        update of either moves) but has gradients and work arrays of its own: two batches'
+        gradients can be computed at once, one by each."""
+        clone = copy.deepcopy(self)
+        clone._allocate_parameters(params=self.params)
         clone._output_work = {}
         return clone
 

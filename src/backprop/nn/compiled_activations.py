@@ -36,14 +36,18 @@ from typing import Any
 import numpy as np
 
 from backprop._typing import Array
-from backprop.jit import compile_kernel
+from backprop.jit import compile_kernel, compiled_threads
 from backprop.nn.activations import Activation
 from backprop.nn.passes import ActivationPasses
 
 LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = range(6)
+#: The loop over the parts a pass is cut in: numba's prange once compiled (one part, in order,
+#: unless the compiled passes run on two threads: :func:`backprop.jit.compiled_threads`).
+prange = range
 #: The compiled forms, by the name an activation's ``compiled_kind`` gives.
 KINDS = {"linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
          "leaky_relu": LEAKY_RELU, "softmax": SOFTMAX}
+
 
 # -- σ and g σ' of one number, as each activation's NumPy form computes them -------------
 def _sigma(kind: int, z: Any, c: Any) -> Any:  # pragma: no cover - compiled by numba
@@ -80,7 +84,7 @@ def _epilogue(kind: int, z: Any, b: Any, a: Any, c: Any,
               bias: bool) -> None:  # pragma: no cover - compiled by numba
     """z ← z + b (with ``bias``) and a = σ(z), one pass over (m, n)."""
     m, n = z.shape
-    for i in range(m):
+    for i in prange(m):
         for j in range(n):
             v = z[i, j]
             if bias:
@@ -93,7 +97,7 @@ def _softmax_epilogue(z: Any, b: Any, a: Any, c: Any,
                       bias: bool) -> None:  # pragma: no cover - compiled by numba
     """z ← z + b and a = e^(z − max z) / Σ_j e^(z_j − max z), row by row."""
     m, n = z.shape
-    for i in range(m):
+    for i in prange(m):
         top = z[i, 0] + b[0] if bias else z[i, 0]
         for j in range(n):
             v = z[i, j]
@@ -130,18 +134,20 @@ def _scale_bias_sum(db: Any, inv_m: Any, m: int, scale: bool,
 
 
 def _delta_pass(kind: int, g: Any, z: Any, a: Any, c: Any, delta: Any, mean: Any, db: Any,
-                inv_m: Any, given: bool, scale: bool,
-                bias: bool) -> None:  # pragma: no cover - compiled by numba
-    """δ = g σ'(z) (g itself when ``given``), δ/m and db = Σ_i δ_i (/ m), one pass."""
+                inv_m: Any, given: bool, scale: bool, bias: bool,
+                parts: int) -> None:  # pragma: no cover - compiled by numba
+    """δ = g σ'(z) (g itself when ``given``), δ/m and db = Σ_i δ_i (/ m), one pass; the units
+    cut in ``parts``, each part summing its own columns over every row, in order."""
     m, n = g.shape
-    for i in range(m):
-        for j in range(n):
-            if given:
-                d = g[i, j]
-            else:
-                d = _times_derivative(kind, g[i, j], z[i, j], a[i, j], c)
-                delta[i, j] = d  # δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
-            _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
+    for part in prange(parts):
+        for i in range(m):
+            for j in range(part * n // parts, (part + 1) * n // parts):
+                if given:
+                    d = g[i, j]
+                else:
+                    d = _times_derivative(kind, g[i, j], z[i, j], a[i, j], c)
+                    delta[i, j] = d  # δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
+                _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
     _scale_bias_sum(db, inv_m, m, scale, bias)
 
 
@@ -186,6 +192,7 @@ class CompiledActivationPasses(ActivationPasses):
     def __init__(self, activation: Activation) -> None:
         super().__init__(activation)
         self.kind = KINDS[str(activation.compiled_kind)]
+        self.parts = compiled_threads()  # the δ pass's parts, one per thread
         self._constants: dict[np.dtype[Any], Array] = {}
 
     def _c(self, dtype: np.dtype[Any]) -> Array:
@@ -221,7 +228,7 @@ class CompiledActivationPasses(ActivationPasses):
                                         scale_delta, column_sum)
             else:
                 kernel("delta")(self.kind, grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
-                                given, scale_delta, column_sum)
+                                given, scale_delta, column_sum, self.parts)
         if db is not None and not column_sum:
             np.add.reduce(mean, axis=0, out=db)
             if m > 1 and not scale_delta:
@@ -232,9 +239,10 @@ class CompiledActivationPasses(ActivationPasses):
         """Compile (or load) this σ's passes for ``dtype`` now, on two numbers."""
         z, a, g = (np.zeros((1, 2), dtype) for _ in range(3))
         self.add_bias_and_activate(z, np.zeros(2, dtype), a)
-        self.delta_and_bias_gradient(g, z, a, np.zeros(2, dtype), delta_given=False,
-                                     scale_delta=False, delta_out=np.zeros_like(z),
-                                     mean_out=np.zeros_like(z))
+        for given in (False, True):  # a hidden layer's δ, and an output layer's a − y
+            self.delta_and_bias_gradient(g, z, a, np.zeros(2, dtype), delta_given=given,
+                                         scale_delta=False, delta_out=np.zeros_like(z),
+                                         mean_out=np.zeros_like(z))
 
 
 def activation_passes(activation: Activation, compiled: bool) -> ActivationPasses:

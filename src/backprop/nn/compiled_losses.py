@@ -40,7 +40,7 @@ def _softmax_cross_entropy(z: Any, a: Any, y: Any, out: Any, c: Any,
     """L from the logits, and δ^[L] = a − y into ``out`` (with ``gradient``); c = [0]."""
     m, n = z.shape
     total = 0.0
-    for i in range(m):
+    for i in prange(m):
         top = z[i, 0]
         for j in range(n):
             if z[i, j] > top or z[i, j] != z[i, j]:  # the row's maximum; NaN if any entry is
@@ -49,10 +49,12 @@ def _softmax_cross_entropy(z: Any, a: Any, y: Any, out: Any, c: Any,
         for j in range(n):
             exp_sum += math.exp(z[i, j] - top)
         log_sum = math.log(exp_sum)
+        row = 0.0
         for j in range(n):
-            total += y[i, j] * ((z[i, j] - top) - log_sum)  # y log a, a = softmax(z)
+            row += y[i, j] * ((z[i, j] - top) - log_sum)  # y log a, a = softmax(z)
             if gradient:
                 out[i, j] = a[i, j] - y[i, j]  # δ^[L] = a^[L] − y
+        total += row
     return float(-total / m)
 
 
@@ -61,14 +63,16 @@ def _sigmoid_binary_cross_entropy(z: Any, a: Any, y: Any, out: Any, c: Any,
     """L from the logits, and δ^[L] = a − y into ``out`` (with ``gradient``); c = [0]."""
     m, n = z.shape
     total = 0.0
-    for i in range(m):
+    for i in prange(m):
+        row = 0.0
         for j in range(n):
             v = z[i, j]
             positive = c[0] if v < c[0] else v  # max(z, 0), NaN kept
             # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z y + log(1 + e^(−|z|))
-            total += (positive - v * y[i, j]) + math.log1p(math.exp(-abs(v)))
+            row += (positive - v * y[i, j]) + math.log1p(math.exp(-abs(v)))
             if gradient:
                 out[i, j] = a[i, j] - y[i, j]  # δ^[L] = a^[L] − y
+        total += row
     return float(total / m)
 
 
@@ -77,14 +81,19 @@ def _squared_error(z: Any, a: Any, y: Any, out: Any, c: Any,
     """L = ½ Σ (a − y)² / m, and ∂L/∂a = a − y into ``out`` (with ``gradient``)."""
     m, n = a.shape
     total = 0.0
-    for i in range(m):
+    for i in prange(m):
+        row = 0.0
         for j in range(n):
             d = a[i, j] - y[i, j]
-            total += d * d
+            row += d * d
             if gradient:
                 out[i, j] = d  # ∂ℓ/∂a = a − y
+        total += row
     return float(0.5 * total / m)
 
+
+#: The loop over the rows: numba's prange once compiled (:func:`backprop.jit.compile_kernel`).
+prange = range
 
 #: The compiled form by the loss's ``compiled_kind``: (its pass, whether it gives δ^[L] itself).
 _FORMS: dict[str, tuple[Callable[..., float], bool]] = {
@@ -100,7 +109,8 @@ def kernel(kind: str) -> Callable[..., float]:
     an ImportError naming the extra when numba is missing."""
     compiled = _kernels.get(kind)
     if compiled is None:
-        compiled = _kernels[kind] = compile_kernel(_FORMS[kind][0], "the compiled path")
+        compiled = _kernels[kind] = compile_kernel(_FORMS[kind][0], "the compiled path",
+                                                   globals())
     return compiled
 
 

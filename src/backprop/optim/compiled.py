@@ -32,6 +32,9 @@ from backprop.jit import INSTALL_HINT, compile_kernel, constants, require_numba
 
 __all__ = ["INSTALL_HINT", "constants", "kernel", "require_numba"]
 
+#: The loop over the entries: numba's prange once compiled (:func:`backprop.jit.compile_kernel`).
+prange = range
+
 #: Compiled passes by rule.
 _kernels: dict[str, Callable[..., bool]] = {}
 
@@ -47,8 +50,8 @@ def _sgd_pass(
     the largest finite number.
     """
     lr, lam, mu, undamped, tiny, zero, big = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
-    finite = True
-    for i in range(params.size):
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -69,10 +72,11 @@ def _sgd_pass(
             new = w - d  # w ← w − Δw, the old w kept
             params[i] = new
             step[i] = w
-            finite &= abs(new) <= big
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
         else:
             step[i] = d
-    return finite
+    return bad == 0
 
 
 def _rmsprop_pass(
@@ -87,8 +91,8 @@ def _rmsprop_pass(
     lr, lam, alpha, one_minus_alpha, eps, mu, tiny, zero, big = (
         c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
     )
-    finite = True
-    for i in range(params.size):
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -109,10 +113,11 @@ def _rmsprop_pass(
             new = w - d  # w ← w − Δw, the old w kept
             params[i] = new
             step[i] = w
-            finite &= abs(new) <= big
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
         else:
             step[i] = d
-    return finite
+    return bad == 0
 
 
 def _adam_pass(
@@ -126,8 +131,8 @@ def _adam_pass(
     """
     beta1, one_minus_beta1, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
     eps_hat, alpha_t, lam, eta_lam, tiny, zero, big = c[4], c[5], c[6], c[7], c[8], c[9], c[10]
-    finite = True
-    for i in range(params.size):
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -148,10 +153,11 @@ def _adam_pass(
             new = w - d  # w ← w − Δw, the old w kept
             params[i] = new
             step[i] = w
-            finite &= abs(new) <= big
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
         else:
             step[i] = d
-    return finite
+    return bad == 0
 
 
 _PASSES: dict[str, Callable[..., bool]] = {
@@ -172,5 +178,5 @@ def kernel(rule: str) -> Callable[..., bool]:
     """
     compiled = _kernels.get(rule)
     if compiled is None:
-        compiled = _kernels[rule] = compile_kernel(_PASSES[rule], "the compiled step")
+        compiled = _kernels[rule] = compile_kernel(_PASSES[rule], "the compiled step", globals())
     return compiled

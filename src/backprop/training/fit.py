@@ -31,6 +31,7 @@ from backprop.optim.schedules import ScheduleFunction, check_schedule
 from backprop.streaming import StreamBatches, is_streamed, open_source
 from backprop.training.batching import Batches, Labelled, split_validation
 from backprop.training.callbacks import Callback, History, TrainingState, fit_callbacks
+from backprop.training.split import split_backprop, splits
 from backprop.validation import check_non_negative_number, check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
@@ -190,7 +191,8 @@ def train_step(
     """
     # Overflow is not warned about here: the guards below name it precisely.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss = net.backprop(X, Y)
+        # (the batch cut in two halves on two threads: an engine lever, off by default)
+        loss = split_backprop(net, X, Y) if splits(net) else net.backprop(X, Y)
     if not math.isfinite(loss):
         raise _diverged(epoch, batch, optimizer.lr, f"non-finite loss in {_non_finite_layer(net)}")
     if clip_norm is not None:
