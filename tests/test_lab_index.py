@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 from backprop.lab.app import PAGES
 from backprop.lab.index import PATH, index_html

@@ -12,7 +12,7 @@ import pytest
 
 from lab_fixtures import CHROMIUM, start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 
 def state(page: Any) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pytest
 
 from lab_fixtures import ROOT
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 
 SCREENS = {"laptop": (1280, 800), "projector": (1024, 768), "phone": (390, 844)}
 PAGES = ["index", "regression", "sandbox", "playground"]

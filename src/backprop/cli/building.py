@@ -59,12 +59,16 @@ def network_spec(o: TrainingOptions, data: Dataset) -> NetworkSpec:
         n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
+    if o.compiled:
+        from backprop.jit import require_numba
+
+        require_numba("--compiled")  # before the spec, to name the flag
     with in_flags():
         return NetworkSpec(
             n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o.layers),
             activation=o.activation, output_activation=output, loss=loss,
             train_bias=not o.freeze_biases, batch_norm=o.batch_norm, dropout=o.dropout,
-            init=o.init, seed=o.seed, dtype=o.dtype)
+            init=o.init, seed=o.seed, dtype=o.dtype, compiled=o.compiled)
 
 
 def build_network(o: TrainingOptions, data: Dataset) -> Network:
@@ -106,7 +110,7 @@ def optimizer_spec(o: TrainingOptions) -> OptimizerSpec:
     """The optimizer --optimizer names, with --lr, --momentum, --nesterov and --weight-decay;
     --optimizer momentum is sgd with momentum 0.9 (or --momentum when given)."""
     if o.compiled_step:
-        from backprop.optim.compiled import require_numba
+        from backprop.jit import require_numba
 
         require_numba("--compiled-step")  # before the spec, to name the flag
     name, momentum = o.optimizer, o.momentum

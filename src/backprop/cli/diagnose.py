@@ -95,6 +95,7 @@ class DiagnoseOptions(TrainingOptions):
     batch_norm: bool = False  # --compare batch-norm adds it, before each hidden layer's σ
     freeze_biases: bool = False
     compiled_step: bool = False
+    compiled: bool = False
     validation_split: float | None = None
     buffer_size: int | None = None
     out: str = option(text, _diagnose_folder, "output folder", shown="runs/DATASET-diagnose")

@@ -215,6 +215,10 @@ class TrainingOptions(Options):
     compiled_step: bool = option(
         flag, False,
         "the optimizer's update as one compiled pass (the numba extra); the same numbers")
+    compiled: bool = option(
+        flag, False,
+        "the step's elementwise work as fused compiled passes (the numba extra); the same "
+        "numbers to rounding")
     validation_split: float | None = option(
         real, None, "hold out this fraction of the training data, in (0, 1); none: no hold-out",
         check=within(0.0, 1.0, low_open=True))

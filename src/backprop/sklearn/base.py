@@ -51,6 +51,7 @@ from backprop.sklearn.params import (
 from backprop.sklearn.pickling import pickled_state, unpickled_state
 from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
+from backprop.validation import cast_finite
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
 FLOAT_TYPES = (np.float64, np.float32)
@@ -101,6 +102,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         dtype: str | None = None,
         clip_norm: float | None = None,
         compiled_step: bool = False,
+        compiled: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -131,6 +133,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.dtype = dtype
         self.clip_norm = clip_norm
         self.compiled_step = compiled_step
+        self.compiled = compiled
 
     # -- what the subclasses decide ---------------------------------------
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
@@ -167,8 +170,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
         in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)
-        return self.network_.forward(X).astype(X.dtype, copy=False)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)  # finite, n_features_in_ wide
+        net = self.network_
+        outputs = net.forward_checked(cast_finite(X, net.dtype, "X"))  # not checked twice
+        return outputs.astype(X.dtype, copy=False)
 
     def to_onnx(self, path: str) -> None:
         """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
@@ -241,6 +246,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     "fit with warm_start=False to start afresh"
                 )
         net = self.network_
+        net.compiled = bool(self.compiled)  # how it runs may change between fits
         with threads_within_limit():  # under a memory limit, BLAS's threads fit it
             if isinstance(X, StreamedData):  # batches encoded as they are read
                 X.use_targets(lambda rows: self._encode_targets(rows, False, None))
@@ -393,6 +399,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(unpickled_state(state))
+        # the model file keeps the network and the rule, not how they run
         optimizer = getattr(self, "optimizer_", None)
-        if optimizer is not None and getattr(self, "compiled_step", False):
-            optimizer.compiled_step = True  # the model file keeps the rule, not how it runs
+        compiled = bool(getattr(self, "compiled", False))
+        if optimizer is not None and (compiled or getattr(self, "compiled_step", False)):
+            optimizer.compiled_step = True
+        if compiled and hasattr(self, "network_"):
+            self.network_.compiled = True

@@ -44,6 +44,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         (as :func:`backprop.build_network` places it everywhere).
     dtype: "float32", "float64", or None (X's float type).
     clip_norm: clip the gradients' global norm before each update (None = never).
+    compiled: the whole step's elementwise work as fused compiled passes (numba; the
+        same numbers to rounding, see docs/guides/speed-compiled.md), and predict's too.
     compiled_step: each update as one compiled pass (numba; the same numbers), for
         the stochastic solvers.
 

@@ -13,6 +13,7 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from backprop.jit import require_numba
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
 from backprop.optim.base import Optimizer
@@ -110,6 +111,7 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dtype": (_dtype, "None, 'float32' or 'float64'"),
     "clip_norm": (_clip, "None or a number > 0"),
     "compiled_step": (lambda v: isinstance(v, bool), "True or False"),
+    "compiled": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 
@@ -133,7 +135,7 @@ def optimizer_spec(params: dict[str, Any]) -> OptimizerSpec:
     and rmsprop take ``epsilon``, adam and adamw ``beta_1`` and ``beta_2``; the rest keep
     the library's defaults (adamw's weight decay 0.01: ``alpha`` is the objective's L2)."""
     solver, lr = params["solver"], float(params["learning_rate_init"])
-    compiled = bool(params.get("compiled_step", False))
+    compiled = bool(params.get("compiled_step", False) or params.get("compiled", False))
     if solver == "sgd":
         momentum = float(params["momentum"])
         nesterov = bool(params["nesterovs_momentum"]) and momentum > 0
@@ -148,7 +150,9 @@ def optimizer_spec(params: dict[str, Any]) -> OptimizerSpec:
 
 def make_optimizer(params: dict[str, Any]) -> Optimizer:
     """The library's optimizer for a stochastic solver, from the estimator's parameters,
-    its update compiled when ``compiled_step`` asks (numba)."""
+    its update compiled when ``compiled_step`` or ``compiled`` asks (numba)."""
+    if params.get("compiled_step", False) or params.get("compiled", False):
+        require_numba("compiled_step" if params.get("compiled_step") else "compiled")
     return build_optimizer(optimizer_spec(params))
 
 

@@ -40,14 +40,14 @@ def network_layers(spec: NetworkSpec) -> list[Layer]:
 def build_network(spec: NetworkSpec) -> Network:
     """The :class:`~backprop.Network` ``spec`` describes, with fresh weights from its seed."""
     return Network(network_layers(spec), loss=spec.loss, init=spec.init, seed=spec.seed,
-                   dtype=spec.dtype)
+                   dtype=spec.dtype, compiled=spec.compiled)
 
 
 def build_optimizer(spec: OptimizerSpec) -> Optimizer:
     """The :class:`~backprop.Optimizer` ``spec`` describes (fresh state)."""
     optimizer = OPTIMIZERS[spec.name](**spec.hyperparameters())
     if spec.compiled_step:
-        from backprop.optim.compiled import require_numba
+        from backprop.jit import require_numba
 
         require_numba("compiled_step")
         optimizer.compiled_step = True

@@ -54,6 +54,8 @@ class NetworkSpec:
         init: weight initialization, a name from :data:`backprop.nn.initializers.INIT_NAMES`.
         seed: the seed of the weights, the shuffling and the dropout masks (None: fresh).
         dtype: "float32" or "float64". Stored as the name.
+        compiled: the work between the matrix products as fused compiled passes (the
+            numba extra); the same numbers as the NumPy path (docs/guides/speed-compiled.md).
     """
 
     n_inputs: int
@@ -69,6 +71,7 @@ class NetworkSpec:
     init: str = "auto"
     seed: int | None = None
     dtype: str = "float32"
+    compiled: bool = False
 
     def __post_init__(self) -> None:
         for name in ("n_inputs", "n_outputs"):
@@ -88,7 +91,7 @@ class NetworkSpec:
                 raise OptionError(f"unknown loss {self.loss!r}; valid: {', '.join(loss_names())}")
         # the output layer and the loss together (softmax on one unit, ...)
         check_output_pairing(self.output, self.n_outputs, get_loss(self.loss))
-        for name in ("bias", "train_bias", "batch_norm"):
+        for name in ("bias", "train_bias", "batch_norm", "compiled"):
             with naming(name):
                 flag(getattr(self, name), name)
         with naming("dropout"):
@@ -163,6 +166,7 @@ class NetworkSpec:
             "init": self.init,
             "seed": self.seed,
             "dtype": self.dtype,
+            "compiled": self.compiled,
         }
 
 
