@@ -47,7 +47,7 @@ from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
 from backprop.nn.compiled_activations import WithActivationPasses
-from backprop.nn.initializers import get_initializer
+from backprop.nn.initializers import get_initializer, initial_bias
 from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
 
 if TYPE_CHECKING:
@@ -254,7 +254,8 @@ class Dense(WithActivationPasses, Layer):
         scheme = get_initializer(self.init or init, self.activation)
         self.W = scheme(rng, (self.n_out, self.n_in))
         if self._b is not None:
-            self._b[...] = 0.0
+            self._b[...] = initial_bias(self.init or init, self.activation, rng,
+                                        (self.n_out, self.n_in))
 
     def _bound(self, array: Array | None) -> Array:
         if array is None:
