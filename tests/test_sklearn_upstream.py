@@ -5,7 +5,8 @@ The module is read from the installed scikit-learn at test time
 ``MLPClassifier, MLPRegressor`` is replaced by backprop's, the source is
 executed as a module, and its test functions (with their parametrizations)
 become this module's. The tests listed in :data:`LEFT_OUT` are not run, each
-for the reason given beside it.
+for the reason given beside it; those in :data:`NOT_YET` run as strict expected
+failures, for what the estimators do not take yet.
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ LEFT_OUT: dict[str, str] = {
     "test_gradient": "calls scikit-learn's private _loss_grad_lbfgs",
     "test_learning_rate_warmstart": "reads scikit-learn's private _optimizer.learning_rate",
     "test_adaptive_learning_rate": "reads scikit-learn's private _optimizer.learning_rate",
+}
+
+#: test name → what the estimators do not take yet (the test is a strict expected failure).
+NOT_YET: dict[str, str] = {
+    "test_sparse_matrices": "sparse X (scipy.sparse CSR/CSC) is not taken yet",
+    "test_mlp_sample_weight_with_early_stopping": "fit's sample_weight is not taken yet",
+    "test_mlp_vs_poisson_glm_equivalent": "MLPRegressor has no loss='poisson' yet",
 }
 
 
@@ -56,12 +64,16 @@ _UPSTREAM_TESTS: dict[str, Any] = {
     if name.startswith("test_") and callable(value)
 }
 globals().update(
-    {name: test for name, test in _UPSTREAM_TESTS.items() if name not in LEFT_OUT}
+    {
+        name: pytest.mark.xfail(reason=NOT_YET[name], strict=True)(test)
+        if name in NOT_YET else test
+        for name, test in _UPSTREAM_TESTS.items() if name not in LEFT_OUT
+    }
 )
 
 
 def test_the_left_out_tests_still_exist_upstream() -> None:
-    assert set(LEFT_OUT) <= set(_UPSTREAM_TESTS)
+    assert set(LEFT_OUT) | set(NOT_YET) <= set(_UPSTREAM_TESTS)
 
 
 def test_the_upstream_module_runs_on_backprop() -> None:

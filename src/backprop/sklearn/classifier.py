@@ -128,7 +128,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         if first and classes is None and (y is None or type_of_target(y) != "multilabel-indicator"):
             raise ValueError("classes must be given on the first call to partial_fit")
         if not first and classes is not None and (
-            type_of_target(y) != "multilabel-indicator"
+            (y is None or type_of_target(y) != "multilabel-indicator")
             and not np.array_equal(self.classes_, unique_labels(classes))
         ):
             raise ValueError(
