@@ -546,3 +546,20 @@ def test_a_diverging_fit_raises_scikit_learns_value_error_or_keeps_the_best_epoc
         reg.fit(X, y.astype(float))
     assert reg.validation_scores_ is not None and np.isnan(reg.validation_scores_[-1])
     assert np.isfinite(reg.network_.params).all() and np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize("estimator", [MLPClassifier((8,), max_iter=5, random_state=0),
+                                       MLPRegressor((8,), max_iter=5, random_state=0)])
+def test_the_estimators_go_to_torch(estimator: MLPClassifier | MLPRegressor) -> None:
+    torch = pytest.importorskip("torch")
+    X, y = blobs()
+    fitted = quiet_fit(estimator, X, y if isinstance(estimator, MLPClassifier) else X[:, 0])
+    module = fitted.to_torch().eval()
+    with torch.no_grad():
+        outputs = module(torch.from_numpy(X)).numpy()
+    if isinstance(fitted, MLPClassifier):
+        np.testing.assert_allclose(outputs, fitted.predict_proba(X), rtol=1e-10, atol=1e-12)
+    else:
+        np.testing.assert_allclose(outputs[:, 0], fitted.predict(X), rtol=1e-10, atol=1e-12)
+    with pytest.raises(NotFittedError):
+        type(estimator)().to_torch()

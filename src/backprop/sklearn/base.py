@@ -197,6 +197,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self)
         self.network_.to_onnx(path)
 
+    def to_torch(self) -> Any:
+        """``network_`` as a ``torch.nn.Sequential``, weights copied, in training mode
+        (see :meth:`backprop.Network.to_torch`; ``.eval()`` it for inference). Its output
+        is the output activations a^[L]: for a binary classifier the positive class's
+        probability, the second column of :meth:`predict_proba`."""
+        check_is_fitted(self)
+        return self.network_.to_torch()
+
     @property
     def _dense_layers(self) -> list[Dense]:
         check_is_fitted(self)
