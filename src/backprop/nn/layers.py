@@ -311,12 +311,7 @@ class Dense(WithActivationPasses, Layer):
         W = self.W
         z, a = self._work_arrays(a_prev.shape[0], W.dtype)[:2]
         # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
-        if training or W.dtype != np.float32:
-            np.matmul(a_prev, W.T, out=z)
-        else:  # inference in float32: summed in float64, so that a sample's prediction
-            # does not depend on the batch it is in (BLAS's float32 kernels sum in an order
-            # that does), then rounded once to float32
-            z[...] = np.matmul(a_prev, W.T, dtype=np.float64)
+        np.matmul(a_prev, W.T, out=z)
         # + b^[l], then a^[l] = σ(z^[l]): σ's passes (one pass on the compiled path)
         self.passes.add_bias_and_activate(z, self._b, a)
         self.a_prev, self.z, self.a = a_prev, z, a
