@@ -41,11 +41,12 @@ def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     return 1, "sigmoid", "binary_cross_entropy" if setup.loss == "auto" else setup.loss
 
 
-def build_network(setup: Setup, n_classes: int) -> Network:
-    """The setup's network with fresh weights from its seed and initialization."""
+def build_network(setup: Setup, n_classes: int, n_inputs: int | None = None) -> Network:
+    """The setup's network with fresh weights from its seed and initialization; it takes the
+    chosen features, or ``n_inputs`` columns of one's own data."""
     units, activation, loss = output_head(setup, n_classes)
     layers: list[Layer] = []
-    width = len(setup.features)
+    width = len(setup.features) if n_inputs is None else n_inputs
     for size in setup.layers:
         layers.append(Dense(width, size, activation=setup.activation))
         if setup.dropout > 0:
