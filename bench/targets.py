@@ -6,8 +6,14 @@ alone, at the rate np.matmul reaches on exactly its shapes (the median of
 the probe's rounds, taken in turns with the systems). A demanded time below
 that floor cannot be reached on this machine without doing fewer FLOPs.
 
-The recipe target (98.0% test accuracy within 2.5 s of training) is
-measured by bench/recipe.py and is not in a run's JSON, so it is not checked here.
+The targets of the compiled path are checked on the system ``backprop+compiled``
+(``Network(compiled=True)``), which a run must include (``--systems
+backprop,backprop+compiled,...``); without it they read "not measured". The
+NumPy engine's own target is checked on ``backprop``.
+
+The recipe target (98.0% test accuracy within 2.0 s of training with
+``--compiled``) is measured by bench/recipe.py and is not in a run's JSON, so it
+is not checked here.
 """
 
 from __future__ import annotations
@@ -21,32 +27,37 @@ from bench.workloads import HEADLINE
 FAST_PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax")
 #: Every peer, for inference.
 INFERENCE_PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
+#: The system the compiled path's targets are checked on, and the NumPy engine's.
+COMPILED = "backprop+compiled"
+NUMPY = "backprop"
 HEADLINE_VS_TORCH_FUSED = 0.6
 ONLINE_SPEEDUP = 2.0
 PEAK_RSS_MIB = 300.0
 IMPORT_S = 0.2
-FLOP_BOUND_FRACTION = 0.8
+FLOP_BOUND_FRACTION = 0.6
 #: The default MNIST recipe (bench/recipe.py): this test accuracy for every seed...
 RECIPE_ACCURACY = 0.98
-#: ... within this many seconds of training on a 2-core machine.
-RECIPE_SECONDS = 2.5
+#: ... within this many seconds of training on a 2-core machine, with --compiled.
+RECIPE_SECONDS = 2.0
 
 # key -> what the target asks, in the words of the report
 TARGETS: dict[str, str] = {
-    "vs-fastest": "every workload at least as fast as the fastest of torch, torch-fused "
-    "and jax (ratio ≤ 1)",
-    "headline": f"headline epoch ≤ {HEADLINE_VS_TORCH_FUSED:g} × torch-fused's",
-    "flop-fraction": f"headline FLOP-bound fraction ≥ {FLOP_BOUND_FRACTION:g}",
-    "online": f"online learning (batch 1) ≥ {ONLINE_SPEEDUP:g}× torch-fused's samples/s",
-    "inference": "inference at least as fast as the fastest peer at every workload",
-    "rss": f"peak RSS of the headline ≤ {PEAK_RSS_MIB:g} MiB",
+    "vs-fastest": "compiled: every workload at least as fast as the fastest of torch, "
+    "torch-fused and jax (ratio ≤ 1)",
+    "numpy-vs-torch": "NumPy engine: every workload at least as fast as default torch",
+    "headline": f"compiled: headline epoch ≤ {HEADLINE_VS_TORCH_FUSED:g} × torch-fused's",
+    "flop-fraction": f"compiled: headline FLOP-bound fraction ≥ {FLOP_BOUND_FRACTION:g}",
+    "online": f"compiled: online learning (batch 1) ≥ {ONLINE_SPEEDUP:g}× torch-fused's "
+    "samples/s",
+    "inference": "compiled: inference at least as fast as the fastest peer at every workload",
+    "rss": f"compiled: peak RSS of the headline ≤ {PEAK_RSS_MIB:g} MiB (numba imported)",
     "import": f"`import backprop` ≤ {IMPORT_S:g} s",
 }
 # Targets checked on every workload they apply to (the others on one workload).
-PER_WORKLOAD: tuple[str, ...] = ("vs-fastest", "inference")
+PER_WORKLOAD: tuple[str, ...] = ("vs-fastest", "numpy-vs-torch", "inference")
 RECIPE = (
-    f"the default MNIST recipe to ≥ {RECIPE_ACCURACY:.1%} test accuracy in ≤ "
-    f"{RECIPE_SECONDS:g} s of training"
+    f"the default MNIST recipe with --compiled to ≥ {RECIPE_ACCURACY:.1%} test accuracy in "
+    f"≤ {RECIPE_SECONDS:g} s of training"
 )
 
 
@@ -69,6 +80,7 @@ class Check:
     measured_s: float | None = None
     demanded_s: float | None = None
     floor_s: float | None = None
+    system: str = COMPILED
 
     @property
     def met(self) -> bool | None:
@@ -113,9 +125,10 @@ def fastest(
     return name, float(seconds)
 
 
-def backprop_epoch_s(entry: dict[str, Any]) -> float | None:
-    """backprop's median s/epoch on the workload, or None when it did not run."""
-    return _epoch_s(entry, "backprop")
+def backprop_epoch_s(entry: dict[str, Any], system: str = NUMPY) -> float | None:
+    """backprop's (or ``system``'s) median s/epoch on the workload, or None when it did not
+    run."""
+    return _epoch_s(entry, system)
 
 
 def floor_s(entry: dict[str, Any]) -> float | None:
@@ -125,10 +138,11 @@ def floor_s(entry: dict[str, Any]) -> float | None:
 
 
 def _time_check(
-    target: str, entry: dict[str, Any], peer: str | None, peer_s: float | None, limit: float
+    target: str, entry: dict[str, Any], peer: str | None, peer_s: float | None, limit: float,
+    system: str = COMPILED,
 ) -> Check:
-    """backprop's s/epoch against ``limit`` × the peer's s/epoch."""
-    measured = _epoch_s(entry, "backprop")
+    """``system``'s s/epoch against ``limit`` × the peer's s/epoch."""
+    measured = _epoch_s(entry, system)
     return Check(
         target,
         entry["workload"]["name"],
@@ -138,25 +152,27 @@ def _time_check(
         measured_s=measured,
         demanded_s=None if peer_s is None else limit * peer_s,
         floor_s=floor_s(entry),
+        system=system,
     )
 
 
-def _headline_checks(entry: dict[str, Any], bp: dict[str, Any] | None) -> list[Check]:
-    """The headline's own targets: 0.6× torch-fused, its peak RSS, its FLOP-bound fraction."""
+def _headline_checks(entry: dict[str, Any], compiled: dict[str, Any] | None) -> list[Check]:
+    """The headline's own targets, on the compiled path: 0.6× torch-fused, its peak RSS,
+    its FLOP-bound fraction."""
     name = entry["workload"]["name"]
     floor = floor_s(entry)
     fused = _epoch_s(entry, "torch-fused")
     return [
         _time_check("headline", entry, "torch-fused", fused, HEADLINE_VS_TORCH_FUSED),
-        Check("rss", name, None if bp is None else bp["peak_rss_mib"], PEAK_RSS_MIB),
+        Check("rss", name, None if compiled is None else compiled["peak_rss_mib"], PEAK_RSS_MIB),
         Check(
             "flop-fraction",
             name,
-            None if bp is None else bp.get("gemm_fraction"),
+            None if compiled is None else compiled.get("gemm_fraction"),
             FLOP_BOUND_FRACTION,
             at_least=True,
-            measured_s=_epoch_s(entry, "backprop"),
-            # the fraction is floor ÷ epoch time: it demands floor ÷ 0.8 per epoch
+            measured_s=_epoch_s(entry, COMPILED),
+            # the fraction is floor ÷ epoch time: it demands floor ÷ 0.6 per epoch
             demanded_s=None if floor is None else floor / FLOP_BOUND_FRACTION,
             floor_s=floor,
         ),
@@ -168,18 +184,21 @@ def checks(doc: dict[str, Any]) -> list[Check]:
     out: list[Check] = []
     for entry in doc["workloads"]:
         w = entry["workload"]
-        bp = _ok(entry, "backprop")
+        compiled = _ok(entry, COMPILED)
         peer, peer_s = fastest(entry, "epoch", FAST_PEERS)
         out.append(_time_check("vs-fastest", entry, peer, peer_s, 1.0))
+        torch_s = _epoch_s(entry, "torch")
+        out.append(_time_check("numpy-vs-torch", entry, "torch", torch_s, 1.0, system=NUMPY))
         if w["name"] == HEADLINE:
-            out += _headline_checks(entry, bp)
+            out += _headline_checks(entry, compiled)
         elif w["batch_size"] == 1:
             # same samples per epoch for every system: k× the samples/s is 1/k of the time
             fused = _epoch_s(entry, "torch-fused")
             out.append(_time_check("online", entry, "torch-fused", fused, 1 / ONLINE_SPEEDUP))
         infer_name, infer_s = fastest(entry, "inference", INFERENCE_PEERS)
-        ratio = bp["inference_s"] / infer_s if bp is not None and infer_s is not None else None
+        ratio = (compiled["inference_s"] / infer_s
+                 if compiled is not None and infer_s is not None else None)
         out.append(Check("inference", w["name"], ratio, 1.0, peer=infer_name))
     imported = doc["meta"].get("import_s", {}).get("backprop", {})
-    out.append(Check("import", "–", imported.get("min"), IMPORT_S))
+    out.append(Check("import", "–", imported.get("min"), IMPORT_S, system=NUMPY))
     return out

@@ -55,6 +55,7 @@ class LabServer:
     process: subprocess.Popen[str]
     url: str
     output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     @property
     def origin(self) -> str:
@@ -65,7 +66,8 @@ class LabServer:
         return self.origin.replace("http://", "ws://") + f"/ws/{page}"
 
     def stop(self) -> int:
-        """Ctrl-C, as a user would; the exit status."""
+        """Ctrl-C, as a user would; the exit status. Once it returns, ``output`` holds
+        everything the server printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
             try:
@@ -73,6 +75,8 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.reader is not None:
+            self.reader.join(timeout=15)
         return self.process.returncode
 
 
@@ -105,7 +109,7 @@ def start_lab(*options: str, timeout: float = 30.0, cwd: Path = ROOT) -> LabServ
     if not found:
         process.kill()
         raise RuntimeError(f"backprop lab printed no URL: {''.join(lines)!r}")
-    return LabServer(process, found[0], lines)
+    return LabServer(process, found[0], lines, reader)
 
 
 @pytest.fixture
@@ -157,8 +161,11 @@ def lab_page(lab_server: LabServer, chromium: Any) -> Iterator[Callable[[str], A
     pages: list[Any] = []
     problems: list[str] = []
 
-    def open_page(name: str, width: int = 1400, height: int = 950) -> Any:
+    def open_page(name: str, width: int = 1400, height: int = 950,
+                  init_script: str | None = None) -> Any:
         context = chromium.new_context(viewport={"width": width, "height": height})
+        if init_script is not None:
+            context.add_init_script(init_script)
         contexts.append(context)
         page = context.new_page()
         page.add_init_script(CSP_WATCH)

@@ -88,14 +88,14 @@ def test_the_recipes_are_explained(recipes: ModuleType) -> None:
 
 def test_the_recipes_export_to_onnx_and_the_activation_to_torch(
         recipes: ModuleType, tmp_path: Path) -> None:
-    onnxruntime = pytest.importorskip("onnxruntime", reason="pip install 'backprop[onnx]'")
+    onnxruntime = pytest.importorskip("onnxruntime", reason="pip install 'backprop-mlp[onnx]'")
     X, _ = xor()
     net = network(recipes)
     net.to_onnx(tmp_path / "net.onnx")
     session = onnxruntime.InferenceSession(str(tmp_path / "net.onnx"))
     (output,) = session.run(None, {session.get_inputs()[0].name: X.astype(np.float32)})
     np.testing.assert_allclose(output, net.forward(X), rtol=1e-5, atol=1e-6)
-    torch = pytest.importorskip("torch", reason="pip install 'backprop[bench]'")
+    torch = pytest.importorskip("torch", reason="pip install 'backprop-mlp[bench]'")
     plain = bp.Network([bp.Dense(2, 3, activation="softplus"), bp.Dense(3, 1)], seed=0)
     with torch.no_grad():
         out = plain.to_torch()(torch.from_numpy(X.astype(np.float32))).numpy()

@@ -146,11 +146,13 @@ def test_config_values_reach_each_command(tmp_path: Path) -> None:
     o = declared("export").from_args(args)
     assert (o.values(), o.given) == ({"model": "m.npz", "format": "onnx", "out": "m.x"},
                                      {"format", "out"})
-    config.write_text('port = 0\nidle-timeout = 5\nopen = true\nimports = ["mine"]\n')
+    config.write_text('port = 0\nidle-timeout = 5\nopen = true\nimports = ["mine"]\n'
+                      'course-url = "https://example.org/backprop"\n')
     o = declared("lab").from_args(entry.build_parser().parse_args(["lab", "--config",
                                                                    str(config)]))
     assert o.values() == {"host": "127.0.0.1", "port": 0, "open": True, "idle_timeout": 5.0,
-                          "imports": ["mine"], "allow_origins": [], "require_token": False,
+                          "course_url": "https://example.org/backprop", "imports": ["mine"],
+                          "allow_origins": [], "require_token": False,
                           "max_sessions": DEFAULT_MAX_SESSIONS,
                           "max_sessions_per_client": DEFAULT_MAX_SESSIONS_PER_CLIENT}
 

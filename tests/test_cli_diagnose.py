@@ -271,12 +271,18 @@ def test_batch_norm_columns_start_from_the_same_weights() -> None:
     net = bp.Network([bp.Dense(3, 5, activation="relu"), bp.Dense(5, 5, activation="relu"),
                       bp.Dense(5, 2, activation="softmax")], loss="cross_entropy", seed=4)
     normed = with_batch_norm(net)
+    # batch norm placed as everywhere: Dense without bias → BatchNorm → σ
     assert [type(layer).__name__ for layer in normed.layers] == [
-        "Dense", "BatchNorm", "Dense", "BatchNorm", "Dense"]
+        "Dense", "BatchNorm", "ActivationLayer", "Dense", "BatchNorm", "ActivationLayer", "Dense"]
     before = [layer for layer in net.layers if isinstance(layer, bp.Dense)]
     after = [layer for layer in normed.layers if isinstance(layer, bp.Dense)]
     for old, new in zip(before, after, strict=True):
-        assert np.array_equal(old.W, new.W) and np.array_equal(old.b, new.b)
+        assert np.array_equal(old.W, new.W)
+    assert [layer.b is None for layer in after] == [True, True, False]
+    assert np.array_equal(before[-1].b, after[-1].b)
+    sigmas = [layer.activation.name for layer in normed.layers
+              if isinstance(layer, bp.ActivationLayer)]
+    assert sigmas == ["relu", "relu"]
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from backprop.cli import main
 from backprop.nn.activations import activation_names
 from backprop.nn.layer_kinds import layer_kind_names
 
-onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
-ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop[onnx]'")
+onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop-mlp[onnx]'")
+ort = pytest.importorskip("onnxruntime", reason="the check runs onnxruntime: pip install 'backprop-mlp[onnx]'")
 torch = pytest.importorskip("torch", reason="PyTorch exchange needs PyTorch: pip install torch")
 
 #: float32: the graph, torch and NumPy sum in other orders

@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 from starlette.testclient import WebSocketDenialResponse
 

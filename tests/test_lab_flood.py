@@ -27,7 +27,7 @@ import pytest
 
 from lab_fixtures import rss_mib, start_lab
 
-pytest.importorskip("starlette", reason="the lab needs the extra backprop[lab]")
+pytest.importorskip("starlette", reason="the lab needs the extra backprop-mlp[lab]")
 pytest.importorskip("websockets.asyncio.client", reason="the load test needs websockets")
 from websockets.asyncio import client as websockets_client
 from websockets.exceptions import ConnectionClosed

@@ -146,11 +146,11 @@ def test_the_verdict_pattern_finds_what_the_pages_once_did() -> None:
 
 def test_the_wheel_carries_every_static_file() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = config["tool"]["setuptools"]["package-data"]["backprop.lab"]
+    patterns = config["tool"]["setuptools"]["package-data"]["backprop"]  # relative to src/backprop
     static = [path for path in LAB.rglob("*") if path.is_file() and "static" in path.parts]
     assert len(static) >= 3 * len(PAGES) + 3  # each page's html, js, css; the shared three
     for path in static:
-        relative = path.relative_to(LAB).as_posix()
+        relative = path.relative_to(LAB.parent).as_posix()
         assert any(fnmatch.fnmatch(relative, pattern) and
                    relative.count("/") == pattern.count("/") for pattern in patterns), relative
 

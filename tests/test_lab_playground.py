@@ -119,7 +119,8 @@ def test_every_data_set_trains_with_its_head(dataset: str) -> None:
     net = page.run.net
     assert net.n_inputs == 7
     expected = {"three-class": (3, "softmax", "cross_entropy"),
-                "regression": (1, "linear", "mse")}.get(dataset, (1, "sigmoid",
+                "regression": (1, "linear", "mse"),
+                "regression-plane": (1, "linear", "mse")}.get(dataset, (1, "sigmoid",
                                                                   "binary_cross_entropy"))
     assert (net.n_outputs, net.output_layer.activation.name, net.loss.name) == expected
     before = page.readouts["loss_train"]
@@ -149,11 +150,12 @@ def test_zero_initialization_keeps_hidden_units_identical() -> None:
 
 def test_optimizers_and_l2_are_the_library_ones() -> None:
     made = {name: build_optimizer(Setup(optimizer=name, l2=0.01))  # type: ignore[arg-type]
-            for name in ("sgd", "momentum", "nesterov", "rmsprop", "adam")}
+            for name in ("sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw")}
     assert isinstance(made["sgd"], bp.SGD) and made["sgd"].momentum == 0
     assert isinstance(made["momentum"], bp.SGD) and made["momentum"].momentum == 0.9
     assert isinstance(made["nesterov"], bp.SGD) and made["nesterov"].nesterov
     assert isinstance(made["rmsprop"], bp.RMSProp) and isinstance(made["adam"], bp.Adam)
+    assert isinstance(made["adamw"], bp.AdamW)  # its weight decay the L2 rate, decoupled
     assert all(optimizer.weight_decay == 0.01 for optimizer in made.values())
 
 
@@ -187,7 +189,7 @@ def test_stop_conditions_pause_the_run() -> None:
     assert page.run.epoch == 2 and "2 epochs" in page.status()
 
 
-def test_lr_10_sgd_on_spirals_diverges_rewinds_and_finds_a_stable_lr() -> None:
+def test_lr_10_sgd_on_spirals_diverges_rewinds_and_finds_a_suggested_lr() -> None:
     page = page_with(dataset="spirals", optimizer="sgd", lr=10.0)
     step(page, 2000)
     divergence = page.run.divergence
@@ -200,8 +202,8 @@ def test_lr_10_sgd_on_spirals_diverges_rewinds_and_finds_a_stable_lr() -> None:
     assert np.array_equal(replay.run.net.params, page.run.net.params)
     assert replay.run.train_loss() <= BLOWUP * replay.run.start_loss
     # the stable lr keeps the next steps going from that very state
-    assert divergence.stable_lr is not None and divergence.stable_lr < 10
-    replay.run.optimizer.lr = divergence.stable_lr
+    assert divergence.suggested_lr is not None and divergence.suggested_lr < 10
+    replay.run.optimizer.lr = divergence.suggested_lr
     assert all(replay.run.step() for _ in range(STABILITY_STEPS))
     json.dumps(page.state(), allow_nan=False)
 
@@ -454,35 +456,43 @@ def test_the_server_says_which_entries_pass_the_check(monkeypatch: pytest.Monkey
 
 
 def test_rewinding_recomputes_the_step_the_run_passed_through() -> None:
-    from backprop.lab.playground.protocol import Rewind
+    from backprop.lab.playground.protocol import Branch, Rewind
     from backprop.lab.playground.replay import MAX_SNAPSHOTS
 
     page = page_with(dropout=0.1, optimizer="adam", lr=0.02)
     seen = {}
     for target in range(0, 600):
-        if target in (0, 37, 120, 333):
+        if target in (0, 37, 120, 333, 450):
             seen[target] = (page.run.net.params.copy(), page.readouts["loss_test"])
         if target == 200:
             page.handle(SetWeight(type="set_weight", layer=0, row=0, col=0, value=2.0))
         step(page, 1)
     assert len(page.replay.snapshots) <= MAX_SNAPSHOTS and page.replay.first == 0
-    end = page.run.net.params.copy()
-    for target in (333, 120, 37):  # 333: the edit at 200 made again on the way
+    end, history = page.run.net.params.copy(), [list(row) for row in page.history]
+    # back, back, then forward past the edit at 200 (made again on the way): each the step
+    # the run passed through, and the history to step 600 kept all along
+    for target in (333, 120, 37, 450):
         page.handle(Rewind(type="rewind", step=target))
         assert page.run.steps == target
         assert np.array_equal(page.run.net.params, seen[target][0])
         assert page.readouts["loss_test"] == seen[target][1]
-        assert page.history[-1][0] == target
-    # going back drops the later edit: from 37 the run goes on as one never edited
-    assert page.run.edits == []
+        assert page.history == history and page.state()["replay"]["latest"] == 600
+        assert page.state()["replay"]["viewing"] and f"step {target} of 600" in page.status()
+    page.handle(Rewind(type="rewind", step=600))  # the latest step, as it was
+    assert np.array_equal(page.run.net.params, end) and not page.replay.viewing
+    assert len(page.run.edits) == 1
+    with pytest.raises(FieldError) as error:
+        page.handle(Rewind(type="rewind", step=601))  # not reached yet
+    assert error.value.field == "step"
+    # branching drops what came after: from 37 the run goes on as one never edited
+    page.handle(Rewind(type="rewind", step=37))
+    page.handle(Branch(type="branch"))
+    assert page.run.edits == [] and page.history[-1][0] == 37 and not page.replay.viewing
     step(page, 600 - 37)
     plain = page_with(dropout=0.1, optimizer="adam", lr=0.02)
     step(plain, 600)
     assert np.array_equal(page.run.net.params, plain.run.net.params)
     assert not np.array_equal(page.run.net.params, end)
-    with pytest.raises(FieldError) as error:
-        page.handle(Rewind(type="rewind", step=601))  # not reached yet
-    assert error.value.field == "step"
 
 
 def test_the_loss_surface_is_the_networks_loss_on_the_plane_with_the_path() -> None:

@@ -44,6 +44,12 @@ def pixels(page: Any, testid: str) -> str:
         f"() => document.querySelector('[data-testid=\"{testid}\"]').toDataURL()"))
 
 
+def next_frame(page: Any) -> None:
+    """Wait until the page has drawn what it has received (two animation frames)."""
+    page.evaluate("() => new Promise((done) => requestAnimationFrame("
+                  "() => requestAnimationFrame(done)))")
+
+
 def wait_setup(page: Any, field: str, expected: object) -> None:
     page.wait_for_function(
         f"(v) => JSON.stringify(window.backpropLab.state().setup.{field}) === JSON.stringify(v)",
@@ -109,7 +115,7 @@ def test_dataset_lr_activation_and_layers_take_effect(lab_page: Callable[..., An
     page.get_by_test_id("pg-add-layer").click()
     wait_setup(page, "layers", [4, 4, 4])
     assert len(state(page)["network"]["layers"]) == 4
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert pixels(page, "pg-network-canvas") != network_before
     page.get_by_test_id("pg-remove-layer").click()
     page.get_by_test_id("pg-remove-layer").click()
@@ -152,18 +158,18 @@ def test_backward_view_paints_gradients_that_change_with_training(
     page = lab_page("playground")
     forward = pixels(page, "pg-network-canvas")
     page.get_by_test_id("pg-view").select_option("backward")
-    page.wait_for_timeout(200)
+    next_frame(page)
     backward = pixels(page, "pg-network-canvas")
     assert backward != forward
     gradients = state(page)["network"]["layers"][0]["dW"]
     steps(page, 30)
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert state(page)["network"]["layers"][0]["dW"] != gradients
     assert pixels(page, "pg-network-canvas") != backward
     assert "∂L/∂w" in page.locator("#network-legend").inner_text()
 
 
-def test_lr_10_on_spirals_diverges_is_rewound_and_marks_a_stable_lr(
+def test_lr_10_on_spirals_diverges_is_rewound_and_marks_a_suggested_lr(
         lab_page: Callable[..., Any]) -> None:
     page = lab_page("playground")
     page.get_by_test_id("pg-dataset").select_option("spirals")
@@ -181,10 +187,18 @@ def test_lr_10_on_spirals_diverges_is_rewound_and_marks_a_stable_lr(
     assert shown["step"] == shown["diverged_at"] - 1  # rewound to the last good step
     for testid in READOUTS:
         assert math.isfinite(value(page, testid)), testid
-    stable = float(page.get_by_test_id("pg-stable-lr").get_attribute("data-value"))
-    assert 0 < stable < 10 and stable == shown["stable_lr"]
-    assert page.get_by_test_id("pg-stable-lr").is_visible()
-    assert re.search(r"diverged at step \d+", page.get_by_test_id("pg-status").inner_text())
+    suggested = float(page.get_by_test_id("pg-suggested-lr").get_attribute("data-value"))
+    assert 0 < suggested < 10 and suggested == shown["suggested_lr"]
+    assert page.get_by_test_id("pg-suggested-lr").is_visible()
+    status = page.get_by_test_id("pg-status").inner_text()
+    assert re.search(r"diverged at step \d+", status) and "lowers the training loss" in status
+    assert not re.search(r"×1(?![\d.])", status)
+    # play again as it is: the page says what to do instead of doing nothing
+    page.get_by_test_id("pg-play").click()
+    page.wait_for_function("() => window.backpropLab.lastError && "
+                           "window.backpropLab.lastError.field === 'lr'")
+    assert "lower lr (to" in page.get_by_test_id("pg-error").inner_text()
+    assert not state(page)["playing"]
 
 
 def test_exported_script_prints_the_same_test_loss(lab_page: Callable[..., Any],
@@ -243,7 +257,7 @@ def test_click_an_edge_to_explain_and_edit_it_and_paint_the_check(
     page.wait_for_function("() => window.backpropLab.state().gradient_check")
     assert page.get_by_test_id("pg-check-verdict").inner_text() == "PASS"
     page.get_by_test_id("pg-paint-check").check()
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert pixels(page, "pg-network-canvas") != before
 
 
@@ -251,6 +265,7 @@ def test_classroom_link_hides_and_locks_controls(lab_page: Callable[..., Any]) -
     page = lab_page("playground?dataset=xor&layers=3&hide=lr,optimizer&lock=1")
     wait_setup(page, "dataset", "xor")
     wait_setup(page, "layers", [3])
+    page.wait_for_function("() => (window.backpropLab.state().locked || []).includes('layers')")
     assert not page.get_by_test_id("pg-lr").is_visible()
     assert not page.get_by_test_id("pg-optimizer").is_visible()
     assert page.get_by_test_id("pg-dataset").is_disabled()
@@ -286,7 +301,7 @@ def test_the_loss_surface_is_drawn_with_its_path(lab_page: Callable[..., Any]) -
     page.wait_for_function("() => window.backpropLab.state().surface")
     surface = state(page)["surface"]
     assert len(surface["path"]) >= 2 and surface["path"][-1] == pytest.approx([0, 0], abs=1e-9)
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert pixels(page, "pg-surface-canvas") != blank
     # the middle of the grid is the current weights: the training loss on show
     centre = surface["losses"][len(surface["losses"]) // 2]
@@ -301,11 +316,11 @@ def test_batch_modes_and_ab_compare_are_drawn(lab_page: Callable[..., Any]) -> N
     page.wait_for_function("() => window.backpropLab.state().batch_modes")
     modes = state(page)["batch_modes"]["modes"]
     assert [mode["updates_per_epoch"] for mode in modes] == [100, 10, 1]
-    page.wait_for_timeout(200)
+    next_frame(page)
     by_epochs = pixels(page, "pg-batch-canvas")
     assert by_epochs != blank
     page.get_by_test_id("pg-batch-axis").select_option("updates")
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert pixels(page, "pg-batch-canvas") != by_epochs
     # A/B: B with lr 0.5 keeps step with A
     page.get_by_test_id("pg-compare-field").select_option("lr")
@@ -318,7 +333,7 @@ def test_batch_modes_and_ab_compare_are_drawn(lab_page: Callable[..., Any]) -> N
     assert value(page, "pg-compare-step") == 30
     assert value(page, "pg-compare-loss-test") != value(page, "pg-loss-test")
     assert "lr = 0.5" in page.get_by_test_id("pg-compare-label").inner_text()
-    page.wait_for_timeout(200)
+    next_frame(page)
     assert pixels(page, "pg-boundary-canvas") != before
     page.get_by_test_id("pg-compare-stop").click()
     page.wait_for_function("() => window.backpropLab.state().compare === null")

@@ -63,6 +63,15 @@ def test_the_first_frame_is_the_full_state(playground: Socket) -> None:
     ({"type": "add_point", "x1": 1e6, "x2": 0}, "x1"),
     ({"type": "load_csv", "text": "a,b\n"}, "text"),
     ({"type": "load_model", "data": "%%%"}, "data"),
+    ({"type": "configure", "activations": ["relu", "relu", "relu"]}, "activations"),
+    ({"type": "configure", "l1": -0.1}, "l1"),
+    ({"type": "configure", "dataset": "regression-cube"}, "dataset"),
+    ({"type": "change_layer", "layer": 0, "units_by": 99}, "units_by"),
+    ({"type": "change_layer", "layer": 0, "units_by": 13}, "units_by"),
+    ({"type": "change_layer", "layer": 0, "activation": "softmax"}, "activation"),
+    ({"type": "toggle_feature", "name": "x9", "on": True}, "name"),
+    ({"type": "lock", "fields": ["colour"]}, "fields.0"),
+    ({"type": "branch"}, "type"),
     ({"type": "explode"}, "type"),
     ({"lr": 1}, "type"),
 ])
@@ -123,3 +132,17 @@ def test_two_sessions_are_independent(client: TestClient) -> None:
         assert first.ask({"type": "step", "count": 4})["step"] == 4
         state = second.ask({"type": "ping"})
         assert state["setup"]["dataset"] == "circles" and state["step"] == 0
+
+
+def test_a_lock_holds_for_the_rest_of_the_session(playground: Socket) -> None:
+    assert playground.ask({"type": "lock", "fields": ["lr", "weights"]})["locked"] == [
+        "lr", "weights"]
+    refused = playground.ask({"type": "configure", "lr": 2.0})
+    assert refused["type"] == "error" and refused["field"] == "lr"
+    refused = playground.ask({"type": "set_weight", "layer": 0, "row": 0, "col": 0, "value": 1.0})
+    assert refused["field"] == "value" and "locked" in refused["message"]
+    assert playground.ask({"type": "configure", "optimizer": "adam"})["setup"]["optimizer"] == \
+        "adam"
+    assert playground.ask({"type": "unlock"})["field"] == "type"
+    assert playground.ask({"type": "lock"})["locked"][-2:] == ["data", "weights"]
+    assert playground.ask({"type": "ping"})["setup"]["lr"] == 0.1

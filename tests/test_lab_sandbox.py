@@ -536,7 +536,7 @@ def test_a_broken_rule_that_cannot_apply_says_why() -> None:
     sandbox = Sandbox("classic-231")
     sandbox.set_rule("transpose-W")
     broken = sandbox.state()["broken"]
-    assert broken["values"] == {} and broken["error"].startswith("Transpose-W needs square")
+    assert broken["values"] == {} and broken["error"].startswith("Transpose-W at layer 2: W δ in place of Wᵀ δ needs square")
 
 
 def test_the_state_lists_the_equations_and_tags_every_number_with_its_own() -> None:

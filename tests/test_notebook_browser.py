@@ -29,7 +29,9 @@ import pytest
 from lab_fixtures import ARTIFACTS, ROOT
 
 pytest.importorskip("anywidget", reason="the widgets need the extra backprop-mlp[notebook]")
-nbformat = pytest.importorskip("nbformat", reason="writing the notebooks needs nbformat")
+pytest.importorskip("nbformat", reason="writing the notebooks needs nbformat")
+
+import nbformat
 
 import backprop as bp
 from backprop.teaching.answers import step_values

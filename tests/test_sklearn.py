@@ -171,7 +171,12 @@ def test_the_library_parameters_shape_the_network() -> None:
     clf = quiet_fit(MLPClassifier((6, 5), batch_norm=True, dropout=0.2, init="xavier_normal",
                                   max_iter=60, learning_rate_init=0.01, random_state=0), X, y)
     kinds = [type(layer).__name__ for layer in clf.network_.layers]
-    assert kinds == ["Dense", "BatchNorm", "Dropout", "Dense", "BatchNorm", "Dropout", "Dense"]
+    # batch norm as everywhere: Dense without bias → BatchNorm → σ, then dropout
+    assert kinds == ["Dense", "BatchNorm", "ActivationLayer", "Dropout"] * 2 + ["Dense"]
+    first, sigma = clf.network_.layers[0], clf.network_.layers[2]
+    assert isinstance(first, bp.Dense) and first.b is None and first.activation.name == "linear"
+    assert isinstance(sigma, bp.ActivationLayer) and sigma.activation.name == "relu"
+    assert [len(b) for b in clf.intercepts_] == [6, 5, 3]  # zeros where BatchNorm's β stands
     assert clf.network_.init == "xavier_normal" and clf.score(X, y) > 0.9
     with pytest.raises(ValueError, match="dropout needs a stochastic solver"):
         MLPClassifier(solver="lbfgs", dropout=0.5).fit(X, y)

@@ -1,7 +1,8 @@
 """scikit-learn's own estimator checks, in full, on MLPClassifier and MLPRegressor.
 
 The default estimators, lbfgs, and the library's own parameters (BatchNorm,
-Dropout, leaky_relu, clip_norm) pass every check. One instance computes in
+Dropout, leaky_relu, clip_norm, and the compiled path where numba is installed)
+pass every check. One instance computes in
 float32 on purpose (``dtype="float32"``); the one check it is expected to fail
 is declared below, through scikit-learn's expected-failed-checks mechanism,
 and named in the README.
@@ -9,6 +10,7 @@ and named in the README.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +33,9 @@ ESTIMATORS = [
     MLPRegressor(solver="lbfgs", hidden_layer_sizes=(20,)),
     MLPClassifier(solver="sgd", batch_norm=True, dropout=0.1, activation="leaky_relu"),
     MLPRegressor(solver="rmsprop", batch_norm=True, dtype="float32", clip_norm=5.0),
+    # the compiled path (the numba extra), predict's fused passes included
+    *([MLPClassifier(compiled=True, activation="tanh")]
+      if importlib.util.find_spec("numba") is not None else []),
 ]
 
 

@@ -28,9 +28,23 @@ PEERS: tuple[str, ...] = ("torch", "torch-fused", "jax", "sklearn")
 #: does, and the environment its process needs (set before NumPy loads).
 LEVERS: dict[str, tuple[str, dict[str, str]]] = {
     "numba": ("the optimizer's step in one compiled pass per block (compiled_step = True)", {}),
+    "compiled": (
+        "the step's elementwise work as fused compiled passes (Network(compiled=True))", {}
+    ),
     "blas-sleep": (
         "OpenBLAS's idle workers sleep at once instead of spinning (OPENBLAS_THREAD_TIMEOUT=4)",
         {"OPENBLAS_THREAD_TIMEOUT": "4"},
+    ),
+    "blas1": ("OpenBLAS on one thread (OPENBLAS_NUM_THREADS=1)", {"OPENBLAS_NUM_THREADS": "1"}),
+    "split2": (
+        "the batch cut in two halves, each half's backprop on its own thread, OpenBLAS on "
+        "one thread (BACKPROP_BATCH_THREADS=2, OPENBLAS_NUM_THREADS=1)",
+        {"BACKPROP_BATCH_THREADS": "2", "OPENBLAS_NUM_THREADS": "1"},
+    ),
+    "numba2": (
+        "the compiled passes on numba's pool of two threads, each pass cut in two "
+        "(BACKPROP_COMPILED_THREADS=2, NUMBA_NUM_THREADS=2)",
+        {"BACKPROP_COMPILED_THREADS": "2", "NUMBA_NUM_THREADS": "2"},
     ),
 }
 

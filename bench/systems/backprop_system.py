@@ -53,6 +53,8 @@ class BackpropTrainer:
         self.net = bp.Network(
             layers, loss=workload.loss, init=workload.init, seed=0, dtype=workload.dtype
         )
+        if "compiled" in levers:
+            self.net.compiled = True
         if workload.optimizer == "adam":
             self.opt = bp.Adam(lr=workload.lr)
         else:

@@ -50,6 +50,7 @@ from backprop.optim.schedules import (
     LinearWarmup,
     StepDecay,
 )
+from backprop.spec import NetworkSpec, OptimizerSpec, build_network, build_optimizer
 from backprop.teaching.gradcheck import GradcheckReport, gradcheck
 from backprop.training.callbacks import (
     Callback,
@@ -137,7 +138,9 @@ __all__ = [
     "ModelCheckpoint",
     "ModelFileError",
     "Network",
+    "NetworkSpec",
     "Optimizer",
+    "OptimizerSpec",
     "OptionError",
     "OptionTypeError",
     "RMSProp",
@@ -148,6 +151,8 @@ __all__ = [
     "TrainingCheckpoint",
     "TrainingState",
     "__version__",
+    "build_network",
+    "build_optimizer",
     "clip_grad_norm",
     "diagnose_network",
     "explain",

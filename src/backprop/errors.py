@@ -37,6 +37,10 @@ class ModelFileError(BackpropError, ValueError):
 class OptionError(BackpropError, ValueError):
     """A bad option, argument or config value: out of range, unknown name, wrong pairing."""
 
+    #: The field at fault, where the raiser knows it (a spec's "momentum"), so that a front
+    #: end can name it in its own words (the command's --momentum); None otherwise.
+    field: str | None = None
+
 
 class OptionTypeError(OptionError, TypeError):
     """An option or argument of the wrong type, e.g. a string where a number belongs."""

@@ -12,6 +12,10 @@ For layers l = 1..L, with a^[0] = x (docs/architecture.md):
 :meth:`Network.backprop` runs the forward pass, asks the loss where (1) begins, and hands
 ∂L/∂a down the layers from the top, each layer's ``backward`` filling its own gradients;
 the four equations are four lines of :meth:`Dense.backward <backprop.nn.layers.Dense.backward>`.
+
+With ``compiled=True`` the same loop runs the work between the matrix products as fused
+compiled passes (numba): each layer's σ's passes and the loss's (:mod:`backprop.nn.passes`)
+are the compiled ones, and ``fit`` takes the optimizer's step in its compiled pass.
 """
 
 from __future__ import annotations
@@ -25,11 +29,15 @@ import numpy as np
 
 from backprop._typing import Array, IntArray, float_dtype
 from backprop.errors import OptionError, OptionTypeError
+from backprop.jit import require_numba
 from backprop.limits import enforce_limit
+from backprop.nn.compiled_activations import WithActivationPasses
+from backprop.nn.compiled_losses import loss_passes
 from backprop.nn.initializers import INIT_NAMES
 from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Dense, Layer
 from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
+from backprop.nn.passes import LossPasses
 from backprop.training.fit import fit as fit_network
 from backprop.validation import check_inputs, prepare_targets
 
@@ -51,6 +59,11 @@ class Network:
         init: default weight initialization (see :mod:`backprop.nn.initializers`).
         seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
         dtype: "float32" (default) or "float64".
+        compiled: run the work between the matrix products (z + b and σ, the loss and
+            δ^[L], δ ⊙ σ' and the bias gradient, the optimizer's step) as fused compiled
+            passes: the numba extra. The same numbers as without, to 1e-12 relative in
+            float64, bit for bit where no sum is reordered (docs/guides/speed-compiled.md).
+            Settable later, ``net.compiled = True``; not saved in model files.
 
     All parameters live in one flat array ``params`` (and their gradients in
     ``grads``); each layer's W and b (and BatchNorm's γ, β) are views into it.
@@ -65,6 +78,7 @@ class Network:
         init: str = "auto",
         seed: int | None = None,
         dtype: Any = "float32",
+        compiled: bool = False,
     ) -> None:
         if isinstance(layers, Layer) or not isinstance(layers, Sequence) or not layers:
             raise OptionTypeError("layers must be a non-empty list of layers, e.g. [Dense(2, 1)]")
@@ -106,14 +120,42 @@ class Network:
         self._allocate_parameters()
         self.initialize(np.random.default_rng(init_seed))
         self._output_work: dict[int, Array] = {}
+        self.compiled = compiled
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the step's elementwise work runs as compiled passes (see the class)."""
+        return self._compiled
+
+    @compiled.setter
+    def compiled(self, compiled: bool) -> None:
+        if not isinstance(compiled, bool | np.bool_):
+            raise OptionTypeError(f"compiled must be True or False, got {compiled!r}")
+        if compiled:
+            require_numba("compiled=True")
+        self._compiled = bool(compiled)
+        for layer in self.layers:
+            layer.use_compiled(self._compiled)
+        #: The loss's passes: L and where (1) begins (NumPy's, or one compiled pass).
+        self.output_passes: LossPasses = loss_passes(self.loss, self.output_layer.activation,
+                                                     self._compiled)
+
+    def prepare_compiled(self) -> None:
+        """Compile the compiled passes for this network's dtype now (or load them from
+        numba's cache) rather than in the first step (fit does it before its first epoch)."""
+        for layer in self.layers:
+            if isinstance(layer, WithActivationPasses):
+                layer.passes.prepare(self.dtype)
+        self.output_passes.prepare(self.dtype)
 
     # -- parameters -------------------------------------------------------
-    def _allocate_parameters(self) -> None:
-        """One contiguous buffer for every parameter, one for every gradient."""
+    def _allocate_parameters(self, params: Array | None = None) -> None:
+        """One contiguous buffer for every parameter (``params``, when given), one for every
+        gradient."""
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(s)) for layer_shapes in shapes for s in layer_shapes.values())
         enforce_limit("the number of parameters", total, "BACKPROP_MAX_PARAMETERS")
-        self.params: Array = np.zeros(total, dtype=self.dtype)
+        self.params: Array = np.zeros(total, dtype=self.dtype) if params is None else params
         self.grads: Array = np.zeros(total, dtype=self.dtype)
         #: (layer index, tensor name, slice into params/grads), in storage order.
         self.parameter_slices: list[tuple[int, str, slice]] = []
@@ -200,9 +242,7 @@ class Network:
         """
         output = self.output_layer
         assert output.z is not None and output.a is not None
-        if self.fused_output:
-            return self.loss.value_from_logits(output.z, Y)
-        return self.loss.value(output.a, Y)
+        return self.output_passes.value(output.z, output.a, Y)
 
     def check_inputs(self, X: Any) -> Array:
         """X validated and converted to the network's dtype, (m, n_inputs)."""
@@ -214,7 +254,12 @@ class Network:
 
     def forward(self, X: Any) -> Array:
         """The output activations a^[L], shape (m, n_outputs), in inference mode."""
-        X = self.check_inputs(X)
+        return self.forward_checked(self.check_inputs(X))
+
+    def forward_checked(self, X: Array) -> Array:
+        """:meth:`forward` on an X that is checked already: (m, n_inputs), finite, in the
+        network's dtype, as :meth:`check_inputs` gives it (the estimators' predict, whose
+        scikit-learn checks came first). It is not checked again."""
         outputs = np.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
         for start in range(0, X.shape[0], INFERENCE_CHUNK):
             block = slice(start, start + INFERENCE_CHUNK)
@@ -271,11 +316,11 @@ class Network:
         """
         # the forward pass, l = 1..L: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = σ_l(z^[l])
         a_L = self.forward_batch(X, training=True)
-        loss = self.batch_loss(Y)
         output = self.output_layer
-        # (1) begins in the loss: ∂L/∂a^[L], or δ^[L] = a^[L] − y itself for a canonical pair
-        grad, is_delta = self.loss.output_gradient(output.activation, a_L, Y,
-                                                   out=self._output_buffer(X.shape[0]))
+        assert output.z is not None
+        # L, and (1) begins in the loss: ∂L/∂a^[L], or δ^[L] = a^[L] − y for a canonical pair
+        loss, grad, is_delta = self.output_passes.value_and_gradient(
+            output.z, a_L, Y, out=self._output_buffer(X.shape[0]))
         # l = L..1: ∂L/∂a of each layer's output in, of its input out; its own gradients filled
         grad_a = output.backward(grad, delta_given=is_delta)
         for layer in reversed(self.layers[:-1]):
@@ -353,6 +398,15 @@ class Network:
         # deepcopy copies each view on its own: rebuild the shared buffers and views
         clone._allocate_parameters()
         clone.params[...] = self.params
+        clone._output_work = {}
+        return clone
+
+    def replica(self) -> Network:
+        """A network that shares this one's parameters (the same ``params`` buffer, which an
+        update of either moves) but has gradients and work arrays of its own: two batches'
+        gradients can be computed at once, one by each."""
+        clone = copy.deepcopy(self)
+        clone._allocate_parameters(params=self.params)
         clone._output_work = {}
         return clone
 

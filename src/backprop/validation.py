@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from typing import Any
 
 import numpy as np
@@ -46,9 +47,40 @@ def _surely_finite(array: np.ndarray) -> bool:
         return math.isfinite(float(np.dot(flat, flat)))
 
 
+#: Arrays the library made, found finite and made read-only (:func:`mark_finite`), by id.
+_known_finite: dict[int, weakref.ref[np.ndarray]] = {}
+
+
+def mark_finite(array: np.ndarray) -> np.ndarray:
+    """Remember that ``array``, which the library has just made and checked, is finite, and
+    make it read-only so that it stays so; :func:`check_finite` then skips its pass over it.
+
+    Only an array that owns its memory is marked (another array could write into a view's);
+    returns ``array``. Setting it writeable again ends the mark: it is checked as any other.
+    """
+    if not array.flags.owndata:
+        return array
+    array.flags.writeable = False
+    key = id(array)
+
+    def forget(ref: weakref.ref[np.ndarray]) -> None:
+        if _known_finite.get(key) is ref:
+            del _known_finite[key]
+
+    _known_finite[key] = weakref.ref(array, forget)
+    return array
+
+
+def _known_to_be_finite(array: np.ndarray) -> bool:
+    """Whether ``array`` is one :func:`mark_finite` marked, still read-only."""
+    ref = _known_finite.get(id(array))
+    return ref is not None and ref() is array and not array.flags.writeable
+
+
 def check_finite(array: np.ndarray, name: str) -> None:
     """Refuse NaN and ±inf, naming the first position that holds one."""
-    if np.issubdtype(array.dtype, np.integer) or _surely_finite(array):
+    if np.issubdtype(array.dtype, np.integer) or _known_to_be_finite(array) or (
+            _surely_finite(array)):
         return
     finite = np.isfinite(array)
     if not finite.all():
@@ -80,7 +112,7 @@ def cast_finite(array: np.ndarray, dtype: Any, name: str) -> Array:
     """A finite ``array`` as ``dtype``, refusing a value the cast would overflow to inf."""
     with np.errstate(over="ignore"):  # 1e39 becomes inf in float32: named just below
         converted = np.ascontiguousarray(array, dtype=dtype)
-    if _surely_finite(converted):
+    if converted is array or _surely_finite(converted):  # not converted: as finite as before
         return converted
     finite = np.isfinite(converted)
     if not finite.all():

@@ -1,26 +1,51 @@
-"""The network, optimizer and schedule that train's options describe (train and diagnose)."""
+"""train's options in the library's words: the network and optimizer specs (built by
+:mod:`backprop.spec`) and the schedule (train and diagnose)."""
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from backprop import spec
 from backprop.cli.common import error_line
 from backprop.datasets import Dataset
 from backprop.errors import OptionError
 from backprop.network import Network
+from backprop.optim.base import Optimizer
+from backprop.spec import NetworkSpec, OptimizerSpec
 
 if TYPE_CHECKING:
     from backprop.cli.option_table import TrainingOptions
 
+#: Spec fields the command calls by another name (None: no flag sets it, e.g. the data's).
+FLAGS: dict[str, str | None] = {"hidden": "--layers", "name": "--optimizer",
+                                "train_bias": "--freeze-biases", "n_inputs": None,
+                                "n_outputs": None}
 
-def build_network(o: TrainingOptions, data: Dataset) -> Network:
-    """The network the options ``o`` describe, its input and output widths fitted to ``data``."""
-    from backprop.nn.activation_layer import ActivationLayer
-    from backprop.nn.batchnorm import BatchNorm
-    from backprop.nn.dropout import Dropout
-    from backprop.nn.layers import Dense, Layer
 
+@contextmanager
+def in_flags() -> Iterator[None]:
+    """A spec's refusal in the command's words: the field at fault named by its flag
+    ("--momentum applies to sgd, rmsprop, not adam (got 0.5)")."""
+    try:
+        yield
+    except OptionError as error:
+        field = error.field
+        flag = FLAGS.get(field, f"--{field.replace('_', '-')}") if field else None
+        if field is None or flag is None:
+            raise
+        message = str(error)
+        message = (flag + message[len(field):] if message.startswith(field)
+                   else f"{flag}: {message}")
+        worded = type(error)(message)
+        worded.field = field
+        raise worded from None
+
+
+def network_spec(o: TrainingOptions, data: Dataset) -> NetworkSpec:
+    """The network train's options ``o`` describe, its input and output widths fitted to
+    ``data``: "auto" output activation and loss follow the task."""
     classification = data.task == "classification"
     output = o.output_activation
     if output == "auto":
@@ -34,23 +59,21 @@ def build_network(o: TrainingOptions, data: Dataset) -> Network:
         n_out = 1 if data.n_classes == 2 else data.n_outputs
     else:
         n_out = data.n_outputs
-    widths = [data.n_features, *o.layers]
-    train_bias = not o.freeze_biases
-    layers: list[Layer] = []
-    for n_in, n_out_hidden in itertools.pairwise(widths):
-        if o.batch_norm:
-            # as the batch-norm paper places it: z = W a (β takes the bias's place), then
-            # normalize, then σ
-            layers.extend([Dense(n_in, n_out_hidden, activation=None, bias=False),
-                           BatchNorm(n_out_hidden),
-                           ActivationLayer(n_out_hidden, o.activation)])
-        else:
-            layers.append(Dense(n_in, n_out_hidden, activation=o.activation,
-                                train_bias=train_bias))
-        if o.dropout > 0:
-            layers.append(Dropout(n_out_hidden, rate=o.dropout))
-    layers.append(Dense(widths[-1], n_out, activation=output, train_bias=train_bias))
-    return Network(layers, loss=loss, init=o.init, seed=o.seed, dtype=o.dtype)
+    if o.compiled:
+        from backprop.jit import require_numba
+
+        require_numba("--compiled")  # before the spec, to name the flag
+    with in_flags():
+        return NetworkSpec(
+            n_inputs=data.n_features, n_outputs=n_out, hidden=tuple(o.layers),
+            activation=o.activation, output_activation=output, loss=loss,
+            train_bias=not o.freeze_biases, batch_norm=o.batch_norm, dropout=o.dropout,
+            init=o.init, seed=o.seed, dtype=o.dtype, compiled=o.compiled)
+
+
+def build_network(o: TrainingOptions, data: Dataset) -> Network:
+    """The network the options ``o`` describe (:func:`network_spec`), built."""
+    return spec.build_network(network_spec(o, data))
 
 
 def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
@@ -83,28 +106,25 @@ def network_widths(hidden: list[int], inputs: int | None, outputs: int | None,
     return [n_in, *hidden, n_out]
 
 
-def build_optimizer(o: TrainingOptions) -> Any:
-    """The optimizer --optimizer names, with --lr, --momentum and --weight-decay."""
-    from backprop.optim.rules import get_optimizer
-
-    name = o.optimizer
-    options: dict[str, Any] = {"lr": o.lr}
-    if name == "momentum":
-        name = "sgd"
-        options["momentum"] = o.momentum or 0.9
-    elif name == "sgd":
-        options["momentum"] = o.momentum
-    elif o.momentum:
-        raise OptionError(f"--momentum applies to sgd and momentum, not {name}")
-    if o.weight_decay is not None:
-        options["weight_decay"] = o.weight_decay
-    optimizer = get_optimizer(name, **options)
+def optimizer_spec(o: TrainingOptions) -> OptimizerSpec:
+    """The optimizer --optimizer names, with --lr, --momentum, --nesterov and --weight-decay;
+    --optimizer momentum is sgd with momentum 0.9 (or --momentum when given)."""
     if o.compiled_step:
-        from backprop.optim.compiled import require_numba
+        from backprop.jit import require_numba
 
-        require_numba("--compiled-step")
-        optimizer.compiled_step = True
-    return optimizer
+        require_numba("--compiled-step")  # before the spec, to name the flag
+    name, momentum = o.optimizer, o.momentum
+    if name == "momentum":
+        name, momentum = "sgd", momentum or 0.9
+    with in_flags():
+        return OptimizerSpec(name, lr=o.lr, momentum=momentum or None,
+                             nesterov=o.nesterov or None, weight_decay=o.weight_decay,
+                             compiled_step=o.compiled_step)
+
+
+def build_optimizer(o: TrainingOptions) -> Optimizer:
+    """The optimizer the options ``o`` describe (:func:`optimizer_spec`), built."""
+    return spec.build_optimizer(optimizer_spec(o))
 
 
 def build_schedule(o: TrainingOptions) -> Any:

@@ -25,16 +25,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(o: DemoOptions) -> int:
     """Train an XOR network and a line, printing what happened."""
-    from backprop import Dense, Network, gradcheck
+    from backprop import NetworkSpec, build_network, gradcheck
 
     print("XOR with a 2-4-1 network (tanh hidden, sigmoid output, binary cross-entropy)")
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     y = np.array([0, 1, 1, 0])
-    net = Network(
-        [Dense(2, 4, activation="tanh"), Dense(4, 1, activation="sigmoid")],
-        loss="binary_cross_entropy",
-        seed=o.seed,
-    )
+    net = build_network(NetworkSpec(n_inputs=2, n_outputs=1, hidden=(4,), activation="tanh",
+                                    output_activation="sigmoid", loss="binary_cross_entropy",
+                                    seed=o.seed))
     report = gradcheck(net, X, y)
     print(f"  gradient check before training: {'PASS' if report else 'FAIL'} "
           f"(relative error {report.relative_error:.1e})")
@@ -50,7 +48,7 @@ def run(o: DemoOptions) -> int:
     rng = np.random.default_rng(o.seed)
     x_line = rng.uniform(-1.0, 1.0, size=(256, 1))
     y_line = 2.0 * x_line[:, 0] - 1.0 + rng.normal(0.0, 0.1, size=256)
-    line = Network([Dense(1, 1)], loss="mse", seed=o.seed)
+    line = build_network(NetworkSpec(n_inputs=1, n_outputs=1, loss="mse", seed=o.seed))
     line_history = line.fit(x_line, y_line, epochs=100, batch_size=16, lr=0.1)
     unit = line.output_layer
     assert unit.b is not None

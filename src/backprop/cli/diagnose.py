@@ -32,12 +32,13 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from backprop import spec
 from backprop.cli import diagnose_plots as plots
 from backprop.cli.building import build_network, build_optimizer, build_schedule
 from backprop.cli.common import prepare_out, pyplot, training_arrays
@@ -91,9 +92,10 @@ class DiagnoseOptions(TrainingOptions):
     """diagnose's options: train's shared ones (its own output folder) and its own; the
     network is trained as train's, without the few train options fixed here."""
 
-    batch_norm: bool = False  # --compare batch-norm adds it, after each hidden layer
+    batch_norm: bool = False  # --compare batch-norm adds it, before each hidden layer's σ
     freeze_biases: bool = False
     compiled_step: bool = False
+    compiled: bool = False
     validation_split: float | None = None
     buffer_size: int | None = None
     out: str = option(text, _diagnose_folder, "output folder", shown="runs/DATASET-diagnose")
@@ -153,24 +155,15 @@ def _every(o: TrainingOptions, n_samples: int, every: int | None) -> int:
 
 
 def with_batch_norm(net: Network) -> Network:
-    """The same network with a BatchNorm after each hidden Dense layer, same initial weights."""
-    from backprop.nn.batchnorm import BatchNorm
-    from backprop.nn.layers import Dense, Layer
-
-    layers: list[Layer] = []
+    """The same network with batch norm in each hidden layer (Dense without bias → BatchNorm
+    → σ, as :mod:`backprop.spec` places it), from the same initial weights W."""
+    normed = spec.build_network(replace(spec.network_spec_of(net), batch_norm=True, seed=0))
     dense = dense_layers(net)
-    for layer in net.layers:
-        copy: Layer = (Dense(layer.n_in, layer.n_out, layer.activation, bias=layer.bias,
-                             init=layer.init) if isinstance(layer, Dense) else layer)
-        layers.append(copy)
-        if isinstance(layer, Dense) and layer is not dense[-1]:
-            layers.append(BatchNorm(layer.n_out))
-    out = Network(layers, loss=net.loss.name, init=net.init, seed=0, dtype=net.dtype)
-    for old, new in zip(dense, dense_layers(out), strict=True):
+    for old, new in zip(dense, dense_layers(normed), strict=True):
         new.W = old.W
-        if old.b is not None:
+        if new.b is not None and old.b is not None:
             new.b = old.b
-    return out
+    return normed
 
 
 def train_one(o: TrainingOptions, data: Dataset, arrays: tuple[Any, ...], every: int,

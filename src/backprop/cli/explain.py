@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop.cli.building import network_widths
+from backprop import spec
+from backprop.cli.building import in_flags, network_widths
 from backprop.cli.common import parse_list
 from backprop.cli.option_kinds import at_least, choice, flag, non_negative, real, texts, whole
 from backprop.cli.option_kinds import text as string
@@ -31,6 +32,9 @@ from backprop.cli.option_table import (
 from backprop.cli.options import Options, add_command, option
 from backprop.errors import OptionError
 from backprop.files.io import read_json
+from backprop.network import Network
+from backprop.nn.layers import Dense
+from backprop.spec import NetworkSpec
 from backprop.teaching import classic
 from backprop.teaching.worked_step.naming import NOTATIONS
 
@@ -122,10 +126,8 @@ def _matrix(value: Any, where: str) -> np.ndarray:
     return array
 
 
-def build_network(o: ExplainOptions) -> Any:
+def build_network(o: ExplainOptions) -> Network:
     """The network the options ``o`` (--weights among them) describe, in float64."""
-    from backprop import Dense, Network
-
     if o.seed is not None and o.weights is not None:
         raise OptionError("give --seed or --weights, not both")
     weights: list[dict[str, Any]] | None = None
@@ -168,25 +170,14 @@ def build_network(o: ExplainOptions) -> Any:
         if any(has_bias) and not all(has_bias):
             raise OptionError("--weights: give b for every layer or for none")
         bias = all(has_bias)
-    activations = [o.activation] * (len(widths) - 2) + [o.output_activation]
-    layers: list[Any] = [Dense(widths[i], widths[i + 1], activation=activations[i], bias=bias)
-                         for i in range(len(widths) - 1)]
-    if o.batch_norm:
-        if o.seed is None:
-            raise OptionError("--batch-norm needs --seed N (random initial weights)")
-        from backprop import ActivationLayer, BatchNorm
-
-        layers = [piece for width, n_in in zip(widths[1:-1], widths, strict=False)
-                  for piece in (Dense(n_in, width, activation=None, bias=False),
-                                BatchNorm(width), ActivationLayer(width, o.activation))]
-        layers.append(Dense(widths[-2], widths[-1], activation=o.output_activation,
-                            bias=bias))
-    net = Network(
-        layers,
-        loss=o.loss,
-        seed=o.seed,
-        dtype="float64",
-    )
+    if o.batch_norm and o.seed is None:
+        raise OptionError("--batch-norm needs --seed N (random initial weights)")
+    with in_flags():
+        network = NetworkSpec(
+            n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
+            activation=o.activation, output_activation=o.output_activation, loss=o.loss,
+            bias=bias, batch_norm=o.batch_norm, seed=o.seed, dtype="float64")
+    net = spec.build_network(network)
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
     if classic:
         for layer, values in zip(dense, CLASSIC_WEIGHTS, strict=True):

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from backprop import Dense, Network, gradcheck
-from backprop.cli.building import network_widths
+from backprop import gradcheck
+from backprop.cli.building import in_flags, network_widths
 from backprop.cli.option_kinds import at_least, flag, positive, real, whole
 from backprop.cli.option_table import (
     ACTIVATION,
@@ -24,6 +24,7 @@ from backprop.cli.option_table import (
     ActivationSpec,
 )
 from backprop.cli.options import Options, add_command, option
+from backprop.spec import NetworkSpec, build_network
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,12 +75,12 @@ def run(o: GradcheckOptions) -> int:
     widths = network_widths(o.layers, o.inputs if "inputs" in o.given else None,
                             o.outputs if "outputs" in o.given else None, None, None,
                             defaults=(o.inputs, o.outputs))
-    activations = [o.activation] * (len(widths) - 2) + [o.output_activation]
-    layers = [
-        Dense(widths[i], widths[i + 1], activation=activations[i], bias=o.bias)
-        for i in range(len(widths) - 1)
-    ]
-    net = Network(layers, loss=o.loss, init=o.init, seed=o.seed, dtype="float64")
+    with in_flags():
+        network = NetworkSpec(
+            n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),
+            activation=o.activation, output_activation=o.output_activation, loss=o.loss,
+            bias=o.bias, init=o.init, seed=o.seed, dtype="float64")
+    net = build_network(network)
     rng = np.random.default_rng(o.seed)
     X = rng.normal(size=(o.batch, widths[0]))
     report = gradcheck(net, X, _targets(o.loss, o.batch, widths[-1], rng),

@@ -35,6 +35,9 @@ class LabOptions(Options):
     idle_timeout: float = option(
         real, 15 * 60.0, "close a tab's session after this many seconds without input",
         check=positive, metavar="SECONDS")
+    course_url: str | None = option(
+        text, None, "the documentation site's address: the index links each page to its "
+        "course notebook there (URL/course/NAME/)", metavar="URL")
     imports: list[str] = option(
         texts, [], "import this Python module first (repeatable; the current folder is "
         "searched too), e.g. one whose bp.register_activation calls the lab's menus should offer",
@@ -126,7 +129,8 @@ def run(o: LabOptions) -> int:
                              require_token=o.require_token)
     app = create_app(idle_timeout=o.idle_timeout, access=access,
                      max_sessions=o.max_sessions,
-                     max_sessions_per_client=o.max_sessions_per_client)
+                     max_sessions_per_client=o.max_sessions_per_client,
+                     course_url=o.course_url)
     config = uvicorn.Config(  # proxy_headers off: a session's address is the peer's own
         app, log_level="warning", timeout_graceful_shutdown=2, ws_max_size=WS_MAX_FRAME_BYTES,
         proxy_headers=False,

@@ -180,7 +180,8 @@ class TrainingOptions(Options):
         f"{', '.join(OPTIMIZER_NAMES)}; momentum is sgd with --momentum (0.9 when 0)")
     lr: float = option(real, 0.01, "learning rate η", check=positive,
                        per_dataset={MNIST: 0.003})
-    momentum: float = option(real, 0.0, "momentum of sgd", check=non_negative)
+    momentum: float = option(real, 0.0, "momentum of sgd (and rmsprop)", check=non_negative)
+    nesterov: bool = option(flag, False, "Nesterov momentum (sgd with momentum > 0)")
     weight_decay: float | None = option(
         real, None, "weight decay; none: the optimizer's own (adamw 0.01, others 0)",
         check=non_negative)
@@ -214,6 +215,10 @@ class TrainingOptions(Options):
     compiled_step: bool = option(
         flag, False,
         "the optimizer's update as one compiled pass (the numba extra); the same numbers")
+    compiled: bool = option(
+        flag, False,
+        "the step's elementwise work as fused compiled passes (the numba extra); the same "
+        "numbers to rounding")
     validation_split: float | None = option(
         real, None, "hold out this fraction of the training data, in (0, 1); none: no hold-out",
         check=within(0.0, 1.0, low_open=True))

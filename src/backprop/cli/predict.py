@@ -36,7 +36,7 @@ from backprop.files.io import (
 )
 from backprop.limits import above_limit
 from backprop.network import Network
-from backprop.validation import as_numeric_array, cast_finite, check_finite
+from backprop.validation import as_numeric_array, cast_finite, check_finite, mark_finite
 from backprop.version import install_hint
 
 
@@ -99,7 +99,7 @@ def _read_samples(net: Network, path: Path) -> np.ndarray:
                 raise DataError(f"{path}: row {i + 1}, column {j + 1}: {cell.strip()[:40]!r} "
                                 "is not a number") from None
     check_finite(values, str(path))
-    return cast_finite(values, np.float32, str(path))
+    return mark_finite(cast_finite(values, np.float32, str(path)))  # predict need not check again
 
 
 def _read_npz_samples(path: Path, load_npz: Any) -> np.ndarray:
@@ -123,7 +123,7 @@ def _read_npz_samples(path: Path, load_npz: Any) -> np.ndarray:
         raise DataError(f"{path}: {key} holds no samples (shape {X.shape})")
     X = as_numeric_array(X, f"{path}: {key}").reshape(len(X), -1)
     check_finite(X, f"{path}: {key}")
-    return cast_finite(X, np.float32, f"{path}: {key}")
+    return mark_finite(cast_finite(X, np.float32, f"{path}: {key}"))  # predict need not check
 
 
 def _numeric(row: list[str]) -> bool:

@@ -33,6 +33,7 @@ from backprop.lab.capacity import (
     Capacity,
 )
 from backprop.lab.guard import Guard
+from backprop.lab.index import index_html as guided_index
 from backprop.lab.playground.page import PlaygroundPage
 from backprop.lab.regression.page import RegressionPage
 from backprop.lab.sandbox.page import SandboxPage
@@ -49,26 +50,21 @@ PAGES: dict[str, type[Page]] = {
     "playground": PlaygroundPage,
 }
 
-_INDEX_SLOT = "<!-- pages -->"
 
-
-def index_html() -> str:
-    """static/index.html with one link per registered page."""
-    links = "\n".join(
-        f'    <li><a href="/{name}" data-testid="index-{name}">{html.escape(page.title)}</a>'
-        f" — {html.escape(page.summary)}</li>"
-        for name, page in PAGES.items()
-    )
-    return (STATIC / "index.html").read_text(encoding="utf-8").replace(_INDEX_SLOT, links)
+def index_html(course_url: str | None = None) -> str:
+    """The index: where to begin, the path through the registered pages, the others."""
+    return guided_index(PAGES, course_url)
 
 
 def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, access: Access | None = None,
                max_sessions: int = DEFAULT_MAX_SESSIONS,
-               max_sessions_per_client: int = DEFAULT_MAX_SESSIONS_PER_CLIENT) -> Starlette:
+               max_sessions_per_client: int = DEFAULT_MAX_SESSIONS_PER_CLIENT,
+               course_url: str | None = None) -> Starlette:
     """The lab app; a session closes after ``idle_timeout`` seconds without a message.
 
     ``access``: whom it answers (by default, as ``backprop lab`` bound to 127.0.0.1:8765);
     at most ``max_sessions`` sessions at once, ``max_sessions_per_client`` from one address.
+    With ``course_url`` (the documentation site) the index links each page to its notebook.
     """
     if idle_timeout <= 0:
         raise ValueError(f"idle_timeout must be positive, got {idle_timeout}")
@@ -78,7 +74,7 @@ def create_app(*, idle_timeout: float = DEFAULT_IDLE_TIMEOUT, access: Access | N
     turns = Turns()
 
     async def index(request: Request) -> Response:
-        return HTMLResponse(index_html())
+        return HTMLResponse(index_html(course_url))
 
     async def page(request: Request) -> Response:
         name = request.path_params["name"]

@@ -108,7 +108,12 @@ class Session:
             texts = await self.turns.run(self.client,
                                          lambda: [encode(reply) for reply in work()])
             for text in texts:
-                await self.websocket.send_text(text)
+                try:
+                    await self.websocket.send_text(text)
+                except (OSError, RuntimeError) as error:
+                    # the tab went (or the socket was closed) while this reply was on its
+                    # way: Starlette and uvicorn then refuse the frame with one of these
+                    raise WebSocketDisconnect(1006) from error
 
     async def run(self) -> None:
         """Serve the tab: the full state first, then messages and play updates until it ends."""
@@ -135,7 +140,9 @@ class Session:
                 frame = await asyncio.wait_for(self.websocket.receive(), self.idle_timeout)
             except TimeoutError:
                 if self.websocket.client_state == WebSocketState.CONNECTED:
-                    await self.websocket.close(IDLE_CLOSE_CODE, IDLE_CLOSE_REASON)
+                    async with self._lock:  # not in the middle of a reply
+                        with contextlib.suppress(OSError, RuntimeError):  # the tab just went
+                            await self.websocket.close(IDLE_CLOSE_CODE, IDLE_CLOSE_REASON)
                 return
             if frame["type"] == "websocket.disconnect":
                 return

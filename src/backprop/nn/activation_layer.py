@@ -18,6 +18,7 @@ import numpy as np
 from backprop._typing import Array
 from backprop.errors import OptionError
 from backprop.nn.activations import Activation, Linear, activation_from_torch, get_activation
+from backprop.nn.compiled_activations import WithActivationPasses
 from backprop.nn.layers import MAX_CACHED_BATCH_SIZES, Dense, Layer, check_width
 from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from backprop.export.onnx import OnnxGraph
 
 
-class ActivationLayer(Layer):
+class ActivationLayer(WithActivationPasses, Layer):
     """σ of n features, as a layer.
 
     Arguments:
@@ -42,6 +43,7 @@ class ActivationLayer(Layer):
         self.z: Array | None = None  # the input x, which plays z's part for σ'
         self.a: Array | None = None
 
+
     def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array]:
         """The output a and ∂L/∂x, (m, n), allocated once per batch size."""
         work = self._work.get(m)
@@ -55,7 +57,7 @@ class ActivationLayer(Layer):
     def forward(self, a_prev: Array, training: bool = False) -> Array:
         """a = σ(x) for a batch x of shape (m, n)."""
         out, _ = self._work_arrays(a_prev.shape[0], a_prev.dtype)
-        self.activation.function(a_prev, out=out)
+        self.passes.add_bias_and_activate(a_prev, None, out)  # a = σ(x); x is only read
         self.z, self.a = a_prev, out
         return out
 
@@ -66,7 +68,11 @@ class ActivationLayer(Layer):
         if self.z is None or self.a is None:
             raise RuntimeError("backward called before forward")
         _, grad_input = self._work_arrays(grad_a.shape[0], grad_a.dtype)
-        return self.activation.multiply_by_derivative(grad_a, self.z, self.a, out=grad_input)
+        # ∂L/∂x = ∂L/∂a ⊙ σ'(x): σ's passes, with no bias and no 1/m
+        delta, _ = self.passes.delta_and_bias_gradient(
+            grad_a, self.z, self.a, None, delta_given=False, scale_delta=False,
+            delta_out=grad_input, mean_out=grad_input)
+        return delta
 
     def reference_forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, Saved]:
         """a_i = σ(x_i), one sample at a time, in float64."""

@@ -27,7 +27,12 @@ about it, so adding one is one class and one :func:`register_activation`:
   (``onnx_op``, ``torch_class``). onnx and torch are handed in by the
   exporters (:mod:`backprop.export`), never imported here;
 * what the diagnostics and defaults read: ``kinks``, ``can_die``,
-  ``derivative_peak``, ``auto_init``, ``elementwise``, ``output_range``.
+  ``derivative_peak``, ``auto_init``, ``elementwise``, ``output_range``;
+* its form on the compiled path (``Network(compiled=True)``): ``compiled_kind``
+  names the compiled passes that compute σ and δ = ∂L/∂a ⊙ σ' the way
+  ``function`` and ``multiply_by_derivative`` do (:mod:`backprop.nn.compiled_activations`),
+  with ``compiled_constants``. An activation without one (a user's own, by
+  default) runs its NumPy methods on the compiled path too.
 
 A user-supplied activation is a subclass of :class:`Activation` that
 implements ``function`` and ``derivative`` (and, to export, its forms); pass
@@ -86,6 +91,11 @@ class Activation:
     #: The ``torch.nn`` class that computes σ with its default arguments (e.g. "Tanh"), used
     #: by the default :meth:`torch_form` and :meth:`from_torch`; None: override them.
     torch_class: ClassVar[str | None] = None
+    #: The compiled form of σ and σ' (a name in :mod:`backprop.nn.compiled_activations`) that
+    #: ``Network(compiled=True)`` runs instead of :meth:`function` and
+    #: :meth:`multiply_by_derivative`, or None: the compiled path calls those. A subclass that
+    #: redefines σ or σ' and names no form of its own has none.
+    compiled_kind: ClassVar[str | None] = None
 
     def function(self, z: Array, out: Array) -> Array:
         """a = σ(z), written into ``out`` (which may be ``z`` itself)."""
@@ -108,6 +118,10 @@ class Activation:
         :meth:`multiply_by_derivative`, written as the equations read."""
         return np.asarray(g * self.derivative(z, a))
 
+    def compiled_constants(self) -> tuple[float, ...]:
+        """The numbers this σ's compiled form reads besides z (leaky ReLU's slope)."""
+        return ()
+
     def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
         """Deprecated: ``multiply_by_derivative(grad_a, z, a, out=grad_a)``, which says that
         it writes into ``grad_a``."""
@@ -123,6 +137,10 @@ class Activation:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        redefined = {"function", "derivative", "multiply_by_derivative", "backward"} & set(
+            cls.__dict__)
+        if redefined and "compiled_kind" not in cls.__dict__:
+            cls.compiled_kind = None  # its parent's compiled form computes another σ
         if "backward" in cls.__dict__ and "multiply_by_derivative" not in cls.__dict__:
             # written for the old protocol: its in-place backward is still the one used
             warnings.warn(
@@ -183,6 +201,7 @@ class Linear(Activation):
     """σ(z) = z, σ'(z) = 1: the identity, for regression outputs."""
 
     name = "linear"
+    compiled_kind = "linear"
     derivative_formula = "1"
     derivative_formula_tex = "1"
     torch_class = "Identity"
@@ -209,6 +228,7 @@ class Sigmoid(Activation):
     """σ(z) = 1 / (1 + e^(−z)),  σ'(z) = a (1 − a)."""
 
     name = "sigmoid"
+    compiled_kind = "sigmoid"
     output_range = (0.0, 1.0)
     derivative_peak = 0.25  # σ'(0) = 1/4
     onnx_op = torch_class = "Sigmoid"
@@ -234,6 +254,7 @@ class Tanh(Activation):
     """σ(z) = tanh z,  σ'(z) = 1 − a²."""
 
     name = "tanh"
+    compiled_kind = "tanh"
     output_range = (-1.0, 1.0)
     derivative_peak = 1.0  # tanh'(0) = 1
     onnx_op = torch_class = "Tanh"
@@ -251,6 +272,7 @@ class ReLU(Activation):
     """σ(z) = max(0, z),  σ'(z) = 1 if z > 0 else 0 (0 at the kink, as PyTorch)."""
 
     name = "relu"
+    compiled_kind = "relu"
     output_range = (0.0, np.inf)
     kinks = (0.0,)
     can_die = True
@@ -274,6 +296,7 @@ class LeakyReLU(Activation):
     """σ(z) = z if z > 0 else slope·z,  σ'(z) = 1 if z > 0 else slope."""
 
     name = "leaky_relu"
+    compiled_kind = "leaky_relu"
     output_range = (-np.inf, np.inf)
     kinks = (0.0,)
     can_die = True
@@ -299,6 +322,9 @@ class LeakyReLU(Activation):
     def config(self) -> dict[str, Any]:
         return {"name": self.name, "slope": self.slope}
 
+    def compiled_constants(self) -> tuple[float, ...]:
+        return (self.slope,)
+
     def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
         return graph.node("LeakyRelu", [x], out, alpha=self.slope)
 
@@ -320,6 +346,7 @@ class Softmax(Activation):
     """
 
     name = "softmax"
+    compiled_kind = "softmax"
     output_range = (0.0, 1.0)
     elementwise = False
 

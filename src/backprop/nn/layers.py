@@ -19,6 +19,11 @@ The protocol every layer keeps (docs/architecture.md):
 
 Parameters and their gradients live in the owning network's two flat
 buffers; a layer only holds views into them, given by ``bind``.
+The work between the matrix products (z + b and σ, δ ⊙ σ' and the bias
+gradient's sum) runs through the layer's σ's passes (:mod:`backprop.nn.passes`):
+NumPy's, or on the compiled path (``Network(compiled=True)``, which calls
+``use_compiled``) fused compiled passes where σ has them.
+
 Non-trainable state (BatchNorm's running statistics) is the layer's own,
 exposed by ``state_arrays`` so model files can save it; randomness during
 training (Dropout's masks) comes from the network's generator, handed over
@@ -41,6 +46,7 @@ from backprop._typing import Array
 from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
+from backprop.nn.compiled_activations import WithActivationPasses
 from backprop.nn.initializers import get_initializer
 from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
 
@@ -88,6 +94,11 @@ class Layer:
 
     def set_rng(self, rng: np.random.Generator) -> None:
         """Receive the network's generator, for randomness during training."""
+
+    def use_compiled(self, compiled: bool) -> None:
+        """Run this layer's elementwise work as compiled passes where its kind has them
+        (``Network(compiled=True)`` calls it), or as NumPy calls. By default nothing
+        changes: a kind without compiled passes runs its NumPy code on the compiled path."""
 
     def state_arrays(self) -> dict[str, Array]:
         """Name → non-trainable state saved with the model (e.g. running statistics)."""
@@ -174,7 +185,7 @@ class Layer:
         return None
 
 
-class Dense(Layer):
+class Dense(WithActivationPasses, Layer):
     """A fully connected layer: z = W a_prev + b, a = σ(z).
 
     Arguments:
@@ -219,7 +230,7 @@ class Dense(Layer):
         self._b: Array | None = None
         self._dW: Array | None = None
         self._db: Array | None = None
-        self._work: dict[int, tuple[Array, Array, Array, Array]] = {}
+        self._work: dict[int, tuple[Array, ...]] = {}
         self.a_prev: Array | None = None
         self.z: Array | None = None
         self.a: Array | None = None
@@ -281,31 +292,27 @@ class Dense(Layer):
         return self._db
 
     # -- the two passes ---------------------------------------------------
-    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, Array, Array, Array]:
-        """Z, A and Δ, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per batch size."""
+
+    def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, ...]:
+        """Z, A, Δ and Δ/m, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per
+        batch size."""
         work = self._work.get(m)
         if work is None or work[0].dtype != dtype:
             if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
-            work = (
-                np.empty((m, self.n_out), dtype),
-                np.empty((m, self.n_out), dtype),
-                np.empty((m, self.n_out), dtype),
-                np.empty((m, self.n_in), dtype),
-            )
+            work = (*(np.empty((m, self.n_out), dtype) for _ in range(4)),
+                    np.empty((m, self.n_in), dtype))
             self._work[m] = work
         return work
 
     def forward(self, a_prev: Array, training: bool = False) -> Array:
         """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in)."""
         W = self.W
-        z, a, _, _ = self._work_arrays(a_prev.shape[0], W.dtype)
+        z, a = self._work_arrays(a_prev.shape[0], W.dtype)[:2]
         # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
         np.matmul(a_prev, W.T, out=z)
-        if self._b is not None:
-            z += self._b
-        # a^[l] = σ(z^[l])
-        self.activation.function(z, out=a)
+        # + b^[l], then a^[l] = σ(z^[l]): σ's passes (one pass on the compiled path)
+        self.passes.add_bias_and_activate(z, self._b, a)
         self.a_prev, self.z, self.a = a_prev, z, a
         return a
 
@@ -320,34 +327,30 @@ class Dense(Layer):
         it so for a canonical pair, δ^[L] = a^[L] − y, where σ_L' cancelled in the derivation.
 
         Rows are samples: Δ stacks the δ_iᵀ, so the equations appear transposed (δ aᵀ is
-        Δᵀ A_prev). ``grad_a`` is read, never written: δ, its 1/m and ∂L/∂a^[l-1] go into
-        this layer's own buffers, in this order (Wᵀδ is taken before Δ is scaled).
+        Δᵀ A_prev). ``grad_a`` is read, never written: δ, δ/m and ∂L/∂a^[l-1] go into this
+        layer's own buffers. The elementwise work, (1)/(2) and (3), is σ's passes' (NumPy
+        calls, or one compiled pass); the products are BLAS's.
         """
         z, a, a_prev = self._cached(self.z), self._cached(self.a), self._cached(self.a_prev)
         W, dW, db, m = self.W, self.dW, self._db, a_prev.shape[0]
-        _, _, delta_buffer, input_buffer = self._work_arrays(m, W.dtype)
+        _, _, delta_buffer, mean_buffer, input_buffer = self._work_arrays(m, W.dtype)
         # The batch mean's 1/m goes on Δ or on dW and db, whichever has fewer entries.
         scale_delta = m > 1 and delta_buffer.size < dW.size
         # For one sample, δ aᵀ is a broadcast multiply (BLAS is several times slower at inner
         # dimension 1); for a batch, the sum over samples Σ_i δ_i a_iᵀ is the product Δᵀ A_prev.
         outer = np.multiply if m == 1 else np.matmul
 
-        # (1), (2)  δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
-        delta = grad_a if delta_given else self.activation.multiply_by_derivative(
-            grad_a, z, a, out=delta_buffer)
-        # Wᵀδ       ∂L/∂a^[l-1] = W^[l]ᵀ δ^[l], (2)'s first factor one layer down: Δ W (before 1/m)
+        # (1), (2)  δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])                      (given: a − y)
+        # (3)       ∂L/∂b^[l] = δ^[l], summed over the samples (rows): Δ's column sums (/ m)
+        delta, mean_delta = self.passes.delta_and_bias_gradient(
+            grad_a, z, a, db, delta_given=delta_given, scale_delta=scale_delta,
+            delta_out=delta_buffer, mean_out=mean_buffer)
+        # Wᵀδ       ∂L/∂a^[l-1] = W^[l]ᵀ δ^[l], (2)'s first factor one layer down: Δ W (no 1/m)
         grad_input = np.matmul(delta, W, out=input_buffer) if self.needs_input_gradient else None
-        mean_delta = np.multiply(delta, 1.0 / m, out=delta_buffer) if scale_delta else delta
         # (4)       ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, summed over the samples (rows): Δᵀ A_prev (/ m)
         outer(mean_delta.T, a_prev, out=dW)
-        # (3)       ∂L/∂b^[l] = δ^[l], summed over the samples (rows): Δ's column sums (/ m)
-        if db is not None:
-            np.add.reduce(mean_delta, axis=0, out=db)
-
         if m > 1 and not scale_delta:  # the 1/m that is not on Δ
             dW *= 1.0 / m
-            if db is not None:
-                db *= 1.0 / m
         return grad_input
 
     # -- the same two passes as the equations read (teaching.reference) ----

@@ -13,6 +13,10 @@ z^[L], which stays finite where log a would not. Where the backward pass
 begins is the loss's business: :meth:`Loss.output_gradient` gives ∂ℓ/∂a^[L],
 or δ^[L] itself for a canonical pair, and says which.
 
+On the compiled path (``Network(compiled=True)``) a loss whose ``compiled_kind``
+names a form in :mod:`backprop.nn.compiled_losses` computes L and the output
+error in one pass; a user's own loss keeps its NumPy methods there.
+
 Mean squared error here is ½ Σ_k (a_k − y_k)² per sample, the textbook
 convention whose derivative is a − y. PyTorch's ``MSELoss`` has no ½ and
 also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
@@ -50,6 +54,18 @@ class Loss:
     #: step (:func:`backprop.explain`): plain text and TeX. ``None``: "name(a^[L], y)".
     formula: ClassVar[str | None] = None
     formula_tex: ClassVar[str | None] = None
+    #: The compiled form of L and the output error (a name in
+    #: :mod:`backprop.nn.compiled_losses`) that ``Network(compiled=True)`` runs, or None: the
+    #: compiled path calls the NumPy methods. A subclass that redefines the loss or its
+    #: gradient and names no form of its own has none.
+    compiled_kind: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        redefined = {"value", "gradient", "value_from_logits", "output_gradient",
+                     "fuses_with"} & set(cls.__dict__)
+        if redefined and "compiled_kind" not in cls.__dict__:
+            cls.compiled_kind = None  # its parent's compiled form computes another loss
 
     def value(self, a: Array, y: Array) -> float:
         """L: the mean over the batch of the per-sample loss."""
@@ -99,6 +115,7 @@ class MeanSquaredError(Loss):
     """ℓ = ½ Σ_k (a_k − y_k)²,  ∂ℓ/∂a = a − y."""
 
     name = "mse"
+    compiled_kind = "mse"
     formula = "½ Σ_k (a_k^[L] − y_k)²"
     formula_tex = r"\frac{1}{2}\sum_{k} \left(a_{k}^{[L]} - y_{k}\right)^2"
 
@@ -117,6 +134,7 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_cross_entropy"
+    compiled_kind = "binary_cross_entropy"
     canonical_activation = "sigmoid"
     needs_probabilities = True
     formula = "−Σ_k [y_k log a_k^[L] + (1 − y_k) log(1 − a_k^[L])]"
@@ -148,6 +166,7 @@ class CrossEntropy(Loss):
     """
 
     name = "cross_entropy"
+    compiled_kind = "cross_entropy"
     canonical_activation = "softmax"
     needs_probabilities = True
     formula = "−Σ_k y_k log a_k^[L]"

@@ -6,11 +6,13 @@ cuts them into blocks that fit in the CPU's cache and hands each
 :class:`Block` to the rule's ``_update`` (the rules are in
 :mod:`backprop.optim.rules`), or, with ``compiled_step`` set, to its one
 compiled pass (:mod:`backprop.optim.compiled`), with the same result to the
-last bit.
+last bit. That pass can also take the step itself (:meth:`Optimizer.fused_step`):
+θ ← θ − Δθ and its finiteness check in the same pass over memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +51,9 @@ class Block:
     """One block of the flat buffers: what an optimizer's update works on.
 
     ``step`` receives Δθ; ``scratch`` is a work array of the same size;
-    ``state`` holds the block's part of each state array (moments).
+    ``state`` holds the block's part of each state array (moments). With ``apply``
+    (compiled passes only), the pass writes θ − Δθ into ``params`` and the θ it
+    replaces into ``step``.
     """
 
     params: Array
@@ -57,6 +61,7 @@ class Block:
     step: Array
     scratch: Array
     state: dict[str, Array]
+    apply: bool = False
 
 
 class Optimizer:
@@ -71,7 +76,9 @@ class Optimizer:
     #: λ of L2 weight decay (each optimizer that supports it sets it).
     weight_decay = 0.0
     #: Compute each block's Δθ in one compiled pass (numba; :mod:`backprop.optim.compiled`)
-    #: instead of the rule's NumPy passes: the same numbers, to the last bit. Off by default.
+    #: instead of the rule's NumPy passes, and take the step in that pass too
+    #: (:meth:`fused_step`): the same numbers, to the last bit. Off by default; the compiled
+    #: path (``Network(compiled=True)``) uses the pass whenever the rule has one.
     compiled_step = False
 
     def __init__(self, lr: float) -> None:
@@ -83,6 +90,7 @@ class Optimizer:
         self._state: dict[str, Array] = {}
         self._step: Array | None = None
         self._scratch: Array | None = None
+        self._finite = True  # of the last fused step
 
     def _state_names(self) -> tuple[str, ...]:
         """The state arrays this optimizer keeps, each shaped like the parameters."""
@@ -122,8 +130,17 @@ class Optimizer:
         """Whether this step flushes subnormals out of the state (:func:`flush_subnormals`)."""
         return self.t % FLUSH_EVERY == 0
 
+    @property
+    def has_compiled_step(self) -> bool:
+        """Whether this rule has a compiled pass (:meth:`_compiled_update`); a user's rule
+        without one runs its NumPy passes on the compiled path."""
+        return type(self)._compiled_update is not Optimizer._compiled_update
+
     def step(self, params: Array, grads: Array) -> None:
         """Update ``params`` in place from ``grads`` (flat arrays of the same size)."""
+        if self.compiled_step:
+            self.fused_step(params, grads)  # the same θ − Δθ, in the pass that computes Δθ
+            return
         params -= self.update(params, grads)  # θ ← θ − Δθ
 
     def update(self, params: Array, grads: Array) -> Array:
@@ -133,6 +150,40 @@ class Optimizer:
         subtracts it. The returned array is a work buffer of the optimizer,
         overwritten by the next call.
         """
+        update_block = self._compiled_update if self.compiled_step else self._update
+        return self._walk(params, grads, update_block, apply=False)
+
+    def fused_step(self, params: Array, grads: Array) -> bool:
+        """θ ← θ − Δθ in place, in the compiled pass that computes Δθ; whether every new θ
+        is finite.
+
+        Each θ_i is replaced by the same number as ``params -= update(params, grads)``
+        gives, and the θ it replaces is kept in :attr:`previous_params` until the next
+        step, so that a caller can take back a step that made a weight non-finite
+        (``fit`` does: the weights stay at their last finite values). One pass over
+        memory instead of the update's, the subtraction's and the check's.
+        """
+        self._walk(params, grads, self._compiled_update, apply=True)
+        return self._finite
+
+    def prepare_compiled(self, dtype: np.dtype[Any]) -> None:
+        """Compile this rule's pass for ``dtype`` now (or load it from numba's cache) rather
+        than in the first step; nothing for a rule without one. The optimizer is unchanged."""
+        if self.has_compiled_step:
+            state = {name: np.zeros(1, dtype) for name in self._state_names()}
+            params, grads, step, scratch = (np.zeros(1, dtype) for _ in range(4))
+            self._compiled_update(Block(params, grads, step, scratch, state, apply=True))
+
+    @property
+    def previous_params(self) -> Array:
+        """θ before the last :meth:`fused_step` (flat), until the next step."""
+        if self._step is None:
+            raise RuntimeError("no step taken yet")
+        return self._step
+
+    def _walk(self, params: Array, grads: Array, update_block: Callable[[Block], bool | None],
+              apply: bool) -> Array:
+        """Step t + 1 block by block: ``update_block`` on each; returns the step buffer."""
         if params.shape != grads.shape:
             raise OptionError(
                 f"params and grads must have the same shape, got {params.shape} and {grads.shape}"
@@ -143,7 +194,7 @@ class Optimizer:
         state = {name: self._buffer(name, params) for name in self._state_names()}
         step, scratch = self._work_arrays(params)
         self._begin_step()
-        update_block = self._compiled_update if self.compiled_step else self._update
+        self._finite = True
         for start in range(0, params.size, BLOCK_SIZE):
             rows = slice(start, start + BLOCK_SIZE)
             block = Block(
@@ -152,8 +203,10 @@ class Optimizer:
                 step[rows],
                 scratch[: min(BLOCK_SIZE, params.size - start)],
                 {name: array[rows] for name, array in state.items()},
+                apply,
             )
-            update_block(block)
+            if update_block(block) is False:
+                self._finite = False
         return step.reshape(shape)
 
     def _begin_step(self) -> None:
@@ -163,8 +216,10 @@ class Optimizer:
         """Write Δθ of ``block`` into ``block.step``, updating its state."""
         raise NotImplementedError
 
-    def _compiled_update(self, block: Block) -> None:
-        """What :meth:`_update` computes, in one compiled pass over the block."""
+    def _compiled_update(self, block: Block) -> bool:
+        """What :meth:`_update` computes, in one compiled pass over the block; with
+        ``block.apply``, the step taken too (see :class:`Block`). Returns whether every
+        new θ of the block is finite (True without ``apply``)."""
         raise OptionError(f"{type(self).__name__} has no compiled step: set compiled_step = False")
 
     def config(self) -> dict[str, Any]:

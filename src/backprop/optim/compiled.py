@@ -6,43 +6,52 @@ makes one pass and, per entry, the same floating-point operations in the
 same order and precision (constants rounded to the arrays' dtype, as NumPy
 does with a Python float beside a float32 array; no fused multiply-add, no
 fast math), so Δθ and the state agree to the last bit. A kernel is used only
-when the optimizer's ``compiled_step`` is set, and needs numba:
-``pip install 'backprop-mlp[numba]'``.
+when the optimizer's ``compiled_step`` is set, or on the compiled path
+(``Network(compiled=True)``), and needs numba: ``pip install 'backprop-mlp[numba]'``.
 
-Each kernel is compiled at its first use and cached on disk by numba (next
-to this file, or in numba's cache folder where that is read-only), so a
-later process loads it instead of compiling it again. Its switches (weight
-decay, momentum, flushing, ...) are arguments that stay the same for the
-whole loop, and the compiler takes the branches out of the loop.
+With ``apply`` set, the same pass also takes the step, θ ← θ − Δθ, and checks
+it: it keeps each θ_i it replaces in ``step`` (so that a step that went wrong
+can be taken back exactly) and returns whether every new θ_i is finite, which
+takes the place of NumPy's separate subtraction and finiteness dot product.
+Without it, ``step`` receives Δθ and the kernel returns True.
+
+Each kernel is compiled at its first use and cached on disk by numba
+(:mod:`backprop.jit`). Its switches (weight decay, momentum, flushing, ...)
+are arguments that stay the same for the whole loop, and the compiler takes
+the branches out of the loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from backprop._typing import Array
-from backprop.errors import OptionError
-from backprop.version import install_hint
+from backprop.jit import INSTALL_HINT, compile_kernel, constants, require_numba
 
-INSTALL_HINT = install_hint("numba")
+__all__ = ["INSTALL_HINT", "constants", "kernel", "require_numba"]
+
+#: The loop over the entries: numba's prange once compiled (:func:`backprop.jit.compile_kernel`).
+prange = range
 
 #: Compiled passes by rule.
-_kernels: dict[str, Callable[..., None]] = {}
+_kernels: dict[str, Callable[..., bool]] = {}
 
 
 def _sgd_pass(
     params: Any, grads: Any, buf: Any, step: Any, c: Any,
     l2: bool, momentum: bool, first: bool, dampening: bool, nesterov: bool, flush: bool,
-) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
-    """SGD: Δθ into ``step`` and the momentum buffer in place.
+    apply: bool,
+) -> bool:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """SGD: Δθ (or, with ``apply``, the step itself) and the momentum buffer in place.
 
-    c holds, in the arrays' dtype: η, λ, μ, 1 − dampening, the smallest normal number, 0.
+    c holds, in the arrays' dtype: η, λ, μ, 1 − dampening, the smallest normal number, 0,
+    the largest finite number.
     """
-    lr, lam, mu, undamped, tiny, zero = c[0], c[1], c[2], c[3], c[4], c[5]
-    for i in range(params.size):
+    lr, lam, mu, undamped, tiny, zero, big = c[0], c[1], c[2], c[3], c[4], c[5], c[6]
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -57,22 +66,33 @@ def _sgd_pass(
                 b = zero
             buf[i] = b
             g = g + b * mu if nesterov else b  # Nesterov: g + μ buf
-        step[i] = g * lr  # Δw = η g
-
+        d = g * lr  # Δw = η g
+        if apply:
+            w = params[i]
+            new = w - d  # w ← w − Δw, the old w kept
+            params[i] = new
+            step[i] = w
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
+        else:
+            step[i] = d
+    return bad == 0
 
 
 def _rmsprop_pass(
     params: Any, grads: Any, v: Any, buf: Any, step: Any, c: Any,
-    l2: bool, momentum: bool, flush: bool,
-) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
-    """RMSProp: Δθ into ``step``, the square average v and the momentum buffer in place.
+    l2: bool, momentum: bool, flush: bool, apply: bool,
+) -> bool:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """RMSProp: Δθ (or the step), the square average v and the momentum buffer in place.
 
-    c holds, in the arrays' dtype: η, λ, α, 1 − α, ε, μ, the smallest normal number, 0.
+    c holds, in the arrays' dtype: η, λ, α, 1 − α, ε, μ, the smallest normal number, 0, the
+    largest finite number.
     """
-    lr, lam, alpha, one_minus_alpha, eps, mu, tiny, zero = (
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
+    lr, lam, alpha, one_minus_alpha, eps, mu, tiny, zero, big = (
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]
     )
-    for i in range(params.size):
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -87,22 +107,32 @@ def _rmsprop_pass(
                 b = zero
             buf[i] = b
             d = b
-        step[i] = d * lr  # Δw = η d
-
+        d = d * lr  # Δw = η d
+        if apply:
+            w = params[i]
+            new = w - d  # w ← w − Δw, the old w kept
+            params[i] = new
+            step[i] = w
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
+        else:
+            step[i] = d
+    return bad == 0
 
 
 def _adam_pass(
     params: Any, grads: Any, m: Any, v: Any, step: Any, c: Any,
-    l2: bool, decay: bool, flush: bool,
-) -> None:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
-    """Adam: Δθ into ``step`` and the moments m, v in place.
+    l2: bool, decay: bool, flush: bool, apply: bool,
+) -> bool:  # pragma: no cover - compiled by numba; checked against NumPy bit for bit
+    """Adam: Δθ (or the step) and the moments m, v in place.
 
     c holds, in the arrays' dtype: β₁, 1 − β₁, β₂, 1 − β₂, ε̂, α_t, λ (coupled L2),
-    η λ (decoupled decay), the smallest normal number, and 0.
+    η λ (decoupled decay), the smallest normal number, 0, the largest finite number.
     """
     beta1, one_minus_beta1, beta2, one_minus_beta2 = c[0], c[1], c[2], c[3]
-    eps_hat, alpha_t, lam, eta_lam, tiny, zero = c[4], c[5], c[6], c[7], c[8], c[9]
-    for i in range(params.size):
+    eps_hat, alpha_t, lam, eta_lam, tiny, zero, big = c[4], c[5], c[6], c[7], c[8], c[9], c[10]
+    bad = 0
+    for i in prange(params.size):
         g = grads[i]
         if l2:
             g = params[i] * lam + g  # g + λ w
@@ -118,45 +148,35 @@ def _adam_pass(
         d = (m_i / (np.sqrt(v_i) + eps_hat)) * alpha_t  # Δw = α_t m / (√v + ε̂)
         if decay:
             d = d + params[i] * eta_lam  # AdamW: + η λ w
-        step[i] = d
+        if apply:
+            w = params[i]
+            new = w - d  # w ← w − Δw, the old w kept
+            params[i] = new
+            step[i] = w
+            if not abs(new) <= big:  # inf, or NaN
+                bad += 1
+        else:
+            step[i] = d
+    return bad == 0
 
 
-_PASSES: dict[str, Callable[..., None]] = {
+_PASSES: dict[str, Callable[..., bool]] = {
     "sgd": _sgd_pass,
     "rmsprop": _rmsprop_pass,
     "adam": _adam_pass,
 }
 
 
-def kernel(rule: str) -> Callable[..., None]:
+def kernel(rule: str) -> Callable[..., bool]:
     """The compiled pass of ``rule`` ("sgd", "rmsprop", "adam"), compiled (or loaded from
     numba's cache) at first use; an ImportError naming the extra when numba is missing.
 
     Call it with the block's arrays, :func:`constants` and the switches: SGD as
-    ``(params, grads, buf, step, c, l2, momentum, first, dampening, nesterov, flush)``,
-    RMSProp as ``(params, grads, v, buf, step, c, l2, momentum, flush)``, Adam as
-    ``(params, grads, m, v, step, c, l2, decay, flush)``.
+    ``(params, grads, buf, step, c, l2, momentum, first, dampening, nesterov, flush, apply)``,
+    RMSProp as ``(params, grads, v, buf, step, c, l2, momentum, flush, apply)``, Adam as
+    ``(params, grads, m, v, step, c, l2, decay, flush, apply)``.
     """
     compiled = _kernels.get(rule)
     if compiled is None:
-        try:
-            import numba
-        except ImportError:
-            raise ImportError(f"the compiled step needs numba: {INSTALL_HINT}") from None
-        compile_pass = numba.njit(nogil=True, fastmath=False, error_model="numpy", cache=True)
-        compiled = _kernels[rule] = compile_pass(_PASSES[rule])
+        compiled = _kernels[rule] = compile_kernel(_PASSES[rule], "the compiled step", globals())
     return compiled
-
-
-def require_numba(what: str) -> None:
-    """Refuse ``what`` (an option asking for the compiled step) when numba is not installed."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        raise OptionError(f"{what} needs numba: {INSTALL_HINT}") from None
-
-
-def constants(dtype: np.dtype[Any], values: Sequence[float]) -> Array:
-    """A kernel's constants, each rounded to ``dtype`` as NumPy rounds a Python float,
-    followed by the smallest normal number and 0."""
-    return np.array([*values, np.finfo(dtype).tiny, 0.0], dtype=dtype)

@@ -88,7 +88,7 @@ class SGD(Optimizer):
                 g = buf
         np.multiply(g, self.lr, out=step)  # Δw = η g
 
-    def _compiled_update(self, block: Block) -> None:
+    def _compiled_update(self, block: Block) -> bool:
         c = constants(
             block.params.dtype, (self.lr, self.weight_decay, self.momentum, 1.0 - self.dampening)
         )
@@ -97,7 +97,7 @@ class SGD(Optimizer):
             bool(self.dampening), self.nesterov, self._flushes(),
         )
         buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
-        kernel("sgd")(block.params, block.grads, buf, block.step, c, *switches)
+        return kernel("sgd")(block.params, block.grads, buf, block.step, c, *switches, block.apply)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -159,7 +159,7 @@ class RMSProp(Optimizer):
             flush_subnormals(buf)
         np.multiply(buf, self.lr, out=step)  # Δw = η buf
 
-    def _compiled_update(self, block: Block) -> None:
+    def _compiled_update(self, block: Block) -> bool:
         c = constants(
             block.params.dtype,
             (self.lr, self.weight_decay, self.alpha, 1.0 - self.alpha, self.eps, self.momentum),
@@ -167,7 +167,8 @@ class RMSProp(Optimizer):
         switches = (bool(self.weight_decay), bool(self.momentum), self._flushes())
         v = block.state["square_avg"]
         buf = block.state.get("momentum_buffer", block.step)  # no momentum: never read
-        kernel("rmsprop")(block.params, block.grads, v, buf, block.step, c, *switches)
+        return kernel("rmsprop")(block.params, block.grads, v, buf, block.step, c, *switches,
+                                 block.apply)
 
     def config(self) -> dict[str, Any]:
         return {
@@ -241,7 +242,7 @@ class Adam(Optimizer):
             # AdamW: w ← w (1 − η λ) − α_t m / (√v + ε̂), so Δw gains η λ w
             step += np.multiply(block.params, self.lr * self.weight_decay, out=block.scratch)
 
-    def _compiled_update(self, block: Block) -> None:
+    def _compiled_update(self, block: Block) -> bool:
         beta1, beta2 = self.betas
         decoupled, decays = self.decoupled_decay, bool(self.weight_decay)
         c = constants(
@@ -254,7 +255,8 @@ class Adam(Optimizer):
         )
         switches = (decays and not decoupled, decays and decoupled, self._flushes())
         m, v = block.state["exp_avg"], block.state["exp_avg_sq"]
-        kernel("adam")(block.params, block.grads, m, v, block.step, c, *switches)
+        return kernel("adam")(block.params, block.grads, m, v, block.step, c, *switches,
+                              block.apply)
 
     def config(self) -> dict[str, Any]:
         return {

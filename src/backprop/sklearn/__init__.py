@@ -7,7 +7,8 @@
 They take scikit-learn's parameter names, defaults and meanings (those of
 ``sklearn.neural_network.MLPClassifier`` / ``MLPRegressor``) plus this
 library's own (``init``, ``dropout``, ``batch_norm``, ``dtype``,
-``clip_norm``, ``compiled_step``), and train a :class:`backprop.Network` (``network_``) with
+``clip_norm``, ``compiled_step``, ``compiled``), and train a :class:`backprop.Network`
+(``network_``) with
 its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
 SciPy are an optional extra: ``pip install 'backprop-mlp[sklearn]'``.
 """

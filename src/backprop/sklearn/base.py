@@ -1,11 +1,13 @@
 """What MLPClassifier and MLPRegressor share: parameters, the network, fitting, pickling.
 
-The network (``network_``, a :class:`backprop.Network`) is, input side first,
-for each width h of ``hidden_layer_sizes``: ``Dense(·, h, activation)``, then
-``BatchNorm(h)`` when ``batch_norm``, then ``Dropout(h, dropout)`` when
-``dropout > 0``; and an output Dense layer whose activation and loss the
-estimator chooses (softmax + cross-entropy, sigmoid + binary cross-entropy,
-or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
+The network (``network_``, a :class:`backprop.Network`) is the one
+:func:`backprop.build_network` makes of the parameters (a
+:class:`~backprop.NetworkSpec`): input side first, for each width h of
+``hidden_layer_sizes``, ``Dense(·, h, activation)`` (with ``batch_norm``:
+``Dense(·, h)`` without bias, ``BatchNorm(h)``, then the activation), then
+``Dropout(h, dropout)`` when ``dropout > 0``; and an output Dense layer whose
+activation and loss the estimator chooses (softmax + cross-entropy, sigmoid +
+binary cross-entropy, or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
 None (float32 stays float32, anything else becomes float64), as scikit-learn's
 MLP keeps X's float type.
 
@@ -35,8 +37,7 @@ from backprop._typing import Array
 from backprop.blas_threads import threads_within_limit
 from backprop.network import Network
 from backprop.nn.batchnorm import BatchNorm
-from backprop.nn.dropout import Dropout
-from backprop.nn.layers import Dense, Layer
+from backprop.nn.layers import Dense
 from backprop.optim.rules import Optimizer
 from backprop.sklearn.lbfgs import minimize_lbfgs
 from backprop.sklearn.objective import StreamedData, run_epoch
@@ -48,7 +49,9 @@ from backprop.sklearn.params import (
     make_optimizer,
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
+from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
+from backprop.validation import cast_finite
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
 FLOAT_TYPES = (np.float64, np.float32)
@@ -99,6 +102,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         dtype: str | None = None,
         clip_norm: float | None = None,
         compiled_step: bool = False,
+        compiled: bool = False,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -129,6 +133,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.dtype = dtype
         self.clip_norm = clip_norm
         self.compiled_step = compiled_step
+        self.compiled = compiled
 
     # -- what the subclasses decide ---------------------------------------
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
@@ -147,28 +152,28 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
-    def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
-        activation = library_activation(self.activation)
-        layers: list[Layer] = []
-        width = n_inputs
-        for units in hidden_sizes(self.hidden_layer_sizes):
-            layers.append(Dense(width, units, activation))
-            if self.batch_norm:
-                layers.append(BatchNorm(units))
-            if self.dropout:
-                layers.append(Dropout(units, rate=float(self.dropout)))
-            width = units
+    def _network_spec(self, n_inputs: int, n_outputs: int, x_dtype: Any,
+                      seed: int) -> NetworkSpec:
+        """The estimator's parameters in the library's words: the network of ``fit``."""
         out_activation, loss = self._output_layer(n_outputs)
-        layers.append(Dense(width, n_outputs, out_activation))
-        dtype = x_dtype if self.dtype is None else self.dtype
-        return Network(layers, loss=loss, init=self.init, seed=seed, dtype=dtype)
+        return NetworkSpec(
+            n_inputs=n_inputs, n_outputs=n_outputs,
+            hidden=tuple(hidden_sizes(self.hidden_layer_sizes)),
+            activation=library_activation(self.activation), output_activation=out_activation,
+            loss=loss, batch_norm=bool(self.batch_norm), dropout=float(self.dropout),
+            init=self.init, seed=seed, dtype=x_dtype if self.dtype is None else self.dtype)
+
+    def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
+        return build_network(self._network_spec(n_inputs, n_outputs, x_dtype, seed))
 
     def output_activations(self, X: Any) -> Array:
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
         in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)
-        return self.network_.forward(X).astype(X.dtype, copy=False)
+        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)  # finite, n_features_in_ wide
+        net = self.network_
+        outputs = net.forward_checked(cast_finite(X, net.dtype, "X"))  # not checked twice
+        return outputs.astype(X.dtype, copy=False)
 
     def to_onnx(self, path: str) -> None:
         """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
@@ -241,6 +246,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     "fit with warm_start=False to start afresh"
                 )
         net = self.network_
+        net.compiled = bool(self.compiled)  # how it runs may change between fits
         with threads_within_limit():  # under a memory limit, BLAS's threads fit it
             if isinstance(X, StreamedData):  # batches encoded as they are read
                 X.use_targets(lambda rows: self._encode_targets(rows, False, None))
@@ -393,6 +399,10 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         super().__setstate__(unpickled_state(state))
+        # the model file keeps the network and the rule, not how they run
         optimizer = getattr(self, "optimizer_", None)
-        if optimizer is not None and getattr(self, "compiled_step", False):
-            optimizer.compiled_step = True  # the model file keeps the rule, not how it runs
+        compiled = bool(getattr(self, "compiled", False))
+        if optimizer is not None and (compiled or getattr(self, "compiled_step", False)):
+            optimizer.compiled_step = True
+        if compiled and hasattr(self, "network_"):
+            self.network_.compiled = True

@@ -39,10 +39,13 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
 
     init: weight initialization ("auto": He for ReLU-type units, Xavier
         otherwise; see :mod:`backprop.nn.initializers`).
-    dropout: rate of a Dropout layer after each hidden layer (0 = none).
-    batch_norm: a BatchNorm layer after each hidden layer.
+    dropout: rate of a Dropout layer after each hidden layer's activation (0 = none).
+    batch_norm: batch norm in each hidden layer: Dense without bias → BatchNorm → σ
+        (as :func:`backprop.build_network` places it everywhere).
     dtype: "float32", "float64", or None (X's float type).
     clip_norm: clip the gradients' global norm before each update (None = never).
+    compiled: the whole step's elementwise work as fused compiled passes (numba; the
+        same numbers to rounding, see docs/guides/speed-compiled.md), and predict's too.
     compiled_step: each update as one compiled pass (numba; the same numbers), for
         the stochastic solvers.
 

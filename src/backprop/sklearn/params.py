@@ -13,10 +13,11 @@ import numbers
 from collections.abc import Callable
 from typing import Any
 
+from backprop.jit import require_numba
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
-from backprop.optim.compiled import require_numba
-from backprop.optim.rules import SGD, Adam, AdamW, Optimizer, RMSProp
+from backprop.optim.base import Optimizer
+from backprop.spec import OptimizerSpec, build_optimizer
 
 #: scikit-learn's activation names → the library's.
 SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -110,6 +111,7 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dtype": (_dtype, "None, 'float32' or 'float64'"),
     "clip_norm": (_clip, "None or a number > 0"),
     "compiled_step": (lambda v: isinstance(v, bool), "True or False"),
+    "compiled": (lambda v: isinstance(v, bool), "True or False"),
 }
 
 
@@ -127,30 +129,31 @@ def hidden_sizes(value: Any) -> list[int]:
     return [int(value)] if isinstance(value, numbers.Integral) else [int(s) for s in value]
 
 
-def make_optimizer(params: dict[str, Any]) -> Optimizer:
-    """The library's optimizer for a stochastic solver, from the estimator's parameters,
-    its update compiled when ``compiled_step`` asks (numba)."""
-    optimizer = _optimizer(params)
-    if params.get("compiled_step", False):
-        require_numba("compiled_step=True")
-        optimizer.compiled_step = True
-    return optimizer
-
-
-def _optimizer(params: dict[str, Any]) -> Optimizer:
+def optimizer_spec(params: dict[str, Any]) -> OptimizerSpec:
+    """A stochastic solver and its parameters in the library's words: sgd takes
+    ``momentum`` (Nesterov's with ``nesterovs_momentum``, when momentum > 0); adam, adamw
+    and rmsprop take ``epsilon``, adam and adamw ``beta_1`` and ``beta_2``; the rest keep
+    the library's defaults (adamw's weight decay 0.01: ``alpha`` is the objective's L2)."""
     solver, lr = params["solver"], float(params["learning_rate_init"])
+    compiled = bool(params.get("compiled_step", False) or params.get("compiled", False))
     if solver == "sgd":
         momentum = float(params["momentum"])
-        return SGD(lr=lr, momentum=momentum,
-                   nesterov=bool(params["nesterovs_momentum"]) and momentum > 0)
-    betas = (float(params["beta_1"]), float(params["beta_2"]))
-    if solver == "adam":
-        return Adam(lr=lr, betas=betas, eps=float(params["epsilon"]))
-    if solver == "adamw":
-        return AdamW(lr=lr, betas=betas, eps=float(params["epsilon"]))
-    if solver == "rmsprop":
-        return RMSProp(lr=lr, eps=float(params["epsilon"]))
-    raise ValueError(f"solver {solver!r} is not stochastic")
+        nesterov = bool(params["nesterovs_momentum"]) and momentum > 0
+        return OptimizerSpec("sgd", lr=lr, momentum=momentum, nesterov=nesterov or None,
+                             compiled_step=compiled)
+    if solver not in STOCHASTIC_SOLVERS:
+        raise ValueError(f"solver {solver!r} is not stochastic")
+    betas = (float(params["beta_1"]), float(params["beta_2"])) if solver != "rmsprop" else None
+    return OptimizerSpec(solver, lr=lr, betas=betas, eps=float(params["epsilon"]),
+                         compiled_step=compiled)
+
+
+def make_optimizer(params: dict[str, Any]) -> Optimizer:
+    """The library's optimizer for a stochastic solver, from the estimator's parameters,
+    its update compiled when ``compiled_step`` or ``compiled`` asks (numba)."""
+    if params.get("compiled_step", False) or params.get("compiled", False):
+        require_numba("compiled_step" if params.get("compiled_step") else "compiled")
+    return build_optimizer(optimizer_spec(params))
 
 
 def has_stochastic_solver(estimator: Any) -> bool:

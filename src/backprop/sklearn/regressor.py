@@ -25,7 +25,7 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
 
     Parameters and fitted attributes are those of :class:`MLPClassifier`
     (scikit-learn's names, defaults and meanings, plus init, dropout,
-    batch_norm, dtype, clip_norm and compiled_step), without classes_.
+    batch_norm, dtype, clip_norm, compiled_step and compiled), without classes_.
     """
 
     numeric_targets = True

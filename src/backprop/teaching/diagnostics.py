@@ -19,7 +19,8 @@ the whole fit call, from 1):
                         change the optimizer made to W in this step (whatever
                         the optimizer: SGD's η‖∂L/∂W‖, Adam's, with momentum or
                         weight decay alike); NaN in diagnose_network without lr
-    dead_fraction       ReLU-type layers (an activation with ``can_die``): the
+    dead_fraction       ReLU-type layers (an activation with ``can_die``; σ after a
+                        batch norm counts as its Dense layer's): the
                         fraction of the layer's units whose z ≤ 0 for every sample
                         of the batch (:data:`DEAD_Z`); NaN for other activations
                         and for batches smaller than :data:`DEAD_MIN_BATCH`
@@ -60,6 +61,7 @@ import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
+from backprop.nn.activation_layer import ActivationLayer
 from backprop.nn.activations import Sigmoid, Tanh
 from backprop.nn.layers import Dense
 from backprop.training.callbacks import Callback, TrainingState
@@ -108,7 +110,7 @@ def _norm(x: Array) -> float:
     return math.sqrt(float(np.dot(flat, flat)))
 
 
-def dead_fraction(layer: Dense) -> float:
+def dead_fraction(layer: Dense | ActivationLayer) -> float:
     """Fraction of the layer's units with z ≤ :data:`DEAD_Z` for every sample of its last batch.
 
     NaN unless the activation can die (``can_die``: relu, leaky_relu), and for a batch of
@@ -122,7 +124,7 @@ def dead_fraction(layer: Dense) -> float:
     return float(np.count_nonzero(dead)) / layer.n_out
 
 
-def saturated_fraction(layer: Dense) -> float:
+def saturated_fraction(layer: Dense | ActivationLayer) -> float:
     """Fraction of (sample, unit) pairs of the last batch where σ'(z) < 1 % of its maximum.
 
     The maximum is the activation's ``derivative_peak`` (sigmoid: a(1 − a) <
@@ -160,14 +162,30 @@ def _weight_slices(net: Network) -> dict[int, slice]:
     return {index: where for index, name, where in net.parameter_slices if name == "W"}
 
 
-def _layer_metrics(layer: Dense, update_ratio: float) -> dict[str, float]:
+def units_of(net: Network, index: int) -> Dense | ActivationLayer:
+    """What applies σ to the units of Dense layer ``index``: the layer itself, or, for a
+    linear Dense followed by BatchNorm and σ as a layer (batch norm before σ), that layer."""
+    layer = net.layers[index]
+    assert isinstance(layer, Dense)
+    if layer.activation.name == "linear":
+        for after in net.layers[index + 1:]:
+            if isinstance(after, Dense):
+                break
+            if isinstance(after, ActivationLayer):
+                return after
+    return layer
+
+
+def _layer_metrics(net: Network, index: int, update_ratio: float) -> dict[str, float]:
+    layer, units = net.layers[index], units_of(net, index)
+    assert isinstance(layer, Dense)
     return {
         "grad_norm_W": _norm(layer.dW),
         "grad_norm_b": math.nan if layer.db is None else _norm(layer.db),
         "weight_norm": _norm(layer.W),
         "update_ratio": update_ratio,
-        "dead_fraction": dead_fraction(layer),
-        "saturated_fraction": saturated_fraction(layer),
+        "dead_fraction": dead_fraction(units),
+        "saturated_fraction": saturated_fraction(units),
         "unit_spread": unit_spread(layer),
     }
 
@@ -218,7 +236,7 @@ class Diagnostics(Callback):
             before = self._before
             assert before is not None
             slices = _weight_slices(net)
-            for index, layer in _dense_layers(net):
+            for index, _layer in _dense_layers(net):
                 old_W = before[slices[index]]
                 old_norm = _norm(old_W)
                 change = _norm(net.params[slices[index]] - old_W)
@@ -229,7 +247,7 @@ class Diagnostics(Callback):
                     "step": self._step,
                     "layer": index,
                 }
-                record.update(_layer_metrics(layer, ratio))
+                record.update(_layer_metrics(net, index, ratio))
                 self.records.append(record)
         if self._records_next():
             self._snapshot(net)
@@ -314,5 +332,5 @@ def diagnose_network(
             w = _norm(layer.W)
             g = float(lr) * _norm(layer.dW)
             ratio = g / w if w > 0 else math.inf if g else 0.0
-        results.append({"layer": index, **_layer_metrics(layer, ratio)})
+        results.append({"layer": index, **_layer_metrics(net, index, ratio)})
     return results

@@ -2,7 +2,9 @@
 
 One step on a batch (X_b, Y_b) is :meth:`Network.backprop` (the forward
 pass, the loss and the four equations) followed by the optimizer's update of
-every parameter at once, θ ← θ − Δθ, after one finiteness check. ``fit``
+every parameter at once, θ ← θ − Δθ, after one finiteness check; on the
+compiled path (``Network(compiled=True)``, or the optimizer's ``compiled_step``)
+the update, the step and the check are one compiled pass. ``fit``
 checks its arguments into a :class:`TrainingPlan` (:func:`plan_training`),
 then :func:`run_training` repeats the step; batching is :mod:`backprop.training.batching`,
 the hooks :mod:`backprop.training.callbacks`, resuming :func:`backprop.files.model_file.resume`.
@@ -30,6 +32,7 @@ from backprop.optim.schedules import ScheduleFunction, check_schedule
 from backprop.streaming import StreamBatches, is_streamed, open_source
 from backprop.training.batching import Batches, Labelled, split_validation
 from backprop.training.callbacks import Callback, History, TrainingState, fit_callbacks
+from backprop.training.split import split_backprop, splits
 from backprop.validation import check_non_negative_number, check_positive_int, check_positive_number
 
 if TYPE_CHECKING:
@@ -190,7 +193,8 @@ def train_step(
     """
     # Overflow is not warned about here: the guards below name it precisely.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss = net.backprop(X, Y)
+        # (the batch cut in two halves on two threads: an engine lever, off by default)
+        loss = split_backprop(net, X, Y) if splits(net) else net.backprop(X, Y)
     if not math.isfinite(loss):
         raise _diverged(epoch, batch, optimizer.lr, f"non-finite loss in {_non_finite_layer(net)}")
     if clip_norm is not None:
@@ -298,6 +302,10 @@ def plan_training(
         history.epochs = list(checkpoint.training.history_epochs)
         first_epoch = checkpoint.training.epoch + 1
     assert optimizer is not None
+    if net.compiled:  # compile (or load) the passes now, not inside the first epoch
+        net.prepare_compiled()
+    if net.compiled or optimizer.compiled_step:
+        optimizer.prepare_compiled(net.dtype)
     base_lr = optimizer.lr
     if schedule is not None:
         if optimizer.initial_lr is None:
@@ -363,6 +371,8 @@ def _diverged(epoch: int, batch: int, lr: float, what: str) -> DivergenceError:
 def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) -> None:
     """θ ← θ − Δθ, unless Δθ is not finite: then the weights stay and DivergenceError says why.
 
+    On the compiled path, one pass (:func:`_apply_fused_update`); else NumPy's, below.
+
     One reduction checks everything on the hot path: ‖Δθ‖² is finite exactly
     when every entry of Δθ is, unless some |Δθ_i| is beyond about 1e19 in
     float32 (1e154 in float64) and its square overflows. A non-finite
@@ -371,6 +381,9 @@ def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) ->
     ‖Δθ‖² is finite, |Δθ_i| is far too small to carry a finite weight past
     the largest float, so θ − Δθ is finite as well.
     """
+    if optimizer.compiled_step or (net.compiled and optimizer.has_compiled_step):
+        _apply_fused_update(net, optimizer, epoch, batch)
+        return
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         update = optimizer.update(net.params, net.grads)
         for frozen in net.frozen_slices:  # a frozen tensor keeps its value, decay included
@@ -391,3 +404,28 @@ def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) ->
         raise _diverged(epoch, batch, optimizer.lr,
                         f"the update made {overflowed} non-finite (the gradients were finite)")
     net.params[...] = updated
+
+
+def _apply_fused_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) -> None:
+    """θ ← θ − Δθ in the optimizer's compiled pass, which also checks every new θ is finite.
+
+    The pass keeps the θ it replaces (``optimizer.previous_params``): a frozen tensor gets
+    its value back, and a step that made a weight non-finite is taken back whole, so the
+    weights stay at their last finite values, as on NumPy's path. The same weights as
+    NumPy's path, to the last bit, and the same errors.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        finite = optimizer.fused_step(net.params, net.grads)
+    previous = optimizer.previous_params
+    for frozen in net.frozen_slices:  # a frozen tensor keeps its value, decay included
+        net.params[frozen] = previous[frozen]
+    if finite or bool(np.all(np.isfinite(net.params))):  # (not finite only in a frozen tensor)
+        return
+    updated = net.params.copy()
+    net.params[...] = previous  # back to the last finite values
+    bad_gradient = _first_non_finite(net, net.grads)
+    if bad_gradient is not None:
+        raise _diverged(epoch, batch, optimizer.lr, f"non-finite gradient in {bad_gradient}")
+    raise _diverged(epoch, batch, optimizer.lr,
+                    f"the update made {_first_non_finite(net, updated)} non-finite "
+                    "(the gradients were finite)")

@@ -22,13 +22,17 @@ from pydantic import ValidationError
 from backprop.errors import OptionError
 from backprop.lab.notebook.own_data import OwnData, Plane, check_network
 from backprop.lab.playground.data import Data, features, generate, view_box
-from backprop.lab.playground.model import build_network, build_optimizer, dense_layers
-from backprop.lab.playground.page import DATA_FIELDS, NETWORK_FIELDS, PlaygroundPage
+from backprop.lab.playground.model import (
+    build_network,
+    build_optimizer,
+    dense_layers,
+    output_head,
+)
+from backprop.lab.playground.page import DATA_FIELDS, NETWORK_FIELDS, PlaygroundPage, blamed
 from backprop.lab.playground.protocol import (
     AddPoint,
     BatchModes,
     Compare,
-    Configure,
     DownloadCsv,
     Explain,
     ExportPython,
@@ -97,6 +101,7 @@ class OwnRun(Run):
         self.edits = []
         self.divergence = None
         self.norms = [math.nan] * len(dense_layers(net))
+        self.failed_norms: list[float] = []
         self.start_loss = self.last_loss = self.train_loss()
 
     def inputs(self, points: np.ndarray) -> np.ndarray:
@@ -204,6 +209,19 @@ FROM_SETUP = ("it rebuilds the network from the page's settings, and this widget
               "notebook's own data or network")
 
 
+def fixed_fields(own_data: bool, own_network: bool) -> dict[str, str]:
+    """Setup fields the notebook's own data, or network, fix, and why."""
+    fixed: dict[str, str] = {}
+    if own_data:
+        fixed.update({name: OWN_DATA for name in DATA_FIELDS - {"seed"}})
+        fixed["features"] = OWN_DATA
+    if own_network:
+        fixed.update({name: OWN_NETWORK for name in NETWORK_FIELDS})
+        if own_data:
+            fixed["seed"] = OWN_NETWORK
+    return fixed
+
+
 class NotebookPlayground(PlaygroundPage):
     """The playground page on the notebook's arrays (``own``), network and optimizer.
 
@@ -234,6 +252,9 @@ class NotebookPlayground(PlaygroundPage):
         self.booting = True
         super().__init__()  # the page's defaults, replaced below
         self.booting = False
+        # what the notebook fixes, locked as a classroom link locks (the page disables those
+        # controls); refused with the notebook's reason first (see change)
+        self.locked = set(self.fixed_fields()) | ({"data"} if own is not None else set())
         self.setup = setup
         self.data = generate(setup) if own is None else drawn_data(own, self.plane_now())
         self.box = view_box(self.data)
@@ -252,16 +273,8 @@ class NotebookPlayground(PlaygroundPage):
         return Plane(np.zeros(width), np.eye(2, width), "the plane (x1, x2)")
 
     def fixed_fields(self) -> dict[str, str]:
-        """Setup fields this widget keeps as they are, and why."""
-        fixed: dict[str, str] = {}
-        if self.own is not None:
-            fixed.update({name: OWN_DATA for name in DATA_FIELDS - {"seed"}})
-            fixed["features"] = OWN_DATA
-        if self.user_network is not None:
-            fixed.update({name: OWN_NETWORK for name in NETWORK_FIELDS})
-            if self.own is not None:
-                fixed["seed"] = OWN_NETWORK
-        return fixed
+        """Setup fields this page keeps as they are, and why."""
+        return fixed_fields(self.own is not None, self.user_network is not None)
 
     # -- the run ------------------------------------------------------------------------------
     def new_run(self, run: Run | None = None) -> None:
@@ -295,6 +308,8 @@ class NotebookPlayground(PlaygroundPage):
 
     def record(self) -> None:
         super().record()
+        if self.replay.viewing:
+            return  # an earlier step shown: the record goes on from the latest
         readouts = self.readouts
         row = {"step": self.run.steps, "epoch": self.run.epoch, **readouts,
                "grad_norms": [v if math.isfinite(v) else None for v in self.run.norms]}
@@ -320,32 +335,31 @@ class NotebookPlayground(PlaygroundPage):
                              f"covers stacks of Dense layers; this network has {kinds[0]}")
         return super().handle(message)
 
-    def configure(self, message: Configure) -> None:
-        changed = {name: getattr(message, name) for name in message.model_fields_set
-                   if name != "type" and getattr(message, name) != getattr(self.setup, name)}
+    def change(self, fields: dict[str, Any]) -> None:
+        """The page's change of setup fields, but for those the notebook's data or network
+        fix (refused by name); on the notebook's data the seed seeds a new network only."""
+        changed = {name: value for name, value in fields.items()
+                   if value != getattr(self.setup, name)}
         fixed = self.fixed_fields()
         for name in sorted(changed):
             if name in fixed:
                 raise FieldError(name, fixed[name])
-        if self.own is None:
-            if self.user_network is not None and DATA_FIELDS & changed.keys():
-                self.check_generated(changed)
-            super().configure(message)
-            return
-        try:  # the notebook's data: never generated, whatever the setup says
-            setup = Setup.model_validate({**self.setup.model_dump(), **changed})
-        except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise FieldError(".".join(map(str, first["loc"])) or "features", first["msg"]) from None
-        previous, self.setup = self.setup, setup
-        if (NETWORK_FIELDS | {"seed"}) & changed.keys():
+        if self.own is not None and "seed" in changed:
+            try:
+                setup = Setup.model_validate({**self.setup.model_dump(), **changed})
+            except ValidationError as error:
+                raise FieldError(*blamed(error)) from None
+            output_head(setup, self.data.n_classes)
+            previous, self.setup = self.setup, setup
             try:
                 self.new_run()
             except ValueError:
                 self.setup = previous
                 raise
-        else:
-            self.adjust_run(previous, changed)
+            return
+        if self.own is None and self.user_network is not None and DATA_FIELDS & changed.keys():
+            self.check_generated(changed)
+        super().change(fields)
 
     def check_generated(self, changed: dict[str, Any]) -> None:
         """A new generated data set must still fit the notebook's network."""

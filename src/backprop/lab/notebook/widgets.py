@@ -21,9 +21,13 @@ from backprop.errors import OptionError
 from backprop.lab.notebook import frames
 from backprop.lab.notebook.own_data import Projection, Task, check_data, plane_of
 from backprop.lab.notebook.pages import NotebookRegression, NotebookSandbox
-from backprop.lab.notebook.playground import NotebookPlayground, optimizer_fields
+from backprop.lab.notebook.playground import (
+    NotebookPlayground,
+    fixed_fields,
+    optimizer_fields,
+)
 from backprop.lab.notebook.widget import LabWidget
-from backprop.lab.playground.page import PlaygroundPage
+from backprop.lab.playground.page import PlaygroundPage, blamed
 from backprop.lab.playground.protocol import DATASETS, MAX_STEP_COUNT, Setup
 from backprop.lab.regression.page import RegressionPage
 from backprop.lab.regression.protocol import MAX_SPEED
@@ -54,27 +58,28 @@ def _setup(fields: dict[str, Any]) -> Setup:
     try:
         return Setup.model_validate({**Setup().model_dump(), **fields})
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(map(str, first["loc"])) or "setup"
-        raise OptionError(f"{where}: {first['msg']} (got {first.get('input')!r})") from None
+        field, message = blamed(error)
+        given = f" (got {fields[field]!r})" if field in fields else ""
+        raise OptionError(f"{field}: {message}{given}") from None
 
 
 def network_fields(network: Network) -> dict[str, Any]:
-    """The setup's words for a network, those that can describe it (the setup draws at most
-    8 hidden layers of 16 units, one hidden activation, one dropout rate)."""
+    """The setup's words for a network, as far as they can describe it (the setup has at most
+    8 hidden layers of 16 units and one dropout rate); the rest left at the setup's defaults."""
     dense = [layer for layer in network.layers if isinstance(layer, Dense)]
     rates = [layer.rate for layer in network.layers if isinstance(layer, Dropout)]
+    hidden = [layer.activation.name for layer in dense[:-1]]
     candidates: dict[str, Any] = {"layers": [layer.n_out for layer in dense[:-1]],
-                                  "init": network.init, "loss": network.loss.name,
+                                  "activation": hidden[0] if hidden else "tanh",
+                                  "activations": hidden, "init": network.init,
+                                  "loss": network.loss.name,
                                   "dropout": float(rates[0]) if rates else 0.0}
-    if len(dense) > 1:
-        candidates["activation"] = dense[0].activation.name
-    fields = {}
+    fields: dict[str, Any] = {}
     for name, value in candidates.items():
         try:
-            Setup.model_validate({**Setup().model_dump(), name: value})
+            Setup.model_validate({**Setup().model_dump(), **fields, name: value})
         except ValidationError:
-            continue  # beyond what the setup can say: left at its default
+            continue  # beyond what the setup can say
         fields[name] = value
     return fields
 
@@ -130,6 +135,10 @@ class Playground(LabWidget):
                  task: Task | None = None, names: list[str] | None = None,
                  projection: Projection = "pca", link: str | None = None,
                  **settings: Any) -> None:
+        fixed = fixed_fields(not isinstance(data, str), network is not None)
+        for name in sorted(settings):
+            if name in fixed:
+                raise OptionError(f"{name}: {fixed[name]}")
         fields: dict[str, Any] = dict(settings)
         if isinstance(optimizer, str):  # the page's menu name: built by the page
             fields = {"optimizer": optimizer, **fields}
@@ -169,9 +178,6 @@ class Playground(LabWidget):
             hidden += FROM_SETUP_CONTROLS
         page = NotebookPlayground(setup, own=own, plane=plane, network=network,
                                   optimizer=optimizer)
-        for name in sorted(settings):
-            if name in page.fixed_fields():
-                raise OptionError(f"{name}: {page.fixed_fields()[name]}")
         css = hiding(hidden) + (WITHOUT_DATA_PANEL if own is not None else "")
         super().__init__(page, css=css, caption=caption, link=link)
 

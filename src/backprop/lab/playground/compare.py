@@ -26,8 +26,8 @@ MAX_CATCH_UP = 400
 #: Most rows of B's history.
 MAX_ROWS = 400
 #: Settings B may change (B trains on A's data).
-COMPARABLE = ("lr", "optimizer", "activation", "init", "batch_size", "l2", "dropout", "layers",
-              "features", "loss")
+COMPARABLE = ("lr", "optimizer", "activation", "activations", "init", "batch_size", "l1", "l2",
+              "dropout", "layers", "features", "loss")
 
 
 def batch_modes(setup: Setup, data: Data, start: Network | None, epochs: int) -> dict[str, Any]:

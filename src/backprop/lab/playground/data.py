@@ -1,8 +1,9 @@
 """/playground's data: the generated 2-D sets, the input features, CSV in and out.
 
 Classification sets come from :mod:`backprop.datasets.toy` (the same calls, with
-the same seed, give the same points in an exported script); the regression
-surface is y = sin(2·x1)·cos(2·x2) + noise. Points are (x1, x2) in float64;
+the same seed, give the same points in an exported script); the two regression
+sets are the surface y = sin(2·x1)·cos(2·x2) + noise and the plane
+y = 0.6·x1 − 0.8·x2 + noise. Points are (x1, x2) in float64;
 targets are class labels 0..k-1, or values for the regression surface.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from backprop.datasets import make_circles, make_gaussians, make_moons, make_spirals, make_xor
 from backprop.datasets.split import split_indices
-from backprop.lab.playground.protocol import MAX_COORDINATE, Setup
+from backprop.lab.playground.protocol import MAX_COORDINATE, REGRESSION_SETS, Setup
 from backprop.lab.protocol import MAX_POINTS, FieldError
 
 #: Each classification set: its library generator and keyword arguments besides the
@@ -66,20 +67,28 @@ class Data:
                 np.concatenate([self.y_train, self.y_test]))
 
 
-def regression_surface(size: int, noise: float, seed: int,
-                       test_ratio: float) -> tuple[np.ndarray, ...]:
-    """x uniform in [-1, 1]², y = sin(2·x1)·cos(2·x2) + noise·N(0, 1), then a shuffled split."""
+#: Each regression set's target as a function of the raw points (x1, x2), before noise.
+SURFACES = {
+    "regression": lambda p: np.sin(2 * p[:, 0]) * np.cos(2 * p[:, 1]),
+    "regression-plane": lambda p: 0.6 * p[:, 0] - 0.8 * p[:, 1],
+}
+
+
+def regression_set(name: str, size: int, noise: float, seed: int,
+                   test_ratio: float) -> tuple[np.ndarray, ...]:
+    """x uniform in [-1, 1]², y = the set's surface + noise·N(0, 1), then a shuffled split."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(size, 2))
-    y = np.sin(2 * X[:, 0]) * np.cos(2 * X[:, 1]) + noise * rng.standard_normal(size)
-    train, test = split_indices(size, test_ratio, rng, where="regression surface")
+    y = SURFACES[name](X) + noise * rng.standard_normal(size)
+    train, test = split_indices(size, test_ratio, rng, where=name)
     return X[train], y[train], X[test], y[test]
 
 
 def generate(setup: Setup) -> Data:
     """The data set a setup names, drawn from its seed."""
-    if setup.dataset == "regression":
-        X, y, Xt, yt = regression_surface(setup.size, setup.noise, setup.seed, setup.test_ratio)
+    if setup.dataset in REGRESSION_SETS:
+        X, y, Xt, yt = regression_set(setup.dataset, setup.size, setup.noise, setup.seed,
+                                      setup.test_ratio)
         return Data(X, y, Xt, yt, "regression", 0)
     make, options = GENERATORS[setup.dataset]
     data = make(setup.size, setup.noise, setup.seed, test_fraction=setup.test_ratio, **options)
@@ -169,7 +178,7 @@ def from_csv(text: str, setup: Setup) -> Data:
     table = np.asarray(rows)
     X, target = table[:, :2], table[:, 2]
     rng = np.random.default_rng(setup.seed)
-    if setup.dataset == "regression":
+    if setup.dataset in REGRESSION_SETS:
         train, test = split_indices(len(X), setup.test_ratio, rng, where="csv")
         return Data(X[train], target[train], X[test], target[test], "regression", 0, True)
     if not np.all(target == np.round(target)) or target.min() < 0:

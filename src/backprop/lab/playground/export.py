@@ -9,13 +9,15 @@ they were made); it prints the test loss after each requested number of steps.
 
 from __future__ import annotations
 
+from dataclasses import MISSING, fields
 from typing import Any
 
 import numpy as np
 
 from backprop.lab.playground.data import GENERATORS
-from backprop.lab.playground.model import MOMENTUM, optimizer_options, output_head
+from backprop.lab.playground.model import MOMENTUM, network_spec, optimizer_spec
 from backprop.lab.playground.run import Run
+from backprop.spec import NetworkSpec
 
 FEATURE_CODE = {
     "x1": "P[:, 0]", "x2": "P[:, 1]", "x1^2": "P[:, 0] ** 2", "x2^2": "P[:, 1] ** 2",
@@ -29,7 +31,7 @@ def _array(values: np.ndarray) -> str:
 
 def _data_code(run: Run) -> list[str]:
     setup, data = run.setup, run.data
-    if data.custom or setup.dataset == "regression":
+    if data.custom or data.task == "regression":
         dtype = "np.int64" if data.task == "classification" else "np.float64"
         return [
             "# the points as they were in the playground (x1, x2) and their targets",
@@ -48,23 +50,24 @@ def _data_code(run: Run) -> list[str]:
     ]
 
 
+def _keywords(config: dict[str, object], spec_class: type[NetworkSpec] | None = None) -> str:
+    """``key=value, ...``; given the spec's class, without the fields at their defaults."""
+    defaults = {} if spec_class is None else {
+        f.name: f.default for f in fields(spec_class) if f.default is not MISSING}
+    return ", ".join(f"{key}={value!r}" for key, value in config.items()
+                     if key not in defaults or value not in (defaults[key], []))
+
+
 def _network_code(run: Run) -> list[str]:
-    setup = run.setup
-    units, activation, loss = output_head(setup, run.data.n_classes)
-    lines = ["layers = []", f"width = {len(setup.features)}"]
-    lines.append(f"for size in {list(setup.layers)!r}:")
-    lines.append(f"    layers.append(bp.Dense(width, size, activation={setup.activation!r}))")
-    if setup.dropout > 0:
-        lines.append(f"    layers.append(bp.Dropout(size, rate={setup.dropout!r}))")
-    lines.append("    width = size")
-    lines.append(f"layers.append(bp.Dense(width, {units}, activation={activation!r}))")
-    lines.append(f"net = bp.Network(layers, loss={loss!r}, init={setup.init!r}, "
-                 f"seed={setup.seed}, dtype='float64')")
-    kind, options = optimizer_options(setup)
-    arguments = ", ".join(f"{key}={value!r}" for key, value in options.items())
-    lines.append(f"optimizer = bp.{kind.__name__}({arguments})"
-                 + (f"  # {setup.optimizer}, μ = {MOMENTUM}" if "momentum" in options else ""))
-    return lines
+    network = network_spec(run.setup, run.data.n_classes)
+    optimizer = optimizer_spec(run.setup)
+    shown = {"momentum": f"  # momentum: μ = {MOMENTUM}",
+             "nesterov": f"  # nesterov: Nesterov momentum, μ = {MOMENTUM}"}
+    return [
+        f"net = bp.build_network(bp.NetworkSpec({_keywords(network.config(), NetworkSpec)}))",
+        f"optimizer = bp.build_optimizer(bp.OptimizerSpec({_keywords(optimizer.config())}))"
+        + shown.get(run.setup.optimizer, ""),
+    ]
 
 
 def python_script(run: Run, steps: list[int] | None = None) -> str:
@@ -123,6 +126,8 @@ def python_script(run: Run, steps: list[int] | None = None) -> str:
         "        batches = [order[i:i + size] for i in range(0, len(order), size)]",
         "    rows = batches.pop(0)",
         "    net.backprop(X[rows], Y[rows])  # fills net.grads with ∂L/∂θ of the batch",
+        *([f"    net.grads += {setup.l1!r} * np.sign(net.params)  # L1: λ₁·sign(θ)"]
+          if setup.l1 else []),
         "    net.params -= optimizer.update(net.params, net.grads)  # θ ← θ − Δθ",
         "    step += 1",
         "    apply_edits(step)",

@@ -55,7 +55,13 @@ def read_model(encoded: str, setup: Setup, data: Data) -> tuple[Network, Setup]:
         raise FieldError("data", f"the model has {net.n_outputs} outputs; "
                          f"{setup.dataset} needs {task_outputs}")
     hidden = dense_layers(net)[:-1]
-    activation = hidden[0].activation.name if hidden else setup.activation
+    offered = hidden_activation_names()
+    activations = [layer.activation.name for layer in hidden]
+    if any(name not in offered for name in activations):
+        raise FieldError("data", f"the model's hidden activations {', '.join(activations)} are "
+                         f"not all among the playground's: {', '.join(offered)}")
+    same = len(set(activations)) <= 1
     return net, setup.model_copy(update={
         "features": features, "layers": [layer.n_out for layer in hidden],
-        "activation": activation if activation in hidden_activation_names() else setup.activation})
+        "activation": activations[0] if activations else setup.activation,
+        "activations": [] if same else activations})

@@ -3,8 +3,10 @@ and the gradient check per edge.
 
 * explain: ``bp.explain`` (the library's worked step, computed by
   ``backprop.teaching.reference``) on the batch the next step will use, or on one training
-  point; for the chosen w_jk: δ_j·a_k per point, their mean ḡ, the L2 term λ·w,
-  and the optimizer's actual Δw from a copy of the run taking that step.
+  point; for the chosen w_jk: δ_j·a_k per point and δ_j's own sum (Σ_k w_kj δ_k · σ′(z_j),
+  or the output error), their mean ḡ, the L1 and L2 terms, the optimizer's rule written
+  out with its numbers (:mod:`~backprop.lab.playground.update`), and its actual Δw from a
+  copy of the run taking that step.
 * histograms: per layer, a^[l] and δ^[l] over the training set (one reference
   evaluation), so saturation, dead units and vanishing gradients show before play.
 * gradient check: every ∂L/∂θ of the engine against central differences
@@ -21,10 +23,12 @@ import numpy as np
 
 from backprop.lab.playground.model import dense_layers
 from backprop.lab.playground.run import Run
+from backprop.lab.playground.update import update_lines
 from backprop.lab.protocol import FieldError
 from backprop.teaching.gradcheck import central_difference, gradcheck, relative_error
 from backprop.teaching.reference import reference_step
 from backprop.teaching.worked_step import explain
+from backprop.teaching.worked_step.records import Delta
 
 #: Bins of each histogram.
 BINS = 24
@@ -58,25 +62,42 @@ def explain_weight(run: Run, layer: int, row: int, col: int,
                     max_units=10**6, max_lines=10**9)
     gradient = next(g for g in trace.gradients if g.layer == layer + 1 and g.name == name.lower()
                     and g.unit == j + 1 and (name == "b" or g.input == k + 1))
+    deltas = [delta_terms(d) for d in trace.deltas if d.layer == layer + 1 and d.unit == j + 1]
+    activation = dense_layers(run.net)[layer].activation.name
+    formula = trace.derivative_formulas.get(activation)
+    l1, l2, w = run.setup.l1, run.setup.l2, gradient.old
+    g = gradient.value + l1 * float(np.sign(w))  # what enters the optimizer
     # the optimizer's own Δw on that batch: a copy of the run takes the step
     where = flat_index(run, layer, name, j, k)
+    lines = update_lines(ahead.optimizer, where, g, w) if point is None else []
     if point is None:
         ahead.batches.insert(0, rows)  # the peeked batch is the step's batch
         took = ahead.raw_step() is None
     else:
         took = False
     after = float(ahead.net.params[where]) if took else None
-    l2 = run.setup.l2
     return {
         "layer": layer, "row": row, "col": col, "name": name, "rows": rows.tolist(),
         "point": point, "deltas": gradient.deltas, "inputs": gradient.inputs,
         "per_sample": gradient.per_sample, "mean": gradient.value,
         "numeric": gradient.numeric, "relative_error": gradient.relative_error,
-        "w": gradient.old, "lr": run.setup.lr, "l2": l2, "l2_term": l2 * gradient.old,
-        "plain_update": gradient.old - run.setup.lr * (gradient.value + l2 * gradient.old),
-        "optimizer": run.setup.optimizer, "optimizer_update": after,
-        "dropout": run.setup.dropout > 0,
+        "delta_terms": deltas, "activation": activation,
+        "sigma_prime_formula": None if formula is None else formula.text,
+        "w": w, "lr": run.setup.lr, "l1": l1, "l1_term": l1 * float(np.sign(w)),
+        "l2": l2, "l2_term": l2 * w, "gradient": g,
+        "plain_update": w - run.setup.lr * (g + l2 * w),
+        "optimizer": run.setup.optimizer, "update_lines": lines,
+        "optimizer_delta": None if after is None else w - after,
+        "optimizer_update": after, "dropout": run.setup.dropout > 0,
     }
+
+
+def delta_terms(delta: Delta) -> dict[str, Any]:
+    """δ_j of one point and what it is made of: the output error, or (Σ_k w_kj δ_k)·σ′(z_j)."""
+    return {"kind": delta.kind, "z": delta.z, "a": delta.a, "target": delta.target,
+            "weights": delta.weights, "deltas_above": delta.deltas_above,
+            "sum": delta.upstream, "sigma_prime": delta.sigma_prime,
+            "softmax_inner": delta.softmax_inner, "delta": delta.delta}
 
 
 def flat_index(run: Run, layer: int, name: str, j: int, k: int) -> int:

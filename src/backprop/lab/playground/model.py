@@ -1,24 +1,30 @@
-"""/playground's network and optimizer, built from a setup by the library's own classes.
+"""/playground's network and optimizer: the setup in the library's words (a
+:class:`~backprop.NetworkSpec` and an :class:`~backprop.OptimizerSpec`), built by
+:mod:`backprop.spec`.
 
-Hidden layers are Dense(units, activation) (each followed by Dropout when the
-rate is above 0); the output layer and loss follow the task: one sigmoid unit
-with binary cross-entropy (or ½ squared error) for two classes, softmax units
-with cross-entropy for three, one linear unit with ½ squared error for the
-regression surface. Networks are float64 and seeded by the setup's seed.
+Hidden layers are Dense(units, activation), each with its own activation (each
+followed by Dropout when the rate is above 0); the output layer and loss follow the
+task: one sigmoid unit with binary cross-entropy (or ½ squared error) for two classes,
+softmax units with cross-entropy for three, one linear unit with ½ squared error for a
+regression set. Networks are float64 and seeded by the setup's seed.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
-from backprop import SGD, Dense, Dropout, Network
-from backprop.lab.playground.protocol import MAX_HIDDEN_LAYERS, MAX_HIDDEN_UNITS, Setup
+from backprop import Dense, Dropout, Network, spec
+from backprop.lab.playground.protocol import (
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    REGRESSION_SETS,
+    Setup,
+)
 from backprop.lab.protocol import FieldError
-from backprop.nn.layers import Layer
-from backprop.optim.rules import OPTIMIZERS, Optimizer
+from backprop.optim.base import Optimizer
+from backprop.spec import NetworkSpec, OptimizerSpec
 
 #: μ of the momentum and Nesterov choices.
 MOMENTUM = 0.9
@@ -26,9 +32,9 @@ MOMENTUM = 0.9
 
 def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     """(units, output activation, loss name) for the task, or a FieldError naming ``loss``."""
-    if setup.dataset == "regression":
+    if setup.dataset in REGRESSION_SETS:
         if setup.loss not in ("auto", "mse"):
-            raise FieldError("loss", f"the regression surface is fitted with mse, not {setup.loss}")
+            raise FieldError("loss", f"a regression set is fitted with mse, not {setup.loss}")
         return 1, "linear", "mse"
     if n_classes > 2:
         if setup.loss not in ("auto", "cross_entropy"):
@@ -41,36 +47,34 @@ def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     return 1, "sigmoid", "binary_cross_entropy" if setup.loss == "auto" else setup.loss
 
 
-def build_network(setup: Setup, n_classes: int, n_inputs: int | None = None) -> Network:
-    """The setup's network with fresh weights from its seed and initialization; it takes the
-    chosen features, or ``n_inputs`` columns of one's own data."""
+def network_spec(setup: Setup, n_classes: int, n_inputs: int | None = None) -> NetworkSpec:
+    """The setup's network: its hidden layers, the output head of the task, float64; it takes
+    the chosen features, or ``n_inputs`` columns of one's own data."""
     units, activation, loss = output_head(setup, n_classes)
-    layers: list[Layer] = []
     width = len(setup.features) if n_inputs is None else n_inputs
-    for size in setup.layers:
-        layers.append(Dense(width, size, activation=setup.activation))
-        if setup.dropout > 0:
-            layers.append(Dropout(size, rate=setup.dropout))
-        width = size
-    layers.append(Dense(width, units, activation=activation))
-    return Network(layers, loss=loss, init=setup.init, seed=setup.seed, dtype="float64")
+    return NetworkSpec(n_inputs=width, n_outputs=units,
+                       hidden=tuple(setup.layers), activation=tuple(setup.hidden_activations()),
+                       output_activation=activation, loss=loss, dropout=setup.dropout,
+                       init=setup.init, seed=setup.seed, dtype="float64")
 
 
-def optimizer_options(setup: Setup) -> tuple[type[Optimizer], dict[str, Any]]:
-    """The optimizer class and its keyword arguments (L2 rate as coupled weight decay)."""
-    decay = {"weight_decay": setup.l2} if setup.l2 else {}
-    if setup.optimizer == "sgd":
-        return SGD, {"lr": setup.lr, **decay}
-    if setup.optimizer == "momentum":
-        return SGD, {"lr": setup.lr, "momentum": MOMENTUM, **decay}
-    if setup.optimizer == "nesterov":
-        return SGD, {"lr": setup.lr, "momentum": MOMENTUM, "nesterov": True, **decay}
-    return OPTIMIZERS[setup.optimizer], {"lr": setup.lr, **decay}
+def build_network(setup: Setup, n_classes: int, n_inputs: int | None = None) -> Network:
+    """The setup's network with fresh weights from its seed and initialization."""
+    return spec.build_network(network_spec(setup, n_classes, n_inputs))
+
+
+def optimizer_spec(setup: Setup) -> OptimizerSpec:
+    """The setup's optimizer: momentum and nesterov are sgd with μ = :data:`MOMENTUM`;
+    the L2 rate is the optimizer's weight decay (adamw's decoupled, the others' coupled)."""
+    word = setup.optimizer
+    if word in ("momentum", "nesterov"):
+        return OptimizerSpec("sgd", lr=setup.lr, momentum=MOMENTUM,
+                             nesterov=word == "nesterov" or None, weight_decay=setup.l2)
+    return OptimizerSpec(word, lr=setup.lr, weight_decay=setup.l2)
 
 
 def build_optimizer(setup: Setup) -> Optimizer:
-    kind, options = optimizer_options(setup)
-    return kind(**options)
+    return spec.build_optimizer(optimizer_spec(setup))
 
 
 def dense_layers(net: Network) -> list[Dense]:
@@ -81,9 +85,13 @@ def probe_of(net: Network) -> Network:
     """A copy without Dropout layers, for drawing and measuring: the same flat parameters
     (Dropout has none), so ``probe.params[...] = net.params`` shows the network as it is,
     and the probe's passes never draw from the trained network's random generator."""
-    layers = [Dense(layer.n_in, layer.n_out, activation=layer.activation, bias=layer.bias)
-              for layer in dense_layers(net)]
-    probe = Network(layers, loss=net.loss, dtype="float64", seed=0)
+    dense = dense_layers(net)
+    probe = spec.build_network(NetworkSpec(
+        n_inputs=net.n_inputs, n_outputs=net.n_outputs,
+        hidden=tuple(layer.n_out for layer in dense[:-1]),
+        activation=tuple(layer.activation for layer in dense[:-1]),
+        output_activation=dense[-1].activation, loss=net.loss,
+        bias=all(layer.bias for layer in dense), dtype="float64", seed=0))
     probe.params[...] = net.params
     return probe
 

@@ -30,8 +30,15 @@ from backprop.lab.playground.data import (
 from backprop.lab.playground.export import python_script
 from backprop.lab.playground.model import build_optimizer, dense_layers, output_head
 from backprop.lab.playground.protocol import (
+    FEATURES,
+    LOCKABLE,
+    MAX_HIDDEN_LAYERS,
+    MAX_HIDDEN_UNITS,
+    AddLayer,
     AddPoint,
     BatchModes,
+    Branch,
+    ChangeLayer,
     Compare,
     Configure,
     DownloadCsv,
@@ -41,6 +48,8 @@ from backprop.lab.playground.protocol import (
     GradientCheck,
     LoadCsv,
     LoadModel,
+    Lock,
+    RemoveLayer,
     RemovePoint,
     Reset,
     Rewind,
@@ -50,6 +59,7 @@ from backprop.lab.playground.protocol import (
     Step,
     StopCompare,
     Surface,
+    ToggleFeature,
     options,
 )
 from backprop.lab.playground.replay import Replay
@@ -65,9 +75,13 @@ MAX_PATH = 200
 NEURON_MAPS_EVERY = 2
 #: Setup fields that make new data, and those that make a new network.
 DATA_FIELDS = frozenset({"dataset", "noise", "test_ratio", "size", "seed"})
-NETWORK_FIELDS = frozenset({"features", "layers", "activation", "loss", "init", "dropout"})
+NETWORK_FIELDS = frozenset({"features", "layers", "activation", "activations", "loss", "init",
+                            "dropout"})
 #: Setup fields a running optimizer takes over as they change.
 OPTIMIZER_FIELDS = frozenset({"optimizer", "l2"})
+#: Setup fields that change neither the steps nor the replay: how fast play goes, when it
+#: stops, how the output is drawn.
+QUIET_FIELDS = frozenset({"speed", "target_loss", "max_epochs", "discretize"})
 
 
 class PlaygroundPage(Page):
@@ -80,7 +94,8 @@ class PlaygroundPage(Page):
     messages: ClassVar[TypeAdapter[Any]] = message_union(
         Ping, Configure, Play, Pause, Step, Reset, AddPoint, RemovePoint, LoadCsv, DownloadCsv,
         DownloadModel, LoadModel, SetWeight, ExportPython, Explain, GradientCheck, Rewind,
-        Surface, Compare, StopCompare, BatchModes,
+        Branch, Surface, Compare, StopCompare, BatchModes, AddLayer, RemoveLayer, ChangeLayer,
+        ToggleFeature, Lock,
     )
 
     def __init__(self) -> None:
@@ -91,6 +106,7 @@ class PlaygroundPage(Page):
         self.loaded = False  # the network came from a model file
         self.updates = 0  # progress messages sent
         self.comparison: Comparison | None = None  # run B of an A/B comparison
+        self.locked: set[str] = set()  # what a classroom link locked (see Lock)
         self.new_run()
 
     # -- the run -------------------------------------------------------------------------
@@ -120,9 +136,11 @@ class PlaygroundPage(Page):
         self.new_run()
 
     def record(self) -> None:
-        """The readouts now, and one history row: step, epoch, train and test loss, test
-        accuracy, and the gradient norm of each layer in the last step."""
+        """The readouts now, and (at the latest step) one history row: step, epoch, train and
+        test loss, test accuracy, and the gradient norm of each layer in the last step."""
         self.readouts = self.run.evaluate()
+        if self.replay.viewing:
+            return  # an earlier step: the history goes on to the latest
         row: list[float | None] = [self.run.steps, self.run.epoch, self.readouts["loss_train"],
                                    self.readouts["loss_test"], self.readouts["accuracy_test"]]
         row += [v if math.isfinite(v) else None for v in self.run.norms]
@@ -172,14 +190,21 @@ class PlaygroundPage(Page):
     # -- messages -------------------------------------------------------------------------
     def handle(self, message: Message) -> list[Reply]:
         if isinstance(message, Configure):
-            self.configure(message)
+            self.change({name: getattr(message, name) for name in message.model_fields_set
+                         if name != "type"})
+        elif isinstance(message, AddLayer | RemoveLayer | ChangeLayer | ToggleFeature):
+            self.change(self.relative_change(message))
+        elif isinstance(message, Lock):
+            self.locked |= set(message.fields if message.fields is not None else LOCKABLE)
         elif isinstance(message, Play):
+            self.check_can_train()
             self.stopped = None
             self.playing = True
         elif isinstance(message, Pause):
             self.playing = False
         elif isinstance(message, Step):
             self.playing = False
+            self.check_can_train()
             self.steps(message.count)
         elif isinstance(message, Reset):
             if self.loaded:
@@ -187,14 +212,17 @@ class PlaygroundPage(Page):
                                  "change a setting to start a new network")
             self.new_run()
         elif isinstance(message, AddPoint):
+            self.check_unlocked("data", "x1")
             is_class = self.data.task == "classification"
             if is_class and message.label >= max(self.data.n_classes, 2):
                 raise FieldError("label", f"this data set has {self.data.n_classes} classes")
             target = float(message.label) if is_class else message.value
             self.set_data(add_point(self.data, message.x1, message.x2, target))
         elif isinstance(message, RemovePoint):
+            self.check_unlocked("data", "x1")
             self.set_data(remove_point(self.data, message.x1, message.x2, message.radius))
         elif isinstance(message, LoadCsv):
+            self.check_unlocked("data", "text")
             self.set_data(from_csv(message.text, self.setup))
         elif isinstance(message, DownloadCsv):
             return [{"type": "file", "filename": f"playground-{self.setup.dataset}.csv",
@@ -202,20 +230,28 @@ class PlaygroundPage(Page):
         elif isinstance(message, DownloadModel):
             return [files.model_file(self.run.net, self.setup)]
         elif isinstance(message, LoadModel):
+            self.check_unlocked("weights", "data")
             self.load_model(message.data)
         elif isinstance(message, SetWeight):
+            self.check_unlocked("weights", "value")
+            self.check_at_latest("editing a weight")
             self.set_weight(message)
         elif isinstance(message, ExportPython):
             return [self.export()]
         elif isinstance(message, Rewind):
             self.playing = False
             self.replay.rewind(self.run, message.step)
-            self.history = [row for row in self.history if (row[0] or 0) < message.step]
-            self.path = [(at, theta) for at, theta in self.path if at < message.step]
+            self.record()
+        elif isinstance(message, Branch):
+            self.playing = False
+            self.replay.branch(self.run)
+            self.history = [row for row in self.history if (row[0] or 0) <= self.run.steps]
+            self.path = [(at, theta) for at, theta in self.path if at <= self.run.steps]
+            self.stopped = None
             self.rebuilt = True
             self.record()
         elif isinstance(message, Surface):
-            path = [theta for _, theta in self.path]
+            path = [theta for at, theta in self.path if at <= self.run.steps]
             return [{"type": "state", "surface": surface.surface_reply(self.run, path, message)}]
         elif isinstance(message, Compare):
             changes = {name: getattr(message, name) for name in message.model_fields_set
@@ -240,16 +276,84 @@ class PlaygroundPage(Page):
                                         "step": self.run.steps}}]
         return [self.state()]
 
-    def configure(self, message: Configure) -> None:
-        changed = {name: getattr(message, name) for name in message.model_fields_set
-                   if name != "type" and getattr(message, name) != getattr(self.setup, name)}
+    # -- what may happen now -------------------------------------------------------------
+    def check_unlocked(self, what: str, field: str | None = None) -> None:
+        """Refuse a change to something a classroom link locked, naming ``field`` (or it)."""
+        if what in self.locked:
+            raise FieldError(field or what, f"{what} is locked by the classroom link: "
+                             "this page lets you train and look, not change it")
+
+    def check_at_latest(self, doing: str) -> None:
+        """Refuse a change while the replay shows an earlier step (it would rewrite history)."""
+        if self.replay.viewing:
+            shown, latest = self.run.steps, self.replay.latest(self.run)
+            raise FieldError("type", f"the replay shows step {shown} of {latest}: press "
+                             f"“branch from here” before {doing} (the steps after {shown} are "
+                             f"then dropped), or go back to step {latest}")
+
+    def check_can_train(self) -> None:
+        """Refuse to step where a step cannot go on: an earlier step shown, or a divergence
+        the settings have not changed since."""
+        self.check_at_latest("training on")
+        if self.run.divergence is not None:
+            raise FieldError("lr", self.run.divergence.advice())
+
+    # -- settings ------------------------------------------------------------------------
+    def relative_change(self, message: AddLayer | RemoveLayer | ChangeLayer | ToggleFeature,
+                        ) -> dict[str, Any]:
+        """The setup fields a layer or feature verb changes, from the setup as it is now."""
+        layers, activations = list(self.setup.layers), list(self.setup.activations)
+        if isinstance(message, ToggleFeature):
+            chosen = set(self.setup.features) | {message.name} if message.on else \
+                set(self.setup.features) - {message.name}
+            return {"features": [name for name in FEATURES if name in chosen]}
+        if isinstance(message, AddLayer):
+            if len(layers) >= MAX_HIDDEN_LAYERS:
+                raise FieldError("layers", f"at most {MAX_HIDDEN_LAYERS} hidden layers")
+            layers.append(layers[-1] if layers else 4)
+            if activations:
+                activations.append(activations[-1])
+        elif isinstance(message, RemoveLayer):
+            if not layers:
+                raise FieldError("layers", "there is no hidden layer left to remove")
+            layers.pop()
+            activations = activations[:-1]
+        else:
+            if message.layer >= len(layers):
+                raise FieldError("layer", f"there are {len(layers)} hidden layers")
+            units = layers[message.layer] + message.units_by
+            if not 1 <= units <= MAX_HIDDEN_UNITS:
+                raise FieldError("units_by", f"hidden layer {message.layer + 1} would have "
+                                 f"{units} units; it may have 1 to {MAX_HIDDEN_UNITS}")
+            layers[message.layer] = units
+            if message.activation is not None:
+                activations = self.setup.hidden_activations()
+                activations[message.layer] = message.activation
+                return {"layers": layers, "activations": activations}
+        return {"layers": layers, "activations": activations}
+
+    def change(self, fields: dict[str, Any]) -> None:
+        """Change the setup fields given; new data, a new network or the running one adjusted,
+        as the fields changed ask."""
+        changed = {name: value for name, value in fields.items()
+                   if value != getattr(self.setup, name)}
+        for name in changed:
+            self.check_unlocked(name)
+        if "activations" not in fields:
+            if "activation" in changed:
+                changed["activations"] = []  # one activation for every hidden layer again
+            elif "layers" in changed and self.setup.activations:
+                changed["activations"] = fit_length(self.setup.activations,
+                                                    len(changed["layers"]))
         try:
             setup = Setup.model_validate({**self.setup.model_dump(), **changed})
         except ValidationError as error:
-            first = error.errors(include_url=False)[0]
-            raise FieldError(".".join(map(str, first["loc"])) or "features", first["msg"]) from None
+            raise FieldError(*blamed(error)) from None
         data = generate(setup) if DATA_FIELDS & changed.keys() else self.data
         output_head(setup, data.n_classes)  # names the loss when it does not fit the task
+        steps_change = changed.keys() - QUIET_FIELDS - DATA_FIELDS - NETWORK_FIELDS
+        if steps_change:
+            self.check_at_latest(f"changing {', '.join(sorted(steps_change))}")
         previous, self.setup = self.setup, setup
         if DATA_FIELDS & changed.keys():
             self.data, self.box, self.loaded = data, view_box(data), False
@@ -264,9 +368,11 @@ class PlaygroundPage(Page):
         """Settings the running network takes over without starting again."""
         run = self.run
         run.setup = self.setup
-        if run.steps and changed.keys() - {"speed", "target_loss", "max_epochs"}:
-            self.changed_mid_run = True
-            self.replay = Replay(run)  # a replay recomputes under one set of settings
+        if changed.keys() - QUIET_FIELDS:
+            run.divergence = None  # the new settings may go on where the old ones diverged
+            if run.steps:
+                self.changed_mid_run = True
+                self.replay = Replay(run)  # a replay recomputes under one set of settings
         if OPTIMIZER_FIELDS & changed.keys():
             run.optimizer = build_optimizer(self.setup)
         elif "lr" in changed:
@@ -302,6 +408,10 @@ class PlaygroundPage(Page):
         return self.progress()
 
     def status(self) -> str:
+        if self.replay.viewing:
+            shown, latest = self.run.steps, self.replay.latest(self.run)
+            return (f"replay: showing step {shown} of {latest}. Branch from here to train on "
+                    f"from step {shown}, or drag back to step {latest}")
         if self.run.divergence is not None:
             return self.run.divergence.describe(len(dense_layers(self.run.net)))
         if self.stopped:
@@ -316,16 +426,19 @@ class PlaygroundPage(Page):
             "epoch": self.run.epoch, **self.readouts, "status": self.status(),
             "diverged": divergence is not None,
             "diverged_at": None if divergence is None else divergence.step,
-            "stable_lr": None if divergence is None else divergence.stable_lr,
-            "boundary": view.output_map(self.run, self.box, self.target_range()),
+            "suggested_lr": None if divergence is None else divergence.suggested_lr,
+            "boundary": view.output_map(self.run, self.box, self.target_range(),
+                                        self.setup.discretize),
             "network": view.network_picture(self.run),
             "confusion": view.confusion(self.run),
             "replay": {"first": self.replay.first, "every": self.replay.every,
-                       "snapshots": len(self.replay.snapshots)},
+                       "snapshots": len(self.replay.snapshots),
+                       "latest": self.replay.latest(self.run), "viewing": self.replay.viewing},
             "compare": None if self.comparison is None else {
                 "changes": self.comparison.changes, "rows": self.comparison.rows,
                 "step": self.comparison.run.steps, "diverged": self.comparison.diverged,
-                "boundary": view.output_map(self.comparison.run, self.box, self.target_range())},
+                "boundary": view.output_map(self.comparison.run, self.box, self.target_range(),
+                                            discretize=True)},
         }
         self.updates += 1
         if not self.playing or self.updates % NEURON_MAPS_EVERY == 0:
@@ -356,4 +469,22 @@ class PlaygroundPage(Page):
                        "test": [[*p, float(t)] for p, t in zip(data.X_test.tolist(),
                                                                data.y_test, strict=True)]},
             "options": options(),
+            "locked": [name for name in LOCKABLE if name in self.locked],
         }
+
+
+def fit_length(activations: list[str], n: int) -> list[str]:
+    """Per-layer activations for ``n`` hidden layers: cut, or carried on with the last."""
+    return (activations[:n] + activations[-1:] * n)[:n] if n else []
+
+
+def blamed(error: ValidationError) -> tuple[str, str]:
+    """(field, message) of a setup's first validation error; a rule over several fields
+    names its field first ("features: ...")."""
+    first = error.errors(include_url=False)[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    field = ".".join(map(str, first["loc"]))
+    if not field:
+        field, _, rest = message.partition(": ")
+        message = rest or message
+    return field, message

@@ -43,10 +43,12 @@ MAX_STEP_COUNT = 5000
 MIN_POINTS = 10
 
 DatasetName = Literal["circles", "xor", "gaussians", "spirals", "moons", "three-class",
-                      "regression"]
+                      "regression", "regression-plane"]
 FeatureName = Literal["x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"]
 DATASETS: tuple[str, ...] = get_args(DatasetName)
 FEATURES: tuple[str, ...] = get_args(FeatureName)
+#: The data sets whose targets are values (a linear output unit, mse), not classes.
+REGRESSION_SETS = ("regression", "regression-plane")
 
 
 def playground_loss_names() -> list[str]:
@@ -82,16 +84,20 @@ class SetupFields(BaseModel):
     features: list[FeatureName] = Field(default=["x1", "x2"], min_length=1, max_length=7)
     layers: list[Units] = Field(default=[4, 4], max_length=MAX_HIDDEN_LAYERS)
     activation: HiddenActivationName = "tanh"
+    #: one activation per hidden layer, or none: every hidden layer then has ``activation``
+    activations: list[HiddenActivationName] = Field(default=[], max_length=MAX_HIDDEN_LAYERS)
     loss: PlaygroundLossName = "auto"
     init: InitName = "xavier_uniform"
     optimizer: OptimizerName = "momentum"
     lr: float = Field(default=0.1, gt=0.0, le=MAX_LR)
     batch_size: int = Field(default=10, ge=0, le=MAX_POINTS)  # 0: the full batch
     l2: float = Field(default=0.0, ge=0.0, le=MAX_L2)
+    l1: float = Field(default=0.0, ge=0.0, le=MAX_L2)  # λ₁·sign(θ) added to each gradient
     dropout: float = Field(default=0.0, ge=0.0, le=0.9)
     target_loss: float = Field(default=0.0, ge=0.0, le=100.0)  # 0: no target
     max_epochs: int = Field(default=0, ge=0, le=1_000_000)  # 0: no limit
     speed: int = Field(default=4, ge=1, le=MAX_STEPS_PER_UPDATE)  # steps per update
+    discretize: bool = False  # the output map shows the predicted class (or the sign), not p
 
 
 class Setup(SetupFields):
@@ -101,7 +107,14 @@ class Setup(SetupFields):
     def _consistent(self) -> Setup:
         if len(set(self.features)) != len(self.features):
             raise ValueError("features: each input feature may be chosen once")
+        if self.activations and len(self.activations) != len(self.layers):
+            raise ValueError(f"activations: one per hidden layer ({len(self.layers)}), "
+                             f"got {len(self.activations)}; or none, for the same everywhere")
         return self
+
+    def hidden_activations(self) -> list[str]:
+        """The activation of each hidden layer."""
+        return list(self.activations) or [self.activation] * len(self.layers)
 
 
 class Configure(Message, SetupFields):
@@ -233,3 +246,61 @@ class BatchModes(Message):
 
     type: Literal["batch_modes"]
     epochs: int = Field(default=10, ge=1, le=50)
+
+
+class Branch(Message):
+    """Train on from the step the replay shows: the steps after it are dropped."""
+
+    type: Literal["branch"]
+
+
+class AddLayer(Message):
+    """One more hidden layer, a copy of the last one (its units and activation)."""
+
+    type: Literal["add_layer"]
+
+
+class RemoveLayer(Message):
+    """The last hidden layer goes."""
+
+    type: Literal["remove_layer"]
+
+
+class ChangeLayer(Message):
+    """A hidden layer's units by ``units_by`` (±), and or its activation.
+
+    Relative to the layer as the server has it, so two quick clicks make two changes.
+    """
+
+    type: Literal["change_layer"]
+    layer: int = Field(ge=0, lt=MAX_HIDDEN_LAYERS)
+    units_by: int = Field(default=0, ge=-MAX_HIDDEN_UNITS, le=MAX_HIDDEN_UNITS)
+    activation: HiddenActivationName | None = None
+
+
+class ToggleFeature(Message):
+    """One input feature on or off, the others as the server has them."""
+
+    type: Literal["toggle_feature"]
+    name: FeatureName
+    on: bool
+
+
+#: What a classroom link can lock: each setup field, the points ("data": adding, removing,
+#: opening a CSV) and the weights ("weights": editing one, opening a model file).
+LOCKABLE: tuple[str, ...] = (*SetupFields.model_fields, "data", "weights")
+
+
+def lockable_names() -> list[str]:
+    return list(LOCKABLE)
+
+
+class Lock(Message):
+    """Lock settings for the rest of the session (a classroom link); none named: all of them.
+
+    There is no unlock: a locked session refuses changes to what it locked.
+    """
+
+    type: Literal["lock"]
+    fields: list[Annotated[str, Registered("setting", lockable_names)]] | None = Field(
+        default=None, max_length=len(LOCKABLE))

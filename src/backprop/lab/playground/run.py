@@ -1,13 +1,16 @@
 """One training run of /playground: the network, its optimizer, the batch order, the record.
 
-A step is the library's: ``net.backprop`` on the next batch, then the optimizer's
-Δθ and θ ← θ − Δθ. Each pass over the training set starts with a permutation from
-the network's own generator (which Dropout's masks also draw from), so the same
-setup and seed repeat the same run, and an exported script can repeat it too.
+A step is the library's: ``net.backprop`` on the next batch (with L1, λ₁·sign(θ)
+added to ∂L/∂θ), then the optimizer's Δθ and θ ← θ − Δθ. Each pass over the
+training set starts with a permutation from the network's own generator (which
+Dropout's masks also draw from), so the same setup and seed repeat the same run,
+and an exported script can repeat it too.
 
 Divergence: a step whose loss, update or new weights are not finite, or after which
 the loss on the whole training set is above :data:`BLOWUP` times its value at the
-start, is undone (weights, optimizer state, batch order) and the run pauses there.
+start, is undone (weights, optimizer state, batch order) and the run pauses there. The
+diagnosis names the layer whose gradient norm grew most and suggests the largest halving
+of lr under which the next steps, tried on a copy, lower the training loss.
 """
 
 from __future__ import annotations
@@ -34,31 +37,51 @@ from backprop.optim.rules import Optimizer
 
 #: A training loss this many times its start value counts as diverged.
 BLOWUP = 10.0
-#: Steps each candidate learning rate must survive to be called stable.
+#: Steps each candidate learning rate is tried for, and the most candidates (each half the
+#: last) tried.
 STABILITY_STEPS = 40
-#: Most candidate learning rates tried (each half the last).
 STABILITY_TRIES = 14
+#: A gradient norm this many times the step before's is said to have grown.
+GREW = 1.1
 
 
 @dataclass
 class Divergence:
-    """Where and why a run diverged, and the learning rate that would have kept it going."""
+    """Where and why a run diverged, the layer to look at, and the learning rate to try."""
 
     step: int
     reason: str
-    layer: int  # index among the Dense layers whose gradient norm grew most
-    growth: float | None  # that norm's ratio to the step before (None: not finite)
-    stable_lr: float | None
+    lr: float  # the learning rate it diverged with
+    layer: int  # index among the Dense layers (see :meth:`Run.diagnose`)
+    norm: float | None  # that layer's gradient norm in the failed step (None: not finite)
+    growth: float | None  # its ratio to the step before (None: no step before, or not finite)
+    suggested_lr: float | None
 
     def describe(self, n_layers: int) -> str:
         last = self.layer == n_layers - 1
         name = "the output layer" if last else f"hidden layer {self.layer + 1}"
-        growth = "became non-finite" if self.growth is None else f"grew ×{self.growth:.3g}"
-        text = (f"diverged at step {self.step}: {self.reason}; the gradient norm of {name} "
-                f"{growth}. Rewound to step {self.step - 1}")
-        if self.stable_lr is not None:
-            text += f"; lr ≤ {self.stable_lr:.3g} keeps the next {STABILITY_STEPS} steps stable"
+        if self.norm is None:
+            why = f"the gradient norm of {name} became non-finite"
+        elif self.growth is None:
+            why = f"the largest gradient norm was {name}'s, {self.norm:.3g}"
+        elif self.growth >= GREW:
+            why = f"the gradient norm of {name} grew ×{self.growth:.3g} in that step"
+        else:
+            why = (f"no layer's gradient norm grew (the largest, {name}'s, was "
+                   f"{self.norm:.3g}): the step lr·g was too long for this loss surface")
+        text = (f"diverged at step {self.step}: {self.reason}; {why}. "
+                f"Rewound to step {self.step - 1}")
+        if self.suggested_lr is not None:
+            text += (f"; lr {self.suggested_lr:.3g} lowers the training loss over the next "
+                     f"{STABILITY_STEPS} steps")
         return text + "."
+
+    def advice(self) -> str:
+        """What to do before playing again."""
+        lower = ("lower lr" if self.suggested_lr is None
+                 else f"lower lr (to {self.suggested_lr:.3g}, marked on the slider)")
+        return (f"the run diverged at step {self.step} with lr {self.lr:.3g}: {lower}, change "
+                "another setting, rewind or reset, then play")
 
 
 class Run:
@@ -84,6 +107,7 @@ class Run:
         self.edits: list[tuple[int, int, int, int, float]] = []  # (step, layer, row, col, w)
         self.divergence: Divergence | None = None
         self.norms = [math.nan] * len(dense_layers(self.net))  # of the last step's batch
+        self.failed_norms: list[float] = []  # of a step that diverged, before it was undone
         self.start_loss = self.last_loss = self.train_loss()
 
     def inputs(self, points: np.ndarray) -> np.ndarray:
@@ -159,6 +183,8 @@ class Run:
         after = math.nan
         with np.errstate(all="ignore"):
             loss = self.net.backprop(self.X[rows], self.Y[rows])  # fills net.grads
+            if self.setup.l1:
+                self.net.grads += self.setup.l1 * np.sign(self.net.params)  # L1: λ₁·sign(θ)
             update = self.optimizer.update(self.net.params, self.net.grads)  # Δθ
             reason = None
             if not math.isfinite(loss):
@@ -191,17 +217,24 @@ class Run:
         if reason is None:
             self.divergence = None
             return True
-        layer, growth = self.exploded_layer()
-        self.divergence = Divergence(self.steps + 1, reason, layer, growth, self.stable_lr())
+        layer, norm, growth = self.diagnose()
+        self.divergence = Divergence(self.steps + 1, reason, self.setup.lr, layer, norm, growth,
+                                     self.suggested_lr())
         return False
 
-    def exploded_layer(self) -> tuple[int, float | None]:
-        """The Dense layer whose gradient norm grew most in the failed step, and by what ratio."""
-        ratios = []
-        for old, new in zip(self.norms, self.failed_norms, strict=True):
-            ratios.append(math.inf if not math.isfinite(new) else new / old if old > 0 else 1.0)
+    def diagnose(self) -> tuple[int, float | None, float | None]:
+        """(layer, its gradient norm, its growth) of the failed step: the first layer whose norm
+        is not finite; else, after a step, the one whose norm grew most; else the largest."""
+        new = self.failed_norms
+        for layer, norm in enumerate(new):
+            if not math.isfinite(norm):
+                return layer, None, None
+        if self.steps == 0 or not all(math.isfinite(v) and v > 0 for v in self.norms):
+            layer = int(np.argmax(new))
+            return layer, new[layer], None
+        ratios = [n / o for n, o in zip(new, self.norms, strict=True)]
         layer = int(np.argmax(ratios))
-        return layer, None if math.isinf(ratios[layer]) else ratios[layer]
+        return layer, new[layer], ratios[layer]
 
     # -- forks ------------------------------------------------------------------------------
     def fork(self, lr: float | None = None) -> Run:
@@ -218,13 +251,16 @@ class Run:
             clone.optimizer.lr = lr
         return clone
 
-    def stable_lr(self) -> float | None:
-        """The largest lr/2ᵏ under which the next steps from here stay finite and bounded."""
+    def suggested_lr(self) -> float | None:
+        """The largest lr/2ᵏ (k ≥ 1) under which the next :data:`STABILITY_STEPS` steps from
+        here, tried on a copy, stay finite and bounded and end with a lower training loss."""
+        start = self.train_loss()
         lr = self.setup.lr
         for _ in range(STABILITY_TRIES):
             lr /= 2
             trial = self.fork(lr)
-            if all(trial.raw_step() is None for _ in range(STABILITY_STEPS)):
+            if all(trial.raw_step() is None for _ in range(STABILITY_STEPS)) \
+                    and trial.last_loss < start:
                 return lr
         return None
 

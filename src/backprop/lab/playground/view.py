@@ -48,16 +48,32 @@ def value_range(values: np.ndarray) -> tuple[float, float]:
     return low, high
 
 
-def output_map(run: Run, box: list[float], target_range: tuple[float, float]) -> dict[str, Any]:
-    """The decision boundary (p of each class) or the regression surface on the grid."""
+def output_map(run: Run, box: list[float], target_range: tuple[float, float],
+               discretize: bool = False) -> dict[str, Any]:
+    """The decision boundary (p of each class) or the regression surface on the grid.
+
+    Discretized, each cell shows the class the network predicts (the library's
+    ``labels_of``: 1 for that class, 0 for the others) or, for a regression set, the
+    sign of its output (1 above 0, 0 at or below).
+    """
     probe = run.sync_probe()
     inputs = run.inputs(grid_points(box, OUTPUT_GRID))
     outputs = probe.forward_batch(inputs, training=False)
     if run.data.task == "regression":
+        if discretize:
+            return {"size": OUTPUT_GRID, "kind": "sign", "range": [0.0, 1.0],
+                    "discretized": True, "maps": [encode((outputs[:, 0] > 0) * 1.0, 0.0, 1.0)]}
         low, high = target_range
         return {"size": OUTPUT_GRID, "kind": "value", "range": [low, high],
-                "maps": [encode(outputs[:, 0], low, high)]}
+                "discretized": False, "maps": [encode(outputs[:, 0], low, high)]}
+    if discretize:
+        labels = probe.labels_of(outputs)
+        classes = range(outputs.shape[1]) if outputs.shape[1] > 1 else [0, 1]
+        maps = [encode((labels == k) * 1.0, 0.0, 1.0) for k in classes]
+        return {"size": OUTPUT_GRID, "kind": "class", "range": [0.0, 1.0], "discretized": True,
+                "maps": maps if outputs.shape[1] > 1 else maps[1:]}
     return {"size": OUTPUT_GRID, "kind": "probability", "range": [0.0, 1.0],
+            "discretized": False,
             "maps": [encode(outputs[:, j], 0.0, 1.0) for j in range(outputs.shape[1])]}
 
 

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import TypeAdapter
 
-from backprop import SGD, Dense, Network
+from backprop import NetworkSpec, Optimizer, OptimizerSpec, build_network, build_optimizer
 from backprop.lab.protocol import (
     MAX_POINTS,
     FieldError,
@@ -75,8 +75,8 @@ class RegressionPage(Page):
         self.lr, self.momentum, self.speed = 0.1, 0.0, 60.0
         self.batch_mode, self.batch_size, self.scale = "full", 8, False
         self.start = (0.0, 0.0)  # (w, b) where a run begins, in the units trained
-        self.net = Network([Dense(1, 1, activation="linear")], loss="mse", dtype="float64",
-                           seed=0)
+        self.net = build_network(NetworkSpec(n_inputs=1, n_outputs=1, output_activation="linear",
+                                             loss="mse", dtype="float64", seed=0))
         self.rng = np.random.default_rng(0)  # mini-batch order
         self.generator = Generate(type="generate")
         self.points = self._generated(self.generator)
@@ -145,10 +145,14 @@ class RegressionPage(Page):
         assert layer.b is not None
         layer.W[0, 0], layer.b[0] = w, b
 
+    def _new_optimizer(self) -> Optimizer:
+        """Gradient descent at η, with momentum μ (fresh state)."""
+        return build_optimizer(OptimizerSpec("sgd", lr=self.lr, momentum=self.momentum))
+
     def reset(self) -> None:
         """Back to the start point: fresh optimizer, step 0, empty path."""
         self.playing = False
-        self.optimizer = SGD(lr=self.lr, momentum=self.momentum)
+        self.optimizer = self._new_optimizer()
         self.steps = 0
         self.carry = 0.0
         self._set_params(*self.start)
@@ -291,7 +295,7 @@ class RegressionPage(Page):
             self.lr = self.optimizer.lr = settings.lr
         if settings.momentum is not None and settings.momentum != self.momentum:
             self.momentum = settings.momentum
-            self.optimizer = SGD(lr=self.lr, momentum=self.momentum)
+            self.optimizer = self._new_optimizer()
             if self.stability is not None:
                 self.stability = replace(self.stability, momentum=self.momentum)
         if settings.batch_mode is not None:

@@ -35,7 +35,7 @@ from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
 from backprop.nn.layers import Dense
 from backprop.nn.losses import loss_names
-from backprop.optim.rules import SGD
+from backprop.spec import NetworkSpec, OptimizerSpec, build_network, build_optimizer
 from backprop.teaching import classic
 from backprop.teaching.answers import (
     KINDS,
@@ -153,10 +153,11 @@ def check_architecture(arch: Architecture) -> Network:
     if arch.init not in INIT_NAMES:
         raise SandboxError("init", f"Unknown init {arch.init!r}; "
                                    f"choose one of {', '.join(INIT_NAMES)}.")
-    dense = [Dense(arch.widths[i], arch.widths[i + 1], activation=arch.activations[i],
-                   bias=arch.bias) for i in range(layers)]
     try:
-        return Network(dense, loss=arch.loss, init=arch.init, seed=arch.seed, dtype="float64")
+        return build_network(NetworkSpec(
+            n_inputs=arch.widths[0], n_outputs=arch.widths[-1], hidden=tuple(arch.widths[1:-1]),
+            activation=tuple(arch.activations[:-1]), output_activation=arch.activations[-1],
+            loss=arch.loss, bias=arch.bias, init=arch.init, seed=arch.seed, dtype="float64"))
     except ValueError as error:  # an output activation the loss cannot use
         raise SandboxError("loss", str(error)) from None
 
@@ -517,7 +518,8 @@ class Sandbox:
         before = self.net.params.copy()
         with np.errstate(all="ignore"):
             self.net.backprop(self.X, self.Y)
-            SGD(lr=self.lr).step(self.net.params, self.net.grads)  # θ ← θ − η ∂L/∂θ
+            optimizer = build_optimizer(OptimizerSpec("sgd", lr=self.lr))
+            optimizer.step(self.net.params, self.net.grads)  # θ ← θ − η ∂L/∂θ
             # the numbers the page shows next must be finite too (the loss, the gradients)
             finite = (np.all(np.isfinite(self.net.params))
                       and np.isfinite(self.net.backprop(self.X, self.Y))

@@ -58,10 +58,14 @@ def setup_of(net: Network | None) -> Setup:
     from backprop.nn.batchnorm import BatchNorm
     from backprop.nn.initializers import resolve_init
     from backprop.nn.layers import Dense
+    from backprop.teaching.diagnostics import units_of
 
     dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    indices = [i for i, layer in enumerate(net.layers) if isinstance(layer, Dense)]
     hidden = dense[:-1]
-    activations = {layer.activation.name: layer.activation for layer in hidden}
+    # σ of each hidden layer's units (after its batch norm, where there is one)
+    units = [units_of(net, i).activation for i in indices[:-1]]
+    activations = {sigma.name: sigma for sigma in units}
     activation = next(iter(activations.values())) if len(activations) == 1 else None
     inits = {resolve_init(layer.init or net.init, layer.activation) for layer in hidden}
     init_name = inits.pop() if len(inits) == 1 else None

@@ -2,18 +2,24 @@
 // file maps numbers to pixels and gestures to messages.
 
 import { $, lab, saveFile } from "../common.js";
+import { spacePlays } from "../access.js";
 import { pg } from "./draw.js";
 import "./tools.js";
+import "./words.js";
 
 let drawPending = false;
 let optionsFilled = false;
 let fromLink = null;         // setup fields read from the page's URL, sent once
 
 // -- the page's URL: setup fields, and classroom flags ----------------------------------------
+// hide=lr,optimizer hides those controls; lock=1 asks the server to lock every setting,
+// lock=lr,layers only those (the server refuses changes to what it locked).
 function readLink() {
   const params = new URLSearchParams(location.search);
   pg.classroom.hide = (params.get("hide") || "").split(",").filter(Boolean);
-  pg.classroom.lock = params.get("lock") === "1";
+  const lock = params.get("lock");
+  pg.classroom.lock = lock === null || lock === "" || lock === "0" ? null
+    : lock === "1" ? [] : lock.split(",").filter(Boolean);
   params.delete("hide"); params.delete("lock");
   const fields = {};
   for (const [key, value] of params) fields[key] = value;
@@ -31,25 +37,33 @@ function typed(key, text, current) {
   return text;
 }
 
-function shareUrl(setup) {
+function shareUrl(state) {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(setup)) {
+  for (const [key, value] of Object.entries(state.setup)) {
     params.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
   if (pg.classroom.hide.length) params.set("hide", pg.classroom.hide.join(","));
-  if (pg.classroom.lock) params.set("lock", "1");
+  const locked = state.locked || [];
+  const everything = state.options && locked.length && Object.keys(state.setup).every((k) => locked.includes(k));
+  if (locked.length) params.set("lock", everything ? "1" : locked.join(","));
   return `${location.origin}/playground?${params.toString()}`;
 }
 
-function applyClassroom() {
+function applyHidden() {
   for (const element of document.querySelectorAll("[data-control]")) {
     if (pg.classroom.hide.includes(element.dataset.control)) element.classList.add("hidden-by-link");
   }
-  if (pg.classroom.lock) {
-    for (const element of document.querySelectorAll("[data-setup], #add-layer, #remove-layer, #features input")) {
-      element.disabled = true;
-    }
-  }
+}
+
+// Controls of what the server locked are disabled (the server refuses them anyway).
+function applyLocks(state) {
+  const locked = new Set(state.locked || []);
+  pg.locked = locked;
+  for (const input of document.querySelectorAll("[data-setup]")) input.disabled = locked.has(input.dataset.setup);
+  $("add-layer").disabled = $("remove-layer").disabled = locked.has("layers");
+  for (const box of $("features").querySelectorAll("input")) box.disabled = locked.has("features");
+  $("csv-upload").disabled = locked.has("data");
+  $("model-upload").disabled = locked.has("weights");
 }
 
 // -- state in ---------------------------------------------------------------------------
@@ -67,7 +81,12 @@ lab.onState.push((state, message) => {
     fromLink = null;
     lab.send("configure", fields);
   }
-  showControls(state);
+  if (pg.classroom.lock !== null && state.setup) {
+    lab.send("lock", pg.classroom.lock.length ? { fields: pg.classroom.lock } : {});
+    pg.classroom.lock = null;  // asked once; from now on the server's "locked" says
+  }
+  if (message.setup || message.locked) applyLocks(state);
+  showControls(state, message);
   showReadouts(state);
   if (message.explanation) pg.showExplanation(message.explanation);
   if (message.gradient_check) pg.showCheck(message.gradient_check);
@@ -94,45 +113,81 @@ function fillOptions(options) {
     const label = document.createElement("label");
     const box = document.createElement("input");
     box.type = "checkbox"; box.value = name; box.dataset.testid = `pg-feature-${name}`;
-    box.addEventListener("change", () => {
-      const chosen = [...$("features").querySelectorAll("input:checked")].map((b) => b.value);
-      lab.send("configure", { features: chosen });
-    });
+    box.addEventListener("change", () => lab.send("toggle_feature", { name, on: box.checked }));
     label.append(name, box);
     return label;
   }));
   optionsFilled = true;
-  applyClassroom();
+  applyHidden();
 }
 
-function showControls(state) {
+function showControls(state, message) {
   const setup = state.setup;
   if (!setup) return;
   for (const input of document.querySelectorAll("[data-setup]")) {
-    if (document.activeElement !== input) input.value = setup[input.dataset.setup];
+    if (document.activeElement === input) continue;
+    const value = setup[input.dataset.setup];
+    if (input.type === "checkbox") input.checked = Boolean(value);
+    else input.value = value;
   }
   if (document.activeElement !== $("lr-slider")) $("lr-slider").value = Math.log10(setup.lr);
   for (const box of $("features").querySelectorAll("input")) box.checked = setup.features.includes(box.value);
-  const units = $("units");
-  units.replaceChildren(...setup.layers.map((size, i) => {
+  if (message.setup || message.locked) showLayers(state);
+  const link = shareUrl(state);
+  $("share-url").href = link;
+  $("share-url").textContent = link;
+  $("accuracy-row").hidden = state.task !== "classification";
+  showKey(state);
+}
+
+// One box per hidden layer: its units (− +) and its activation. Each click sends a change
+// relative to the layer as the server has it, so two quick clicks make two changes.
+function showLayers(state) {
+  const setup = state.setup, locked = pg.locked || new Set();
+  const activations = setup.activations.length ? setup.activations : setup.layers.map(() => setup.activation);
+  $("units").replaceChildren(...setup.layers.map((size, i) => {
     const span = document.createElement("span");
     const minus = document.createElement("button"), plus = document.createElement("button");
     minus.textContent = "−"; plus.textContent = "+";
     minus.dataset.testid = `pg-units-minus-${i}`; plus.dataset.testid = `pg-units-plus-${i}`;
-    minus.disabled = pg.classroom.lock || size <= 1; plus.disabled = pg.classroom.lock || size >= 16;
-    const change = (delta) => {
-      const layers = setup.layers.slice(); layers[i] = size + delta;
-      lab.send("configure", { layers });
-    };
-    minus.addEventListener("click", () => change(-1));
-    plus.addEventListener("click", () => change(+1));
-    span.append(`layer ${i + 1}: ${size} `, minus, plus);
+    minus.setAttribute("aria-label", `one unit fewer in layer ${i + 1}`);
+    plus.setAttribute("aria-label", `one unit more in layer ${i + 1}`);
+    minus.disabled = locked.has("layers") || size <= 1; plus.disabled = locked.has("layers") || size >= 16;
+    minus.addEventListener("click", () => lab.send("change_layer", { layer: i, units_by: -1 }));
+    plus.addEventListener("click", () => lab.send("change_layer", { layer: i, units_by: 1 }));
+    const menu = document.createElement("select");
+    menu.dataset.testid = `pg-layer-activation-${i}`;
+    menu.setAttribute("aria-label", `activation of layer ${i + 1}`);
+    menu.append(...state.options.activation.map((name) => new Option(name, name)));
+    menu.value = activations[i];
+    menu.disabled = locked.has("activations");
+    menu.addEventListener("change", () => lab.send("change_layer", { layer: i, activation: menu.value }));
+    span.append(`layer ${i + 1}: ${size}`, minus, plus, menu);
     return span;
   }));
-  const link = shareUrl(setup);
-  $("share-url").href = link;
-  $("share-url").textContent = link;
-  $("accuracy-row").hidden = state.task !== "classification";
+}
+
+// The output map's key: what its colours and marks mean.
+function showKey(state) {
+  const key = $("boundary-key");
+  const item = (swatch, text) => {
+    const span = document.createElement("span"), mark = document.createElement("span");
+    mark.className = `swatch ${swatch}`; span.append(mark, text);
+    return span;
+  };
+  const discretized = state.boundary && state.boundary.discretized;
+  const items = state.task === "classification"
+    ? [...Array(Math.max(2, state.n_classes)).keys()].map((k) => item(`class-${k}`,
+      discretized ? `predicted ${k}` : `class ${k}`))
+    : discretized ? [item("low", "output ≤ 0"), item("high", "output > 0")]
+      : [item("low", "low"), item("high", "high output")];
+  items.push(item("train", "train"), item("test", "test"));
+  const hint = document.createElement("span");
+  hint.textContent = (state.task === "classification" && !discretized ? "deeper colour: higher p · " : "") +
+    (state.compare ? "dots: B's boundary · " : "") +
+    "click: add a point, shift-click: the other " + (state.task === "classification" ? "class" : "sign") +
+    ", alt-click: remove";
+  key.replaceChildren(...items, hint);
 }
 
 function showReadouts(state) {
@@ -145,26 +200,32 @@ function showReadouts(state) {
   const status = $("status");
   status.textContent = state.status || "";
   status.className = "status" + (state.diverged ? " bad" : state.playing ? " good" : "");
-  const mark = $("mark-stable");
-  if (state.stable_lr) {
+  const mark = $("mark-suggested");
+  if (state.suggested_lr) {
     const slider = $("lr-slider"), low = Number(slider.min), high = Number(slider.max);
-    const where = (Math.log10(state.stable_lr) - low) / (high - low);
+    const where = (Math.log10(state.suggested_lr) - low) / (high - low);
     mark.style.left = `${Math.min(1, Math.max(0, where)) * 100}%`;
     mark.style.display = "block";
-    mark.dataset.value = String(state.stable_lr);
-    mark.title = `a stable learning rate: ${lab.format(state.stable_lr)}`;
+    mark.dataset.value = String(state.suggested_lr);
+    mark.title = `suggested: lr ${lab.format(state.suggested_lr)} lowers the loss over the next steps`;
   } else {
     mark.style.display = "none";
     mark.dataset.value = "";
   }
   showConfusion(state.confusion);
-  const replay = $("replay");
-  if (state.replay && document.activeElement !== replay) {
-    replay.min = String(state.replay.first);
-    replay.max = String(state.step);
+  const replay = $("replay"), r = state.replay;
+  if (r && document.activeElement !== replay) {
+    replay.min = String(r.first);
+    replay.max = String(r.latest);
     replay.value = String(state.step);
-    $("replay-label").textContent = `step ${state.step} · back to ${state.replay.first} ` +
-      `(${state.replay.snapshots} snapshots, every ${state.replay.every} steps, the rest recomputed)`;
+    replay.setAttribute("aria-valuetext", `step ${state.step} of ${r.latest}`);
+  }
+  if (r) {
+    $("replay-label").textContent = r.viewing
+      ? `showing step ${state.step} of ${r.latest}; the steps after it are kept until you branch`
+      : `step ${state.step} · back to ${r.first} (${r.snapshots} snapshots, every ${r.every} steps, the rest recomputed)`;
+    $("branch").disabled = !r.viewing;
+    $("replay-latest").disabled = !r.viewing;
   }
 }
 
@@ -172,6 +233,7 @@ function showConfusion(counts) {
   const box = $("confusion");
   if (!counts) { box.replaceChildren(); return; }
   const table = document.createElement("table");
+  table.createCaption().textContent = "test set: true class (rows) against predicted (columns)";
   const head = table.insertRow();
   head.insertCell().textContent = "true \\ predicted";
   counts.forEach((_, j) => { head.insertCell().textContent = String(j); });
@@ -195,10 +257,16 @@ function draw(state) {
   pg.drawBoundary(state);
   pg.drawNetwork(state);
   pg.drawHistograms(state);
-  pg.drawChart($("loss-canvas"), [2, 3], [false, true], false,
-    state.compare ? state.compare.rows : null);
+  const shown = state.replay && state.replay.viewing ? state.step : null;
+  pg.drawChart($("loss-canvas"), [
+    { column: 2, label: "train" }, { column: 3, label: "test", dash: [5, 4] },
+  ], { title: "loss", other: state.compare ? state.compare.rows : null, shown });
   const layers = state.network ? state.network.layers.length : 0;
-  pg.drawChart($("norm-canvas"), [...Array(layers).keys()].map((i) => 5 + i), [], true);
+  pg.drawChart($("norm-canvas"), [...Array(layers).keys()].map((i) => ({
+    column: 5 + i, label: i === layers - 1 ? "output layer" : `layer ${i + 1}`,
+  })), { title: "‖∂L/∂θ‖", log: true, shown });
+  pg.networkTable(state);
+  pg.describeCanvases(state);
 }
 
 // -- gestures out -----------------------------------------------------------------------
@@ -207,6 +275,7 @@ function configure(field, value) { lab.send("configure", { [field]: value }); }
 for (const input of document.querySelectorAll("[data-setup]")) {
   input.addEventListener("change", () => {
     const field = input.dataset.setup, current = (lab.last.setup || {})[field];
+    if (input.type === "checkbox") { configure(field, input.checked); return; }
     const value = typeof current === "number" ? Number(input.value) : input.value;
     if (typeof value === "number" && !Number.isFinite(value)) return;
     configure(field, value);
@@ -224,18 +293,17 @@ $("replay").addEventListener("change", () => {
   lab.send("rewind", { step: Number($("replay").value) });
   $("replay").blur();
 });
-$("add-layer").addEventListener("click", () => {
-  const layers = (lab.last.setup.layers || []).slice();
-  if (layers.length < 8) configure("layers", layers.concat([layers.length ? layers[layers.length - 1] : 4]));
+$("replay-latest").addEventListener("click", () => {
+  if (lab.last.replay) lab.send("rewind", { step: lab.last.replay.latest });
 });
-$("remove-layer").addEventListener("click", () => {
-  const layers = (lab.last.setup.layers || []).slice();
-  if (layers.length) configure("layers", layers.slice(0, -1));
-});
+$("branch").addEventListener("click", () => lab.send("branch"));
+$("add-layer").addEventListener("click", () => lab.send("add_layer"));
+$("remove-layer").addEventListener("click", () => lab.send("remove_layer"));
+spacePlays();
 
 $("boundary-canvas").addEventListener("click", (event) => {
   const state = lab.last, canvas = $("boundary-canvas");
-  if (!state.box || pg.classroom.lock) return;
+  if (!state.box || (pg.locked && pg.locked.has("data"))) return;
   const rect = canvas.getBoundingClientRect(), box = state.box;
   const x1 = box[0] + (event.clientX - rect.left) / rect.width * (box[1] - box[0]);
   const x2 = box[3] - (event.clientY - rect.top) / rect.height * (box[3] - box[2]);
@@ -249,42 +317,43 @@ $("boundary-canvas").addEventListener("click", (event) => {
   }
 });
 
-$("network-canvas").addEventListener("click", (event) => {
-  const rect = $("network-canvas").getBoundingClientRect();
-  const x = event.clientX - rect.left, y = event.clientY - rect.top;
-  let best = null, bestDistance = 6;
-  for (const unit of pg.nodes) {
-    if (x >= unit.x && x <= unit.x + unit.size && y >= unit.y && y <= unit.y + unit.size) {
-      const layer = lab.last.network.layers[unit.layer];
-      best = { layer: unit.layer, row: unit.row, col: layer.W[0].length, bias: true, value: layer.b[unit.row] };
-      bestDistance = -1;
-    }
-  }
-  for (const edge of bestDistance < 0 ? [] : pg.edges) {
-    const dx = edge.x1 - edge.x0, dy = edge.y1 - edge.y0;
-    const t = Math.max(0, Math.min(1, ((x - edge.x0) * dx + (y - edge.y0) * dy) / (dx * dx + dy * dy)));
-    const distance = Math.hypot(edge.x0 + t * dx - x, edge.y0 + t * dy - y);
-    if (distance < bestDistance) { best = edge; bestDistance = distance; }
-  }
-  pg.selected = best;
-  if (best) pg.recent = [pg.recent[pg.recent.length - 1], { layer: best.layer, row: best.row, col: best.col }].filter(Boolean);
-  $("weight-editor").hidden = !best || pg.classroom.lock;
-  if (best) {
-    $("weight-name").textContent = best.bias ? `b of layer ${best.layer + 1}, unit ${best.row + 1}`
-      : `w of layer ${best.layer + 1}, unit ${best.row + 1} ← input ${best.col + 1}`;
-    const layer = lab.last.network.layers[best.layer];  // the weight as it is now
-    $("weight-value").value = String(best.bias ? layer.b[best.row] : layer.W[best.row][best.col]);
+// Choose a weight (an edge) or a bias (a unit): it is outlined, named for screen readers,
+// offered for editing, and kept for Explain and the loss surface.
+pg.select = function (target) {
+  if (target && target.input) target = null;
+  pg.selected = target;
+  if (target) pg.recent = [pg.recent[pg.recent.length - 1], { layer: target.layer, row: target.row, col: target.col }].filter(Boolean);
+  $("weight-editor").hidden = !target || Boolean(pg.locked && pg.locked.has("weights"));
+  if (target) {
+    const layer = lab.last.network.layers[target.layer];  // the weight as it is now
+    const value = target.bias ? layer.b[target.row] : layer.W[target.row][target.col];
+    $("weight-name").textContent = pg.nameOf(target);
+    $("weight-value").value = String(value);
+    $("selection").textContent = `${pg.nameOf(target)} chosen: ${lab.format(value)}`;
+  } else {
+    $("selection").textContent = "no weight chosen";
+    $("tooltip").hidden = true;
   }
   pg.requestDraw();
+};
+
+$("network-canvas").addEventListener("click", (event) => {
+  const rect = $("network-canvas").getBoundingClientRect();
+  pg.select(pg.hit(event.clientX - rect.left, event.clientY - rect.top));
 });
 $("weight-set").addEventListener("click", () => {
   const value = Number($("weight-value").value);
   if (!pg.selected || !Number.isFinite(value)) return;
   lab.send("set_weight", { layer: pg.selected.layer, row: pg.selected.row, col: pg.selected.col, value });
 });
-$("weight-cancel").addEventListener("click", () => { pg.selected = null; $("weight-editor").hidden = true; pg.requestDraw(); });
+$("weight-value").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") $("weight-set").click();
+  if (event.key === "Escape") $("network-canvas").focus();
+});
+$("weight-cancel").addEventListener("click", () => pg.select(null));
 
-// (the close-ups, batch modes, A/B and the loss surface are in tools.js; drawing in draw.js)
+// (the close-ups, batch modes, A/B and the loss surface are in tools.js; drawing in draw.js;
+// tooltips, the keyboard and text alternatives in words.js)
 
 // -- files ------------------------------------------------------------------------------
 $("csv-download").addEventListener("click", () => lab.send("download_csv"));
@@ -305,8 +374,12 @@ $("model-upload").addEventListener("change", async () => {
   $("model-upload").value = "";
 });
 
-// Where the drawn edges and units are (CSS pixels of the network canvas), for scripts and tests.
-lab.targets = () => JSON.parse(JSON.stringify({ edges: pg.edges, nodes: pg.nodes }));
+// Where the drawn edges, units and labels are (CSS pixels of the network canvas), and the
+// weight chosen, for scripts and tests.
+lab.targets = () => JSON.parse(JSON.stringify({
+  edges: pg.edges, nodes: pg.nodes, units: pg.units, labels: pg.labels,
+  selected: pg.selected ? { layer: pg.selected.layer, row: pg.selected.row, col: pg.selected.col, bias: Boolean(pg.selected.bias) } : null,
+}));
 
 fromLink = readLink();
 const socket = lab.connect("playground");

@@ -2,6 +2,7 @@
 // this file maps numbers to pixels and user gestures to messages.
 
 import { $, lab, saveFile } from "../common.js";
+import { spacePlays } from "../access.js";
 
 const COLORS = { ink: "#1d2330", grid: "#e6e9ef", axis: "#9aa3b2", line: "#2f6fdf",
   closed: "#15803d", residual: "rgba(185, 28, 28, 0.55)", path: "#c2410c", start: "#5b6475" };
@@ -146,7 +147,7 @@ function niceTicks(lo, hi, count) {
 
 function axes(ctx, f, xLabel, yLabel) {
   ctx.save();
-  ctx.font = "11px system-ui, sans-serif";
+  ctx.font = "12px system-ui, sans-serif";
   ctx.fillStyle = COLORS.axis;
   ctx.strokeStyle = COLORS.grid;
   ctx.lineWidth = 1;
@@ -285,7 +286,7 @@ function drawLoss(state) {
   const last = points[points.length - 1][0];
   const f = frame(canvas, [0, Math.max(last, 10), lo, hi], { left: 48, right: 12, top: 8, bottom: 30 });
   ctx.save();
-  ctx.font = "11px system-ui, sans-serif"; ctx.fillStyle = COLORS.axis; ctx.strokeStyle = COLORS.grid;
+  ctx.font = "12px system-ui, sans-serif"; ctx.fillStyle = COLORS.axis; ctx.strokeStyle = COLORS.grid;
   const every = Math.max(1, Math.ceil((hi - lo) / 6));
   for (let p = lo; p <= hi; p += every) {
     const y = f.py(p);
@@ -367,6 +368,7 @@ $("play").addEventListener("click", () => lab.send("play"));
 $("pause").addEventListener("click", () => lab.send("pause"));
 $("step").addEventListener("click", () => lab.send("step"));
 $("reset").addEventListener("click", () => lab.send("reset"));
+spacePlays();
 
 function sendNumber(id, field, integer) {
   const value = Number($(id).value);

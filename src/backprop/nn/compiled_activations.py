@@ -1,0 +1,274 @@
+"""σ's passes on the compiled path (``Network(compiled=True)``): NumPy's arithmetic, fewer passes.
+
+Per layer and step, two compiled passes (numba, :mod:`backprop.jit`) take the
+place of NumPy's three to eight (:class:`~backprop.nn.passes.ActivationPasses`):
+
+* the forward epilogue, after z = a_prev Wᵀ: z ← z + b and a = σ(z) in one pass
+  (:func:`_epilogue`; softmax row by row, :func:`_softmax_epilogue`);
+* the backward prologue, before Wᵀδ and δ a_prevᵀ: δ = ∂L/∂a ⊙ σ'(z), its 1/m and
+  the bias gradient's column sum in one pass (:func:`_delta_pass`; softmax:
+  :func:`_softmax_delta_pass`).
+
+Each elementwise σ is written once, below, for one number: σ(z) in
+:func:`_sigma` and g σ'(z) in :func:`_times_derivative`, with the operations
+its NumPy form (:mod:`backprop.nn.activations`) performs, in the same order and
+the arrays' precision (0, 1 and the slope come rounded to the dtype in ``c``).
+So these passes give NumPy's numbers to the last bit, except where:
+
+* exp, tanh or log is taken (sigmoid, tanh, softmax): they come from the C
+  library here and from NumPy's own vectorized code there, and differ in the
+  last bits (a few units in the last place);
+* softmax sums a row, Σ_j e^(z_j) and ⟨g, a⟩: in order here, pairwise in NumPy
+  (for rows of 8 or more).
+
+The bias gradient's column sum adds the rows in order, as NumPy does for a
+layer of two units or more; a one-unit layer's column NumPy sums pairwise, and
+so it is handed to NumPy here too. docs/guides/speed-compiled.md lists what is equal
+bit for bit and what to 1e-12.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from backprop._typing import Array
+from backprop.jit import compile_kernel, compiled_threads
+from backprop.nn.activations import Activation
+from backprop.nn.passes import ActivationPasses
+
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = range(6)
+#: The loop over the parts a pass is cut in: numba's prange once compiled (one part, in order,
+#: unless the compiled passes run on two threads: :func:`backprop.jit.compiled_threads`).
+prange = range
+#: The compiled forms, by the name an activation's ``compiled_kind`` gives.
+KINDS = {"linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
+         "leaky_relu": LEAKY_RELU, "softmax": SOFTMAX}
+
+
+# -- σ and g σ' of one number, as each activation's NumPy form computes them -------------
+def _sigma(kind: int, z: Any, c: Any) -> Any:  # pragma: no cover - compiled by numba
+    """σ(z); c = [0, 1, slope] in z's dtype."""
+    zero, one = c[0], c[1]
+    if kind == RELU:
+        return zero if z < zero else z  # max(z, 0), NaN kept
+    if kind == LEAKY_RELU:
+        return z if z > zero else c[2] * z  # z, or slope · z
+    if kind == TANH:
+        return math.tanh(z)
+    if kind == SIGMOID:
+        e = math.exp(-abs(z))  # e^(−|z|) ≤ 1: no overflow for any z
+        return (one if z >= zero else e) / (one + e)
+    return z  # linear
+
+
+def _times_derivative(kind: int, g: Any, z: Any, a: Any, c: Any) -> Any:  # pragma: no cover
+    """g σ'(z), given z and a = σ(z); c = [0, 1, slope] in the dtype."""
+    zero, one = c[0], c[1]
+    if kind == RELU:
+        return g * (one if z > zero else zero)  # [z > 0]
+    if kind == LEAKY_RELU:
+        return g * (one if z > zero else c[2])  # 1 or the slope
+    if kind == TANH:
+        return g * (one - a * a)  # 1 − a²
+    if kind == SIGMOID:
+        return (g * a) * (one - a)  # a (1 − a)
+    return g  # linear: σ' = 1
+
+
+# -- the passes -----------------------------------------------------------------------------
+def _epilogue(kind: int, z: Any, b: Any, a: Any, c: Any,
+              bias: bool) -> None:  # pragma: no cover - compiled by numba
+    """z ← z + b (with ``bias``) and a = σ(z), one pass over (m, n)."""
+    m, n = z.shape
+    for i in prange(m):
+        for j in range(n):
+            v = z[i, j]
+            if bias:
+                v = v + b[j]  # z^[l] = W a^[l-1] + b^[l]
+                z[i, j] = v
+            a[i, j] = _sigma(kind, v, c)  # a^[l] = σ(z^[l])
+
+
+def _softmax_epilogue(z: Any, b: Any, a: Any, c: Any,
+                      bias: bool) -> None:  # pragma: no cover - compiled by numba
+    """z ← z + b and a = e^(z − max z) / Σ_j e^(z_j − max z), row by row."""
+    m, n = z.shape
+    for i in prange(m):
+        top = z[i, 0] + b[0] if bias else z[i, 0]
+        for j in range(n):
+            v = z[i, j]
+            if bias:
+                v = v + b[j]
+                z[i, j] = v
+            if v > top or v != v:  # the row's maximum; NaN if any entry is
+                top = v
+        total = c[0]
+        for j in range(n):
+            e = math.exp(z[i, j] - top)
+            a[i, j] = e
+            total += e
+        for j in range(n):
+            a[i, j] = a[i, j] / total
+
+
+def _mean_and_bias_sum(i: int, j: int, d: Any, mean: Any, db: Any, inv_m: Any,
+                       scale: bool, bias: bool) -> None:  # pragma: no cover - inlined
+    """δ_ij / m into ``mean`` (with ``scale``) and its share of db_j = Σ_i δ_ij (/ m)."""
+    if scale:
+        d = d * inv_m
+        mean[i, j] = d
+    if bias:
+        db[j] = d if i == 0 else db[j] + d
+
+
+def _scale_bias_sum(db: Any, inv_m: Any, m: int, scale: bool,
+                    bias: bool) -> None:  # pragma: no cover - compiled by numba
+    """db ← db / m when the 1/m is not on Δ."""
+    if bias and not scale and m > 1:
+        for j in range(db.size):
+            db[j] = db[j] * inv_m
+
+
+def _delta_pass(kind: int, g: Any, z: Any, a: Any, c: Any, delta: Any, mean: Any, db: Any,
+                inv_m: Any, given: bool, scale: bool, bias: bool,
+                parts: int) -> None:  # pragma: no cover - compiled by numba
+    """δ = g σ'(z) (g itself when ``given``), δ/m and db = Σ_i δ_i (/ m), one pass; the units
+    cut in ``parts``, each part summing its own columns over every row, in order."""
+    m, n = g.shape
+    for part in prange(parts):
+        for i in range(m):
+            for j in range(part * n // parts, (part + 1) * n // parts):
+                if given:
+                    d = g[i, j]
+                else:
+                    d = _times_derivative(kind, g[i, j], z[i, j], a[i, j], c)
+                    delta[i, j] = d  # δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
+                _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
+    _scale_bias_sum(db, inv_m, m, scale, bias)
+
+
+def _softmax_delta_pass(g: Any, a: Any, delta: Any, mean: Any, db: Any, inv_m: Any, c: Any,
+                        scale: bool, bias: bool) -> None:  # pragma: no cover - compiled by numba
+    """δ = a ⊙ (g − ⟨g, a⟩) row by row, δ/m and db = Σ_i δ_i (/ m)."""
+    m, n = g.shape
+    for i in range(m):
+        inner = c[0]
+        for j in range(n):
+            inner += g[i, j] * a[i, j]
+        for j in range(n):
+            d = (g[i, j] - inner) * a[i, j]
+            delta[i, j] = d
+            _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
+    _scale_bias_sum(db, inv_m, m, scale, bias)
+
+
+#: The plain functions the passes call, compiled with them (:func:`backprop.jit.compile_kernel`).
+__all_helpers__ = ("_sigma", "_times_derivative", "_mean_and_bias_sum", "_scale_bias_sum")
+_SOURCES: dict[str, Callable[..., None]] = {
+    "epilogue": _epilogue,
+    "softmax_epilogue": _softmax_epilogue,
+    "delta": _delta_pass,
+    "softmax_delta": _softmax_delta_pass,
+}
+_kernels: dict[str, Callable[..., None]] = {}
+
+
+def kernel(name: str) -> Callable[..., None]:
+    """The pass ``name`` of :data:`_SOURCES`, compiled (or loaded from numba's cache) at first
+    use; an ImportError naming the extra when numba is missing."""
+    compiled = _kernels.get(name)
+    if compiled is None:
+        compiled = _kernels[name] = compile_kernel(_SOURCES[name], "the compiled path", globals())
+    return compiled
+
+
+class CompiledActivationPasses(ActivationPasses):
+    """σ's work in a layer as the compiled passes above; the same interface as NumPy's."""
+
+    def __init__(self, activation: Activation) -> None:
+        super().__init__(activation)
+        self.kind = KINDS[str(activation.compiled_kind)]
+        self.parts = compiled_threads()  # the δ pass's parts, one per thread
+        self._constants: dict[np.dtype[Any], Array] = {}
+
+    def _c(self, dtype: np.dtype[Any]) -> Array:
+        """[0, 1, the activation's constants], rounded to ``dtype``."""
+        c = self._constants.get(dtype)
+        if c is None:
+            values = (0.0, 1.0, *self.activation.compiled_constants())
+            c = self._constants[dtype] = np.array(values, dtype=dtype)
+        return c
+
+    def add_bias_and_activate(self, z: Array, b: Array | None, a: Array) -> None:
+        c = self._c(z.dtype)
+        if self.kind == SOFTMAX:
+            kernel("softmax_epilogue")(z, c if b is None else b, a, c, b is not None)
+        else:
+            kernel("epilogue")(self.kind, z, c if b is None else b, a, c, b is not None)
+
+    def delta_and_bias_gradient(
+        self, grad_a: Array, z: Array, a: Array, db: Array | None, *,
+        delta_given: bool, scale_delta: bool, delta_out: Array, mean_out: Array,
+    ) -> tuple[Array, Array]:
+        m, n = grad_a.shape
+        given = delta_given or self.kind == LINEAR  # δ is ∂L/∂a itself: nothing to write
+        delta = grad_a if given else delta_out
+        mean = mean_out if scale_delta else delta
+        column_sum = db is not None and n > 1  # one unit: NumPy's pairwise sum, below
+        if not given or scale_delta or column_sum:
+            c = self._c(grad_a.dtype)
+            inv_m = grad_a.dtype.type(1.0 / m)
+            sums = c if db is None else db
+            if self.kind == SOFTMAX and not given:
+                kernel("softmax_delta")(grad_a, a, delta_out, mean_out, sums, inv_m, c,
+                                        scale_delta, column_sum)
+            else:
+                kernel("delta")(self.kind, grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
+                                given, scale_delta, column_sum, self.parts)
+        if db is not None and not column_sum:
+            np.add.reduce(mean, axis=0, out=db)
+            if m > 1 and not scale_delta:
+                db *= 1.0 / m
+        return delta, mean
+
+    def prepare(self, dtype: np.dtype[Any]) -> None:
+        """Compile (or load) this σ's passes for ``dtype`` now, on two numbers."""
+        z, a, g = (np.zeros((1, 2), dtype) for _ in range(3))
+        self.add_bias_and_activate(z, np.zeros(2, dtype), a)
+        for given in (False, True):  # a hidden layer's δ, and an output layer's a − y
+            self.delta_and_bias_gradient(g, z, a, np.zeros(2, dtype), delta_given=given,
+                                         scale_delta=False, delta_out=np.zeros_like(z),
+                                         mean_out=np.zeros_like(z))
+
+
+def activation_passes(activation: Activation, compiled: bool) -> ActivationPasses:
+    """σ's passes: the compiled ones when ``compiled`` and σ names a form of its own
+    (``compiled_kind``), else NumPy's."""
+    if compiled and activation.compiled_kind in KINDS:
+        return CompiledActivationPasses(activation)
+    return ActivationPasses(activation)
+
+
+class WithActivationPasses:
+    """What a layer that applies a σ of its own keeps (Dense, ActivationLayer): σ's passes,
+    NumPy's or, after ``use_compiled(True)``, the compiled ones where σ has them."""
+
+    activation: Activation
+    _compiled = False
+    _passes: ActivationPasses | None = None
+
+    def use_compiled(self, compiled: bool) -> None:
+        self._compiled = bool(compiled)
+        self._passes = None
+
+    @property
+    def passes(self) -> ActivationPasses:
+        """σ's passes (:mod:`backprop.nn.passes`), made again when σ is replaced."""
+        passes = self._passes
+        if passes is None or passes.activation is not self.activation:
+            passes = self._passes = activation_passes(self.activation, self._compiled)
+        return passes
