@@ -261,7 +261,8 @@ def test_jupyterlab_trains_the_notebooks_own_network_from_the_page(
     now = kernel_line(rerun_cell(page, 2, "run=3"))
     assert int(now["step"]) == step and int(now["rows"]) > 10  # the kernel's history grew
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.locator(PLAYGROUND).screenshot(path=str(ARTIFACTS / "notebook-jupyterlab-playground.png"))
+    page.locator(PLAYGROUND).evaluate("(frame) => frame.scrollIntoView()")
+    page.screenshot(path=str(ARTIFACTS / "notebook-jupyterlab-playground.png"))
 
     sandbox = widget_frame(page, SANDBOX)
     sandbox.get_by_test_id("sb-answer-mode").check()

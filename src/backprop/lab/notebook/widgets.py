@@ -38,14 +38,12 @@ from backprop.nn.layers import Dense
 from backprop.optim.base import Optimizer
 
 #: The controls of the playground that do not apply to the notebook's own data, or network.
-OWN_DATA_CONTROLS = ('[data-control="data"]',)
+OWN_DATA_CONTROLS = ('[data-control="data"]', "#csv-download", "label:has(#csv-upload)")
 OWN_NETWORK_CONTROLS = ('[data-control="layers"]', '[data-control="activation"]',
                         '[data-control="init"]', '[data-control="loss"]',
                         '[data-control="dropout"]', "label:has(#model-upload)",
                         "label:has(#features)", "#features")
 FROM_SETUP_CONTROLS = (".panel:has(#compare)", ".panel:has(#batch-modes)", "#export-python")
-#: Without the data panel, the network and the output share the width.
-WITHOUT_DATA_PANEL = "main.playground { grid-template-columns: minmax(0, 1fr) minmax(0, 1.3fr); }"
 
 
 def hiding(selectors: list[str]) -> str:
@@ -178,8 +176,7 @@ class Playground(LabWidget):
             hidden += FROM_SETUP_CONTROLS
         page = NotebookPlayground(setup, own=own, plane=plane, network=network,
                                   optimizer=optimizer)
-        css = hiding(hidden) + (WITHOUT_DATA_PANEL if own is not None else "")
-        super().__init__(page, css=css, caption=caption, link=link)
+        super().__init__(page, css=hiding(hidden), caption=caption, link=link)
 
     @property
     def network(self) -> Network:
