@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 
 #: The page's colours (draw.js): one per class, and the diverging ends.
-CLASS_RGB = np.array([[245, 147, 34], [8, 119, 189], [44, 160, 44]], dtype=np.float64)
+CLASS_RGB = np.array([[245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40],
+                      [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127],
+                      [188, 189, 34], [23, 190, 207]], dtype=np.float64)
 INK = (29, 35, 48)
 MUTED = (91, 100, 117)
 LINE = (213, 218, 227)
@@ -56,7 +58,7 @@ def output_image(boundary: dict[str, Any]) -> np.ndarray:
     if len(maps) >= 3:
         rgb = np.zeros((size * size, 3))
         for k, p in enumerate(maps):
-            rgb += p[:, None] * (255 + (CLASS_RGB[k % 3] - 255) * 0.6)
+            rgb += p[:, None] * (255 + (CLASS_RGB[k % len(CLASS_RGB)] - 255) * 0.6)
     else:
         rgb = diverging(0.5 + (maps[-1] - 0.5) * 0.7)
     return np.clip(rgb, 0, 255).reshape(size, size, 3).astype(np.uint8)
@@ -64,7 +66,7 @@ def output_image(boundary: dict[str, Any]) -> np.ndarray:
 
 def _point_colour(state: dict[str, Any], target: float) -> tuple[int, int, int]:
     if state.get("task") == "classification":
-        c = CLASS_RGB[int(target) % 3]
+        c = CLASS_RGB[int(target) % len(CLASS_RGB)]
     else:
         boundary = state.get("boundary") or {}
         low, high = boundary.get("range", [0.0, 1.0])
