@@ -10,6 +10,7 @@ steps and plays. The widgets' frames must log no error.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -52,7 +53,10 @@ OWN_DATA = textwrap.dedent("""\
     widget = bp.lab.Playground(data=(X, y), network=net, optimizer=bp.SGD(lr=0.2), batch_size=10)
     widget""")
 READ_KERNEL = textwrap.dedent("""\
+    import json, pathlib
+
     runs = globals().get("runs", 0) + 1
+    pathlib.Path(f"state-{runs}.json").write_text(json.dumps(widget.state))  # for the test
     print(f"run={runs} rows={len(widget.history)} step={widget.state['step']} "
           f"trained_in_place={widget.network is net}")""")
 
@@ -231,7 +235,7 @@ def kernel_line(text: str) -> dict[str, str]:
 # -- JupyterLab 4 -------------------------------------------------------------------------------
 
 def test_jupyterlab_trains_the_notebooks_own_network_from_the_page(
-        jupyter: Callable[..., str], browser_page: Callable[[], Any]) -> None:
+        jupyter: Callable[..., str], browser_page: Callable[[], Any], tmp_path: Path) -> None:
     url = jupyter("jupyterlab", [OWN_DATA, 's = bp.lab.Sandbox("mazur-222")\ns', READ_KERNEL],
                   token="widget-test-token")
     page = browser_page()
@@ -260,6 +264,9 @@ def test_jupyterlab_trains_the_notebooks_own_network_from_the_page(
 
     now = kernel_line(rerun_cell(page, 2, "run=3"))
     assert int(now["step"]) == step and int(now["rows"]) > 10  # the kernel's history grew
+    # widget.state is the page's own state, window.backpropLab.state(), field for field
+    assert json.loads((tmp_path / "state-3.json").read_text()) == frame.evaluate(
+        "() => window.backpropLab.state()")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.locator(PLAYGROUND).evaluate("(frame) => frame.scrollIntoView()")
     page.screenshot(path=str(ARTIFACTS / "notebook-jupyterlab-playground.png"))

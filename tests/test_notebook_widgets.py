@@ -430,3 +430,26 @@ def test_without_the_extra_the_widgets_say_what_to_install(monkeypatch: pytest.M
     with pytest.raises(ImportError, match=r"^bp\.lab\.Regression needs anywidget: pip install "
                                           r"'backprop-mlp\[notebook\]'$"):
         lab.Regression  # noqa: B018
+
+
+def test_a_dataframes_columns_name_the_inputs() -> None:
+    pandas = pytest.importorskip("pandas")
+    X, y = three_classes(d=3)
+    frame = pandas.DataFrame(X, columns=["age", "height", "weight"])
+    widget = Playground(data=(frame, pandas.Series(y)))
+    assert widget.state["network"]["inputs"] == ["age", "height", "weight"]
+    assert "first two principal directions" in widget._caption
+
+
+def test_a_page_left_playing_pauses_when_its_last_view_goes() -> None:
+    widget = Playground(data=three_classes())
+    for _ in range(2):
+        widget._receive(widget, {"view": "open"}, [])
+    widget.play()
+    widget._receive(widget, {"view": "closed"}, [])
+    assert widget.playing  # one view still shows it
+    widget._receive(widget, {"view": "closed"}, [])
+    assert widget.wait(lambda w: not w.playing, timeout=10)
+    widget.play()  # played from Python with no view at all: it plays on
+    assert widget.wait(lambda w: w.state["step"] >= 8, timeout=30) and widget.playing
+    widget.close()

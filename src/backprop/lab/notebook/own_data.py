@@ -124,8 +124,11 @@ def _labels(y: np.ndarray, argument: str) -> np.ndarray:
 def check_data(data: Any, *, test: Any = None, network: Network | None = None,
                task: Task | None = None, names: Sequence[str] | None = None) -> OwnData:
     """``data=(X, y)`` (and ``test=(X_test, y_test)``) checked against each other and the
-    network; the task from ``task``, else the network's loss, else y (integers: classes)."""
+    network; the task from ``task``, else the network's loss, else y (integers: classes).
+    The features are named by ``names``, else by a DataFrame's columns, else x1, x2, ..."""
     pair = _pair(data, "data")
+    if names is None and hasattr(pair[0], "columns"):  # a DataFrame names its own columns
+        names = [str(column) for column in pair[0].columns]
     X = _inputs(pair[0], "data")
     y = _targets(pair[1], len(X), "data")
     kind = _task_of(y, task, network)

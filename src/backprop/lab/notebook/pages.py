@@ -18,13 +18,7 @@ from backprop.lab.regression.protocol import MAX_COORDINATE
 from backprop.lab.sandbox import protocol as sandbox_messages
 from backprop.lab.sandbox.page import SandboxPage
 from backprop.lab.sandbox.protocol import MAX_LAYERS, MAX_SAMPLES, MAX_UNITS
-from backprop.lab.sandbox.state import (
-    Architecture,
-    SandboxError,
-    check_architecture,
-    default_x,
-    default_y,
-)
+from backprop.lab.sandbox.state import Architecture, SandboxError
 from backprop.network import Network
 from backprop.nn.layers import Dense
 from backprop.validation import as_numeric_array
@@ -81,12 +75,8 @@ class NotebookSandbox(SandboxPage):
             if isinstance(network, str):
                 sandbox.load_preset(network)
             elif network is not None:
-                arch = architecture_of(network)
-                check_architecture(arch)  # the sandbox's own checks of names and sizes
                 own = network if network.dtype == np.float64 else network.copy(dtype="float64")
-                X = [default_x(arch.widths[0])]
-                Y = [default_y(arch.widths[-1], arch.loss)]
-                sandbox._install("custom", arch, own, X, Y)  # the page's own way in
+                sandbox.use_network(architecture_of(network), own)
             if x is not None or y is not None:
                 self.use_batch(x, y)
             if lr is not None:
@@ -104,11 +94,9 @@ class NotebookSandbox(SandboxPage):
         if len(Y) != len(X):
             raise DataError(f"y: x has {len(X)} samples but y has {len(Y)}")
         try:
-            sandbox.X, sandbox.Y = sandbox._checked_batch(sandbox.net, X, Y)
+            sandbox.use_batch(X, Y)
         except SandboxError as error:
             raise DataError(f"{error.field}: {error}") from None
-        sandbox.sample = 1
-        sandbox._changed()  # what a new batch makes stale
 
     def restart(self) -> None:
         self.rows = [{"step": 0, "loss": self.sandbox.trace().loss_value}]

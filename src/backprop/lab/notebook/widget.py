@@ -69,6 +69,7 @@ class LabWidget(anywidget.AnyWidget):
         self._player: threading.Thread | None = None
         self._mirroring = False
         self._link = link
+        self._views = 0  # views shown now, as their hosts report them
         super().__init__(_css=css, _caption=caption)
         self.on_msg(self._receive)
         self.observe(self._setting_changed, names=[*self.SETTINGS, "playing"])
@@ -152,12 +153,17 @@ class LabWidget(anywidget.AnyWidget):
         return {"type": "step", "count": count}
 
     def _receive(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """A frame from the page's script."""
-        text = content.get("lab") if isinstance(content, dict) else None
-        if not isinstance(text, str):
+        """A frame from the page's script, or a view shown or gone (from the host)."""
+        if not isinstance(content, dict):
             return
+        text, view = content.get("lab"), content.get("view")
         with self._lock:
-            self._emit(exchange.replies(self._page, text))
+            if isinstance(text, str):
+                self._emit(exchange.replies(self._page, text))
+            elif view in ("open", "closed"):
+                self._views = max(0, self._views + (1 if view == "open" else -1))
+                if view == "closed" and self._views == 0 and self._page.playing:
+                    self._emit(exchange.replies(self._page, json.dumps({"type": "pause"})))
 
     def _emit(self, replies: list[Reply]) -> None:
         """Fold state replies into :attr:`state`, send every reply to the views, mirror the

@@ -85,6 +85,10 @@ function render({ model, el }) {
   });
   const text = model.get("_caption");
   el.replaceChildren(...(text ? [caption(text)] : []), frame);
+  // the kernel counts the views shown: once the last goes (its output cleared, the cell run
+  // again), a page still playing pauses instead of training on for no one
+  model.send({ view: "open" });
+  cleanups.push(() => model.send({ view: "closed" }));
   return () => { for (const cleanup of cleanups) cleanup(); };
 }
 
