@@ -17,7 +17,7 @@ demo: $(BIN)/python
 
 test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask,numba,docs]'
-	$(BIN)/ruff check src tests bench examples docs/hooks
+	$(BIN)/ruff check src tests bench examples docs/hooks docs/course
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -28,9 +28,11 @@ import pytest
 from backprop.cli.entry import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Pages whose math must come out rendered: the derivation, and an executed notebook.
-MATH_PAGES = ("learn/derivation/", "learn/gradcheck/", "learn/equations-to-code/",
-              "course/first-step/")
+#: The course's notebooks, executed by the build: their pages.
+COURSE = ("course/01-gradient-descent/", "course/02-one-step-by-hand/", "course/03-batches/",
+          "course/04-neuron/", "course/05-why-training-fails/", "course/06-classic-result/")
+#: Pages whose math must come out rendered: the derivation, and the executed notebooks.
+MATH_PAGES = ("learn/derivation/", "learn/gradcheck/", "learn/equations-to-code/", *COURSE)
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +68,27 @@ def test_every_page_of_the_navigation_is_built(site: Path) -> None:
     for page in ("", "getting-started/", "learn/derivation/", "guides/sklearn/",
                  "guides/onnx-pytorch/", "guides/sweeps/", "guides/larger-than-memory/",
                  "guides/lab/", "guides/speed/", "guides/safety/", "reference/command/",
-                 "reference/api/", "reference/api/network/", "course/first-step/"):
+                 "reference/api/", "reference/api/network/", "course/", *COURSE):
         assert page in pages, page
     assert (site / "img" / "bench.png").read_bytes() == (
         ROOT / "bench" / "reported" / "bench.png").read_bytes()
+
+
+def test_the_course_links_to_pages_and_offers_each_notebook(site: Path) -> None:
+    """A notebook links to the files beside it (so that the links work in Jupyter); on the
+    site each such link leads to the page built from that file, and the page offers its
+    notebook for download."""
+    for page in COURSE:
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        name = Path(page).name
+        assert f'href="{name}.ipynb"' in html and (site / page / f"{name}.ipynb").is_file()
+        for href in re.findall(r'href="([^"]+)"', html):
+            if re.match(r"[a-z]+:|#|/", href):
+                continue
+            path = href.split("#", 1)[0]
+            assert not path.endswith(".md"), f"{page}: a link to a file, not a page: {href}"
+            assert path == f"{name}.ipynb" or not path.endswith(".ipynb"), f"{page}: {href}"
+            assert (site / page / path).exists(), f"{page}: a broken link {href}"
 
 
 def _text(html: str) -> str:

@@ -24,7 +24,7 @@ import backprop as bp
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 10)
 y = np.array([0, 1, 1, 0] * 10)
-widget = bp.lab.Playground(data=(X, y), layers=[4], lr=0.5, link="first-step.ipynb")
+widget = bp.lab.Playground(data=(X, y), layers=[4], lr=0.5, link="04-neuron.ipynb")
 widget.step(100)
 widget"""
 
@@ -53,6 +53,6 @@ def test_an_executed_notebook_shows_the_widgets_still_frame_and_no_widget_script
     assert image is not None
     frame = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', image[0])
     assert frame is not None and len(frame[1]) > 1000
-    assert 'Run the notebook.</a>' in html and 'href="first-step.ipynb"' in html
+    assert 'Run the notebook.</a>' in html and 'href="04-neuron.ipynb"' in html
     assert "widget-view+json" not in html and "widget-state+json" not in html
     assert "html-manager" not in html and "embed-amd" not in html
