@@ -42,12 +42,20 @@ def test_initializers_have_the_published_scale(scheme: str) -> None:
         "lecun": np.sqrt(1 / n_in),
         "lecun_normal": np.sqrt(1 / n_in),
         "lecun_uniform": np.sqrt(1 / n_in),
+        "sklearn_uniform": np.sqrt(2 / (n_in + n_out)),  # U(±√(6 / (n_in + n_out)))
+        "sklearn_logistic_uniform": np.sqrt(2 / 3 / (n_in + n_out)),  # U(±√(2 / ...))
     }[scheme]
     assert W.std() == pytest.approx(expected_std, rel=0.03)
     assert abs(W.mean()) < 0.05 * expected_std + 1e-4
     if "uniform" in scheme:
         assert np.abs(W).max() <= np.sqrt(3) * expected_std + 1e-12
-    assert np.all(net.layers[0].b == 0)  # type: ignore[union-attr]
+    b = net.layers[0].b
+    assert b is not None
+    if scheme.startswith("sklearn"):  # scikit-learn draws b as it draws W
+        assert b.std() == pytest.approx(expected_std, rel=0.15)
+        assert np.abs(b).max() <= np.sqrt(3) * expected_std + 1e-12
+    else:
+        assert np.all(b == 0)
 
 
 def test_auto_init_is_he_for_relu_and_xavier_otherwise() -> None:

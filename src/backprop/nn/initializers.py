@@ -2,7 +2,8 @@
 
 Each draws in float64 from the network's seeded generator and is then cast
 to the network's dtype, so float32 and float64 networks built from the
-same seed start from the same weights (up to rounding). Biases start at 0.
+same seed start from the same weights (up to rounding). Biases start at 0,
+except under the sklearn schemes.
 
     zero            0 everywhere             every unit alike: the symmetry never breaks
     uniform         U(±0.5)                  a fixed range, whatever the layer's width
@@ -14,6 +15,10 @@ same seed start from the same weights (up to rounding). Biases start at 0.
     he_uniform      U(±√(6 / n_in))
     lecun           N(0, 1 / n_in)            LeCun et al. 1998
     lecun_uniform   U(±√(3 / n_in))
+    sklearn_uniform U(±√(6 / (n_in + n_out))) for W and for b: scikit-learn's MLP's (its
+                    ``_init_coef``), the estimators' default
+    sklearn_logistic_uniform  U(±√(2 / (n_in + n_out))) for W and b: scikit-learn's for
+                    a network of logistic units (every layer, the output's too)
     auto            the activation's choice (``Activation.auto_init``): he for relu and
                     leaky_relu, xavier_uniform otherwise
 """
@@ -80,7 +85,51 @@ def lecun_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
     return rng.uniform(-limit, limit, shape)
 
 
+#: scikit-learn's schemes → f of their bound √(f / (n_in + n_out)), for W and b alike.
+SKLEARN_FACTORS = {"sklearn_uniform": 6.0, "sklearn_logistic_uniform": 2.0}
+
+
+def _sklearn_limit(name: str, shape: Shape) -> float:
+    n_out, n_in = shape
+    return float(np.sqrt(SKLEARN_FACTORS[name] / (n_in + n_out)))
+
+
+def sklearn_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    limit = _sklearn_limit("sklearn_uniform", shape)
+    return rng.uniform(-limit, limit, shape)
+
+
+def sklearn_logistic_uniform(rng: np.random.Generator, shape: Shape) -> np.ndarray:
+    limit = _sklearn_limit("sklearn_logistic_uniform", shape)
+    return rng.uniform(-limit, limit, shape)
+
+
+def sklearn_draw(rng: np.random.RandomState, name: str,
+                 shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """(W, b) of a sklearn scheme drawn as scikit-learn's MLP draws them from its
+    ``RandomState``: its (n_in, n_out) coefficients, then the biases; W is returned
+    (n_out, n_in). The same ``random_state`` gives scikit-learn's initial numbers."""
+    n_out, n_in = shape
+    limit = _sklearn_limit(name, shape)
+    coef = rng.uniform(-limit, limit, (n_in, n_out))
+    bias = rng.uniform(-limit, limit, n_out)
+    return coef.T, bias
+
+
+def initial_bias(name: str, activation: Activation, rng: np.random.Generator,
+                 shape: Shape) -> np.ndarray:
+    """b^[l] at the start: under the sklearn schemes U(±limit) of W's (drawn after W),
+    else 0."""
+    name = resolve_init(name, activation)
+    if name not in SKLEARN_FACTORS:
+        return np.zeros(shape[0])
+    limit = _sklearn_limit(name, shape)
+    return rng.uniform(-limit, limit, shape[0])
+
+
 INITIALIZERS: dict[str, Initializer] = {
+    "sklearn_uniform": sklearn_uniform,
+    "sklearn_logistic_uniform": sklearn_logistic_uniform,
     "small_random": small_random,
     "xavier_uniform": xavier_uniform,
     "xavier_normal": xavier_normal,

@@ -47,7 +47,7 @@ from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
 from backprop.nn.compiled_activations import WithActivationPasses
-from backprop.nn.initializers import get_initializer
+from backprop.nn.initializers import get_initializer, initial_bias
 from backprop.nn.reference_form import RIGHT, BackwardRule, ReferenceBackward, Saved
 
 if TYPE_CHECKING:
@@ -254,7 +254,8 @@ class Dense(WithActivationPasses, Layer):
         scheme = get_initializer(self.init or init, self.activation)
         self.W = scheme(rng, (self.n_out, self.n_in))
         if self._b is not None:
-            self._b[...] = 0.0
+            self._b[...] = initial_bias(self.init or init, self.activation, rng,
+                                        (self.n_out, self.n_in))
 
     def _bound(self, array: Array | None) -> Array:
         if array is None:
@@ -310,7 +311,12 @@ class Dense(WithActivationPasses, Layer):
         W = self.W
         z, a = self._work_arrays(a_prev.shape[0], W.dtype)[:2]
         # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
-        np.matmul(a_prev, W.T, out=z)
+        if training or W.dtype != np.float32:
+            np.matmul(a_prev, W.T, out=z)
+        else:  # inference in float32: summed in float64, so that a sample's prediction
+            # does not depend on the batch it is in (BLAS's float32 kernels sum in an order
+            # that does), then rounded once to float32
+            z[...] = np.matmul(a_prev, W.T, dtype=np.float64)
         # + b^[l], then a^[l] = σ(z^[l]): σ's passes (one pass on the compiled path)
         self.passes.add_bias_and_activate(z, self._b, a)
         self.a_prev, self.z, self.a = a_prev, z, a

@@ -24,6 +24,7 @@ t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
 from __future__ import annotations
 
 import warnings
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from backprop._typing import Array
 from backprop.blas_threads import threads_within_limit
+from backprop.errors import DivergenceError
 from backprop.network import Network
 from backprop.nn.batchnorm import BatchNorm
+from backprop.nn.initializers import SKLEARN_FACTORS, sklearn_draw
 from backprop.nn.layers import Dense
 from backprop.optim.rules import Optimizer
 from backprop.sklearn.lbfgs import minimize_lbfgs
@@ -47,6 +50,7 @@ from backprop.sklearn.params import (
     hidden_sizes,
     library_activation,
     make_optimizer,
+    network_init,
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
 from backprop.spec import NetworkSpec, build_network
@@ -96,7 +100,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         epsilon: float = 1e-8,
         n_iter_no_change: int = 10,
         max_fun: int = 15000,
-        init: str = "auto",
+        init: str = "sklearn_uniform",
         dropout: float = 0.0,
         batch_norm: bool = False,
         dtype: str | None = None,
@@ -136,7 +140,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.compiled = compiled
 
     # -- what the subclasses decide ---------------------------------------
-    def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
+    def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
+                        incremental: bool = True) -> np.ndarray:
         """The targets as rows (m, n_outputs) the network trains on."""
         raise NotImplementedError
 
@@ -144,7 +149,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """(output activation, loss) of the network."""
         raise NotImplementedError
 
-    def _stratify(self, y: Any) -> Any:
+    def _stratify(self, Y: Array, y: Any) -> Any:
         """What train_test_split stratifies the early-stopping split by (or None)."""
         return None
 
@@ -161,7 +166,19 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             hidden=tuple(hidden_sizes(self.hidden_layer_sizes)),
             activation=library_activation(self.activation), output_activation=out_activation,
             loss=loss, batch_norm=bool(self.batch_norm), dropout=float(self.dropout),
-            init=self.init, seed=seed, dtype=x_dtype if self.dtype is None else self.dtype)
+            init=network_init(self.init, self.activation), seed=seed,
+            dtype=x_dtype if self.dtype is None else self.dtype)
+
+    def _sklearn_draws(self, rng: np.random.RandomState, n_inputs: int,
+                       n_outputs: int) -> list[tuple[Array, Array]]:
+        """Under scikit-learn's init, each Dense layer's (W, b) as scikit-learn draws them
+        from the same ``random_state`` (so the initial numbers are its own); else none."""
+        scheme = network_init(self.init, self.activation)
+        if scheme not in SKLEARN_FACTORS:
+            return []
+        widths = [n_inputs, *hidden_sizes(self.hidden_layer_sizes), n_outputs]
+        return [sklearn_draw(rng, scheme, (n_out, n_in))
+                for n_in, n_out in pairwise(widths)]
 
     def _new_network(self, n_inputs: int, n_outputs: int, x_dtype: Any, seed: int) -> Network:
         return build_network(self._network_spec(n_inputs, n_outputs, x_dtype, seed))
@@ -179,6 +196,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
         check_is_fitted(self)
         self.network_.to_onnx(path)
+
+    def to_torch(self) -> Any:
+        """``network_`` as a ``torch.nn.Sequential``, weights copied, in training mode
+        (see :meth:`backprop.Network.to_torch`; ``.eval()`` it for inference). Its output
+        is the output activations a^[L]: for a binary classifier the positive class's
+        probability, the second column of :meth:`predict_proba`."""
+        check_is_fitted(self)
+        return self.network_.to_torch()
 
     @property
     def _dense_layers(self) -> list[Dense]:
@@ -226,15 +251,20 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                 y_numeric=self.numeric_targets,
             )
             y_rows = y
-        Y = self._encode_targets(y_rows, first_pass, classes)
+        Y = self._encode_targets(y_rows, first_pass, classes, incremental)
         rng = check_random_state(self.random_state)
         if first_pass:
+            draws = self._sklearn_draws(rng, X.shape[1], Y.shape[1])
             seed = int(rng.randint(np.iinfo(np.int32).max))
             self.network_ = self._new_network(X.shape[1], Y.shape[1], X.dtype, seed)
+            for layer, (W, b) in zip(self._dense_layers, draws, strict=False):
+                layer.W = W  # scikit-learn's initial numbers (no draws: the library's)
+                if layer.b is not None:
+                    layer.b = b
             self.n_outputs_ = Y.shape[1]
             self.n_layers_ = len(hidden_sizes(self.hidden_layer_sizes)) + 2
             self.out_activation_ = OUT_ACTIVATION_NAMES[self.network_.output_layer.activation.name]
-            self.n_iter_ = self.t_ = 0
+            self.t_ = 0
             self.loss_curve_ = []
             self.optimizer_ = None
         else:
@@ -247,6 +277,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                 )
         net = self.network_
         net.compiled = bool(self.compiled)  # how it runs may change between fits
+        self.n_iter_ = 0  # as scikit-learn counts: the epochs of this call
         with threads_within_limit():  # under a memory limit, BLAS's threads fit it
             if isinstance(X, StreamedData):  # batches encoded as they are read
                 X.use_targets(lambda rows: self._encode_targets(rows, False, None))
@@ -256,6 +287,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             else:
                 self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
                                      y, rng, incremental)
+        if not np.isfinite(net.params).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may contain "
+                f"large values and need to be preprocessed. ({name}: the loss diverged; "
+                "scale X, or lower learning_rate_init)"
+            )
         return self
 
     def _fit_lbfgs(self, X: Array, Y: Array) -> None:
@@ -292,15 +329,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         X_val = y_val = None
         if early_stopping:
             assert not isinstance(X, StreamedData)  # refused when it was made
-            train, val = train_test_split(
-                np.arange(X.shape[0]), test_size=self.validation_fraction,
-                random_state=rng.randint(np.iinfo(np.int32).max), stratify=self._stratify(y),
-            )
-            if val.shape[0] < 2:
-                raise ValueError(
-                    f"the validation set of {val.shape[0]} sample(s) is too small: increase "
-                    f"validation_fraction (now {self.validation_fraction}) or the data"
-                )
+            train, val = self._validation_split(X.shape[0], Y, y, rng)
             X_val, y_val = X[val], y[val]
             X, Y = np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train])
         if not incremental or not hasattr(self, "best_loss_"):
@@ -322,11 +351,15 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if no_single_batch and m < 2:
             raise ValueError("batch_norm needs at least 2 training samples, got 1 sample")
         for _ in range(1 if incremental else int(self.max_iter)):
-            self.loss_ = run_epoch(
-                net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
-                alpha=float(self.alpha), no_single_batch=no_single_batch,
-                clip_norm=None if self.clip_norm is None else float(self.clip_norm),
-            )
+            try:
+                self.loss_ = run_epoch(
+                    net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
+                    alpha=float(self.alpha), no_single_batch=no_single_batch,
+                    clip_norm=None if self.clip_norm is None else float(self.clip_norm),
+                )
+            except DivergenceError as diverged:
+                self._diverged(diverged, X_val)
+                break
             self.n_iter_ += 1
             self.t_ += m
             self.loss_curve_.append(self.loss_)
@@ -358,6 +391,62 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         if early_stopping:
             self._restore_best()
 
+    def _validation_split(self, m: int, Y: Array, y: Any,
+                          rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+        """Indices of early stopping's training and validation samples."""
+        stratify = self._stratify(Y, y)
+        try:
+            train, val = train_test_split(
+                np.arange(m), test_size=self.validation_fraction,
+                random_state=rng.randint(np.iinfo(np.int32).max), stratify=stratify,
+            )
+        except ValueError as error:
+            if stratify is None:
+                raise
+            raise ValueError(
+                f"{error} (early_stopping holds out a stratified validation_fraction="
+                f"{self.validation_fraction} of the samples: {self._strata_named()})"
+            ) from None
+        if val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                f"size of your dataset. (It holds {val.shape[0]} sample(s): "
+                f"validation_fraction={self.validation_fraction} of {m}.)"
+            )
+        return train, val
+
+    def _strata_named(self) -> str:
+        """What the stratification's class names mean (for its error message)."""
+        return "the classes of y"
+
+    def _diverged(self, diverged: DivergenceError, X_val: Any) -> None:
+        """After a non-finite loss: the epoch counts, its loss and score are NaN, and
+        training stops (with early stopping, the best parameters so far are restored;
+        without, fit raises scikit-learn's non-finite-weights ValueError)."""
+        self.n_iter_ += 1
+        self.loss_ = float("nan")
+        self.loss_curve_.append(self.loss_)
+        if X_val is not None:
+            assert self.validation_scores_ is not None
+            self.validation_scores_.append(float("nan"))
+        if X_val is None or getattr(self, "_best", None) is None:
+            self.network_.params[...] = np.nan  # fit raises on the weights below
+        warnings.warn(f"{diverged}; training stopped at epoch {self.n_iter_}",
+                      ConvergenceWarning, stacklevel=4)
+
+    def _validation_score(self, X: Array, y: Any) -> float:
+        """The score of the network on early stopping's validation rows (checked already):
+        NaN when its outputs are not finite."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            outputs = self.network_.forward_checked(X)
+        if not np.isfinite(outputs).all():
+            return float("nan")
+        return self._score_outputs(outputs, y)
+
+    def _score_outputs(self, outputs: Array, y: Any) -> float:
+        """The estimator's score of the network's outputs against y."""
+        raise NotImplementedError
+
     def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
         """After an epoch: count epochs without progress by tol, keep the best so far."""
         if X_val is None:
@@ -367,7 +456,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.best_loss_ = min(self.best_loss_, loss)
         else:
             assert self.validation_scores_ is not None and self.best_validation_score_ is not None
-            score = float(self.score(X_val, y_val))
+            score = self._validation_score(X_val, y_val)
             if self.verbose:
                 print(f"Validation score: {score:f}")
             self.validation_scores_.append(score)

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import column_or_1d
 
 from backprop._typing import Array
@@ -37,8 +38,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     early_stopping, validation_fraction, beta_1, beta_2, epsilon (adam),
     n_iter_no_change, max_fun (lbfgs). This library's own:
 
-    init: weight initialization ("auto": He for ReLU-type units, Xavier
-        otherwise; see :mod:`backprop.nn.initializers`).
+    init: weight initialization; the default "sklearn_uniform" is scikit-learn's
+        (W and b from U(±√(f / (n_in + n_out))), f = 2 in every layer of a
+        logistic network, else 6),
+        "he_uniform" or "auto" (He for ReLU-type units, Xavier otherwise) the
+        library's; see :mod:`backprop.nn.initializers`.
     dropout: rate of a Dropout layer after each hidden layer's activation (0 = none).
     batch_norm: batch norm in each hidden layer: Dense without bias → BatchNorm → σ
         (as :func:`backprop.build_network` places it everywhere).
@@ -64,20 +68,25 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
+    def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
+                        incremental: bool = True) -> np.ndarray:
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
         if first_pass:
-            binarizer = LabelBinarizer().fit(y if classes is None else classes)
-            if binarizer.y_type_ != "multilabel-indicator" and len(binarizer.classes_) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes in y, got 1 class: "
-                    f"{binarizer.classes_[0]!r}"
-                )
+            binarizer = LabelBinarizer().fit(y if classes is None or multilabel else classes)
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
-        if type_of_target(y) != "multilabel-indicator":
+        elif self.warm_start and not incremental and not multilabel:
+            seen = unique_labels(y)
+            if set(seen) != set(self.classes_):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {seen} "
+                    "(fit with warm_start=False to start afresh)"
+                )
+        if not multilabel:
             unseen = np.setdiff1d(np.unique(y), self.classes_)
             if unseen.size:
                 raise ValueError(
@@ -91,8 +100,21 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
             return "softmax", "cross_entropy"
         return "sigmoid", "binary_cross_entropy"
 
-    def _stratify(self, y: Any) -> Any:
-        return y if np.ndim(y) == 1 else None
+    def _stratify(self, Y: np.ndarray, y: Any) -> Any:
+        # as scikit-learn: a binary model's one 0/1 column (its classes named False and
+        # True), the labels of a multi-class one; a multi-label y is not stratified
+        if np.ndim(y) != 1:
+            return None
+        return Y.astype(bool) if Y.shape[1] == 1 else y
+
+    def _strata_named(self) -> str:
+        if len(self.classes_) == 2:
+            first, second = self.classes_.tolist()
+            return f"False is class {first!r}, True class {second!r}"
+        return "the classes of y"
+
+    def _score_outputs(self, outputs: np.ndarray, y: Any) -> float:
+        return float(accuracy_score(y, self._label_binarizer.inverse_transform(outputs)))
 
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train on X (n_samples, n_features), labels y (n_samples,) or 0/1 (n_samples, k)."""
@@ -105,14 +127,29 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         first = not hasattr(self, "network_")
         if first and classes is None and (y is None or type_of_target(y) != "multilabel-indicator"):
             raise ValueError("classes must be given on the first call to partial_fit")
+        if not first and classes is not None and (
+            (y is None or type_of_target(y) != "multilabel-indicator")
+            and not np.array_equal(self.classes_, unique_labels(classes))
+        ):
+            raise ValueError(
+                f"`classes={list(classes)!r}` is not the same as on last call to partial_fit, "
+                f"was: {self.classes_!r}"
+            )
         self.train(X, y, incremental=True, classes=classes if first else None)
         return self
 
     def predict_proba(self, X: Any) -> Array:
-        """Probabilities (n_samples, n_classes); for two classes [1 − p, p] of the sigmoid unit."""
+        """Probabilities (n_samples, n_classes); for two classes [1 − p, p] of the sigmoid unit,
+        for multi-label p per label (a sigmoid unit's p kept one rounding step inside (0, 1))."""
         outputs = self.output_activations(X)
+        if self._label_binarizer.y_type_ == "multiclass":
+            return outputs
+        # a sigmoid saturated to 1 (or 0) in floating point is a probability still: one
+        # rounding step inside (0, 1) (≤ 1.2e-16 in float64, 6e-8 in float32)
+        step = np.finfo(outputs.dtype).epsneg
+        outputs = np.clip(outputs, step, 1 - step)
         if self._label_binarizer.y_type_ == "binary":
-            return np.hstack([1.0 - outputs, outputs])
+            return np.hstack([1 - outputs, outputs])
         return outputs
 
     def predict_log_proba(self, X: Any) -> Array:

@@ -33,6 +33,14 @@ def library_activation(name: str) -> str:
     return SKLEARN_ACTIVATIONS.get(name, name)
 
 
+def network_init(init: str, activation: str) -> str:
+    """The network's init scheme for the estimators' ``init``: "sklearn_uniform" is
+    scikit-learn's, whose bound is narrower (f = 2) in every layer of a logistic network."""
+    if init == "sklearn_uniform" and library_activation(activation) == "sigmoid":
+        return "sklearn_logistic_uniform"
+    return init
+
+
 def _number(low: float, high: float, *, low_open: bool = False, high_open: bool = False,
             integer: bool = False) -> Callable[[Any], bool]:
     def check(value: Any) -> bool:
@@ -103,7 +111,8 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "beta_1": (_number(0, 1, high_open=True), "a number in [0, 1)"),
     "beta_2": (_number(0, 1, high_open=True), "a number in [0, 1)"),
     "epsilon": (_number(0, INF, low_open=True, high_open=True), "a number > 0"),
-    "n_iter_no_change": (_number(1, INF, integer=True), "a positive integer"),
+    "n_iter_no_change": (lambda v: _number(1, INF, integer=True)(v) or v == INF,
+                         "a positive integer or inf"),
     "max_fun": (_number(1, INF, integer=True), "a positive integer"),
     "init": (_one_of(*INIT_NAMES), "one of " + ", ".join(INIT_NAMES)),
     "dropout": (_number(0, 1, high_open=True), "a rate in [0, 1)"),

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
 
 from backprop.sklearn.base import BaseMLP
@@ -35,7 +36,8 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
         tags.target_tags.multi_output = True
         return tags
 
-    def _encode_targets(self, y: Any, first_pass: bool, classes: Any) -> np.ndarray:
+    def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
+                        incremental: bool = True) -> np.ndarray:
         Y = np.asarray(y).reshape(len(y), -1)
         if not first_pass and Y.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -46,6 +48,9 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
 
     def _output_layer(self, n_outputs: int) -> tuple[str, str]:
         return "linear", "mse"
+
+    def _score_outputs(self, outputs: np.ndarray, y: Any) -> float:
+        return float(r2_score(y, outputs[:, 0] if outputs.shape[1] == 1 else outputs))
 
     def fit(self, X: Any, y: Any) -> MLPRegressor:
         """Train on X (n_samples, n_features), targets y (n_samples,) or (n_samples, n_targets)."""
