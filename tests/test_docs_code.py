@@ -27,6 +27,7 @@ NEEDS = {
     "docs/guides/sweeps.md": ("distributed", "threadpoolctl", "sklearn"),
     "docs/guides/data.md": ("sklearn",),
     "docs/learn/diagnostics.md": ("sklearn",),
+    "docs/guides/notebook-widgets.md": ("anywidget", "pydantic", "starlette"),
 }
 
 ALL = {str(path.relative_to(ROOT)): blocks(path) for path in documents()}

@@ -65,6 +65,7 @@ from backprop.version import __version__
 install_moved_module_finder()
 
 if TYPE_CHECKING:
+    from backprop import lab as lab
     from backprop.export.from_torch import from_torch
     from backprop.files.loading import load, load_checkpoint
     from backprop.files.model_file import save, save_checkpoint
@@ -93,7 +94,13 @@ _LAZY = {
 }
 
 
+#: Subpackages reached as attributes, loaded on first use: ``bp.lab.Playground(...)``.
+_LAZY_PACKAGES = ("lab",)
+
+
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_PACKAGES:
+        return import_module(f".{name}", __name__)  # importing binds it here too
     if name in _LAZY:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value  # later lookups skip this function

@@ -1,7 +1,7 @@
 """One tab's WebSocket session, the same loop for every page.
 
-receive a frame → validate it (:func:`~backprop.lab.protocol.parse_message`)
-→ hand it to the page → send the page's replies; meanwhile a play loop calls
+receive a frame → validate it and hand it to the page (:func:`~backprop.lab.exchange.replies`,
+the same for the notebook widgets) → send the page's replies; meanwhile a play loop calls
 the page's :meth:`Page.tick` at a fixed rate while it plays and sends what it
 returns. Every call into the page, and the JSON of what it returns, is
 computed in the session's turn (:class:`~backprop.lab.turns.Turns`), in a
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +24,9 @@ from typing import Any, ClassVar
 from pydantic import TypeAdapter
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from backprop.lab.protocol import Message, Ping, Reply, error_reply, parse_message
+from backprop.lab import exchange
+from backprop.lab.exchange import encode
+from backprop.lab.protocol import Message, Ping, Reply
 from backprop.lab.turns import Turns
 
 #: Close code and reason of a session closed for lack of input.
@@ -82,11 +83,6 @@ class Page:
         if isinstance(message, Ping):
             return [self.state()]
         return self.handle(message)
-
-
-def encode(reply: Reply) -> str:
-    """A reply as the JSON text sent; a NaN or infinity here is a bug, not data."""
-    return json.dumps(reply, allow_nan=False)
 
 
 class Session:
@@ -156,23 +152,10 @@ class Session:
             await self.serve(functools.partial(self._replies, raw))
 
     def _replies(self, raw: str | bytes) -> list[Reply]:
-        parsed = parse_message(raw, self.page.messages)
-        if not isinstance(parsed, Message):
-            return [parsed]
-        try:
-            return self.page.reply(parsed)
-        except ValueError as error:  # valid in form, impossible now
-            return [error_reply(getattr(error, "field", "type"), str(error))]
+        return exchange.replies(self.page, raw)
 
     def _tick(self) -> list[Reply]:
-        if not self.page.playing:  # paused while this call waited for its turn
-            return []
-        try:
-            update = self.page.tick()
-        except ValueError as error:  # e.g. the data went away: stop, say why
-            self.page.playing = False
-            update = error_reply(getattr(error, "field", "type"), str(error))
-        return [] if update is None else [update]
+        return exchange.tick(self.page)
 
     async def _play(self) -> None:
         """Call the page's tick at its rate while it plays; send what it returns."""

@@ -122,11 +122,18 @@ def histogram(values: np.ndarray) -> dict[str, Any]:
 
 
 def histograms(run: Run) -> list[dict[str, Any]]:
-    """Per Dense layer: histograms of a^[l] and δ^[l] over every training point."""
-    step = reference_step(run.sync_probe(), run.X, run.Y)
-    return [{"layer": index, "activation": histogram(step.activations[index + 1].ravel()),
-             "delta": histogram(step.deltas[index].ravel())}
-            for index in range(len(step.deltas))]
+    """Per Dense layer: histograms of a^[l] and δ^[l] over every training point (the layers
+    between them, BatchNorm say, pass theirs on without a histogram)."""
+    probe = run.sync_probe()
+    step = reference_step(probe, run.X, run.Y)
+    dense = [k for k, layer in enumerate(probe.layers) if layer in dense_layers(probe)]
+    histograms = []
+    for index, k in enumerate(dense):
+        delta = step.backward[k].delta
+        assert delta is not None  # a Dense layer's δ = ∂ℓ/∂z
+        histograms.append({"layer": index, "activation": histogram(step.activations[k + 1].ravel()),
+                           "delta": histogram(delta.ravel())})
+    return histograms
 
 
 def gradient_check(run: Run) -> dict[str, Any]:

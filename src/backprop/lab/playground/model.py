@@ -47,18 +47,20 @@ def output_head(setup: Setup, n_classes: int) -> tuple[int, str, str]:
     return 1, "sigmoid", "binary_cross_entropy" if setup.loss == "auto" else setup.loss
 
 
-def network_spec(setup: Setup, n_classes: int) -> NetworkSpec:
-    """The setup's network: its hidden layers, the output head of the task, float64."""
+def network_spec(setup: Setup, n_classes: int, n_inputs: int | None = None) -> NetworkSpec:
+    """The setup's network: its hidden layers, the output head of the task, float64; it takes
+    the chosen features, or ``n_inputs`` columns of one's own data."""
     units, activation, loss = output_head(setup, n_classes)
-    return NetworkSpec(n_inputs=len(setup.features), n_outputs=units,
+    width = len(setup.features) if n_inputs is None else n_inputs
+    return NetworkSpec(n_inputs=width, n_outputs=units,
                        hidden=tuple(setup.layers), activation=tuple(setup.hidden_activations()),
                        output_activation=activation, loss=loss, dropout=setup.dropout,
                        init=setup.init, seed=setup.seed, dtype="float64")
 
 
-def build_network(setup: Setup, n_classes: int) -> Network:
+def build_network(setup: Setup, n_classes: int, n_inputs: int | None = None) -> Network:
     """The setup's network with fresh weights from its seed and initialization."""
-    return spec.build_network(network_spec(setup, n_classes))
+    return spec.build_network(network_spec(setup, n_classes, n_inputs))
 
 
 def optimizer_spec(setup: Setup) -> OptimizerSpec:

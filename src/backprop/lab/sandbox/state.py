@@ -195,6 +195,19 @@ class Sandbox:
         X = [default_x(arch.widths[0])]
         self._install("custom", arch, net, X, [default_y(arch.widths[-1], arch.loss)])
 
+    def use_network(self, arch: Architecture, net: Network) -> None:
+        """One's own network (of this architecture, float64) as the custom network, with a
+        default sample; steps change that object."""
+        check_architecture(arch)  # the names and sizes the sandbox shows
+        self._install("custom", arch, net, [default_x(arch.widths[0])],
+                      [default_y(arch.widths[-1], arch.loss)])
+
+    def use_batch(self, X: list[list[float]], Y: list[list[float]]) -> None:
+        """One's own batch: rows of inputs and of targets, checked against the network."""
+        self.X, self.Y = self._checked_batch(self.net, X, Y)
+        self.sample = 1
+        self._changed()
+
     def _install(self, preset: str, arch: Architecture, net: Network,
                  X: list[list[float]], Y: list[list[float]]) -> None:
         self.preset, self.architecture, self.net = preset, arch, net

@@ -1,6 +1,7 @@
-// The lab's client side, shared by every page: one WebSocket to /ws/<page>, the page's
-// state as the server sent it, and readout helpers. Pages draw; they never compute a
-// number the user reads, nor decide a verdict.
+// The lab's client side, shared by every page: one channel to the page's Python side (a
+// WebSocket to /ws/<page>, or a notebook widget's model), the page's state as it was sent,
+// and readout helpers. Pages draw; they never compute a number the user reads, nor decide
+// a verdict.
 //
 // An ES module: each page's script imports { lab } from here. The same object is
 // window.backpropLab, the one global the lab sets: the documented hook through which
@@ -16,12 +17,22 @@ export const lab = {
   closed: false,
 };
 
-// Open /ws/<page>; each "state" message is merged into lab.last (a message may carry
-// only the fields that changed), then handed to the page's callbacks.
+// The channel to the page's Python side: a WebSocket to /ws/<page> in the lab, or, when
+// the page runs inside a notebook widget, the channel its host hands over before the page's
+// scripts run (window.backpropLabChannel(page): the widget model's send and "msg:custom").
+// Both are used alike: send(text), readyState, and "open", "message" (event.data, the JSON
+// text) and "close" events.
+lab.channel = function (page) {
+  if (typeof window.backpropLabChannel === "function") return window.backpropLabChannel(page);
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return new WebSocket(`${scheme}//${location.host}/ws/${page}`);
+};
+
+// Connect; each "state" message is merged into lab.last (a message may carry only the
+// fields that changed), then handed to the page's callbacks.
 lab.connect = function (page) {
   lab.page = page;
-  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}/ws/${page}`);
+  const socket = lab.channel(page);
   lab.socket = socket;
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);

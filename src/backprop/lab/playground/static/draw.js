@@ -8,7 +8,10 @@ import {
   FONT, INK, MUTED, axes, frame, legend, legendHeight, niceTicks, power, powerTicks,
 } from "../chart.js";
 
-const CLASS_RGB = [[245, 147, 34], [8, 119, 189], [44, 160, 44]];
+// one colour per class (a notebook's own data may have any number of classes; they repeat
+// after ten)
+const CLASS_RGB = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40], [148, 103, 189],
+  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
 const POSITIVE = "#0877bd", NEGATIVE = "#f59322";
 const PALETTE = ["#2f6fdf", "#c2410c", "#15803d", "#7c3aed", "#b91c1c", "#0e7490", "#a16207", "#be185d", "#334155"];
 // What the page's modules share (they import it): the drawn history, hit targets, the
@@ -48,7 +51,7 @@ pg.outputImage = function (boundary) {
     if (maps.length >= 3) {
       rgb = [0, 0, 0];
       for (let k = 0; k < maps.length; k++) {
-        const p = maps[k][i] / 255, base = CLASS_RGB[k % 3];
+        const p = maps[k][i] / 255, base = CLASS_RGB[k % CLASS_RGB.length];
         for (let c = 0; c < 3; c++) rgb[c] += p * (255 + (base[c] - 255) * 0.6);
       }
     } else {
@@ -74,7 +77,7 @@ pg.toPixel = function (box, width, height, x1, x2) {
 
 pg.pointColor = function (state, target) {
   if (state.task === "classification") {
-    const c = CLASS_RGB[target % 3];
+    const c = CLASS_RGB[target % CLASS_RGB.length];
     return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
   }
   const range = state.boundary.kind === "value" ? state.boundary.range : pg.targetRange(state);
