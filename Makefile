@@ -16,7 +16,7 @@ demo: $(BIN)/python
 	$(BIN)/backprop train mnist --out runs/mnist
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask,numba,docs]'
+	$(BIN)/python -m pip install --quiet -e '.[cli,lab,test,bench,sklearn,onnx,dask,numba,docs,notebook]'
 	$(BIN)/ruff check src tests bench examples docs/hooks docs/course
 	$(BIN)/mypy
 	$(BIN)/pytest
