@@ -179,7 +179,7 @@ def _layer_changed(index: int, change: dict[str, Any], drop: str = "") -> dict[s
         (_layer_changed(2, {"activation": {"name": "leaky_relu", "slope": "steep"}}),
          ["network.layers[2]", "slope must be a number"]),
         (_layer_changed(2, {"activation": {"name": "relu", "alpha": 1}}),
-         ["network.layers[2]", "activation relu takes no parameters"]),
+         ["network.layers[2]", "'alpha' is a parameter the activation does not take"]),
         (_layer_changed(2, {"activation": {"name": ["relu"]}}),
          ["network.layers[2]", "unknown activation"]),
         (_layer_changed(3, {"rate": [0.5]}), ["network.layers[3].rate", "must be a number"]),

@@ -142,6 +142,33 @@ def test_the_current_folder_and_a_link_to_a_folder_as_out(
     assert model_id == metrics_id
 
 
+def test_a_folder_whose_parent_cannot_be_written_gets_its_files_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where no temporary folder can go beside --out (a read-only parent, a mount point),
+    it goes inside, and the files are renamed into place from there."""
+    import tempfile
+
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "model.npz").write_bytes(b"the last run's")
+    (out / "curves.png").write_bytes(b"the last run's plot")
+    made = tempfile.mkdtemp
+
+    def not_beside(*args: object, dir: Path, **kwargs: object) -> str:
+        if Path(dir) == tmp_path:
+            raise PermissionError(13, "Permission denied", str(dir))
+        return made(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", not_beside)
+    with written_together(out, ("model.npz", "metrics.json", "curves.png")) as folder:
+        assert folder.parent == out
+        (folder / "model.npz").write_bytes(b"this run's")
+        (folder / "metrics.json").write_text("{}")
+    assert sorted(os.listdir(out)) == ["metrics.json", "model.npz"]
+    assert (out / "model.npz").read_bytes() == b"this run's"
+
+
 #: A writer of whole run folders, killed at some moment of some write.
 WRITER = """
 import json, sys, uuid

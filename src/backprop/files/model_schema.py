@@ -114,9 +114,11 @@ def _fail(path: Path, field: str, problem: str) -> ModelFileError:
 
 
 def check_fields(
-    record: dict[str, Any], fields: Mapping[str, tuple[Rule, bool]], where: str, path: Path
+    record: dict[str, Any], fields: Mapping[str, tuple[Rule, bool]], where: str, path: Path,
+    *, others: bool = False,
 ) -> None:
-    """Each field of ``record`` against its rule; required ones present, no others."""
+    """Each field of ``record`` against its rule; required ones present, no others (unless
+    ``others``: a constructor that takes any keyword)."""
     for name, (rule, required) in fields.items():
         if name not in record:
             if required:
@@ -126,7 +128,7 @@ def check_fields(
         if problem is not None:
             raise _fail(path, f"{where}{name}", problem)
     unknown = sorted(set(record) - set(fields), key=str)
-    if unknown:
+    if unknown and not others:
         raise ModelFileError(
             f"{path}: {where.rstrip('.') or 'the header'} has an unknown field {unknown[0]!r} "
             f"(known: {', '.join(fields)})"
@@ -190,9 +192,17 @@ def constructor_fields(kind: type[Layer]) -> dict[str, tuple[Rule, bool]]:
     return fields
 
 
+def _takes_any_keyword(kind: type[Layer]) -> bool:
+    return any(parameter.kind is parameter.VAR_KEYWORD
+               for parameter in inspect.signature(kind.__init__).parameters.values())
+
+
 def build_layer(config: Any, index: int, path: Path) -> Layer:
     """The layer ``network.layers[index]`` describes, its fields checked first; any fault
-    (a type, an unknown kind or field, a value its constructor refuses) names the field."""
+    (a type, an unknown kind or field, a value its constructor refuses) names the field.
+
+    A kind registered by the user (:func:`~backprop.nn.layer_kinds.register_layer_kind`)
+    may refuse a value with a plain ValueError or TypeError: that is named too."""
     where = f"network.layers[{index}]"
     if not isinstance(config, dict):
         raise _fail(path, where, f"must be an object, got {_describe(config)}")
@@ -201,10 +211,14 @@ def build_layer(config: Any, index: int, path: Path) -> Layer:
     if not isinstance(kind, str) or kind not in LAYER_KINDS:
         raise _fail(path, f"{where}.kind",
                     f"must be one of {', '.join(LAYER_KINDS)}, got {_describe(kind)}")
-    check_fields(options, constructor_fields(LAYER_KINDS[kind]), f"{where}.", path)
+    cls = LAYER_KINDS[kind]
+    check_fields(options, constructor_fields(cls), f"{where}.", path,
+                 others=_takes_any_keyword(cls))
+    refusals: tuple[type[Exception], ...] = (
+        (BackpropError,) if cls.__module__.startswith("backprop.") else (ValueError, TypeError))
     try:
-        return LAYER_KINDS[kind](**options)
-    except BackpropError as error:
+        return cls(**options)
+    except refusals as error:
         raise ModelFileError(f"{path}: {where} ({kind}): {error}") from None
 
 

@@ -29,6 +29,7 @@ import fcntl
 import functools
 import os
 import shutil
+import signal
 import stat
 import tempfile
 from collections.abc import Callable, Collection, Iterator
@@ -122,17 +123,32 @@ def written_together(out: Path, owned: Collection[str]) -> Iterator[Path]:
     """
     out = Path(os.path.realpath(out))  # a link to the folder: the folder it names
     owned = frozenset(owned)
-    try:
-        stage = Path(tempfile.mkdtemp(prefix=temporary_prefix(out), suffix=".tmp",
-                                      dir=out.parent))
-        os.chmod(stage, stat.S_IMODE(out.stat().st_mode))
-    except OSError:  # a parent we cannot write to: stage inside, move file by file
+    stage = None
+    if out.stat().st_dev == out.parent.stat().st_dev:  # not a mount point: rename works
+        with contextlib.suppress(OSError):  # a parent we cannot write to: stage inside
+            stage = Path(tempfile.mkdtemp(prefix=temporary_prefix(out), suffix=".tmp",
+                                          dir=out.parent))
+            os.chmod(stage, stat.S_IMODE(out.stat().st_mode))
+    if stage is None:  # inside the folder, then moved in file by file
         stage = Path(tempfile.mkdtemp(prefix=temporary_prefix(out), suffix=".tmp", dir=out))
     try:
         yield stage
-        _commit(stage, out, owned)
+        with _signals_held():
+            _commit(stage, out, owned)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back until the block is done: a commit is short,
+    and stopping half-way could leave files of two runs."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _commit(stage: Path, out: Path, owned: frozenset[str]) -> None:
