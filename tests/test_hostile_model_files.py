@@ -190,13 +190,17 @@ def _layer_changed(index: int, change: dict[str, Any], drop: str = "") -> dict[s
          ["network.layers", "1 to 1,000 layers"]),
         (_changed({"network": {**HEADER["network"], "loss": {"name": "mse", "w": 2}}}),
          ["network.loss has an unknown field 'w'"]),
+        (_changed({"network": {**HEADER["network"], "loss": ""}}),
+         ["field network.loss must be an object, got the string ''"]),
+        (_changed({"network": {**HEADER["network"], "dtype": ""}}),
+         ["unreadable architecture", "dtype must be one of float32, float64, got ''"]),
         (_changed({"network": {**HEADER["network"], "init": "bogus"}}),
          ["unreadable architecture", "unknown init 'bogus'"]),
     ],
     ids=["width string", "width float", "bias string", "unknown field", "missing field",
          "unknown kind", "infinite momentum", "slope string", "activation parameter",
          "activation name list", "rate list", "huge width", "negative seed", "no layers",
-         "loss field", "unknown init"],
+         "loss field", "loss string", "empty dtype", "unknown init"],
 )
 def test_a_malformed_architecture_names_the_field(
     tmp_path: Path, header: dict[str, Any], fragments: list[str]

@@ -86,9 +86,6 @@ def either(*rules: Rule) -> Rule:
     return rule
 
 
-#: A named thing with options: "relu", or {"name": "leaky_relu", "slope": 0.2}.
-NAMED = either(text, obj)
-
 #: The top level: field → (rule, required). Unknown fields are refused.
 HEADER: dict[str, tuple[Rule, bool]] = {
     "format": (text, True),
@@ -102,7 +99,7 @@ HEADER: dict[str, tuple[Rule, bool]] = {
 NETWORK: dict[str, tuple[Rule, bool]] = {
     "layers": (lambda v: None if isinstance(v, list) else f"must be a list, got {_describe(v)}",
                True),
-    "loss": (NAMED, True),
+    "loss": (obj, True),  # {"name": ...}, as Loss.config() writes it
     "init": (text, False),
     "seed": (nullable(whole(minimum=0)), False),
     "dtype": (text, False),
@@ -130,8 +127,8 @@ def check_fields(
     unknown = sorted(set(record) - set(fields), key=str)
     if unknown and not others:
         raise ModelFileError(
-            f"{path}: {where.rstrip('.') or 'the header'} has an unknown field {unknown[0]!r} "
-            f"(known: {', '.join(fields)})"
+            f"{path}: {where.rstrip('.') or 'the header'} has an unknown field "
+            f"{repr(unknown[0])[:40]} (known: {', '.join(fields)})"
         )
 
 
@@ -246,9 +243,7 @@ def check_header(header: Any, path: Path, newest: int, name: str) -> None:
         raise _fail(path, "network.layers",
                     f"must hold 1 to {most:,} layers, got {len(network['layers']):,} "
                     "(BACKPROP_MAX_LAYERS)")
-    loss = network["loss"]
-    if isinstance(loss, dict):
-        check_fields(loss, {"name": (text, True)}, "network.loss.", path)
+    check_fields(network["loss"], {"name": (text, True)}, "network.loss.", path)
 
 
 # -- metadata the commands read back ----------------------------------------------------
