@@ -273,7 +273,7 @@ def test_an_unused_array_is_refused_before_any_array_is_read(
 def test_predict_on_a_png_names_a_bad_image_shape(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: Any, fragments: list[str]
 ) -> None:
-    pytest.importorskip("PIL", reason="reading a PNG needs Pillow: pip install 'backprop[cli]'")
+    pytest.importorskip("PIL", reason="reading a PNG needs Pillow: pip install 'backprop-mlp[cli]'")
     from PIL import Image
 
     image = tmp_path / "digit.png"

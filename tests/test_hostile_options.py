@@ -100,7 +100,7 @@ def test_seeds_are_checked_wherever_they_enter(
     capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
     """`backprop demo --seed -1` ended in a traceback."""
-    says(capsys, ["demo", "--seed", "-1"], "--seed must be a non-negative integer, got -1")
+    says(capsys, ["demo", "--seed", "-1"], "--seed must be at least 0, got -1")
     net = bp.Network([bp.Dense(2, 1)], seed=0)
     with pytest.raises(OptionError, match="gradcheck seed must be a non-negative integer"):
         bp.gradcheck(net, np.ones((2, 2)), np.ones(2), seed=-5)

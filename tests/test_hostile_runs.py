@@ -280,7 +280,7 @@ def _check_writer(tmp_path: Path, write: object, read: object) -> None:
 
 
 def test_onnx_export_goes_through_the_atomic_writer(tmp_path: Path) -> None:
-    pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop[onnx]'")
+    pytest.importorskip("onnx", reason="ONNX export needs onnx: pip install 'backprop-mlp[onnx]'")
     net = _net()
     _check_writer(tmp_path, lambda path: net.to_onnx(path), lambda path: path.read_bytes())
 
