@@ -123,10 +123,9 @@ def test_seeds_are_checked_wherever_they_enter(
         ({"name": "leaky_relu", "slope": math.nan}, "leaky_relu slope must be a finite number"),
         ({"name": "leaky_relu", "slope": -1}, "leaky_relu slope must be a finite number ≥ 0"),
         ({"name": "relu", "alpha": 1},
-         "activation relu: 'alpha' is a parameter the activation does not take (it takes none)"),
+         "relu: 'alpha' is a parameter the activation does not take (it takes none)"),
         ({"name": "leaky_relu", "alpha": 1},
-         "activation leaky_relu: 'alpha' is a parameter the activation does not take "
-         "(it takes slope)"),
+         "leaky_relu: 'alpha' is a parameter the activation does not take (it takes slope)"),
         ({"name": {"x": 1}}, "unknown activation"),
     ],
 )

@@ -476,8 +476,8 @@ def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
         unknown = sorted(set(options) - set(taken), key=str)
         takes = f"it takes {', '.join(taken)}" if taken else "it takes none"
         if unknown:
-            raise OptionError(f"activation {name}: {unknown[0]!r} is a parameter the "
-                              f"activation does not take ({takes})") from None
+            raise OptionError(f"{name}: {unknown[0]!r} is a parameter the activation does "
+                              f"not take ({takes})") from None
         raise OptionError(f"activation {name} needs its parameters ({takes}), got "
                           f"{', '.join(sorted(options)) or 'none'}") from None
     except ValueError:  # a factory without a signature (a builtin): let it judge
