@@ -138,7 +138,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "streaming": {"files", "datasets"},
     "training": {"nn", "optim", "files", "streaming"},
     "network": {"nn", "training", "files", "export"},
-    "export": {"nn", "network"},
+    "export": {"nn", "network", "files"},
     "spec": {"nn", "optim", "network", "training"},
     "teaching": ENGINE,
     "package": ENGINE | {"teaching"},

@@ -187,6 +187,7 @@ def test_more_bad_train_options(args: list[str], fragments: list[str], tmp_path:
 
 def test_config_checks_name_the_file_and_key(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text("batch-size = -1\n")  # 0 is full batch
+    config.write_text("batch-size = -1\n")
     assert_user_error(run("train", "xor", "--config", str(config), "--out", str(tmp_path)),
-                      "c.toml: batch-size must be positive, or 0 / full / all")
+                      "c.toml: batch-size must be a positive whole number, got -1; for "
+                      "full-batch gradient descent give full (or all)")

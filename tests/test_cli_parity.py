@@ -75,7 +75,7 @@ def test_batch_norm_from_the_command_builds_dense_batchnorm_sigma(tmp_path: Path
 
 def test_full_batch_from_the_command(tmp_path: Path) -> None:
     """`backprop train moons --batch-size full` was "'full' is not a whole number"."""
-    for spelling in ("full", "all", "0"):
+    for spelling in ("full", "all"):
         out = tmp_path / spelling
         trained = run("train", "moons", "--batch-size", spelling, "--epochs", "3",
                       "--json-lines", "--no-plots", "--out", str(out))
@@ -94,7 +94,10 @@ def test_full_batch_from_the_command(tmp_path: Path) -> None:
                                rtol=1e-6)
     bad = run("train", "moons", "--batch-size", "-2", "--epochs", "1", "--out",
               str(tmp_path / "bad"))
-    assert bad.returncode == 2 and "0 / full / all" in bad.stderr
+    assert bad.returncode == 2 and "give full (or all)" in bad.stderr
+    zero = run("train", "moons", "--batch-size", "0", "--epochs", "1", "--out",
+               str(tmp_path / "zero"))  # 0 once meant full batch: now refused, pointing there
+    assert zero.returncode == 2 and "got 0; for full-batch gradient descent give full" in zero.stderr
     diagnosed = run("diagnose", "moons", "--batch-size", "full", "--epochs", "2", "--out",
                     str(tmp_path / "diagnose"))
     assert diagnosed.returncode == 0, diagnosed.stderr

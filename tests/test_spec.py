@@ -44,8 +44,8 @@ BAD_NETWORKS: list[tuple[dict[str, Any], type[Exception], str]] = [
     ({"hidden": (3, 3), "activation": ["relu", "nope"]}, bp.OptionError,
      r"activation\[1\]: unknown activation 'nope'"),
     ({"activation": {"name": "leaky_relu", "gradient": 2}}, bp.OptionError,
-     "activation: {'name': 'leaky_relu', 'gradient': 2} has a parameter the activation does "
-     "not take"),
+     r"activation: leaky_relu: 'gradient' is a parameter the activation does not take "
+     r"\(it takes slope\)"),
     ({"activation": {"name": "leaky_relu", "slope": -1}}, bp.OptionError,
      "activation: leaky_relu slope must be a finite number ≥ 0, got -1"),
     ({"output_activation": "softmaxx"}, bp.OptionError,

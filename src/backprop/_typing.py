@@ -22,7 +22,7 @@ def float_dtype(dtype: Any) -> np.dtype[Any]:
         resolved = np.dtype(dtype)
     except TypeError:
         resolved = None
-    if resolved not in _DTYPES.values():
+    # "is None" first: a dtype compares equal to None (NumPy reads None as float64)
+    if resolved is None or resolved not in _DTYPES.values():
         raise OptionError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    assert resolved is not None
     return resolved

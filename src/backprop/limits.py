@@ -22,6 +22,7 @@ block being read, the statistics being summed (:mod:`backprop.streaming.budget`)
 
 from __future__ import annotations
 
+import math
 import os
 
 from backprop.errors import OptionError
@@ -66,3 +67,22 @@ def enforce_limit(what: str, value: int, name: str) -> None:
     problem = above_limit(what, value, name)
     if problem:
         raise OptionError(problem)
+
+
+def enforce_array_limit(what: str, shape: tuple[int, ...], itemsize: int) -> None:
+    """An OptionError naming ``what`` when an array of ``shape`` (``itemsize`` bytes an
+    entry) would exceed ``BACKPROP_MAX_ARRAY_BYTES``: checked before it is allocated."""
+    nbytes = math.prod(shape) * itemsize
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    if nbytes > most:
+        raise OptionError(
+            f"{what} asks for arrays of shape {shape} ({nbytes:,} bytes), above the limit "
+            f"of {most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+        )
+
+
+def out_of_memory(what: str, error: MemoryError) -> str:
+    """The one line for a MemoryError met while ``what`` was read or allocated: the size
+    NumPy could not allocate, when it says."""
+    detail = str(error).strip()
+    return f"{what}: not enough memory" + (f" ({detail})" if detail else "")

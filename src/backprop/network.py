@@ -39,7 +39,7 @@ from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
 from backprop.nn.passes import LossPasses
 from backprop.training.fit import fit as fit_network
-from backprop.validation import check_inputs, prepare_targets
+from backprop.validation import check_inputs, check_seed, prepare_targets
 
 if TYPE_CHECKING:
     from backprop.training.callbacks import History
@@ -106,6 +106,7 @@ class Network:
         self.dtype = float_dtype(dtype)
         #: True when δ^[L] = a^[L] − y (sigmoid + binary CE, softmax + CE).
         self.fused_output = self.loss.fuses_with(output.activation)
+        seed = check_seed(seed)
         self._seed_sequence = np.random.SeedSequence(seed)
         self.seed = seed
         init_seed, shuffle_seed = self._seed_sequence.spawn(2)

@@ -30,12 +30,10 @@ the sweep.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from backprop.errors import OptionError
-from backprop.files.io import read_toml
+from backprop.files.io import read_toml, write_atomically
 
 #: train options that the sweep sets itself, for every trial.
 RESERVED = ("out", "quiet", "json_lines", "plots", "config")
@@ -279,17 +277,9 @@ def best_trial(results: Iterable[TrialResult], metric: str) -> TrialResult | Non
 
 
 def write_json_atomic(path: Path, document: Any) -> None:
-    """Write JSON to a temporary file beside ``path``, then rename it over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump(document, file, indent=2)
-            file.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    """Write JSON through the atomic writer (a temporary beside ``path``, renamed over it)."""
+    text = (json.dumps(document, indent=2) + "\n").encode("utf-8")
+    write_atomically(path, lambda file: file.write(text), SweepConfigError)
 
 
 def summary(config: SweepConfig, results: list[TrialResult], total: int) -> dict[str, Any]:

@@ -230,3 +230,14 @@ def check_positive_int(value: Any, name: str) -> int:
     if value <= 0:
         raise OptionError(f"{name} must be a positive integer, got {value}")
     return int(value)
+
+
+def check_seed(value: Any, name: str = "seed") -> int | None:
+    """A random seed: a whole number ≥ 0, or None (a fresh seed from the system)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise OptionTypeError(f"{name} must be a non-negative integer, got {value!r}")
+    if value < 0:
+        raise OptionError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)

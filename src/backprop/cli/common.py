@@ -122,15 +122,23 @@ def prepare_out(out: str) -> Path:
     """The output directory, created; OptionError (one line) when it cannot be written to.
 
     The write test uses a probe file of its own unique name, so runs sharing a folder
-    never trip over each other's probe."""
+    never trip over each other's probe; a run that replaces the folder meanwhile (its
+    files done) takes the probe with the old folder, and the test is made again."""
     if not str(out).strip():
         raise OptionError("--out is empty; give a folder (. for the current one)")
     path = Path(out)
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        handle, probe = tempfile.mkstemp(prefix=".backprop-write-test.", dir=path)
-        os.close(handle)
-        os.unlink(probe)
+        for attempt in range(3):
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                handle, probe = tempfile.mkstemp(prefix=".backprop-write-test.", dir=path)
+            except FileNotFoundError:  # the folder was replaced as the probe was made
+                if attempt == 2:
+                    raise
+                continue
+            os.close(handle)
+            Path(probe).unlink(missing_ok=True)
+            break
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise OptionError(f"cannot write to output directory {out}: {reason}") from None

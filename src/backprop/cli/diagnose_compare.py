@@ -7,7 +7,7 @@ What a column varies, by the value of --compare:
                                   (otherwise --lr, or sgd 0.1, momentum 0.01, others 0.001)
     batch-norm                    without and with batch normalization after each
                                   hidden layer
-    batch-size:1,32,full          online (1), mini-batch and full-batch (full, all or 0)
+    batch-size:1,32,full          online (1), mini-batch and full-batch (full or all)
 
 Every network of a row starts from the same initial weights (same seed, same
 widths; batch normalization adds no random draw), trains on the same data,
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from backprop.cli.diagnose_output import Run, short
-from backprop.cli.option_table import OPTIMIZER_NAMES, TrainingOptions
+from backprop.cli.option_table import OPTIMIZER_NAMES, TrainingOptions, batch_size_kind
 from backprop.errors import OptionError
 from backprop.nn.activations import activation_names
 from backprop.nn.initializers import INIT_NAMES
@@ -118,16 +118,10 @@ def _optimizers(text: str, lr: float | None) -> Axis:
 def _batch_sizes(text: str) -> Axis:
     columns = []
     for part in _parts(text, "batch size"):
-        if part.lower() in ("full", "all", "0"):
+        size = batch_size_kind(part, "--compare batch-size")
+        if size is None:
             columns.append(Column("full batch", {"batch_size": 0}, spec="full"))
             continue
-        try:
-            size = int(part)
-        except ValueError:
-            raise OptionError(f"--compare batch-size: {part!r} is not a whole number, "
-                              "full or all") from None
-        if size < 0:
-            raise OptionError(f"--compare batch-size: {part!r} must be at least 1 (or full)")
         label = "online (batch 1)" if size == 1 else f"batch {size}"
         columns.append(Column(label, {"batch_size": size}, spec=str(size)))
     return Axis("batch_size", tuple(columns))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop.cli.report import Block, Heading, Paragraph, Table
+from backprop.errors import OptionError
+from backprop.files.io import write_atomically
 from backprop.network import Network
 from backprop.teaching.diagnostics import Diagnostics
 from backprop.teaching.reading import THRESHOLDS, Reading, number, percent
@@ -56,7 +58,8 @@ def run_json(run: Run) -> dict[str, Any]:
 
 def write_json(out: Path, document: dict[str, Any]) -> Path:
     path = out / "diagnostics.json"
-    path.write_text(json.dumps(json_safe(document), indent=1) + "\n", encoding="utf-8")
+    data = (json.dumps(json_safe(document), indent=1) + "\n").encode("utf-8")
+    write_atomically(path, lambda file: file.write(data), OptionError)
     return path
 
 

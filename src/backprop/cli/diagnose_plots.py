@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from backprop.cli.plots import DPI
+from backprop.errors import OptionError
+from backprop.files.io import write_atomically
 from backprop.teaching.reading import (
     DEAD_FRACTION,
     SATURATED_FRACTION,
@@ -66,7 +68,7 @@ def layer_curves(ax: Any, arrays: Arrays, metric: str, *, log: bool, label_all: 
 def _save(fig: Any, out: Path, name: str, plt: Any) -> Path:
     fig.tight_layout()
     path = out / name
-    fig.savefig(path, dpi=DPI)
+    write_atomically(path, lambda file: fig.savefig(file, dpi=DPI, format="png"), OptionError)
     plt.close(fig)
     return path
 

@@ -5,8 +5,10 @@ message on stderr, ``backprop: error: ...``, and exit status 2, without a
 traceback: these are the library's :class:`~backprop.errors.BackpropError`,
 argparse's own errors, and OSError for the files the user named. Anything
 else is a bug: its traceback is shown, followed by a line asking to report
-it, and the exit status is 1. Ctrl-C ends with ``backprop: interrupted`` and
-exit status 130, from the first moments on (:mod:`backprop.interrupt`).
+it, and the exit status is 1. Running out of memory comes from a size the user asked
+for: one line with the command and the size that could not be allocated, exit status 2.
+Ctrl-C ends with ``backprop: interrupted`` and exit status 130, from the first moments on
+(:mod:`backprop.interrupt`).
 ``--debug`` shows the traceback of a user's mistake too. NumPy's
 RuntimeWarnings are not shown (every value is checked by the library); other
 warnings are one line each, ``backprop: warning: ...``.
@@ -15,6 +17,7 @@ warnings are one line each, ``backprop: warning: ...``.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import traceback
 import warnings
@@ -38,6 +41,7 @@ from backprop.cli import (
 )
 from backprop.errors import BackpropError
 from backprop.interrupt import INTERRUPTED, INTERRUPTED_STATUS, raise_keyboard_interrupt
+from backprop.limits import out_of_memory
 
 #: The subcommands, in the order --help lists them: each module has add_parser(subparsers).
 SUBCOMMANDS = (
@@ -87,6 +91,7 @@ def _one_line_warning(message: Warning | str, category: type[Warning], filename:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     debug = False
+    words = list(sys.argv[1:] if argv is None else argv)
     try:
         raise_keyboard_interrupt()  # from here on Ctrl-C unwinds, cleaning up as it goes
         with warnings.catch_warnings():
@@ -95,7 +100,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.showwarning = _one_line_warning
             parser = build_parser()
-            words = list(sys.argv[1:] if argv is None else argv)
             if words[:1] == ["bench"] and words[1:2] != ["-h"]:
                 # bench/run.py parses its own options; hand them over untouched
                 args = parser.parse_args(["bench"])
@@ -119,12 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()  # then the same line and status as without --debug
         print(f"backprop: error: {user_message(error)}", file=sys.stderr)
         return 2
-    except MemoryError as error:  # the data or the network does not fit: not a bug
+    except MemoryError as error:  # more than this machine holds: the command names the sizes
         if debug:
             traceback.print_exc()
-        print(f"backprop: error: out of memory ({error or 'an allocation failed'}); data "
-              "streamed from disk holds less with a smaller --memory-budget (or "
-              "BACKPROP_MEMORY_BUDGET)", file=sys.stderr)
+        print(f"backprop: error: {out_of_memory(shlex.join(['backprop', *words]), error)}; "
+              "ask for less (a smaller file, batch or network; data streamed from disk holds "
+              "less with a smaller --memory-budget or BACKPROP_MEMORY_BUDGET)", file=sys.stderr)
         return 2
     except Exception:  # a bug: show where it happened
         traceback.print_exc()

@@ -17,7 +17,17 @@ import numpy as np
 from backprop import spec
 from backprop.cli.building import in_flags, network_widths
 from backprop.cli.common import parse_list
-from backprop.cli.option_kinds import at_least, choice, flag, non_negative, real, texts, whole
+from backprop.cli.option_kinds import (
+    all_of,
+    at_least,
+    at_most_limit,
+    choice,
+    flag,
+    non_negative,
+    real,
+    texts,
+    whole,
+)
 from backprop.cli.option_kinds import text as string
 from backprop.cli.option_table import (
     ACTIVATION,
@@ -69,7 +79,7 @@ class ExplainOptions(Options):
     lr: float = option(real, 0.5, "learning rate η; 0: the gradients only, no update",
                        check=non_negative)
     steps: int = option(whole, 1, "consecutive steps of gradient descent to write out",
-                        check=at_least(1))
+                        check=all_of(at_least(1), at_most_limit("BACKPROP_MAX_EPOCHS")))
     notation: str = option(
         choice(*NOTATIONS), "layered",
         "how quantities are named: layered (input = layer 0, w_jk^[l]), from-to (input = "

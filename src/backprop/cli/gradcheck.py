@@ -24,7 +24,9 @@ from backprop.cli.option_table import (
     ActivationSpec,
 )
 from backprop.cli.options import Options, add_command, option
+from backprop.limits import enforce_array_limit
 from backprop.spec import NetworkSpec, build_network
+from backprop.teaching.gradcheck import check_settings
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,11 +72,14 @@ def _targets(loss: str, m: int, n_out: int, rng: np.random.Generator) -> np.ndar
 
 
 def run(o: GradcheckOptions) -> int:
+    check_settings(o.step, o.tolerance, step_name="--step", tolerance_name="--tolerance")
     # the old form of --layers (input and output widths included) is read when neither
     # --inputs nor --outputs is given
     widths = network_widths(o.layers, o.inputs if "inputs" in o.given else None,
                             o.outputs if "outputs" in o.given else None, None, None,
                             defaults=(o.inputs, o.outputs))
+    # X and each layer's activations hold batch × width float64 numbers: sized before any is
+    enforce_array_limit(f"--batch {o.batch:,}", (o.batch, max(widths)), 8)
     with in_flags():
         network = NetworkSpec(
             n_inputs=widths[0], n_outputs=widths[-1], hidden=tuple(widths[1:-1]),

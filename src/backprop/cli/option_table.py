@@ -101,14 +101,20 @@ def _built(spec: str | dict[str, Any], label: str) -> object:
 
 
 def batch_size_kind(value: Any, label: str) -> int | None:
-    """Samples per update: a whole number, or full / all / 0 for the whole training set."""
+    """Samples per update: a whole number ≥ 1, or full / all (None) for the whole training
+    set. 0 is refused like any size below 1: it once meant full batch, and a mistyped 0
+    would silently change the method."""
     if isinstance(value, str) and value.strip().lower() in ("full", "all"):
         return None
-    size = whole(value, label)
-    if size < 0:
-        raise OptionError(f"{label} must be positive, or 0 / full / all for full-batch "
-                          f"gradient descent, got {size}")
-    return None if size == 0 else size
+    try:
+        size = whole(value, label)
+    except OptionError:
+        raise OptionError(f"{label} {value!r} is not a whole number, full or all") from None
+    if size < 1:
+        raise OptionError(f"{label} must be a positive whole number, got {size}; for "
+                          "full-batch gradient descent give full (or all)")
+    return size
+
 
 #: The units a size may be given in: 256M is 256 MiB.
 SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -199,7 +205,7 @@ class TrainingOptions(Options):
                          check=non_negative)
     batch_size: int | None = option(
         batch_size_kind, 32,
-        "samples per update; 1 is online learning; full (or all, 0) is the whole training set",
+        "samples per update; 1 is online learning; full (or all) is the whole training set",
         per_dataset={MNIST: 128})
     epochs: int = option(whole, 50, "passes over the training data",
                          check=all_of(positive, at_most_limit("BACKPROP_MAX_EPOCHS")),

@@ -18,6 +18,8 @@ CURVES_SIZE = (10.0, 4.0)
 CONFUSION_SIZE = (6.0, 5.0)
 MISCLASSIFIED_SIZE = (8.0, 8.0)
 BOUNDARY_SIZE = (6.0, 5.0)
+#: The files write_plots may write.
+PLOT_FILES = ("curves.png", "confusion.png", "misclassified.png", "boundary.png")
 
 
 def write_plots(

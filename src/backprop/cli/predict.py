@@ -34,6 +34,7 @@ from backprop.files.io import (
     read_text,
     write_atomically,
 )
+from backprop.files.model_schema import image_shape
 from backprop.limits import above_limit
 from backprop.network import Network
 from backprop.validation import as_numeric_array, cast_finite, check_finite, mark_finite
@@ -174,12 +175,12 @@ def _decode_png(path: Path) -> np.ndarray:
         raise DataError(f"{path}: not a readable PNG image ({error})") from None
 
 
-def read_image(path: Path, net: Network) -> np.ndarray:
+def read_image(path: Path, net: Network, model: object = "the model") -> np.ndarray:
     """A PNG as one row of the model's input: grayscale in [0, 1], digit bright on dark,
-    resized (box-average / nearest) to the model's square input."""
+    resized (box-average / nearest) to the model's image shape (``model``, its file, names
+    it in an error), else its square input."""
     side = math.isqrt(net.n_inputs)
-    shape = net.metadata.get("image_shape")
-    rows, cols = (int(shape[0]), int(shape[1])) if shape else (side, side)
+    rows, cols = image_shape(net.metadata, model) or (side, side)
     if rows * cols != net.n_inputs:
         raise DataError(f"the model takes {net.n_inputs} inputs, not a square image")
     image = _decode_png(path)
@@ -222,7 +223,7 @@ def run(o: PredictOptions) -> int:
     path = check_regular_file(o.input, "input file", DataError)
     suffix = path.suffix.lower()
     if suffix == ".png":
-        X = prepare_inputs(net, read_image(path, net), o.input)
+        X = prepare_inputs(net, read_image(path, net, o.model), o.input)
         probabilities = np.asarray(net.forward(X))[0]
         label = int(np.asarray(net.predict(X))[0])
         names = _class_names(net)

@@ -8,6 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from backprop.errors import OptionError
+from backprop.files.io import write_atomically
+
 FORMATS = ("html", "markdown")
 
 
@@ -90,9 +93,9 @@ def to_html(blocks: Sequence[Block], title: str) -> str:
 def write_report(out: Path, blocks: Sequence[Block], fmt: str, title: str) -> Path:
     """report.html or report.md in ``out``; returns its path."""
     if fmt == "markdown":
-        path = out / "report.md"
-        path.write_text(to_markdown(blocks), encoding="utf-8")
+        path, text = out / "report.md", to_markdown(blocks)
     else:
-        path = out / "report.html"
-        path.write_text(to_html(blocks, title), encoding="utf-8")
+        path, text = out / "report.html", to_html(blocks, title)
+    data = text.encode("utf-8")
+    write_atomically(path, lambda file: file.write(data), OptionError)
     return path

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import platform
 import sys
 import time
@@ -34,11 +35,15 @@ from backprop.cli.common import prepare_out, scaler_state, training_arrays, writ
 from backprop.cli.option_kinds import flag, non_negative, whole
 from backprop.cli.option_table import TrainingOptions
 from backprop.cli.options import add_command, option
-from backprop.cli.plots import write_plots
+from backprop.cli.plots import PLOT_FILES, write_plots
 from backprop.cli.progress import Progress
 from backprop.datasets import Dataset, Scaler
+from backprop.files.run_folder import written_together
 from backprop.network import Network
 from backprop.training.callbacks import Callback
+
+#: The files a run writes into --out; they replace the previous run's as one unit.
+OUTPUTS = ("model.npz", "metrics.json", *PLOT_FILES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,9 +72,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 def _versions() -> dict[str, str]:
     versions = {"backprop": __version__, "numpy": np.__version__,
                 "python": platform.python_version()}
-    for module in ("matplotlib", "rich"):
-        with contextlib.suppress(ImportError, AttributeError):
-            versions[module] = __import__(module).__version__
+    for module in ("matplotlib", "rich"):  # read from their metadata: importing them is slow
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            versions[module] = importlib.metadata.version(module)
     return versions
 
 
@@ -173,7 +178,6 @@ def run(o: TrainOptions) -> int:
     finally:
         progress.close()
     wall = time.perf_counter() - start
-    net.save(str(out / "model.npz"))
     metrics: dict[str, Any] = {
         "run_id": net.metadata["run_id"],
         "dataset": data.name,
@@ -198,9 +202,11 @@ def run(o: TrainOptions) -> int:
     affine = linear_model(net, scaler) if data.task == "regression" else None
     if affine is not None:
         metrics["linear_model"] = affine
-    write_json(out / "metrics.json", metrics)
-    if o.plots and not interrupted:
-        write_plots(out, net, data, progress.rows, X_test, y_test, scaler)
+    with written_together(out, OUTPUTS) as folder:  # the run's files replace the last run's
+        net.save(str(folder / "model.npz"))
+        write_json(folder / "metrics.json", metrics)
+        if o.plots and not interrupted:
+            write_plots(folder, net, data, progress.rows, X_test, y_test, scaler)
     if affine is not None:
         say(linear_model_line(affine))
     if metrics["test"] is not None:

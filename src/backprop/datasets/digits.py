@@ -7,6 +7,7 @@ import numpy as np
 from backprop.datasets.base import Dataset
 from backprop.datasets.split import check_test_fraction, split_indices
 from backprop.errors import DataError
+from backprop.validation import check_seed
 
 
 def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
@@ -17,6 +18,7 @@ def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     none). Needs scikit-learn, imported only here.
     """
     test_fraction = check_test_fraction(test_fraction, "load_digits")
+    check_seed(seed, "load_digits: seed")
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError:

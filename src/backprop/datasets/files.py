@@ -30,6 +30,7 @@ from backprop.datasets.csv_cells import (
 from backprop.datasets.split import check_test_fraction, split_indices
 from backprop.errors import DataError, OptionError
 from backprop.files.io import check_npz_sizes, check_regular_file, read_text
+from backprop.validation import check_seed
 
 
 def _read_rows(path: Path, delimiter: str) -> tuple[list[list[str]], list[int]]:
@@ -76,6 +77,7 @@ def load_csv(
     if header not in ("auto", True, False):
         raise OptionError(f"header must be 'auto', True or False, got {header!r}")
     test_fraction = check_test_fraction(test_fraction, "load_csv")
+    check_seed(seed, "load_csv: seed")
     rows, lines = _read_rows(p, delimiter)
     if not rows:
         raise DataError(f"{p}: the file is empty (no rows)")

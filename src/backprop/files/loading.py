@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from backprop.errors import ModelFileError
+from backprop.errors import BackpropError, ModelFileError
 from backprop.files.model_file import ModelFile, read_model_file, restore_arrays
+from backprop.limits import out_of_memory
 from backprop.network import Network
 from backprop.nn.layer_kinds import layer_from_config
 from backprop.training.state import TrainingCheckpoint
@@ -46,10 +47,13 @@ def load_checkpoint(
 
 
 def _network_of(file: ModelFile) -> Network:
+    """The network of a model file read and checked by read_model_file."""
     try:
         net = network_from_config(file.header["network"])
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except BackpropError as error:  # a whole that its checked parts do not make
         raise ModelFileError(f"{file.path} has an unreadable architecture ({error})") from None
+    except MemoryError as error:
+        raise ModelFileError(out_of_memory(f"{file.path}: its network", error)) from None
     restore_arrays(net, file)
     net.metadata = dict(file.header.get("metadata") or {})
     return net

@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from backprop.errors import ModelFileError, OptionError
-from backprop.files.io import check_npz_sizes, check_regular_file, write_atomically
+from backprop.files.io import NpyHeader, check_regular_file, read_npy_header, write_atomically
+from backprop.files.model_schema import build_layer, check_header
+from backprop.limits import limit, out_of_memory
 from backprop.optim.rules import Optimizer, get_optimizer
 from backprop.training.state import TrainingCheckpoint
 from backprop.version import __version__
@@ -96,25 +98,11 @@ def save(
         raise ModelFileError(f"cannot write model file {path}: {error.strerror or error}") from None
 
 
-def _read_arrays(path: Path) -> dict[str, np.ndarray]:
-    """Every array of an .npz file, each size checked before it is read, or a ModelFileError."""
-    check_regular_file(path, "model file", ModelFileError)
-    if not zipfile.is_zipfile(path):
-        raise ModelFileError(f"{path} is not a backprop model file (not an .npz archive)")
-    try:
-        check_npz_sizes(path, ModelFileError)
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except ModelFileError:
-        raise
-    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OverflowError) as error:
-        raise ModelFileError(f"{path} is corrupt or truncated ({error})") from None
-    except (NotImplementedError, RuntimeError) as error:  # zip features no model file uses
-        raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
-    except ValueError as error:  # not an .npy inside, or an object array needing pickle
-        raise ModelFileError(f"{path} is not a backprop model file ({error})") from None
-    except OSError as error:
-        raise ModelFileError(f"cannot read model file {path}: {error}") from None
+#: Array kinds a parameter, state or optimizer array may hold: floats and integers.
+_REAL_KINDS = "fiu"
+_KIND_NAMES = {"c": "complex numbers (their imaginary parts would be lost)", "U": "strings",
+               "S": "bytes", "b": "booleans", "V": "raw records", "M": "dates",
+               "m": "time spans", "O": "Python objects"}
 
 
 @dataclass
@@ -127,84 +115,185 @@ class ModelFile:
     training: TrainingCheckpoint | None  # None for a plain model file (or when ignored)
 
 
+class _Archive:
+    """The members of a model file's zip archive: each .npy header read and checked
+    (size, kind) before any data is, and the data read from the one open file."""
+
+    def __init__(self, path: Path, archive: zipfile.ZipFile) -> None:
+        self.path, self.archive = path, archive
+        self.members: dict[str, zipfile.ZipInfo] = {}
+        self.claims: dict[str, NpyHeader] = {}
+        for member in archive.infolist():
+            name = member.filename.removesuffix(".npy")
+            if member.filename == name:
+                raise ModelFileError(f"{path} is not a backprop model file (its member "
+                                     f"{member.filename[:60]!r} is not an .npy array)")
+            if name in self.members:
+                raise ModelFileError(f"{path} is not a backprop model file (array {name} "
+                                     "appears twice)")
+            self.members[name] = member
+        for name, member in self.members.items():
+            with archive.open(member) as stream:
+                self.claims[name] = read_npy_header(stream, path, name, member.file_size,
+                                                    ModelFileError)
+        total = sum(claim.nbytes for claim in self.claims.values())
+        most = limit("BACKPROP_MAX_ARRAY_BYTES")
+        if total > most:
+            raise ModelFileError(
+                f"{path}: its arrays declare {total:,} bytes in all, above the limit of "
+                f"{most:,} bytes (BACKPROP_MAX_ARRAY_BYTES)"
+            )
+
+    def check_real(self, name: str, what: str = "array") -> None:
+        """Refuse an array that holds anything but real numbers."""
+        dtype = self.claims[name].dtype
+        if dtype.kind not in _REAL_KINDS or dtype.fields is not None:
+            held = _KIND_NAMES.get(dtype.kind, f"values of dtype {dtype}")
+            raise ModelFileError(f"{self.path}: {what} {name} holds {held}, not real numbers")
+
+    def read(self, name: str) -> np.ndarray:
+        """The array ``name`` (its header already checked); a MemoryError is named."""
+        claim = self.claims[name]
+        try:
+            with self.archive.open(self.members[name]) as stream:
+                return np.lib.format.read_array(stream, allow_pickle=False)
+        except MemoryError:
+            raise ModelFileError(
+                f"{self.path}: not enough memory to read array {name} of shape {claim.shape} "
+                f"({claim.nbytes:,} bytes)"
+            ) from None
+
+    def read_json(self, name: str, what: str) -> Any:
+        """The JSON value stored as UTF-8 bytes in the uint8 array ``name``."""
+        claim = self.claims[name]
+        if claim.dtype != np.uint8 or len(claim.shape) != 1:
+            raise ModelFileError(
+                f"{self.path}: {name} must hold the {what} as UTF-8 JSON bytes (a 1-D uint8 "
+                f"array), got {claim.dtype} of shape {claim.shape}"
+            )
+        most = limit("BACKPROP_MAX_FILE_BYTES")
+        if claim.nbytes > most:
+            raise ModelFileError(f"{self.path}: its {what} has {claim.nbytes:,} bytes, above "
+                                 f"the limit of {most:,} (BACKPROP_MAX_FILE_BYTES)")
+        try:
+            return json.loads(self.read(name).tobytes().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ModelFileError(f"{self.path} has an unreadable {what} ({error})") from None
+        except RecursionError:
+            raise ModelFileError(f"{self.path} has an {what} nested too deeply to read"
+                                 ) from None
+
+
+def _open_failure(path: Path, error: Exception) -> ModelFileError:
+    """What a failure of the zip or .npy machinery says about the file."""
+    if isinstance(error, zipfile.BadZipFile | EOFError | zlib.error | struct.error
+                  | OverflowError):
+        return ModelFileError(f"{path} is corrupt or truncated ({error})")
+    if isinstance(error, OSError):
+        return ModelFileError(f"cannot read model file {path}: {error.strerror or error}")
+    # NotImplementedError, RuntimeError: zip features no model file uses (encryption, ...);
+    # ValueError: not .npy data inside
+    return ModelFileError(f"{path} is not a backprop model file ({error})")
+
+
 def read_model_file(
     path: str | os.PathLike[str], training: Literal["ignore", "optional", "required"]
 ) -> ModelFile:
-    """Read and check a model file: its format, header and (unless ignored) training state."""
+    """Read and check a model file: its format, header, arrays and (unless ignored)
+    training state.
+
+    Everything the file declares is checked before any array is read: every
+    member's .npy header (kind, size), the header's fields (:mod:`.model_schema`),
+    and each array's name and shape against the architecture the header describes.
+    Any fault is a one-line ModelFileError naming the file and the field or array.
+    """
     path = Path(path)
-    arrays = _read_arrays(path)
-    training_bytes = arrays.pop(_TRAINING_KEY, None)
-    optimizer_arrays = {
-        name[len(_OPTIMIZER_PREFIX) :]: arrays.pop(name)
-        for name in list(arrays)
-        if training_bytes is not None and name.startswith(_OPTIMIZER_PREFIX)
-    }
-    if training_bytes is None and training == "required":
+    check_regular_file(path, "model file", ModelFileError)
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path} is not a backprop model file (not an .npz archive)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _read_checked(path, _Archive(path, archive), training)
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, EOFError, zlib.error, struct.error, OverflowError,
+            NotImplementedError, RuntimeError, ValueError, OSError) as error:
+        raise _open_failure(path, error) from None
+
+
+def _read_checked(
+    path: Path, archive: _Archive, training: Literal["ignore", "optional", "required"]
+) -> ModelFile:
+    names = set(archive.claims)
+    has_training = _TRAINING_KEY in names
+    if not has_training and training == "required":
         raise ModelFileError(
             f"{path} is a model file without training state (no {_TRAINING_KEY} entry): "
             "it cannot resume training; load it with bp.load"
         )
-    if _HEADER_KEY not in arrays:
+    if _HEADER_KEY not in names:
         raise ModelFileError(
             f"{path} is an .npz file but not a backprop model (no {_HEADER_KEY} entry; "
-            f"it holds {', '.join(sorted(arrays)[:5]) or 'nothing'})"
+            f"it holds {', '.join(sorted(names)[:5]) or 'nothing'})"
         )
-    try:
-        header = json.loads(arrays.pop(_HEADER_KEY).tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ModelFileError(f"{path} has an unreadable architecture ({error})") from None
-    except RecursionError:
-        raise ModelFileError(f"{path} has an architecture nested too deeply to read") from None
-    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-        found = header.get("format") if isinstance(header, dict) else type(header).__name__
-        raise ModelFileError(f"{path} is not a backprop model (format {found!r})")
-    if header.get("version", 0) > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} was written in model format {header['version']} by backprop "
-            f"{header.get('library_version')}; this is backprop {__version__} "
-            f"(format {FORMAT_VERSION}): upgrade backprop"
-        )
+    header = archive.read_json(_HEADER_KEY, "architecture")
+    check_header(header, path, FORMAT_VERSION, FORMAT_NAME)
+    layers = [build_layer(config, i, path) for i, config in enumerate(header["network"]["layers"])]
+    expected: dict[str, tuple[int, ...]] = {}
+    for index, layer in enumerate(layers):
+        for name, shape in layer.parameter_shapes().items():
+            expected[f"layers.{index}.{name}"] = shape
+        for name, array in layer.state_arrays().items():
+            expected[f"layers.{index}.{name}"] = array.shape
+    optimizer_names = sorted(n for n in names if has_training and n.startswith(_OPTIMIZER_PREFIX))
+    for name in expected:
+        if name not in names:
+            raise ModelFileError(f"{path} is missing the array {name}")
+        archive.check_real(name)
+        declared = archive.claims[name].shape
+        if declared != expected[name]:
+            raise ModelFileError(f"{path}: array {name} has shape {declared}, the architecture "
+                                 f"needs {expected[name]}")
+    unused = sorted(names - set(expected) - set(optimizer_names) - {_HEADER_KEY, _TRAINING_KEY})
+    if unused:
+        raise ModelFileError(f"{path} holds arrays the architecture does not use: {unused}")
     checkpoint = None
-    if training_bytes is not None and training != "ignore":
+    if has_training and training != "ignore":
+        for name in optimizer_names:
+            archive.check_real(name, "optimizer array")
+        state = archive.read_json(_TRAINING_KEY, "training state")
+        optimizer_arrays = {name[len(_OPTIMIZER_PREFIX):]: archive.read(name)
+                            for name in optimizer_names}
         try:
-            checkpoint = TrainingCheckpoint.from_json(
-                json.loads(training_bytes.tobytes().decode("utf-8")), optimizer_arrays
-            )
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as error:
+            checkpoint = TrainingCheckpoint.from_json(state, optimizer_arrays)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ModelFileError(f"{path} has unreadable training state ({error})") from None
-        except RecursionError:
-            raise ModelFileError(f"{path} has training state nested too deeply to read") from None
+    arrays = {name: archive.read(name) for name in expected}
     return ModelFile(path, header, arrays, checkpoint)
 
 
 def restore_arrays(net: Network, file: ModelFile) -> None:
     """Copy the file's parameters and state arrays into ``net``, all checked before any is written.
 
-    Every array the architecture needs must be there with its shape (parameters
-    finite), and nothing else; on any fault ``net`` is left as it was.
+    Every array the architecture needs must be there with its shape, finite in
+    the network's dtype, and nothing else; on any fault ``net`` is left as it was.
     """
     arrays, path = dict(file.arrays), file.path
-    parameters = []
-    for name, view in net.named_parameters():
-        stored = _take(arrays, name, view.shape, path)
-        if not np.all(np.isfinite(stored)):
-            raise ModelFileError(f"{path}: array {name} contains NaN or inf")
-        with np.errstate(over="ignore"):
-            cast = stored.astype(view.dtype)
-        if not np.all(np.isfinite(cast)):
-            raise ModelFileError(
-                f"{path}: array {name} holds values beyond the range of {view.dtype} "
-                f"(largest |value| {float(np.max(np.abs(stored))):.3g})"
-            )
-        parameters.append((view, cast))
-    states = []
-    for index, layer in enumerate(net.layers):
-        own = layer.state_arrays()
-        stored_state = {
-            name: _take(arrays, f"layers.{index}.{name}", array.shape, path)
-            for name, array in own.items()
-        }
-        states.append((index, layer, stored_state))
+    try:
+        parameters = [
+            (view, _finite_as(_take(arrays, name, view.shape, path), view.dtype, name, path))
+            for name, view in net.named_parameters()
+        ]
+        states = []
+        for index, layer in enumerate(net.layers):
+            stored_state = {
+                name: _finite_as(_take(arrays, f"layers.{index}.{name}", array.shape, path),
+                                 net.dtype, f"layers.{index}.{name}", path)
+                for name, array in layer.state_arrays().items()
+            }
+            states.append((index, layer, stored_state))
+    except MemoryError as error:
+        raise ModelFileError(out_of_memory(f"{path}: its arrays", error)) from None
     if arrays:
         raise ModelFileError(f"{path} holds arrays the architecture does not use: {sorted(arrays)}")
     for view, stored in parameters:
@@ -214,6 +303,21 @@ def restore_arrays(net: Network, file: ModelFile) -> None:
             layer.load_state_arrays(stored_state)
         except ValueError as error:
             raise ModelFileError(f"{path}: layer {index}: {error}") from None
+
+
+def _finite_as(stored: np.ndarray, dtype: np.dtype[Any], name: str, path: Path) -> np.ndarray:
+    """``stored`` in ``dtype``, refused when it holds NaN, inf, or a value the cast would
+    turn into inf (1e300 in float32)."""
+    if not np.all(np.isfinite(stored)):
+        raise ModelFileError(f"{path}: array {name} contains NaN or inf")
+    with np.errstate(over="ignore"):
+        cast = stored.astype(dtype)
+    if not np.all(np.isfinite(cast)):
+        raise ModelFileError(
+            f"{path}: array {name} holds values beyond the range of {dtype} "
+            f"(largest |value| {float(np.max(np.abs(stored))):.3g})"
+        )
+    return cast
 
 
 def _take(

@@ -42,6 +42,7 @@ command, the estimators, the lab and saved models find it by name.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -50,6 +51,7 @@ import numpy as np
 
 from backprop._typing import Array
 from backprop.errors import OptionError, OptionTypeError
+from backprop.validation import check_non_negative_number
 
 if TYPE_CHECKING:
     from backprop.export.onnx import OnnxGraph
@@ -305,9 +307,7 @@ class LeakyReLU(Activation):
     derivative_formula_tex = r"1 \text{ if } z > 0 \text{ else the slope}"
 
     def __init__(self, slope: float = 0.01) -> None:
-        if not np.isfinite(slope) or slope < 0:
-            raise OptionError(f"leaky_relu slope must be a finite number ≥ 0, got {slope!r}")
-        self.slope = float(slope)
+        self.slope = check_non_negative_number(slope, "leaky_relu slope")
         # the derivative line shows this layer's slope as a number
         self.derivative_formula = f"1 if z > 0 else {self.slope:g}"
         self.derivative_formula_tex = rf"1 \text{{ if }} z > 0 \text{{ else }} {self.slope:g}"
@@ -465,7 +465,21 @@ def get_activation(spec: str | Activation | dict[str, Any]) -> Activation:
         raise OptionTypeError(
             f"activation must be a name or an Activation, got {type(spec).__name__}"
         )
-    if name not in _ACTIVATIONS:
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
         valid = ", ".join(_ACTIVATIONS)
         raise OptionError(f"unknown activation {name!r}; valid: {valid}")
-    return _ACTIVATIONS[name](**options)
+    factory = _ACTIVATIONS[name]
+    try:
+        inspect.signature(factory).bind(**options)
+    except TypeError:
+        taken = [p for p in inspect.signature(factory).parameters if p != "self"]
+        unknown = sorted(set(options) - set(taken), key=str)
+        takes = f"it takes {', '.join(taken)}" if taken else "it takes none"
+        if unknown:
+            raise OptionError(f"{name}: {unknown[0]!r} is a parameter the activation does "
+                              f"not take ({takes})") from None
+        raise OptionError(f"activation {name} needs its parameters ({takes}), got "
+                          f"{', '.join(sorted(options)) or 'none'}") from None
+    except ValueError:  # a factory without a signature (a builtin): let it judge
+        pass
+    return factory(**options)

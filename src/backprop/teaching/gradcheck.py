@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from backprop.errors import OptionError
 from backprop.network import Network
 from backprop.nn.dropout import Dropout
-from backprop.validation import check_positive_number
+from backprop.validation import check_positive_number, check_seed
 
 
 def central_difference(loss: Callable[[], float], params: np.ndarray, i: int,
@@ -165,6 +166,43 @@ def kink_warning(layer: int, name: str, entry: tuple[int, ...], step: float,
 #: How a gradient whose central difference crossed a kink is described, in every report.
 AT_A_KINK = "at a kink, left out"
 
+#: The steps h a central difference can use: above the largest its O(h²) error measures
+#: the loss's curvature over a wide span rather than the gradient; below the smallest
+#: θ ± h rounds back towards θ and rounding error (about ε·|L|/h) swamps the difference.
+STEP_RANGE = (1e-10, 1e-1)
+
+
+def check_settings(
+    step: Any, tolerance: Any, *, step_name: str = "gradcheck step",
+    tolerance_name: str = "gradcheck tolerance",
+) -> tuple[float, float]:
+    """(step, tolerance) if gradcheck can use them, else an OptionError that says why.
+
+    The relative error ‖g_num − g‖ / (‖g_num‖ + ‖g‖) lies in [0, 1], so a tolerance
+    of 1 or more would pass any gradient.
+    """
+    step = check_positive_number(step, step_name)
+    tolerance = check_positive_number(tolerance, tolerance_name)
+    low, high = STEP_RANGE
+    if step > high:
+        raise OptionError(
+            f"{step_name} {step:g} is beyond {high:g}: a central difference's error grows "
+            f"as h², so it would measure the curvature, not the gradient; use a step in "
+            f"[{low:g}, {high:g}] (1e-5 is usual)"
+        )
+    if step < low:
+        raise OptionError(
+            f"{step_name} {step:g} is below {low:g}: θ ± h rounds back towards θ and "
+            f"rounding error (about 2.2e-16·|L|/h) swamps the difference; use a step in "
+            f"[{low:g}, {high:g}] (1e-5 is usual)"
+        )
+    if tolerance >= 1.0:
+        raise OptionError(
+            f"{tolerance_name} {tolerance:g} passes any gradient: the relative error "
+            "‖g_num − g‖ / (‖g_num‖ + ‖g‖) is at most 1; use a tolerance below 1 (1e-6 is usual)"
+        )
+    return step, tolerance
+
 
 def gradcheck(
     net: Network,
@@ -185,14 +223,14 @@ def gradcheck(
             statistics, and each Dropout layer draws one mask, then keeps it.
         X: a batch's inputs, as for :meth:`Network.gradients`.
         y: its targets.
-        step: h of the central difference.
-        tolerance: the largest relative error that passes.
+        step: h of the central difference, in [1e-10, 0.1] (:data:`STEP_RANGE`).
+        tolerance: the largest relative error that passes, in (0, 1).
         max_checks_per_tensor: check a random subset of each tensor's entries
             (for large networks); ``None`` checks every entry.
         seed: chooses that subset.
     """
-    step = check_positive_number(step, "gradcheck step")
-    tolerance = check_positive_number(tolerance, "gradcheck tolerance")
+    step, tolerance = check_settings(step, tolerance)
+    check_seed(seed, "gradcheck seed")
     copy = net.copy(dtype="float64")
     X64 = copy.check_inputs(X)
     Y64, _ = copy.prepare_targets(y, X64.shape[0])

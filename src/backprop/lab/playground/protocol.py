@@ -25,6 +25,7 @@ from backprop.lab.protocol import (
     init_names,
     optimizer_names,
 )
+from backprop.limits import LIMITS
 from backprop.nn.activations import hidden_activation_names
 from backprop.nn.losses import loss_names
 
@@ -95,7 +96,7 @@ class SetupFields(BaseModel):
     l1: float = Field(default=0.0, ge=0.0, le=MAX_L2)  # λ₁·sign(θ) added to each gradient
     dropout: float = Field(default=0.0, ge=0.0, le=0.9)
     target_loss: float = Field(default=0.0, ge=0.0, le=100.0)  # 0: no target
-    max_epochs: int = Field(default=0, ge=0, le=1_000_000)  # 0: no limit
+    max_epochs: int = Field(default=0, ge=0, le=LIMITS["BACKPROP_MAX_EPOCHS"])  # 0: no limit
     speed: int = Field(default=4, ge=1, le=MAX_STEPS_PER_UPDATE)  # steps per update
     discretize: bool = False  # the output map shows the predicted class (or the sign), not p
 
