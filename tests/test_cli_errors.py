@@ -471,15 +471,23 @@ def test_the_write_probe_never_trips_over_another_run(tmp_path: Path) -> None:
     assert done == [tmp_path] * 800 and list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("delay", [0.1, 0.2, 0.35, 0.5, 0.8])
+@pytest.mark.parametrize("delay", [0.0, 0.1, 0.2, 0.35, 0.5, 0.8])
 def test_ctrl_c_in_the_first_moments_is_interrupted_130(delay: float, tmp_path: Path) -> None:
+    """Ctrl-C at any moment once the package has begun to load (its handler is the first
+    thing it installs): one line, exit 130. Python's own start-up, before that, is
+    Python's; the test waits for it (-X importtime reports each import as it ends), then
+    for ``delay`` more, so it holds on a machine of any speed."""
     import signal
     import time
 
     process = subprocess.Popen(
-        [sys.executable, "-m", "backprop", "train", "xor", "--epochs", "100000",
-         "--out", str(tmp_path), "--quiet", "--no-plots"],
+        [sys.executable, "-X", "importtime", "-m", "backprop", "train", "xor",
+         "--epochs", "100000", "--out", str(tmp_path), "--quiet", "--no-plots"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr is not None
+    for line in process.stderr:  # backprop.moved loads right after the handler is installed
+        if line.rstrip().endswith("backprop.moved"):
+            break
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -566,3 +574,23 @@ def test_streamed_training_data_is_refused_in_one_line(
     result = run("train", str(tmp_path / spec), "--epochs", "1", "--no-plots",
                  "--out", str(tmp_path / "out"))
     assert_user_error(result, *fragments)
+
+
+@pytest.mark.parametrize(("argv", "argv0", "command"), [
+    (["python", "-m", "backprop", "train"], "-m", True),
+    (["python", "-X", "importtime", "-m", "backprop", "train"], "-m", True),
+    (["python", "-W", "error", "-X", "dev", "-m", "backprop"], "-m", True),
+    (["python", "-I", "-m", "backprop"], "-m", True),
+    (["/usr/bin/backprop", "train"], "/usr/bin/backprop", True),
+    (["python", "-m", "pytest", "-m", "backprop"], "pytest", False),  # a marker, not the module
+    (["python", "script.py", "-m", "backprop"], "script.py", False),
+    (["python", "-c", "import backprop", "-m", "backprop"], "-c", False),
+])
+def test_the_command_is_recognised_whatever_the_interpreters_options(
+    argv: list[str], argv0: str, command: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop import interrupt
+
+    monkeypatch.setattr(sys, "orig_argv", argv)
+    monkeypatch.setattr(sys, "argv", [argv0])
+    assert interrupt.is_the_command() is command

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import pytest
 
@@ -13,6 +15,15 @@ from backprop.lab.turns import Turns
 
 #: Turns a fairness run counts before its callers stop.
 TOTAL = 360
+
+T = TypeVar("T")
+
+
+def run_in_own_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run`` in a thread of its own: a browser test's synchronous Playwright may
+    have left an event loop running in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 class Meter:
@@ -56,7 +67,7 @@ def play(sessions: list[tuple[str, str]]) -> Meter:
                                for client, who in sessions))
         assert turns.waiting == 0
 
-    asyncio.run(main())
+    run_in_own_loop(main())
     return meter
 
 
@@ -66,7 +77,7 @@ def test_calls_run_one_at_a_time_and_return_their_results() -> None:
         return await asyncio.gather(*(turns.run(f"c{i % 3}", lambda i=i: i * i)
                                       for i in range(50)))
 
-    assert asyncio.run(main()) == [i * i for i in range(50)]
+    assert run_in_own_loop(main()) == [i * i for i in range(50)]
     meter = play([("a", f"a{i}") for i in range(4)] + [("b", "b0")])
     assert meter.most == 1
 
@@ -115,7 +126,7 @@ def test_a_cancelled_caller_leaves_the_line_and_a_running_call_keeps_its_turn() 
         # nothing is held: the next call runs at once
         assert await turns.run("d", lambda: 7) == 7
 
-    asyncio.run(main())
+    run_in_own_loop(main())
 
 
 def test_a_call_that_fails_passes_the_turn_on() -> None:
@@ -129,4 +140,4 @@ def test_a_call_that_fails_passes_the_turn_on() -> None:
             await turns.run("a", broken)
         assert await turns.run("a", lambda: "next") == "next"
 
-    asyncio.run(main())
+    run_in_own_loop(main())

@@ -10,12 +10,12 @@
 # ruff: noqa: E402 (the handler below is installed, and BLAS's threads are fitted to a
 # memory limit, before the slow imports)
 from backprop.interrupt import install_early
-from backprop.moved import install as install_moved_module_finder
-from backprop.moved import moved_module, new_path
 
 install_early()  # Ctrl-C while the command loads: one line, exit 130 (see backprop.interrupt)
 
 from backprop.blas_threads import fit_before_numpy
+from backprop.moved import install as install_moved_module_finder
+from backprop.moved import moved_module, new_path
 
 fit_before_numpy()  # under a memory limit, OpenBLAS starts no more threads than fit it
 

@@ -23,9 +23,14 @@ INTERRUPTED_STATUS = 130
 
 def is_the_command() -> bool:
     """True when this process runs the ``backprop`` command, not a user's program."""
-    argv = getattr(sys, "orig_argv", sys.argv)
-    if "-m" in argv[1:3] and argv[argv.index("-m") + 1 :][:1] == ["backprop"]:
-        return True
+    words = iter(getattr(sys, "orig_argv", sys.argv)[1:])
+    for word in words:  # the interpreter's own options, up to the module or script
+        if word == "-m":
+            return next(words, None) == "backprop"
+        if word == "-c" or not word.startswith("-"):
+            break
+        if word in ("-X", "-W"):  # an option with a value of its own: -X importtime
+            next(words, None)
     return os.path.basename(sys.argv[0]) == "backprop"
 
 
