@@ -11,17 +11,14 @@ The number of fuzzed examples is BACKPROP_FUZZ_EXAMPLES (100 by default).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import io
 import json
 import os
 import re
-import signal
 import struct
 import subprocess
 import sys
-import tracemalloc
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -37,11 +34,8 @@ import backprop as bp
 from backprop.cli import entry
 from backprop.errors import ModelFileError
 from backprop.files import model_file
+from bounds import bounded
 
-#: Most bytes one fuzzed load may allocate at its peak (tracemalloc sees NumPy's buffers).
-MEMORY_BOUND = 64 << 20
-#: Seconds after which a load counts as hung.
-HANG_SECONDS = 20
 #: Fuzzed examples per run: a few seconds' worth in CI; raise it for a long local run.
 FUZZ_EXAMPLES = int(os.environ.get("BACKPROP_FUZZ_EXAMPLES", "100"))
 
@@ -292,24 +286,6 @@ def test_predict_on_a_png_names_a_bad_image_shape(
 # -- the fuzz test ----------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def bounded() -> Iterator[None]:
-    """Fail when the block allocates more than MEMORY_BOUND or runs past HANG_SECONDS."""
-
-    def hung(signum: int, frame: object) -> None:
-        raise AssertionError(f"reading a model file ran past {HANG_SECONDS} s: it hangs")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_SECONDS)
-    tracemalloc.start()
-    try:
-        yield
-        peak = tracemalloc.get_traced_memory()[1]
-        assert peak < MEMORY_BOUND, f"reading a model file allocated {peak:,} bytes"
-    finally:
-        tracemalloc.stop()
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 #: A placeholder that becomes a deep nesting of lists once the header is JSON text.
@@ -416,7 +392,7 @@ def test_a_mutated_model_file_loads_and_predicts_or_fails_in_one_line(
     text = text.replace(json.dumps(NEST), "[" * depth + "]" * depth)
     path = write_model(tmp_path / "fuzzed.npz", text, arrays,
                        compress=data.draw(st.booleans(), label="deflate"))
-    with bounded():
+    with bounded("reading a model file"):
         try:
             net = bp.load(path)
         except ModelFileError as error:

@@ -10,17 +10,14 @@ NumPy's buffers) and an alarm that turns a hang into a failure.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
 import os
-import signal
 import struct
-import tracemalloc
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,34 +36,12 @@ from backprop.errors import BackpropError, DataError, OptionError
 from backprop.files.io import MAX_NESTING, read_json
 from backprop.streaming import BatchIterable, NpyFile, Source, open_source, scan, shuffled_batches
 from backprop.sweep import SweepConfigError, load_config
-
-#: Most bytes one fuzzed case may allocate at its peak.
-MEMORY_BOUND = 64 << 20
-#: Seconds after which a case counts as hung.
-HANG_SECONDS = 20
+from bounds import bounded
 
 FUZZ = settings(max_examples=120, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-@contextlib.contextmanager
-def bounded() -> Iterator[None]:
-    """Fail when the block allocates more than MEMORY_BOUND or runs past HANG_SECONDS."""
-
-    def hung(signum: int, frame: object) -> None:
-        raise AssertionError(f"a reader ran past {HANG_SECONDS} s: it hangs")
-
-    previous = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(HANG_SECONDS)
-    tracemalloc.start()
-    try:
-        yield
-        peak = tracemalloc.get_traced_memory()[1]
-        assert peak < MEMORY_BOUND, f"a reader allocated {peak:,} bytes"
-    finally:
-        tracemalloc.stop()
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def read_or_fail_cleanly(read: Callable[[], Any], path: Path) -> Any:
