@@ -98,7 +98,7 @@ BAD_CONSTRUCTION = [
     (lambda: bp.Dense(3, -2), ValueError, "n_out must be positive, got -2"),
     (lambda: bp.Dense(2.5, 3), TypeError, "n_in must be an integer"),
     (lambda: bp.Dense(2, 3, activation="sigmoidd"), ValueError, r"unknown activation 'sigmoidd'; valid: linear, sigmoid, tanh, relu, leaky_relu, softmax"),
-    (lambda: bp.Dense(2, 3, init="zeros"), ValueError, r"unknown init 'zeros'; valid: auto, small_random, xavier_uniform"),
+    (lambda: bp.Dense(2, 3, init="zeros"), ValueError, r"unknown init 'zeros'; valid: auto, sklearn_uniform, sklearn_logistic_uniform, small_random, xavier_uniform"),
     (lambda: bp.Network([bp.Dense(2, 3)], loss="l1"), ValueError, r"unknown loss 'l1'; valid: mse, binary_cross_entropy, cross_entropy"),
     (lambda: bp.Network([bp.Dense(2, 3)], init="orthogonal"), ValueError, "unknown init 'orthogonal'"),
     (lambda: bp.Network([bp.Dense(2, 3)], dtype="float16"), ValueError, "dtype must be one of float32, float64"),
