@@ -34,7 +34,6 @@ from backprop.lab.playground.protocol import (
     Reset,
     Setup,
     SetWeight,
-    Step,
 )
 from backprop.lab.playground.run import BLOWUP, STABILITY_STEPS, Run
 from backprop.lab.protocol import FieldError, Play
@@ -42,19 +41,9 @@ from backprop.nn.activations import hidden_activation_names
 from backprop.nn.initializers import INIT_NAMES
 from backprop.nn.losses import loss_names
 from backprop.optim.rules import OPTIMIZERS
+from playground_pages import page_with, step
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def page_with(**fields: object) -> PlaygroundPage:
-    page = PlaygroundPage()
-    if fields:
-        page.handle(Configure(type="configure", **fields))  # type: ignore[arg-type]
-    return page
-
-
-def step(page: PlaygroundPage, count: int) -> None:
-    page.handle(Step(type="step", count=count))
 
 
 def test_the_full_state_is_plain_json_with_every_option() -> None:

@@ -42,19 +42,9 @@ from backprop.lab.playground.protocol import (
 )
 from backprop.lab.playground.run import STABILITY_STEPS, Divergence
 from backprop.lab.protocol import FieldError, Play
+from playground_pages import page_with, step
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def page_with(**fields: object) -> PlaygroundPage:
-    page = PlaygroundPage()
-    if fields:
-        page.handle(Configure(type="configure", **fields))  # type: ignore[arg-type]
-    return page
-
-
-def step(page: PlaygroundPage, count: int) -> None:
-    page.handle(Step(type="step", count=count))
 
 
 def refused(page: PlaygroundPage, message: object) -> FieldError:
