@@ -209,6 +209,11 @@ def test_a_multilabel_classifier_gives_0_1_labels_and_a_probability_per_label() 
     far = (np.abs(got["probabilities"] - 0.5) > 2 * FLOAT32_TOLERANCE).all(axis=1)
     assert far.mean() > 0.9  # the comparison below covers most rows
     np.testing.assert_array_equal(got["label"][far], pipe.predict(X32)[far])
+    # ZipMap (skl2onnx's default) keys each label's probability by its column
+    zipped = run(skl2onnx.to_onnx(pipe, X32[:1]), X32)
+    np.testing.assert_array_equal(zipped["output_label"], got["label"])
+    rows = np.array([[row[k] for k in range(Y.shape[1])] for row in zipped["output_probability"]])
+    np.testing.assert_array_equal(rows, got["probabilities"])
 
 
 def test_two_networks_in_one_graph_keep_their_own_weights() -> None:
