@@ -89,7 +89,7 @@ def test_binary_classifier_and_regression_outputs(tmp_path: Path) -> None:
     np.testing.assert_allclose(run_onnx(tmp_path / "values.onnx", X), regression.forward(X), rtol=1e-9)
 
 
-def test_the_estimators_export_their_network(tmp_path: Path) -> None:
+def test_the_estimators_export_their_labels_and_probabilities(tmp_path: Path) -> None:
     pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
     from sklearn.datasets import make_blobs
 
@@ -101,8 +101,13 @@ def test_the_estimators_export_their_network(tmp_path: Path) -> None:
         clf = MLPClassifier((8,), batch_norm=True, max_iter=5, random_state=0).fit(X, y)
         reg = MLPRegressor((8,), max_iter=5, random_state=0).fit(X, y.astype(float))
     clf.to_onnx(tmp_path / "clf.onnx")
-    np.testing.assert_allclose(run_onnx(tmp_path / "clf.onnx", X), clf.predict_proba(X), rtol=1e-9, atol=1e-12)
+    session = ort.InferenceSession(str(tmp_path / "clf.onnx"), providers=["CPUExecutionProvider"])
+    assert [output.name for output in session.get_outputs()] == ["label", "probabilities"]
+    label, probabilities = session.run(None, {"X": X})
+    np.testing.assert_array_equal(label, clf.predict(X))
+    np.testing.assert_allclose(probabilities, clf.predict_proba(X), rtol=1e-9, atol=1e-12)
     reg.to_onnx(tmp_path / "reg.onnx")
+    assert onnx.load(str(tmp_path / "reg.onnx")).graph.output[0].name == "variable"
     np.testing.assert_allclose(run_onnx(tmp_path / "reg.onnx", X)[:, 0], reg.predict(X), rtol=1e-9)
 
 

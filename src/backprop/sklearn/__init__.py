@@ -11,6 +11,11 @@ library's own (``init``, ``dropout``, ``batch_norm``, ``dtype``,
 (``network_``) with
 its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
 SciPy are an optional extra: ``pip install 'backprop-mlp[sklearn]'``.
+
+``estimator.to_onnx(path)`` writes an ONNX graph with predict's labels and
+predict_proba's probabilities (:mod:`backprop.sklearn.onnx_graph`);
+:func:`register_skl2onnx` lets skl2onnx convert a whole Pipeline holding the
+estimators (:mod:`backprop.sklearn.onnx_converter`).
 """
 
 from backprop.version import install_hint
@@ -24,6 +29,7 @@ except ImportError:
     ) from None
 
 from backprop.sklearn.classifier import MLPClassifier
+from backprop.sklearn.onnx_converter import register_skl2onnx
 from backprop.sklearn.regressor import MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "register_skl2onnx"]

@@ -44,6 +44,7 @@ from backprop.nn.layers import Dense
 from backprop.optim.rules import Optimizer
 from backprop.sklearn.lbfgs import minimize_lbfgs
 from backprop.sklearn.objective import StreamedData, run_epoch
+from backprop.sklearn.onnx_graph import write_estimator_onnx
 from backprop.sklearn.params import (
     OUT_ACTIVATION_NAMES,
     check_parameters,
@@ -193,9 +194,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         return outputs.astype(X.dtype, copy=False)
 
     def to_onnx(self, path: str) -> None:
-        """Write ``network_`` as an ONNX graph (see :meth:`backprop.Network.to_onnx`)."""
+        """Write the estimator as an ONNX graph: ``label`` and ``probabilities`` (a classifier)
+        or ``variable``, laid out as skl2onnx lays out scikit-learn's MLP (see
+        :mod:`backprop.sklearn.onnx_graph`); onnx is needed, skl2onnx is not."""
         check_is_fitted(self)
-        self.network_.to_onnx(path)
+        write_estimator_onnx(self, path)
 
     def to_torch(self) -> Any:
         """``network_`` as a ``torch.nn.Sequential``, weights copied, in training mode
