@@ -12,8 +12,8 @@ to rounding but not bit for bit. Two kinds of comparison follow from that:
 * bit for bit where no sum is reordered: X with at most one stored value per row and per
   column (a one-hot design, each sample its own category), whose every entry of Z and of
   ∂L/∂W^[1] is one product, whatever the order of the zeros added to it;
-* to a stated tolerance otherwise (:data:`FIT_TOLERANCE`): each step's rounding (about
-  1e-16 relative in float64, 6e-8 in float32) differs, and training carries it along.
+* to a stated tolerance otherwise (:data:`WEIGHT_TOLERANCE`, :data:`LOSS_TOLERANCE`): each
+  step's rounding differs, and training carries it along (L-BFGS more than the others).
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sparse = pytest.importorskip("scipy.sparse", reason="sparse X is scipy.sparse: the sklearn extra")
+pytest.importorskip("scipy", reason="sparse X is scipy.sparse: pip install 'backprop-mlp[sklearn]'")
 pytest.importorskip("sklearn", reason="the estimators need scikit-learn: pip install 'backprop-mlp[sklearn]'")
 
+from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
 
 import backprop as bp
@@ -39,10 +40,20 @@ from backprop.sklearn import MLPClassifier, MLPRegressor
 from backprop.validation import check_inputs, is_sparse
 from bounds import MEMORY_BOUND, bounded
 
-#: dtype → how far a fit on sparse X may end from the fit on its dense copy (the largest
-#: difference of a weight, relative to the largest weight): a few epochs of each step's
-#: rounding, grown by training, well below what a wrong product would give (order 1).
-FIT_TOLERANCE = {"float64": 1e-10, "float32": 1e-4}
+#: (solver, dtype) → how far a fit on sparse X may end from the fit on its dense copy: the
+#: largest difference of a weight relative to the largest weight. Each step's rounding
+#: differs by about ε (2.2e-16 in float64, 1.2e-7 in float32); 15 epochs of adam or sgd carry
+#: it along to a few ε (measured: ≤ 7e-16 and 5e-7). L-BFGS amplifies it: its curvature
+#: pairs are differences of gradients, and in float32 its line search sees J only to 1e-7,
+#: so 30 iterations drift apart further (measured over three data sets: ≤ 7e-13 in
+#: float64, 3e-4 in float32). Each bound is ten times the largest measured, or more, and far
+#: below what a wrong product gives (order 1).
+WEIGHT_TOLERANCE = {("adam", "float64"): 1e-12, ("adam", "float32"): 1e-5,
+                    ("sgd", "float64"): 1e-12, ("sgd", "float32"): 1e-5,
+                    ("lbfgs", "float64"): 1e-10, ("lbfgs", "float32"): 5e-3}
+#: dtype → the largest difference of the loss curves, relative to the first loss (measured:
+#: ≤ 3e-15 in float64, 1.5e-6 in float32, L-BFGS included: J is flat where θ drifts).
+LOSS_TOLERANCE = {"float64": 1e-12, "float32": 1e-5}
 
 
 def random_sparse(m: int, n: int, density: float, seed: int) -> np.ndarray:
@@ -132,8 +143,8 @@ def test_every_format_is_checked_into_csr_rows_of_the_networks_dtype(make: Any, 
     rows = net.check_inputs(make(X))
     assert is_sparse(rows) and rows.format == "csr" and rows.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(rows.toarray(), X.astype(dtype))
-    np.testing.assert_allclose(net.forward(make(X)), net.forward(X), rtol=1e-5 if dtype ==
-                               "float32" else 1e-12)
+    close = {"rtol": 1e-5, "atol": 1e-7} if dtype == "float32" else {"rtol": 1e-12, "atol": 0}
+    np.testing.assert_allclose(net.forward(make(X)), net.forward(X), **close)
 
 
 def test_csr_rows_in_the_networks_dtype_are_taken_as_they_are() -> None:
@@ -256,10 +267,10 @@ def test_a_fit_on_sparse_X_is_the_dense_fit_to_rounding(solver: str, kind: str,
     on_dense = fitted(kind, X, y, **SOLVERS[solver])
     assert on_sparse.n_iter_ == on_dense.n_iter_
     assert on_sparse.loss_curve_[-1] < on_sparse.loss_curve_[0]
-    tolerance = FIT_TOLERANCE[dtype]
     for W_s, W_d in zip(on_sparse.coefs_, on_dense.coefs_, strict=True):
-        assert np.max(np.abs(W_s - W_d)) <= tolerance * np.max(np.abs(W_d))
-    np.testing.assert_allclose(on_sparse.loss_curve_, on_dense.loss_curve_, rtol=tolerance)
+        assert np.max(np.abs(W_s - W_d)) <= WEIGHT_TOLERANCE[solver, dtype] * np.max(np.abs(W_d))
+    drift = np.max(np.abs(np.subtract(on_sparse.loss_curve_, on_dense.loss_curve_)))
+    assert drift <= LOSS_TOLERANCE[dtype] * on_dense.loss_curve_[0]
 
 
 @pytest.mark.parametrize("kind", ESTIMATORS)
