@@ -14,6 +14,7 @@ import numpy as np
 
 from backprop._typing import Array, IntArray
 from backprop.errors import OptionError
+from backprop.validation import is_sparse
 
 #: (X, Y, class labels or None): samples with their targets, checked.
 Labelled = tuple[Array, Array, IntArray | None]
@@ -40,7 +41,7 @@ class Batches:
         self.ends = [*self.starts[1:], self.m]
         rows = max(e - s for s, e in zip(self.starts, self.ends, strict=True))
         #: Sparse X (CSR rows) is gathered by SciPy's row indexing, a small CSR per batch.
-        self.sparse = not isinstance(X, np.ndarray)
+        self.sparse = is_sparse(X)
         self.x_buffer = np.empty((0 if self.sparse else rows, X.shape[1]), dtype=X.dtype)
         self.y_buffer = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
 
