@@ -11,6 +11,9 @@ from backprop.errors import OptionError
 Array = npt.NDArray[np.floating[Any]]
 #: An integer array (class labels, sample indices).
 IntArray = npt.NDArray[np.integer[Any]]
+#: A scipy.sparse matrix or array of inputs, one sample per row (CSR once checked). SciPy is
+#: optional and the core never imports it, so to the type checker this is Any.
+SparseRows = Any
 
 _DTYPES = {"float32": np.dtype(np.float32), "float64": np.dtype(np.float64)}
 

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from backprop._typing import Array, IntArray, float_dtype
-from backprop.errors import OptionError, OptionTypeError
+from backprop._typing import Array, IntArray, SparseRows, float_dtype
+from backprop.errors import DataTypeError, OptionError, OptionTypeError
 from backprop.jit import require_numba
 from backprop.limits import enforce_limit
 from backprop.nn.compiled_activations import WithActivationPasses
@@ -39,7 +39,7 @@ from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
 from backprop.nn.passes import LossPasses
 from backprop.training.fit import fit as fit_network
-from backprop.validation import check_inputs, check_seed, prepare_targets
+from backprop.validation import check_inputs, check_seed, is_sparse, prepare_targets
 
 if TYPE_CHECKING:
     from backprop.training.callbacks import History
@@ -245,9 +245,19 @@ class Network:
         assert output.z is not None and output.a is not None
         return self.output_passes.value(output.z, output.a, Y)
 
-    def check_inputs(self, X: Any) -> Array:
-        """X validated and converted to the network's dtype, (m, n_inputs)."""
-        return check_inputs(X, self.n_inputs, self.dtype)
+    def check_inputs(self, X: Any) -> Array | SparseRows:
+        """X validated and converted to the network's dtype, (m, n_inputs).
+
+        A scipy.sparse X (any format) comes back as CSR rows of the network's dtype, never
+        densified, when the first layer takes sparse input (a Dense layer does; the
+        products of the first layer then take it as it is); otherwise it is refused.
+        """
+        first = self.layers[0]
+        if not first.takes_sparse_input and is_sparse(X):
+            raise DataTypeError(f"X is sparse but the first layer, {first!r}, takes dense "
+                                "input only (a Dense first layer takes sparse X); give "
+                                "X.toarray()")
+        return check_inputs(X, self.n_inputs, self.dtype, accept_sparse=True)
 
     def prepare_targets(self, y: Any, n_samples: int) -> tuple[Array, IntArray | None]:
         """Targets as (m, n_outputs) rows, and the class labels when y gives classes."""

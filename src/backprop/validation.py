@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 import weakref
 from typing import Any
 
 import numpy as np
 
-from backprop._typing import Array, IntArray
+from backprop._typing import Array, IntArray, SparseRows
 from backprop.errors import DataError, DataTypeError, OptionError, OptionTypeError
 
 
@@ -89,8 +90,30 @@ def check_finite(array: np.ndarray, name: str) -> None:
         raise DataError(f"{name} contains {bad} at {where}; NaN and inf are not allowed")
 
 
-def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X") -> Array:
-    """X as a finite (m, n_features) array of ``dtype`` with m ≥ 1."""
+def is_sparse(value: Any) -> bool:
+    """Whether ``value`` is a scipy.sparse matrix or array.
+
+    SciPy is never imported for this: a value of one of its sparse types can only exist
+    once ``scipy.sparse`` is loaded, so without it loaded the answer is no.
+    """
+    if isinstance(value, np.ndarray):
+        return False
+    sparse = sys.modules.get("scipy.sparse")
+    return sparse is not None and bool(sparse.issparse(value))
+
+
+def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X", *,
+                 accept_sparse: bool = False) -> Array | SparseRows:
+    """X as a finite (m, n_features) array of ``dtype`` with m ≥ 1.
+
+    With ``accept_sparse``, a scipy.sparse X is taken too and returned as CSR rows
+    (:func:`check_sparse_inputs`); without it, a sparse X is refused in one line.
+    """
+    if is_sparse(X):
+        if not accept_sparse:
+            raise DataTypeError(f"{name} is a scipy.sparse matrix, which this takes only as a "
+                                f"dense array: give {name}.toarray()")
+        return check_sparse_inputs(X, n_features, dtype, name)
     array = as_numeric_array(X, name)
     if array.ndim != 2:
         raise DataError(
@@ -106,6 +129,58 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X")
         )
     check_finite(array, name)
     return cast_finite(array, dtype, name)
+
+
+def check_sparse_inputs(X: SparseRows, n_features: int, dtype: np.dtype[Any],
+                        name: str = "X") -> SparseRows:
+    """A scipy.sparse X as finite CSR rows, (m, n_features), of ``dtype``, m ≥ 1.
+
+    Never densified: the checks read the stored values (``.data``) only. CSR is returned
+    as it is when its dtype is ``dtype`` already; any other format (CSC, COO, ...) is
+    converted to CSR once, which costs as much memory as X's stored values and indices.
+    """
+    if len(X.shape) != 2:
+        raise DataError(f"{name} must be 2-D (samples × features), got a sparse array of "
+                        f"shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number):  # bool and object refused, as for arrays
+        raise DataTypeError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise DataTypeError(f"{name} must be real, got complex numbers")
+    if X.shape[0] == 0:
+        raise DataError(f"empty dataset: {name} has 0 rows")
+    if X.shape[1] != n_features:
+        raise DataError(
+            f"{name} has {X.shape[1]} features per sample but the network's "
+            f"first layer expects {n_features}"
+        )
+    rows = X.tocsr()  # rows by index, one batch at a time: CSR (no copy when X is CSR)
+    _check_stored_finite(rows, name, "contains {bad} at {where}; NaN and inf are not allowed")
+    if rows.dtype == dtype:
+        return rows
+    with np.errstate(over="ignore"):  # 1e39 becomes inf in float32: named just below
+        converted = rows.astype(dtype)  # the stored values cast; the zeros stay implicit
+    largest = float(np.finfo(dtype).max)
+    _check_stored_finite(converted, name, f"holds {{bad:g}} at {{where}}, which overflows "
+                         f"{np.dtype(dtype).name} (largest {largest:.3g})", before=rows)
+    return converted
+
+
+def _check_stored_finite(rows: SparseRows, name: str, problem: str,
+                         before: SparseRows | None = None) -> None:
+    """Refuse a NaN or ±inf among the stored values of CSR ``rows``: "{name} {problem}",
+    ``problem`` naming the value {bad} (taken from ``before``, when given) at {where}."""
+    data = rows.data
+    if np.issubdtype(data.dtype, np.integer) or _surely_finite(data):
+        return
+    finite = np.isfinite(data)
+    if finite.all():
+        return
+    index = int(np.argmin(finite))
+    row = int(np.searchsorted(rows.indptr, index, side="right")) - 1
+    column = int(rows.indices[index])
+    bad = data[index] if before is None else before[row, column]
+    where = f"row {row}, column {column}"
+    raise DataError(f"{name} " + problem.format(bad=bad, where=where))
 
 
 def cast_finite(array: np.ndarray, dtype: Any, name: str) -> Array:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from backprop._typing import Array
+from backprop._typing import Array, SparseRows
 from backprop.errors import DataError, OptionError, OptionTypeError
 from backprop.limits import above_limit
 from backprop.nn.activations import Activation, get_activation
@@ -77,6 +77,9 @@ class Layer:
     #: Whether backward must return ∂L/∂a of the input; the Network sets it False for the
     #: first layer, so that no one computes a gradient of the data.
     needs_input_gradient: bool = True
+    #: Whether forward takes a scipy.sparse CSR batch as its input (a Dense layer does);
+    #: a network whose first layer does not refuses sparse X.
+    takes_sparse_input: bool = False
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         """Name → shape of each trainable tensor, in storage order."""
@@ -206,7 +209,13 @@ class Dense(WithActivationPasses, Layer):
     After the layer joins a :class:`~backprop.Network`, ``W`` has shape
     (n_out, n_in) and ``b`` shape (n_out,); ``dW`` and ``db`` hold the
     gradients of the mean loss from the last backward pass.
+
+    As a network's first layer it takes a scipy.sparse batch (CSR rows) as it is: the
+    products with A_prev are SciPy's sparse × dense ones, and no dense copy of it is made.
     """
+
+    #: Its products take sparse A_prev as it is (and, first, it never computes Wᵀδ).
+    takes_sparse_input = True
 
     def __init__(
         self,
@@ -231,7 +240,7 @@ class Dense(WithActivationPasses, Layer):
         self._dW: Array | None = None
         self._db: Array | None = None
         self._work: dict[int, tuple[Array, ...]] = {}
-        self.a_prev: Array | None = None
+        self.a_prev: Array | SparseRows | None = None  # the input: CSR rows, for a first layer
         self.z: Array | None = None
         self.a: Array | None = None
 
@@ -296,22 +305,28 @@ class Dense(WithActivationPasses, Layer):
 
     def _work_arrays(self, m: int, dtype: np.dtype[Any]) -> tuple[Array, ...]:
         """Z, A, Δ and Δ/m, (m, n_out), and ∂L/∂a_prev, (m, n_in), allocated once per
-        batch size."""
+        batch size. The first layer, which never computes ∂L/∂a_prev, gets it with 0 rows:
+        nothing of the data's size (m × n_inputs) is allocated for it."""
+        rows_in = m if self.needs_input_gradient else 0
         work = self._work.get(m)
-        if work is None or work[0].dtype != dtype:
+        if work is None or work[0].dtype != dtype or work[4].shape[0] != rows_in:
             if len(self._work) >= MAX_CACHED_BATCH_SIZES:
                 self._work.pop(next(iter(self._work)))
             work = (*(np.empty((m, self.n_out), dtype) for _ in range(4)),
-                    np.empty((m, self.n_in), dtype))
+                    np.empty((rows_in, self.n_in), dtype))
             self._work[m] = work
         return work
 
-    def forward(self, a_prev: Array, training: bool = False) -> Array:
-        """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in)."""
+    def forward(self, a_prev: Array | SparseRows, training: bool = False) -> Array:
+        """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in): an array,
+        or, for a first layer, scipy.sparse CSR rows (never densified)."""
         W = self.W
         z, a = self._work_arrays(a_prev.shape[0], W.dtype)[:2]
         # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
-        np.matmul(a_prev, W.T, out=z)
+        if isinstance(a_prev, np.ndarray):
+            np.matmul(a_prev, W.T, out=z)
+        else:  # sparse A_prev (CSR rows): SciPy's sparse × dense product, a dense ndarray
+            z[...] = a_prev @ W.T
         # + b^[l], then a^[l] = σ(z^[l]): σ's passes (one pass on the compiled path)
         self.passes.add_bias_and_activate(z, self._b, a)
         self.a_prev, self.z, self.a = a_prev, z, a
@@ -349,7 +364,10 @@ class Dense(WithActivationPasses, Layer):
         # Wᵀδ       ∂L/∂a^[l-1] = W^[l]ᵀ δ^[l], (2)'s first factor one layer down: Δ W (no 1/m)
         grad_input = np.matmul(delta, W, out=input_buffer) if self.needs_input_gradient else None
         # (4)       ∂L/∂W^[l] = δ^[l] a^[l-1]ᵀ, summed over the samples (rows): Δᵀ A_prev (/ m)
-        outer(mean_delta.T, a_prev, out=dW)
+        if isinstance(a_prev, np.ndarray):
+            outer(mean_delta.T, a_prev, out=dW)
+        else:  # sparse A_prev: Δᵀ A_prev = (A_prevᵀ Δ)ᵀ, sparse × dense, A_prev kept sparse
+            dW[...] = (a_prev.T @ mean_delta).T
         if m > 1 and not scale_delta:  # the 1/m that is not on Δ
             dW *= 1.0 / m
         return grad_input

@@ -56,10 +56,13 @@ from backprop.sklearn.params import (
 from backprop.sklearn.pickling import pickled_state, unpickled_state
 from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
-from backprop.validation import cast_finite
+from backprop.validation import cast_finite, is_sparse
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
 FLOAT_TYPES = (np.float64, np.float32)
+#: The scipy.sparse formats X is taken in as they are (any other is converted to CSR, the
+#: first); the network turns CSC into CSR once, then gathers a batch's rows from it.
+SPARSE_FORMATS = ["csr", "csc"]
 
 
 class BaseMLP(BaseEstimator):  # type: ignore[misc]
@@ -158,6 +161,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
 
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # scipy.sparse X, never densified
+        return tags
+
     def _network_spec(self, n_inputs: int, n_outputs: int, x_dtype: Any,
                       seed: int) -> NetworkSpec:
         """The estimator's parameters in the library's words: the network of ``fit``."""
@@ -188,9 +196,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """The network's output activations a^[L] for X, (m, n_outputs), in inference mode,
         in X's float type (float32 stays float32, anything else gives float64)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES)  # finite, n_features_in_ wide
+        X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES,  # finite, n_features_in_ wide
+                          accept_sparse=SPARSE_FORMATS)
         net = self.network_
-        outputs = net.forward_checked(cast_finite(X, net.dtype, "X"))  # not checked twice
+        # not checked twice (sparse X: the network's CSR rows of its stored values)
+        checked = net.check_inputs(X) if is_sparse(X) else cast_finite(X, net.dtype, "X")
+        outputs = net.forward_checked(checked)
         return outputs.astype(X.dtype, copy=False)
 
     def to_onnx(self, path: str) -> None:
@@ -251,7 +262,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         else:
             X, y = validate_data(
                 self, X, y, reset=first_pass, multi_output=True, dtype=FLOAT_TYPES,
-                y_numeric=self.numeric_targets,
+                y_numeric=self.numeric_targets, accept_sparse=SPARSE_FORMATS,
             )
             y_rows = y
         Y = self._encode_targets(y_rows, first_pass, classes, incremental)
@@ -334,7 +345,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = self._validation_split(X.shape[0], Y, y, rng)
             X_val, y_val = X[val], y[val]
-            X, Y = np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train])
+            X = X[train] if is_sparse(X) else np.ascontiguousarray(X[train])  # CSR rows stay
+            Y = np.ascontiguousarray(Y[train])
         if not incremental or not hasattr(self, "best_loss_"):
             self._no_improvement_count = 0
             self.best_loss_ = None if early_stopping else np.inf

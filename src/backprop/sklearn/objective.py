@@ -30,6 +30,7 @@ from backprop.nn.layers import Dense
 from backprop.optim.clipping import clip_grad_norm
 from backprop.optim.rules import Optimizer
 from backprop.streaming import BatchIterable, Source, StreamBatches
+from backprop.validation import is_sparse
 
 
 def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float) -> float:
@@ -92,7 +93,9 @@ def run_epoch(
             X_b, Y_b = X[start:end], Y[start:end]
         else:
             rows = order[start:end]
-            X_b, Y_b = np.take(X, rows, axis=0), np.take(Y, rows, axis=0)
+            # sparse X: its CSR rows gathered by index, a small CSR batch (never densified)
+            X_b = X[rows] if is_sparse(X) else np.take(X, rows, axis=0)
+            Y_b = np.take(Y, rows, axis=0)
         total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * (end - start)
     return float(total / m)
 

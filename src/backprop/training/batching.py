@@ -3,7 +3,9 @@
 ``batch_size=1`` is online learning, ``batch_size = m`` full-batch gradient
 descent, anything between mini-batch. The samples are shuffled with the
 network's seeded generator by permuting indices; a batch is gathered into a
-buffer allocated once per fit call, and the data itself never moves.
+buffer allocated once per fit call, and the data itself never moves. Sparse X
+(CSR rows, as ``Network.check_inputs`` gives it) is gathered by row index into
+a small CSR batch instead, never densified.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 from backprop._typing import Array, IntArray
 from backprop.errors import OptionError
+from backprop.validation import is_sparse
 
 #: (X, Y, class labels or None): samples with their targets, checked.
 Labelled = tuple[Array, Array, IntArray | None]
@@ -37,7 +40,9 @@ class Batches:
             self.starts.pop()
         self.ends = [*self.starts[1:], self.m]
         rows = max(e - s for s, e in zip(self.starts, self.ends, strict=True))
-        self.x_buffer = np.empty((rows, X.shape[1]), dtype=X.dtype)
+        #: Sparse X (CSR rows) is gathered by SciPy's row indexing, a small CSR per batch.
+        self.sparse = is_sparse(X)
+        self.x_buffer = np.empty((0 if self.sparse else rows, X.shape[1]), dtype=X.dtype)
         self.y_buffer = np.empty((rows, Y.shape[1]), dtype=Y.dtype)
 
     def __len__(self) -> int:
@@ -58,7 +63,10 @@ class Batches:
         X_b, Y_b = self.x_buffer[:n], self.y_buffer[:n]
         # mode="clip": a permutation's indices are in range, and NumPy then
         # writes straight into out= instead of through a bounds-checked buffer.
-        np.take(self.X, which, axis=0, out=X_b, mode="clip")
+        if self.sparse:
+            X_b = self.X[which]  # the batch's rows, still sparse
+        else:
+            np.take(self.X, which, axis=0, out=X_b, mode="clip")
         np.take(self.Y, which, axis=0, out=Y_b, mode="clip")
         return X_b, Y_b
 
