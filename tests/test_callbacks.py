@@ -149,3 +149,45 @@ def test_a_missing_key_is_a_clear_error_listing_the_available_ones() -> None:
 def test_bad_arguments(kwargs: dict[str, object], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         bp.EarlyStopping(**kwargs)  # type: ignore[arg-type]
+
+
+class Ticks:
+    """A clock that advances one second each time it is read: time without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+class CountBatches(bp.Callback):
+    def __init__(self) -> None:
+        self.batches: list[tuple[int, int]] = []
+
+    def on_batch_end(self, state: bp.TrainingState, logs: dict[str, float]) -> None:
+        self.batches.append((state.epoch, state.batch))
+
+
+def test_time_limit_stops_within_the_batch_that_reaches_it() -> None:
+    X, y = data()  # 60 samples in batches of 10: six batches an epoch
+    limit, count = bp.TimeLimit(8.5, clock=Ticks()), CountBatches()
+    history = make_net().fit(X, y, epochs=5, batch_size=10, lr=0.1, callbacks=[count, limit])
+    # the clock reads 1 at the start and 1 + b after batch b: 9 - 1 ≥ 8.5 first after the 9th
+    assert count.batches == [(1, b) for b in range(1, 7)] + [(2, 1), (2, 2), (2, 3)]
+    assert limit.stopped_epoch == 2 and len(history) == 2  # the stopped epoch is logged
+
+
+def test_time_limit_never_stops_a_run_within_it_and_refuses_a_bad_limit() -> None:
+    X, y = data()
+    limit = bp.TimeLimit(1000.0, clock=Ticks())
+    history = make_net().fit(X, y, epochs=3, batch_size=10, lr=0.1, callbacks=[limit])
+    assert len(history) == 3 and limit.stopped_epoch == 0
+    for bad in (0, -1.0, float("inf")):
+        with pytest.raises(ValueError, match="seconds must be a finite number > 0"):
+            bp.TimeLimit(bad)
+    with pytest.raises(TypeError, match="seconds must be a number"):
+        bp.TimeLimit("1s")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="clock must be a function"):
+        bp.TimeLimit(1.0, clock=3)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ RUNNER = Path(__file__).resolve().parent / "docs_blocks.py"
 #: Pages whose code needs an extra that may be missing: page -> the modules it imports.
 NEEDS = {
     "docs/guides/sklearn.md": ("sklearn", "scipy"),
+    "docs/guides/beyond-sklearn.md": ("sklearn", "scipy"),
     "docs/guides/onnx-pytorch.md": ("onnx", "onnxruntime", "torch", "sklearn", "skl2onnx"),
     "docs/guides/sweeps.md": ("distributed", "threadpoolctl", "sklearn"),
     "docs/guides/data.md": ("sklearn",),

@@ -1,8 +1,15 @@
 """scikit-learn's own estimator checks, in full, on MLPClassifier and MLPRegressor.
 
 The default estimators, lbfgs, and the library's own parameters (BatchNorm,
-Dropout, leaky_relu, clip_norm, and the compiled path where numba is installed)
-pass every check. Two instances compute in float32 on purpose
+Dropout, leaky_relu, a user's own registered activation given by name and as an
+object, callbacks, clip_norm, and the compiled path where numba is installed)
+pass every check. (Not early_stopping=True, with or without
+restore_best_weights: its validation split refuses the checks' smallest data
+sets and partial_fit, as scikit-learn's MLP does.) The user's activation (tests/scaled_softsign.py) is registered by a
+fixture when this module's tests run; an Activation object as a parameter
+survives clone (scikit-learn deep-copies it) and pickle (its class is pickled by
+reference, and the fitted network as a model file whose activation the
+registry rebuilds from its name and config). Two instances compute in float32 on purpose
 (``dtype="float32"``); the one check they are expected to fail is declared below,
 through scikit-learn's expected-failed-checks mechanism, and named in the guide.
 """
@@ -10,7 +17,7 @@ through scikit-learn's expected-failed-checks mechanism, and named in the guide.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +27,9 @@ pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'bac
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import backprop as bp
 from backprop.sklearn import MLPClassifier, MLPRegressor
+from scaled_softsign import ScaledSoftsign, register
 
 # The checks fit with default max_iter on small data: not converging there is expected.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -33,10 +42,22 @@ ESTIMATORS = [
     MLPClassifier(solver="sgd", batch_norm=True, dropout=0.1, activation="leaky_relu"),
     MLPRegressor(solver="rmsprop", batch_norm=True, dtype="float32", clip_norm=5.0),
     MLPClassifier(dtype="float32"),
+    # a user's own activation, registered: as an object and by name; dropout and batch norm
+    MLPClassifier(activation=ScaledSoftsign(scale=1.5), dropout=0.2, batch_norm=True),
+    MLPRegressor(activation="scaled_softsign", dropout=0.1, solver="sgd"),
+    # callbacks (a generous time limit, never reached: fit calls copies, the parameter stays)
+    MLPClassifier(callbacks=[bp.TimeLimit(3600.0)], early_stopping_metric="loss"),
+    MLPRegressor(callbacks=(bp.TimeLimit(3600.0),), solver="sgd"),
     # the compiled path (the numba extra), predict's fused passes included
     *([MLPClassifier(compiled=True, activation="tanh")]
       if importlib.util.find_spec("numba") is not None else []),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def registered() -> Iterator[None]:
+    register()
+    yield
 
 
 def expected_failures(estimator: Any) -> dict[str, str]:

@@ -58,6 +58,7 @@ from backprop.training.callbacks import (
     History,
     LossExplosion,
     ModelCheckpoint,
+    TimeLimit,
     TrainingState,
 )
 from backprop.version import __version__
@@ -147,6 +148,7 @@ __all__ = [
     "Reading",
     "ReferenceBackward",
     "StepDecay",
+    "TimeLimit",
     "Trace",
     "TrainingCheckpoint",
     "TrainingState",

@@ -7,9 +7,10 @@
 They take scikit-learn's parameter names, defaults and meanings (those of
 ``sklearn.neural_network.MLPClassifier`` / ``MLPRegressor``) plus this
 library's own (``init``, ``dropout``, ``batch_norm``, ``dtype``,
-``clip_norm``, ``compiled_step``, ``compiled``), and train a :class:`backprop.Network`
-(``network_``) with
-its one training step, :meth:`backprop.Network.backprop`. scikit-learn and
+``clip_norm``, ``compiled_step``, ``compiled``, ``early_stopping_metric``,
+``restore_best_weights``, ``callbacks``), and train a :class:`backprop.Network`
+(``network_``) with its one training step, :meth:`backprop.Network.backprop`.
+A loss that explodes is said by a :class:`LossExplosionWarning`. scikit-learn and
 SciPy are an optional extra: ``pip install 'backprop-mlp[sklearn]'``.
 
 ``estimator.to_onnx(path)`` writes an ONNX graph with predict's labels and
@@ -29,7 +30,8 @@ except ImportError:
     ) from None
 
 from backprop.sklearn.classifier import MLPClassifier
+from backprop.sklearn.monitoring import LossExplosionWarning
 from backprop.sklearn.onnx_converter import register_skl2onnx
 from backprop.sklearn.regressor import MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "register_skl2onnx"]
+__all__ = ["LossExplosionWarning", "MLPClassifier", "MLPRegressor", "register_skl2onnx"]

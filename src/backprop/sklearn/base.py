@@ -14,8 +14,12 @@ MLP keeps X's float type.
 Fitting follows scikit-learn's MLP: the objective adds (α / 2m) Σ ‖W‖² to the
 mean loss (:mod:`backprop.sklearn.objective`); a stochastic solver runs epochs
 of mini-batches and stops once the training loss (or, with
-``early_stopping``, the validation score) has not improved by ``tol`` for
-more than ``n_iter_no_change`` epochs in a row; ``learning_rate`` schedules
+``early_stopping``, the validation score, or with
+``early_stopping_metric="loss"`` the validation loss) has not improved by
+``tol`` for more than ``n_iter_no_change`` epochs in a row, or a callback
+stops it (:mod:`backprop.sklearn.monitoring`: the validation loss curve, the
+best epoch's parameters, the callbacks, the warning for an exploding loss);
+``learning_rate`` schedules
 sgd's step size ("invscaling": η_t = η₀ / (t + 1)^power_t after each epoch,
 t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
 η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`.
@@ -23,7 +27,10 @@ t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
 
 from __future__ import annotations
 
+import copy
+import time
 import warnings
+from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
 
@@ -38,11 +45,13 @@ from backprop._typing import Array
 from backprop.blas_threads import threads_within_limit
 from backprop.errors import DivergenceError
 from backprop.network import Network
+from backprop.nn.activations import Activation
 from backprop.nn.batchnorm import BatchNorm
 from backprop.nn.initializers import SKLEARN_FACTORS, sklearn_draw
 from backprop.nn.layers import Dense
 from backprop.optim.rules import Optimizer
 from backprop.sklearn.lbfgs import minimize_lbfgs
+from backprop.sklearn.monitoring import CallbackRun, HeldOut, restore, snapshot
 from backprop.sklearn.objective import StreamedData, run_epoch
 from backprop.sklearn.onnx_graph import write_estimator_onnx
 from backprop.sklearn.params import (
@@ -54,8 +63,10 @@ from backprop.sklearn.params import (
     network_init,
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
+from backprop.sklearn.progress import IterationLines, ProgressBar, verbose_progress
 from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
+from backprop.training.callbacks import Callback
 from backprop.validation import cast_finite, is_sparse
 
 #: X's accepted float types: float32 stays float32, anything else becomes float64.
@@ -70,6 +81,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     #: Whether fit asks validate_data for numeric y (regression).
     numeric_targets = False
+    #: The callbacks' epoch-log key of the validation score (the library's metric name).
+    score_key = "val_score"
     network_: Network
     optimizer_: Optimizer | None
     loss_: float
@@ -77,11 +90,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
     best_loss_: float | None
     validation_scores_: list[float] | None
     best_validation_score_: float | None
+    validation_loss_curve_: list[float] | None
+    best_validation_loss_: float | None
+    callbacks_: list[Callback]
 
     def __init__(
         self,
         hidden_layer_sizes: Any = (100,),
-        activation: str = "relu",
+        activation: str | Activation = "relu",
         *,
         solver: str = "adam",
         alpha: float = 0.0001,
@@ -111,6 +127,9 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         clip_norm: float | None = None,
         compiled_step: bool = False,
         compiled: bool = False,
+        early_stopping_metric: str = "score",
+        restore_best_weights: bool = False,
+        callbacks: Sequence[Callback] | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -142,6 +161,9 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.clip_norm = clip_norm
         self.compiled_step = compiled_step
         self.compiled = compiled
+        self.early_stopping_metric = early_stopping_metric
+        self.restore_best_weights = restore_best_weights
+        self.callbacks = callbacks
 
     # -- what the subclasses decide ---------------------------------------
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
@@ -252,6 +274,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
         if incremental and self.early_stopping:
             raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
+        self._check_monitoring(name)
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
         if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
             stream = open_source(X, y)
@@ -309,8 +332,23 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
         return self
 
+    def _check_monitoring(self, name: str) -> None:
+        """What needs a validation split, or a stochastic solver, has one."""
+        if self.restore_best_weights and not self.early_stopping:
+            raise ValueError(
+                f"{name}: restore_best_weights=True needs early_stopping=True: the lowest "
+                "validation loss is measured on early stopping's validation split"
+            )
+        if self.callbacks and self.solver == "lbfgs":
+            raise ValueError(
+                f"{name}: callbacks need a stochastic solver (sgd, adam, rmsprop, adamw), "
+                "whose epochs they follow; lbfgs has none"
+            )
+
     def _fit_lbfgs(self, X: Array, Y: Array) -> None:
         self.best_loss_, self.validation_scores_, self.best_validation_score_ = None, None, None
+        self.validation_loss_curve_, self.best_validation_loss_ = None, None
+        self.callbacks_ = []
         result, curve = minimize_lbfgs(
             self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
             max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
@@ -340,18 +378,20 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.optimizer_ = make_optimizer(self.get_params())
         optimizer = self.optimizer_
         early_stopping = self.early_stopping and not incremental
-        X_val = y_val = None
+        held_out = None
         if early_stopping:
             assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = self._validation_split(X.shape[0], Y, y, rng)
-            X_val, y_val = X[val], y[val]
-            X = X[train] if is_sparse(X) else np.ascontiguousarray(X[train])  # CSR rows stay
-            Y = np.ascontiguousarray(Y[train])
+            X_train = X[train] if is_sparse(X) else np.ascontiguousarray(X[train])  # CSR rows stay
+            held_out = HeldOut(X[val], Y[val], y[val])
+            X, Y = X_train, np.ascontiguousarray(Y[train])
         if not incremental or not hasattr(self, "best_loss_"):
             self._no_improvement_count = 0
             self.best_loss_ = None if early_stopping else np.inf
             self.validation_scores_ = [] if early_stopping else None
             self.best_validation_score_ = -np.inf if early_stopping else None
+            self.validation_loss_curve_ = [] if early_stopping else None
+            self.best_validation_loss_ = np.inf if early_stopping else None
         m = X.shape[0]
         batch_size = min(200, m) if self.batch_size == "auto" else int(self.batch_size)
         if batch_size > m:
@@ -365,22 +405,53 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         no_single_batch = any(isinstance(layer, BatchNorm) for layer in net.layers)
         if no_single_batch and m < 2:
             raise ValueError("batch_norm needs at least 2 training samples, got 1 sample")
-        for _ in range(1 if incremental else int(self.max_iter)):
+        epochs = 1 if incremental else int(self.max_iter)
+        progress = verbose_progress(self.score_key) if self.verbose else None
+        # the parameter stays as given (scikit-learn's rule); the fit calls copies
+        self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
+        run = CallbackRun(self, optimizer, epochs=epochs, batch_size=batch_size, n_samples=m,
+                          callbacks=self.callbacks_, progress=progress)
+        try:
+            run.begin()
+            self._run_epochs(run, X, Y, held_out, batch_size, no_single_batch, progress,
+                             incremental)
+            if early_stopping:
+                self._restore_best()
+            run.end()
+        finally:
+            if progress is not None:
+                progress.close()
+
+    def _run_epochs(self, run: CallbackRun, X: Array | StreamedData, Y: Array,
+                    held_out: HeldOut | None, batch_size: int, no_single_batch: bool,
+                    progress: IterationLines | ProgressBar | None, incremental: bool) -> None:
+        """The epochs of one fit (one for partial_fit), until a stopping rule ends them."""
+        net, optimizer = self.network_, run.state.optimizer
+        for _ in range(run.state.epochs):
+            run.begin_epoch(self.n_iter_ + 1)
+            started = time.perf_counter()
             try:
                 self.loss_ = run_epoch(
                     net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
                     alpha=float(self.alpha), no_single_batch=no_single_batch,
                     clip_norm=None if self.clip_norm is None else float(self.clip_norm),
+                    after_batch=run.after_batch,
                 )
             except DivergenceError as diverged:
-                self._diverged(diverged, X_val)
+                self._diverged(diverged, held_out)
                 break
             self.n_iter_ += 1
-            self.t_ += m
+            self.t_ += run.samples_seen  # m, unless a callback stopped the epoch early
             self.loss_curve_.append(self.loss_)
-            if self.verbose:
-                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._count_no_improvement(X_val, y_val)
+            self._count_no_improvement(held_out)
+            exploded = run.end_epoch(self._epoch_logs(optimizer.lr,
+                                                      time.perf_counter() - started, held_out))
+            if exploded is not None:  # finite, but without bound: said once, not silent
+                warnings.warn(exploded, stacklevel=5)
+            if run.stop_requested:
+                if progress is not None:
+                    progress.note(f"A callback stopped training at epoch {self.n_iter_}.")
+                break
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 # η_t = η₀ / (t + 1)^power_t, t = samples seen so far
                 optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
@@ -391,9 +462,9 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     optimizer.lr /= 5.0  # progress stalled: η ← η / 5
                     self._no_improvement_count = 0
                     continue
-                if self.verbose:
-                    print(f"No improvement by tol={self.tol} in {self.n_iter_no_change} "
-                          "epochs in a row. Stopping.")
+                if progress is not None:
+                    progress.note(f"No improvement by tol={self.tol} in "
+                                  f"{self.n_iter_no_change} epochs in a row. Stopping.")
                 break
         else:
             if not incremental:
@@ -401,10 +472,20 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                     "the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
-        if early_stopping:
-            self._restore_best()
+
+    def _epoch_logs(self, lr: float, seconds: float,
+                    held_out: HeldOut | None) -> dict[str, float]:
+        """The epoch's logs for the callbacks, in the library's keys: "loss" (J, as
+        ``loss_curve_``), "lr", "time", and with early stopping "val_loss" (J on the
+        validation split) and the validation score as "val_accuracy" or "val_r2"."""
+        logs = {"loss": self.loss_, "lr": lr, "time": seconds}
+        if held_out is not None:
+            assert self.validation_loss_curve_ is not None and self.validation_scores_ is not None
+            logs["val_loss"] = self.validation_loss_curve_[-1]
+            logs[self.score_key] = self.validation_scores_[-1]
+        return logs
 
     def _validation_split(self, m: int, Y: Array, y: Any,
                           rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
@@ -434,20 +515,21 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """What the stratification's class names mean (for its error message)."""
         return "the classes of y"
 
-    def _diverged(self, diverged: DivergenceError, X_val: Any) -> None:
-        """After a non-finite loss: the epoch counts, its loss and score are NaN, and
-        training stops (with early stopping, the best parameters so far are restored;
-        without, fit raises scikit-learn's non-finite-weights ValueError)."""
+    def _diverged(self, diverged: DivergenceError, held_out: HeldOut | None) -> None:
+        """After a non-finite loss: the epoch counts, its loss, validation loss and score are
+        NaN, and training stops (with early stopping, the best parameters so far are
+        restored; without, fit raises scikit-learn's non-finite-weights ValueError)."""
         self.n_iter_ += 1
         self.loss_ = float("nan")
         self.loss_curve_.append(self.loss_)
-        if X_val is not None:
-            assert self.validation_scores_ is not None
+        if held_out is not None:
+            assert self.validation_scores_ is not None and self.validation_loss_curve_ is not None
             self.validation_scores_.append(float("nan"))
-        if X_val is None or getattr(self, "_best", None) is None:
+            self.validation_loss_curve_.append(float("nan"))
+        if held_out is None or getattr(self, "_best", None) is None:
             self.network_.params[...] = np.nan  # fit raises on the weights below
         warnings.warn(f"{diverged}; training stopped at epoch {self.n_iter_}",
-                      ConvergenceWarning, stacklevel=4)
+                      ConvergenceWarning, stacklevel=5)
 
     def _validation_score(self, X: Array, y: Any) -> float:
         """The score of the network on early stopping's validation rows (checked already):
@@ -462,40 +544,46 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """The estimator's score of the network's outputs against y."""
         raise NotImplementedError
 
-    def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
-        """After an epoch: count epochs without progress by tol, keep the best so far."""
-        if X_val is None:
+    def _count_no_improvement(self, held_out: HeldOut | None) -> None:
+        """After an epoch: count epochs without progress by tol, keep the best so far.
+
+        Without a validation split progress is the training loss falling by tol. With one,
+        the epoch's validation score and loss are recorded; progress is the score rising
+        by tol (``early_stopping_metric="score"``) or the loss falling by tol ("loss"), and
+        the parameters kept for the end are those of the best score (scikit-learn's rule)
+        or, with ``restore_best_weights``, of the lowest validation loss.
+        """
+        if held_out is None:
             assert self.best_loss_ is not None
             loss = self.loss_curve_[-1]
             improved = loss <= self.best_loss_ - self.tol
             self.best_loss_ = min(self.best_loss_, loss)
         else:
-            assert self.validation_scores_ is not None and self.best_validation_score_ is not None
-            score = self._validation_score(X_val, y_val)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
+            assert self.validation_scores_ is not None and self.validation_loss_curve_ is not None
+            best_score_so_far = self.best_validation_score_
+            best_loss_so_far = self.best_validation_loss_
+            assert best_score_so_far is not None and best_loss_so_far is not None
+            score = self._validation_score(held_out.X, held_out.y)
+            loss = held_out.objective(self.network_, float(self.alpha))
             self.validation_scores_.append(score)
-            improved = score >= self.best_validation_score_ + self.tol
-            if score > self.best_validation_score_:
+            self.validation_loss_curve_.append(loss)
+            if self.early_stopping_metric == "loss":
+                improved = loss <= best_loss_so_far - self.tol
+            else:
+                improved = score >= best_score_so_far + self.tol
+            best_score, best_loss = score > best_score_so_far, loss < best_loss_so_far
+            if best_score:
                 self.best_validation_score_ = score
-                self._best = self._snapshot()
+            if best_loss:
+                self.best_validation_loss_ = loss
+            if best_loss if self.restore_best_weights else best_score:
+                self._best = snapshot(self.network_)
         self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-
-    def _snapshot(self) -> tuple[Array, list[dict[str, Array]]]:
-        """θ and every layer's state arrays (BatchNorm's running statistics), copied."""
-        net = self.network_
-        states = [{k: v.copy() for k, v in layer.state_arrays().items()} for layer in net.layers]
-        return net.params.copy(), states
 
     def _restore_best(self) -> None:
         best = self.__dict__.pop("_best", None)
-        if best is None:
-            return
-        params, states = best
-        self.network_.params[...] = params  # in place: the layers' views follow
-        for layer, state in zip(self.network_.layers, states, strict=True):
-            if state:
-                layer.load_state_arrays(state)
+        if best is not None:
+            restore(self.network_, best)
 
     # -- pickling: the network travels as model-file bytes ---------------
     def __getstate__(self) -> dict[str, Any]:

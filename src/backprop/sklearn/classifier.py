@@ -27,41 +27,80 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     """A multi-layer perceptron classifier with scikit-learn's API.
 
     Parameters are scikit-learn's ``MLPClassifier``'s, with the same defaults
-    and meanings: hidden_layer_sizes, activation ("identity", "logistic",
-    "tanh", "relu", or this library's "leaky_relu", "sigmoid", "linear"),
-    solver ("lbfgs", "sgd", "adam", or this library's "rmsprop", "adamw"),
-    alpha (L2 penalty (α / 2m) Σ ‖W‖² on the weights, not the biases: see
+    and meanings: hidden_layer_sizes, activation, solver ("lbfgs", "sgd",
+    "adam", or this library's "rmsprop", "adamw"), alpha (L2 penalty
+    (α / 2m) Σ ‖W‖² on the weights, not the biases: see
     :mod:`backprop.sklearn.objective`), batch_size ("auto" = min(200, n_samples)),
     learning_rate ("constant", "invscaling", "adaptive"; sgd only),
     learning_rate_init, power_t, max_iter (epochs; lbfgs: iterations), shuffle,
     random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
     early_stopping, validation_fraction, beta_1, beta_2, epsilon (adam),
-    n_iter_no_change, max_fun (lbfgs). This library's own:
+    n_iter_no_change, max_fun (lbfgs). Two of them take more than scikit-learn's:
+
+    activation: scikit-learn's "identity", "logistic", "tanh", "relu" (meaning
+        what they mean there), any hidden activation of the library's registry by
+        name ("leaky_relu", "sigmoid", "linear", and a user's own after
+        :func:`backprop.register_activation`), or an :class:`backprop.Activation`
+        object whose name is registered and whose ``config()`` rebuilds it (so the
+        fitted network saves, pickles and exports as a model file does).
+    verbose: scikit-learn's lines ("Iteration 1, loss = ..."), or a rich progress
+        bar when rich (the ``cli`` extra) is installed and stdout is a terminal.
+
+    This library's own:
 
     init: weight initialization; the default "sklearn_uniform" is scikit-learn's
         (W and b from U(±√(f / (n_in + n_out))), f = 2 in every layer of a
         logistic network, else 6),
         "he_uniform" or "auto" (He for ReLU-type units, Xavier otherwise) the
         library's; see :mod:`backprop.nn.initializers`.
-    dropout: rate of a Dropout layer after each hidden layer's activation (0 = none).
+    dropout: rate of a Dropout layer after each hidden layer's activation (0 = none;
+        inverted dropout, so predict needs no rescaling); stochastic solvers only.
     batch_norm: batch norm in each hidden layer: Dense without bias → BatchNorm → σ
-        (as :func:`backprop.build_network` places it everywhere).
+        (as :func:`backprop.build_network` places it everywhere); predict uses the
+        running statistics.
     dtype: "float32", "float64", or None (X's float type).
     clip_norm: clip the gradients' global norm before each update (None = never).
     compiled: the whole step's elementwise work as fused compiled passes (numba; the
         same numbers to rounding, see docs/guides/speed-compiled.md), and predict's too.
     compiled_step: each update as one compiled pass (numba; the same numbers), for
         the stochastic solvers.
+    early_stopping_metric: with early_stopping, what counts as progress on the
+        validation split: "score" (default, scikit-learn's: the score rose by tol) or
+        "loss" (the validation loss fell by tol).
+    restore_best_weights: with early_stopping (required), end on the parameters (and
+        BatchNorm's running statistics) of the epoch with the lowest validation loss.
+        False (default) keeps scikit-learn's rule: those of the best validation score.
+    callbacks: a list of :class:`backprop.Callback` objects (``ModelCheckpoint``,
+        ``TimeLimit``, ``EarlyStopping``, a user's own ...), called with the library's
+        :class:`backprop.TrainingState` at each epoch and batch, as ``Network.fit``
+        calls them; any may stop training (``state.stop_training = True``). The
+        epoch logs hold "loss" (as loss_curve_), "lr", "time", and with
+        early_stopping "val_loss" and "val_accuracy". Stochastic solvers only. As
+        scikit-learn wants of a parameter, fit leaves the given objects as they are:
+        each fit (and partial_fit) call calls deep copies of them, kept afterwards as
+        ``callbacks_`` (read a ModelCheckpoint's ``last_saved_epoch`` there); ``clone``
+        deep-copies the parameter too.
+
+    A loss that grows over 1000 times its start (the library's
+    :class:`backprop.LossExplosion` rule) gives a
+    :class:`~backprop.sklearn.LossExplosionWarning` (a ConvergenceWarning) naming
+    the epoch, the loss and the fix; training goes on, as scikit-learn's does.
 
     Fitted attributes: classes_, n_features_in_, feature_names_in_ (X with
     string column names), loss_, loss_curve_, best_loss_, validation_scores_,
     best_validation_score_, n_iter_, t_, coefs_ and intercepts_ (in
     scikit-learn's layout: coefs_[i] is (n_in, n_out), the transpose of the
-    library's W), n_layers_, n_outputs_, out_activation_; ``network_``, the
+    library's W), n_layers_, n_outputs_, out_activation_; beyond scikit-learn's,
+    validation_loss_curve_ (the validation loss per epoch, the objective of
+    loss_curve_ on the validation split in inference mode; None without
+    early_stopping), best_validation_loss_ and callbacks_ (the copies of
+    ``callbacks`` the last fit called); ``network_``, the
     trained :class:`backprop.Network`; and ``optimizer_``, the library's
     optimizer of a stochastic solver (its moments carry over partial_fit
     calls; sgd's learning rate as the schedule left it), None for lbfgs.
     """
+
+    score_key = "val_accuracy"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

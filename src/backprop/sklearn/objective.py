@@ -18,7 +18,7 @@ optimizer's ``step`` on the flat buffers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,13 @@ def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float) -> float:
     return float(loss + 0.5 * alpha * squared_norms / m)  # J = L + (α / 2m) Σ ‖W‖²
 
 
+def l2_penalty(net: Network, alpha: float, m: int) -> float:
+    """(α / 2m) Σ_l ‖W^[l]‖², the penalty term of J for m samples (weights only)."""
+    squared_norms = sum(float(np.dot(W, W)) for W in
+                        (layer.W.reshape(-1) for layer in net.layers if isinstance(layer, Dense)))
+    return 0.5 * alpha * squared_norms / m
+
+
 def batch_bounds(m: int, batch_size: int, no_single_batch: bool) -> list[tuple[int, int]]:
     """(start, end) of each batch; a last batch of one sample joins the one before it
     when ``no_single_batch`` (BatchNorm cannot normalize a single sample)."""
@@ -69,35 +76,45 @@ def run_epoch(
     alpha: float,
     clip_norm: float | None,
     no_single_batch: bool,
+    after_batch: Callable[[float, int], bool] | None = None,
 ) -> float:
     """One pass over (X, Y) in mini-batches; returns the mean of J over the samples.
 
     Each batch: J and ∂J/∂θ (:func:`penalized_backprop`), the global-norm clip
     when ``clip_norm`` is set, then θ ← θ − Δθ (``optimizer.step``). Samples are
     shuffled by index with the network's generator when ``shuffle``.
+    ``after_batch(J, batch size)``, when given, is called after each update; when it
+    returns True the epoch ends there (the mean is then over the samples seen).
     """
+    total, seen = 0.0, 0
+    for X_b, Y_b in _epoch_batches(net, X, Y, batch_size, shuffle, no_single_batch):
+        loss = train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm)
+        total += loss * X_b.shape[0]
+        seen += X_b.shape[0]
+        if after_batch is not None and after_batch(loss, X_b.shape[0]):
+            break
+    return float(total / seen)
+
+
+def _epoch_batches(net: Network, X: Array | StreamedData, Y: Array, batch_size: int,
+                   shuffle: bool, no_single_batch: bool) -> Iterator[tuple[Array, Array]]:
+    """The batches (X_b, Y_b) of one epoch, shuffled with the network's generator."""
     if isinstance(X, StreamedData):  # read from disk or an iterable, shuffled in a buffer
         batches = StreamBatches(net, X.source, batch_size, shuffle,
                                 no_single_batch=no_single_batch)
-        total, seen = 0.0, 0
         for which in batches.epoch(net.rng):
-            X_b, Y_b = batches.gather(which)
-            total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * X_b.shape[0]
-            seen += X_b.shape[0]
-        return float(total / seen)
+            yield batches.gather(which)
+        return
     m = X.shape[0]
     order = net.rng.permutation(m) if shuffle else None
-    total = 0.0
     for start, end in batch_bounds(m, batch_size, no_single_batch):
         if order is None:
-            X_b, Y_b = X[start:end], Y[start:end]
+            yield X[start:end], Y[start:end]
         else:
             rows = order[start:end]
             # sparse X: its CSR rows gathered by index, a small CSR batch (never densified)
             X_b = X[rows] if is_sparse(X) else np.take(X, rows, axis=0)
-            Y_b = np.take(Y, rows, axis=0)
-        total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * (end - start)
-    return float(total / m)
+            yield X_b, np.take(Y, rows, axis=0)
 
 
 def train_batch(net: Network, optimizer: Optimizer, X_b: Array, Y_b: Array, alpha: float,

@@ -1,7 +1,8 @@
 """The estimators' parameters: their checks, one table, and what each becomes in the library.
 
 scikit-learn's activation names map onto the library's (identity → linear,
-logistic → sigmoid); the library's own names (leaky_relu, ...) pass through.
+logistic → sigmoid); the library's own names (leaky_relu, ...), a user's
+registered ones and :class:`~backprop.Activation` objects pass through.
 The solvers become the library's optimizers: sgd → :class:`~backprop.SGD`
 (momentum, Nesterov), adam → :class:`~backprop.Adam`, plus rmsprop and adamw;
 lbfgs is SciPy's L-BFGS-B (:mod:`backprop.sklearn.lbfgs`).
@@ -9,15 +10,23 @@ lbfgs is SciPy's L-BFGS-B (:mod:`backprop.sklearn.lbfgs`).
 
 from __future__ import annotations
 
+import copy
 import numbers
 from collections.abc import Callable
 from typing import Any
 
+from backprop.errors import OptionError
 from backprop.jit import require_numba
-from backprop.nn.activations import activation_names
+from backprop.nn.activations import (
+    Activation,
+    activation_names,
+    get_activation,
+    hidden_activation_names,
+)
 from backprop.nn.initializers import INIT_NAMES
 from backprop.optim.base import Optimizer
 from backprop.spec import OptimizerSpec, build_optimizer
+from backprop.training.callbacks import missing_hooks
 
 #: scikit-learn's activation names → the library's.
 SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
@@ -26,17 +35,31 @@ OUT_ACTIVATION_NAMES = {"linear": "identity", "sigmoid": "logistic", "softmax": 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adamw")
 SOLVERS = ("lbfgs", *STOCHASTIC_SOLVERS)
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
+#: What early stopping watches on its validation split: scikit-learn's score, or the loss.
+EARLY_STOPPING_METRICS = ("score", "loss")
 
 
-def library_activation(name: str) -> str:
-    """The library's name for ``name`` (scikit-learn's or the library's own)."""
-    return SKLEARN_ACTIVATIONS.get(name, name)
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter value the estimator does not take: a ValueError and a TypeError, as
+    scikit-learn's own parameter errors are, so either ``except`` catches it."""
 
 
-def network_init(init: str, activation: str) -> str:
+def library_activation(value: str | Activation) -> str | Activation:
+    """The library's name for ``value`` (scikit-learn's or the library's own), or a copy of
+    an Activation object (the network never shares the parameter's object)."""
+    if isinstance(value, Activation):
+        return copy.deepcopy(value)
+    return SKLEARN_ACTIVATIONS.get(value, value)
+
+
+def network_init(init: str, activation: str | Activation) -> str:
     """The network's init scheme for the estimators' ``init``: "sklearn_uniform" is
     scikit-learn's, whose bound is narrower (f = 2) in every layer of a logistic network."""
-    if init == "sklearn_uniform" and library_activation(activation) == "sigmoid":
+    if isinstance(activation, Activation):
+        name = activation.name
+    else:
+        name = SKLEARN_ACTIVATIONS.get(activation, activation)
+    if init == "sklearn_uniform" and name == "sigmoid":
         return "sklearn_logistic_uniform"
     return init
 
@@ -77,7 +100,32 @@ def _batch_size(value: Any) -> bool:
 
 
 def _activation(value: Any) -> bool:
-    return isinstance(value, str) and library_activation(value) in activation_names()
+    """A hidden activation's name (scikit-learn's or the registry's), or an elementwise
+    Activation object that its registered name and config rebuild (so a fitted estimator's
+    network, saved as a model file when pickled, loads again)."""
+    if isinstance(value, str):
+        return library_activation(value) in hidden_activation_names()
+    if not isinstance(value, Activation) or not value.elementwise:
+        return False
+    if value.name not in activation_names():
+        return False
+    try:
+        rebuilt = get_activation(value.config())
+    except (OptionError, TypeError):  # the registry's factory does not take its config
+        return False
+    return type(rebuilt) is type(value) and rebuilt == value
+
+
+def _activations_accepted() -> str:
+    return ("identity, logistic, tanh, relu, a hidden activation of the library by name "
+            f"({', '.join(hidden_activation_names())}), or an Activation object whose name "
+            "is registered (backprop.register_activation) and whose config() rebuilds it")
+
+
+def _callbacks(value: Any) -> bool:
+    if value is None:
+        return True
+    return isinstance(value, list | tuple) and not any(missing_hooks(c) for c in value)
 
 
 def _dtype(value: Any) -> bool:
@@ -89,10 +137,11 @@ def _clip(value: Any) -> bool:
 
 
 INF = float("inf")
-#: parameter → (test, what a valid value is): one row per parameter.
-PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
+#: parameter → (test, what a valid value is, or a function saying it where it changes):
+#: one row per parameter.
+PARAMETERS: dict[str, tuple[Callable[[Any], bool], str | Callable[[], str]]] = {
     "hidden_layer_sizes": (_hidden_sizes, "a positive integer or a sequence of them"),
-    "activation": (_activation, "identity, logistic, tanh, relu or a backprop activation name"),
+    "activation": (_activation, _activations_accepted),
     "solver": (_one_of(*SOLVERS), "one of " + ", ".join(SOLVERS)),
     "alpha": (_number(0, INF, high_open=True), "a number ≥ 0"),
     "batch_size": (_batch_size, "'auto' or a positive integer"),
@@ -121,15 +170,21 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "clip_norm": (_clip, "None or a number > 0"),
     "compiled_step": (lambda v: isinstance(v, bool), "True or False"),
     "compiled": (lambda v: isinstance(v, bool), "True or False"),
+    "early_stopping_metric": (_one_of(*EARLY_STOPPING_METRICS),
+                              "one of " + ", ".join(EARLY_STOPPING_METRICS)),
+    "restore_best_weights": (lambda v: isinstance(v, bool), "True or False"),
+    "callbacks": (_callbacks, "None or a list of backprop.Callback objects"),
 }
 
 
 def check_parameters(estimator_name: str, params: dict[str, Any]) -> None:
-    """Raise ValueError naming the first parameter whose value is not valid."""
+    """Raise :class:`InvalidParameterError` (a ValueError and a TypeError) naming the first
+    parameter whose value is not valid and what its valid values are."""
     for name, (valid, expected) in PARAMETERS.items():
         if name in params and not valid(params[name]):
-            raise ValueError(
-                f"{estimator_name}: {name} must be {expected}, got {params[name]!r}"
+            said = expected if isinstance(expected, str) else expected()
+            raise InvalidParameterError(
+                f"{estimator_name}: {name} must be {said}, got {params[name]!r}"
             )
 
 

@@ -26,10 +26,13 @@ class MLPRegressor(RegressorMixin, BaseMLP):  # type: ignore[misc]
 
     Parameters and fitted attributes are those of :class:`MLPClassifier`
     (scikit-learn's names, defaults and meanings, plus init, dropout,
-    batch_norm, dtype, clip_norm, compiled_step and compiled), without classes_.
+    batch_norm, dtype, clip_norm, compiled_step, compiled,
+    early_stopping_metric, restore_best_weights and callbacks), without
+    classes_; the validation score is R², "val_r2" in the callbacks' logs.
     """
 
     numeric_targets = True
+    score_key = "val_r2"
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

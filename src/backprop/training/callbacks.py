@@ -4,8 +4,8 @@
 :class:`TrainingState` what a hook sees. :class:`History` records the epochs'
 metrics (it is the first callback of every ``fit`` call); :class:`PrintProgress`
 prints them; :class:`LossExplosion` stops a run whose loss grows without bound
-(the last callback of every ``fit``). :class:`EarlyStopping` and
-:class:`ModelCheckpoint` steer and save a run:
+(the last callback of every ``fit``). :class:`EarlyStopping`, :class:`TimeLimit`
+and :class:`ModelCheckpoint` steer and save a run:
 
     stop = bp.EarlyStopping(patience=5, restore_best_weights=True)
     net.fit(X, y, epochs=200, validation_split=0.2, callbacks=[stop])
@@ -22,12 +22,14 @@ from __future__ import annotations
 import math
 import os
 import string
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from backprop._typing import Array
 from backprop.errors import DivergenceError, OptionError, OptionTypeError
-from backprop.validation import check_non_negative_number
+from backprop.validation import check_non_negative_number, check_positive_number
 
 if TYPE_CHECKING:
     from backprop.network import Network
@@ -160,9 +162,8 @@ def fit_callbacks(history: History, callbacks: object, verbose: bool) -> list[Ca
     see the epoch it stops."""
     if isinstance(callbacks, Callback) or not isinstance(callbacks, list | tuple):
         raise OptionTypeError(f"callbacks must be a list of Callback objects, got {callbacks!r}")
-    hooks = [name for name in vars(Callback) if name.startswith("on_")]
     for i, callback in enumerate(callbacks):
-        missing = [hook for hook in hooks if not callable(getattr(callback, hook, None))]
+        missing = missing_hooks(callback)
         if missing:
             raise OptionTypeError(
                 f"callbacks[{i}] is {callback!r}, not a Callback (it has no {missing[0]})"
@@ -170,6 +171,45 @@ def fit_callbacks(history: History, callbacks: object, verbose: bool) -> list[Ca
     own_guard = any(isinstance(callback, LossExplosion) for callback in callbacks)
     guard = [] if own_guard else [LossExplosion()]
     return [history, *callbacks, *([PrintProgress()] if verbose else []), *guard]
+
+
+def missing_hooks(callback: object) -> list[str]:
+    """The hooks of :class:`Callback` that ``callback`` lacks (none: it is a callback)."""
+    hooks = [name for name in vars(Callback) if name.startswith("on_")]
+    return [hook for hook in hooks if not callable(getattr(callback, hook, None))]
+
+
+class TimeLimit(Callback):
+    """Stop training once ``seconds`` of wall-clock time have passed since it began.
+
+    The clock is read after every batch, so a run stops within one batch of the
+    limit; the epoch it stops in ends there (its logs cover the batches done),
+    as any callback's stop does. ``clock`` is the time source in seconds
+    (``time.monotonic`` by default).
+
+    Attributes (after fit):
+        stopped_epoch: the epoch training stopped at, or 0 if it ran to the end.
+    """
+
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = check_positive_number(seconds, "seconds")
+        if not callable(clock):
+            raise OptionTypeError(f"clock must be a function giving seconds, got {clock!r}")
+        self.clock = clock
+        self.started = 0.0
+        self.stopped_epoch = 0
+
+    def on_train_begin(self, state: TrainingState) -> None:
+        self.started = self.clock()
+        self.stopped_epoch = 0
+
+    def on_batch_end(self, state: TrainingState, logs: dict[str, float]) -> None:
+        if not state.stop_training and self.clock() - self.started >= self.seconds:
+            self.stopped_epoch = state.epoch
+            state.stop_training = True
+
+    def __repr__(self) -> str:
+        return f"TimeLimit(seconds={self.seconds:g})"
 
 
 #: Metrics that get better as they grow: a monitored name ending in one of these is maximized.
