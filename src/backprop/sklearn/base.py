@@ -7,9 +7,9 @@ The network (``network_``, a :class:`backprop.Network`) is the one
 ``Dense(·, h)`` without bias, ``BatchNorm(h)``, then the activation), then
 ``Dropout(h, dropout)`` when ``dropout > 0``; and an output Dense layer whose
 activation and loss the estimator chooses (softmax + cross-entropy, sigmoid +
-binary cross-entropy, or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
-None (float32 stays float32, anything else becomes float64), as scikit-learn's
-MLP keeps X's float type.
+binary cross-entropy, linear + squared error, or exp + the Poisson deviance). Its
+dtype is ``dtype``, or X's when ``dtype`` is None (float32 stays float32, anything
+else becomes float64), as scikit-learn's MLP keeps X's float type.
 
 Fitting follows scikit-learn's MLP: the objective adds (α / 2m) Σ ‖W‖² to the
 mean loss (:mod:`backprop.sklearn.objective`); a stochastic solver runs epochs
@@ -18,7 +18,9 @@ of mini-batches and stops once the training loss (or, with
 more than ``n_iter_no_change`` epochs in a row; ``learning_rate`` schedules
 sgd's step size ("invscaling": η_t = η₀ / (t + 1)^power_t after each epoch,
 t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
-η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`.
+η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`. ``sample_weight`` (and
+MLPClassifier's ``class_weight``) weigh the samples in that objective
+(:mod:`backprop.sklearn.weights`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from backprop.sklearn.params import (
     network_init,
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
+from backprop.sklearn.weights import checked_sample_weight, refuse_on_stream
 from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
 from backprop.validation import cast_finite
@@ -153,6 +156,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """What train_test_split stratifies the early-stopping split by (or None)."""
         return None
 
+    def _sample_weight(self, sample_weight: Any, X: Array, y: Any,
+                       incremental: bool) -> Array | None:
+        """Each training sample's weight (:mod:`backprop.sklearn.weights`), or None."""
+        return checked_sample_weight(sample_weight, X)
+
     # -- the network ------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -227,7 +235,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         ]
 
     # -- fitting ----------------------------------------------------------
-    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None,
+              sample_weight: Any = None) -> BaseMLP:
         """What fit (``incremental=False``) and partial_fit (True, one epoch) do."""
         name = type(self).__name__
         check_parameters(name, self.get_params())
@@ -240,6 +249,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"{name}: partial_fit does not support early_stopping=True")
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
         if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
+            refuse_on_stream(name, sample_weight, getattr(self, "class_weight", None))
             stream = open_source(X, y)
             y, n_features, x_dtype = scan(stream)
             X = StreamedData(stream, len(y), n_features, x_dtype, name, first_pass,
@@ -252,6 +262,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
             y_rows = y
         Y = self._encode_targets(y_rows, first_pass, classes, incremental)
+        weights = None if isinstance(X, StreamedData) else self._sample_weight(
+            sample_weight, X, y, incremental)
         rng = check_random_state(self.random_state)
         if first_pass:
             draws = self._sklearn_draws(rng, X.shape[1], Y.shape[1])
@@ -283,10 +295,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                 X.use_targets(lambda rows: self._encode_targets(rows, False, None))
                 self._fit_stochastic(X, Y, y, rng, incremental)
             elif self.solver == "lbfgs":
-                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype))
+                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                                weights)
             else:
                 self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
-                                     y, rng, incremental)
+                                     y, rng, incremental, weights)
         if not np.isfinite(net.params).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -295,11 +308,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
         return self
 
-    def _fit_lbfgs(self, X: Array, Y: Array) -> None:
+    def _fit_lbfgs(self, X: Array, Y: Array, sample_weight: Array | None = None) -> None:
         self.best_loss_, self.validation_scores_, self.best_validation_score_ = None, None, None
         result, curve = minimize_lbfgs(
             self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
             max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
+            sample_weight=sample_weight,
         )
         self.n_iter_ = int(result.nit)
         self.t_ = self.n_iter_ * X.shape[0]
@@ -319,19 +333,21 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def _fit_stochastic(
         self, X: Array | StreamedData, Y: Array, y: Any, rng: np.random.RandomState,
-        incremental: bool,
+        incremental: bool, sample_weight: Array | None = None,
     ) -> None:
         net = self.network_
         if self.optimizer_ is None or not incremental:
             self.optimizer_ = make_optimizer(self.get_params())
         optimizer = self.optimizer_
         early_stopping = self.early_stopping and not incremental
-        X_val = y_val = None
+        X_val = y_val = w_val = None
         if early_stopping:
             assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = self._validation_split(X.shape[0], Y, y, rng)
             X_val, y_val = X[val], y[val]
             X, Y = np.ascontiguousarray(X[train]), np.ascontiguousarray(Y[train])
+            if sample_weight is not None:  # the validation rows keep their weights
+                sample_weight, w_val = sample_weight[train], sample_weight[val]
         if not incremental or not hasattr(self, "best_loss_"):
             self._no_improvement_count = 0
             self.best_loss_ = None if early_stopping else np.inf
@@ -356,6 +372,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
                     alpha=float(self.alpha), no_single_batch=no_single_batch,
                     clip_norm=None if self.clip_norm is None else float(self.clip_norm),
+                    sample_weight=sample_weight,
                 )
             except DivergenceError as diverged:
                 self._diverged(diverged, X_val)
@@ -365,7 +382,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.loss_curve_.append(self.loss_)
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
-            self._count_no_improvement(X_val, y_val)
+            self._count_no_improvement(X_val, y_val, w_val)
             if self.solver == "sgd" and self.learning_rate == "invscaling":
                 # η_t = η₀ / (t + 1)^power_t, t = samples seen so far
                 optimizer.lr = float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
@@ -434,20 +451,22 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         warnings.warn(f"{diverged}; training stopped at epoch {self.n_iter_}",
                       ConvergenceWarning, stacklevel=4)
 
-    def _validation_score(self, X: Array, y: Any) -> float:
-        """The score of the network on early stopping's validation rows (checked already):
-        NaN when its outputs are not finite."""
+    def _validation_score(self, X: Array, y: Any, sample_weight: Array | None = None) -> float:
+        """The score of the network on early stopping's validation rows (checked already),
+        weighted by their ``sample_weight`` when given: NaN when its outputs are not finite."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             outputs = self.network_.forward_checked(X)
         if not np.isfinite(outputs).all():
             return float("nan")
-        return self._score_outputs(outputs, y)
+        return self._score_outputs(outputs, y, sample_weight)
 
-    def _score_outputs(self, outputs: Array, y: Any) -> float:
-        """The estimator's score of the network's outputs against y."""
+    def _score_outputs(self, outputs: Array, y: Any, sample_weight: Array | None = None) -> float:
+        """The estimator's score of the network's outputs against y (weighted by
+        ``sample_weight`` when given)."""
         raise NotImplementedError
 
-    def _count_no_improvement(self, X_val: Any, y_val: Any) -> None:
+    def _count_no_improvement(self, X_val: Any, y_val: Any,
+                              w_val: Array | None = None) -> None:
         """After an epoch: count epochs without progress by tol, keep the best so far."""
         if X_val is None:
             assert self.best_loss_ is not None
@@ -456,7 +475,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             self.best_loss_ = min(self.best_loss_, loss)
         else:
             assert self.validation_scores_ is not None and self.best_validation_score_ is not None
-            score = self._validation_score(X_val, y_val)
+            score = self._validation_score(X_val, y_val, w_val)
             if self.verbose:
                 print(f"Validation score: {score:f}")
             self.validation_scores_.append(score)

@@ -10,6 +10,14 @@ never the biases (nor BatchNorm's γ, β). The library's optimizers'
 added here instead: :meth:`backprop.Network.backprop` fills ``net.grads``
 with ∂L/∂θ, and (α / m) W is added to each Dense layer's dW, a view into it.
 
+With sample weights w (scikit-learn's ``sample_weight``, :mod:`backprop.sklearn.weights`)
+the objective is scikit-learn's weighted one:
+
+    J = Σ_i w_i ℓ_i / Σ_i w_i + (α / 2 Σ_i w_i) Σ_l ‖W^[l]‖²
+
+the weighted mean loss (``Network.backprop(X, Y, sample_weight)``) and the penalty
+over Σ w in place of m; w all 1 gives the numbers of no weights.
+
 One epoch of a stochastic solver (:func:`run_epoch`) is the library's
 training step repeated: backprop, the penalty, optional clipping, then the
 optimizer's ``step`` on the flat buffers.
@@ -32,12 +40,16 @@ from backprop.optim.rules import Optimizer
 from backprop.streaming import BatchIterable, Source, StreamBatches
 
 
-def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float) -> float:
-    """J = L + (α / 2m) Σ ‖W‖² on the batch (X, Y); ``net.grads`` holds ∂J/∂θ afterwards."""
-    loss = net.backprop(X, Y)
+def penalized_backprop(net: Network, X: Array, Y: Array, alpha: float,
+                       sample_weight: Array | None = None) -> float:
+    """J = L + (α / 2m) Σ ‖W‖² on the batch (X, Y); ``net.grads`` holds ∂J/∂θ afterwards.
+
+    With ``sample_weight`` w (m,), L is the weighted mean loss and m becomes Σ w.
+    """
+    loss = net.backprop(X, Y, sample_weight)
     if alpha == 0.0:
         return loss
-    m = X.shape[0]
+    m = X.shape[0] if sample_weight is None else float(np.sum(sample_weight))
     squared_norms = 0.0
     for layer in net.layers:
         if isinstance(layer, Dense):
@@ -68,12 +80,16 @@ def run_epoch(
     alpha: float,
     clip_norm: float | None,
     no_single_batch: bool,
+    sample_weight: Array | None = None,
 ) -> float:
     """One pass over (X, Y) in mini-batches; returns the mean of J over the samples.
 
     Each batch: J and ∂J/∂θ (:func:`penalized_backprop`), the global-norm clip
     when ``clip_norm`` is set, then θ ← θ − Δθ (``optimizer.step``). Samples are
-    shuffled by index with the network's generator when ``shuffle``.
+    shuffled by index with the network's generator when ``shuffle``. With
+    ``sample_weight`` each batch's J is weighted by its rows' weights (as scikit-learn's,
+    the mean over the epoch is by batch size); a batch whose weights are all 0 carries no
+    loss and no gradient: it is skipped (no update) and left out of the mean.
     """
     if isinstance(X, StreamedData):  # read from disk or an iterable, shuffled in a buffer
         batches = StreamBatches(net, X.source, batch_size, shuffle,
@@ -86,22 +102,28 @@ def run_epoch(
         return float(total / seen)
     m = X.shape[0]
     order = net.rng.permutation(m) if shuffle else None
-    total = 0.0
+    total, seen = 0.0, 0
     for start, end in batch_bounds(m, batch_size, no_single_batch):
         if order is None:
             X_b, Y_b = X[start:end], Y[start:end]
+            w_b = None if sample_weight is None else sample_weight[start:end]
         else:
             rows = order[start:end]
             X_b, Y_b = np.take(X, rows, axis=0), np.take(Y, rows, axis=0)
-        total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm) * (end - start)
-    return float(total / m)
+            w_b = None if sample_weight is None else np.take(sample_weight, rows)
+        if w_b is not None and not np.any(w_b):
+            continue  # no weight in this batch: nothing to learn from it
+        total += train_batch(net, optimizer, X_b, Y_b, alpha, clip_norm, w_b) * (end - start)
+        seen += end - start
+    return float(total / seen) if seen else 0.0
 
 
 def train_batch(net: Network, optimizer: Optimizer, X_b: Array, Y_b: Array, alpha: float,
-                clip_norm: float | None) -> float:
-    """One update: J and ∂J/∂θ, the clip when ``clip_norm`` is set, θ ← θ − Δθ; returns J."""
+                clip_norm: float | None, w_b: Array | None = None) -> float:
+    """One update: J and ∂J/∂θ (the rows weighted by ``w_b`` when given), the clip when
+    ``clip_norm`` is set, θ ← θ − Δθ; returns J."""
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        loss = penalized_backprop(net, X_b, Y_b, alpha)
+        loss = penalized_backprop(net, X_b, Y_b, alpha, w_b)
     if not math.isfinite(loss):
         raise DivergenceError(
             f"training diverged: the loss became {loss} (learning rate {optimizer.lr:g}); "
