@@ -15,7 +15,7 @@ pytest.importorskip("scipy", reason="the estimators need SciPy: pip install 'bac
 
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 import backprop as bp
 from backprop.sklearn import MLPClassifier, MLPRegressor
@@ -176,6 +176,16 @@ def test_balanced_class_weight_is_the_equivalent_sample_weight_with_lbfgs() -> N
     np.testing.assert_allclose(parameters(balanced), parameters(by_hand), rtol=0, atol=1e-6)
     plain = MLPClassifier(**params).fit(X, y)
     assert not np.allclose(parameters(balanced), parameters(plain))
+
+
+def test_balanced_counts_the_classes_by_their_weights_as_scikit_learn() -> None:
+    X, y = classes_data()
+    w = np.linspace(0.5, 1.5, len(y))
+    params = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=30, random_state=0)
+    balanced = MLPClassifier(class_weight="balanced", **params).fit(X, y, sample_weight=w)
+    per_class = compute_class_weight("balanced", classes=np.array([0, 1]), y=y, sample_weight=w)
+    by_hand = MLPClassifier(**params).fit(X, y, sample_weight=w * per_class[y])
+    np.testing.assert_allclose(parameters(balanced), parameters(by_hand), rtol=0, atol=1e-10)
 
 
 def test_a_class_weight_dict_multiplies_sample_weight() -> None:

@@ -45,9 +45,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         "he_uniform" or "auto" (He for ReLU-type units, Xavier otherwise) the
         library's; see :mod:`backprop.nn.initializers`.
     class_weight: None (default), "balanced" (each class weighs n_samples / (n_classes ·
-        its count); refused by partial_fit), or a dict {class: weight} (a class it does
-        not name weighs 1): multiplies each sample's weight, fit's ``sample_weight``
-        (:mod:`backprop.sklearn.weights`).
+        its count), the counts weighted by ``sample_weight``; refused by partial_fit), or
+        a dict {class: weight} (a class it does not name weighs 1): multiplies each
+        sample's weight, fit's ``sample_weight`` (:mod:`backprop.sklearn.weights`).
     dropout: rate of a Dropout layer after each hidden layer's activation (0 = none).
     batch_norm: batch norm in each hidden layer: Dense without bias → BatchNorm → σ
         (as :func:`backprop.build_network` places it everywhere).
@@ -81,10 +81,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         # sample_weight × the weight of each sample's class
         name = type(self).__name__
         labels = column_or_1d(y) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else y
+        weights = super()._sample_weight(sample_weight, X, y, incremental)
         by_class = class_sample_weight(name, self.class_weight, labels, self.classes_,
-                                       incremental)
-        return combined(name, super()._sample_weight(sample_weight, X, y, incremental),
-                        by_class)
+                                       incremental, weights)
+        return combined(name, weights, by_class)
 
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
                         incremental: bool = True) -> np.ndarray:

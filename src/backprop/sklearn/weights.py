@@ -7,9 +7,10 @@ penalty is taken over Σ w instead of m (:mod:`backprop.sklearn.objective`), as
 scikit-learn's MLP weighs them; early stopping's validation rows keep their
 weights, and the validation score is weighted. ``sample_weight`` is checked as
 scikit-learn checks it (one weight per sample, none negative, not all zero:
-ValueError); ``class_weight`` is None, "balanced" (n_samples / (n_classes ·
-the class's count), per label column for multi-label y) or a dict
-{class: weight} (a class it does not name weighs 1).
+ValueError); ``class_weight`` is None, "balanced" (Σ w / (n_classes · Σ w of
+the class), scikit-learn's: with no sample_weight, n_samples / (n_classes · the
+class's count); per label column for multi-label y) or a dict {class: weight}
+(a class it does not name weighs 1).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import _check_sample_weight
 
 from backprop._typing import Array
@@ -42,14 +42,35 @@ def refuse_on_stream(name: str, sample_weight: Any, class_weight: Any) -> None:
                          "not taken when X is streamed (a memmap, files or batches)")
 
 
+def balanced(y: Any, sample_weight: Array | None) -> Array:
+    """"balanced" class weights, each sample's: Σ w / (n_classes · Σ w of its class), the
+    sums over the samples weighted by ``sample_weight`` (all 1 when None), as
+    scikit-learn's compute_class_weight; for a 2-D y, the product over its columns. A
+    class whose samples all weigh 0 is not counted (they keep weight 0), so weights of 0
+    and 2 weigh as rows removed and repeated."""
+    labels = np.asarray(y)
+    w = np.ones(labels.shape[0]) if sample_weight is None else sample_weight
+    weights = np.ones(labels.shape[0])
+    for column in labels.reshape(labels.shape[0], -1).T:
+        _, index = np.unique(column, return_inverse=True)
+        class_sums = np.bincount(index, weights=w)  # Σ w of each class
+        present = class_sums > 0
+        per_class = np.zeros(class_sums.shape[0])
+        per_class[present] = np.sum(class_sums) / (np.count_nonzero(present)
+                                                   * class_sums[present])
+        weights *= per_class[index]
+    return weights
+
+
 def class_sample_weight(name: str, class_weight: Any, y: Any, classes: Array,
-                        incremental: bool) -> Array | None:
+                        incremental: bool, sample_weight: Array | None) -> Array | None:
     """Each sample's weight from its class (MLPClassifier's ``class_weight``), or None.
 
     ``y`` is the labels (n_samples,) or a 0/1 indicator (n_samples, n_labels); ``classes``
-    every class the estimator knows. A dict naming a class outside ``classes`` is a
-    ValueError; "balanced" is refused by partial_fit (one call's counts are not the
-    data's), as scikit-learn's incremental classifiers refuse it.
+    every class the estimator knows; ``sample_weight`` weighs the counts of "balanced".
+    A dict naming a class outside ``classes`` is a ValueError; "balanced" is refused by
+    partial_fit (one call's counts are not the data's), as scikit-learn's incremental
+    classifiers refuse it.
     """
     if class_weight is None:
         return None
@@ -62,7 +83,7 @@ def class_sample_weight(name: str, class_weight: Any, y: Any, classes: Array,
                 "e.g. sklearn.utils.class_weight.compute_class_weight('balanced', "
                 "classes=..., y=...) on a sample of the whole training set"
             )
-        return np.asarray(compute_sample_weight("balanced", y), dtype=np.float64)
+        return balanced(y, sample_weight)
     if multilabel:
         raise ValueError(f"{name}: class_weight as a dict needs one label per sample; for "
                          "multi-label y use class_weight='balanced' or sample_weight")
