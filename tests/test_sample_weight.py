@@ -68,6 +68,7 @@ def test_weighted_gradient_matches_central_differences(loss: str, output: str,
 
 
 @pytest.mark.parametrize(("loss", "output"), PAIRINGS)
+@settings(deadline=None)
 @given(counts=st.lists(st.integers(0, 3), min_size=5, max_size=5).filter(any))
 def test_integer_weights_are_repeated_rows(loss: str, output: str, counts: list[int]) -> None:
     net = network(loss, output)
