@@ -42,6 +42,10 @@ ESTIMATORS = [
 ]
 
 
+#: The sample-weight equivalence check runs on dense X, and on sparse X where it is taken.
+SAMPLE_WEIGHT_DATA = ("dense", "sparse")
+
+
 def expected_failures(estimator: Any) -> dict[str, str]:
     failures: dict[str, str] = {}
     if estimator.dtype == "float32":
@@ -49,15 +53,17 @@ def expected_failures(estimator: Any) -> dict[str, str]:
             "float32 on purpose: predicting a subset rounds differently in the last "
             "bits (other BLAS kernels), beyond the check's float64 tolerance of 1e-7"
         )
-        failures["check_sample_weight_equivalence_on_dense_data"] = (
-            "float32 on purpose: weighted rows and repeated rows sum in other orders, so "
-            "the fits agree to float32's rounding, beyond the check's tolerance of 1e-7"
-        )
+        for data in SAMPLE_WEIGHT_DATA:
+            failures[f"check_sample_weight_equivalence_on_{data}_data"] = (
+                "float32 on purpose: weighted rows and repeated rows sum in other orders, "
+                "so the fits agree to float32's rounding, beyond the check's tolerance of 1e-7"
+            )
     if estimator.batch_norm or estimator.dropout:
-        failures["check_sample_weight_equivalence_on_dense_data"] = (
-            "BatchNorm's batch statistics and Dropout's masks see every row of a batch: "
-            "a row weighted 0 or 2 is not a row removed or repeated there"
-        )
+        for data in SAMPLE_WEIGHT_DATA:
+            failures[f"check_sample_weight_equivalence_on_{data}_data"] = (
+                "BatchNorm's batch statistics and Dropout's masks see every row of a batch: "
+                "a row weighted 0 or 2 is not a row removed or repeated there"
+            )
     if isinstance(estimator, MLPClassifier) and estimator.activation == "tanh":
         failures["check_class_weight_classifiers"] = (
             "class weights 1000 : 0.0001 train on class 0's samples alone (weights 0 for "
