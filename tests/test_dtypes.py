@@ -90,7 +90,7 @@ def test_activations_compute_in_the_dtype_they_are_given(name: str) -> None:
     assert activation.multiply_by_derivative(grad, z, a, out=np.empty_like(z)).dtype == F32
 
 
-@pytest.mark.parametrize("name", ["mse", "binary_cross_entropy", "cross_entropy"])
+@pytest.mark.parametrize("name", ["mse", "binary_cross_entropy", "cross_entropy", "poisson"])
 def test_loss_gradients_stay_float32(name: str) -> None:
     loss = get_loss(name)
     rng = np.random.default_rng(2)

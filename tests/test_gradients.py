@@ -48,6 +48,8 @@ def _torch_loss(torch, loss: str, out, Y):  # type: ignore[no-untyped-def]
         return 0.5 * ((out - Y) ** 2).sum(dim=1).mean()
     if loss == "binary_cross_entropy":
         return -(Y * torch.log(out) + (1 - Y) * torch.log(1 - out)).sum(dim=1).mean()
+    if loss == "poisson":  # half the Poisson deviance, 0 log 0 = 0
+        return (torch.xlogy(Y, Y) - Y * torch.log(out) - Y + out).sum(dim=1).mean()
     return -(Y * torch.log(out)).sum(dim=1).mean()
 
 
@@ -62,6 +64,7 @@ def test_gradients_match_torch_autograd_in_float64(case: Case) -> None:
         "relu": torch.relu,
         "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
         "softmax": lambda z: torch.softmax(z, dim=1),
+        "exp": torch.exp,
     }
     net = case.net
     a = torch.tensor(case.X)

@@ -33,10 +33,7 @@ LEFT_OUT: dict[str, str] = {
 }
 
 #: test name → what the estimators do not take yet (the test is a strict expected failure).
-NOT_YET: dict[str, str] = {
-    "test_mlp_sample_weight_with_early_stopping": "fit's sample_weight is not taken yet",
-    "test_mlp_vs_poisson_glm_equivalent": "MLPRegressor has no loss='poisson' yet",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _upstream_source() -> str:

@@ -55,7 +55,7 @@ class Network:
             :class:`~backprop.nn.dropout.Dropout`, :class:`~backprop.nn.batchnorm.BatchNorm`,
             :class:`~backprop.nn.activation_layer.ActivationLayer` or a kind of one's own
             (a :class:`~backprop.nn.layers.Layer`); the last must be a Dense (its σ is σ_L).
-        loss: "mse", "binary_cross_entropy", "cross_entropy", or a Loss.
+        loss: "mse", "binary_cross_entropy", "cross_entropy", "poisson", or a Loss.
         init: default weight initialization (see :mod:`backprop.nn.initializers`).
         seed: makes initialization, shuffling and dropout masks reproducible bit for bit.
         dtype: "float32" (default) or "float64".
@@ -317,13 +317,19 @@ class Network:
         return metrics
 
     # -- the training step ------------------------------------------------
-    def backprop(self, X: Array, Y: Array) -> float:
+    def backprop(self, X: Array, Y: Array, sample_weight: Array | None = None) -> float:
         """One step's gradients: the forward pass, the loss, and equations (1)–(4).
 
         X is a checked batch, (m, n_inputs), in the network's dtype (:meth:`check_inputs`);
         Y its targets, (m, n_outputs) (:meth:`prepare_targets`). Returns L, the mean loss;
         afterwards ``grads`` holds every gradient of that mean loss (each layer's own).
         The forward pass runs in training mode.
+
+        ``sample_weight``, (m,) numbers ≥ 0 with a positive sum, makes L the weighted mean
+        Σ w_i ℓ_i / Σ w_i (and ``grads`` its gradient): row i of where (1) begins is
+        scaled by w_i · m / Σ w, so the 1/m of (3)–(4) gives w_i / Σ w. None: every
+        sample counts once, the numbers as without the argument. (BatchNorm's batch
+        statistics stay unweighted.)
         """
         # the forward pass, l = 1..L: z^[l] = W^[l] a^[l-1] + b^[l], a^[l] = σ_l(z^[l])
         a_L = self.forward_batch(X, training=True)
@@ -331,7 +337,7 @@ class Network:
         assert output.z is not None
         # L, and (1) begins in the loss: ∂L/∂a^[L], or δ^[L] = a^[L] − y for a canonical pair
         loss, grad, is_delta = self.output_passes.value_and_gradient(
-            output.z, a_L, Y, out=self._output_buffer(X.shape[0]))
+            output.z, a_L, Y, out=self._output_buffer(X.shape[0]), sample_weight=sample_weight)
         # l = L..1: ∂L/∂a of each layer's output in, of its input out; its own gradients filled
         grad_a = output.backward(grad, delta_given=is_delta)
         for layer in reversed(self.layers[:-1]):

@@ -279,6 +279,12 @@ def prepare_targets(
             raise DataError(
                 f"cross_entropy targets must sum to 1 per sample; row {row} sums to {sums[row]:g}"
             )
+    if loss_name == "poisson" and (Y < 0).any():
+        row, col = (int(i) for i in np.argwhere(Y < 0)[0])
+        raise DataError(
+            f"poisson targets must be ≥ 0 (counts or rates), got {Y[row, col]} "
+            f"at row {row}, column {col}"
+        )
     return Y, labels
 
 

@@ -63,9 +63,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def _targets(loss: str, m: int, n_out: int, rng: np.random.Generator) -> np.ndarray:
-    """Targets the loss accepts: class labels for the cross-entropies, values for mse."""
+    """Targets the loss accepts: class labels for the cross-entropies, values for mse,
+    counts for poisson."""
     if loss == "mse":
         return rng.normal(size=(m, n_out))
+    if loss == "poisson":
+        return rng.poisson(1.5, size=(m, n_out)).astype(float)
     if loss == "binary_cross_entropy":
         return rng.integers(0, 2, size=(m, n_out)).astype(float)
     return rng.integers(0, n_out, size=m)

@@ -49,7 +49,8 @@ def from_torch(module: Any, loss: str | None = None, dtype: Any = None) -> Netwo
         module: an ``nn.Sequential`` of modules that the registered layer kinds and
             activations recognise (see :mod:`.to_torch`).
         loss: the network's loss; by default from the last activation:
-            softmax → "cross_entropy", sigmoid → "binary_cross_entropy", else "mse".
+            softmax → "cross_entropy", sigmoid → "binary_cross_entropy", exp → "poisson",
+            else "mse".
         dtype: "float32" or "float64"; by default the module's parameters' dtype.
 
     Raises:

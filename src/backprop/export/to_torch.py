@@ -8,7 +8,8 @@ each activation its own (``Activation.torch_form``). The built-in ones:
     backprop                      torch.nn
     Dense(n_in, n_out, σ)         Linear(n_in, n_out) followed by σ's module:
                                   Sigmoid, Tanh, ReLU, LeakyReLU(slope), Softmax(dim=1),
-                                  nothing (or Identity) for linear
+                                  nothing (or Identity) for linear, and for exp a module
+                                  of backprop's (torch.nn has none) computing torch.exp
     ActivationLayer(n, σ)         σ's module (Identity for linear)
     BatchNorm(n, momentum, eps)   BatchNorm1d(n, eps, momentum): γ, β and running statistics
     Dropout(n, rate)              Dropout(rate)

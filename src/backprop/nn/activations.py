@@ -388,6 +388,54 @@ class Softmax(Activation):
         return cls()
 
 
+class Exp(Activation):
+    """σ(z) = e^z,  σ'(z) = e^z = a: the output of a model of counts (the log link).
+
+    With the Poisson deviance it makes a canonical pair, δ^[L] = a − y
+    (:class:`~backprop.nn.losses.PoissonDeviance`). e^z overflows past z ≈ 709 (88 in
+    float32), so it belongs at the output, not stacked in hidden layers.
+    """
+
+    name = "exp"
+    output_range = (0.0, np.inf)
+    onnx_op = "Exp"
+    derivative_formula = "a"
+    derivative_formula_tex = "a"
+
+    def function(self, z: Array, out: Array) -> Array:
+        return np.exp(z, out=out)
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        return np.array(a, copy=True)  # σ'(z) = e^z = a
+
+    def multiply_by_derivative(self, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
+        return np.multiply(grad_a, a, out=out)  # ⊙ σ'(z) = a
+
+    def torch_form(self, torch: Any) -> Any:
+        return _torch_exp(torch)()
+
+    @classmethod
+    def from_torch(cls, module: Any, torch: Any) -> Activation | None:
+        return cls() if type(module) is _torch_exp(torch) else None
+
+
+_TORCH_EXP: dict[int, type] = {}
+
+
+def _torch_exp(torch: Any) -> type:
+    """The ``torch.nn.Module`` computing e^x (torch.nn has none), made once per torch."""
+    made = _TORCH_EXP.get(id(torch))
+    if made is None:
+        class Exp(torch.nn.Module):  # type: ignore[misc]
+            """a = e^x, elementwise."""
+
+            def forward(self, x: Any) -> Any:
+                return torch.exp(x)
+
+        made = _TORCH_EXP[id(torch)] = Exp
+    return made
+
+
 def _through_backward(self: Activation, grad_a: Array, z: Array, a: Array, out: Array) -> Array:
     """multiply_by_derivative of a subclass that overrides the deprecated in-place
     ``backward``: ∂L/∂a copied into ``out``, then that backward folds σ' into it."""
@@ -405,6 +453,7 @@ _ACTIVATIONS: dict[str, Callable[..., Activation]] = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
     "softmax": Softmax,
+    "exp": Exp,
 }
 
 

@@ -16,8 +16,9 @@ Each term is computed as the loss's NumPy form computes it, in the arrays'
 precision; the terms are summed in order, in float64 (NumPy sums them pairwise
 in the arrays' dtype), and exp and log come from the C library: L agrees with
 NumPy's to rounding (1e-12 relative in float64), the output error a − y to the
-last bit. The other pairings (cross-entropy after a sigmoid, ...) and a user's
-own loss keep their NumPy form on the compiled path.
+last bit. The other pairings (cross-entropy after a sigmoid, ...), a user's
+own loss, the Poisson deviance and a step with sample weights keep their NumPy
+form on the compiled path.
 """
 
 from __future__ import annotations
@@ -133,8 +134,12 @@ class CompiledLossPasses(LossPasses):
     def value(self, z: Array, a: Array, y: Array) -> float:
         return float(kernel(self.kind)(z, a, y, a, self._c(a.dtype), False))  # a is not written
 
-    def value_and_gradient(self, z: Array, a: Array, y: Array,
-                           out: Array) -> tuple[float, Array, bool]:
+    def value_and_gradient(self, z: Array, a: Array, y: Array, out: Array,
+                           sample_weight: Array | None = None) -> tuple[float, Array, bool]:
+        if sample_weight is not None:
+            # weighted: NumPy's passes (the per-sample losses and the rows' factors), so
+            # weights give the same numbers with and without compiled=True
+            return super().value_and_gradient(z, a, y, out, sample_weight)
         value = kernel(self.kind)(z, a, y, out, self._c(a.dtype), True)
         return float(value), out, self.is_delta
 

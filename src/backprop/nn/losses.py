@@ -17,6 +17,11 @@ On the compiled path (``Network(compiled=True)``) a loss whose ``compiled_kind``
 names a form in :mod:`backprop.nn.compiled_losses` computes L and the output
 error in one pass; a user's own loss keeps its NumPy methods there.
 
+Sample weights (``Network.backprop(X, Y, sample_weight=w)``) make L the weighted mean
+Σ_i w_i ℓ_i / Σ_i w_i of the per-sample losses (:meth:`Loss.sample_losses`), and the
+gradient's row i is scaled by w_i · m / Σ w (:func:`weighted_mean_loss`): the 1/m that
+(3) and (4) take then gives w_i / Σ w.
+
 Mean squared error here is ½ Σ_k (a_k − y_k)² per sample, the textbook
 convention whose derivative is a − y. PyTorch's ``MSELoss`` has no ½ and
 also averages over the outputs: ``MSELoss()(a, y) == 2 * L / n_out``.
@@ -30,10 +35,20 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from backprop._typing import Array
-from backprop.errors import OptionError, OptionTypeError
+from backprop.errors import DataError, OptionError, OptionTypeError
 
 if TYPE_CHECKING:
     from backprop.nn.activations import Activation
+
+
+def _y_log_y(y: Array) -> Array:
+    """y log y, elementwise, with 0 log 0 = 0 (its limit)."""
+    return np.asarray(y * np.log(np.where(y > 0, y, 1.0)))
+
+
+def _clip_positive(a: Array) -> Array:
+    """a kept ≥ the dtype's smallest normal number, so log a and 1/a stay finite."""
+    return np.maximum(a, np.finfo(a.dtype).tiny)
 
 
 def _clip_probabilities(a: Array) -> Array:
@@ -50,6 +65,8 @@ class Loss:
     canonical_activation: ClassVar[str | None] = None
     #: Whether outputs must lie in (0, 1) (they are probabilities).
     needs_probabilities: ClassVar[bool] = False
+    #: Whether outputs must be positive (they are means of counts: the Poisson deviance).
+    needs_positive_outputs: ClassVar[bool] = False
     #: The per-sample loss ℓ written out (the right-hand side of ℓ = ...) for the worked
     #: step (:func:`backprop.explain`): plain text and TeX. ``None``: "name(a^[L], y)".
     formula: ClassVar[str | None] = None
@@ -62,8 +79,8 @@ class Loss:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        redefined = {"value", "gradient", "value_from_logits", "output_gradient",
-                     "fuses_with"} & set(cls.__dict__)
+        redefined = {"value", "gradient", "value_from_logits", "output_gradient", "fuses_with",
+                     "sample_losses", "sample_losses_from_logits"} & set(cls.__dict__)
         if redefined and "compiled_kind" not in cls.__dict__:
             cls.compiled_kind = None  # its parent's compiled form computes another loss
 
@@ -78,6 +95,17 @@ class Loss:
     def value_from_logits(self, z: Array, y: Array) -> float:
         """L computed from z^[L] for the canonical pair (numerically stable)."""
         raise NotImplementedError(f"{self.name} has no canonical output activation")
+
+    def sample_losses(self, a: Array, y: Array) -> Array:
+        """ℓ of each sample, (m,): the terms whose mean :meth:`value` is (sample weights
+        weigh them). By default :meth:`value` of each row alone."""
+        return np.array([self.value(a[i:i + 1], y[i:i + 1]) for i in range(a.shape[0])])
+
+    def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
+        """ℓ of each sample from z^[L], (m,), for the canonical pair. By default
+        :meth:`value_from_logits` of each row alone."""
+        return np.array([self.value_from_logits(z[i:i + 1], y[i:i + 1])
+                         for i in range(z.shape[0])])
 
     def fuses_with(self, activation: Activation) -> bool:
         """Whether this loss and the output activation σ_L make a canonical pair."""
@@ -123,6 +151,10 @@ class MeanSquaredError(Loss):
         diff = a - y
         return 0.5 * float(np.einsum("ij,ij->", diff, diff)) / int(a.shape[0])
 
+    def sample_losses(self, a: Array, y: Array) -> Array:
+        diff = a - y
+        return np.asarray(0.5 * np.einsum("ij,ij->i", diff, diff))
+
     def gradient(self, a: Array, y: Array, out: Array) -> Array:
         return np.subtract(a, y, out=out)
 
@@ -146,6 +178,10 @@ class BinaryCrossEntropy(Loss):
         total = np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))
         return -float(total) / int(a.shape[0])
 
+    def sample_losses(self, a: Array, y: Array) -> Array:
+        p = _clip_probabilities(a)
+        return np.asarray(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=1))
+
     def gradient(self, a: Array, y: Array, out: Array) -> Array:
         p = _clip_probabilities(a)
         np.subtract(p, y, out=out)
@@ -156,6 +192,10 @@ class BinaryCrossEntropy(Loss):
         # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
         per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
         return float(np.add.reduce(per_unit, axis=None)) / int(z.shape[0])
+
+    def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
+        per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        return np.asarray(np.add.reduce(per_unit, axis=1))
 
 
 class CrossEntropy(Loss):
@@ -175,6 +215,9 @@ class CrossEntropy(Loss):
     def value(self, a: Array, y: Array) -> float:
         return -float(np.sum(y * np.log(_clip_probabilities(a)))) / int(a.shape[0])
 
+    def sample_losses(self, a: Array, y: Array) -> Array:
+        return np.asarray(-np.sum(y * np.log(_clip_probabilities(a)), axis=1))
+
     def gradient(self, a: Array, y: Array, out: Array) -> Array:
         np.negative(y, out=out)
         out /= _clip_probabilities(a)
@@ -186,11 +229,64 @@ class CrossEntropy(Loss):
         log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
         return -float(np.add.reduce(y * (shifted - log_sum), axis=None)) / int(z.shape[0])
 
+    def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
+        shifted = z - z.max(axis=1, keepdims=True)
+        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
+        return np.asarray(-np.add.reduce(y * (shifted - log_sum), axis=1))
+
+
+class PoissonDeviance(Loss):
+    """ℓ = Σ_k [y_k log(y_k / a_k) − y_k + a_k] (half the Poisson deviance),  ∂ℓ/∂a = 1 − y/a.
+
+    For counts y ≥ 0 with mean a > 0 (0 log 0 = 0). With an exp output (the log link),
+    a = e^z and ℓ = Σ_k [y_k log y_k − y_k z_k − y_k + e^(z_k)], so
+    δ^[L] = ∂ℓ/∂z = e^z − y = a − y: the canonical pair, as softmax with cross-entropy.
+    """
+
+    name = "poisson"
+    canonical_activation = "exp"
+    needs_positive_outputs = True
+    formula = "Σ_k [y_k log(y_k / a_k^[L]) − y_k + a_k^[L]]"
+    formula_tex = (r"\sum_{k} \left[y_{k} \log\frac{y_{k}}{a_{k}^{[L]}} - y_{k} "
+                   r"+ a_{k}^{[L]}\right]")
+
+    def value(self, a: Array, y: Array) -> float:
+        return float(np.sum(self.sample_losses(a, y))) / int(a.shape[0])
+
+    def sample_losses(self, a: Array, y: Array) -> Array:
+        p = _clip_positive(a)
+        return np.asarray(np.sum(_y_log_y(y) - y * np.log(p) - y + p, axis=1))
+
+    def gradient(self, a: Array, y: Array, out: Array) -> Array:
+        np.divide(y, _clip_positive(a), out=out)
+        return np.subtract(1.0, out, out=out)  # 1 − y/a
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        return float(np.sum(self.sample_losses_from_logits(z, y))) / int(z.shape[0])
+
+    def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
+        # y log(y / e^z) − y + e^z = y log y − y z − y + e^z
+        return np.asarray(np.sum(_y_log_y(y) - y * z - y + np.exp(z), axis=1))
+
+
+def weighted_mean_loss(sample_losses: Array, sample_weight: Array) -> tuple[float, Array]:
+    """(Σ w_i ℓ_i / Σ w_i, the rows' factors w_i · m / Σ w) for per-sample losses ℓ, (m,).
+
+    Row i of ∂ℓ/∂a^[L] times its factor, then the 1/m of (3)–(4), gives w_i / Σ w: the
+    gradient of the weighted mean. Weights all 1 give factors exactly 1.
+    """
+    total = float(np.sum(sample_weight))
+    if not total > 0.0:
+        raise DataError(f"sample_weight must have a positive sum over the batch, got {total}")
+    value = float(np.dot(sample_weight, sample_losses)) / total
+    return value, sample_weight * (sample_losses.shape[0] / total)
+
 
 _LOSSES: dict[str, Callable[[], Loss]] = {
     "mse": MeanSquaredError,
     "binary_cross_entropy": BinaryCrossEntropy,
     "cross_entropy": CrossEntropy,
+    "poisson": PoissonDeviance,
 }
 
 
@@ -233,6 +329,11 @@ def check_output_pairing(activation: Activation, units: int, loss: Loss) -> None
             "1 sigmoid unit with binary_cross_entropy, or 2 softmax units"
         )
     low, high = activation.output_range
+    if loss.needs_positive_outputs and low < 0.0:
+        raise OptionError(
+            f"{loss.name} needs outputs > 0 but a {name} output ranges over "
+            f"({low:g}, {high:g}); use an exp output layer"
+        )
     if loss.needs_probabilities and (low < 0.0 or high > 1.0):
         raise OptionError(
             f"{loss.name} needs outputs in (0, 1) but a {name} output ranges over "

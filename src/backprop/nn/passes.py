@@ -25,7 +25,7 @@ import numpy as np
 
 from backprop._typing import Array
 from backprop.nn.activations import Activation
-from backprop.nn.losses import Loss
+from backprop.nn.losses import Loss, weighted_mean_loss
 
 
 class ActivationPasses:
@@ -96,12 +96,24 @@ class LossPasses:
             return self.loss.value_from_logits(z, y)
         return self.loss.value(a, y)
 
-    def value_and_gradient(self, z: Array, a: Array, y: Array,
-                           out: Array) -> tuple[float, Array, bool]:
+    def value_and_gradient(self, z: Array, a: Array, y: Array, out: Array,
+                           sample_weight: Array | None = None) -> tuple[float, Array, bool]:
         """L, and where the backward pass begins, written into ``out``: (L, g, is_delta)
-        as :meth:`Loss.output_gradient <backprop.nn.losses.Loss.output_gradient>` says."""
-        value = self.value(z, a, y)
+        as :meth:`Loss.output_gradient <backprop.nn.losses.Loss.output_gradient>` says.
+
+        With ``sample_weight`` (m,), L is the weighted mean Σ w_i ℓ_i / Σ w_i and row i of
+        g is scaled by w_i · m / Σ w (:func:`~backprop.nn.losses.weighted_mean_loss`).
+        """
+        if sample_weight is None:
+            value = self.value(z, a, y)
+            grad, is_delta = self.loss.output_gradient(self.activation, a, y, out=out)
+            return value, grad, is_delta
+        losses = (self.loss.sample_losses_from_logits(z, y) if self.fused
+                  else self.loss.sample_losses(a, y))
+        value, row_factors = weighted_mean_loss(losses, sample_weight)
         grad, is_delta = self.loss.output_gradient(self.activation, a, y, out=out)
+        # ∂L/∂a^[L] (or δ^[L]) of the weighted mean: row i times w_i · m / Σ w
+        grad = np.multiply(grad, row_factors.astype(out.dtype)[:, None], out=out)
         return value, grad, is_delta
 
     def prepare(self, dtype: np.dtype[Any]) -> None:

@@ -7,9 +7,9 @@ The network (``network_``, a :class:`backprop.Network`) is the one
 ``Dense(·, h)`` without bias, ``BatchNorm(h)``, then the activation), then
 ``Dropout(h, dropout)`` when ``dropout > 0``; and an output Dense layer whose
 activation and loss the estimator chooses (softmax + cross-entropy, sigmoid +
-binary cross-entropy, or linear + squared error). Its dtype is ``dtype``, or X's when ``dtype`` is
-None (float32 stays float32, anything else becomes float64), as scikit-learn's
-MLP keeps X's float type.
+binary cross-entropy, linear + squared error, or exp + the Poisson deviance). Its
+dtype is ``dtype``, or X's when ``dtype`` is None (float32 stays float32, anything
+else becomes float64), as scikit-learn's MLP keeps X's float type.
 
 Fitting follows scikit-learn's MLP: the objective adds (α / 2m) Σ ‖W‖² to the
 mean loss (:mod:`backprop.sklearn.objective`); a stochastic solver runs epochs
@@ -22,7 +22,9 @@ best epoch's parameters, the callbacks, the warning for an exploding loss);
 ``learning_rate`` schedules
 sgd's step size ("invscaling": η_t = η₀ / (t + 1)^power_t after each epoch,
 t the samples seen; "adaptive": η ÷ 5 each time progress stalls, until
-η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`.
+η ≤ 1e-6); lbfgs is :mod:`backprop.sklearn.lbfgs`. ``sample_weight`` (and
+MLPClassifier's ``class_weight``) weigh the samples in that objective
+(:mod:`backprop.sklearn.weights`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ from backprop.sklearn.params import (
 )
 from backprop.sklearn.pickling import pickled_state, unpickled_state
 from backprop.sklearn.progress import IterationLines, ProgressBar, verbose_progress
+from backprop.sklearn.weights import checked_sample_weight, refuse_on_stream
 from backprop.spec import NetworkSpec, build_network
 from backprop.streaming import is_streamed, open_source, scan
 from backprop.training.callbacks import Callback
@@ -179,6 +182,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         """What train_test_split stratifies the early-stopping split by (or None)."""
         return None
 
+    def _sample_weight(self, sample_weight: Any, X: Array, y: Any,
+                       incremental: bool) -> Array | None:
+        """Each training sample's weight (:mod:`backprop.sklearn.weights`), or None."""
+        return checked_sample_weight(sample_weight, X)
+
     # -- the network ------------------------------------------------------
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "network_")
@@ -263,7 +271,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         ]
 
     # -- fitting ----------------------------------------------------------
-    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None) -> BaseMLP:
+    def train(self, X: Any, y: Any, *, incremental: bool, classes: Any = None,
+              sample_weight: Any = None) -> BaseMLP:
         """What fit (``incremental=False``) and partial_fit (True, one epoch) do."""
         name = type(self).__name__
         check_parameters(name, self.get_params())
@@ -277,6 +286,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self._check_monitoring(name)
         first_pass = not hasattr(self, "network_") or not (self.warm_start or incremental)
         if self.solver != "lbfgs" and is_streamed(X):  # larger than memory: read in batches
+            refuse_on_stream(name, sample_weight, getattr(self, "class_weight", None))
             stream = open_source(X, y)
             y, n_features, x_dtype = scan(stream)
             X = StreamedData(stream, len(y), n_features, x_dtype, name, first_pass,
@@ -289,6 +299,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             )
             y_rows = y
         Y = self._encode_targets(y_rows, first_pass, classes, incremental)
+        weights = None if isinstance(X, StreamedData) else self._sample_weight(
+            sample_weight, X, y, incremental)
         rng = check_random_state(self.random_state)
         if first_pass:
             draws = self._sklearn_draws(rng, X.shape[1], Y.shape[1])
@@ -320,10 +332,11 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                 X.use_targets(lambda rows: self._encode_targets(rows, False, None))
                 self._fit_stochastic(X, Y, y, rng, incremental)
             elif self.solver == "lbfgs":
-                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype))
+                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                                weights)
             else:
                 self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
-                                     y, rng, incremental)
+                                     y, rng, incremental, weights)
         if not np.isfinite(net.params).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -345,13 +358,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                 "whose epochs they follow; lbfgs has none"
             )
 
-    def _fit_lbfgs(self, X: Array, Y: Array) -> None:
+    def _fit_lbfgs(self, X: Array, Y: Array, sample_weight: Array | None = None) -> None:
         self.best_loss_, self.validation_scores_, self.best_validation_score_ = None, None, None
         self.validation_loss_curve_, self.best_validation_loss_ = None, None
         self.callbacks_ = []
         result, curve = minimize_lbfgs(
             self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
             max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
+            sample_weight=sample_weight,
         )
         self.n_iter_ = int(result.nit)
         self.t_ = self.n_iter_ * X.shape[0]
@@ -371,7 +385,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def _fit_stochastic(
         self, X: Array | StreamedData, Y: Array, y: Any, rng: np.random.RandomState,
-        incremental: bool,
+        incremental: bool, sample_weight: Array | None = None,
     ) -> None:
         net = self.network_
         if self.optimizer_ is None or not incremental:
@@ -383,8 +397,12 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             assert not isinstance(X, StreamedData)  # refused when it was made
             train, val = self._validation_split(X.shape[0], Y, y, rng)
             X_train = X[train] if is_sparse(X) else np.ascontiguousarray(X[train])  # CSR rows stay
-            held_out = HeldOut(X[val], Y[val], y[val])
+            # the validation rows keep their weights
+            w_val = None if sample_weight is None else sample_weight[val]
+            held_out = HeldOut(X[val], Y[val], y[val], w_val)
             X, Y = X_train, np.ascontiguousarray(Y[train])
+            if sample_weight is not None:
+                sample_weight = sample_weight[train]
         if not incremental or not hasattr(self, "best_loss_"):
             self._no_improvement_count = 0
             self.best_loss_ = None if early_stopping else np.inf
@@ -414,7 +432,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         try:
             run.begin()
             self._run_epochs(run, X, Y, held_out, batch_size, no_single_batch, progress,
-                             incremental)
+                             incremental, sample_weight)
             if early_stopping:
                 self._restore_best()
             run.end()
@@ -424,7 +442,8 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
 
     def _run_epochs(self, run: CallbackRun, X: Array | StreamedData, Y: Array,
                     held_out: HeldOut | None, batch_size: int, no_single_batch: bool,
-                    progress: IterationLines | ProgressBar | None, incremental: bool) -> None:
+                    progress: IterationLines | ProgressBar | None, incremental: bool,
+                    sample_weight: Array | None = None) -> None:
         """The epochs of one fit (one for partial_fit), until a stopping rule ends them."""
         net, optimizer = self.network_, run.state.optimizer
         for _ in range(run.state.epochs):
@@ -435,7 +454,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     net, optimizer, X, Y, batch_size=batch_size, shuffle=bool(self.shuffle),
                     alpha=float(self.alpha), no_single_batch=no_single_batch,
                     clip_norm=None if self.clip_norm is None else float(self.clip_norm),
-                    after_batch=run.after_batch,
+                    after_batch=run.after_batch, sample_weight=sample_weight,
                 )
             except DivergenceError as diverged:
                 self._diverged(diverged, held_out)
@@ -531,17 +550,18 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         warnings.warn(f"{diverged}; training stopped at epoch {self.n_iter_}",
                       ConvergenceWarning, stacklevel=5)
 
-    def _validation_score(self, X: Array, y: Any) -> float:
-        """The score of the network on early stopping's validation rows (checked already):
-        NaN when its outputs are not finite."""
+    def _validation_score(self, X: Array, y: Any, sample_weight: Array | None = None) -> float:
+        """The score of the network on early stopping's validation rows (checked already),
+        weighted by their ``sample_weight`` when given: NaN when its outputs are not finite."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             outputs = self.network_.forward_checked(X)
         if not np.isfinite(outputs).all():
             return float("nan")
-        return self._score_outputs(outputs, y)
+        return self._score_outputs(outputs, y, sample_weight)
 
-    def _score_outputs(self, outputs: Array, y: Any) -> float:
-        """The estimator's score of the network's outputs against y."""
+    def _score_outputs(self, outputs: Array, y: Any, sample_weight: Array | None = None) -> float:
+        """The estimator's score of the network's outputs against y (weighted by
+        ``sample_weight`` when given)."""
         raise NotImplementedError
 
     def _count_no_improvement(self, held_out: HeldOut | None) -> None:
@@ -563,7 +583,7 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             best_score_so_far = self.best_validation_score_
             best_loss_so_far = self.best_validation_loss_
             assert best_score_so_far is not None and best_loss_so_far is not None
-            score = self._validation_score(held_out.X, held_out.y)
+            score = self._validation_score(held_out.X, held_out.y, held_out.w)
             loss = held_out.objective(self.network_, float(self.alpha))
             self.validation_scores_.append(score)
             self.validation_loss_curve_.append(loss)

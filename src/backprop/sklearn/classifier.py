@@ -20,7 +20,8 @@ from sklearn.utils.validation import column_or_1d
 
 from backprop._typing import Array
 from backprop.sklearn.base import BaseMLP
-from backprop.sklearn.params import has_stochastic_solver
+from backprop.sklearn.params import has_stochastic_solver, with_parameters
+from backprop.sklearn.weights import class_sample_weight, combined
 
 
 class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
@@ -53,6 +54,10 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
         logistic network, else 6),
         "he_uniform" or "auto" (He for ReLU-type units, Xavier otherwise) the
         library's; see :mod:`backprop.nn.initializers`.
+    class_weight: None (default), "balanced" (each class weighs n_samples / (n_classes ·
+        its count), the counts weighted by ``sample_weight``; refused by partial_fit), or
+        a dict {class: weight} (a class it does not name weighs 1): multiplies each
+        sample's weight, fit's ``sample_weight`` (:mod:`backprop.sklearn.weights`).
     dropout: rate of a Dropout layer after each hidden layer's activation (0 = none;
         inverted dropout, so predict needs no rescaling); stochastic solvers only.
     batch_norm: batch norm in each hidden layer: Dense without bias → BatchNorm → σ
@@ -101,11 +106,23 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
     """
 
     score_key = "val_accuracy"
+    class_weight: Any
+    __init__ = with_parameters(BaseMLP.__init__, class_weight=None)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+    def _sample_weight(self, sample_weight: Any, X: Array, y: Any,
+                       incremental: bool) -> Array | None:
+        # sample_weight × the weight of each sample's class
+        name = type(self).__name__
+        labels = column_or_1d(y) if np.ndim(y) == 2 and np.shape(y)[1] == 1 else y
+        weights = super()._sample_weight(sample_weight, X, y, incremental)
+        by_class = class_sample_weight(name, self.class_weight, labels, self.classes_,
+                                       incremental, weights)
+        return combined(name, weights, by_class)
 
     def _encode_targets(self, y: Any, first_pass: bool, classes: Any,
                         incremental: bool = True) -> np.ndarray:
@@ -152,17 +169,22 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
             return f"False is class {first!r}, True class {second!r}"
         return "the classes of y"
 
-    def _score_outputs(self, outputs: np.ndarray, y: Any) -> float:
-        return float(accuracy_score(y, self._label_binarizer.inverse_transform(outputs)))
+    def _score_outputs(self, outputs: np.ndarray, y: Any,
+                       sample_weight: Array | None = None) -> float:
+        return float(accuracy_score(y, self._label_binarizer.inverse_transform(outputs),
+                                    sample_weight=sample_weight))
 
-    def fit(self, X: Any, y: Any) -> MLPClassifier:
-        """Train on X (n_samples, n_features), labels y (n_samples,) or 0/1 (n_samples, k)."""
-        self.train(X, y, incremental=False)
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+        """Train on X (n_samples, n_features), labels y (n_samples,) or 0/1 (n_samples, k);
+        ``sample_weight`` (n_samples,) weighs each sample's loss (None: all 1)."""
+        self.train(X, y, incremental=False, sample_weight=sample_weight)
         return self
 
     @available_if(has_stochastic_solver)  # type: ignore[untyped-decorator]
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
-        """One epoch over (X, y); ``classes`` (every label) is required on the first call."""
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None,
+                    classes: Any = None) -> MLPClassifier:
+        """One epoch over (X, y), its samples weighed by ``sample_weight``; ``classes``
+        (every label) is required on the first call."""
         first = not hasattr(self, "network_")
         if first and classes is None and (y is None or type_of_target(y) != "multilabel-indicator"):
             raise ValueError("classes must be given on the first call to partial_fit")
@@ -174,7 +196,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
                 f"`classes={list(classes)!r}` is not the same as on last call to partial_fit, "
                 f"was: {self.classes_!r}"
             )
-        self.train(X, y, incremental=True, classes=classes if first else None)
+        self.train(X, y, incremental=True, classes=classes if first else None,
+                   sample_weight=sample_weight)
         return self
 
     def predict_proba(self, X: Any) -> Array:

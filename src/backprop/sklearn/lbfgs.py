@@ -30,9 +30,11 @@ def minimize_lbfgs(
     max_fun: int,
     tol: float,
     verbose: bool,
+    sample_weight: Array | None = None,
 ) -> tuple[Any, list[float]]:
     """Run L-BFGS-B from the network's current θ; returns SciPy's result and J per iteration.
 
+    J weighs the rows by ``sample_weight`` when given (:func:`penalized_backprop`).
     Afterwards ``net.params`` holds the result's θ.
     """
     from scipy.optimize import minimize
@@ -40,7 +42,7 @@ def minimize_lbfgs(
     def objective(theta: Array) -> tuple[float, Array]:
         net.params[...] = theta
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss = penalized_backprop(net, X, Y, alpha)
+            loss = penalized_backprop(net, X, Y, alpha, sample_weight)
         return loss, net.grads.astype(np.float64)
 
     curve: list[float] = []

@@ -34,7 +34,7 @@ from backprop._typing import Array
 from backprop.errors import DivergenceError
 from backprop.network import Network
 from backprop.optim.rules import Optimizer
-from backprop.sklearn.objective import l2_penalty
+from backprop.sklearn.objective import l2_penalty, weighted_loss
 from backprop.training.callbacks import (
     Callback,
     History,
@@ -56,20 +56,26 @@ class LossExplosionWarning(ConvergenceWarning):  # type: ignore[misc]
 @dataclass
 class HeldOut:
     """Early stopping's validation rows: X (checked), Y (the encoded targets the loss
-    compares with) and y (the targets as given, which the score compares with)."""
+    compares with), y (the targets as given, which the score compares with) and w, their
+    sample weights (None: each weighs 1)."""
 
     X: Array
     Y: Array
     y: Any
+    w: Array | None = None
 
     def objective(self, net: Network, alpha: float) -> float:
-        """J on these rows in inference mode: the mean loss plus (α / 2m) Σ ‖W‖²
+        """J on these rows in inference mode: the mean loss plus (α / 2m) Σ ‖W‖²; with
+        weights, the weighted mean Σ w_i ℓ_i / Σ w_i and m = Σ w, as in training
         (NaN when the outputs are not finite)."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss = net.metrics(self.X, self.Y, None)["loss"]
+            if self.w is None:
+                loss, m = net.metrics(self.X, self.Y, None)["loss"], float(self.X.shape[0])
+            else:
+                loss, m = weighted_loss(net, self.X, self.Y, self.w), float(np.sum(self.w))
         if not math.isfinite(loss):
             return math.nan
-        return float(loss + l2_penalty(net, alpha, self.X.shape[0]))
+        return float(loss + l2_penalty(net, alpha, m))
 
 
 def snapshot(net: Network) -> Snapshot:

@@ -11,6 +11,7 @@ lbfgs is SciPy's L-BFGS-B (:mod:`backprop.sklearn.lbfgs`).
 from __future__ import annotations
 
 import copy
+import inspect
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +32,10 @@ from backprop.training.callbacks import missing_hooks
 #: scikit-learn's activation names → the library's.
 SKLEARN_ACTIVATIONS = {"identity": "linear", "logistic": "sigmoid", "tanh": "tanh", "relu": "relu"}
 #: The library's output activations → scikit-learn's names (``out_activation_``).
-OUT_ACTIVATION_NAMES = {"linear": "identity", "sigmoid": "logistic", "softmax": "softmax"}
+OUT_ACTIVATION_NAMES = {"linear": "identity", "sigmoid": "logistic", "softmax": "softmax",
+                        "exp": "exp"}
+#: MLPRegressor's losses (scikit-learn's names) → (output activation, the library's loss).
+REGRESSION_LOSSES = {"squared_error": ("linear", "mse"), "poisson": ("exp", "poisson")}
 STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adamw")
 SOLVERS = ("lbfgs", *STOCHASTIC_SOLVERS)
 LEARNING_RATES = ("constant", "invscaling", "adaptive")
@@ -136,6 +140,13 @@ def _clip(value: Any) -> bool:
     return value is None or _number(0, float("inf"), low_open=True)(value)
 
 
+def _class_weight(value: Any) -> bool:
+    if value is None or value == "balanced":
+        return True
+    return isinstance(value, dict) and all(
+        _number(0, float("inf"), high_open=True)(weight) for weight in value.values())
+
+
 INF = float("inf")
 #: parameter → (test, what a valid value is, or a function saying it where it changes):
 #: one row per parameter.
@@ -174,6 +185,11 @@ PARAMETERS: dict[str, tuple[Callable[[Any], bool], str | Callable[[], str]]] = {
                               "one of " + ", ".join(EARLY_STOPPING_METRICS)),
     "restore_best_weights": (lambda v: isinstance(v, bool), "True or False"),
     "callbacks": (_callbacks, "None or a list of backprop.Callback objects"),
+    # MLPClassifier's only
+    "class_weight": (_class_weight,
+                     "None, 'balanced' or a dict {class: weight} of numbers ≥ 0"),
+    # MLPRegressor's only
+    "loss": (_one_of(*REGRESSION_LOSSES), "one of " + ", ".join(REGRESSION_LOSSES)),
 }
 
 
@@ -186,6 +202,26 @@ def check_parameters(estimator_name: str, params: dict[str, Any]) -> None:
             raise InvalidParameterError(
                 f"{estimator_name}: {name} must be {said}, got {params[name]!r}"
             )
+
+
+def with_parameters(base_init: Callable[..., None], **extra: Any) -> Callable[..., None]:
+    """An ``__init__`` taking ``base_init``'s parameters and, keyword-only, ``extra``
+    (name → default): one estimator's own parameters beside the shared ones, which
+    are so declared once. Its signature lists them all (scikit-learn's get_params
+    reads it)."""
+    signature = inspect.signature(base_init)
+    added = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+             for name, default in extra.items()]
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        for name, default in extra.items():
+            setattr(self, name, kwargs.pop(name, default))
+        base_init(self, *args, **kwargs)
+
+    __init__.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), *added])
+    __init__.__doc__ = base_init.__doc__
+    return __init__
 
 
 def hidden_sizes(value: Any) -> list[int]:

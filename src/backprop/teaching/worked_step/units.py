@@ -60,6 +60,11 @@ FUSED_NOTES = {
         "cancels against the loss's derivative ∂ℓ/∂a_i = −y_i / a_i (the targets of a sample "
         "sum to 1), so δ^[L] = a − y; with mse the Jacobian would stay."
     ),
+    "exp": (
+        "With an exp output and the Poisson deviance, σ'(z) = e^z = a cancels against the "
+        "loss's derivative ∂ℓ/∂a = 1 − y/a, so δ^[L] = a(1 − y/a) = a − y; with mse the "
+        "factor σ'(z) would stay."
+    ),
 }
 
 
