@@ -4,10 +4,15 @@ Per layer and step, two compiled passes (numba, :mod:`backprop.jit`) take the
 place of NumPy's three to eight (:class:`~backprop.nn.passes.ActivationPasses`):
 
 * the forward epilogue, after z = a_prev Wᵀ: z ← z + b and a = σ(z) in one pass
-  (:func:`_epilogue`; softmax row by row, :func:`_softmax_epilogue`);
+  (:func:`_epilogue_of`; softmax row by row, :func:`_softmax_epilogue`);
 * the backward prologue, before Wᵀδ and δ a_prevᵀ: δ = ∂L/∂a ⊙ σ'(z), its 1/m and
-  the bias gradient's column sum in one pass (:func:`_delta_pass`; softmax:
+  the bias gradient's column sum in one pass (:func:`_delta_pass_of`; softmax:
   :func:`_softmax_delta_pass`).
+
+The elementwise σs' two passes are made one kernel per σ, the σ a constant in
+it, and their loops hand no array to a helper (which would count references
+to it for every entry): so the compiler vectorizes each loop, as NumPy's own
+loops are, and in float32 the passes beat NumPy's instead of losing to them.
 
 Each elementwise σ is written once, below, for one number: σ(z) in
 :func:`_sigma` and g σ'(z) in :func:`_times_derivative`, with the operations
@@ -80,17 +85,23 @@ def _times_derivative(kind: int, g: Any, z: Any, a: Any, c: Any) -> Any:  # prag
 
 
 # -- the passes -----------------------------------------------------------------------------
-def _epilogue(kind: int, z: Any, b: Any, a: Any, c: Any,
-              bias: bool) -> None:  # pragma: no cover - compiled by numba
-    """z ← z + b (with ``bias``) and a = σ(z), one pass over (m, n)."""
-    m, n = z.shape
-    for i in prange(m):
-        for j in range(n):
-            v = z[i, j]
-            if bias:
-                v = v + b[j]  # z^[l] = W a^[l-1] + b^[l]
-                z[i, j] = v
-            a[i, j] = _sigma(kind, v, c)  # a^[l] = σ(z^[l])
+def _epilogue_of(kind: int) -> Callable[..., None]:
+    """The forward epilogue of σ ``kind``: a kernel of its own per σ, with ``kind`` a constant
+    in it, so that the compiler drops the other σs' branches and vectorizes the loop."""
+
+    def epilogue(z: Any, b: Any, a: Any, c: Any,
+                 bias: bool) -> None:  # pragma: no cover - compiled by numba
+        """z ← z + b (with ``bias``) and a = σ(z), one pass over (m, n)."""
+        m, n = z.shape
+        for i in prange(m):
+            for j in range(n):
+                v = z[i, j]
+                if bias:
+                    v = v + b[j]  # z^[l] = W a^[l-1] + b^[l]
+                    z[i, j] = v
+                a[i, j] = _sigma(kind, v, c)  # a^[l] = σ(z^[l])
+
+    return epilogue
 
 
 def _softmax_epilogue(z: Any, b: Any, a: Any, c: Any,
@@ -115,14 +126,14 @@ def _softmax_epilogue(z: Any, b: Any, a: Any, c: Any,
             a[i, j] = a[i, j] / total
 
 
-def _mean_and_bias_sum(i: int, j: int, d: Any, mean: Any, db: Any, inv_m: Any,
-                       scale: bool, bias: bool) -> None:  # pragma: no cover - inlined
-    """δ_ij / m into ``mean`` (with ``scale``) and its share of db_j = Σ_i δ_ij (/ m)."""
-    if scale:
-        d = d * inv_m
-        mean[i, j] = d
-    if bias:
-        db[j] = d if i == 0 else db[j] + d
+def _mean(d: Any, inv_m: Any, scale: bool) -> Any:  # pragma: no cover - compiled by numba
+    """δ_ij / m with ``scale``, else δ_ij."""
+    return d * inv_m if scale else d
+
+
+def _bias_sum(i: int, total: Any, d: Any) -> Any:  # pragma: no cover - compiled by numba
+    """db_j after row i: δ_0j for the first row, then db_j + δ_ij (the rows in order)."""
+    return d if i == 0 else total + d
 
 
 def _scale_bias_sum(db: Any, inv_m: Any, m: int, scale: bool,
@@ -133,22 +144,42 @@ def _scale_bias_sum(db: Any, inv_m: Any, m: int, scale: bool,
             db[j] = db[j] * inv_m
 
 
-def _delta_pass(kind: int, g: Any, z: Any, a: Any, c: Any, delta: Any, mean: Any, db: Any,
-                inv_m: Any, given: bool, scale: bool, bias: bool,
-                parts: int) -> None:  # pragma: no cover - compiled by numba
-    """δ = g σ'(z) (g itself when ``given``), δ/m and db = Σ_i δ_i (/ m), one pass; the units
-    cut in ``parts``, each part summing its own columns over every row, in order."""
-    m, n = g.shape
-    for part in prange(parts):
-        for i in range(m):
-            for j in range(part * n // parts, (part + 1) * n // parts):
-                if given:
+def _part(part: int, parts: int, n: int) -> tuple[Any, Any]:  # pragma: no cover - compiled
+    """The units [first, stop) of part ``part`` of ``parts``, as unsigned numbers: an index
+    that cannot be negative needs no check for one (which would keep the loop from being
+    vectorized)."""
+    return np.uintp(part * n // parts), np.uintp((part + 1) * n // parts)
+
+
+def _delta_pass_of(kind: int) -> Callable[..., None]:
+    """The backward prologue of σ ``kind``, a kernel of its own per σ (as :func:`_epilogue_of`)."""
+
+    def delta_pass(g: Any, z: Any, a: Any, c: Any, delta: Any, mean: Any, db: Any, inv_m: Any,
+                   given: bool, scale: bool, bias: bool,
+                   parts: int) -> None:  # pragma: no cover - compiled by numba
+        """δ = g σ'(z) (g itself when ``given``), δ/m and db = Σ_i δ_i (/ m), one pass; the
+        units cut in ``parts``, each part summing its own columns over every row, in order.
+
+        Every array is read and written here, in the loop, never handed to a helper: a
+        helper given an array takes a reference to it, which would cost two atomic
+        operations per entry and keep the loop from being vectorized."""
+        m, n = g.shape
+        for part in prange(parts):
+            first, stop = _part(part, parts, n)
+            for i in range(m):
+                for j in range(first, stop):
                     d = g[i, j]
-                else:
-                    d = _times_derivative(kind, g[i, j], z[i, j], a[i, j], c)
-                    delta[i, j] = d  # δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
-                _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
-    _scale_bias_sum(db, inv_m, m, scale, bias)
+                    if not given:
+                        d = _times_derivative(kind, d, z[i, j], a[i, j], c)
+                        delta[i, j] = d  # δ^[l] = ∂L/∂a^[l] ⊙ σ'(z^[l])
+                    d = _mean(d, inv_m, scale)
+                    if scale:
+                        mean[i, j] = d  # δ^[l] / m
+                    if bias:
+                        db[j] = _bias_sum(i, db[j], d)  # ∂L/∂b^[l] = Σ_i δ_i (/ m)
+        _scale_bias_sum(db, inv_m, m, scale, bias)
+
+    return delta_pass
 
 
 def _softmax_delta_pass(g: Any, a: Any, delta: Any, mean: Any, db: Any, inv_m: Any, c: Any,
@@ -162,27 +193,37 @@ def _softmax_delta_pass(g: Any, a: Any, delta: Any, mean: Any, db: Any, inv_m: A
         for j in range(n):
             d = (g[i, j] - inner) * a[i, j]
             delta[i, j] = d
-            _mean_and_bias_sum(i, j, d, mean, db, inv_m, scale, bias)
+            d = _mean(d, inv_m, scale)
+            if scale:
+                mean[i, j] = d
+            if bias:
+                db[j] = _bias_sum(i, db[j], d)
     _scale_bias_sum(db, inv_m, m, scale, bias)
 
 
 #: The plain functions the passes call, compiled with them (:func:`backprop.jit.compile_kernel`).
-__all_helpers__ = ("_sigma", "_times_derivative", "_mean_and_bias_sum", "_scale_bias_sum")
+__all_helpers__ = ("_sigma", "_times_derivative", "_mean", "_bias_sum", "_scale_bias_sum",
+                   "_part")
 _SOURCES: dict[str, Callable[..., None]] = {
-    "epilogue": _epilogue,
     "softmax_epilogue": _softmax_epilogue,
-    "delta": _delta_pass,
     "softmax_delta": _softmax_delta_pass,
 }
-_kernels: dict[str, Callable[..., None]] = {}
+#: The passes made per σ: ``kernel(name, kind)``.
+_SOURCES_PER_KIND: dict[str, Callable[[int], Callable[..., None]]] = {
+    "epilogue": _epilogue_of,
+    "delta": _delta_pass_of,
+}
+_kernels: dict[tuple[str, int | None], Callable[..., None]] = {}
 
 
-def kernel(name: str) -> Callable[..., None]:
-    """The pass ``name`` of :data:`_SOURCES`, compiled (or loaded from numba's cache) at first
-    use; an ImportError naming the extra when numba is missing."""
-    compiled = _kernels.get(name)
+def kernel(name: str, kind: int | None = None) -> Callable[..., None]:
+    """The pass ``name`` of :data:`_SOURCES`, or of :data:`_SOURCES_PER_KIND` for σ ``kind``,
+    compiled (or loaded from numba's cache) at first use; an ImportError naming the extra when
+    numba is missing."""
+    compiled = _kernels.get((name, kind))
     if compiled is None:
-        compiled = _kernels[name] = compile_kernel(_SOURCES[name], "the compiled path", globals())
+        source = _SOURCES[name] if kind is None else _SOURCES_PER_KIND[name](kind)
+        compiled = _kernels[name, kind] = compile_kernel(source, "the compiled path", globals())
     return compiled
 
 
@@ -208,7 +249,7 @@ class CompiledActivationPasses(ActivationPasses):
         if self.kind == SOFTMAX:
             kernel("softmax_epilogue")(z, c if b is None else b, a, c, b is not None)
         else:
-            kernel("epilogue")(self.kind, z, c if b is None else b, a, c, b is not None)
+            kernel("epilogue", self.kind)(z, c if b is None else b, a, c, b is not None)
 
     def delta_and_bias_gradient(
         self, grad_a: Array, z: Array, a: Array, db: Array | None, *,
@@ -227,8 +268,8 @@ class CompiledActivationPasses(ActivationPasses):
                 kernel("softmax_delta")(grad_a, a, delta_out, mean_out, sums, inv_m, c,
                                         scale_delta, column_sum)
             else:
-                kernel("delta")(self.kind, grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
-                                given, scale_delta, column_sum, self.parts)
+                kernel("delta", self.kind)(grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
+                                           given, scale_delta, column_sum, self.parts)
         if db is not None and not column_sum:
             np.add.reduce(mean, axis=0, out=db)
             if m > 1 and not scale_delta:
