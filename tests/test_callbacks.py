@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from ticks import Ticks
 
 
 def data(m: int = 60) -> tuple[np.ndarray, np.ndarray]:
@@ -150,16 +151,6 @@ def test_bad_arguments(kwargs: dict[str, object], error: type[Exception], messag
     with pytest.raises(error, match=message):
         bp.EarlyStopping(**kwargs)  # type: ignore[arg-type]
 
-
-class Ticks:
-    """A clock that advances one second each time it is read: time without waiting."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 class CountBatches(bp.Callback):

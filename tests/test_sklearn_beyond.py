@@ -30,6 +30,7 @@ from backprop.sklearn import progress as progress_module
 from backprop.sklearn.monitoring import HeldOut
 from backprop.sklearn.objective import penalized_backprop
 from scaled_softsign import ScaledSoftsign, register
+from ticks import Ticks
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -299,16 +300,6 @@ def test_a_callback_stops_training_as_in_the_library() -> None:
     three = quiet_fit(MLPClassifier((8,), max_iter=3, random_state=0), X, y)
     np.testing.assert_array_equal(at_epoch.network_.params, three.network_.params)
 
-
-class Ticks:
-    """A clock one second further on each time it is read: time without waiting."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
 
 
 def test_a_time_limit_stops_a_fit() -> None:
