@@ -340,7 +340,7 @@ def test_unfitted_estimators_and_bad_inputs_raise_one_line_errors() -> None:
 BAD_PARAMETERS = [
     ("hidden_layer_sizes", (10, 0)),
     ("hidden_layer_sizes", "wide"),
-    ("activation", "swish"),
+    ("activation", "rleu"),
     ("solver", "newton"),
     ("alpha", -1.0),
     ("batch_size", 0),
