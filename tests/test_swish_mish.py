@@ -92,3 +92,24 @@ def test_a_classifier_learns_two_moons_with_it(name: str) -> None:
     assert clf.network_.layers[0].activation.name == name
     assert clf.loss_curve_[-1] < 0.5 * clf.loss_curve_[0]
     assert clf.score(X[200:], y[200:]) > 0.9  # chance is 0.5, a straight line about 0.85
+
+
+@pytest.mark.parametrize(("name", "nodes", "module"), [
+    ("swish", ["Sigmoid", "Mul"], "SiLU"),
+    # softplus(x) = Relu(x) − ln sigmoid(|x|), then tanh and the product with x
+    ("mish", ["Abs", "Sigmoid", "Log", "Relu", "Sub", "Tanh", "Mul"], "Mish"),
+])
+def test_the_forms_in_onnx_and_pytorch(name: str, nodes: list[str], module: str,
+                                       tmp_path: object) -> None:
+    onnx = pytest.importorskip("onnx", reason="ONNX export needs onnx")
+    torch = pytest.importorskip("torch", reason="PyTorch exchange needs PyTorch")
+    net = bp.Network([bp.Dense(3, 2, name)], seed=0, dtype="float64")
+    path = f"{tmp_path}/net.onnx"
+    net.to_onnx(path)
+    # the Dense layer's product and sum first, an Identity naming the output last
+    op_types = [node.op_type for node in onnx.load(path).graph.node if node.op_type != "Identity"]
+    assert op_types[-len(nodes):] == nodes and nodes[0] not in op_types[:-len(nodes)]
+    linear, converted = list(net.to_torch())
+    assert type(linear) is torch.nn.Linear and type(converted) is getattr(torch.nn, module)
+    again = bp.from_torch(torch.nn.Sequential(torch.nn.Linear(3, 3), getattr(torch.nn, module)()))
+    assert again.layers[0].activation.name == name  # type: ignore[attr-defined]

@@ -528,10 +528,10 @@ _ACTIVATIONS: dict[str, Callable[..., Activation]] = {
     "tanh": Tanh,
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
-    "swish": Swish,
-    "mish": Mish,
     "softmax": Softmax,
     "exp": Exp,
+    "swish": Swish,
+    "mish": Mish,
 }
 
 
