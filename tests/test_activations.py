@@ -16,7 +16,7 @@ from backprop.nn.activations import (
     register_activation,
 )
 
-ELEMENTWISE = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "exp"]
+ELEMENTWISE = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "swish", "mish", "exp"]
 #: e^z has no bound: past z ≈ 88 (float32), 709 (float64) it is inf by nature
 UNBOUNDED = {"exp"}
 

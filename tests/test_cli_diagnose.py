@@ -289,7 +289,7 @@ def test_batch_norm_columns_start_from_the_same_weights() -> None:
     ("args", "fragments"),
     [
         (["--compare", "sigmoid:tiny"], ["--compare 'sigmoid:tiny'", "unknown init 'tiny'"]),
-        (["--compare", "swish:he"], ["--compare 'swish:he'", "unknown activation 'swish'"]),
+        (["--compare", "rleu:he"], ["--compare 'rleu:he'", "unknown activation 'rleu'"]),
         (["--compare", "relu:he,relu:he"], ["'relu:he' is given twice"]),
         (["--compare", ","], ["give at least one ACTIVATION:INIT"]),
         (["--compare", "optimizer:sgd,nadam"], ["unknown optimizer 'nadam'"]),

@@ -63,6 +63,8 @@ def test_gradients_match_torch_autograd_in_float64(case: Case) -> None:
         "tanh": torch.tanh,
         "relu": torch.relu,
         "leaky_relu": lambda z: torch.nn.functional.leaky_relu(z, 0.01),
+        "swish": torch.nn.functional.silu,
+        "mish": torch.nn.functional.mish,
         "softmax": lambda z: torch.softmax(z, dim=1),
         "exp": torch.exp,
     }

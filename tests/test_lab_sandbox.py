@@ -219,7 +219,7 @@ def test_break_rule_unknown_is_refused_naming_the_field() -> None:
     (Architecture([2, 3, 3, 3, 3, 1], ["tanh"] * 5), "widths"),
     (Architecture([2, 9, 1], ["tanh", "sigmoid"]), "widths.1"),
     (Architecture([2, 3, 1], ["tanh"]), "activations"),
-    (Architecture([2, 3, 1], ["tanh", "swish"]), "activations.1"),
+    (Architecture([2, 3, 1], ["tanh", "rleu"]), "activations.1"),
     (Architecture([2, 3, 1], ["tanh", "sigmoid"], loss="hinge"), "loss"),
     (Architecture([2, 3, 1], ["tanh", "sigmoid"], init="zeros"), "init"),
     (Architecture([2, 3, 1], ["tanh", "softmax"], loss="cross_entropy"), "loss"),

@@ -112,7 +112,7 @@ BAD: list[tuple[dict[str, Any], str]] = [
     ({"type": "configure", "widths": [2, 1.5], "activations": ["tanh"]}, "widths.1"),
     ({"type": "configure", "widths": [2, 1], "activations": []}, "activations"),
     ({"type": "configure", "widths": [2, 1], "activations": ["x" * 41]}, "activations.0"),
-    ({"type": "configure", "widths": [2, 3, 1], "activations": ["tanh", "swish"]}, "activations.1"),
+    ({"type": "configure", "widths": [2, 3, 1], "activations": ["tanh", "rleu"]}, "activations.1"),
     ({"type": "configure", "widths": [2, 3, 1], "activations": ["tanh"]}, "activations"),
     ({"type": "configure", "widths": [2, 1], "activations": ["tanh"], "loss": "hinge"}, "loss"),
     ({"type": "configure", "widths": [2, 1], "activations": ["linear"],

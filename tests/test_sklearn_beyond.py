@@ -76,7 +76,7 @@ def test_the_new_parameters_are_parameters_with_defaults_that_change_nothing(
 
 
 BAD = [
-    ("activation", "swish", "a hidden activation of the library by name"),
+    ("activation", "rleu", "a hidden activation of the library by name"),
     ("activation", "softmax", "a hidden activation of the library by name"),
     ("activation", 3, "identity, logistic, tanh, relu"),
     ("early_stopping_metric", "accuracy", "one of score, loss"),

@@ -238,10 +238,7 @@ class Sigmoid(Activation):
     derivative_formula_tex = "a(1 - a)"
 
     def function(self, z: Array, out: Array) -> Array:
-        # Stable for any z: with e = exp(−|z|) ≤ 1, σ(z) = 1/(1+e) for z ≥ 0
-        # and e/(1+e) for z < 0, so exp never overflows.
-        e = np.exp(-np.abs(z))
-        return np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=out)
+        return _logistic(z, out)
 
     def derivative(self, z: Array, a: Array) -> Array:
         return a * (1.0 - a)
@@ -250,6 +247,16 @@ class Sigmoid(Activation):
         np.multiply(grad_a, a, out=out)
         out *= 1.0 - a  # ⊙ σ'(z) = a (1 − a)
         return out
+
+
+def _logistic(z: Array, out: Array | None = None) -> Array:
+    """1 / (1 + e^(−z)), elementwise, into ``out`` (which may be ``z``) or a new array.
+
+    Stable for any z: with e = exp(−|z|) ≤ 1, it is 1/(1+e) for z ≥ 0 and e/(1+e)
+    for z < 0, so exp never overflows.
+    """
+    e = np.exp(-np.abs(z))
+    return np.divide(np.where(z >= 0, 1.0, e), 1.0 + e, out=out)
 
 
 class Tanh(Activation):
@@ -336,6 +343,75 @@ class LeakyReLU(Activation):
         if isinstance(module, torch.nn.LeakyReLU):
             return cls(float(module.negative_slope))
         return None
+
+
+class Swish(Activation):
+    """σ(z) = z · s with s = sigmoid(z) (SiLU),  σ'(z) = s + z s (1 − s) = a + s (1 − a).
+
+    Smooth, ≈ z for large z and ≈ 0 for very negative z, with a dip below zero: its
+    least value is −0.27846 (at z ≈ −1.2785).
+    """
+
+    name = "swish"
+    output_range = (-0.2785, np.inf)  # the least value, rounded down
+    # Like ReLU away from 0 (≈ z above, ≈ 0 below), a layer keeps about half of its input's
+    # variance, which He's 2/n_in makes up for; Glorot's scale assumes σ'(0) = 1, where
+    # swish'(0) = 1/2. A unit with z ≤ 0 still passes gradient (σ' vanishes only at the
+    # dip and far below it), so can_die stays False; σ' → 1 as z grows: no saturation peak.
+    auto_init = "he"
+    torch_class = "SiLU"
+    derivative_formula = "a + s(1 − a), s = sigmoid(z)"
+    derivative_formula_tex = r"a + s(1 - a),\; s = \frac{1}{1 + e^{-z}}"
+
+    def function(self, z: Array, out: Array) -> Array:
+        s = _logistic(z)
+        return np.multiply(z, s, out=out)  # a = z · s
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        s = _logistic(z)
+        return a + s * (1.0 - a)  # s + z s (1 − s), with z s = a
+
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        s = graph.node("Sigmoid", [x], f"{out}.sigmoid")
+        return graph.node("Mul", [x, s], out)
+
+
+class Mish(Activation):
+    """σ(z) = z · tanh(softplus(z)),  softplus(z) = ln(1 + e^z);
+    σ'(z) = t + z s (1 − t²) with t = tanh(softplus(z)), s = sigmoid(z).
+
+    (softplus' = sigmoid and tanh' = sech² = 1 − tanh².) Smooth, ≈ z for large z and
+    ≈ 0 for very negative z; its least value is −0.30884 (at z ≈ −1.1924).
+    """
+
+    name = "mish"
+    output_range = (-0.3089, np.inf)  # the least value, rounded down
+    # He, for swish's reasons: ≈ ReLU away from 0, and σ'(0) = tanh(ln 2) = 0.6, not 1.
+    # As swish, a unit with z ≤ 0 still passes gradient and σ' → 1 as z grows: it neither
+    # dies nor saturates.
+    auto_init = "he"
+    torch_class = "Mish"
+    derivative_formula = "t + z s(1 − t²), t = tanh(softplus(z)), s = sigmoid(z)"
+    derivative_formula_tex = (r"t + z s(1 - t^2),\; t = \tanh \ln(1 + e^{z}),\; "
+                              r"s = \frac{1}{1 + e^{-z}}")
+
+    def function(self, z: Array, out: Array) -> Array:
+        t = np.tanh(np.logaddexp(0.0, z))  # softplus(z) = ln(e^0 + e^z), without overflow
+        return np.multiply(z, t, out=out)  # a = z · tanh(softplus(z))
+
+    def derivative(self, z: Array, a: Array) -> Array:
+        t = np.tanh(np.logaddexp(0.0, z))
+        return t + z * (1.0 - t * t) * _logistic(z)  # tanh(sp) + z sech²(sp) sigmoid(z)
+
+    def onnx_form(self, graph: OnnxGraph, x: str, out: str) -> str:
+        # softplus(x) = max(x, 0) + ln(1 + e^(−|x|)) = Relu(x) − ln sigmoid(|x|): no exp of a
+        # large x, and nodes that onnxruntime runs in float64 too (its Softplus is float32 only)
+        magnitude = graph.node("Abs", [x], f"{out}.abs")
+        log_sigmoid = graph.node("Log", [graph.node("Sigmoid", [magnitude], f"{out}.sigmoid")],
+                                 f"{out}.log_sigmoid")
+        softplus = graph.node("Sub", [graph.node("Relu", [x], f"{out}.relu"), log_sigmoid],
+                              f"{out}.softplus")
+        return graph.node("Mul", [x, graph.node("Tanh", [softplus], f"{out}.tanh")], out)
 
 
 class Softmax(Activation):
@@ -454,6 +530,8 @@ _ACTIVATIONS: dict[str, Callable[..., Activation]] = {
     "leaky_relu": LeakyReLU,
     "softmax": Softmax,
     "exp": Exp,
+    "swish": Swish,
+    "mish": Mish,
 }
 
 

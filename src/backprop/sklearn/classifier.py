@@ -40,8 +40,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):  # type: ignore[misc]
 
     activation: scikit-learn's "identity", "logistic", "tanh", "relu" (meaning
         what they mean there), any hidden activation of the library's registry by
-        name ("leaky_relu", "sigmoid", "linear", and a user's own after
-        :func:`backprop.register_activation`), or an :class:`backprop.Activation`
+        name ("leaky_relu", "swish", "mish", "sigmoid", "linear", and a user's own
+        after :func:`backprop.register_activation`), or an :class:`backprop.Activation`
         object whose name is registered and whose ``config()`` rebuilds it (so the
         fitted network saves, pickles and exports as a model file does).
     verbose: scikit-learn's lines ("Iteration 1, loss = ..."), or a rich progress
