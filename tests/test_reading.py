@@ -416,7 +416,10 @@ def test_a_constant_init_is_read_as_symmetric() -> None:
     history = net.fit(X, y, epochs=3, batch_size=32, optimizer=bp.SGD(0.1), callbacks=[diag])
     hidden = net.layers[0]
     assert isinstance(hidden, bp.Dense)
-    assert np.ptp(hidden.W, axis=0).max() == 0  # the units stayed identical
+    # the units stayed identical: each gets the same gradient, to rounding (BLAS may add a
+    # unit's column of a product in another order than its neighbour's, by its place in
+    # the kernel's block: on some machines the rows differ in float32's last bit)
+    assert np.ptp(hidden.W, axis=0).max() <= 4 * np.finfo(hidden.W.dtype).eps * np.abs(hidden.W).max()
     reading = bp.read_diagnostics(diag.records, losses=history["loss"], network=net)
     assert "symmetric" in reading and finding(reading, "symmetric").layers == (1,)
     assert reading.stats["spread_min"] <= SYMMETRY_SPREAD
