@@ -120,15 +120,20 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X",
             f"{name} must be 2-D (samples × features), got shape {array.shape}; "
             f"for one sample use {name}.reshape(1, -1)"
         )
-    if array.shape[0] == 0:
-        raise DataError(f"empty dataset: {name} has 0 rows")
-    if array.shape[1] != n_features:
-        raise DataError(
-            f"{name} has {array.shape[1]} features per sample but the network's "
-            f"first layer expects {n_features}"
-        )
+    _check_rows_and_width(array.shape, n_features, name)
     check_finite(array, name)
     return cast_finite(array, dtype, name)
+
+
+def _check_rows_and_width(shape: tuple[int, ...], n_features: int, name: str) -> None:
+    """Refuse a 2-D X of ``shape`` with no rows, or not ``n_features`` wide."""
+    if shape[0] == 0:
+        raise DataError(f"empty dataset: {name} has 0 rows")
+    if shape[1] != n_features:
+        raise DataError(
+            f"{name} has {shape[1]} features per sample but the network's "
+            f"first layer expects {n_features}"
+        )
 
 
 def check_sparse_inputs(X: SparseRows, n_features: int, dtype: np.dtype[Any],
@@ -146,13 +151,7 @@ def check_sparse_inputs(X: SparseRows, n_features: int, dtype: np.dtype[Any],
         raise DataTypeError(f"{name} must be numeric, got a sparse matrix of dtype {X.dtype}")
     if np.issubdtype(X.dtype, np.complexfloating):
         raise DataTypeError(f"{name} must be real, got complex numbers")
-    if X.shape[0] == 0:
-        raise DataError(f"empty dataset: {name} has 0 rows")
-    if X.shape[1] != n_features:
-        raise DataError(
-            f"{name} has {X.shape[1]} features per sample but the network's "
-            f"first layer expects {n_features}"
-        )
+    _check_rows_and_width(X.shape, n_features, name)
     rows = X.tocsr()  # rows by index, one batch at a time: CSR (no copy when X is CSR)
     _check_stored_finite(rows, name, "contains {bad} at {where}; NaN and inf are not allowed")
     if rows.dtype == dtype:

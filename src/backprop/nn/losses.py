@@ -173,14 +173,17 @@ class BinaryCrossEntropy(Loss):
     formula_tex = (r"-\sum_{k} \left[y_{k} \log a_{k}^{[L]} + \left(1 - y_{k}\right) "
                    r"\log\left(1 - a_{k}^{[L]}\right)\right]")
 
-    def value(self, a: Array, y: Array) -> float:
+    @staticmethod
+    def _log_likelihoods(a: Array, y: Array) -> Array:
+        """y_k log a_k + (1 − y_k) log(1 − a_k) per unit: −ℓ's terms."""
         p = _clip_probabilities(a)
-        total = np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p))
-        return -float(total) / int(a.shape[0])
+        return np.asarray(y * np.log(p) + (1.0 - y) * np.log1p(-p))
+
+    def value(self, a: Array, y: Array) -> float:
+        return -float(np.sum(self._log_likelihoods(a, y))) / int(a.shape[0])
 
     def sample_losses(self, a: Array, y: Array) -> Array:
-        p = _clip_probabilities(a)
-        return np.asarray(-np.sum(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=1))
+        return np.asarray(-np.sum(self._log_likelihoods(a, y), axis=1))
 
     def gradient(self, a: Array, y: Array, out: Array) -> Array:
         p = _clip_probabilities(a)
@@ -188,14 +191,17 @@ class BinaryCrossEntropy(Loss):
         out /= p * (1.0 - p)
         return out
 
+    @staticmethod
+    def _losses_from_logits(z: Array, y: Array) -> Array:
+        """ℓ's terms per unit from z^[L]:
+        −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))."""
+        return np.asarray(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z))))
+
     def value_from_logits(self, z: Array, y: Array) -> float:
-        # −[y log σ(z) + (1 − y) log(1 − σ(z))] = max(z, 0) − z·y + log(1 + e^(−|z|))
-        per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return float(np.add.reduce(per_unit, axis=None)) / int(z.shape[0])
+        return float(np.add.reduce(self._losses_from_logits(z, y), axis=None)) / int(z.shape[0])
 
     def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
-        per_unit = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-        return np.asarray(np.add.reduce(per_unit, axis=1))
+        return np.asarray(np.add.reduce(self._losses_from_logits(z, y), axis=1))
 
 
 class CrossEntropy(Loss):
@@ -223,16 +229,20 @@ class CrossEntropy(Loss):
         out /= _clip_probabilities(a)
         return out
 
-    def value_from_logits(self, z: Array, y: Array) -> float:
-        # log a_k = z_k − logsumexp(z), with the row maximum taken out first
+    @staticmethod
+    def _log_likelihoods_from_logits(z: Array, y: Array) -> Array:
+        """y_k log a_k per unit from z^[L]: log a_k = z_k − logsumexp(z), with the row
+        maximum taken out first."""
         shifted = z - z.max(axis=1, keepdims=True)
         log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
-        return -float(np.add.reduce(y * (shifted - log_sum), axis=None)) / int(z.shape[0])
+        return np.asarray(y * (shifted - log_sum))
+
+    def value_from_logits(self, z: Array, y: Array) -> float:
+        terms = self._log_likelihoods_from_logits(z, y)
+        return -float(np.add.reduce(terms, axis=None)) / int(z.shape[0])
 
     def sample_losses_from_logits(self, z: Array, y: Array) -> Array:
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
-        return np.asarray(-np.add.reduce(y * (shifted - log_sum), axis=1))
+        return np.asarray(-np.add.reduce(self._log_likelihoods_from_logits(z, y), axis=1))
 
 
 class PoissonDeviance(Loss):
