@@ -2,27 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from bench.launch import ROOT, child_env
 
 
-def machine_info(threads: int) -> dict[str, Any]:
-    """Where and with what this run happened."""
-    cpu = platform.processor() or platform.machine()
-    try:
+def cpu_model() -> str:
+    """The processor's name (/proc/cpuinfo's model name where there is one)."""
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
+@contextlib.contextmanager
+def spinning(processes: int) -> Iterator[None]:
+    """``processes`` processes that keep a core busy each (other work on the machine), for
+    as long as the block runs; each also stops by itself after an hour."""
+    spin = "import time\nend = time.monotonic() + 3600\nwhile time.monotonic() < end:\n    pass\n"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(processes)]
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def machine_info(threads: int) -> dict[str, Any]:
+    """Where and with what this run happened."""
+    cpu = cpu_model()
     import numpy as np
 
     try:

@@ -5,6 +5,7 @@ figure: bench/sklearn_compare.py.)"""
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -51,19 +52,25 @@ def test_regression_r2_matches_scikit_learns_mlp_within_a_point() -> None:
     assert abs(mine - theirs) <= 0.01, (mine, theirs)
 
 
-def test_the_fit_time_benchmark_script_runs_on_a_tiny_setting() -> None:
+def test_the_fit_time_benchmark_script_runs_on_a_tiny_setting(tmp_path: Any) -> None:
     import subprocess
     import sys
     from pathlib import Path
 
     script = Path(__file__).resolve().parent.parent / "bench" / "sklearn_compare.py"
-    done = subprocess.run([sys.executable, str(script), "--tiny"], capture_output=True, text=True,
-                          check=True)
+    report = tmp_path / "report.md"
+    done = subprocess.run([sys.executable, str(script), "--tiny", "--out", str(report)],
+                          capture_output=True, text=True, check=True)
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "task" not in line]
-    assert len(rows) == 3
+    assert len(rows) == 9  # three tasks, three solvers
+    assert {row.split("|")[2].strip() for row in rows} == {"adam", "sgd", "lbfgs"}
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        sk_seconds, bp_seconds, ratio = (float(c) for c in cells[1:4])
+        sk_seconds, bp_seconds, ratio = (float(c) for c in cells[2:5])
         assert sk_seconds > 0 and bp_seconds > 0
         assert ratio == pytest.approx(bp_seconds / sk_seconds, rel=0.01)  # of seconds rounded to 4 digits
-        assert -1.0 <= float(cells[4]) <= 1.0 and -1.0 <= float(cells[5]) <= 1.0
+        for score in cells[5:7]:
+            mean, spread = (float(part) for part in score.split("±"))
+            assert -1.0 <= mean <= 1.0 and spread == 0.0  # one seed
+        assert cells[7] in ("yes", "no")
+    assert report.read_text().count("\n| ") == 9 + 2  # the rows, the heading and its rule

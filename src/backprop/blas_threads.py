@@ -1,4 +1,16 @@
-"""BLAS threads sized to the process's memory limit, so that BLAS fits beside the data.
+"""BLAS's threads while training: one for small products, and within the memory limit.
+
+Two rules, applied together by :func:`training_threads` around every training run (the
+``fit`` function, the command, the estimators):
+
+- **Small products run on one thread.** When a step's largest matrix product is small
+  (under :data:`ONE_THREAD_BELOW` multiply-adds), BLAS runs it on the calling thread
+  alone. Measured in turns (bench/threads.py; bench/reported/threads.md): on a quiet
+  two-core machine a second thread gains nothing, or less than a fifth, below that size,
+  and on a machine whose cores are taken by other work, OpenBLAS's second thread, which
+  spins waiting for its share, makes the same fits 2 to 12 times slower. Above it the
+  second thread gains a quarter to a half on a quiet machine, and BLAS keeps its threads.
+- **Under a memory limit, BLAS fits beside the data**, as below.
 
 What BLAS costs, measured with OpenBLAS 0.3.31 as NumPy 2.4 bundles it (Linux,
 /proc/self/status's VmData, which RLIMIT_DATA limits): each OpenBLAS thread takes a
@@ -21,23 +33,29 @@ most the cores (a 400 MB limit gives 1 thread, 2 GB gives 7).
   yet and no thread count is set (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or
   OMP_NUM_THREADS), it sets OPENBLAS_NUM_THREADS, and OpenBLAS starts only those threads.
   The ``backprop`` command is always in this case.
-- :func:`threads_within_limit` narrows BLAS's threads while training when NumPy was
-  loaded first, through threadpoolctl when it is installed (it comes with scikit-learn,
-  so always with the estimators); the buffers of threads already started stay, but no
-  thread takes new ones.
+- :func:`training_threads` narrows BLAS's threads while training, after NumPy was
+  loaded, through threadpoolctl (it comes with scikit-learn, so always with the
+  estimators, and with the command's extra); the buffers of threads already started
+  stay, but no thread takes new ones. Without threadpoolctl, BLAS keeps its threads.
+  It only ever lowers the count: a limit the user set stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 #: A BLAS thread's memory: a 32 MiB buffer and an 8 MiB stack at start, 32 MiB more in use.
 THREAD_BYTES = 72 << 20
 #: BLAS's share of a memory limit: a quarter.
 BLAS_SHARE = 4
+#: A step whose largest product has fewer multiply-adds than this (counted as float64's:
+#: a float32 one is half, as BLAS does two in the time of one) runs BLAS on one thread.
+ONE_THREAD_BELOW = 8_000_000
 #: The variables by which OpenBLAS is told its number of threads, in the order it reads them.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 
@@ -85,18 +103,50 @@ def fit_before_numpy() -> int | None:
     return threads
 
 
-@contextlib.contextmanager
-def threads_within_limit() -> Iterator[None]:
-    """While the block runs, under a memory limit: BLAS's threads narrowed to
-    :func:`threads_within` the limit (through threadpoolctl, when installed)."""
+def product_work(rows: int, weights: int, itemsize: int) -> float:
+    """A product of ``rows`` samples by a weight matrix of ``weights`` entries, in float64
+    multiply-adds: rows · n_in · n_out, halved for float32."""
+    return rows * weights * itemsize / 8
+
+
+def threads_for(rows: int, weights: int, itemsize: int) -> int | None:
+    """BLAS threads for a training step: 1 when its largest product (``rows`` samples by
+    ``weights`` entries) is under :data:`ONE_THREAD_BELOW`, and the fewer of that and what
+    a memory limit allows; None when neither rule narrows BLAS."""
+    counts = []
+    if product_work(rows, weights, itemsize) < ONE_THREAD_BELOW:
+        counts.append(1)
     limit = memory_limit()
-    if limit is None:
-        yield
-        return
+    if limit is not None:
+        counts.append(threads_within(limit, cores()))
+    return min(counts) if counts else None
+
+
+@functools.cache
+def _controller() -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries (NumPy's is loaded before backprop),
+    found once: a limit then costs microseconds, not the milliseconds of a fresh search;
+    None without threadpoolctl."""
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import ThreadpoolController
     except ImportError:
+        return None
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def training_threads(rows: int, weights: int, itemsize: int) -> Iterator[None]:
+    """While the block runs, BLAS on :func:`threads_for` threads, for steps of ``rows``
+    samples whose largest weight matrix has ``weights`` entries of ``itemsize`` bytes;
+    never more threads than BLAS has already."""
+    threads, controller = threads_for(rows, weights, itemsize), _controller()
+    if threads is None or controller is None:
         yield
         return
-    with threadpool_limits(limits=threads_within(limit, cores()), user_api="blas"):
+    blas = controller.select(user_api="blas")
+    current = min((info["num_threads"] for info in blas.info()), default=threads)
+    if current <= threads:
+        yield
+        return
+    with blas.limit(limits=threads):
         yield

@@ -23,11 +23,13 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from backprop._typing import Array, IntArray, SparseRows, float_dtype
+from backprop.blas_threads import training_threads
 from backprop.errors import DataTypeError, OptionError, OptionTypeError
 from backprop.jit import require_numba
 from backprop.limits import enforce_limit
@@ -225,6 +227,12 @@ class Network:
         return self.layers[index].parameter_shapes()[name]
 
     # -- forward ----------------------------------------------------------
+    def training_threads(self, rows: int) -> AbstractContextManager[None]:
+        """BLAS's threads for training steps of ``rows`` samples, by the size of the largest
+        product, Z = A_prev Wᵀ (see :mod:`backprop.blas_threads`)."""
+        weights = max((p.size for _, p in self.named_parameters() if p.ndim == 2), default=0)
+        return training_threads(rows, weights, self.dtype.itemsize)
+
     def forward_batch(self, X: Array, training: bool) -> Array:
         """a^[L] for a checked batch X, (m, n_inputs); the layers keep z, a for the backward pass.
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import time
 import warnings
+import weakref
 from collections.abc import Sequence
 from itertools import pairwise
 from typing import Any
@@ -44,7 +45,6 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from backprop._typing import Array
-from backprop.blas_threads import threads_within_limit
 from backprop.errors import DivergenceError
 from backprop.network import Network
 from backprop.nn.activations import Activation
@@ -228,11 +228,32 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=FLOAT_TYPES,  # finite, n_features_in_ wide
                           accept_sparse=SPARSE_FORMATS)
-        net = self.network_
-        # not checked twice (sparse X: the network's CSR rows of its stored values)
-        checked = net.check_inputs(X) if is_sparse(X) else cast_finite(X, net.dtype, "X")
-        outputs = net.forward_checked(checked)
+        fitted, net = self.network_, self._predicting_network()
+        # not checked twice (sparse X: the network's CSR rows of its stored values); X is
+        # rounded to the fitted network's dtype first
+        rounded = fitted.check_inputs(X) if is_sparse(X) else cast_finite(X, fitted.dtype, "X")
+        checked = rounded if net is fitted else rounded.astype(net.dtype)
+        outputs = net.forward_checked(checked).astype(fitted.dtype, copy=False)
         return outputs.astype(X.dtype, copy=False)
+
+    def _predicting_network(self) -> Network:
+        """The network that predicts: ``network_``, or for a float32 one its float64 copy.
+
+        float32 BLAS sums a row's products in an order that depends on the rows beside it
+        (its kernels differ by the number of rows), so the same row predicted alone or in a
+        batch differs in its last bits. Summed in float64 and rounded to float32 at the end,
+        a row's outputs are the same however it is batched (scikit-learn's subset
+        invariance), and closer to the exact values. The copy is kept beside the network
+        (predict leaves the estimator's attributes as they were) and made again when
+        ``network_``'s parameters or state (BatchNorm's running statistics) change.
+        """
+        net = self.network_
+        if net.dtype != np.float32:
+            return net
+        copy64 = _FLOAT64_COPIES.get(net)
+        if copy64 is None or not _same_values(copy64, net):
+            copy64 = _FLOAT64_COPIES[net] = net.copy(np.float64)
+        return copy64
 
     def to_onnx(self, path: str) -> None:
         """Write the estimator as an ONNX graph: ``label`` and ``probabilities`` (a classifier)
@@ -327,16 +348,15 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         net = self.network_
         net.compiled = bool(self.compiled)  # how it runs may change between fits
         self.n_iter_ = 0  # as scikit-learn counts: the epochs of this call
-        with threads_within_limit():  # under a memory limit, BLAS's threads fit it
-            if isinstance(X, StreamedData):  # batches encoded as they are read
-                X.use_targets(lambda rows: self._encode_targets(rows, False, None))
-                self._fit_stochastic(X, Y, y, rng, incremental)
-            elif self.solver == "lbfgs":
-                self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
-                                weights)
-            else:
-                self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
-                                     y, rng, incremental, weights)
+        if isinstance(X, StreamedData):  # batches encoded as they are read
+            X.use_targets(lambda rows: self._encode_targets(rows, False, None))
+            self._fit_stochastic(X, Y, y, rng, incremental)
+        elif self.solver == "lbfgs":
+            self._fit_lbfgs(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                            weights)
+        else:
+            self._fit_stochastic(net.check_inputs(X), np.ascontiguousarray(Y, dtype=net.dtype),
+                                 y, rng, incremental, weights)
         if not np.isfinite(net.params).all():
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain "
@@ -362,11 +382,13 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.best_loss_, self.validation_scores_, self.best_validation_score_ = None, None, None
         self.validation_loss_curve_, self.best_validation_loss_ = None, None
         self.callbacks_ = []
-        result, curve = minimize_lbfgs(
-            self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
-            max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
-            sample_weight=sample_weight,
-        )
+        # BLAS on one thread for small products (every step takes all rows), within a limit
+        with self.network_.training_threads(X.shape[0]):
+            result, curve = minimize_lbfgs(
+                self.network_, X, Y, alpha=float(self.alpha), max_iter=int(self.max_iter),
+                max_fun=int(self.max_fun), tol=float(self.tol), verbose=bool(self.verbose),
+                sample_weight=sample_weight,
+            )
         self.n_iter_ = int(result.nit)
         self.t_ = self.n_iter_ * X.shape[0]
         self.loss_ = float(result.fun)
@@ -429,13 +451,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
         self.callbacks_ = copy.deepcopy(list(self.callbacks or []))
         run = CallbackRun(self, optimizer, epochs=epochs, batch_size=batch_size, n_samples=m,
                           callbacks=self.callbacks_, progress=progress)
-        try:
-            run.begin()
-            self._run_epochs(run, X, Y, held_out, batch_size, no_single_batch, progress,
-                             incremental, sample_weight)
-            if early_stopping:
-                self._restore_best()
-            run.end()
+        try:  # BLAS on one thread for small products, and within a memory limit
+            with net.training_threads(batch_size):
+                run.begin()
+                self._run_epochs(run, X, Y, held_out, batch_size, no_single_batch, progress,
+                                 incremental, sample_weight)
+                if early_stopping:
+                    self._restore_best()
+                run.end()
         finally:
             if progress is not None:
                 progress.close()
@@ -618,3 +641,14 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
             optimizer.compiled_step = True
         if compiled and hasattr(self, "network_"):
             self.network_.compiled = True
+
+
+#: Each float32 network's float64 copy that predicts, for as long as the network lives.
+_FLOAT64_COPIES: weakref.WeakKeyDictionary[Network, Network] = weakref.WeakKeyDictionary()
+
+
+def _same_values(copy64: Network, net: Network) -> bool:
+    """Whether a float64 copy still holds ``net``'s parameters and state, value for value."""
+    return (np.array_equal(copy64.params, net.params)
+            and all(np.array_equal(mine, theirs) for (_, mine), (_, theirs)
+                    in zip(copy64.named_state(), net.named_state(), strict=True)))

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backprop._typing import Array, IntArray
-from backprop.blas_threads import threads_within_limit
 from backprop.errors import DataError, DivergenceError, OptionError, OptionTypeError
 from backprop.nn.batchnorm import BatchNorm
 from backprop.optim.clipping import clip_grad_norm
@@ -119,7 +118,8 @@ def fit(
     """
     plan = plan_training(net, X, y, epochs, batch_size, lr, optimizer, shuffle, validation_data,
                          validation_split, schedule, clip_norm, callbacks, verbose, resume_from)
-    with threads_within_limit():  # under a memory limit, BLAS's threads fit it
+    # BLAS on one thread for small products, and within a memory limit
+    with net.training_threads(plan.batches.batch_size):
         return run_training(net, plan)
 
 
