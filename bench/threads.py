@@ -61,7 +61,7 @@ def step_seconds(sizes: tuple[int, ...], batch: int, dtype: str, rows: int,
     y = rng.integers(0, sizes[-1], rows) if sizes[-1] > 1 else rng.normal(size=rows)
     hidden = [bp.Dense(n_in, n_out, activation="relu")
               for n_in, n_out in itertools.pairwise(sizes[:-1])]
-    output = bp.Dense(sizes[-2], sizes[-1], activation="softmax" if sizes[-1] > 1 else "identity")
+    output = bp.Dense(sizes[-2], sizes[-1], activation="softmax" if sizes[-1] > 1 else "linear")
     net = bp.Network([*hidden, output], loss="cross_entropy" if sizes[-1] > 1 else "mse",
                      dtype=dtype, seed=0)
     with threadpool_limits(limits=threads, user_api="blas"):
