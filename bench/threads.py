@@ -2,11 +2,12 @@
 
     python bench/threads.py [--rounds 5] [--busy 2] [--out FILE]
 
-For each network, ``Network.fit`` trains on random data with OpenBLAS held at one
-thread and at two (threadpoolctl; the engine's own policy switched off), the two in
-turns round after round, so a machine whose speed drifts slows both alike. The table
-gives the median milliseconds per step of each, their ratio (two ÷ one: below 1 the
-second thread pays), the step's largest product in float64 multiply-adds
+For each network, ``Network.fit`` trains on random data in three arrangements: OpenBLAS
+held at one thread, at two (threadpoolctl; the engine's own policy switched off), and
+at one with the batch cut in two halves on two threads (``BACKPROP_BATCH_THREADS=2``,
+backprop.training.split), in turns round after round, so a machine whose speed drifts
+slows all alike. The table gives the median milliseconds per step of each, the ratios
+to one thread (below 1 the second core pays), the step's largest product in float64 multiply-adds
 (:func:`backprop.blas_threads.product_work`) and what the policy picks: one thread
 under ``ONE_THREAD_BELOW``, else BLAS's threads. ``--busy N`` runs the same beside N
 processes that spin on a core each (other work on the machine).
@@ -48,9 +49,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+#: arrangement: (BLAS threads, batch threads)
+ARRANGEMENTS = {"1 thread": (1, 1), "2 threads": (2, 1), "halves": (1, 2)}
+
+
 def step_seconds(sizes: tuple[int, ...], batch: int, dtype: str, rows: int,
-                 threads: int) -> float:
-    """Seconds per step of one epoch of ``Network.fit`` with BLAS on ``threads`` threads."""
+                 arrangement: str) -> float:
+    """Seconds per step of one epoch of ``Network.fit`` in ``arrangement``."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
@@ -64,6 +69,8 @@ def step_seconds(sizes: tuple[int, ...], batch: int, dtype: str, rows: int,
     output = bp.Dense(sizes[-2], sizes[-1], activation="softmax" if sizes[-1] > 1 else "linear")
     net = bp.Network([*hidden, output], loss="cross_entropy" if sizes[-1] > 1 else "mse",
                      dtype=dtype, seed=0)
+    threads, halves = ARRANGEMENTS[arrangement]
+    os.environ["BACKPROP_BATCH_THREADS"] = str(halves)
     with threadpool_limits(limits=threads, user_api="blas"):
         started = time.perf_counter()
         net.fit(X, y, epochs=1, batch_size=batch, optimizer=bp.Adam(1e-3))
@@ -87,23 +94,26 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.busy} spinning processes beside the run, load average "
              f"{os.getloadavg()[0]:.1f} at the start; {args.rounds} rounds.", "",
              "| network | batch | dtype | largest product (float64 MACs) | 1 thread ms/step "
-             "| 2 threads ms/step | 2 ÷ 1 | policy |", "|---|---|---|---|---|---|---|---|"]
+             "| 2 threads ms/step | halves ms/step | 2 threads ÷ 1 | halves ÷ 1 | policy |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     print("\n".join(lines), flush=True)
     rounds = 1 if args.tiny else args.rounds
     with spinning(args.busy):
         for name, sizes, batch, dtype, rows in NETWORKS:
             rows = min(rows, 2 * batch) if args.tiny else rows
-            seconds: dict[int, list[float]] = {1: [], 2: []}
+            seconds: dict[str, list[float]] = {name: [] for name in ARRANGEMENTS}
             for turn in range(rounds):
-                for threads in ((1, 2) if turn % 2 == 0 else (2, 1)):
-                    seconds[threads].append(step_seconds(sizes, batch, dtype, rows, threads))
-            one, two = (statistics.median(seconds[t]) for t in (1, 2))
+                order = list(ARRANGEMENTS)[turn % 3:] + list(ARRANGEMENTS)[:turn % 3]
+                for arrangement in order:
+                    seconds[arrangement].append(
+                        step_seconds(sizes, batch, dtype, rows, arrangement))
+            one, two, halves = (statistics.median(seconds[name]) for name in ARRANGEMENTS)
             weights = max(a * b for a, b in itertools.pairwise(sizes))
             work = blas_threads.product_work(batch, weights, np.dtype(dtype).itemsize)
             policy = "1 thread" if work < policy_threshold else "BLAS's"
             row = (f"| {name} {'-'.join(map(str, sizes))} | {batch} | {dtype} | "
-                   f"{work / 1e6:.1f} M | {one * 1e3:.3f} | {two * 1e3:.3f} | {two / one:.2f} "
-                   f"| {policy} |")
+                   f"{work / 1e6:.1f} M | {one * 1e3:.3f} | {two * 1e3:.3f} | "
+                   f"{halves * 1e3:.3f} | {two / one:.2f} | {halves / one:.2f} | {policy} |")
             lines.append(row)
             print(row, flush=True)
     lines.append(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}.")

@@ -299,6 +299,22 @@ def test_warm_start_continues_from_the_fitted_network() -> None:
     assert refit.n_iter_ == 5
 
 
+def test_warm_start_refuses_a_changed_loss() -> None:
+    X, y = make_regression(n_samples=60, n_features=3, random_state=0)
+    counts = np.round(np.exp(y / y.std()))
+    reg = quiet_fit(MLPRegressor((4,), max_iter=3, warm_start=True, random_state=0), X, counts)
+    before = reg.network_.params.copy()
+    reg.set_params(loss="poisson")
+    with pytest.raises(ValueError, match="ask for output activation exp with loss poisson but "
+                       "the fitted network .* has linear with mse"):
+        reg.fit(X, counts)
+    with pytest.raises(ValueError, match="loss poisson but the fitted network"):
+        reg.partial_fit(X, counts)
+    assert np.array_equal(before, reg.network_.params)  # nothing trained
+    reg.set_params(warm_start=False)
+    assert quiet_fit(reg, X, counts).out_activation_ == "exp"
+
+
 def test_partial_fit_needs_classes_first_and_continues_the_optimizer() -> None:
     X, y = blobs()
     clf = MLPClassifier((8,), random_state=0, learning_rate_init=0.01)

@@ -55,7 +55,7 @@ THREAD_BYTES = 72 << 20
 BLAS_SHARE = 4
 #: A step whose largest product has fewer multiply-adds than this (counted as float64's:
 #: a float32 one is half, as BLAS does two in the time of one) runs BLAS on one thread.
-ONE_THREAD_BELOW = 8_000_000
+ONE_THREAD_BELOW = 10_000_000
 #: The variables by which OpenBLAS is told its number of threads, in the order it reads them.
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")
 

@@ -345,6 +345,16 @@ class BaseMLP(BaseEstimator):  # type: ignore[misc]
                     f"network that warm_start or partial_fit continues has {tuple(widths)}; "
                     "fit with warm_start=False to start afresh"
                 )
+            asked = self._output_layer(Y.shape[1])
+            output = self.network_.output_layer
+            built = (output.activation.name, self.network_.loss.name)
+            if asked != built:  # e.g. loss="poisson" set on a model fitted for squared_error
+                raise ValueError(
+                    f"{name}: the parameters ask for output activation {asked[0]} with loss "
+                    f"{asked[1]} but the fitted network that warm_start or partial_fit "
+                    f"continues has {built[0]} with {built[1]}; fit with warm_start=False to "
+                    "start afresh"
+                )
         net = self.network_
         net.compiled = bool(self.compiled)  # how it runs may change between fits
         self.n_iter_ = 0  # as scikit-learn counts: the epochs of this call
