@@ -305,8 +305,8 @@ def test_warm_start_refuses_a_changed_loss() -> None:
     reg = quiet_fit(MLPRegressor((4,), max_iter=3, warm_start=True, random_state=0), X, counts)
     before = reg.network_.params.copy()
     reg.set_params(loss="poisson")
-    with pytest.raises(ValueError, match="ask for output activation exp with loss poisson but "
-                       "the fitted network .* has linear with mse"):
+    with pytest.raises(ValueError, match=r"ask for output activation exp with loss poisson but "
+                       r"the fitted network .* has linear with mse"):
         reg.fit(X, counts)
     with pytest.raises(ValueError, match="loss poisson but the fitted network"):
         reg.partial_fit(X, counts)
