@@ -174,3 +174,54 @@ def test_the_error_kinds_keep_their_builtin_bases() -> None:
     for kind in (bp.DataError, bp.ModelFileError, bp.OptionError, bp.DivergenceError):
         assert issubclass(kind, bp.BackpropError)
     assert not issubclass(ValueError, bp.BackpropError)
+
+
+def narrow_network(compiled: bool = False) -> bp.Network:
+    """20 inputs into 8 ReLU units: the first product is narrower than X."""
+    return bp.Network([bp.Dense(20, 8, activation="relu"), bp.Dense(8, 3, activation="softmax")],
+                      loss="cross_entropy", seed=0, compiled=compiled)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("row", [0, 2500])  # the first block of predict, and a later one
+def test_predict_names_a_non_finite_entry_found_through_the_first_product(
+        bad: float, row: int) -> None:
+    net = narrow_network()
+    X = np.random.default_rng(0).normal(size=(3000, 20)).astype(np.float32)
+    X[row, 7] = bad  # −inf under ReLU: Z is −inf there, though a^[1] would be 0
+    with pytest.raises(bp.DataError, match=rf"X contains {bad} at row {row}, column 7"):
+        net.predict(X)
+    with pytest.raises(bp.DataError, match=rf"at row {row}, column 7"):
+        net.predict_proba(X)
+
+
+def test_predict_names_a_value_the_cast_to_float32_overflows() -> None:
+    X = np.random.default_rng(0).normal(size=(10, 20))
+    X[4, 2] = 1e39
+    with pytest.raises(bp.DataError, match=r"X holds 1e\+39 at row 4, column 2, which overflows "
+                       "float32"):
+        narrow_network().predict(X)
+
+
+def test_a_finite_X_is_not_searched_and_non_finite_weights_still_predict(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    net = narrow_network()
+    X = np.random.default_rng(0).normal(size=(3000, 20)).astype(np.float32)
+    expected = net.forward_checked(check_inputs(X, 20, np.dtype(np.float32)))
+
+    def searched(*args: object) -> None:
+        raise AssertionError("X was searched")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(bp.Network, "check_inputs", searched)
+        np.testing.assert_array_equal(net.forward(X), expected)  # the same numbers
+    net.layers[0].W[3, 5] = np.nan  # weights gone bad: Z is not finite, X is, and passes
+    assert np.isnan(net.forward(X)).all()
+
+
+def test_a_first_layer_wider_than_X_checks_X_itself() -> None:
+    net = bp.Network([bp.Dense(4, 16, activation="relu"), bp.Dense(16, 1)], seed=0)
+    X = np.ones((5, 4), np.float32)
+    X[3, 1] = np.nan
+    with pytest.raises(bp.DataError, match="X contains nan at row 3, column 1"):
+        net.predict(X)

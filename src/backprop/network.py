@@ -41,7 +41,16 @@ from backprop.nn.losses import Loss, check_output_pairing, get_loss
 from backprop.nn.metrics import regression_metrics
 from backprop.nn.passes import LossPasses
 from backprop.training.fit import fit as fit_network
-from backprop.validation import check_inputs, check_seed, is_sparse, prepare_targets
+from backprop.validation import (
+    all_finite,
+    cast_finite,
+    check_inputs,
+    check_seed,
+    is_sparse,
+    known_to_be_finite,
+    prepare_targets,
+    shaped_inputs,
+)
 
 if TYPE_CHECKING:
     from backprop.training.callbacks import History
@@ -272,8 +281,41 @@ class Network:
         return prepare_targets(y, n_samples, self.n_outputs, self.loss.name, self.dtype)
 
     def forward(self, X: Any) -> Array:
-        """The output activations a^[L], shape (m, n_outputs), in inference mode."""
-        return self.forward_checked(self.check_inputs(X))
+        """The output activations a^[L], shape (m, n_outputs), in inference mode.
+
+        X is refused with NaN or ±inf as :meth:`check_inputs` refuses it. Where the first
+        layer is a Dense layer narrower than X, the search for them goes through its
+        product instead of X: a non-finite entry of a row of X makes every entry of that
+        row of Z = X Wᵀ + b non-finite (NaN times anything is NaN, ±inf times a weight is
+        ±inf, or NaN times 0), so a finite Z shows a finite X, and Z is the smaller array
+        to look at. Only when Z is not finite is X searched, to name the entry (or the
+        weights are not finite, and X passes).
+        """
+        first = self.layers[0]
+        if is_sparse(X) or not (isinstance(first, Dense) and first.n_out < first.n_in):
+            return self.forward_checked(self.check_inputs(X))
+        source = shaped_inputs(X, self.n_inputs)
+        if known_to_be_finite(source):
+            return self.forward_checked(cast_finite(source, self.dtype, "X"))
+        with np.errstate(over="ignore"):  # a value float32 cannot hold: inf, found in Z
+            converted = np.ascontiguousarray(source, dtype=self.dtype)
+        outputs = np.empty((converted.shape[0], self.n_outputs), dtype=self.dtype)
+        searched = False
+        for start in range(0, converted.shape[0], INFERENCE_CHUNK):
+            rows = converted[start:start + INFERENCE_CHUNK]
+            if not searched:
+                with np.errstate(over="ignore", invalid="ignore"):  # X not known finite yet
+                    a = first.forward(rows)
+                assert first.z is not None
+                if not all_finite(first.z):
+                    self.check_inputs(source)  # names the entry, or the value the cast overflows
+                    searched = True  # X is finite: the product overflows, or the weights do
+            if searched:  # again, with NumPy's warnings for what is left
+                a = first.forward(rows)
+            for layer in self.layers[1:]:
+                a = layer.forward(a)
+            outputs[start:start + INFERENCE_CHUNK] = a
+        return outputs
 
     def forward_checked(self, X: Array) -> Array:
         """:meth:`forward` on an X that is checked already: (m, n_inputs), finite, in the

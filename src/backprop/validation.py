@@ -72,7 +72,7 @@ def mark_finite(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _known_to_be_finite(array: np.ndarray) -> bool:
+def known_to_be_finite(array: np.ndarray) -> bool:
     """Whether ``array`` is one :func:`mark_finite` marked, still read-only."""
     ref = _known_finite.get(id(array))
     return ref is not None and ref() is array and not array.flags.writeable
@@ -80,7 +80,7 @@ def _known_to_be_finite(array: np.ndarray) -> bool:
 
 def check_finite(array: np.ndarray, name: str) -> None:
     """Refuse NaN and ±inf, naming the first position that holds one."""
-    if np.issubdtype(array.dtype, np.integer) or _known_to_be_finite(array) or (
+    if np.issubdtype(array.dtype, np.integer) or known_to_be_finite(array) or (
             _surely_finite(array)):
         return
     finite = np.isfinite(array)
@@ -114,6 +114,14 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X",
             raise DataTypeError(f"{name} is a scipy.sparse matrix, which this takes only as a "
                                 f"dense array: give {name}.toarray()")
         return check_sparse_inputs(X, n_features, dtype, name)
+    array = shaped_inputs(X, n_features, name)
+    check_finite(array, name)
+    return cast_finite(array, dtype, name)
+
+
+def shaped_inputs(X: Any, n_features: int, name: str = "X") -> np.ndarray:
+    """A dense X as a 2-D array of numbers, (m, n_features) with m ≥ 1; its values are not
+    looked at (:func:`check_inputs` does that too)."""
     array = as_numeric_array(X, name)
     if array.ndim != 2:
         raise DataError(
@@ -121,8 +129,13 @@ def check_inputs(X: Any, n_features: int, dtype: np.dtype[Any], name: str = "X",
             f"for one sample use {name}.reshape(1, -1)"
         )
     _check_rows_and_width(array.shape, n_features, name)
-    check_finite(array, name)
-    return cast_finite(array, dtype, name)
+    return array
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether every entry of a float array is finite: one fast pass, and a closer look
+    only when that pass cannot tell."""
+    return _surely_finite(array) or bool(np.isfinite(array).all())
 
 
 def _check_rows_and_width(shape: tuple[int, ...], n_features: int, name: str) -> None:

@@ -422,7 +422,9 @@ class Softmax(Activation):
     """
 
     name = "softmax"
-    compiled_kind = "softmax"
+    # NumPy's passes on the compiled path too: its exp and its row sums are then NumPy's to
+    # the last bit (a softmax is an output layer of a few units: fusing it saves nothing)
+    compiled_kind = None
     output_range = (0.0, 1.0)
     elementwise = False
 

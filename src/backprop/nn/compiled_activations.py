@@ -4,10 +4,13 @@ Per layer and step, two compiled passes (numba, :mod:`backprop.jit`) take the
 place of NumPy's three to eight (:class:`~backprop.nn.passes.ActivationPasses`):
 
 * the forward epilogue, after z = a_prev Wᵀ: z ← z + b and a = σ(z) in one pass
-  (:func:`_epilogue_of`; softmax row by row, :func:`_softmax_epilogue`);
+  (:func:`_epilogue_of`);
 * the backward prologue, before Wᵀδ and δ a_prevᵀ: δ = ∂L/∂a ⊙ σ'(z), its 1/m and
-  the bias gradient's column sum in one pass (:func:`_delta_pass_of`; softmax:
-  :func:`_softmax_delta_pass`).
+  the bias gradient's column sum in one pass (:func:`_delta_pass_of`).
+
+Softmax keeps NumPy's passes (it names no compiled form): it is an output layer of a
+few units, where a fused pass saves nothing, and NumPy's exp and row sums keep its
+outputs, and so δ^[L] = a − y, NumPy's to the last bit.
 
 The elementwise σs' two passes are made one kernel per σ, the σ a constant in
 it, and their loops hand no array to a helper (which would count references
@@ -20,11 +23,9 @@ its NumPy form (:mod:`backprop.nn.activations`) performs, in the same order and
 the arrays' precision (0, 1 and the slope come rounded to the dtype in ``c``).
 So these passes give NumPy's numbers to the last bit, except where:
 
-* exp, tanh or log is taken (sigmoid, tanh, softmax): they come from the C
-  library here and from NumPy's own vectorized code there, and differ in the
-  last bits (a few units in the last place);
-* softmax sums a row, Σ_j e^(z_j) and ⟨g, a⟩: in order here, pairwise in NumPy
-  (for rows of 8 or more).
+* exp or tanh is taken (sigmoid, tanh): they come from the C library here and from
+  NumPy's own vectorized code there, and differ in the last bits (a few units in the
+  last place).
 
 The bias gradient's column sum adds the rows in order, as NumPy does for a
 layer of two units or more; a one-unit layer's column NumPy sums pairwise, and
@@ -45,13 +46,13 @@ from backprop.jit import compile_kernel, compiled_threads
 from backprop.nn.activations import Activation
 from backprop.nn.passes import ActivationPasses
 
-LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU, SOFTMAX = range(6)
+LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU = range(5)
 #: The loop over the parts a pass is cut in: numba's prange once compiled (one part, in order,
 #: unless the compiled passes run on two threads: :func:`backprop.jit.compiled_threads`).
 prange = range
 #: The compiled forms, by the name an activation's ``compiled_kind`` gives.
 KINDS = {"linear": LINEAR, "sigmoid": SIGMOID, "tanh": TANH, "relu": RELU,
-         "leaky_relu": LEAKY_RELU, "softmax": SOFTMAX}
+         "leaky_relu": LEAKY_RELU}
 
 
 # -- σ and g σ' of one number, as each activation's NumPy form computes them -------------
@@ -102,28 +103,6 @@ def _epilogue_of(kind: int) -> Callable[..., None]:
                 a[i, j] = _sigma(kind, v, c)  # a^[l] = σ(z^[l])
 
     return epilogue
-
-
-def _softmax_epilogue(z: Any, b: Any, a: Any, c: Any,
-                      bias: bool) -> None:  # pragma: no cover - compiled by numba
-    """z ← z + b and a = e^(z − max z) / Σ_j e^(z_j − max z), row by row."""
-    m, n = z.shape
-    for i in prange(m):
-        top = z[i, 0] + b[0] if bias else z[i, 0]
-        for j in range(n):
-            v = z[i, j]
-            if bias:
-                v = v + b[j]
-                z[i, j] = v
-            if v > top or v != v:  # the row's maximum; NaN if any entry is
-                top = v
-        total = c[0]
-        for j in range(n):
-            e = math.exp(z[i, j] - top)
-            a[i, j] = e
-            total += e
-        for j in range(n):
-            a[i, j] = a[i, j] / total
 
 
 def _mean(d: Any, inv_m: Any, scale: bool) -> Any:  # pragma: no cover - compiled by numba
@@ -182,47 +161,23 @@ def _delta_pass_of(kind: int) -> Callable[..., None]:
     return delta_pass
 
 
-def _softmax_delta_pass(g: Any, a: Any, delta: Any, mean: Any, db: Any, inv_m: Any, c: Any,
-                        scale: bool, bias: bool) -> None:  # pragma: no cover - compiled by numba
-    """δ = a ⊙ (g − ⟨g, a⟩) row by row, δ/m and db = Σ_i δ_i (/ m)."""
-    m, n = g.shape
-    for i in range(m):
-        inner = c[0]
-        for j in range(n):
-            inner += g[i, j] * a[i, j]
-        for j in range(n):
-            d = (g[i, j] - inner) * a[i, j]
-            delta[i, j] = d
-            d = _mean(d, inv_m, scale)
-            if scale:
-                mean[i, j] = d
-            if bias:
-                db[j] = _bias_sum(i, db[j], d)
-    _scale_bias_sum(db, inv_m, m, scale, bias)
-
-
 #: The plain functions the passes call, compiled with them (:func:`backprop.jit.compile_kernel`).
 __all_helpers__ = ("_sigma", "_times_derivative", "_mean", "_bias_sum", "_scale_bias_sum",
                    "_part")
-_SOURCES: dict[str, Callable[..., None]] = {
-    "softmax_epilogue": _softmax_epilogue,
-    "softmax_delta": _softmax_delta_pass,
-}
 #: The passes made per σ: ``kernel(name, kind)``.
 _SOURCES_PER_KIND: dict[str, Callable[[int], Callable[..., None]]] = {
     "epilogue": _epilogue_of,
     "delta": _delta_pass_of,
 }
-_kernels: dict[tuple[str, int | None], Callable[..., None]] = {}
+_kernels: dict[tuple[str, int], Callable[..., None]] = {}
 
 
-def kernel(name: str, kind: int | None = None) -> Callable[..., None]:
-    """The pass ``name`` of :data:`_SOURCES`, or of :data:`_SOURCES_PER_KIND` for σ ``kind``,
-    compiled (or loaded from numba's cache) at first use; an ImportError naming the extra when
-    numba is missing."""
+def kernel(name: str, kind: int) -> Callable[..., None]:
+    """The pass ``name`` of :data:`_SOURCES_PER_KIND` for σ ``kind``, compiled (or loaded
+    from numba's cache) at first use; an ImportError naming the extra when numba is missing."""
     compiled = _kernels.get((name, kind))
     if compiled is None:
-        source = _SOURCES[name] if kind is None else _SOURCES_PER_KIND[name](kind)
+        source = _SOURCES_PER_KIND[name](kind)
         compiled = _kernels[name, kind] = compile_kernel(source, "the compiled path", globals())
     return compiled
 
@@ -246,10 +201,7 @@ class CompiledActivationPasses(ActivationPasses):
 
     def add_bias_and_activate(self, z: Array, b: Array | None, a: Array) -> None:
         c = self._c(z.dtype)
-        if self.kind == SOFTMAX:
-            kernel("softmax_epilogue")(z, c if b is None else b, a, c, b is not None)
-        else:
-            kernel("epilogue", self.kind)(z, c if b is None else b, a, c, b is not None)
+        kernel("epilogue", self.kind)(z, c if b is None else b, a, c, b is not None)
 
     def delta_and_bias_gradient(
         self, grad_a: Array, z: Array, a: Array, db: Array | None, *,
@@ -264,12 +216,8 @@ class CompiledActivationPasses(ActivationPasses):
             c = self._c(grad_a.dtype)
             inv_m = grad_a.dtype.type(1.0 / m)
             sums = c if db is None else db
-            if self.kind == SOFTMAX and not given:
-                kernel("softmax_delta")(grad_a, a, delta_out, mean_out, sums, inv_m, c,
-                                        scale_delta, column_sum)
-            else:
-                kernel("delta", self.kind)(grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
-                                           given, scale_delta, column_sum, self.parts)
+            kernel("delta", self.kind)(grad_a, z, a, c, delta_out, mean_out, sums, inv_m,
+                                       given, scale_delta, column_sum, self.parts)
         if db is not None and not column_sum:
             np.add.reduce(mean, axis=0, out=db)
             if m > 1 and not scale_delta:
