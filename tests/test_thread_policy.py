@@ -129,3 +129,27 @@ def test_a_float32_estimator_predicts_a_row_alike_alone_or_in_a_batch() -> None:
         outputs = model.network_.forward(X[:5].astype(np.float32))
         np.testing.assert_allclose(model.output_activations(X[:5]), outputs, rtol=1e-5,
                                    atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_lbfgs_runs_numpys_and_scipys_blas_on_one_thread_for_a_small_network(
+        two_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("sklearn", reason="the estimators need scikit-learn")
+    import backprop.sklearn.base as estimator_base
+    from backprop.sklearn import MLPClassifier
+
+    seen: list[dict[str, int]] = []
+    minimize = estimator_base.minimize_lbfgs
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append({info["filepath"]: info["num_threads"]
+                     for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"})
+        return minimize(*args, **kwargs)
+
+    monkeypatch.setattr(estimator_base, "minimize_lbfgs", watched)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(300, 20)), rng.integers(0, 2, 300)
+    MLPClassifier(hidden_layer_sizes=(30,), solver="lbfgs", max_iter=5).fit(X, y)
+    assert len(seen) == 1 and len(seen[0]) >= 1
+    assert set(seen[0].values()) == {1}, seen[0]  # every BLAS loaded, SciPy's included
+    assert blas_threads() == 2

@@ -6,10 +6,10 @@ Two rules, applied together by :func:`training_threads` around every training ru
 - **Small products run on one thread.** When a step's largest matrix product is small
   (under :data:`ONE_THREAD_BELOW` multiply-adds), BLAS runs it on the calling thread
   alone. Measured in turns (bench/threads.py; bench/reported/threads.md): on a quiet
-  two-core machine a second thread gains nothing, or less than a fifth, below that size,
-  and on a machine whose cores are taken by other work, OpenBLAS's second thread, which
-  spins waiting for its share, makes the same fits 2 to 12 times slower. Above it the
-  second thread gains a quarter to a half on a quiet machine, and BLAS keeps its threads.
+  two-core machine a second thread gains 1 to 26% below that size, and on a machine
+  whose cores are taken by other work, OpenBLAS's second thread, which spins waiting
+  for its share, makes the same steps 1.8 to 25 times slower. Above it the second
+  thread gains about 30% on a quiet machine, and BLAS keeps its threads.
 - **Under a memory limit, BLAS fits beside the data**, as below.
 
 What BLAS costs, measured with OpenBLAS 0.3.31 as NumPy 2.4 bundles it (Linux,
@@ -123,10 +123,10 @@ def threads_for(rows: int, weights: int, itemsize: int) -> int | None:
 
 
 @functools.cache
-def _controller() -> Any:
-    """threadpoolctl's view of the loaded BLAS libraries (NumPy's is loaded before backprop),
-    found once: a limit then costs microseconds, not the milliseconds of a fresh search;
-    None without threadpoolctl."""
+def _controller(scipy_loaded: bool) -> Any:
+    """threadpoolctl's view of the loaded BLAS libraries (NumPy's, loaded before backprop,
+    and SciPy's once SciPy is loaded: L-BFGS-B calls it), found once for each: a limit then
+    costs microseconds, not the milliseconds of a fresh search; None without threadpoolctl."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
@@ -139,7 +139,7 @@ def training_threads(rows: int, weights: int, itemsize: int) -> Iterator[None]:
     """While the block runs, BLAS on :func:`threads_for` threads, for steps of ``rows``
     samples whose largest weight matrix has ``weights`` entries of ``itemsize`` bytes;
     never more threads than BLAS has already."""
-    threads, controller = threads_for(rows, weights, itemsize), _controller()
+    threads, controller = threads_for(rows, weights, itemsize), _controller("scipy" in sys.modules)
     if threads is None or controller is None:
         yield
         return
