@@ -43,7 +43,6 @@ from backprop.nn.passes import LossPasses
 from backprop.training.fit import fit as fit_network
 from backprop.validation import (
     all_finite,
-    cast_finite,
     check_inputs,
     check_seed,
     is_sparse,
@@ -292,11 +291,10 @@ class Network:
         weights are not finite, and X passes).
         """
         first = self.layers[0]
-        if is_sparse(X) or not (isinstance(first, Dense) and first.n_out < first.n_in):
+        if is_sparse(X) or known_to_be_finite(X) or not (
+                isinstance(first, Dense) and first.n_out < first.n_in):  # X's own check
             return self.forward_checked(self.check_inputs(X))
         source = shaped_inputs(X, self.n_inputs)
-        if known_to_be_finite(source):
-            return self.forward_checked(cast_finite(source, self.dtype, "X"))
         with np.errstate(over="ignore"):  # a value float32 cannot hold: inf, found in Z
             converted = np.ascontiguousarray(source, dtype=self.dtype)
         outputs = np.empty((converted.shape[0], self.n_outputs), dtype=self.dtype)
