@@ -76,6 +76,9 @@ def _header(doc: dict[str, Any]) -> list[str]:
             + ", ".join(timed)
             + "."
         )
+    if m.get("compiled_passes"):
+        lines.append(f"\nThe compiled path's passes, built ahead of time (python -m backprop.aot): "
+                     f"{m['compiled_passes']}.")
     seen: set[str] = set()
     for entry in doc["workloads"]:
         for name, r in entry["results"].items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,7 @@ from bench import report, report_plot  # noqa: E402
 from bench.launch import run_child  # noqa: E402
 from bench.machine import import_times, machine_info  # noqa: E402
 from bench.options import parse_args  # noqa: E402  (backprop bench checks options with it)
-from bench.systems import PEERS  # noqa: E402
+from bench.systems import PEERS, levers_of  # noqa: E402
 from bench.turns import run_interleaved  # noqa: E402
 from bench.workloads import SMOKE_N_TEST, SMOKE_N_TRAIN, Workload, by_name, select  # noqa: E402
 
@@ -130,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "quick": quick,
         "infer_repeats": 3 if quick else 5,
     }
+    meta["compiled_passes"] = build_compiled_passes(args.system_list)
     ref = run_child(
         "gemm",
         {**base, "workload": None, "reference_n": 256 if args.smoke else 1024},
@@ -166,6 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     meta["total_wall_s"] = time.perf_counter() - t_start
     meta["load_average_end"] = list(os.getloadavg())
     return write_report(doc, paths)
+
+
+def build_compiled_passes(systems: list[str]) -> str | None:
+    """For a run with backprop's compiled path: build its passes ahead of time for this
+    machine (``python -m backprop.aot``) unless they are, so that its processes load them
+    without numba; what was done, or None for a run without the compiled path."""
+    if not any("compiled" in (levers_of(system) or ()) for system in systems):
+        return None
+    where = subprocess.run([sys.executable, "-m", "backprop.aot", "--where"],
+                           capture_output=True, text=True)
+    if where.returncode == 0:
+        return f"already built: {where.stdout.strip()}"
+    built = subprocess.run([sys.executable, "-m", "backprop.aot"], capture_output=True, text=True)
+    outcome = (built.stdout if built.returncode == 0 else built.stderr).strip()
+    print(outcome, file=sys.stderr)
+    return outcome
 
 
 def write_report(doc: dict[str, Any], paths: dict[str, Path]) -> int:

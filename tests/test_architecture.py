@@ -122,7 +122,7 @@ def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
 
 #: The foundation: modules at the package's top that every other part may import.
 FOUNDATION = {"_typing", "version", "errors", "limits", "validation", "interrupt", "blas_threads",
-              "moved", "jit"}
+              "moved", "jit", "prebuilt", "cache_folder"}
 ENGINE = {"nn", "optim", "training", "files", "datasets", "streaming", "network", "export", "spec"}
 FRONT_ENDS = {"cli", "lab", "sklearn", "sweep"}
 
@@ -140,6 +140,7 @@ MAY_IMPORT: dict[str, set[str]] = {
     "network": {"nn", "training", "files", "export"},
     "export": {"nn", "network", "files"},
     "spec": {"nn", "optim", "network", "training"},
+    "aot": {"nn", "optim"},
     "teaching": ENGINE,
     "package": ENGINE | {"teaching"},
     "__main__": {"cli"},

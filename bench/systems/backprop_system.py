@@ -35,6 +35,7 @@ class BackpropTrainer:
         import backprop as bp
 
         self.version = getattr(bp, "__version__", "?")
+        self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
         self.task = workload.task
         self.batch_size = workload.batch_size
         pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
@@ -55,6 +56,7 @@ class BackpropTrainer:
         )
         if "compiled" in levers:
             self.net.compiled = True
+            self.notes.append(_where_the_passes_come_from(levers))
         if workload.optimizer == "adam":
             self.opt = bp.Adam(lr=workload.lr)
         else:
@@ -65,7 +67,6 @@ class BackpropTrainer:
         self.fit_extra: dict[str, Any] = {
             k: v for k, v in (("verbose", 0), ("progress", False)) if k in fit_params
         }
-        self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
         if "numba" in levers:
             self.opt.compiled_step = True
         if levers:
@@ -95,6 +96,17 @@ class BackpropTrainer:
         if self.task == "regression":
             return None
         return float(self.net.evaluate(X, y)["accuracy"])
+
+
+def _where_the_passes_come_from(levers: tuple[str, ...]) -> str:
+    """Whether the compiled passes run from the module built ahead of time (no numba in the
+    process) or are compiled by numba."""
+    from backprop import prebuilt as aot
+
+    if "numba2" not in levers and aot.loaded_module() is not None:
+        return ("backprop+compiled: the passes from the module built ahead of time "
+                "(numba not imported)")
+    return "backprop+compiled: the passes compiled by numba (no module built ahead of time)"
 
 
 def make_trainer(

@@ -11,7 +11,9 @@ numba is an optional extra (``pip install 'backprop-mlp[numba]'``), and importin
 it is not free: the package, the LLVM library under it and the code generator
 it sets up at the first compile or cache load add about 130 MiB to a process
 (bench/README.md, "Peak RSS"). So nothing here imports numba until a kernel
-is wanted: :func:`require_numba` only asks whether it is installed.
+is wanted: :func:`require_numba` only asks whether it is installed, and where
+the passes were built ahead of time for this machine (``python -m backprop.aot``,
+:mod:`backprop.prebuilt`) a kernel comes from that module and numba is not imported.
 """
 
 from __future__ import annotations
@@ -64,29 +66,55 @@ def compiled_threads() -> int:
     return int(value)
 
 
-def compile_kernel(function: Callable[..., Any], what: str,
-                   namespace: dict[str, Any]) -> Callable[..., Any]:
-    """``function`` compiled by numba (or loaded from its cache); an ImportError naming the
-    extra when numba is missing, which ``what`` ("the compiled step") needs.
+def compile_kernel(function: Callable[..., Any], what: str, namespace: dict[str, Any],
+                   name: str, signature: str) -> Callable[..., Any]:
+    """The kernel ``function``: from the passes built ahead of time for this machine when
+    there are (:mod:`backprop.prebuilt`), else compiled by numba (or loaded from its cache); an
+    ImportError naming the extra when numba is wanted and missing, which ``what`` ("the
+    compiled step") needs.
 
-    ``namespace``: the globals of ``function``'s module. Its plain functions that kernels
-    call, listed in its ``__all_helpers__``, are replaced there by their compiled forms
-    first (a kernel calls only compiled functions), and its ``prange``, the loop over the
-    parts a pass is cut in, becomes numba's: with one thread (the default) an ordinary
-    loop, with :func:`compiled_threads` two, one part per thread of numba's pool (the
-    passes are then compiled anew in each process, not cached).
+    ``name`` names the kernel in the module built ahead of time and ``signature`` gives
+    its types there, with ``{1}``, ``{2}`` for C-contiguous arrays of one and two axes and
+    ``{x}`` for a number, each of the arrays' dtype (``"void({2}, {1}, boolean)"``).
+
+    ``namespace``: the globals of ``function``'s module, prepared by
+    :func:`prepare_namespace`. Its ``prange``, the loop over the parts a pass is cut in,
+    becomes numba's: with one thread (the default) an ordinary loop, with
+    :func:`compiled_threads` two, one part per thread of numba's pool (the passes are then
+    compiled anew in each process, neither cached nor taken from the module built ahead of
+    time).
     """
+    threads = compiled_threads()
+
+    def just_in_time() -> Callable[..., Any]:
+        numba = prepare_namespace(namespace, what)
+        if threads > 1 and "prange" in function.__code__.co_names:
+            return numba.njit(**{**JIT_OPTIONS, "parallel": True, "cache": False})(function)  # type: ignore[no-any-return]
+        return numba.njit(**JIT_OPTIONS)(function)  # type: ignore[no-any-return]
+
+    if threads == 1:
+        from backprop.prebuilt import ahead_of_time_kernel
+
+        built = ahead_of_time_kernel(name, signature, just_in_time)
+        if built is not None:
+            return built
+    return just_in_time()
+
+
+def prepare_namespace(namespace: dict[str, Any], what: str) -> Any:
+    """numba, imported (an ImportError naming the extra when it is missing, which ``what``
+    needs), with ``namespace`` made ready for compiling its kernels: its plain functions
+    that kernels call, listed in its ``__all_helpers__``, replaced by their compiled forms
+    (a kernel calls only compiled functions), and its ``prange`` numba's."""
     try:
         import numba
     except ImportError:
         raise ImportError(f"{what} needs numba: {INSTALL_HINT}") from None
     namespace["prange"] = numba.prange
-    for name in namespace.get("__all_helpers__", ()):
-        if not hasattr(namespace[name], "py_func"):  # not yet compiled
-            namespace[name] = numba.njit(**JIT_OPTIONS)(namespace[name])
-    if compiled_threads() > 1 and "prange" in function.__code__.co_names:
-        return numba.njit(**{**JIT_OPTIONS, "parallel": True, "cache": False})(function)  # type: ignore[no-any-return]
-    return numba.njit(**JIT_OPTIONS)(function)  # type: ignore[no-any-return]
+    for helper in namespace.get("__all_helpers__", ()):
+        if not hasattr(namespace[helper], "py_func"):  # not yet compiled
+            namespace[helper] = numba.njit(**JIT_OPTIONS)(namespace[helper])
+    return numba
 
 
 def constants(dtype: np.dtype[Any], values: Sequence[float]) -> Array:

@@ -1,28 +1,17 @@
-"""Where downloaded data is kept, and how a cache file is written safely."""
+"""Where downloaded data is kept (the cache folder, :func:`cache_dir`), and how a cache file is
+written safely."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from backprop.cache_folder import cache_dir
 from backprop.errors import DataError
 from backprop.files.io import write_atomically
 
-
-def cache_dir() -> Path:
-    """The user's backprop cache directory (not created here).
-
-    $BACKPROP_CACHE if set, else $XDG_CACHE_HOME/backprop, else ~/.cache/backprop.
-    """
-    explicit = os.environ.get("BACKPROP_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "backprop"
-    return Path.home() / ".cache" / "backprop"
+__all__ = ["cache_dir", "write_npz_atomic"]
 
 
 def write_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -169,6 +169,11 @@ _SOURCES_PER_KIND: dict[str, Callable[[int], Callable[..., None]]] = {
     "epilogue": _epilogue_of,
     "delta": _delta_pass_of,
 }
+#: Their types (:func:`backprop.jit.compile_kernel`), in the order of their arguments.
+_SIGNATURES: dict[str, str] = {
+    "epilogue": "void({2}, {1}, {2}, {1}, boolean)",
+    "delta": "void({2}, {2}, {2}, {1}, {2}, {2}, {1}, {x}, boolean, boolean, boolean, int64)",
+}
 _kernels: dict[tuple[str, int], Callable[..., None]] = {}
 
 
@@ -178,8 +183,22 @@ def kernel(name: str, kind: int) -> Callable[..., None]:
     compiled = _kernels.get((name, kind))
     if compiled is None:
         source = _SOURCES_PER_KIND[name](kind)
-        compiled = _kernels[name, kind] = compile_kernel(source, "the compiled path", globals())
+        compiled = _kernels[name, kind] = compile_kernel(
+            source, "the compiled path", globals(), _kernel_name(name, kind), _SIGNATURES[name])
     return compiled
+
+
+def _kernel_name(name: str, kind: int) -> str:
+    """The pass ``name`` of σ ``kind`` as the module built ahead of time names it
+    (:mod:`backprop.prebuilt`): "epilogue_relu"."""
+    return f"{name}_{next(k for k, v in KINDS.items() if v == kind)}"
+
+
+def ahead_of_time() -> list[tuple[str, Callable[..., None], str, dict[str, Any]]]:
+    """Every pass of every σ as (name, function, signature, namespace), for
+    :mod:`backprop.aot.build`."""
+    return [(_kernel_name(name, kind), make(kind), _SIGNATURES[name], globals())
+            for name, make in _SOURCES_PER_KIND.items() for kind in KINDS.values()]
 
 
 class CompiledActivationPasses(ActivationPasses):

@@ -102,6 +102,8 @@ _FORMS: dict[str, tuple[Callable[..., float], bool]] = {
     "binary_cross_entropy": (_sigmoid_binary_cross_entropy, True),
     "mse": (_squared_error, False),
 }
+#: Every form's types (:func:`backprop.jit.compile_kernel`): z, a, y, out, c, gradient.
+_SIGNATURE = "float64({2}, {2}, {2}, {2}, {1}, boolean)"
 _kernels: dict[str, Callable[..., float]] = {}
 
 
@@ -111,8 +113,15 @@ def kernel(kind: str) -> Callable[..., float]:
     compiled = _kernels.get(kind)
     if compiled is None:
         compiled = _kernels[kind] = compile_kernel(_FORMS[kind][0], "the compiled path",
-                                                   globals())
+                                                   globals(), f"loss_{kind}", _SIGNATURE)
     return compiled
+
+
+def ahead_of_time() -> list[tuple[str, Callable[..., float], str, dict[str, Any]]]:
+    """Every form's pass as (name, function, signature, namespace), for
+    :mod:`backprop.aot.build`."""
+    return [(f"loss_{kind}", function, _SIGNATURE, globals())
+            for kind, (function, _) in _FORMS.items()]
 
 
 class CompiledLossPasses(LossPasses):

@@ -165,6 +165,13 @@ _PASSES: dict[str, Callable[..., bool]] = {
     "rmsprop": _rmsprop_pass,
     "adam": _adam_pass,
 }
+#: Each pass's types (:func:`backprop.jit.compile_kernel`): the block's arrays and c, then
+#: the switches.
+_SIGNATURES: dict[str, str] = {
+    "sgd": "boolean({1}, {1}, {1}, {1}, {1}, " + ", ".join(["boolean"] * 7) + ")",
+    "rmsprop": "boolean({1}, {1}, {1}, {1}, {1}, {1}, boolean, boolean, boolean, boolean)",
+    "adam": "boolean({1}, {1}, {1}, {1}, {1}, {1}, boolean, boolean, boolean, boolean)",
+}
 
 
 def kernel(rule: str) -> Callable[..., bool]:
@@ -178,5 +185,12 @@ def kernel(rule: str) -> Callable[..., bool]:
     """
     compiled = _kernels.get(rule)
     if compiled is None:
-        compiled = _kernels[rule] = compile_kernel(_PASSES[rule], "the compiled step", globals())
+        compiled = _kernels[rule] = compile_kernel(
+            _PASSES[rule], "the compiled step", globals(), f"step_{rule}", _SIGNATURES[rule])
     return compiled
+
+
+def ahead_of_time() -> list[tuple[str, Callable[..., bool], str, dict[str, Any]]]:
+    """Every pass here as (name, function, signature, namespace), for :mod:`backprop.aot.build`."""
+    return [(f"step_{rule}", function, _SIGNATURES[rule], globals())
+            for rule, function in _PASSES.items()]
