@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # Gradient checks run the network hundreds of times per example: no per-example deadline.
@@ -15,3 +18,16 @@ settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 # the lab's server and browser fixtures (tests/lab_fixtures.py)
 pytest_plugins = ["lab_fixtures"]
+
+
+@pytest.fixture
+def without_prebuilt_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty cache folder: no compiled passes built ahead of time (``python -m
+    backprop.aot``) for this process or its children, whatever the user's cache holds, so
+    that the compiled path is numba's. Yields the folder, for a child's environment."""
+    from backprop import prebuilt
+
+    monkeypatch.setenv("BACKPROP_CACHE", str(tmp_path))
+    prebuilt.loaded_module.cache_clear()
+    yield tmp_path
+    prebuilt.loaded_module.cache_clear()

@@ -346,7 +346,7 @@ def test_compiled_without_numba_names_the_extra(monkeypatch: pytest.MonkeyPatch)
         bp.Network([bp.Dense(2, 1)], compiled=True)
 
 
-def test_numba_is_imported_only_when_a_compiled_pass_runs() -> None:
+def test_numba_is_imported_only_when_a_compiled_pass_runs(without_prebuilt_passes: Path) -> None:
     code = (
         "import sys, numpy as np, backprop as bp\n"
         "net = bp.Network([bp.Dense(2, 3, 'relu'), bp.Dense(3, 1)], compiled=True)\n"
@@ -355,7 +355,7 @@ def test_numba_is_imported_only_when_a_compiled_pass_runs() -> None:
         "assert 'numba' in sys.modules\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=300)
+                            timeout=300)  # (its cache folder, with the environment, is empty)
     assert result.returncode == 0, result.stderr
 
 

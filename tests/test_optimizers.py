@@ -403,7 +403,8 @@ def test_the_compiled_step_equals_the_numpy_passes_bit_for_bit(
             np.testing.assert_array_equal(state[key], numpy_state[key], err_msg=f"{name} {key}")
 
 
-def test_the_compiled_step_without_numba_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_compiled_step_without_numba_names_the_extra(
+        monkeypatch: pytest.MonkeyPatch, without_prebuilt_passes: Path) -> None:
     import sys
 
     from backprop.optim import compiled as compiled_steps

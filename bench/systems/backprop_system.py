@@ -104,8 +104,7 @@ def _where_the_passes_come_from(levers: tuple[str, ...]) -> str:
     from backprop import prebuilt as aot
 
     if "numba2" not in levers and aot.loaded_module() is not None:
-        return ("backprop+compiled: the passes from the module built ahead of time "
-                "(numba not imported)")
+        return "backprop+compiled: the passes from the module built ahead of time"
     return "backprop+compiled: the passes compiled by numba (no module built ahead of time)"
 
 

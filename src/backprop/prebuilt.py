@@ -7,10 +7,10 @@ process. ``python -m backprop.aot`` compiles every pass, in float32 and
 float64, into one extension module (numba's ahead-of-time compiler, and a C
 compiler to link the module) in the cache folder, ``$BACKPROP_CACHE/compiled``
 (:func:`backprop.cache_folder.cache_dir`). Its name is made from what its
-code depends on: the passes' source, numba's version, the Python and the
-processor it was built for. A later process that finds the module made for its
-own source, numba, Python and processor runs the passes from it and imports
-neither numba nor LLVM.
+code depends on: the passes' source, numba's, llvmlite's and NumPy's versions,
+the Python and the processor it was built for (Linux only: its model and the
+instruction sets it reports). A later process that finds the module made for
+all of these runs the passes from it and imports neither numba nor LLVM.
 
 The numbers are the same as numba's just-in-time kernels give: the same source
 compiled with the same options (no fast math, NumPy's error model, the GIL
@@ -47,36 +47,47 @@ from backprop.cache_folder import cache_dir
 #: The dtypes every pass is built for.
 DTYPES = ("float32", "float64")
 
-#: The modules whose source the passes are compiled from (relative to the package).
+#: The modules whose source the passes are compiled from, in the package's folder.
+_PACKAGE = Path(__file__).resolve().parent
 _SOURCES = ("jit.py", "prebuilt.py", "aot/build.py", "nn/compiled_activations.py",
             "nn/compiled_losses.py", "optim/compiled.py")
 
 
 # -- which module, where ------------------------------------------------------------------
-def _processor() -> str:
-    """What the machine code depends on in the processor: its model and instruction sets
-    (the module is compiled for the processor it is built on)."""
+def _processor() -> str | None:
+    """What the machine code depends on in the processor, as Linux describes it: its
+    vendor, model and the instruction sets it reports (the module is built for the
+    processor it is built on). None elsewhere, or where Linux names no instruction sets:
+    no module is loaded there, rather than one built for another processor."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            lines = [line for line in cpuinfo if line.startswith(("model name", "flags"))]
-        return "".join(lines[:2])
+            text = cpuinfo.read().split("\n\n")[0]  # the first processor's lines
     except OSError:  # not Linux
-        return f"{platform.machine()} {platform.processor()} {platform.platform()}"
+        return None
+    keys = ("vendor_id", "cpu family", "model", "model name", "flags",  # x86
+            "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "Features")  # arm
+    lines = [line for line in text.splitlines() if line.split(":")[0].strip() in keys]
+    if not any(line.startswith(("flags", "Features")) for line in lines):
+        return None
+    return "\n".join(lines)
 
 
 def module_name() -> str | None:
-    """The extension module's name for this source, numba, Python and processor; None
-    where numba is not installed."""
+    """The extension module's name for this source, numba, NumPy, Python and processor;
+    None where numba is not installed or the processor cannot be told apart."""
+    processor = _processor()
     try:
-        numba_version = importlib.metadata.version("numba")
-    except importlib.metadata.PackageNotFoundError:
+        versions = [importlib.metadata.version(name) for name in ("numba", "llvmlite")]
+        sources = [(_PACKAGE / source).read_bytes() for source in _SOURCES]
+    except (importlib.metadata.PackageNotFoundError, OSError):
+        return None
+    if processor is None:
         return None
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for source in _SOURCES:
-        digest.update((package / source).read_bytes())
-    for part in (numba_version, sys.implementation.cache_tag, str(sysconfig.get_config_var(
-            "EXT_SUFFIX")), platform.machine(), _processor()):
+    for source in sources:
+        digest.update(source)
+    for part in (*versions, np.__version__, sys.implementation.cache_tag,
+                 str(sysconfig.get_config_var("EXT_SUFFIX")), platform.machine(), processor):
         digest.update(b"\0" + part.encode())
     return f"backprop_passes_{digest.hexdigest()[:20]}"
 
@@ -87,7 +98,8 @@ def module_folder() -> Path:
 
 
 def module_path() -> Path | None:
-    """Where this machine's module is, or would be built; None where numba is not installed."""
+    """Where this machine's module is, or would be built; None where none can be (numba not
+    installed, or the processor not told apart: :func:`module_name`)."""
     name = module_name()
     if name is None:
         return None
@@ -140,10 +152,11 @@ class AheadOfTimeKernel:
         self._just_in_time: Callable[..., Any] | None = None
 
     def fits(self, args: Sequence[Any]) -> Callable[..., Any] | None:
-        """The built form that takes ``args``, or None: its arrays C-contiguous, with the
-        axes the signature gives, and they and its numbers of one dtype it was built for
-        (the compiled code reads the arrays as the signature says, and checks nothing)."""
-        if len(args) != self.count or type(args[0]) is not np.ndarray:
+        """The built form that takes ``args``, or None: its arrays C-contiguous, aligned and
+        writeable, with the axes the signature gives, and they and its numbers of one dtype
+        it was built for (the compiled code reads and writes them as the signature says,
+        and checks nothing)."""
+        if len(args) != self.count or not isinstance(args[0], np.ndarray):
             return None
         dtype = args[0].dtype
         built = self.by_dtype.get(dtype)
@@ -151,11 +164,11 @@ class AheadOfTimeKernel:
             return None
         for i, axes in self.arrays:
             array = args[i]
-            if (type(array) is not np.ndarray or array.dtype is not dtype or array.ndim != axes
-                    or not array.flags.c_contiguous):
+            if (not isinstance(array, np.ndarray) or array.dtype != dtype
+                    or array.ndim != axes or not array.flags.carray):
                 return None
         for i in self.numbers:
-            if getattr(args[i], "dtype", None) is not dtype:
+            if getattr(args[i], "dtype", None) != dtype:
                 return None
         return built
 

@@ -25,6 +25,12 @@ from backprop.prebuilt import DTYPES, exported, loaded_module, module_path
 _PLACEHOLDERS = {"{1}": "{dtype}[::1]", "{2}": "{dtype}[:, ::1]", "{x}": "{dtype}"}
 
 
+#: Why no module can be built or loaded here, where :func:`module_path` finds no place for it.
+_NOWHERE = ("no module of compiled passes is built here: that needs numba "
+            f"({INSTALL_HINT}) and Linux, which names the processor's instruction sets; the "
+            "passes are compiled just in time")
+
+
 class BuildError(BackpropError):
     """The passes could not be built ahead of time (no numba, no C compiler, ...)."""
 
@@ -48,22 +54,26 @@ def _kernels() -> Iterator[tuple[str, Callable[..., Any], str, dict[str, Any]]]:
 @contextmanager
 def _compiler_options() -> Iterator[None]:
     """numba's ahead-of-time compiler with the just-in-time kernels' options: NumPy's
-    error model (x / 0 is inf, not an exception) and the GIL released; no fast math is
-    its default too."""
-    compiler = importlib.import_module("numba.pycc.compiler")  # untyped: held as a module
-    plain = compiler.Flags
+    error model (x / 0 is inf, not an exception), the GIL released, and the instruction
+    sets this processor reports (numba's own ahead-of-time choice would be every set of
+    its model, which a virtual machine may hide); no fast math is its default too."""
+    compiler = importlib.import_module("numba.pycc.compiler")  # untyped: held as modules
+    codegen = importlib.import_module("numba.core.codegen").AOTCPUCodegen
+    plain_flags, plain_features = compiler.Flags, codegen._customize_tm_features
 
-    class Flags(plain):  # type: ignore[misc, valid-type]
+    class Flags(plain_flags):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.error_model = "numpy"
             self.release_gil = True
 
-    setattr(compiler, "Flags", Flags)  # noqa: B010  (the module's own name, replaced)
+    setattr(compiler, "Flags", Flags)  # noqa: B010  (the modules' own names, replaced)
+    codegen._customize_tm_features = codegen._get_host_cpu_features
     try:
         yield
     finally:
-        setattr(compiler, "Flags", plain)  # noqa: B010
+        setattr(compiler, "Flags", plain_flags)  # noqa: B010
+        codegen._customize_tm_features = plain_features
 
 
 def build() -> Path:
@@ -72,13 +82,13 @@ def build() -> Path:
     BuildError in one line where numba, its ahead-of-time compiler or a C compiler is
     missing. The module appears whole or not at all (built aside, then renamed).
     """
-    path = module_path()
-    if path is None:
-        raise BuildError(f"building the compiled passes needs numba: {INSTALL_HINT}")
     try:
         numba = prepare_namespace({}, "building the compiled passes")  # imported, or why not
     except ImportError as error:
         raise BuildError(str(error)) from None
+    path = module_path()
+    if path is None:
+        raise BuildError(_NOWHERE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba's notice that its ahead-of-time compiler is old
         try:
@@ -88,7 +98,7 @@ def build() -> Path:
                              "(numba.pycc); the passes are compiled just in time") from None
     name = path.name.split(".", 1)[0]
     compiler = pycc.CC(name)
-    compiler.target_cpu = "host"  # this processor's instruction sets, as the JIT's
+    compiler.target_cpu = "host"  # this processor's model, and its sets (_compiler_options)
     count = 0
     for kernel_name, function, signature, namespace in _kernels():
         prepare_namespace(namespace, "building the compiled passes")
@@ -131,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = module_path()
     if options.where:
         if path is None:
-            print("numba is not installed: nothing to build")
+            print(_NOWHERE)
             return 1
         print(f"{path} ({'built' if path.is_file() else 'not built'})")
         return 0 if path.is_file() else 1
