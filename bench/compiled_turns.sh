@@ -9,6 +9,7 @@
 #    bench.md holds the round's speed-targets table (targets checked on backprop+compiled).
 # 2. levers/: each way to use both cores, on the compiled path, in turns with it alone.
 # 3. recipe/: the default MNIST recipe and the recipe with --compiled, seed by seed in turns.
+# 4. step-phases.md: the compiled step's phases beside its products alone.
 set -eu
 cd "$(dirname "$0")/.."
 export PYTHONPATH="src:.${PYTHONPATH:+:$PYTHONPATH}"
@@ -24,4 +25,6 @@ PYTHON=${PYTHON:-python3}
     --systems backprop+compiled,backprop+compiled+blas-sleep,backprop+compiled+blas1,backprop+compiled+split2,backprop+compiled+numba2,backprop+compiled+numba2+blas-sleep,torch-fused \
     --out "$OUT/levers"
 
-"$PYTHON" bench/recipe.py --seeds 0,1,2 --turns --out "$OUT/recipe" -- --compiled
+"$PYTHON" bench/recipe.py --seeds 0,1,2,3,4,5 --turns --out "$OUT/recipe" -- --compiled
+
+"$PYTHON" bench/step_phases.py > "$OUT/step-phases.md"

@@ -402,6 +402,58 @@ def test_profile_charges_each_sample_to_its_innermost_backprop_line() -> None:
     assert counts["fit (backprop/training.py:400)"] == 5
 
 
+def test_the_step_products_agree_in_both_layouts() -> None:
+    """Rows are samples or columns are samples: the same Z, ∂L/∂W and ∂L/∂A_prev as einsum's."""
+    import numpy as np
+    from bench.step_phases import StepProducts
+
+    step = StepProducts((30, 20, 7, 3), 5, np.dtype("float64"), np.random.default_rng(1))
+    step.rows_are_samples()
+    step.columns_are_samples()
+    for i in step.layers:
+        A, W, D = step.A[i], step.W[i], step.D[i]
+        z, dW, dA = (np.einsum("mk,jk->mj", A, W), np.einsum("mj,mk->jk", D, A),
+                     np.einsum("mj,jk->mk", D, W))
+        np.testing.assert_allclose(step.Z[i], z, rtol=1e-12)
+        np.testing.assert_allclose(step.Zt[i].T, z, rtol=1e-12)
+        np.testing.assert_allclose(step.G[i], dW, rtol=1e-12)
+        np.testing.assert_allclose(step.Gt[i], dW, rtol=1e-12)
+        if i > 0:
+            np.testing.assert_allclose(step.GA[i], dA, rtol=1e-12)
+            np.testing.assert_allclose(step.GAt[i].T, dA, rtol=1e-12)
+
+
+def test_the_compiled_gather_takes_the_rows_the_engine_takes() -> None:
+    import numpy as np
+
+    pytest.importorskip("numba", reason="the compiled gather is numba's (the numba extra)")
+    from bench.step_phases import compiled_take_rows, take_rows
+
+    rng = np.random.default_rng(2)
+    X = rng.random((50, 7), dtype=np.float32)
+    rows = rng.integers(0, 50, 13)
+    by_numpy, compiled = np.empty((13, 7), np.float32), np.empty((13, 7), np.float32)
+    take_rows(X, rows, by_numpy)
+    compiled_take_rows()(X, rows, compiled)
+    np.testing.assert_array_equal(by_numpy, X[rows])
+    np.testing.assert_array_equal(compiled, X[rows])
+
+
+def test_the_step_phases_table_has_a_row_of_times_per_workload(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bench.step_phases import main
+
+    assert main(["--only", "width-64,binary", "--rounds", "1", "--steps", "3", "--numpy"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| `")]
+    assert [row.split("|")[1].strip() for row in rows] == ["`width-64`", "`binary`"]
+    for row in rows:
+        gather, forward, _backward, update, step, by_rows, by_columns = (
+            float(cell) for cell in row.split("|")[3:10])
+        assert min(gather, forward, update, by_rows, by_columns) > 0  # medians of times
+        assert step > max(gather, update)  # each step's sum holds its gather and update
+
+
 def test_quick_mode_runs_and_writes_valid_json(tmp_path: Path) -> None:
     """--quick, as CI runs it: synthetic data, backprop only; no timing is asserted."""
     doc = _run_smoke(tmp_path, "backprop", "--quick", "--data", "synthetic")

@@ -199,7 +199,7 @@ def train_step(
         raise _diverged(epoch, batch, optimizer.lr, f"non-finite loss in {_non_finite_layer(net)}")
     if clip_norm is not None:
         clip_grad_norm(net.grads, clip_norm)
-    _apply_update(net, optimizer, epoch, batch)
+    apply_update(net, optimizer, epoch, batch)
     return loss
 
 
@@ -368,7 +368,7 @@ def _diverged(epoch: int, batch: int, lr: float, what: str) -> DivergenceError:
     )
 
 
-def _apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) -> None:
+def apply_update(net: Network, optimizer: Optimizer, epoch: int, batch: int) -> None:
     """θ ← θ − Δθ, unless Δθ is not finite: then the weights stay and DivergenceError says why.
 
     On the compiled path, one pass (:func:`_apply_fused_update`); else NumPy's, below.

@@ -1,0 +1,272 @@
+"""Where a training step's time goes, beside the time its matrix products alone take.
+
+    python bench/step_phases.py [--only headline,width-1024] [--rounds 5] [--steps 200]
+                                [--numpy | --gather]
+
+For each workload, the engine's training step (compiled path; ``--numpy``: NumPy's passes)
+on random MNIST-sized data, cut into its phases: the batch gather, the forward pass, the
+loss and backward pass, and the update (θ ← θ − Δθ with its finiteness check), each step
+through the public calls (:func:`step_phases`). Then the step's
+matrix products alone, on arrays of the same shapes, in two layouts:
+
+- the engine's, rows are samples: Z = A Wᵀ, ∂L/∂W = Δᵀ A, ∂L/∂A_prev = Δ W;
+- columns are samples (the textbook's a^[l] as a column per sample) from the second layer
+  on (the batch itself arrives as rows): Zᵀ = W Aᵀ, ∂L/∂W = Δᵀ A read from the stored Δᵀ
+  and Aᵀ, ∂L/∂A_prevᵀ = Wᵀ Δᵀ.
+
+All under the engine's BLAS thread policy (``Network.training_threads``), in turns round
+after round (the steps, then each layout's products), so drift in the machine's speed falls
+on all alike. The table gives median milliseconds per step, and what is left of the step
+beside the products (step − products, engine layout): the time the elementwise work,
+the update and Python take, which no faster product can remove.
+
+``--gather`` measures instead the batch gather alone: the engine's ``np.take`` into a
+buffer against the same copy as a compiled loop (numba), in turns.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+_ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: python bench/step_phases.py
+    sys.path.insert(0, str(_ROOT))
+    sys.path.insert(0, str(_ROOT / "src"))
+
+from bench.workloads import Workload, by_name  # noqa: E402
+
+PHASES = ("gather", "forward", "loss+backward", "update")
+DEFAULT = ("headline", "mlp-512-256", "batch-32", "width-1024", "width-4096", "depth-4")
+N_ROWS = 60_000
+
+
+def build(workload: Workload, compiled: bool) -> tuple[Any, Any]:
+    """The workload's network and optimizer, as the benchmark's backprop system builds them."""
+    import backprop as bp
+
+    pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
+    layers = [
+        bp.Dense(n_in, n_out, activation=(
+            workload.output_activation if i == len(pairs) - 1 else workload.hidden_activation))
+        for i, (n_in, n_out) in enumerate(pairs)
+    ]
+    net = bp.Network(layers, loss=workload.loss, init=workload.init, seed=0,
+                     dtype=workload.dtype, compiled=compiled)
+    if workload.optimizer == "adam":
+        return net, bp.Adam(lr=workload.lr)
+    return net, bp.SGD(lr=workload.lr, momentum=workload.momentum)
+
+
+def random_data(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """N_ROWS inputs in [0, 1) and targets the workload's loss takes."""
+    dtype = np.dtype(workload.dtype)
+    X = rng.random((N_ROWS, workload.sizes[0]), dtype=np.float32).astype(dtype, copy=False)
+    n_out = workload.sizes[-1]
+    if workload.loss == "cross_entropy":
+        Y = np.eye(n_out, dtype=dtype)[rng.integers(0, n_out, N_ROWS)]
+    elif workload.loss == "binary_cross_entropy":
+        Y = (rng.random((N_ROWS, n_out)) < 0.5).astype(dtype)
+    else:
+        Y = rng.standard_normal((N_ROWS, n_out)).astype(dtype)
+    return X, Y
+
+
+def step_phases(net: Any, optimizer: Any, X: np.ndarray, Y: np.ndarray, m: int,
+                steps: int, rng: np.random.Generator) -> dict[str, list[float]]:
+    """Seconds of each phase of ``steps`` training steps on batches of m random rows.
+
+    Through the public calls: each step gathers its batch, runs ``forward_batch`` once
+    on its own (the forward pass's time), then ``backprop`` (the forward pass again, the
+    loss and the backward pass: loss+backward is its time less the forward pass's) and
+    ``apply_update``. The step is the gather, ``backprop`` and the update."""
+    from backprop.training.fit import apply_update
+
+    times: dict[str, list[float]] = {phase: [] for phase in (*PHASES, "step")}
+    X_batch, Y_batch = np.empty((m, X.shape[1]), X.dtype), np.empty((m, Y.shape[1]), Y.dtype)
+    for _ in range(steps):
+        rows = rng.integers(0, len(X), m)
+        t0 = time.perf_counter()
+        take_rows(X, rows, X_batch)
+        take_rows(Y, rows, Y_batch)
+        t1 = time.perf_counter()
+        net.forward_batch(X_batch, training=True)
+        t2 = time.perf_counter()
+        net.backprop(X_batch, Y_batch)
+        t3 = time.perf_counter()
+        apply_update(net, optimizer, 0, 0)
+        t4 = time.perf_counter()
+        gather, forward, backprop, update = t1 - t0, t2 - t1, t3 - t2, t4 - t3
+        for phase, seconds in zip((*PHASES, "step"), (
+                gather, forward, backprop - forward, update, gather + backprop + update),
+                strict=True):
+            times[phase].append(seconds)
+    return times
+
+
+def take_rows(source: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """The engine's batch gather (backprop.training.batching): the rows by index into a
+    buffer, NumPy writing straight into it (mode="clip": the indices are in range)."""
+    np.take(source, rows, axis=0, out=out, mode="clip")
+
+
+def compiled_take_rows() -> Callable[[np.ndarray, np.ndarray, np.ndarray], None]:
+    """The same gather as one compiled loop (numba), a row at a time."""
+    import numba
+
+    @numba.njit(nogil=True)  # type: ignore[misc]
+    def take(source: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+        for i in range(rows.shape[0]):
+            row = rows[i]
+            for j in range(source.shape[1]):  # (a slice assignment is twice as slow)
+                out[i, j] = source[row, j]
+
+    return take  # type: ignore[no-any-return]
+
+
+def gathers(workload: Workload, rounds: int, steps: int) -> dict[str, float]:
+    """Median µs of the engine's gather and of the compiled one, a batch of the workload's
+    random rows each, in turns."""
+    rng = np.random.default_rng(0)
+    X, _ = random_data(workload, rng)
+    out = np.empty((workload.batch_size, X.shape[1]), X.dtype)
+    kinds = {"np.take": take_rows, "compiled": compiled_take_rows()}
+    samples: dict[str, list[float]] = {name: [] for name in kinds}
+    for warm in (True, *(False,) * rounds):
+        for name, take in kinds.items():
+            for _ in range(steps):
+                rows = rng.integers(0, len(X), workload.batch_size)
+                start = time.perf_counter()
+                take(X, rows, out)
+                seconds = time.perf_counter() - start
+                samples[name] += [] if warm else [seconds]
+    return {name: 1e6 * statistics.median(seconds) for name, seconds in samples.items()}
+
+
+class StepProducts:
+    """The step's matrix products on random arrays of the step's shapes, in either layout.
+
+    After :meth:`rows_are_samples`, Z, G (∂L/∂W) and GA (∂L/∂A_prev) hold the products;
+    after :meth:`columns_are_samples`, Zt, Gt and GAt hold the same numbers, Z and GA
+    transposed.
+    """
+
+    def __init__(self, sizes: tuple[int, ...], m: int, dtype: np.dtype[Any],
+                 rng: np.random.Generator) -> None:
+        widths = list(itertools.pairwise(sizes))
+        self.layers = range(len(widths))
+        self.W = [rng.standard_normal((n_out, n_in)).astype(dtype) for n_in, n_out in widths]
+        self.A = [rng.random((m, n_in)).astype(dtype) for n_in, _ in widths]  # each input
+        self.D = [rng.standard_normal((m, n_out)).astype(dtype) for _, n_out in widths]  # Δ
+        # columns are samples from the second layer on: the batch itself arrives as rows
+        self.At = [self.A[0].T] + [np.ascontiguousarray(a.T) for a in self.A[1:]]
+        self.Dt = [np.ascontiguousarray(d.T) for d in self.D]
+        self.Z = [np.empty((m, n_out), dtype) for _, n_out in widths]
+        self.Zt = [np.empty((n_out, m), dtype) for _, n_out in widths]
+        self.G = [np.empty_like(w) for w in self.W]
+        self.Gt = [np.empty_like(w) for w in self.W]
+        self.GA = [np.empty((m, n_in), dtype) for n_in, _ in widths]
+        self.GAt = [np.empty((n_in, m), dtype) for n_in, _ in widths]
+
+    def rows_are_samples(self) -> None:
+        for i in self.layers:
+            np.matmul(self.A[i], self.W[i].T, out=self.Z[i])           # Z = A_prev Wᵀ
+        for i in reversed(self.layers):
+            np.matmul(self.D[i].T, self.A[i], out=self.G[i])           # ∂L/∂W = Δᵀ A_prev
+            if i > 0:
+                np.matmul(self.D[i], self.W[i], out=self.GA[i])        # ∂L/∂A_prev = Δ W
+
+    def columns_are_samples(self) -> None:
+        for i in self.layers:
+            np.matmul(self.W[i], self.At[i], out=self.Zt[i])           # Zᵀ = W A_prevᵀ
+        for i in reversed(self.layers):
+            np.matmul(self.Dt[i], self.At[i].T, out=self.Gt[i])        # ∂L/∂W = Δᵀ A_prev
+            if i > 0:
+                np.matmul(self.W[i].T, self.Dt[i], out=self.GAt[i])    # ∂L/∂A_prevᵀ = Wᵀ Δᵀ
+
+    def loops(self) -> dict[str, Callable[[], None]]:
+        return {"rows are samples": self.rows_are_samples,
+                "columns are samples": self.columns_are_samples}
+
+
+def timed(function: Callable[[], None], steps: int) -> list[float]:
+    """Seconds of each of ``steps`` calls."""
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def measure(workload: Workload, rounds: int, steps: int, compiled: bool) -> dict[str, float]:
+    """Median ms per step of each phase, the step, and the products in each layout."""
+    rng = np.random.default_rng(0)
+    net, optimizer = build(workload, compiled)
+    X, Y = random_data(workload, rng)
+    m = workload.batch_size
+    if compiled:
+        net.prepare_compiled()
+    products = StepProducts(workload.sizes, m, np.dtype(workload.dtype), rng).loops()
+    samples: dict[str, list[float]] = {name: [] for name in (*PHASES, "step", *products)}
+    with net.training_threads(m):
+        for warm in (True, *(False,) * rounds):  # a first round to warm buffers and state
+            phases = step_phases(net, optimizer, X, Y, m, steps, rng)
+            for name, loop in products.items():
+                phases[name] = timed(loop, steps)
+            for name, seconds in phases.items():
+                samples[name] += [] if warm else seconds
+    return {name: 1e3 * statistics.median(seconds) for name, seconds in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(DEFAULT),
+                        help="comma-separated workloads (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=200, help="steps per loop per round")
+    parser.add_argument("--numpy", action="store_true", help="NumPy's passes, not compiled")
+    parser.add_argument("--gather", action="store_true",
+                        help="instead: the engine's batch gather against a compiled one")
+    args = parser.parse_args(argv)
+    workloads = by_name()
+    unknown = [name for name in args.only.split(",") if name not in workloads]
+    if unknown:
+        parser.error(f"unknown workload {unknown[0]!r}; one of {', '.join(workloads)}")
+    if args.gather:
+        print(f"Median µs per batch gathered, {args.rounds} rounds of {args.steps} in turns.\n")
+        print("| workload | batch × features | np.take µs | compiled µs | compiled ÷ np.take |")
+        print("|---|---|---|---|---|")
+        for name in args.only.split(","):
+            workload = workloads[name]
+            us = gathers(workload, args.rounds, args.steps)
+            print(f"| `{name}` | {workload.batch_size} × {workload.sizes[0]} "
+                  f"| {us['np.take']:.1f} | {us['compiled']:.1f} "
+                  f"| {us['compiled'] / us['np.take']:.2f} |", flush=True)
+        return 0
+    path = "NumPy's passes" if args.numpy else "the compiled path"
+    print(f"Median ms per step, {path}, {args.rounds} rounds of {args.steps} steps in turns.\n")
+    print("| workload | batch | gather | forward | loss+backward | update | step "
+          "| products, rows are samples | products, columns are samples "
+          "| step − products | columns ÷ rows |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for name in args.only.split(","):
+        workload = workloads[name]
+        ms = measure(workload, args.rounds, args.steps, compiled=not args.numpy)
+        rows, columns = ms["rows are samples"], ms["columns are samples"]
+        cells = [f"{ms[key]:.3f}" for key in (*PHASES, "step")]
+        print(f"| `{name}` | {workload.batch_size} | {' | '.join(cells)} | {rows:.3f} "
+              f"| {columns:.3f} | {ms['step'] - rows:.3f} | {columns / rows:.2f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
