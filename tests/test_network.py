@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import backprop as bp
+from backprop.nn.activations import Softmax
 from backprop.nn.initializers import INITIALIZERS
 
 
@@ -81,6 +82,74 @@ def test_predict_returns_labels_for_classifiers_and_values_for_regression() -> N
     regression = bp.Network([bp.Dense(2, 1)], loss="mse", seed=0)
     assert regression.predict(X).shape == (7,)
     assert bp.Network([bp.Dense(2, 2)], seed=0).predict(X).shape == (7, 2)
+
+
+LABEL_NETWORKS = {
+    "one softmax layer": lambda: [bp.Dense(6, 4, activation="softmax")],
+    "narrow first layer": lambda: [bp.Dense(6, 3, activation="relu"),
+                                   bp.Dense(3, 4, activation="softmax")],
+    "wide first layer": lambda: [bp.Dense(6, 9, activation="tanh"),
+                                 bp.Dense(9, 5, activation="relu"),
+                                 bp.Dense(5, 4, activation="softmax")],
+    "one sigmoid unit": lambda: [bp.Dense(6, 3, activation="relu"),
+                                 bp.Dense(3, 1, activation="sigmoid")],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(LABEL_NETWORKS))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("compiled", [False, True])
+def test_predict_takes_a_classifiers_labels_from_the_logits_without_sigma(
+        shape: str, dtype: str, compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from backprop import network
+
+    if compiled:
+        pytest.importorskip("numba", reason="the compiled path is numba's (the numba extra)")
+    layers = LABEL_NETWORKS[shape]()
+    loss = "binary_cross_entropy" if layers[-1].n_out == 1 else "cross_entropy"
+    net = bp.Network(layers, loss=loss, seed=3, dtype=dtype, compiled=compiled)
+    X = np.random.default_rng(4).normal(size=(40, 6))
+    expected = net.labels_of(net.forward(X))  # through σ_L
+    monkeypatch.setattr(network, "INFERENCE_CHUNK", 16)  # several chunks, a short last one
+
+    def sigma_computed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("predict computed the output layer's σ")
+
+    monkeypatch.setattr(net.output_layer, "forward", sigma_computed)
+    np.testing.assert_array_equal(net.predict(X), expected)
+    np.testing.assert_array_equal(net.predict(X.astype(dtype)), expected)  # X checked as is
+    with pytest.raises(bp.DataError, match="X contains nan at row 37, column 2"):
+        X[37, 2] = np.nan
+        net.predict(X)
+
+
+def test_a_sigmoid_unit_at_exactly_one_half_is_class_one_either_way() -> None:
+    net = bp.Network([bp.Dense(2, 1, activation="sigmoid")], loss="binary_cross_entropy")
+    net.params[...] = 0.0  # z = 0 for every X, σ(z) = 1/2
+    X = np.ones((3, 2))
+    assert net.forward(X)[0, 0] == 0.5
+    np.testing.assert_array_equal(net.predict(X), [1, 1, 1])
+
+
+class ReversedSoftmax(Softmax):
+    """The softmax of −z: its largest probability is at the smallest logit."""
+
+    name = "reversed_softmax"
+
+    def function(self, z: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return super().function(-z, out)
+
+
+def test_an_activation_that_redefines_sigma_has_its_labels_from_sigma() -> None:
+    assert Softmax.labels_from_logits == "argmax"
+    assert ReversedSoftmax.labels_from_logits is None  # its σ reorders the units
+    net = bp.Network([bp.Dense(5, 4, activation=ReversedSoftmax())], loss="cross_entropy",
+                     seed=0)
+    X = np.random.default_rng(5).normal(size=(30, 5))
+    labels = net.predict(X)
+    np.testing.assert_array_equal(labels, net.forward(X).argmax(axis=1))
+    logits = X.astype(np.float32) @ net.layers[0].W.T + net.layers[0].b
+    np.testing.assert_array_equal(labels, logits.argmin(axis=1))
 
 
 def test_forward_in_chunks_equals_forward_at_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -290,10 +290,14 @@ class Network:
         to look at. Only when Z is not finite is X searched, to name the entry (or the
         weights are not finite, and X passes).
         """
+        return self._inference(X, activate_output=True)
+
+    def _inference(self, X: Any, activate_output: bool) -> Array:
+        """:meth:`forward`; without ``activate_output``, the logits z^[L] instead of a^[L]."""
         first = self.layers[0]
         if is_sparse(X) or known_to_be_finite(X) or not (
                 isinstance(first, Dense) and first.n_out < first.n_in):  # X's own check
-            return self.forward_checked(self.check_inputs(X))
+            return self._inference_checked(self.check_inputs(X), activate_output)
         source = shaped_inputs(X, self.n_inputs)
         with np.errstate(over="ignore"):  # a value float32 cannot hold: inf, found in Z
             converted = np.ascontiguousarray(source, dtype=self.dtype)
@@ -303,34 +307,58 @@ class Network:
             rows = converted[start:start + INFERENCE_CHUNK]
             if not searched:
                 with np.errstate(over="ignore", invalid="ignore"):  # X not known finite yet
-                    a = first.forward(rows)
+                    a = self._through(rows, range(1), activate_output)
                 assert first.z is not None
                 if not all_finite(first.z):
                     self.check_inputs(source)  # names the entry, or the value the cast overflows
                     searched = True  # X is finite: the product overflows, or the weights do
             if searched:  # again, with NumPy's warnings for what is left
-                a = first.forward(rows)
-            for layer in self.layers[1:]:
-                a = layer.forward(a)
-            outputs[start:start + INFERENCE_CHUNK] = a
+                a = self._through(rows, range(1), activate_output)
+            outputs[start:start + INFERENCE_CHUNK] = self._through(
+                a, range(1, len(self.layers)), activate_output)
         return outputs
 
     def forward_checked(self, X: Array) -> Array:
         """:meth:`forward` on an X that is checked already: (m, n_inputs), finite, in the
         network's dtype, as :meth:`check_inputs` gives it (the estimators' predict, whose
         scikit-learn checks came first). It is not checked again."""
+        return self._inference_checked(X, activate_output=True)
+
+    def _inference_checked(self, X: Array, activate_output: bool) -> Array:
         outputs = np.empty((X.shape[0], self.n_outputs), dtype=self.dtype)
         for start in range(0, X.shape[0], INFERENCE_CHUNK):
             block = slice(start, start + INFERENCE_CHUNK)
-            outputs[block] = self.forward_batch(X[block], training=False)
+            outputs[block] = self._through(X[block], range(len(self.layers)), activate_output)
         return outputs
 
+    def _through(self, a: Any, layers: range, activate_output: bool) -> Any:
+        """a through the layers numbered ``layers``, in inference mode; the output layer
+        gives its logits z^[L] instead of a^[L] unless ``activate_output``."""
+        for index in layers:
+            if index == len(self.layers) - 1 and not activate_output:
+                return self.output_layer.logits(a)
+            a = self.layers[index].forward(a)
+        return a
+
     def predict(self, X: Any) -> np.ndarray:
-        """Class labels (m,) for a classifier; values (m,) or (m, n_outputs) for regression."""
-        outputs = self.forward(X)
-        if self.is_classifier:
-            return self.labels_of(outputs)
-        return outputs[:, 0] if self.n_outputs == 1 else outputs
+        """Class labels (m,) for a classifier; values (m,) or (m, n_outputs) for regression.
+
+        A classifier whose σ_L keeps the order of its logits (softmax, and sigmoid's one
+        unit: ``labels_from_logits``) takes its labels from z^[L] without computing σ_L:
+        the argmax of z, or z ≥ 0. They are the labels of :meth:`predict_proba` but where
+        rounding ties two of its probabilities (or rounds a sigmoid to 1/2 just below
+        z = 0): there the logits decide.
+        """
+        if not self.is_classifier:
+            outputs = self.forward(X)
+            return outputs[:, 0] if self.n_outputs == 1 else outputs
+        rule = self.output_layer.activation.labels_from_logits
+        if rule == "argmax" and self.n_outputs > 1:
+            return np.asarray(self._inference(X, activate_output=False).argmax(axis=1),
+                              dtype=np.int64)
+        if rule == "sign" and self.n_outputs == 1:
+            return (self._inference(X, activate_output=False)[:, 0] >= 0).astype(np.int64)
+        return self.labels_of(self.forward(X))
 
     def labels_of(self, outputs: Array) -> IntArray:
         """Class labels (m,) from output activations: a ≥ 0.5 for one unit, else the argmax."""

@@ -98,6 +98,12 @@ class Activation:
     #: :meth:`multiply_by_derivative`, or None: the compiled path calls those. A subclass that
     #: redefines σ or σ' and names no form of its own has none.
     compiled_kind: ClassVar[str | None] = None
+    #: How a classifier's labels follow from the logits z^[L] of an output layer with this
+    #: σ, so that ``predict`` need not compute σ: "argmax" (argmax σ(z) = argmax z, for a
+    #: σ that keeps the order of the units: softmax), "sign" (σ(z) ≥ 1/2 exactly when
+    #: z ≥ 0: sigmoid's one unit), or None (``predict`` computes σ). A subclass that
+    #: redefines σ and names no rule of its own has none.
+    labels_from_logits: ClassVar[str | None] = None
 
     def function(self, z: Array, out: Array) -> Array:
         """a = σ(z), written into ``out`` (which may be ``z`` itself)."""
@@ -143,6 +149,8 @@ class Activation:
             cls.__dict__)
         if redefined and "compiled_kind" not in cls.__dict__:
             cls.compiled_kind = None  # its parent's compiled form computes another σ
+        if "function" in cls.__dict__ and "labels_from_logits" not in cls.__dict__:
+            cls.labels_from_logits = None  # its σ may not keep its parent's order
         if "backward" in cls.__dict__ and "multiply_by_derivative" not in cls.__dict__:
             # written for the old protocol: its in-place backward is still the one used
             warnings.warn(
@@ -231,6 +239,7 @@ class Sigmoid(Activation):
 
     name = "sigmoid"
     compiled_kind = "sigmoid"
+    labels_from_logits = "sign"  # σ(z) ≥ 1/2 ⇔ z ≥ 0
     output_range = (0.0, 1.0)
     derivative_peak = 0.25  # σ'(0) = 1/4
     onnx_op = torch_class = "Sigmoid"
@@ -425,6 +434,7 @@ class Softmax(Activation):
     # NumPy's passes on the compiled path too: its exp and its row sums are then NumPy's to
     # the last bit (a softmax is an output layer of a few units: fusing it saves nothing)
     compiled_kind = None
+    labels_from_logits = "argmax"  # e^(z_i) / Σ_j e^(z_j) is largest where z_i is
     output_range = (0.0, 1.0)
     elementwise = False
 

@@ -320,17 +320,30 @@ class Dense(WithActivationPasses, Layer):
     def forward(self, a_prev: Array | SparseRows, training: bool = False) -> Array:
         """a^[l] = σ(W^[l] a^[l-1] + b^[l]) for a batch a_prev of shape (m, n_in): an array,
         or, for a first layer, scipy.sparse CSR rows (never densified)."""
-        W = self.W
-        z, a = self._work_arrays(a_prev.shape[0], W.dtype)[:2]
-        # z^[l] = W^[l] a^[l-1] + b^[l]; with one sample per row: Z = A_prev Wᵀ + b
-        if isinstance(a_prev, np.ndarray):
-            np.matmul(a_prev, W.T, out=z)
-        else:  # sparse A_prev (CSR rows): SciPy's sparse × dense product, a dense ndarray
-            z[...] = a_prev @ W.T
+        z, a = self._work_arrays(a_prev.shape[0], self.W.dtype)[:2]
+        self._product(a_prev, z)  # z^[l] = W^[l] a^[l-1]: with one sample per row, A_prev Wᵀ
         # + b^[l], then a^[l] = σ(z^[l]): σ's passes (one pass on the compiled path)
         self.passes.add_bias_and_activate(z, self._b, a)
         self.a_prev, self.z, self.a = a_prev, z, a
         return a
+
+    def logits(self, a_prev: Array | SparseRows) -> Array:
+        """z^[l] = W^[l] a^[l-1] + b^[l] without σ, in a new (m, n_out) array: what a
+        classifier's labels need where σ keeps the order of z (``labels_from_logits``).
+        Inference only: ``z`` is kept (for the network's finiteness check), ``a`` is not."""
+        z = np.empty((a_prev.shape[0], self.n_out), self.W.dtype)
+        self._product(a_prev, z)
+        if self._b is not None:
+            z += self._b
+        self.a_prev, self.z, self.a = a_prev, z, None
+        return z
+
+    def _product(self, a_prev: Array | SparseRows, z: Array) -> None:
+        """z ← W^[l] a^[l-1]; with one sample per row: Z = A_prev Wᵀ."""
+        if isinstance(a_prev, np.ndarray):
+            np.matmul(a_prev, self.W.T, out=z)
+        else:  # sparse A_prev (CSR rows): SciPy's sparse × dense product, a dense ndarray
+            z[...] = a_prev @ self.W.T
 
     def backward(self, grad_a: Array, *, delta_given: bool = False) -> Array | None:
         """Equations (1)/(2), (3) and (4) of this layer, from ∂L/∂a^[l], (m, n_out).
