@@ -402,6 +402,21 @@ def test_profile_charges_each_sample_to_its_innermost_backprop_line() -> None:
     assert counts["fit (backprop/training.py:400)"] == 5
 
 
+def test_idle_epochs_prints_both_kinds_of_epoch(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.idle_epochs import main
+
+    assert main(["--only", "smoke-classify", "--rounds", "2", "--idle", "0", "--numpy",
+                 "--source", "synthetic"]) == 0
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| after idle") or line.startswith("| busy")]
+    assert [row[1].strip() for row in rows] == ["after idle", "busy"]
+    for row in rows:
+        every = [float(value) for value in row[3].split()]
+        assert len(every) == 2 and min(every) > 0
+        assert float(row[2]) == pytest.approx(sorted(every)[0] / 2 + sorted(every)[1] / 2,
+                                              abs=0.001)
+
+
 def test_the_step_products_agree_in_both_layouts() -> None:
     """Rows are samples or columns are samples: the same Z, ∂L/∂W and ∂L/∂A_prev as einsum's."""
     import numpy as np
