@@ -20,6 +20,7 @@ import itertools
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,16 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         return labels(args.rounds)
     import numpy as np
 
-    import backprop as bp
     from backprop.validation import check_inputs
 
     X = np.random.default_rng(0).random((10_000, 784), dtype=np.float32)
     print("| network | compiled | X checked, ms | Z checked, ms | Z ÷ X |\n|---|---|---|---|---|")
     for hidden in (256, 64, 1024):
         for compiled in (False, True):
-            net = bp.Network([bp.Dense(784, hidden, activation="relu"),
-                              bp.Dense(hidden, 10, activation="softmax")],
-                             loss="cross_entropy", seed=0, compiled=compiled)
+            net = relu_softmax((784, hidden, 10), compiled)
             net.forward(X[:10])  # the compiled passes loaded
             seconds: dict[str, list[float]] = {"X": [], "Z": []}
             for turn in range(args.rounds):
@@ -61,11 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def relu_softmax(widths: tuple[int, ...], compiled: bool) -> Any:
+    """ReLU hidden layers, a softmax output, under cross-entropy (seed 0)."""
+    import backprop as bp
+
+    return bp.Network(
+        [bp.Dense(n_in, n_out, activation="relu")
+         for n_in, n_out in itertools.pairwise(widths[:-1])]
+        + [bp.Dense(widths[-2], widths[-1], activation="softmax")],
+        loss="cross_entropy", seed=0, compiled=compiled)
+
+
 def labels(rounds: int) -> int:
     """The ``--labels`` table: the fastest of ``rounds`` calls of each way, in turns."""
     import numpy as np
 
-    import backprop as bp
 
     X = np.random.default_rng(0).random((10_000, 784), dtype=np.float32)
     print("| network | compiled | through softmax, ms | from the logits, ms | ratio |\n"
@@ -73,11 +81,7 @@ def labels(rounds: int) -> int:
     for hidden in ((256,), (64,), (1024,), (256, 256, 256)):
         widths = (784, *hidden, 10)
         for compiled in (False, True):
-            net = bp.Network(
-                [bp.Dense(n_in, n_out, activation="relu")
-                 for n_in, n_out in itertools.pairwise(widths[:-1])]
-                + [bp.Dense(widths[-2], 10, activation="softmax")],
-                loss="cross_entropy", seed=0, compiled=compiled)
+            net = relu_softmax(widths, compiled)
             ways = {"softmax": lambda net=net: net.labels_of(net.forward(X)),
                     "logits": lambda net=net: net.predict(X)}
             if not np.array_equal(ways["softmax"](), ways["logits"]()):

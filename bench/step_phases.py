@@ -42,28 +42,12 @@ if __package__ in (None, ""):  # run as a script: python bench/step_phases.py
     sys.path.insert(0, str(_ROOT))
     sys.path.insert(0, str(_ROOT / "src"))
 
+from bench.systems.backprop_system import network_and_optimizer  # noqa: E402
 from bench.workloads import Workload, by_name  # noqa: E402
 
 PHASES = ("gather", "forward", "loss+backward", "update")
 DEFAULT = ("headline", "mlp-512-256", "batch-32", "width-1024", "width-4096", "depth-4")
 N_ROWS = 60_000
-
-
-def build(workload: Workload, compiled: bool) -> tuple[Any, Any]:
-    """The workload's network and optimizer, as the benchmark's backprop system builds them."""
-    import backprop as bp
-
-    pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
-    layers = [
-        bp.Dense(n_in, n_out, activation=(
-            workload.output_activation if i == len(pairs) - 1 else workload.hidden_activation))
-        for i, (n_in, n_out) in enumerate(pairs)
-    ]
-    net = bp.Network(layers, loss=workload.loss, init=workload.init, seed=0,
-                     dtype=workload.dtype, compiled=compiled)
-    if workload.optimizer == "adam":
-        return net, bp.Adam(lr=workload.lr)
-    return net, bp.SGD(lr=workload.lr, momentum=workload.momentum)
 
 
 def random_data(workload: Workload, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -88,15 +72,15 @@ def step_phases(net: Any, optimizer: Any, X: np.ndarray, Y: np.ndarray, m: int,
     on its own (the forward pass's time), then ``backprop`` (the forward pass again, the
     loss and the backward pass: loss+backward is its time less the forward pass's) and
     ``apply_update``. The step is the gather, ``backprop`` and the update."""
+    from backprop.training.batching import Batches
     from backprop.training.fit import apply_update
 
     times: dict[str, list[float]] = {phase: [] for phase in (*PHASES, "step")}
-    X_batch, Y_batch = np.empty((m, X.shape[1]), X.dtype), np.empty((m, Y.shape[1]), Y.dtype)
+    batches = Batches(X, Y, m, shuffle=True)  # the engine's gather, into its buffers
     for _ in range(steps):
         rows = rng.integers(0, len(X), m)
         t0 = time.perf_counter()
-        take_rows(X, rows, X_batch)
-        take_rows(Y, rows, Y_batch)
+        X_batch, Y_batch = batches.gather(rows)
         t1 = time.perf_counter()
         net.forward_batch(X_batch, training=True)
         t2 = time.perf_counter()
@@ -113,8 +97,9 @@ def step_phases(net: Any, optimizer: Any, X: np.ndarray, Y: np.ndarray, m: int,
 
 
 def take_rows(source: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
-    """The engine's batch gather (backprop.training.batching): the rows by index into a
-    buffer, NumPy writing straight into it (mode="clip": the indices are in range)."""
+    """The X half of the engine's batch gather (``Batches.gather``), for the comparison
+    with a compiled one: the rows by index into a buffer, NumPy writing straight into it
+    (mode="clip": the indices are in range)."""
     np.take(source, rows, axis=0, out=out, mode="clip")
 
 
@@ -210,7 +195,8 @@ def timed(function: Callable[[], None], steps: int) -> list[float]:
 def measure(workload: Workload, rounds: int, steps: int, compiled: bool) -> dict[str, float]:
     """Median ms per step of each phase, the step, and the products in each layout."""
     rng = np.random.default_rng(0)
-    net, optimizer = build(workload, compiled)
+    net, optimizer = network_and_optimizer(workload)
+    net.compiled = compiled
     X, Y = random_data(workload, rng)
     m = workload.batch_size
     if compiled:

@@ -26,6 +26,27 @@ def problem() -> str | None:
     return None
 
 
+def network_and_optimizer(workload: Workload) -> tuple[Any, Any]:
+    """The workload's bp.Network of bp.Dense layers (seed 0) and its optimizer."""
+    import backprop as bp
+
+    pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
+    layers = [
+        bp.Dense(
+            n_in,
+            n_out,
+            activation=(
+                workload.output_activation if i == len(pairs) - 1 else workload.hidden_activation
+            ),
+        )
+        for i, (n_in, n_out) in enumerate(pairs)
+    ]
+    net = bp.Network(layers, loss=workload.loss, init=workload.init, seed=0, dtype=workload.dtype)
+    if workload.optimizer == "adam":
+        return net, bp.Adam(lr=workload.lr)
+    return net, bp.SGD(lr=workload.lr, momentum=workload.momentum)
+
+
 class BackpropTrainer:
     """bp.Network of bp.Dense layers; fit(epochs=1) per epoch with one optimizer object."""
 
@@ -38,29 +59,10 @@ class BackpropTrainer:
         self.notes = [f"backprop {self.version}: fit(epochs=1) per epoch, one optimizer object"]
         self.task = workload.task
         self.batch_size = workload.batch_size
-        pairs = list(zip(workload.sizes[:-1], workload.sizes[1:], strict=True))
-        layers = [
-            bp.Dense(
-                n_in,
-                n_out,
-                activation=(
-                    workload.output_activation
-                    if i == len(pairs) - 1
-                    else workload.hidden_activation
-                ),
-            )
-            for i, (n_in, n_out) in enumerate(pairs)
-        ]
-        self.net = bp.Network(
-            layers, loss=workload.loss, init=workload.init, seed=0, dtype=workload.dtype
-        )
+        self.net, self.opt = network_and_optimizer(workload)
         if "compiled" in levers:
             self.net.compiled = True
             self.notes.append(_where_the_passes_come_from(levers))
-        if workload.optimizer == "adam":
-            self.opt = bp.Adam(lr=workload.lr)
-        else:
-            self.opt = bp.SGD(lr=workload.lr, momentum=workload.momentum)
         self.X, self.y = data.X_train, data.y_train
         # Quiet fit if it has a switch for its progress output.
         fit_params = inspect.signature(self.net.fit).parameters

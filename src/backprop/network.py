@@ -353,17 +353,15 @@ class Network:
             outputs = self.forward(X)
             return outputs[:, 0] if self.n_outputs == 1 else outputs
         rule = self.output_layer.activation.labels_from_logits
-        if rule == "argmax" and self.n_outputs > 1:
-            return np.asarray(self._inference(X, activate_output=False).argmax(axis=1),
-                              dtype=np.int64)
-        if rule == "sign" and self.n_outputs == 1:
-            return (self._inference(X, activate_output=False)[:, 0] >= 0).astype(np.int64)
+        if rule == ("sign" if self.n_outputs == 1 else "argmax"):
+            return self.labels_of(self._inference(X, activate_output=False), threshold=0.0)
         return self.labels_of(self.forward(X))
 
-    def labels_of(self, outputs: Array) -> IntArray:
-        """Class labels (m,) from output activations: a ≥ 0.5 for one unit, else the argmax."""
+    def labels_of(self, outputs: Array, threshold: float = 0.5) -> IntArray:
+        """Class labels (m,) from output activations: a ≥ ``threshold`` for one unit, else
+        the argmax. (From one unit's logit z rather than σ(z): ``threshold=0``.)"""
         if self.n_outputs == 1:
-            return (outputs[:, 0] >= 0.5).astype(np.int64)
+            return (outputs[:, 0] >= threshold).astype(np.int64)
         return np.asarray(outputs.argmax(axis=1), dtype=np.int64)
 
     def predict_proba(self, X: Any) -> Array:
