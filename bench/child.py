@@ -71,7 +71,8 @@ def blas_threads() -> list[dict[str, Any]]:
     except ImportError:
         return []
     return [
-        {k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+        {k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version",
+                               "architecture")}
         for p in threadpool_info()
     ]
 
@@ -160,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.systems import environment  # imports no numpy
 
     os.environ.update(environment(args.system))
+    if args.system.split("+")[0] == "backprop":
+        # before NumPy, as in the command: the library's own choice of BLAS kernels
+        import backprop  # noqa: F401
     with open(args.spec) as f:
         spec = json.load(f)
     try:

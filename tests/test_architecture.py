@@ -122,7 +122,7 @@ def test_imports_are_read_at_every_depth_but_not_for_type_checking() -> None:
 
 #: The foundation: modules at the package's top that every other part may import.
 FOUNDATION = {"_typing", "version", "errors", "limits", "validation", "interrupt", "blas_threads",
-              "moved", "jit", "prebuilt", "cache_folder"}
+              "blas_kernels", "processor", "moved", "jit", "prebuilt", "cache_folder"}
 ENGINE = {"nn", "optim", "training", "files", "datasets", "streaming", "network", "export", "spec"}
 FRONT_ENDS = {"cli", "lab", "sklearn", "sweep"}
 

@@ -529,3 +529,20 @@ def test_the_jax_peer_takes_the_same_steps_as_backprop(task: str, optimizer: str
         np.testing.assert_allclose(np.asarray(W), layer.W, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(np.asarray(b), layer.b, rtol=1e-9, atol=1e-12)
     assert not np.allclose(net.layers[0].W, start)  # the steps really moved the weights
+
+
+def test_the_kernel_sets_take_turns_in_processes_of_their_own(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("threadpoolctl", reason="it says which kernels OpenBLAS took")
+    from bench.blas_kernels import main
+
+    assert main(["--kernels", "Sandybridge,Haswell", "--only", "smoke-classify", "--turns", "2",
+                 "--rounds", "1", "--steps", "3", "--numpy"]) == 0
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| `")]
+    assert len(rows) == 1
+    *times, ratio_step, ratio_products = (float(cell) for cell in rows[0][2:8])
+    assert min(times) > 0
+    assert ratio_step > 0 and ratio_products > 0
+    assert rows[0][8].strip() == "Sandybridge / Haswell"  # each process took the set it was told

@@ -7,17 +7,19 @@
     net.predict(X)
 """
 
-# ruff: noqa: E402 (the handler below is installed, and BLAS's threads are fitted to a
-# memory limit, before the slow imports)
+# ruff: noqa: E402 (the handler below is installed, and BLAS's threads and kernels are
+# chosen, before the slow imports)
 from backprop.interrupt import install_early
 
 install_early()  # Ctrl-C while the command loads: one line, exit 130 (see backprop.interrupt)
 
+from backprop.blas_kernels import kernels_before_numpy
 from backprop.blas_threads import fit_before_numpy
 from backprop.moved import install as install_moved_module_finder
 from backprop.moved import moved_module, new_path
 
 fit_before_numpy()  # under a memory limit, OpenBLAS starts no more threads than fit it
+kernels_before_numpy()  # on Zen 4, OpenBLAS's AVX2 kernels
 
 from importlib import import_module
 from typing import TYPE_CHECKING, Any

@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from backprop.cache_folder import cache_dir
+from backprop.processor import first_processor
 
 #: The dtypes every pass is built for.
 DTYPES = ("float32", "float64")
@@ -59,10 +60,8 @@ def _processor() -> str | None:
     vendor, model and the instruction sets it reports (the module is built for the
     processor it is built on). None elsewhere, or where Linux names no instruction sets:
     no module is loaded there, rather than one built for another processor."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            text = cpuinfo.read().split("\n\n")[0]  # the first processor's lines
-    except OSError:  # not Linux
+    text = first_processor()
+    if text is None:  # not Linux
         return None
     keys = ("vendor_id", "cpu family", "model", "model name", "flags",  # x86
             "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "Features")  # arm
