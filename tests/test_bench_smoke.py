@@ -7,6 +7,7 @@ import importlib.util
 import itertools
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -546,3 +547,40 @@ def test_the_kernel_sets_take_turns_in_processes_of_their_own(
     assert min(times) > 0
     assert ratio_step > 0 and ratio_products > 0
     assert rows[0][8].strip() == "Sandybridge / Haswell"  # each process took the set it was told
+
+
+def test_cpu_use_gives_each_systems_epochs_and_cores(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cpu_use import main
+
+    assert main(["--only", "smoke-classify", "--systems", "backprop", "--epochs", "2",
+                 "--turns", "2", "--source", "synthetic"]) == 0
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| backprop")]
+    assert len(rows) == 1
+    wall, cpu, busy = (float(cell) for cell in rows[0][2:5])
+    every = [float(value) for value in rows[0][5].split()]
+    assert len(every) == 4 and min(every) > 0  # two epochs in each of two processes
+    assert wall == pytest.approx(sorted(every)[1] / 2 + sorted(every)[2] / 2, abs=0.001)
+    assert cpu > 0 and busy > 0
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2,
+                    reason="it pins threads to two cores: Linux with two cores to run on")
+def test_core_pairs_times_every_kind_and_sorts_the_rounds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("threadpoolctl", reason="it holds BLAS to one thread")
+    from bench.core_pairs import KINDS, main
+
+    assert main(["--seconds", "0.2", "--repeats", "3", "--rows", "8", "--inputs", "16",
+                 "--units", "8"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rounds = [line.split("|") for line in lines
+              if re.fullmatch(r"\| \d\d:\d\d:\d\d \|.*", line)]
+    assert rounds
+    for cells in rounds:
+        assert len(cells) == len(KINDS) + 4  # the time, each kind, the ratio, the edges
+        assert min(float(cell) for cell in cells[2:-1]) > 0
+    counts = {line.split("|")[1].strip(): int(line.split("|")[2])
+              for line in lines if line.startswith(("| usual", "| slow"))}
+    assert sum(counts.values()) == len(rounds)

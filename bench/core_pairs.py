@@ -1,0 +1,173 @@
+"""Each core alone against both at once: where the machine's slow stretches come from.
+
+    python bench/core_pairs.py [--seconds 150] [--rows 128 --inputs 784 --units 512]
+
+Round after round, one process times the same float32 product (rows × inputs by inputs ×
+units, the engine's forward product) four ways, a few hundred times each:
+
+- on one BLAS thread, pinned to the first core, then pinned to the second, each alone;
+- on two BLAS threads (OpenBLAS cuts it in two and waits for both halves);
+- on one BLAS thread in each of two Python threads at once, one pinned to each core, each
+  with its own arrays (the cores busy together, with nothing shared between them);
+- cut in two halves of its rows, each on one BLAS thread, the second half handed to a
+  waiting helper thread (an event each way) while the calling thread computes the first:
+  two threads that share only W, each packing its own copy of it.
+
+Prints every round (microseconds per product), then the medians over the rounds in which
+the two-thread product kept its usual gain and over those in which it lost it (took more
+than ``--slow`` of the faster core's time alone). If the cores each alone keep their speed
+in the slow rounds while the two cores at once slow down, the slowness comes from the two
+cores running together, not from either one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+_ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: python bench/core_pairs.py
+    sys.path.insert(0, str(_ROOT))
+
+KINDS = ("core 0 alone", "core 1 alone", "two BLAS threads", "both cores at once",
+         "halves on two threads")
+
+
+class Product:
+    """Z = A W on arrays of its own, timed over ``repeats`` calls after a few to warm up."""
+
+    def __init__(self, rows: int, inputs: int, units: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.A = rng.random((rows, inputs), dtype=np.float32)
+        self.W = rng.random((inputs, units), dtype=np.float32)
+        self.Z = np.empty((rows, units), np.float32)
+
+    def microseconds(self, repeats: int) -> float:
+        for _ in range(10):
+            np.matmul(self.A, self.W, out=self.Z)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            np.matmul(self.A, self.W, out=self.Z)
+        return (time.perf_counter() - start) / repeats * 1e6
+
+
+class Helper:
+    """A thread that waits for one product at a time (Z = A W into ``out``), and says when
+    it is done."""
+
+    def __init__(self) -> None:
+        self.start, self.done = threading.Event(), threading.Event()
+        self.job: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self.start.wait()
+            self.start.clear()
+            assert self.job is not None
+            A, W, out = self.job
+            np.matmul(A, W, out=out)
+            self.done.set()
+
+    def halves(self, product: Product) -> None:
+        """Z = A W with the second half of A's rows on the helper."""
+        half = product.A.shape[0] // 2
+        self.job = (product.A[half:], product.W, product.Z[half:])
+        self.done.clear()
+        self.start.set()
+        np.matmul(product.A[:half], product.W, out=product.Z[:half])
+        self.done.wait()
+
+    def microseconds(self, product: Product, repeats: int) -> float:
+        for _ in range(10):
+            self.halves(product)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            self.halves(product)
+        return (time.perf_counter() - start) / repeats * 1e6
+
+
+def pinned(core: int) -> None:
+    """Pin the calling thread (Linux: a thread's id names it to the scheduler) to ``core``."""
+    os.sched_setaffinity(threading.get_native_id(), {core})
+
+
+def one_round(products: tuple[Product, Product], helper: Helper,
+              repeats: int) -> dict[str, float]:
+    """Microseconds per product of each kind, in :data:`KINDS`' order."""
+    from threadpoolctl import threadpool_limits
+
+    cores = set(range(os.cpu_count() or 1))  # the machine's (a library may have pinned us)
+    times: dict[str, float] = {}
+    with threadpool_limits(1, "blas"):
+        for core in (0, 1):
+            pinned(core)
+            times[f"core {core} alone"] = products[0].microseconds(repeats)
+        pinned_times: list[float] = [0.0, 0.0]
+
+        def run(core: int) -> None:
+            pinned(core)
+            pinned_times[core] = products[core].microseconds(repeats)
+
+        other = threading.Thread(target=run, args=(1,))
+        other.start()
+        run(0)
+        other.join()
+        times["both cores at once"] = max(pinned_times)
+        os.sched_setaffinity(threading.get_native_id(), cores)
+        times["halves on two threads"] = helper.microseconds(products[0], repeats)
+    os.sched_setaffinity(threading.get_native_id(), cores)
+    times["two BLAS threads"] = products[0].microseconds(repeats)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=150.0)
+    parser.add_argument("--rows", type=int, default=128)
+    parser.add_argument("--inputs", type=int, default=784)
+    parser.add_argument("--units", type=int, default=512)
+    parser.add_argument("--repeats", type=int, default=200, help="products per timing")
+    parser.add_argument("--slow", type=float, default=0.65,
+                        help="a round is slow where two BLAS threads took more than this "
+                             "fraction of the faster core's time alone (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+        parser.error("this measures two cores: it needs Linux and two cores to run on")
+    products = (Product(args.rows, args.inputs, args.units, 0),
+                Product(args.rows, args.inputs, args.units, 1))
+    helper = Helper()
+    print(f"µs per {args.rows} × {args.inputs} by {args.inputs} × {args.units} float32 product,"
+          f" {args.repeats} per timing, rounds for {args.seconds:g} s.\n")
+    print("| time | " + " | ".join(KINDS) + " | two threads ÷ faster core alone |")
+    print("|---|" + "---|" * (len(KINDS) + 1))
+    rounds: list[dict[str, float]] = []
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        times = one_round(products, helper, args.repeats)
+        rounds.append(times)
+        gain = times["two BLAS threads"] / min(times["core 0 alone"], times["core 1 alone"])
+        print(f"| {time.strftime('%H:%M:%S')} | "
+              + " | ".join(f"{times[kind]:.0f}" for kind in KINDS) + f" | {gain:.2f} |",
+              flush=True)
+    print("\nMedians, µs per product:\n")
+    print("| rounds | count | " + " | ".join(KINDS) + " |")
+    print("|---|---|" + "---|" * len(KINDS))
+    for name, slow in (("usual", False), ("slow", True)):
+        chosen = [times for times in rounds if (times["two BLAS threads"] / min(
+            times["core 0 alone"], times["core 1 alone"]) > args.slow) is slow]
+        cells = [f"{statistics.median(t[kind] for t in chosen):.0f}" if chosen else "–"
+                 for kind in KINDS]
+        print(f"| {name} | {len(chosen)} | " + " | ".join(cells) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
