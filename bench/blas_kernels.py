@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
                 turn_ratios = [run[part] / first[part]
                                for run, first in zip(runs[name], runs[sets[0]], strict=True)]
                 cells.append(f"{statistics.median(turn_ratios):.2f}")
-        taken = " / ".join(",".join(runs[name][0]["kernels"]) for name in sets)
+        taken = " / ".join(",".join(sorted({kernel for run in runs[name]
+                                            for kernel in run["kernels"]})) for name in sets)
         print(f"| `{workload}` | {' | '.join(cells)} | {taken} |", flush=True)
     return 0
 

@@ -161,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     from bench.systems import environment  # imports no numpy
 
     os.environ.update(environment(args.system))
-    if args.system.split("+")[0] == "backprop":
-        # before NumPy, as in the command: the library's own choice of BLAS kernels
+    if args.system.split("+")[0] in ("backprop", "gemm"):
+        # before NumPy, as in the command: the library's own choice of BLAS kernels (the
+        # GEMM probe's rates are the floor under the engine's products, on its kernels)
         import backprop  # noqa: F401
     with open(args.spec) as f:
         spec = json.load(f)

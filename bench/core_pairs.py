@@ -3,7 +3,8 @@
     python bench/core_pairs.py [--seconds 150] [--rows 128 --inputs 784 --units 512]
 
 Round after round, one process times the same float32 product (rows × inputs by inputs ×
-units, the engine's forward product) four ways, a few hundred times each:
+units, the engine's forward product) five ways, a few hundred times each, on the first two
+cores it may run on (core 0 and core 1 below):
 
 - on one BLAS thread, pinned to the first core, then pinned to the second, each alone;
 - on two BLAS threads (OpenBLAS cuts it in two and waits for both halves);
@@ -99,33 +100,43 @@ def pinned(core: int) -> None:
     os.sched_setaffinity(threading.get_native_id(), {core})
 
 
-def one_round(products: tuple[Product, Product], helper: Helper,
+def one_round(products: tuple[Product, Product], helper: Helper, cores: tuple[int, int],
               repeats: int) -> dict[str, float]:
-    """Microseconds per product of each kind, in :data:`KINDS`' order."""
+    """Microseconds per product of each kind, in :data:`KINDS`' order, on the two ``cores``
+    (named core 0 and core 1 in the table)."""
     from threadpoolctl import threadpool_limits
 
-    cores = set(range(os.cpu_count() or 1))  # the machine's (a library may have pinned us)
+    allowed = os.sched_getaffinity(0)
     times: dict[str, float] = {}
     with threadpool_limits(1, "blas"):
-        for core in (0, 1):
+        for which, core in enumerate(cores):
             pinned(core)
-            times[f"core {core} alone"] = products[0].microseconds(repeats)
+            times[f"core {which} alone"] = products[0].microseconds(repeats)
         pinned_times: list[float] = [0.0, 0.0]
 
-        def run(core: int) -> None:
-            pinned(core)
-            pinned_times[core] = products[core].microseconds(repeats)
+        def run(which: int) -> None:
+            pinned(cores[which])
+            pinned_times[which] = products[which].microseconds(repeats)
 
         other = threading.Thread(target=run, args=(1,))
         other.start()
         run(0)
         other.join()
         times["both cores at once"] = max(pinned_times)
-        os.sched_setaffinity(threading.get_native_id(), cores)
+        os.sched_setaffinity(threading.get_native_id(), allowed)
         times["halves on two threads"] = helper.microseconds(products[0], repeats)
-    os.sched_setaffinity(threading.get_native_id(), cores)
-    times["two BLAS threads"] = products[0].microseconds(repeats)
+    with threadpool_limits(2, "blas"):
+        times["two BLAS threads"] = products[0].microseconds(repeats)
     return times
+
+
+def is_slow(times: dict[str, float], threshold: float) -> bool:
+    """Whether two BLAS threads took more than ``threshold`` of the faster core's time alone."""
+    return times["two BLAS threads"] / fastest_alone(times) > threshold
+
+
+def fastest_alone(times: dict[str, float]) -> float:
+    return min(times["core 0 alone"], times["core 1 alone"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a round is slow where two BLAS threads took more than this "
                              "fraction of the faster core's time alone (default: %(default)s)")
     args = parser.parse_args(argv)
-    if not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2:
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if len(allowed) < 2:
         parser.error("this measures two cores: it needs Linux and two cores to run on")
+    cores = (allowed[0], allowed[1])
     products = (Product(args.rows, args.inputs, args.units, 0),
                 Product(args.rows, args.inputs, args.units, 1))
     helper = Helper()
@@ -151,9 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     rounds: list[dict[str, float]] = []
     end = time.monotonic() + args.seconds
     while time.monotonic() < end:
-        times = one_round(products, helper, args.repeats)
+        times = one_round(products, helper, cores, args.repeats)
         rounds.append(times)
-        gain = times["two BLAS threads"] / min(times["core 0 alone"], times["core 1 alone"])
+        gain = times["two BLAS threads"] / fastest_alone(times)
         print(f"| {time.strftime('%H:%M:%S')} | "
               + " | ".join(f"{times[kind]:.0f}" for kind in KINDS) + f" | {gain:.2f} |",
               flush=True)
@@ -161,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| rounds | count | " + " | ".join(KINDS) + " |")
     print("|---|---|" + "---|" * len(KINDS))
     for name, slow in (("usual", False), ("slow", True)):
-        chosen = [times for times in rounds if (times["two BLAS threads"] / min(
-            times["core 0 alone"], times["core 1 alone"]) > args.slow) is slow]
+        chosen = [times for times in rounds if is_slow(times, args.slow) is slow]
         cells = [f"{statistics.median(t[kind] for t in chosen):.0f}" if chosen else "–"
                  for kind in KINDS]
         print(f"| {name} | {len(chosen)} | " + " | ".join(cells) + " |")

@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def child_env(threads: int) -> dict[str, str]:
-    """Environment for a child: thread counts fixed, backprop and bench importable."""
+    """Environment for a child: thread counts fixed, backprop and bench importable, and
+    OpenBLAS's kernels left to each child where backprop chose them here (the ``backprop
+    bench`` command): a backprop child chooses them again, a peer keeps OpenBLAS's own."""
     env = dict(os.environ)
+    kernels = sys.modules.get("backprop.blas_kernels")  # loaded where backprop was imported
+    if kernels is not None and kernels.chosen is not None:  # set by backprop, not by the user
+        env.pop(kernels.CORETYPE_VARIABLE, None)
     for var in THREAD_VARS:
         env[var] = str(threads)
     paths = [str(ROOT / "src"), str(ROOT)]

@@ -31,3 +31,18 @@ def without_prebuilt_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     prebuilt.loaded_module.cache_clear()
     yield tmp_path
     prebuilt.loaded_module.cache_clear()
+
+
+@pytest.fixture
+def openblas_x86_kernels() -> None:
+    """Skips unless NumPy's BLAS is an OpenBLAS on x86-64, which takes OPENBLAS_CORETYPE's
+    x86 kernel sets (Sandybridge, Haswell) and says which it took."""
+    import platform
+
+    import numpy  # noqa: F401  (loaded, so that threadpoolctl sees its BLAS)
+
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="it says which BLAS is loaded")
+    if platform.machine().lower() not in ("x86_64", "amd64") or not any(
+            pool.get("internal_api") == "openblas" for pool in threadpoolctl.threadpool_info()):
+        pytest.skip("OPENBLAS_CORETYPE names x86 kernels: NumPy's BLAS here is not an "
+                    "OpenBLAS on x86-64")

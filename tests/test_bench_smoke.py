@@ -533,9 +533,8 @@ def test_the_jax_peer_takes_the_same_steps_as_backprop(task: str, optimizer: str
 
 
 def test_the_kernel_sets_take_turns_in_processes_of_their_own(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], openblas_x86_kernels: None,
 ) -> None:
-    pytest.importorskip("threadpoolctl", reason="it says which kernels OpenBLAS took")
     from bench.blas_kernels import main
 
     assert main(["--kernels", "Sandybridge,Haswell", "--only", "smoke-classify", "--turns", "2",
@@ -564,17 +563,22 @@ def test_cpu_use_gives_each_systems_epochs_and_cores(capsys: pytest.CaptureFixtu
     assert cpu > 0 and busy > 0
 
 
-@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2,
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
                     reason="it pins threads to two cores: Linux with two cores to run on")
-def test_core_pairs_times_every_kind_and_sorts_the_rounds(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
+def test_core_pairs_times_every_kind_and_sorts_the_rounds() -> None:
+    """In a process of its own, free to run on every core: a process that initialized JAX
+    has its main thread pinned to one, and a child inherits that."""
     pytest.importorskip("threadpoolctl", reason="it holds BLAS to one thread")
-    from bench.core_pairs import KINDS, main
+    from bench.core_pairs import KINDS
 
-    assert main(["--seconds", "0.2", "--repeats", "3", "--rows", "8", "--inputs", "16",
-                 "--units", "8"]) == 0
-    lines = capsys.readouterr().out.splitlines()
+    every_core_then_the_script = (
+        "import os, runpy, sys; os.sched_setaffinity(0, range(os.cpu_count() or 1)); "
+        "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+    finished = subprocess.run(
+        [sys.executable, "-c", every_core_then_the_script, str(ROOT / "bench" / "core_pairs.py"),
+         "--seconds", "0.2", "--repeats", "3", "--rows", "8", "--inputs", "16", "--units", "8"],
+        capture_output=True, text=True, check=True)
+    lines = finished.stdout.splitlines()
     rounds = [line.split("|") for line in lines
               if re.fullmatch(r"\| \d\d:\d\d:\d\d \|.*", line)]
     assert rounds
@@ -584,3 +588,19 @@ def test_core_pairs_times_every_kind_and_sorts_the_rounds(
     counts = {line.split("|")[1].strip(): int(line.split("|")[2])
               for line in lines if line.startswith(("| usual", "| slow"))}
     assert sum(counts.values()) == len(rounds)
+
+
+def test_a_child_chooses_openblas_kernels_itself_where_backprop_chose_them_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`backprop bench` imports backprop, which may set OPENBLAS_CORETYPE: a peer's child
+    must not inherit it (a backprop child sets it again); a variable the user set stays."""
+    from bench.launch import child_env
+
+    from backprop import blas_kernels
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    monkeypatch.setattr(blas_kernels, "chosen", "Haswell")  # as kernels_before_numpy leaves it
+    assert "OPENBLAS_CORETYPE" not in child_env(2)
+    monkeypatch.setattr(blas_kernels, "chosen", None)  # the user's
+    assert child_env(2)["OPENBLAS_CORETYPE"] == "Haswell"

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from backprop.cache_folder import cache_dir
-from backprop.processor import first_processor
+from backprop.processor import fields, first_processor
 
 #: The dtypes every pass is built for.
 DTYPES = ("float32", "float64")
@@ -65,10 +65,10 @@ def _processor() -> str | None:
         return None
     keys = ("vendor_id", "cpu family", "model", "model name", "flags",  # x86
             "CPU implementer", "CPU architecture", "CPU variant", "CPU part", "Features")  # arm
-    lines = [line for line in text.splitlines() if line.split(":")[0].strip() in keys]
-    if not any(line.startswith(("flags", "Features")) for line in lines):
+    named = {name: value for name, value in fields(text).items() if name in keys}
+    if "flags" not in named and "Features" not in named:
         return None
-    return "\n".join(lines)
+    return "\n".join(f"{name}: {value}" for name, value in named.items())
 
 
 def module_name() -> str | None:
