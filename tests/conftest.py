@@ -9,6 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# backprop before NumPy, as the command imports it: the same BLAS kernels here as in the
+# command's processes that tests compare with bit for bit (backprop.blas_kernels; the
+# variable it may set passes to every child)
+import backprop  # noqa: F401
+
 # Gradient checks run the network hundreds of times per example: no per-example deadline.
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
