@@ -34,6 +34,19 @@ def set_threads(n: int) -> None:
         os.environ[var] = str(n)
 
 
+def prepare_process(system: str, threads: int) -> None:
+    """Before NumPy is imported: every pool at ``threads`` threads, the environment the
+    system's levers need, and for backprop (and the GEMM probe, whose rates are the floor
+    under the engine's products) backprop imported first, as the command does, so that
+    the library's own choice of BLAS kernels applies."""
+    set_threads(threads)
+    from bench.systems import environment  # imports no numpy
+
+    os.environ.update(environment(system))
+    if system.split("+")[0] in ("backprop", "gemm"):
+        import backprop  # noqa: F401
+
+
 def vm_hwm_mib() -> float | None:
     """VmHWM of /proc/self/status in MiB: the high-water mark of this program's own
     resident memory since it started; None where there is no such file (not Linux)."""
@@ -157,14 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--turns", help="GO_FD,READY_FD: take turns with the other systems")
     args = p.parse_args(argv)
-    set_threads(args.threads)
-    from bench.systems import environment  # imports no numpy
-
-    os.environ.update(environment(args.system))
-    if args.system.split("+")[0] in ("backprop", "gemm"):
-        # before NumPy, as in the command: the library's own choice of BLAS kernels (the
-        # GEMM probe's rates are the floor under the engine's products, on its kernels)
-        import backprop  # noqa: F401
+    prepare_process(args.system, args.threads)
     with open(args.spec) as f:
         spec = json.load(f)
     try:

@@ -37,14 +37,13 @@ THREADS = 2
 def child(system: str, workload: str, epochs: int, two_blas_threads: bool,
           source: str) -> dict[str, Any]:
     """Each timed epoch's wall and CPU seconds, for ``system`` in this fresh process."""
-    from bench.child import set_threads
+    from bench.child import prepare_process
 
-    set_threads(THREADS)  # before NumPy, as the benchmark's children do
-    if system.split("+")[0] == "backprop":
-        import backprop.blas_threads  # before NumPy, as in the command
+    prepare_process(system, THREADS)  # before NumPy, as the benchmark's children do
+    if two_blas_threads and system.split("+")[0] == "backprop":
+        import backprop.blas_threads
 
-        if two_blas_threads:
-            backprop.blas_threads.ONE_THREAD_BELOW = 0  # no product counts as small
+        backprop.blas_threads.ONE_THREAD_BELOW = 0  # no product counts as small
     from bench import data, systems
     from bench.workloads import by_name
 

@@ -74,7 +74,6 @@ def labels(rounds: int) -> int:
     """The ``--labels`` table: the fastest of ``rounds`` calls of each way, in turns."""
     import numpy as np
 
-
     X = np.random.default_rng(0).random((10_000, 784), dtype=np.float32)
     print("| network | compiled | through softmax, ms | from the logits, ms | ratio |\n"
           "|---|---|---|---|---|")
