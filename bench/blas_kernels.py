@@ -72,12 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numpy", action="store_true", help="NumPy's passes, not compiled")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    from bench.workloads import by_name
+    from bench.workloads import named
 
-    workloads = args.only.split(",")
-    unknown = [name for name in workloads if name not in by_name()]
-    if unknown:
-        parser.error(f"unknown workload {unknown[0]!r}; one of {', '.join(by_name())}")
+    workloads = [workload.name for workload in named(parser, args.only)]
     if args.child:
         print(json.dumps(child(workloads[0], args.rounds, args.steps, args.numpy)))
         return 0

@@ -43,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: python bench/step_phases.py
     sys.path.insert(0, str(_ROOT / "src"))
 
 from bench.systems.backprop_system import network_and_optimizer  # noqa: E402
-from bench.workloads import Workload, by_name  # noqa: E402
+from bench.workloads import Workload, named  # noqa: E402
 
 PHASES = ("gather", "forward", "loss+backward", "update")
 DEFAULT = ("headline", "mlp-512-256", "batch-32", "width-1024", "width-4096", "depth-4")
@@ -223,18 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gather", action="store_true",
                         help="instead: the engine's batch gather against a compiled one")
     args = parser.parse_args(argv)
-    workloads = by_name()
-    unknown = [name for name in args.only.split(",") if name not in workloads]
-    if unknown:
-        parser.error(f"unknown workload {unknown[0]!r}; one of {', '.join(workloads)}")
+    workloads = named(parser, args.only)
     if args.gather:
         print(f"Median µs per batch gathered, {args.rounds} rounds of {args.steps} in turns.\n")
         print("| workload | batch × features | np.take µs | compiled µs | compiled ÷ np.take |")
         print("|---|---|---|---|---|")
-        for name in args.only.split(","):
-            workload = workloads[name]
+        for workload in workloads:
             us = gathers(workload, args.rounds, args.steps)
-            print(f"| `{name}` | {workload.batch_size} × {workload.sizes[0]} "
+            print(f"| `{workload.name}` | {workload.batch_size} × {workload.sizes[0]} "
                   f"| {us['np.take']:.1f} | {us['compiled']:.1f} "
                   f"| {us['compiled'] / us['np.take']:.2f} |", flush=True)
         return 0
@@ -244,12 +240,11 @@ def main(argv: list[str] | None = None) -> int:
           "| products, rows are samples | products, columns are samples "
           "| step − products | columns ÷ rows |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for name in args.only.split(","):
-        workload = workloads[name]
+    for workload in workloads:
         ms = measure(workload, args.rounds, args.steps, compiled=not args.numpy)
         rows, columns = ms["rows are samples"], ms["columns are samples"]
         cells = [f"{ms[key]:.3f}" for key in (*PHASES, "step")]
-        print(f"| `{name}` | {workload.batch_size} | {' | '.join(cells)} | {rows:.3f} "
+        print(f"| `{workload.name}` | {workload.batch_size} | {' | '.join(cells)} | {rows:.3f} "
               f"| {columns:.3f} | {ms['step'] - rows:.3f} | {columns / rows:.2f} |", flush=True)
     return 0
 

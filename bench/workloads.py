@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,6 +204,15 @@ SMOKE_N_TEST = 256
 def by_name() -> dict[str, Workload]:
     """All named workloads (the smoke ones included)."""
     return {w.name: w for w in (*WORKLOADS, *SMOKE)}
+
+
+def named(parser: argparse.ArgumentParser, only: str) -> list[Workload]:
+    """The workloads of a comma-separated ``--only``; the parser's error on an unknown name."""
+    table = by_name()
+    unknown = [name for name in only.split(",") if name not in table]
+    if unknown:
+        parser.error(f"unknown workload {unknown[0]!r}; one of {', '.join(table)}")
+    return [table[name] for name in only.split(",")]
 
 
 def select(only: list[str] | None, quick: bool, smoke: bool, epochs: int | None) -> list[Workload]:

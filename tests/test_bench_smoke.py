@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -604,3 +605,82 @@ def test_a_child_chooses_openblas_kernels_itself_where_backprop_chose_them_here(
     assert "OPENBLAS_CORETYPE" not in child_env(2)
     monkeypatch.setattr(blas_kernels, "chosen", None)  # the user's
     assert child_env(2)["OPENBLAS_CORETYPE"] == "Haswell"
+
+
+@pytest.fixture
+def batched_openblas() -> None:
+    """Skips unless NumPy's BLAS is an OpenBLAS with the strided batched product (0.3.30+)."""
+    pytest.importorskip("threadpoolctl", reason="it finds NumPy's BLAS library")
+    from bench.halves import batched_products
+
+    if not batched_products():
+        pytest.skip("NumPy's BLAS has no strided batched product (OpenBLAS 0.3.30 or later)")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_product_in_halves_is_the_product(dtype: type, batched_openblas: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut by rows and by columns, each operand stored as it is or transposed, and where the
+    cut does not apply (odd, small): the float64 product to rounding; OpenBLAS's batched
+    product called exactly where the cut applies."""
+    from bench.halves import batched_products, halves_product
+
+    batched = batched_products()[np.dtype(dtype)]
+    calls: list[tuple[int, ...]] = []
+
+    def counted(*arguments: Any) -> None:
+        calls.append(arguments[3:6])  # (m, n, k) of each half
+        batched(*arguments)
+
+    monkeypatch.setitem(batched_products(), np.dtype(dtype), counted)
+    rng = np.random.default_rng(3)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    cut = {(128, 784, 256): (128, 128, 784), (256, 128, 784): (256, 392, 128),
+           (784, 128, 256): (392, 256, 128), (32, 784, 256): (32, 128, 784),
+           (130, 300, 40): None, (1025, 784, 64): None, (7, 784, 256): None, (64, 10, 10): None}
+    for (m, k, n), a_transposed, b_transposed in itertools.product(cut, (False, True),
+                                                                   (False, True)):
+        a = rng.standard_normal((k, m) if a_transposed else (m, k)).astype(dtype)
+        b = rng.standard_normal((n, k) if b_transposed else (k, n)).astype(dtype)
+        a, b = (a.T if a_transposed else a), (b.T if b_transposed else b)
+        out = np.full((m, n), np.nan, dtype)
+        calls.clear()
+        assert halves_product(a, b, out) is out
+        assert calls == ([] if cut[m, k, n] is None else [cut[m, k, n]])
+        expected = a.astype(np.float64) @ b.astype(np.float64)
+        error = np.abs(out - expected).max() / np.abs(expected).max()
+        assert error < tolerance, ((m, k, n), a_transposed, b_transposed, error)
+
+
+def test_halves_times_each_arrangement_in_turns(capsys: pytest.CaptureFixture[str],
+                                               batched_openblas: None) -> None:
+    from bench.halves import main
+
+    assert main(["--only", "smoke-classify", "--rounds", "2", "--source", "synthetic"]) == 0
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines()
+            if line.startswith("| `")]
+    assert len(rows) == 1
+    engine, halves, ratio = (float(cell) for cell in rows[0][3:6])
+    assert engine > 0 and halves > 0
+    assert ratio == pytest.approx(halves / engine, abs=0.01)
+    assert len(rows[0][8].split()) == 2  # a ratio for each round
+
+
+def test_each_arrangement_sets_the_engine_and_puts_it_back() -> None:
+    from bench.halves import arrangement, halves_product
+
+    import backprop.blas_threads
+    import backprop.nn.layers
+
+    policy = backprop.blas_threads.ONE_THREAD_BELOW
+    with arrangement("halves"):
+        assert backprop.nn.layers.np.matmul is halves_product
+        assert backprop.nn.layers.np.empty is np.empty
+        assert backprop.blas_threads.ONE_THREAD_BELOW == 0
+    with arrangement("two threads"):
+        assert backprop.nn.layers.np is np
+        assert backprop.blas_threads.ONE_THREAD_BELOW == 0
+    with arrangement("engine"):
+        assert backprop.nn.layers.np is np
+        assert policy == backprop.blas_threads.ONE_THREAD_BELOW
+    assert backprop.nn.layers.np is np and policy == backprop.blas_threads.ONE_THREAD_BELOW
