@@ -12,7 +12,10 @@ cores it may run on (core 0 and core 1 below):
   with its own arrays (the cores busy together, with nothing shared between them);
 - cut in two halves of its rows, each on one BLAS thread, the second half handed to a
   waiting helper thread (an event each way) while the calling thread computes the first:
-  two threads that share only W, each packing its own copy of it.
+  two threads that share only W, each packing its own copy of it;
+- cut in two halves through its larger operand in one call of OpenBLAS's batched product,
+  which runs one half on each of its two threads through its own spinning hand-over
+  (:func:`bench.halves.halves_product`; "–" where NumPy's BLAS has no batched product).
 
 Prints every round (microseconds per product), then the medians over the rounds in which
 the two-thread product kept its usual gain and over those in which it lost it (took more
@@ -29,7 +32,9 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +43,7 @@ if __package__ in (None, ""):  # run as a script: python bench/core_pairs.py
     sys.path.insert(0, str(_ROOT))
 
 KINDS = ("core 0 alone", "core 1 alone", "two BLAS threads", "both cores at once",
-         "halves on two threads")
+         "halves on two threads", "halves in one BLAS call")
 
 
 class Product:
@@ -50,12 +55,12 @@ class Product:
         self.W = rng.random((inputs, units), dtype=np.float32)
         self.Z = np.empty((rows, units), np.float32)
 
-    def microseconds(self, repeats: int) -> float:
+    def microseconds(self, repeats: int, product: Callable[..., Any] = np.matmul) -> float:
         for _ in range(10):
-            np.matmul(self.A, self.W, out=self.Z)
+            product(self.A, self.W, out=self.Z)
         start = time.perf_counter()
         for _ in range(repeats):
-            np.matmul(self.A, self.W, out=self.Z)
+            product(self.A, self.W, out=self.Z)
         return (time.perf_counter() - start) / repeats * 1e6
 
 
@@ -106,6 +111,8 @@ def one_round(products: tuple[Product, Product], helper: Helper, cores: tuple[in
     (named core 0 and core 1 in the table)."""
     from threadpoolctl import threadpool_limits
 
+    from bench.halves import batched_products, halves_product
+
     allowed = os.sched_getaffinity(0)
     times: dict[str, float] = {}
     with threadpool_limits(1, "blas"):
@@ -127,6 +134,8 @@ def one_round(products: tuple[Product, Product], helper: Helper, cores: tuple[in
         times["halves on two threads"] = helper.microseconds(products[0], repeats)
     with threadpool_limits(2, "blas"):
         times["two BLAS threads"] = products[0].microseconds(repeats)
+        if batched_products():
+            times["halves in one BLAS call"] = products[0].microseconds(repeats, halves_product)
     return times
 
 
@@ -168,15 +177,16 @@ def main(argv: list[str] | None = None) -> int:
         rounds.append(times)
         gain = times["two BLAS threads"] / fastest_alone(times)
         print(f"| {time.strftime('%H:%M:%S')} | "
-              + " | ".join(f"{times[kind]:.0f}" for kind in KINDS) + f" | {gain:.2f} |",
+              + " | ".join(f"{times[kind]:.0f}" if kind in times else "–" for kind in KINDS)
+              + f" | {gain:.2f} |",
               flush=True)
     print("\nMedians, µs per product:\n")
     print("| rounds | count | " + " | ".join(KINDS) + " |")
     print("|---|---|" + "---|" * len(KINDS))
     for name, slow in (("usual", False), ("slow", True)):
         chosen = [times for times in rounds if is_slow(times, args.slow) is slow]
-        cells = [f"{statistics.median(t[kind] for t in chosen):.0f}" if chosen else "–"
-                 for kind in KINDS]
+        cells = [f"{statistics.median(t[kind] for t in chosen):.0f}"
+                 if chosen and kind in chosen[0] else "–" for kind in KINDS]
         print(f"| {name} | {len(chosen)} | " + " | ".join(cells) + " |")
     return 0
 
