@@ -1,7 +1,7 @@
 """Where a training step's time goes, beside the time its matrix products alone take.
 
     python bench/step_phases.py [--only headline,width-1024] [--rounds 5] [--steps 200]
-                                [--numpy | --gather]
+                                [--numpy | --gather] [--two-blas-threads]
 
 For each workload, the engine's training step (compiled path; ``--numpy``: NumPy's passes)
 on random MNIST-sized data, cut into its phases: the batch gather, the forward pass, the
@@ -20,6 +20,10 @@ on all alike. The table gives median milliseconds per step, and what is left of 
 beside the products (step − products, engine layout): the time the elementwise work,
 the update and Python take, which no faster product can remove.
 
+``--two-blas-threads``: BLAS on two threads at any size, where the policy holds small
+steps (batch 32, batch 1, width 64) to one; what the second thread gives and costs each
+phase there.
+
 ``--gather`` measures instead the batch gather alone: the engine's ``np.take`` into a
 buffer against the same copy as a compiled loop (numba), in turns.
 """
@@ -35,12 +39,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 _ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: python bench/step_phases.py
     sys.path.insert(0, str(_ROOT))
     sys.path.insert(0, str(_ROOT / "src"))
+
+import backprop.blas_threads  # noqa: E402  (before NumPy: the engine's BLAS kernels)
+
+# isort: split
+import numpy as np  # noqa: E402
 
 from bench.systems.backprop_system import network_and_optimizer  # noqa: E402
 from bench.workloads import Workload, named  # noqa: E402
@@ -192,8 +199,22 @@ def timed(function: Callable[[], None], steps: int) -> list[float]:
     return times
 
 
+def blas_threads() -> int | None:
+    """The threads OpenBLAS runs on now (NumPy's and SciPy's, which the engine's policy
+    limits; another process-wide BLAS, as PyTorch's MKL, is not NumPy's), or any BLAS's
+    where there is no OpenBLAS; None without threadpoolctl."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    openblas = [pool for pool in pools if pool.get("internal_api") == "openblas"]
+    return max((pool["num_threads"] for pool in openblas or pools), default=None)
+
+
 def measure(workload: Workload, rounds: int, steps: int, compiled: bool) -> dict[str, float]:
-    """Median ms per step of each phase, the step, and the products in each layout."""
+    """Median ms per step of each phase, the step, and the products in each layout; and
+    the BLAS threads they ran on ("BLAS threads", NaN where threadpoolctl cannot say)."""
     rng = np.random.default_rng(0)
     net, optimizer = network_and_optimizer(workload)
     net.compiled = compiled
@@ -204,13 +225,15 @@ def measure(workload: Workload, rounds: int, steps: int, compiled: bool) -> dict
     products = StepProducts(workload.sizes, m, np.dtype(workload.dtype), rng).loops()
     samples: dict[str, list[float]] = {name: [] for name in (*PHASES, "step", *products)}
     with net.training_threads(m):
+        threads = blas_threads()
         for warm in (True, *(False,) * rounds):  # a first round to warm buffers and state
             phases = step_phases(net, optimizer, X, Y, m, steps, rng)
             for name, loop in products.items():
                 phases[name] = timed(loop, steps)
             for name, seconds in phases.items():
                 samples[name] += [] if warm else seconds
-    return {name: 1e3 * statistics.median(seconds) for name, seconds in samples.items()}
+    medians = {name: 1e3 * statistics.median(seconds) for name, seconds in samples.items()}
+    return {**medians, "BLAS threads": float("nan") if threads is None else threads}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -220,6 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=200, help="steps per loop per round")
     parser.add_argument("--numpy", action="store_true", help="NumPy's passes, not compiled")
+    parser.add_argument("--two-blas-threads", action="store_true",
+                        help="BLAS on two threads at any size (the policy's small steps too)")
     parser.add_argument("--gather", action="store_true",
                         help="instead: the engine's batch gather against a compiled one")
     args = parser.parse_args(argv)
@@ -234,18 +259,33 @@ def main(argv: list[str] | None = None) -> int:
                   f"| {us['np.take']:.1f} | {us['compiled']:.1f} "
                   f"| {us['compiled'] / us['np.take']:.2f} |", flush=True)
         return 0
-    path = "NumPy's passes" if args.numpy else "the compiled path"
-    print(f"Median ms per step, {path}, {args.rounds} rounds of {args.steps} steps in turns.\n")
+    policy = backprop.blas_threads.ONE_THREAD_BELOW
+    if args.two_blas_threads:
+        backprop.blas_threads.ONE_THREAD_BELOW = 0  # no product counts as small
+    try:
+        return phases_table(workloads, args.rounds, args.steps, args.numpy,
+                            args.two_blas_threads)
+    finally:
+        backprop.blas_threads.ONE_THREAD_BELOW = policy
+
+
+def phases_table(workloads: list[Workload], rounds: int, steps: int, numpy_passes: bool,
+                 two_blas_threads: bool) -> int:
+    """The table of each workload's phases, printed."""
+    path = "NumPy's passes" if numpy_passes else "the compiled path"
+    blas = "two BLAS threads at any size" if two_blas_threads else "the BLAS thread policy"
+    print(f"Median ms per step, {path}, {blas}, {rounds} rounds of {steps} steps in turns.\n")
     print("| workload | batch | gather | forward | loss+backward | update | step "
           "| products, rows are samples | products, columns are samples "
-          "| step − products | columns ÷ rows |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| step − products | columns ÷ rows | BLAS threads |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for workload in workloads:
-        ms = measure(workload, args.rounds, args.steps, compiled=not args.numpy)
+        ms = measure(workload, rounds, steps, compiled=not numpy_passes)
         rows, columns = ms["rows are samples"], ms["columns are samples"]
         cells = [f"{ms[key]:.3f}" for key in (*PHASES, "step")]
         print(f"| `{workload.name}` | {workload.batch_size} | {' | '.join(cells)} | {rows:.3f} "
-              f"| {columns:.3f} | {ms['step'] - rows:.3f} | {columns / rows:.2f} |", flush=True)
+              f"| {columns:.3f} | {ms['step'] - rows:.3f} | {columns / rows:.2f} "
+              f"| {ms['BLAS threads']:g} |", flush=True)
     return 0
 
 

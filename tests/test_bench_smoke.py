@@ -471,6 +471,34 @@ def test_the_step_phases_table_has_a_row_of_times_per_workload(
         assert step > max(gather, update)  # each step's sum holds its gather and update
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+                    reason="a second BLAS thread needs two cores to run on")
+def test_step_phases_runs_small_steps_on_the_threads_it_is_told(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """width 64's steps are small: the policy runs them on one BLAS thread, and
+    --two-blas-threads on two; the policy is back in place afterwards."""
+    from bench.step_phases import main
+
+    import backprop.blas_threads
+
+    threadpoolctl = pytest.importorskip("threadpoolctl",
+                                        reason="it says how many threads BLAS runs on")
+
+    policy = backprop.blas_threads.ONE_THREAD_BELOW
+    threads = {}
+    for flag in ([], ["--two-blas-threads"]):
+        with threadpoolctl.threadpool_limits(2, "blas"):
+            assert main(["--only", "width-64", "--rounds", "1", "--steps", "3", "--numpy",
+                         *flag]) == 0
+        out = capsys.readouterr().out
+        row = next(line for line in out.splitlines() if line.startswith("| `width-64`"))
+        threads[bool(flag)] = row.split("|")[12].strip()
+        assert ("two BLAS threads at any size" in out) is bool(flag)
+    assert threads == {False: "1", True: "2"}
+    assert policy == backprop.blas_threads.ONE_THREAD_BELOW
+
+
 def test_quick_mode_runs_and_writes_valid_json(tmp_path: Path) -> None:
     """--quick, as CI runs it: synthetic data, backprop only; no timing is asserted."""
     doc = _run_smoke(tmp_path, "backprop", "--quick", "--data", "synthetic")

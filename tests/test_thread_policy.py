@@ -153,3 +153,44 @@ def test_lbfgs_runs_numpys_and_scipys_blas_on_one_thread_for_a_small_network(
     assert len(seen) == 1 and len(seen[0]) >= 1
     assert set(seen[0].values()) == {1}, seen[0]  # every BLAS loaded, SciPy's included
     assert blas_threads() == 2
+
+
+def test_scipys_blas_loaded_after_a_first_fit_is_held_too() -> None:
+    """In a fresh process: a fit after ``import scipy.sparse`` (SciPy, without its BLAS),
+    then SciPy's BLAS loaded (scipy.linalg): a fit holds both BLAS libraries to one thread."""
+    pytest.importorskip("scipy", reason="SciPy's own BLAS is what is held")
+    script = """
+import sys
+import backprop as bp
+import numpy as np
+import scipy.sparse
+import threadpoolctl
+
+assert "scipy.linalg" not in sys.modules
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(200, 20)), rng.integers(0, 3, 200)
+seen = []
+
+class Seen(bp.Callback):
+    def on_batch_end(self, state, logs):
+        seen.append(sorted(info["num_threads"] for info in threadpoolctl.threadpool_info()
+                           if info["user_api"] == "blas"))
+
+with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+    bp.Network([bp.Dense(20, 16, activation="relu"), bp.Dense(16, 3)], seed=0).fit(
+        X, y, epochs=1, batch_size=50)
+    import scipy.linalg  # SciPy's BLAS, loaded now
+    threadpoolctl.threadpool_limits(limits=2, user_api="blas")
+    bp.Network([bp.Dense(20, 16, activation="relu"), bp.Dense(16, 3)], seed=0).fit(
+        X, y, epochs=1, batch_size=50, callbacks=[Seen()])
+print(seen[-1])
+"""
+    import subprocess
+    import sys
+
+    finished = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              check=True)
+    libraries = finished.stdout.strip()
+    if libraries.count(",") < 1:
+        pytest.skip(f"SciPy shares NumPy's BLAS library here ({libraries}): nothing to hold")
+    assert libraries == "[1, 1]"

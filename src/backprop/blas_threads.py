@@ -122,11 +122,16 @@ def threads_for(rows: int, weights: int, itemsize: int) -> int | None:
     return min(counts) if counts else None
 
 
+#: The module whose import loads SciPy's own BLAS (``import scipy``, or scipy.sparse, does not).
+SCIPY_BLAS_MODULE = "scipy.linalg"
+
+
 @functools.cache
-def _controller(scipy_loaded: bool) -> Any:
+def _controller(scipy_blas_loaded: bool) -> Any:
     """threadpoolctl's view of the loaded BLAS libraries (NumPy's, loaded before backprop,
-    and SciPy's once SciPy is loaded: L-BFGS-B calls it), found once for each: a limit then
-    costs microseconds, not the milliseconds of a fresh search; None without threadpoolctl."""
+    and SciPy's once :data:`SCIPY_BLAS_MODULE` is loaded: L-BFGS-B calls it), found once for
+    each: a limit then costs microseconds, not the milliseconds of a fresh search; None
+    without threadpoolctl."""
     try:
         from threadpoolctl import ThreadpoolController
     except ImportError:
@@ -139,7 +144,8 @@ def training_threads(rows: int, weights: int, itemsize: int) -> Iterator[None]:
     """While the block runs, BLAS on :func:`threads_for` threads, for steps of ``rows``
     samples whose largest weight matrix has ``weights`` entries of ``itemsize`` bytes;
     never more threads than BLAS has already."""
-    threads, controller = threads_for(rows, weights, itemsize), _controller("scipy" in sys.modules)
+    threads = threads_for(rows, weights, itemsize)
+    controller = _controller(SCIPY_BLAS_MODULE in sys.modules)
     if threads is None or controller is None:
         yield
         return
