@@ -40,6 +40,7 @@ operands last touched eight calls before, as in a step whose update has just rew
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import functools
 import itertools
@@ -47,7 +48,6 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,7 @@ import backprop  # noqa: E402,F401  (before NumPy: the engine's BLAS kernels)
 import numpy as np  # noqa: E402
 
 from bench import data  # noqa: E402
+from bench.machine import blas_policy_off  # noqa: E402
 from bench.systems.backprop_system import network_and_optimizer  # noqa: E402
 from bench.workloads import Workload, named  # noqa: E402
 
@@ -150,22 +151,18 @@ class _NumPyWithHalves:
         return getattr(np, name)
 
 
-@contextmanager
+@contextlib.contextmanager
 def arrangement(name: str) -> Iterator[None]:
     """The engine as ``name`` arranges its products while the block runs."""
-    import backprop.blas_threads
     import backprop.nn.layers
 
-    policy = backprop.blas_threads.ONE_THREAD_BELOW
-    if name != "engine":
-        backprop.blas_threads.ONE_THREAD_BELOW = 0  # no product counts as small
-    if name == "halves":
-        backprop.nn.layers.np = _NumPyWithHalves()  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        backprop.nn.layers.np = np
-        backprop.blas_threads.ONE_THREAD_BELOW = policy
+    with contextlib.nullcontext() if name == "engine" else blas_policy_off():
+        if name == "halves":
+            backprop.nn.layers.np = _NumPyWithHalves()  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            backprop.nn.layers.np = np
 
 
 def arrangements(workload: Workload) -> tuple[str, ...]:

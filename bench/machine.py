@@ -38,6 +38,20 @@ def spinning(processes: int) -> Iterator[None]:
             spinner.wait()
 
 
+@contextlib.contextmanager
+def blas_policy_off() -> Iterator[None]:
+    """The engine's BLAS thread policy off while the block runs: no product counts as small,
+    so BLAS keeps its threads at any size (the policy runs small steps on one)."""
+    import backprop.blas_threads
+
+    threshold = backprop.blas_threads.ONE_THREAD_BELOW
+    backprop.blas_threads.ONE_THREAD_BELOW = 0
+    try:
+        yield
+    finally:
+        backprop.blas_threads.ONE_THREAD_BELOW = threshold
+
+
 def machine_info(threads: int) -> dict[str, Any]:
     """Where and with what this run happened."""
     cpu = cpu_model()

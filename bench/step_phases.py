@@ -31,6 +31,7 @@ buffer against the same copy as a compiled loop (numba), in turns.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import statistics
 import sys
@@ -44,11 +45,12 @@ if __package__ in (None, ""):  # run as a script: python bench/step_phases.py
     sys.path.insert(0, str(_ROOT))
     sys.path.insert(0, str(_ROOT / "src"))
 
-import backprop.blas_threads  # noqa: E402  (before NumPy: the engine's BLAS kernels)
+import backprop  # noqa: E402,F401  (before NumPy: the engine's BLAS kernels)
 
 # isort: split
 import numpy as np  # noqa: E402
 
+from bench.machine import blas_policy_off  # noqa: E402
 from bench.systems.backprop_system import network_and_optimizer  # noqa: E402
 from bench.workloads import Workload, named  # noqa: E402
 
@@ -95,9 +97,9 @@ def step_phases(net: Any, optimizer: Any, X: np.ndarray, Y: np.ndarray, m: int,
         t3 = time.perf_counter()
         apply_update(net, optimizer, 0, 0)
         t4 = time.perf_counter()
-        gather, forward, backprop, update = t1 - t0, t2 - t1, t3 - t2, t4 - t3
+        gather, forward, both_passes, update = t1 - t0, t2 - t1, t3 - t2, t4 - t3
         for phase, seconds in zip((*PHASES, "step"), (
-                gather, forward, backprop - forward, update, gather + backprop + update),
+                gather, forward, both_passes - forward, update, gather + both_passes + update),
                 strict=True):
             times[phase].append(seconds)
     return times
@@ -259,14 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"| {us['np.take']:.1f} | {us['compiled']:.1f} "
                   f"| {us['compiled'] / us['np.take']:.2f} |", flush=True)
         return 0
-    policy = backprop.blas_threads.ONE_THREAD_BELOW
-    if args.two_blas_threads:
-        backprop.blas_threads.ONE_THREAD_BELOW = 0  # no product counts as small
-    try:
+    with blas_policy_off() if args.two_blas_threads else contextlib.nullcontext():
         return phases_table(workloads, args.rounds, args.steps, args.numpy,
                             args.two_blas_threads)
-    finally:
-        backprop.blas_threads.ONE_THREAD_BELOW = policy
 
 
 def phases_table(workloads: list[Workload], rounds: int, steps: int, numpy_passes: bool,
